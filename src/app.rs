@@ -1,0 +1,168 @@
+//! One call per command: arguments and config in, output and an exit code out.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSetBuilder};
+
+use crate::cli::{CheckArgs, Cli, Command, OutputFormat};
+use crate::config::{self, Config, FailOn};
+use crate::lint::{self, LintOptions};
+use crate::report::{self, ReportInput, Summary};
+use crate::rules;
+
+/// A failure that stops the run: exit code 2 with this message on stderr.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AppError(pub String);
+
+impl AppError {
+    fn new(message: impl Into<String>) -> Self {
+        AppError(message.into())
+    }
+}
+
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+pub fn run(cli: Cli) -> Result<u8, AppError> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules { format } => {
+            print!("{}", list_rules(format));
+            Ok(0)
+        }
+        Command::Explain { rule } => {
+            let meta = rules::find(&rule).ok_or_else(|| {
+                AppError::new(format!("unknown rule `{rule}`; `migration-gate rules` lists them"))
+            })?;
+            print!("{}", meta.doc);
+            Ok(0)
+        }
+    }
+}
+
+fn list_rules(format: OutputFormat) -> String {
+    let metas = rules::all_metadata();
+    match format {
+        OutputFormat::Text => {
+            let width = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
+            metas.iter().map(|m| format!("{:width$}  {:7}  {}\n", m.id, m.severity.as_str(), m.summary)).collect()
+        }
+        OutputFormat::Json => {
+            let list: Vec<serde_json::Value> = metas
+                .iter()
+                .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary}))
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+        }
+    }
+}
+
+fn resolve_config(args: &CheckArgs) -> Result<Option<(PathBuf, Config)>, AppError> {
+    let found = match &args.config {
+        Some(path) => Some((path.clone(), config::load(path).map_err(|e| AppError::new(format!("config: {e}")))?)),
+        None => {
+            let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+            config::find(&start).map_err(|e| AppError::new(format!("config: {e}")))?
+        }
+    };
+    Ok(found)
+}
+
+fn check_rule_ids(ids: &[String], origin: &str) -> Result<(), AppError> {
+    for id in ids {
+        if id != "all" && rules::find(id).is_none() {
+            return Err(AppError::new(format!("{origin}: unknown rule `{id}`; `migration-gate rules` lists them")));
+        }
+    }
+    Ok(())
+}
+
+fn check(args: CheckArgs) -> Result<u8, AppError> {
+    let found = resolve_config(&args)?;
+    let (config_dir, config) = match found {
+        Some((path, config)) => (path.parent().map(Path::to_path_buf), config),
+        None => (None, Config::default()),
+    };
+    let paths = if !args.paths.is_empty() {
+        args.paths.clone()
+    } else if let Some(paths) = &config.paths {
+        let base = config_dir.clone().unwrap_or_default();
+        paths.iter().map(|p| relative_to_cwd(&base.join(p))).collect()
+    } else {
+        vec![PathBuf::from(".")]
+    };
+    let select = args.select.clone().or(config.select.clone());
+    let ignore = args.ignore.clone().or(config.ignore.clone()).unwrap_or_default();
+    check_rule_ids(select.as_deref().unwrap_or_default(), "select")?;
+    check_rule_ids(&ignore, "ignore")?;
+    check_rule_ids(&config.severity.keys().cloned().collect::<Vec<_>>(), "config [severity]")?;
+    let postgres_version = args.postgres_version.or(config.postgres_version).unwrap_or(14);
+    if !(9..=30).contains(&postgres_version) {
+        return Err(AppError::new(format!("postgres_version {postgres_version} is not a PostgreSQL major version (9 to 18)")));
+    }
+    let mut exclude = GlobSetBuilder::new();
+    for pattern in config.exclude.iter().flatten() {
+        let glob = Glob::new(pattern).map_err(|e| AppError::new(format!("config: exclude: {e}")))?;
+        exclude.add(glob);
+    }
+    let options = LintOptions {
+        paths,
+        postgres_version,
+        select,
+        ignore,
+        severity: config.severity.clone(),
+        exclude: exclude.build().map_err(|e| AppError::new(format!("config: exclude: {e}")))?,
+    };
+    let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
+    if outcome.sources.is_empty() {
+        return Err(AppError::new(format!(
+            "no migrations found under {}; pass the folder holding alembic.ini, env.py + versions/, or .sql migrations",
+            options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let metas = rules::all_metadata();
+    let input = ReportInput {
+        diagnostics: &outcome.diagnostics,
+        sources: &outcome.sources,
+        rules: &metas,
+        summary: Summary::count(outcome.sources.len(), outcome.revisions, &outcome.diagnostics),
+    };
+    let outputs = if args.formats.is_empty() {
+        vec![crate::cli::Output { format: OutputFormat::Text, file: None }]
+    } else {
+        args.formats.clone()
+    };
+    for output in &outputs {
+        let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
+        let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+        let rendered = match output.format {
+            OutputFormat::Text => report::text::render(&input, color),
+            OutputFormat::Json => report::json::render(&input),
+        };
+        match &output.file {
+            Some(path) => std::fs::write(path, rendered)
+                .map_err(|e| AppError::new(format!("cannot write {}: {e}", path.display())))?,
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(rendered.as_bytes());
+            }
+        }
+    }
+    if outcome.input_errors > 0 {
+        eprintln!(
+            "error: {} file(s) could not be read or parsed (see the syntax-error / unreadable-file findings); the rest was checked",
+            outcome.input_errors
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let failing = fail_on.threshold().is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    path.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+}

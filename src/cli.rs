@@ -1,0 +1,75 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::FailOn;
+
+#[derive(Debug, Parser)]
+#[command(name = "migration-gate", version, about = "Stops risky database migrations before production.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Static lint: rules and the revision graph. No database, no Python.
+    Check(CheckArgs),
+    /// Every rule: id, default severity, summary.
+    Rules {
+        #[arg(long, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// A rule's full documentation.
+    Explain { rule: String },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders; default: the config's `paths`, else the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
+    #[arg(long = "format", value_parser = parse_output)]
+    pub formats: Vec<Output>,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// PostgreSQL major version the migrations run on (default 14).
+    #[arg(long)]
+    pub postgres_version: Option<u32>,
+    /// Only these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Skip these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Option<Vec<String>>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: OutputFormat,
+    pub file: Option<PathBuf>,
+}
+
+fn parse_output(value: &str) -> Result<Output, String> {
+    let (name, file) = match value.split_once('=') {
+        Some((name, file)) => (name, Some(PathBuf::from(file))),
+        None => (value, None),
+    };
+    let format = match name {
+        "text" => OutputFormat::Text,
+        "json" => OutputFormat::Json,
+        other => return Err(format!("unknown format `{other}` (expected text or json, optionally as FORMAT=FILE)")),
+    };
+    Ok(Output { format, file })
+}

@@ -1,0 +1,139 @@
+//! `migration-gate.toml` or `[tool.migration-gate]` in `pyproject.toml`, found by walking up
+//! from the checked path.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::Severity;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Config {
+    pub paths: Option<Vec<PathBuf>>,
+    pub postgres_version: Option<u32>,
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    pub exclude: Option<Vec<String>>,
+    pub fail_on: Option<FailOn>,
+    pub roundtrip: Option<RoundtripConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct RoundtripConfig {
+    pub database_url_env: Option<String>,
+    pub postgres: Option<String>,
+    pub postgres_image: Option<String>,
+    pub python: Option<String>,
+    pub alembic_config: Option<String>,
+    pub command: Option<String>,
+    pub timeout_s: Option<u64>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: cannot read: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    tool: Option<PyProjectTool>,
+}
+
+#[derive(Deserialize)]
+struct PyProjectTool {
+    #[serde(rename = "migration-gate")]
+    migration_gate: Option<toml::Value>,
+}
+
+/// The config that applies to `start`, and the file it came from.
+pub fn find(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigError> {
+    let absolute = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let first = if absolute.is_file() { absolute.parent().map(Path::to_path_buf) } else { Some(absolute) };
+    let mut dir = first;
+    while let Some(current) = dir {
+        let own = current.join("migration-gate.toml");
+        if own.is_file() {
+            return load(&own).map(|c| Some((own, c)));
+        }
+        let pyproject = current.join("pyproject.toml");
+        if pyproject.is_file() {
+            let text = read(&pyproject)?;
+            let parsed: PyProject = toml::from_str(&text).map_err(|e| invalid(&pyproject, &e))?;
+            if let Some(section) = parsed.tool.and_then(|t| t.migration_gate) {
+                let config = Config::deserialize(section).map_err(|e| ConfigError::Invalid {
+                    path: pyproject.display().to_string(),
+                    message: format!("[tool.migration-gate]: {}", e.message()),
+                })?;
+                return Ok(Some((pyproject, config)));
+            }
+        }
+        if current.join(".git").exists() {
+            break;
+        }
+        dir = current.parent().map(Path::to_path_buf);
+    }
+    Ok(None)
+}
+
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = read(path)?;
+    toml::from_str(&text).map_err(|e| invalid(path, &e))
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.display().to_string(), source })
+}
+
+fn invalid(path: &Path, error: &toml::de::Error) -> ConfigError {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let line = error.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let location = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    ConfigError::Invalid { path: path.display().to_string(), message: format!("{}{location}", error.message()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let error = toml::from_str::<Config>("postgres_verison = 12").unwrap_err();
+        assert!(error.message().contains("postgres_verison"), "{}", error.message());
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let error = toml::from_str::<Config>("fail_on = \"sometimes\"").unwrap_err();
+        assert!(error.message().contains("sometimes"), "{}", error.message());
+    }
+}

@@ -1,0 +1,86 @@
+//! Findings and the metadata of the rules that produce them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Phase, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Which stage of the tool produced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Lint,
+    Graph,
+    Roundtrip,
+    Gate,
+}
+
+/// What a rule is, for `rules`, `explain` and the reporters.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The full Markdown documentation, `rules/<id>.md`.
+    pub doc: &'static str,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    pub span: Option<Span>,
+    pub revision: Option<String>,
+    pub phase: Option<Phase>,
+    pub origin: Origin,
+}
+
+impl Diagnostic {
+    pub fn new(meta: &RuleMeta, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            rule: meta.id,
+            severity: meta.severity,
+            message: message.into(),
+            help: None,
+            span: Some(span),
+            revision: None,
+            phase: None,
+            origin: meta.origin,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn in_phase(mut self, phase: Phase) -> Self {
+        self.phase = Some(phase);
+        self
+    }
+}

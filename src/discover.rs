@@ -1,0 +1,199 @@
+//! Finds migration sets under the given paths: Alembic script directories and SQL folders.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+use walkdir::WalkDir;
+
+/// Folders that never hold a project's migrations.
+const SKIPPED_DIRS: &[&str] = &["node_modules", "target", "__pycache__", "venv", "site-packages", "dist", "build"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetKind {
+    /// An Alembic script directory: `env.py` (when found) and its revision files.
+    Alembic { env_py: Option<PathBuf> },
+    /// A folder of `.sql` files; the framework is told from names and contents when read.
+    SqlFolder,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiscoveredSet {
+    pub kind: SetKind,
+    pub root: PathBuf,
+    pub files: Vec<PathBuf>,
+    /// When only some files were named on the command line: lint those, but read the whole
+    /// set so the revision graph stays complete.
+    pub scope: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{0}: no such file or directory")]
+    Missing(String),
+}
+
+pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<DiscoveredSet>, DiscoverError> {
+    let mut sets: BTreeMap<PathBuf, DiscoveredSet> = BTreeMap::new();
+    for path in paths {
+        if !path.exists() {
+            return Err(DiscoverError::Missing(path.display().to_string()));
+        }
+        if path.is_file() {
+            add_single_file(path, &mut sets, exclude);
+        } else {
+            add_directory(path, &mut sets, exclude);
+        }
+    }
+    Ok(sets.into_values().filter(|s| !s.files.is_empty()).collect())
+}
+
+fn is_excluded(path: &Path, exclude: &GlobSet) -> bool {
+    exclude.is_match(path) || exclude.is_match(path.strip_prefix("./").unwrap_or(path))
+}
+
+fn is_revision_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "py") && path.file_name().is_some_and(|n| n != "__init__.py")
+}
+
+fn is_sql_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+}
+
+/// The Alembic script directory holding a revision file: `<root>/versions/<file>.py` with
+/// `<root>/env.py` beside `versions/`.
+fn enclosing_alembic_root(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .take(4)
+        .find(|dir| dir.file_name().is_some_and(|n| n == "versions"))
+        .and_then(Path::parent)
+        .filter(|root| root.join("env.py").is_file())
+        .map(Path::to_path_buf)
+}
+
+fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
+    if is_revision_file(path) {
+        if let Some(root) = enclosing_alembic_root(path) {
+            add_alembic_root(&root, sets, exclude);
+            if let Some(set) = sets.get_mut(&root) {
+                set.scope.get_or_insert_with(Vec::new).push(path.to_path_buf());
+            }
+            return;
+        }
+        let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let key = path.to_path_buf();
+        sets.insert(key, DiscoveredSet { kind: SetKind::Alembic { env_py: None }, root, files: vec![path.to_path_buf()], scope: None });
+    } else {
+        let key = path.to_path_buf();
+        let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        sets.insert(key, DiscoveredSet { kind: SetKind::SqlFolder, root, files: vec![path.to_path_buf()], scope: None });
+    }
+}
+
+fn add_alembic_root(root: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
+    if sets.contains_key(root) {
+        return;
+    }
+    let versions = root.join("versions");
+    let mut files: Vec<PathBuf> = WalkDir::new(&versions)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_skipped(e.path()))
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .filter(|p| p.is_file() && is_revision_file(p) && !is_excluded(p, exclude))
+        .collect();
+    files.sort();
+    let env_py = Some(root.join("env.py")).filter(|p| p.is_file());
+    sets.insert(root.to_path_buf(), DiscoveredSet { kind: SetKind::Alembic { env_py }, root: root.to_path_buf(), files, scope: None });
+}
+
+fn is_hidden_or_skipped(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| {
+        (name.starts_with('.') && name != "." && name != "..") || SKIPPED_DIRS.contains(&name)
+    })
+}
+
+/// `script_location` from an alembic.ini, relative to the ini's folder.
+fn script_location(ini: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(ini).ok()?;
+    let here = ini.parent().unwrap_or(Path::new("."));
+    let line = text.lines().find(|l| l.trim_start().starts_with("script_location"))?;
+    let value = line.split_once('=')?.1.trim();
+    let value = value.replace("%(here)s", &here.display().to_string());
+    if value.contains(':') && !Path::new(&value).exists() {
+        // `package:folder` names a package resource; nothing to find on disk from here.
+        return None;
+    }
+    let path = Path::new(&value);
+    Some(if path.is_absolute() { path.to_path_buf() } else { here.join(path) })
+}
+
+fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
+    let mut alembic_roots = Vec::new();
+    let mut sql_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut loose_python = Vec::new();
+    let walker = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_skipped(e.path()));
+    for entry in walker.filter_map(Result::ok) {
+        let path = entry.path();
+        if entry.depth() > 0 && is_excluded(path, exclude) {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if name == "env.py" && path.parent().is_some_and(|p| p.join("versions").is_dir()) {
+            alembic_roots.push(path.parent().unwrap_or(dir).to_path_buf());
+        } else if name == "alembic.ini" {
+            if let Some(location) = script_location(path).filter(|l| l.join("versions").is_dir()) {
+                alembic_roots.push(location);
+            }
+        } else if is_sql_file(path) {
+            sql_by_dir.entry(path.parent().unwrap_or(dir).to_path_buf()).or_default().push(path.to_path_buf());
+        } else if entry.depth() == 1 && is_revision_file(path) {
+            loose_python.push(path.to_path_buf());
+        }
+    }
+    let mut claimed: Vec<PathBuf> = Vec::new();
+    for root in alembic_roots {
+        let root = normalize(&root);
+        claimed.push(root.clone());
+        add_alembic_root(&root, sets, exclude);
+    }
+    if claimed.is_empty() && !loose_python.is_empty() {
+        // A folder of revision files with no env.py around it (e.g. `check migrations/versions`).
+        let env_py = dir.parent().map(|p| p.join("env.py")).filter(|p| p.is_file());
+        sets.entry(dir.to_path_buf()).or_insert(DiscoveredSet {
+            kind: SetKind::Alembic { env_py },
+            root: dir.to_path_buf(),
+            files: loose_python,
+            scope: None,
+        });
+    }
+    for (folder, files) in sql_by_dir {
+        if claimed.iter().any(|root| folder.starts_with(root)) {
+            continue;
+        }
+        sets.entry(folder.clone()).or_insert(DiscoveredSet { kind: SetKind::SqlFolder, root: folder, files, scope: None });
+    }
+}
+
+/// Removes `.` and `x/..` components so the same folder reached two ways is one key.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+}

@@ -1,0 +1,46 @@
+//! What env.py says about how revisions run: transactions and lock timeouts.
+
+use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::Expr;
+
+use crate::model::{AlembicEnv, FileId};
+
+use super::exprs::{callee_name, is_true};
+
+struct EnvScan {
+    transaction_per_migration: bool,
+    sets_lock_timeout: bool,
+}
+
+impl<'a> Visitor<'a> for EnvScan {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(call) if callee_name(call) == Some("configure") => {
+                if call.arguments.find_keyword("transaction_per_migration").is_some_and(|k| is_true(&k.value)) {
+                    self.transaction_per_migration = true;
+                }
+            }
+            Expr::StringLiteral(literal) if literal.value.to_str().contains("lock_timeout") => {
+                self.sets_lock_timeout = true;
+            }
+            _ => {}
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// Reads env.py; an env.py that does not parse tells nothing (Alembic would fail on it anyway).
+pub fn read_env(source: &str, file: FileId) -> AlembicEnv {
+    let Ok(parsed) = ruff_python_parser::parse_module(source) else {
+        return AlembicEnv { file: Some(file), ..AlembicEnv::default() };
+    };
+    let mut scan = EnvScan { transaction_per_migration: false, sets_lock_timeout: false };
+    for stmt in parsed.suite() {
+        scan.visit_stmt(stmt);
+    }
+    AlembicEnv {
+        file: Some(file),
+        transaction_per_migration: scan.transaction_per_migration,
+        sets_lock_timeout: scan.sets_lock_timeout,
+    }
+}

@@ -1,0 +1,233 @@
+//! Reading Python expressions that Alembic revisions pass to `op.*`: names, strings, types,
+//! columns and server defaults.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{Expr, ExprCall, Number};
+use ruff_text_size::Ranged;
+
+use crate::model::{Column, ColumnType, ConstraintKind, DefaultExpr};
+
+/// Module-level `NAME = "text"` assignments, so `op.create_index(..., TABLE, ...)` resolves.
+pub type Constants<'a> = HashMap<String, &'a Expr>;
+
+pub struct Reader<'a> {
+    pub source: &'a str,
+    pub constants: &'a Constants<'a>,
+}
+
+/// The dotted name of a callee or attribute chain: `sa.Column`, `op.execute`.
+pub fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(name) => Some(name.id.as_str().to_string()),
+        Expr::Attribute(attr) => Some(format!("{}.{}", dotted(&attr.value)?, attr.attr.as_str())),
+        _ => None,
+    }
+}
+
+/// The last segment of a dotted callee: `sa.Column` → `Column`.
+pub fn callee_name(call: &ExprCall) -> Option<&str> {
+    match call.func.as_ref() {
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Attribute(attr) => Some(attr.attr.as_str()),
+        _ => None,
+    }
+}
+
+pub fn as_call(expr: &Expr) -> Option<&ExprCall> {
+    match expr {
+        Expr::Call(call) => Some(call),
+        _ => None,
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// A string literal, `op.f("...")`, `sa.text("...")`, or a module constant holding one.
+    pub fn string(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+            Expr::Name(name) => self
+                .constants
+                .get(name.id.as_str())
+                .and_then(|value| if matches!(value, Expr::Name(_)) { None } else { self.string(value) }),
+            Expr::Call(call) if matches!(callee_name(call), Some("f" | "text" | "literal_column" | "quoted_name")) => {
+                self.string(call.arguments.args.first()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// A constraint or index name: a string, or `None` when Python says `None`.
+    pub fn optional_name(&self, expr: Option<&Expr>) -> Option<Option<String>> {
+        match expr {
+            None | Some(Expr::NoneLiteral(_)) => Some(None),
+            Some(expr) => self.string(expr).map(Some),
+        }
+    }
+
+    pub fn strings(&self, expr: &Expr) -> Option<Vec<String>> {
+        match expr {
+            Expr::List(list) => list.elts.iter().map(|e| self.string(e)).collect(),
+            Expr::Tuple(tuple) => tuple.elts.iter().map(|e| self.string(e)).collect(),
+            other => self.string(other).map(|s| vec![s]),
+        }
+    }
+
+    /// The Python source of an expression, for messages.
+    pub fn text(&self, expr: &Expr) -> &'a str {
+        &self.source[expr.range().start().to_usize()..expr.range().end().to_usize()]
+    }
+
+    pub fn column_type(&self, expr: &Expr) -> Option<ColumnType> {
+        let (name, call) = match expr {
+            Expr::Call(call) => (callee_name(call)?, Some(call)),
+            Expr::Attribute(attr) => (attr.attr.as_str(), None),
+            Expr::Name(name) => (name.id.as_str(), None),
+            _ => return None,
+        };
+        let kw = |key: &str| call.and_then(|c| c.arguments.find_keyword(key)).map(|k| &k.value);
+        let int_arg = |key: &str, position: usize| {
+            call.and_then(|c| c.arguments.find_argument_value(key, position)).and_then(integer)
+        };
+        let lower = name.to_ascii_lowercase();
+        match lower.as_str() {
+            "array" => {
+                let inner = call.and_then(|c| c.arguments.find_argument_value("item_type", 0))?;
+                let mut ty = self.column_type(inner)?;
+                ty.array = true;
+                Some(ty)
+            }
+            "enum" => {
+                let name = kw("name").and_then(|e| self.string(e)).unwrap_or_else(|| "enum".into());
+                Some(ColumnType { name, modifiers: Vec::new(), array: false })
+            }
+            "datetime" | "timestamp" | "time" => {
+                let with_zone = kw("timezone").is_some_and(is_true);
+                let base = if lower == "time" { "time" } else { "timestamp" };
+                let name = if with_zone { format!("{base} with time zone") } else { base.to_string() };
+                Some(ColumnType::normalized(&name, int_arg("precision", usize::MAX).into_iter().collect()))
+            }
+            "numeric" | "decimal" => {
+                let modifiers = [int_arg("precision", 0), int_arg("scale", 1)].into_iter().flatten().collect();
+                Some(ColumnType::normalized("numeric", modifiers))
+            }
+            "string" | "varchar" | "unicode" | "autostring" | "char" | "nvarchar" => {
+                Some(ColumnType::normalized(&lower, int_arg("length", 0).into_iter().collect()))
+            }
+            "float" => Some(ColumnType::normalized(
+                if int_arg("precision", 0).is_some_and(|p| p <= 24) { "real" } else { "double precision" },
+                Vec::new(),
+            )),
+            "identity" | "computed" | "foreignkey" | "sequence" => None,
+            _ => Some(ColumnType::normalized(&lower, Vec::new())),
+        }
+    }
+
+    /// `server_default=`: a string is a quoted constant; `sa.text(...)` and `sa.func.*()` are SQL.
+    pub fn server_default(&self, expr: &Expr) -> Option<DefaultExpr> {
+        match expr {
+            Expr::NoneLiteral(_) => None,
+            Expr::StringLiteral(literal) => Some(DefaultExpr::from_sql(&format!("'{}'", literal.value.to_str()))),
+            Expr::Call(call) => {
+                let callee = dotted(&call.func).unwrap_or_default();
+                if callee.contains("func.") {
+                    let function = callee.rsplit('.').next().unwrap_or_default();
+                    Some(DefaultExpr::from_sql(&format!("{function}()")))
+                } else if let Some(text) = self.string(expr) {
+                    Some(DefaultExpr::from_sql(&text))
+                } else {
+                    Some(DefaultExpr::from_sql(self.text(expr)))
+                }
+            }
+            other => Some(DefaultExpr::from_sql(self.text(other))),
+        }
+    }
+
+    /// `sa.Column("name", sa.Type(), sa.ForeignKey(...), nullable=False, ...)`.
+    pub fn column(&self, call: &ExprCall) -> Option<Column> {
+        if callee_name(call) != Some("Column") {
+            return None;
+        }
+        let args = &call.arguments.args;
+        let name = self.string(args.first()?)?;
+        let mut ty = None;
+        let mut column = Column::new(name, ColumnType::normalized("unknown", Vec::new()));
+        for arg in args.iter().skip(1) {
+            let callee = as_call(arg).and_then(callee_name);
+            match callee {
+                Some("ForeignKey") => {
+                    let target = as_call(arg).and_then(|c| c.arguments.args.first()).and_then(|e| self.string(e));
+                    column.references = target.map(|t| t.rsplit_once('.').map_or(t.clone(), |(table, _)| table.to_string()));
+                }
+                Some("Identity") => column.identity = true,
+                Some("Computed") => column.generated_stored = true,
+                Some("Sequence") => column.identity = true,
+                _ if ty.is_none() => ty = self.column_type(arg),
+                _ => {}
+            }
+        }
+        let kw = |key: &str| call.arguments.find_keyword(key).map(|k| &k.value);
+        if let Some(t) = kw("type_").and_then(|e| self.column_type(e)) {
+            ty = Some(t);
+        }
+        column.ty = ty?;
+        column.primary_key = kw("primary_key").is_some_and(is_true);
+        column.nullable = match kw("nullable") {
+            Some(value) => !is_false(value),
+            None => !column.primary_key,
+        };
+        column.unique = kw("unique").is_some_and(is_true);
+        column.indexed = kw("index").is_some_and(is_true);
+        column.server_default = kw("server_default").and_then(|e| self.server_default(e));
+        let autoincrement_off = kw("autoincrement").is_some_and(is_false);
+        if column.primary_key && (column.ty.is_integer() || column.ty.is("bigint")) && !autoincrement_off {
+            column.identity = true;
+        }
+        if column.ty.is_serial() {
+            column.identity = true;
+        }
+        Some(column)
+    }
+
+    /// A table-level constraint object inside `op.create_table(...)`.
+    pub fn table_constraint(&self, call: &ExprCall) -> Option<(Option<String>, ConstraintKind)> {
+        let name = self.optional_name(call.arguments.find_keyword("name").map(|k| &k.value))?;
+        let positional = || call.arguments.args.iter().filter_map(|e| self.string(e)).collect::<Vec<_>>();
+        let kind = match callee_name(call)? {
+            "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey { columns: positional() },
+            "UniqueConstraint" => ConstraintKind::Unique { columns: positional() },
+            "CheckConstraint" => ConstraintKind::Check {
+                expression: call.arguments.args.first().and_then(|e| self.string(e)).unwrap_or_default(),
+            },
+            "ForeignKeyConstraint" => {
+                let columns = self.strings(call.arguments.args.first()?)?;
+                let referenced = self.strings(call.arguments.args.get(1)?)?;
+                let referenced_table = referenced
+                    .first()
+                    .and_then(|r| r.rsplit_once('.').map(|(t, _)| t.to_string()))
+                    .unwrap_or_default();
+                ConstraintKind::ForeignKey { columns, referenced_table }
+            }
+            _ => return None,
+        };
+        Some((name, kind))
+    }
+}
+
+pub fn is_true(expr: &Expr) -> bool {
+    matches!(expr, Expr::BooleanLiteral(b) if b.value)
+}
+
+pub fn is_false(expr: &Expr) -> bool {
+    matches!(expr, Expr::BooleanLiteral(b) if !b.value)
+}
+
+fn integer(expr: &Expr) -> Option<u32> {
+    match expr {
+        Expr::NumberLiteral(number) => match &number.value {
+            Number::Int(int) => int.as_i64().and_then(|i| u32::try_from(i).ok()),
+            _ => None,
+        },
+        _ => None,
+    }
+}

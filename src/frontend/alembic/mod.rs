@@ -1,0 +1,150 @@
+//! Alembic / Flask-Migrate revision files (Python) → `Migration`.
+
+mod env;
+mod exprs;
+mod ops;
+mod strings;
+
+pub use env::read_env;
+
+use std::collections::HashMap;
+
+use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
+use ruff_text_size::Ranged;
+
+use crate::model::{
+    Body, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration, RevisionId, Span, Suppression,
+};
+
+use super::suppression;
+use exprs::{Constants, Reader};
+
+pub struct ParsedRevision {
+    pub migration: Migration,
+    pub suppressions: Vec<Suppression>,
+}
+
+pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, InputProblem> {
+    let parsed = ruff_python_parser::parse_module(source).map_err(|error| InputProblem {
+        kind: InputProblemKind::SyntaxError,
+        message: format!("Python syntax error: {}", error.error),
+        span: Span::new(file, error.location.start().to_usize()..error.location.end().to_usize()),
+    })?;
+    let suppressions = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == TokenKind::Comment)
+        .filter_map(|t| {
+            let range = t.range().start().to_usize()..t.range().end().to_usize();
+            let line = source[..range.start].matches('\n').count() + 1;
+            suppression::parse(&source[range.clone()], line, Span::new(file, range))
+        })
+        .collect();
+    let suite = parsed.suite();
+
+    let mut constants: Constants = HashMap::new();
+    for stmt in suite {
+        if let Some((name, value, _)) = module_assignment(stmt) {
+            constants.insert(name.to_string(), value);
+        }
+    }
+    let reader = Reader { source, constants: &constants };
+    let whole_file = Span::new(file, 0..0);
+    let mut migration = Migration {
+        framework: Framework::Alembic,
+        file,
+        revision: RevisionId::Absent,
+        revision_span: whole_file,
+        parents: Vec::new(),
+        parents_span: whole_file,
+        parents_unreadable: false,
+        depends_on: Vec::new(),
+        branch_labels: Vec::new(),
+        upgrade: Body::missing(whole_file),
+        downgrade: Body::missing(whole_file),
+        uses_autocommit_block: None,
+    };
+    for stmt in suite {
+        if let Some((name, value, range)) = module_assignment(stmt) {
+            let span = Span::new(file, range);
+            match name {
+                "revision" => {
+                    migration.revision_span = span;
+                    migration.revision = match value {
+                        Expr::StringLiteral(literal) => RevisionId::Literal(literal.value.to_str().to_string()),
+                        _ => RevisionId::NotLiteral,
+                    };
+                }
+                "down_revision" => {
+                    migration.parents_span = span;
+                    match revision_list(&reader, value) {
+                        Some(parents) => migration.parents = parents,
+                        None => migration.parents_unreadable = true,
+                    }
+                }
+                "depends_on" => migration.depends_on = revision_list(&reader, value).unwrap_or_default(),
+                "branch_labels" => migration.branch_labels = revision_list(&reader, value).unwrap_or_default(),
+                _ => {}
+            }
+        }
+    }
+    for stmt in suite {
+        if let Stmt::FunctionDef(function) = stmt {
+            let phase_body = match function.name.as_str() {
+                "upgrade" => &mut migration.upgrade,
+                "downgrade" => &mut migration.downgrade,
+                _ => continue,
+            };
+            let mut walker = ops::Walker::new(&reader, file);
+            walker.walk(&function.body);
+            if migration.uses_autocommit_block.is_none() {
+                migration.uses_autocommit_block = walker.autocommit_block;
+            }
+            *phase_body = Body {
+                state: body_state(function),
+                span: Span::new(file, function.name.range.start().to_usize()..function.name.range.end().to_usize()),
+                ops: walker.ops,
+            };
+        }
+    }
+    Ok(ParsedRevision { migration, suppressions })
+}
+
+/// `name = value` or `name: T = value` at module level.
+fn module_assignment(stmt: &Stmt) -> Option<(&str, &Expr, std::ops::Range<usize>)> {
+    let (target, value) = match stmt {
+        Stmt::Assign(assign) if assign.targets.len() == 1 => (&assign.targets[0], assign.value.as_ref()),
+        Stmt::AnnAssign(assign) => (assign.target.as_ref(), assign.value.as_deref()?),
+        _ => return None,
+    };
+    let Expr::Name(name) = target else { return None };
+    Some((name.id.as_str(), value, stmt.range().start().to_usize()..stmt.range().end().to_usize()))
+}
+
+/// `None`, a string, or a tuple / list of strings; `None` for anything computed.
+fn revision_list(reader: &Reader, value: &Expr) -> Option<Vec<String>> {
+    match value {
+        Expr::NoneLiteral(_) => Some(Vec::new()),
+        Expr::StringLiteral(literal) => Some(vec![literal.value.to_str().to_string()]),
+        Expr::Tuple(_) | Expr::List(_) => reader.strings(value),
+        _ => None,
+    }
+}
+
+fn body_state(function: &StmtFunctionDef) -> BodyState {
+    let meaningful: Vec<&Stmt> = function
+        .body
+        .iter()
+        .filter(|stmt| match stmt {
+            Stmt::Pass(_) => false,
+            Stmt::Expr(expr) => !matches!(expr.value.as_ref(), Expr::StringLiteral(_) | Expr::EllipsisLiteral(_)),
+            _ => true,
+        })
+        .collect();
+    match meaningful.first() {
+        None => BodyState::Empty,
+        Some(Stmt::Raise(_)) => BodyState::Raises,
+        Some(_) => BodyState::Code,
+    }
+}

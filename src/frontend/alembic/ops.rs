@@ -1,0 +1,456 @@
+//! Walks an `upgrade()` / `downgrade()` body and turns `op.*` calls into operations.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{Expr, ExprCall, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::frontend::sql::{self, Wrapping};
+use crate::model::op::BatchRecreate;
+use crate::model::{Column, ConstraintKind, FileId, Op, OpKind, Span};
+
+use super::exprs::{Reader, as_call, callee_name, dotted, is_false, is_true};
+use super::strings::StringMap;
+
+/// An enum type object assigned to a variable, created or dropped with `.create(bind)`.
+struct EnumObject {
+    name: String,
+    values: Vec<String>,
+}
+
+pub struct Walker<'r, 'a> {
+    reader: &'r Reader<'a>,
+    file: FileId,
+    pub ops: Vec<Op>,
+    /// `with op.batch_alter_table("t") as batch_op:` scopes: alias → table.
+    batches: Vec<(String, String)>,
+    autocommit_depth: usize,
+    pub autocommit_block: Option<Span>,
+    /// Variables holding `op.get_bind()` (or a connection from it).
+    binds: Vec<String>,
+    enums: HashMap<String, EnumObject>,
+}
+
+impl<'r, 'a> Walker<'r, 'a> {
+    pub fn new(reader: &'r Reader<'a>, file: FileId) -> Self {
+        Walker {
+            reader,
+            file,
+            ops: Vec::new(),
+            batches: Vec::new(),
+            autocommit_depth: 0,
+            autocommit_block: None,
+            binds: Vec::new(),
+            enums: HashMap::new(),
+        }
+    }
+
+    fn span(&self, node: &impl Ranged) -> Span {
+        Span::new(self.file, node.range().start().to_usize()..node.range().end().to_usize())
+    }
+
+    fn push(&mut self, kind: OpKind, span: Span) {
+        let in_transaction = self.autocommit_depth == 0;
+        self.ops.push(Op { kind, span, in_transaction });
+    }
+
+    pub fn walk(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.statement(stmt);
+        }
+    }
+
+    fn statement(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Expr(expr) => self.expression(&expr.value),
+            Stmt::Assign(assign) => {
+                if let [Expr::Name(target)] = assign.targets.as_slice() {
+                    self.remember(target.id.as_str(), &assign.value);
+                }
+                self.expression(&assign.value);
+            }
+            Stmt::With(with) => {
+                let mut scopes = 0;
+                let mut autocommit = false;
+                for item in &with.items {
+                    let Some(call) = as_call(&item.context_expr) else { continue };
+                    match callee_name(call) {
+                        Some("batch_alter_table") => {
+                            if let Some(table) = call.arguments.find_argument_value("table_name", 0).and_then(|e| self.reader.string(e)) {
+                                let alias = match item.optional_vars.as_deref() {
+                                    Some(Expr::Name(name)) => name.id.as_str().to_string(),
+                                    _ => String::new(),
+                                };
+                                let recreate = match call.arguments.find_keyword("recreate").and_then(|k| self.reader.string(&k.value)).as_deref() {
+                                    Some("always") => BatchRecreate::Always,
+                                    Some("never") => BatchRecreate::Never,
+                                    _ => BatchRecreate::Auto,
+                                };
+                                self.push(OpKind::BatchTable { table: table.clone(), recreate }, self.span(call));
+                                self.batches.push((alias, table));
+                                scopes += 1;
+                            }
+                        }
+                        Some("autocommit_block") => {
+                            autocommit = true;
+                            self.autocommit_block.get_or_insert(self.span(call));
+                        }
+                        Some("begin" | "connect") => {
+                            if let Some(Expr::Name(name)) = item.optional_vars.as_deref() {
+                                self.binds.push(name.id.as_str().to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if autocommit {
+                    self.autocommit_depth += 1;
+                }
+                self.walk(&with.body);
+                if autocommit {
+                    self.autocommit_depth -= 1;
+                }
+                for _ in 0..scopes {
+                    self.batches.pop();
+                }
+            }
+            Stmt::If(branch) => {
+                self.walk(&branch.body);
+                for clause in &branch.elif_else_clauses {
+                    self.walk(&clause.body);
+                }
+            }
+            Stmt::For(r#loop) => {
+                self.walk(&r#loop.body);
+                self.walk(&r#loop.orelse);
+            }
+            Stmt::While(r#loop) => self.walk(&r#loop.body),
+            Stmt::Try(r#try) => {
+                self.walk(&r#try.body);
+                self.walk(&r#try.orelse);
+                self.walk(&r#try.finalbody);
+            }
+            _ => {}
+        }
+    }
+
+    fn remember(&mut self, variable: &str, value: &Expr) {
+        let Some(call) = as_call(value) else { return };
+        match callee_name(call) {
+            Some("get_bind" | "connect" | "begin") => self.binds.push(variable.to_string()),
+            Some("Enum" | "ENUM") => {
+                if let Some(name) = call.arguments.find_keyword("name").and_then(|k| self.reader.string(&k.value)) {
+                    let values = call.arguments.args.iter().filter_map(|e| self.reader.string(e)).collect();
+                    self.enums.insert(variable.to_string(), EnumObject { name, values });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn expression(&mut self, expr: &Expr) {
+        let Some(call) = as_call(expr) else { return };
+        let Expr::Attribute(attr) = call.func.as_ref() else { return };
+        let method = attr.attr.as_str();
+        let receiver = attr.value.as_ref();
+        let span = self.span(call);
+        match receiver {
+            Expr::Name(name) if name.id.as_str() == "op" => {
+                for kind in self.op_call(method, call, None) {
+                    self.push(kind, span);
+                }
+            }
+            Expr::Name(name) if self.batches.iter().any(|(alias, _)| alias == name.id.as_str()) => {
+                let table = self.batches.iter().rev().find(|(alias, _)| alias == name.id.as_str()).map(|(_, t)| t.clone());
+                for kind in self.op_call(method, call, table.as_deref()) {
+                    self.push(kind, span);
+                }
+            }
+            Expr::Name(name) if method == "execute" && self.binds.iter().any(|b| b == name.id.as_str()) => {
+                self.execute(call);
+            }
+            Expr::Call(inner) if method == "execute" && matches!(callee_name(inner), Some("get_bind" | "connect")) => {
+                self.execute(call);
+            }
+            Expr::Name(name) if matches!(method, "create" | "drop") => {
+                if let Some(object) = self.enums.get(name.id.as_str()) {
+                    let kind = enum_lifecycle(method, object.name.clone(), object.values.clone());
+                    self.push(kind, span);
+                }
+            }
+            Expr::Call(inner) if matches!(method, "create" | "drop") && matches!(callee_name(inner), Some("Enum" | "ENUM")) => {
+                let name = inner.arguments.find_keyword("name").and_then(|k| self.reader.string(&k.value));
+                if let Some(name) = name {
+                    let values = inner.arguments.args.iter().filter_map(|e| self.reader.string(e)).collect();
+                    self.push(enum_lifecycle(method, name, values), span);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `op.execute(...)`, `bind.execute(...)`: SQL text goes through the SQL frontend.
+    fn execute(&mut self, call: &ExprCall) {
+        let Some(argument) = call.arguments.find_argument_value("sqltext", 0) else { return };
+        let literal = self.sql_literal(argument);
+        match literal {
+            Some(literal) => {
+                let map = StringMap::new(self.reader.source, literal);
+                let wrapping = if self.autocommit_depth == 0 { Wrapping::Always } else { Wrapping::None };
+                let sql_ops = sql::lower_sql(literal.value.to_str(), self.file, &map, wrapping);
+                self.ops.extend(sql_ops);
+            }
+            None => {
+                let span = self.span(call);
+                match as_call(argument).and_then(callee_name) {
+                    Some("CreateSequence" | "DropSequence") => {
+                        let name = as_call(argument)
+                            .and_then(|c| c.arguments.args.first())
+                            .and_then(as_call)
+                            .and_then(|c| c.arguments.args.first())
+                            .and_then(|e| self.reader.string(e));
+                        if let Some(name) = name {
+                            let kind = if as_call(argument).and_then(callee_name) == Some("CreateSequence") {
+                                OpKind::CreateSequence { name }
+                            } else {
+                                OpKind::DropSequence { name }
+                            };
+                            self.push(kind, span);
+                        }
+                    }
+                    _ if is_runtime_string(argument) => self.push(OpKind::DynamicSql, span),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The string literal holding SQL: direct, in `sa.text(...)`, or a module constant.
+    fn sql_literal<'e>(&self, expr: &'e Expr) -> Option<&'e ruff_python_ast::ExprStringLiteral>
+    where
+        'a: 'e,
+    {
+        match expr {
+            Expr::StringLiteral(literal) => Some(literal),
+            Expr::Call(call) if matches!(callee_name(call), Some("text")) => self.sql_literal(call.arguments.args.first()?),
+            Expr::Name(name) => match self.reader.constants.get(name.id.as_str()) {
+                Some(Expr::StringLiteral(literal)) => Some(literal),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// One `op.*` or `batch_op.*` call. `batch_table` is the batch's table: batch methods take
+    /// the same arguments as `op.*` without the table.
+    fn op_call(&mut self, method: &str, call: &ExprCall, batch_table: Option<&str>) -> Vec<OpKind> {
+        let r = self.reader;
+        let args = &call.arguments;
+        let kw = |key: &str| args.find_keyword(key).map(|k| &k.value);
+        // Position of an argument after the table: batch calls shift everything left by one.
+        let shift = usize::from(batch_table.is_none());
+        let table_at = |position: usize| -> Option<String> {
+            match batch_table {
+                Some(table) => Some(table.to_string()),
+                None => args.find_argument_value("table_name", position).and_then(|e| r.string(e)),
+            }
+        };
+        let result: Option<Vec<OpKind>> = (|| {
+            Some(match method {
+                "execute" => {
+                    self.execute(call);
+                    return Some(Vec::new());
+                }
+                "create_table" => {
+                    let table = r.string(args.args.first()?)?;
+                    let mut columns: Vec<Column> = Vec::new();
+                    let mut constraints = Vec::new();
+                    let mut enums = Vec::new();
+                    for arg in args.args.iter().skip(1) {
+                        let Some(item) = as_call(arg) else { continue };
+                        if let Some(column) = r.column(item) {
+                            if let Some(created) = enum_created_by(r, item) {
+                                enums.push(created);
+                            }
+                            columns.push(column);
+                        } else if let Some(constraint) = r.table_constraint(item) {
+                            constraints.push(constraint);
+                        }
+                    }
+                    let pk_columns: Vec<String> = constraints
+                        .iter()
+                        .filter_map(|(_, k)| match k {
+                            ConstraintKind::PrimaryKey { columns } => Some(columns.clone()),
+                            _ => None,
+                        })
+                        .flatten()
+                        .collect();
+                    for column in columns.iter_mut().filter(|c| pk_columns.contains(&c.name)) {
+                        column.primary_key = true;
+                        column.nullable = false;
+                    }
+                    if pk_columns.is_empty() {
+                        let inline: Vec<String> = columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
+                        if !inline.is_empty() {
+                            constraints.push((None, ConstraintKind::PrimaryKey { columns: inline }));
+                        }
+                    }
+                    let mut kinds = enums;
+                    kinds.push(OpKind::CreateTable {
+                        table,
+                        columns,
+                        constraints,
+                        if_not_exists: kw("if_not_exists").is_some_and(is_true),
+                    });
+                    kinds
+                }
+                "drop_table" => vec![OpKind::DropTable { table: r.string(args.find_argument_value("table_name", 0)?)? }],
+                "rename_table" => vec![OpKind::RenameTable {
+                    from: r.string(args.find_argument_value("old_table_name", 0)?)?,
+                    to: r.string(args.find_argument_value("new_table_name", 1)?)?,
+                }],
+                "add_column" => {
+                    let column_call = as_call(args.find_argument_value("column", shift)?)?;
+                    let column = r.column(column_call)?;
+                    let mut kinds: Vec<OpKind> = enum_created_by(r, column_call).into_iter().collect();
+                    kinds.push(OpKind::AddColumn { table: table_at(0)?, column });
+                    kinds
+                }
+                "drop_column" => vec![OpKind::DropColumn {
+                    table: table_at(0)?,
+                    column: r.string(args.find_argument_value("column_name", shift)?)?,
+                }],
+                "alter_column" => {
+                    let table = table_at(0)?;
+                    let column = r.string(args.find_argument_value("column_name", shift)?)?;
+                    let mut kinds = Vec::new();
+                    if let Some(to) = kw("type_").and_then(|e| r.column_type(e)) {
+                        kinds.push(OpKind::AlterColumnType {
+                            table: table.clone(),
+                            column: column.clone(),
+                            from: kw("existing_type").and_then(|e| r.column_type(e)),
+                            to,
+                            using: kw("postgresql_using").and_then(|e| r.string(e)),
+                        });
+                    }
+                    match kw("nullable") {
+                        Some(value) if is_false(value) => kinds.push(OpKind::SetNotNull { table: table.clone(), column: column.clone() }),
+                        Some(value) if is_true(value) => kinds.push(OpKind::DropNotNull { table: table.clone(), column: column.clone() }),
+                        _ => {}
+                    }
+                    if let Some(value) = kw("server_default").filter(|v| !is_false(v)) {
+                        kinds.push(OpKind::SetDefault { table: table.clone(), column: column.clone(), default: r.server_default(value) });
+                    }
+                    if let Some(to) = kw("new_column_name").and_then(|e| r.string(e)) {
+                        kinds.push(OpKind::RenameColumn { table, from: column, to });
+                    }
+                    kinds
+                }
+                "create_index" => {
+                    let name = r.optional_name(args.find_argument_value("index_name", 0))?;
+                    let table = match batch_table {
+                        Some(t) => t.to_string(),
+                        None => r.string(args.find_argument_value("table_name", 1)?)?,
+                    };
+                    let columns = args
+                        .find_argument_value("columns", 1 + shift)
+                        .map(|e| r.strings(e).unwrap_or_else(|| vec![r.text(e).to_string()]))
+                        .unwrap_or_default();
+                    vec![OpKind::CreateIndex {
+                        name,
+                        table,
+                        columns,
+                        unique: kw("unique").is_some_and(is_true),
+                        concurrently: kw("postgresql_concurrently").is_some_and(is_true),
+                    }]
+                }
+                "drop_index" => vec![OpKind::DropIndex {
+                    name: r.optional_name(args.find_argument_value("index_name", 0))?,
+                    concurrently: kw("postgresql_concurrently").is_some_and(is_true),
+                }],
+                "create_foreign_key" => {
+                    let name = r.optional_name(args.find_argument_value("constraint_name", 0))?;
+                    let table = match batch_table {
+                        Some(t) => t.to_string(),
+                        None => r.string(args.find_argument_value("source_table", 1)?)?,
+                    };
+                    let referenced_table = r.string(args.find_argument_value("referent_table", 1 + shift)?)?;
+                    let columns = args.find_argument_value("local_cols", 2 + shift).and_then(|e| r.strings(e)).unwrap_or_default();
+                    vec![OpKind::AddConstraint {
+                        table,
+                        name,
+                        kind: ConstraintKind::ForeignKey { columns, referenced_table },
+                        not_valid: kw("postgresql_not_valid").is_some_and(is_true),
+                        using_index: false,
+                    }]
+                }
+                "create_unique_constraint" | "create_primary_key" | "create_check_constraint" | "create_exclude_constraint" => {
+                    let name = r.optional_name(args.find_argument_value("constraint_name", 0))?;
+                    let table = match batch_table {
+                        Some(t) => t.to_string(),
+                        None => r.string(args.find_argument_value("table_name", 1)?)?,
+                    };
+                    let third = args.find_argument_value("columns", 1 + shift)
+                        .or_else(|| args.find_argument_value("condition", 1 + shift));
+                    let kind = match method {
+                        "create_unique_constraint" => ConstraintKind::Unique { columns: third.and_then(|e| r.strings(e)).unwrap_or_default() },
+                        "create_primary_key" => ConstraintKind::PrimaryKey { columns: third.and_then(|e| r.strings(e)).unwrap_or_default() },
+                        "create_check_constraint" => ConstraintKind::Check {
+                            expression: third.map(|e| r.string(e).unwrap_or_else(|| r.text(e).to_string())).unwrap_or_default(),
+                        },
+                        _ => ConstraintKind::Exclusion,
+                    };
+                    vec![OpKind::AddConstraint {
+                        table,
+                        name,
+                        kind,
+                        not_valid: kw("postgresql_not_valid").is_some_and(is_true),
+                        using_index: false,
+                    }]
+                }
+                "drop_constraint" => vec![OpKind::DropConstraint {
+                    name: r.optional_name(args.find_argument_value("constraint_name", 0))?,
+                    table: match batch_table {
+                        Some(t) => t.to_string(),
+                        None => r.string(args.find_argument_value("table_name", 1)?)?,
+                    },
+                }],
+                "bulk_insert" => vec![OpKind::Other],
+                _ => return None,
+            })
+        })();
+        result.unwrap_or_default()
+    }
+}
+
+/// `sa.Enum("a", "b", name="status")` as a column type creates the type with the table,
+/// unless `create_type=False`.
+fn enum_created_by(r: &Reader, column: &ExprCall) -> Option<OpKind> {
+    let enum_call = column.arguments.args.iter().filter_map(as_call).find(|c| matches!(callee_name(c), Some("Enum" | "ENUM")))?;
+    if enum_call.arguments.find_keyword("create_type").is_some_and(|k| is_false(&k.value)) {
+        return None;
+    }
+    let name = enum_call.arguments.find_keyword("name").and_then(|k| r.string(&k.value))?;
+    let values = enum_call.arguments.args.iter().filter_map(|e| r.string(e)).collect();
+    Some(OpKind::CreateEnum { name, values })
+}
+
+fn enum_lifecycle(method: &str, name: String, values: Vec<String>) -> OpKind {
+    if method == "create" {
+        OpKind::CreateEnum { name, values }
+    } else {
+        OpKind::DropType { name }
+    }
+}
+
+/// An argument that builds its SQL text at run time.
+fn is_runtime_string(expr: &Expr) -> bool {
+    match expr {
+        Expr::FString(_) | Expr::BinOp(_) | Expr::Name(_) | Expr::Subscript(_) => true,
+        Expr::Call(call) => {
+            let callee = dotted(&call.func).unwrap_or_default();
+            callee.ends_with(".format") || callee.ends_with(".join") || callee.ends_with("text") && call.arguments.args.first().is_some_and(is_runtime_string)
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,151 @@
+//! Text → model. The only code that parses.
+
+pub mod alembic;
+pub mod sql;
+mod sql_sets;
+mod suppression;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::discover::{DiscoveredSet, SetKind};
+use crate::model::{
+    AlembicEnv, FileId, Framework, InputProblem, InputProblemKind, Migration, MigrationSet, SourceFile, Sources, Span,
+};
+
+/// Larger files are reported, not parsed: no migration is that big, and a generated dump
+/// would only slow the run.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+pub struct Loaded {
+    pub sources: Sources,
+    pub sets: Vec<MigrationSet>,
+    pub problems: Vec<InputProblem>,
+    /// Files named explicitly inside a larger set: only their migrations are linted.
+    pub scope: Option<Vec<FileId>>,
+}
+
+enum Parsed {
+    Revision(Box<Migration>),
+    Env(AlembicEnv),
+    Sql(sql_sets::SqlFile),
+    Problem(InputProblem),
+}
+
+/// The path as reports show it: relative to the working directory, `/`-separated.
+pub fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let relative = cwd
+        .as_deref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    let text = relative.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+/// Reads a file as text, or says why it cannot be a migration.
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file is {:.1} MiB, over the {} MiB limit for a migration file",
+            bytes.len() as f64 / 1048576.0,
+            MAX_FILE_BYTES / 1048576
+        ));
+    }
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err("the file is binary (it contains NUL bytes), not a migration".into());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!("the file is not valid UTF-8 (first bad byte at offset {}); save it as UTF-8", e.utf8_error().valid_up_to())
+    })
+}
+
+pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
+    // Every file once, in a stable order: its index is its FileId.
+    let mut jobs: Vec<(PathBuf, usize, bool)> = Vec::new();
+    for (set_index, set) in discovered.iter().enumerate() {
+        if let SetKind::Alembic { env_py: Some(env) } = &set.kind {
+            jobs.push((env.clone(), set_index, true));
+        }
+        for file in &set.files {
+            jobs.push((file.clone(), set_index, false));
+        }
+    }
+    let parsed: Vec<(SourceFile, Parsed)> = jobs
+        .par_iter()
+        .enumerate()
+        .map(|(index, (path, set_index, is_env))| {
+            parse_one(path, FileId(index as u32), &discovered[*set_index].kind, *is_env)
+        })
+        .collect();
+
+    let mut sources = Sources::default();
+    let mut problems = Vec::new();
+    let mut per_set: Vec<(AlembicEnv, Vec<Migration>, Vec<sql_sets::SqlFile>)> =
+        discovered.iter().map(|_| Default::default()).collect();
+    for ((source, result), (_, set_index, _)) in parsed.into_iter().zip(&jobs) {
+        sources.push(source);
+        let slot = &mut per_set[*set_index];
+        match result {
+            Parsed::Revision(migration) => slot.1.push(*migration),
+            Parsed::Env(env) => slot.0 = env,
+            Parsed::Sql(file) => slot.2.push(file),
+            Parsed::Problem(problem) => problems.push(problem),
+        }
+    }
+
+    let mut sets = Vec::new();
+    for (set, (env, migrations, sql_files)) in discovered.iter().zip(per_set) {
+        let root = display_path(&set.root);
+        match set.kind {
+            SetKind::Alembic { .. } => sets.push(MigrationSet { framework: Framework::Alembic, root, env, migrations }),
+            SetKind::SqlFolder => sets.extend(sql_sets::build(root, sql_files)),
+        }
+    }
+
+    let scope = discovered.iter().any(|s| s.scope.is_some()).then(|| {
+        let wanted: Vec<&PathBuf> = discovered
+            .iter()
+            .flat_map(|s| s.scope.as_ref().map_or_else(|| s.files.iter().collect::<Vec<_>>(), |f| f.iter().collect()))
+            .collect();
+        jobs.iter()
+            .enumerate()
+            .filter(|(_, (path, _, _))| wanted.contains(&path))
+            .map(|(i, _)| FileId(i as u32))
+            .collect()
+    });
+    Loaded { sources, sets, problems, scope }
+}
+
+fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (SourceFile, Parsed) {
+    let display = display_path(path);
+    let text = match read_text(path) {
+        Ok(text) => text,
+        Err(message) => {
+            let problem = InputProblem { kind: InputProblemKind::Unreadable, message, span: Span::new(file, 0..0) };
+            return (SourceFile::new(display, String::new()), Parsed::Problem(problem));
+        }
+    };
+    let mut source = SourceFile::new(display, text);
+    let parsed = if is_env {
+        Parsed::Env(alembic::read_env(&source.text, file))
+    } else {
+        match kind {
+            SetKind::Alembic { .. } => match alembic::parse_revision(&source.text, file) {
+                Ok(revision) => {
+                    source.suppressions = revision.suppressions;
+                    Parsed::Revision(Box::new(revision.migration))
+                }
+                Err(problem) => Parsed::Problem(problem),
+            },
+            SetKind::SqlFolder => {
+                source.suppressions = sql::suppressions(&source.text, file);
+                let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                Parsed::Sql(sql_sets::parse_file(&name, &source.text, file))
+            }
+        }
+    };
+    (source, parsed)
+}

@@ -1,0 +1,282 @@
+//! SQL text → operations: statements split with sqlparser's tokenizer, each parsed on its own.
+
+mod fallback;
+mod lower;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+
+use crate::model::{FileId, Op, OpKind, Span, Suppression};
+
+use super::suppression;
+
+/// How the framework running the SQL wraps it in a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrapping {
+    /// Statements run as written; only an explicit BEGIN opens a transaction.
+    None,
+    /// The whole text runs in one transaction (dbmate, Flyway, Alembic's transactional DDL).
+    Always,
+    /// Sent as one multi-statement query: PostgreSQL makes that an implicit transaction when it
+    /// holds more than one statement (golang-migrate).
+    WhenSeveralStatements,
+}
+
+/// Where the SQL text sits in its file: a whole `.sql` file, or the inside of a Python string.
+pub trait OffsetMap {
+    fn file_offset(&self, sql_offset: usize) -> usize;
+}
+
+/// SQL that is the file's own text, starting at `base`.
+pub struct Shifted(pub usize);
+
+impl OffsetMap for Shifted {
+    fn file_offset(&self, sql_offset: usize) -> usize {
+        self.0 + sql_offset
+    }
+}
+
+/// One statement's tokens and its byte range in the SQL text.
+struct RawStatement<'t> {
+    tokens: &'t [TokenWithSpan],
+    range: std::ops::Range<usize>,
+}
+
+/// Recursion limit for the parser: deep nesting becomes an `unparsed-sql` note, not a crash.
+const PARSER_RECURSION_LIMIT: usize = 64;
+
+pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrapping) -> Vec<Op> {
+    let dialect = PostgreSqlDialect {};
+    let span_of = |range: std::ops::Range<usize>| {
+        Span::new(file, map.file_offset(range.start)..map.file_offset(range.end))
+    };
+    let tokens = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let at = byte_offset(sql, error.location.line, error.location.column);
+            return vec![Op {
+                kind: OpKind::Unparsed { reason: format!("the SQL cannot be tokenized: {}", error.message) },
+                span: span_of(at..sql.len()),
+                in_transaction: false,
+            }];
+        }
+    };
+    let offsets: Vec<usize> = {
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        tokens
+            .iter()
+            .map(|t| offset_in(sql, &line_starts, t.span.start.line, t.span.start.column))
+            .collect()
+    };
+    let statements = split_statements(sql, &tokens, &offsets);
+    let implicit = match wrapping {
+        Wrapping::None => false,
+        Wrapping::Always => true,
+        Wrapping::WhenSeveralStatements => statements.len() > 1,
+    };
+    let mut explicit = false;
+    let mut ops = Vec::new();
+    for statement in statements {
+        let text = &sql[statement.range.clone()];
+        for kind in lower_statement(statement.tokens, text) {
+            if kind == OpKind::CommitTransaction {
+                explicit = false;
+            }
+            ops.push(Op { in_transaction: implicit || explicit, kind: kind.clone(), span: span_of(statement.range.clone()) });
+            if kind == OpKind::BeginTransaction {
+                explicit = true;
+            }
+        }
+    }
+    ops
+}
+
+fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
+    let parsed = Parser::new(&PostgreSqlDialect {})
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens.to_vec())
+        .parse_statement();
+    match parsed {
+        Ok(statement) => lower::lower(&statement),
+        Err(error) => {
+            let words = fallback::words(tokens);
+            fallback::classify(&words).map(|kind| vec![kind]).unwrap_or_else(|| {
+                let reason = error.to_string();
+                let reason = reason.strip_prefix("sql parser error: ").unwrap_or(&reason);
+                let first_line = text.lines().next().unwrap_or_default();
+                vec![OpKind::Unparsed { reason: format!("{reason} (in `{}`)", shorten(first_line)) }]
+            })
+        }
+    }
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+fn is_trivia(token: &Token) -> bool {
+    matches!(token, Token::Whitespace(_) | Token::EOF)
+}
+
+fn split_statements<'t>(sql: &str, tokens: &'t [TokenWithSpan], offsets: &[usize]) -> Vec<RawStatement<'t>> {
+    let mut statements = Vec::new();
+    let mut start = 0;
+    for i in 0..=tokens.len() {
+        let at_end = i == tokens.len();
+        if !at_end && tokens[i].token != Token::SemiColon {
+            continue;
+        }
+        let chunk = &tokens[start..i];
+        let first = chunk.iter().position(|t| !is_trivia(&t.token));
+        let last = chunk.iter().rposition(|t| !is_trivia(&t.token));
+        if let (Some(first), Some(last)) = (first, last) {
+            let begin = offsets[start + first];
+            let end = offsets.get(start + last + 1).copied().unwrap_or(sql.len());
+            statements.push(RawStatement { tokens: &tokens[start + first..=start + last], range: begin..end });
+        }
+        start = i + 1;
+    }
+    statements
+}
+
+fn offset_in(sql: &str, line_starts: &[usize], line: u64, column: u64) -> usize {
+    let Some(&line_start) = line_starts.get((line as usize).saturating_sub(1)) else {
+        return sql.len();
+    };
+    let rest = &sql[line_start..];
+    line_start + rest.char_indices().nth((column as usize).saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+}
+
+fn byte_offset(sql: &str, line: u64, column: u64) -> usize {
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    offset_in(sql, &line_starts, line, column)
+}
+
+/// Suppression comments (`-- migration-gate: ignore[...]`) in a SQL file, read from the
+/// tokenizer's comments so that text inside strings never counts.
+pub fn suppressions(sql: &str, file: FileId) -> Vec<Suppression> {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else {
+        return Vec::new();
+    };
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    tokens
+        .iter()
+        .filter_map(|t| {
+            let comment = match &t.token {
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => comment,
+                Token::Whitespace(Whitespace::MultiLineComment(comment)) => comment,
+                _ => return None,
+            };
+            let start = offset_in(sql, &line_starts, t.span.start.line, t.span.start.column);
+            let span = Span::new(file, start..start + comment.len() + 2);
+            suppression::parse(comment, t.span.start.line as usize, span)
+        })
+        .collect()
+}
+
+/// The `-- migrate:up` / `-- migrate:down` sections of a dbmate file.
+pub struct DbmateSections {
+    pub up: Option<(std::ops::Range<usize>, bool)>,
+    pub down: Option<(std::ops::Range<usize>, bool)>,
+}
+
+/// Finds dbmate's section markers; the bool says whether the section runs in a transaction
+/// (`transaction:false` turns it off).
+pub fn dbmate_sections(sql: &str) -> DbmateSections {
+    let mut markers: Vec<(usize, usize, bool, bool)> = Vec::new();
+    let mut offset = 0;
+    for line in sql.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("-- migrate:") {
+            let mut words = rest.split_whitespace();
+            let direction = words.next().unwrap_or_default();
+            let transactional = !words.any(|w| w == "transaction:false");
+            if direction == "up" || direction == "down" {
+                markers.push((offset, offset + line.len(), direction == "up", transactional));
+            }
+        }
+        offset += line.len();
+    }
+    let mut sections = DbmateSections { up: None, down: None };
+    for (i, &(_, body_start, is_up, transactional)) in markers.iter().enumerate() {
+        let body_end = markers.get(i + 1).map_or(sql.len(), |m| m.0);
+        let slot = if is_up { &mut sections.up } else { &mut sections.down };
+        if slot.is_none() {
+            *slot = Some((body_start..body_end, transactional));
+        }
+    }
+    sections
+}
+
+/// Whether SQL text holds any statement at all (comments and whitespace do not count).
+pub fn has_statements(sql: &str) -> bool {
+    match Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() {
+        Ok(tokens) => tokens.iter().any(|t| !is_trivia(t) && *t != Token::SemiColon),
+        Err(_) => !sql.trim().is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sql: &str) -> Vec<OpKind> {
+        lower_sql(sql, FileId(0), &Shifted(0), Wrapping::None).into_iter().map(|op| op.kind).collect()
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_do_not_split_statements() {
+        let sql = "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nCREATE INDEX i ON t (a);";
+        let ops = kinds(sql);
+        assert_eq!(ops.len(), 2);
+        assert!(matches!(ops[1], OpKind::CreateIndex { concurrently: false, .. }));
+    }
+
+    #[test]
+    fn an_unparsable_statement_does_not_hide_the_next() {
+        let ops = kinds("CREATE FOO BAR BAZ;\nCREATE INDEX i ON t (a);");
+        assert!(matches!(ops[0], OpKind::Unparsed { .. }));
+        assert!(matches!(ops[1], OpKind::CreateIndex { .. }));
+    }
+
+    #[test]
+    fn statements_inside_begin_commit_are_in_a_transaction() {
+        let ops = lower_sql(
+            "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;\nCREATE INDEX CONCURRENTLY j ON t (b);",
+            FileId(0),
+            &Shifted(0),
+            Wrapping::None,
+        );
+        assert!(ops[1].in_transaction);
+        assert!(!ops[3].in_transaction);
+    }
+
+    #[test]
+    fn keyword_fallback_classifies_what_the_parser_rejects() {
+        assert!(matches!(
+            kinds("REINDEX TABLE users")[0],
+            OpKind::Maintenance { kind: crate::model::MaintenanceKind::Reindex { concurrently: false }, .. }
+        ));
+        assert!(matches!(kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a")[0], OpKind::DropIndex { concurrently: true, .. }));
+    }
+
+    #[test]
+    fn dbmate_sections_are_found() {
+        let sql = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t(a);\n-- migrate:down\nDROP INDEX i;\n";
+        let sections = dbmate_sections(sql);
+        let (up, up_tx) = sections.up.unwrap();
+        assert!(!up_tx);
+        assert!(sql[up].contains("CONCURRENTLY"));
+        assert!(sections.down.unwrap().1);
+    }
+}

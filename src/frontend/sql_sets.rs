@@ -1,0 +1,165 @@
+//! SQL migration files → migrations, following each framework's naming and transaction rules.
+
+use std::collections::BTreeMap;
+
+use crate::model::{AlembicEnv, Body, BodyState, FileId, Framework, Migration, MigrationSet, RevisionId, Span};
+
+use super::sql::{self, Shifted, Wrapping};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Up,
+    Down,
+    /// dbmate: both directions in one file.
+    Both,
+    /// Flyway `R__`: re-applied when changed, never undone.
+    Repeatable,
+}
+
+#[derive(Debug)]
+pub struct SqlFile {
+    framework: Framework,
+    role: Role,
+    /// The version the framework orders by, as digit groups (`V1_2__x` → [1, 2]).
+    version: Vec<u64>,
+    version_text: String,
+    file: FileId,
+    up: Option<Body>,
+    down: Option<Body>,
+}
+
+fn digits(text: &str) -> Vec<u64> {
+    text.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect()
+}
+
+fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapping) -> Body {
+    let section = &text[range.clone()];
+    let state = if sql::has_statements(section) { BodyState::Code } else { BodyState::Empty };
+    Body {
+        state,
+        span: Span::new(file, range.start..range.start),
+        ops: sql::lower_sql(section, file, &Shifted(range.start), wrapping),
+    }
+}
+
+pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
+    let whole = 0..text.len();
+    let lower = name.to_ascii_lowercase();
+    let golang = lower
+        .strip_suffix(".up.sql")
+        .map(|stem| (stem, Role::Up))
+        .or_else(|| lower.strip_suffix(".down.sql").map(|stem| (stem, Role::Down)))
+        .filter(|(stem, _)| stem.split('_').next().is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit())));
+    if let Some((stem, role)) = golang {
+        let version_text = stem.split('_').next().unwrap_or_default().to_string();
+        let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
+        let (up, down) = if role == Role::Up { (Some(parsed), None) } else { (None, Some(parsed)) };
+        return SqlFile { framework: Framework::GolangMigrate, role, version: digits(&version_text), version_text, file, up, down };
+    }
+    if let Some((prefix, _)) = name.split_once("__") {
+        let role = match prefix.chars().next() {
+            Some('V') if prefix[1..].chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.') => Some(Role::Up),
+            Some('U') if prefix[1..].chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.') => Some(Role::Down),
+            Some('R') if prefix.len() == 1 => Some(Role::Repeatable),
+            _ => None,
+        };
+        if let Some(role) = role {
+            let version_text = if role == Role::Repeatable { name.to_string() } else { prefix[1..].replace('_', ".") };
+            let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
+            let (up, down) = if role == Role::Down { (None, Some(parsed)) } else { (Some(parsed), None) };
+            return SqlFile { framework: Framework::Flyway, role, version: digits(&version_text), version_text, file, up, down };
+        }
+    }
+    let sections = sql::dbmate_sections(text);
+    if sections.up.is_some() || sections.down.is_some() {
+        let wrapping = |transactional: bool| if transactional { Wrapping::Always } else { Wrapping::None };
+        let up = sections.up.map(|(range, tx)| body(text, range, file, wrapping(tx)));
+        let down = Some(match sections.down {
+            Some((range, tx)) => body(text, range, file, wrapping(tx)),
+            None => Body::missing(Span::new(file, 0..0)),
+        });
+        let version_text = name.split('_').next().unwrap_or(name).to_string();
+        return SqlFile { framework: Framework::Dbmate, role: Role::Both, version: digits(&version_text), version_text, file, up, down };
+    }
+    let version_text = name.strip_suffix(".sql").unwrap_or(name).to_string();
+    SqlFile {
+        framework: Framework::PlainSql,
+        role: Role::Up,
+        version: digits(&version_text),
+        version_text,
+        file,
+        up: Some(body(text, whole, file, Wrapping::None)),
+        down: None,
+    }
+}
+
+/// Groups one folder's files into sets, one per framework found there, in apply order.
+pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
+    let mut by_framework: BTreeMap<&'static str, Vec<SqlFile>> = BTreeMap::new();
+    for file in files {
+        by_framework.entry(file.framework.label()).or_default().push(file);
+    }
+    by_framework
+        .into_values()
+        .map(|files| {
+            let framework = files[0].framework;
+            let has_undo = files.iter().any(|f| f.role == Role::Down);
+            let mut by_version: BTreeMap<(Vec<u64>, String), Migration> = BTreeMap::new();
+            let mut downs: Vec<SqlFile> = Vec::new();
+            for file in files {
+                if file.role == Role::Down {
+                    downs.push(file);
+                    continue;
+                }
+                let key = (if file.role == Role::Repeatable { vec![u64::MAX] } else { file.version.clone() }, file.version_text.clone());
+                let missing = Body::missing(Span::new(file.file, 0..0));
+                let downgrade = match (file.role, file.down) {
+                    (_, Some(down)) => down,
+                    (Role::Repeatable, None) => Body { state: BodyState::NotApplicable, ..missing },
+                    (_, None) if framework == Framework::PlainSql => Body { state: BodyState::NotApplicable, ..missing },
+                    (_, None) if framework == Framework::Flyway && !has_undo => Body { state: BodyState::NotApplicable, ..missing },
+                    (_, None) => missing,
+                };
+                let upgrade = file.up.unwrap_or_else(|| Body::missing(Span::new(file.file, 0..0)));
+                by_version.insert(key, migration(framework, file.file, file.version_text, upgrade, downgrade));
+            }
+            for down in downs {
+                let target = by_version.iter_mut().find(|((v, _), _)| *v == down.version);
+                match (target, down.down) {
+                    (Some((_, m)), Some(body)) => m.downgrade = body,
+                    (None, Some(body)) => {
+                        // A down script without its up script: report it on its own.
+                        let up = Body::missing(Span::new(down.file, 0..0));
+                        by_version.insert((down.version.clone(), down.version_text.clone()), migration(framework, down.file, down.version_text, up, body));
+                    }
+                    _ => {}
+                }
+            }
+            let mut migrations: Vec<Migration> = by_version.into_values().collect();
+            for i in 1..migrations.len() {
+                if let Some(previous) = migrations[i - 1].revision_id().map(str::to_string) {
+                    migrations[i].parents = vec![previous];
+                }
+            }
+            MigrationSet { framework, root: root.clone(), env: AlembicEnv::default(), migrations }
+        })
+        .collect()
+}
+
+fn migration(framework: Framework, file: FileId, version: String, upgrade: Body, downgrade: Body) -> Migration {
+    let span = Span::new(file, 0..0);
+    Migration {
+        framework,
+        file,
+        revision: RevisionId::Literal(version),
+        revision_span: span,
+        parents: Vec::new(),
+        parents_span: span,
+        parents_unreadable: false,
+        depends_on: Vec::new(),
+        branch_labels: Vec::new(),
+        upgrade,
+        downgrade,
+        uses_autocommit_block: None,
+    }
+}

@@ -1,0 +1,15 @@
+//! migration-gate: stops risky database migrations before production.
+//!
+//! The pipeline: `discover` finds migration sets, `frontend` turns text into the `model`,
+//! `rules` read the model and write `diagnostic`s, `report` renders them.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod frontend;
+pub mod lint;
+pub mod model;
+pub mod report;
+pub mod rules;

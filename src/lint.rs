@@ -1,0 +1,146 @@
+//! The static check: discover → frontends → rules → suppressions → diagnostics.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use globset::GlobSet;
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover;
+use crate::frontend;
+use crate::model::{InputProblemKind, MigrationSet, Sources};
+use crate::rules::{self, LintContext};
+
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    pub paths: Vec<PathBuf>,
+    pub postgres_version: u32,
+    /// Only these rules (all when `None`).
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub severity: BTreeMap<String, Severity>,
+    pub exclude: GlobSet,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions {
+            paths: vec![PathBuf::from(".")],
+            postgres_version: 14,
+            select: None,
+            ignore: Vec::new(),
+            severity: BTreeMap::new(),
+            exclude: GlobSet::empty(),
+        }
+    }
+}
+
+impl LintOptions {
+    pub fn enabled(&self, rule: &str) -> bool {
+        self.select.as_ref().is_none_or(|s| s.iter().any(|r| r == rule || r == "all")) && !self.ignore.iter().any(|r| r == rule)
+    }
+}
+
+pub struct Outcome {
+    pub sources: Sources,
+    pub sets: Vec<MigrationSet>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Some input could not be read or parsed: the run is incomplete (exit code 2).
+    pub input_errors: usize,
+    pub revisions: usize,
+}
+
+pub fn lint(options: &LintOptions) -> Result<Outcome, discover::DiscoverError> {
+    let discovered = discover::discover(&options.paths, &options.exclude)?;
+    let loaded = frontend::load(&discovered);
+    let mut diagnostics: Vec<Diagnostic> = loaded
+        .problems
+        .iter()
+        .map(|problem| {
+            let meta = match problem.kind {
+                InputProblemKind::SyntaxError => &rules::SYNTAX_ERROR,
+                InputProblemKind::Unreadable => &rules::UNREADABLE_FILE,
+            };
+            Diagnostic::new(meta, problem.span, problem.message.clone())
+        })
+        .collect();
+    let input_errors = diagnostics.len();
+
+    let active: Vec<&dyn rules::Rule> =
+        rules::registry().iter().copied().filter(|rule| options.enabled(rule.meta().id)).collect();
+    let found: Vec<Diagnostic> = loaded
+        .sets
+        .par_iter()
+        .flat_map_iter(|set| {
+            let cx = LintContext {
+                set,
+                sources: &loaded.sources,
+                postgres_version: options.postgres_version,
+                scope: loaded.scope.as_deref(),
+            };
+            let mut out = Vec::new();
+            for rule in &active {
+                rule.check(&cx, &mut out);
+            }
+            out
+        })
+        .collect();
+    diagnostics.extend(found);
+    for diagnostic in &mut diagnostics {
+        if let Some(&severity) = options.severity.get(diagnostic.rule) {
+            diagnostic.severity = severity;
+        }
+    }
+    let mut diagnostics = apply_suppressions(diagnostics, &loaded.sources, options);
+    sort(&mut diagnostics, &loaded.sources);
+    let revisions = loaded.sets.iter().map(|s| s.migrations.len()).sum();
+    Ok(Outcome { sources: loaded.sources, sets: loaded.sets, diagnostics, input_errors, revisions })
+}
+
+/// Drops findings silenced by an inline comment on their line or the line above, or by a
+/// file-level comment, and reports each comment that silenced nothing.
+fn apply_suppressions(diagnostics: Vec<Diagnostic>, sources: &Sources, options: &LintOptions) -> Vec<Diagnostic> {
+    let mut used: BTreeSet<(u32, usize)> = BTreeSet::new();
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        let silenced_by = diagnostic.span.and_then(|span| {
+            let file = sources.get(span.file);
+            let (line, _) = file.line_col(span.start);
+            file.suppressions.iter().position(|s| {
+                s.rules.iter().any(|r| r == diagnostic.rule || r == "all")
+                    && (s.whole_file || s.line == line || s.line + 1 == line)
+            }).map(|index| (span.file.0, index))
+        });
+        match silenced_by {
+            Some(key) => {
+                used.insert(key);
+            }
+            None => kept.push(diagnostic),
+        }
+    }
+    if options.enabled(rules::UNUSED_SUPPRESSION.id) {
+        for (id, file) in sources.iter() {
+            for (index, suppression) in file.suppressions.iter().enumerate() {
+                let relevant = suppression.rules.iter().any(|r| r == "all" || options.enabled(r));
+                if relevant && !used.contains(&(id.0, index)) {
+                    kept.push(Diagnostic::new(
+                        &rules::UNUSED_SUPPRESSION,
+                        suppression.span,
+                        format!("this suppression of `{}` matches no finding", suppression.rules.join(", ")),
+                    ).with_help("remove the comment, or move it onto the flagged line or the line above it"));
+                }
+            }
+        }
+    }
+    kept
+}
+
+fn sort(diagnostics: &mut [Diagnostic], sources: &Sources) {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.span.map(|s| (sources.get(s.file).path.clone(), s.start)).unwrap_or_default()
+        };
+        key(a).cmp(&key(b)).then_with(|| a.rule.cmp(b.rule))
+    });
+}

@@ -1,0 +1,159 @@
+//! Column types and default expressions, normalised to PostgreSQL's own names.
+
+use std::fmt;
+
+/// A column type as PostgreSQL names it (`character varying`, `timestamp with time zone`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnType {
+    pub name: String,
+    /// Type modifiers: length, precision and scale.
+    pub modifiers: Vec<u32>,
+    pub array: bool,
+}
+
+impl ColumnType {
+    /// Normalises a type name from SQL or SQLAlchemy to PostgreSQL's canonical one.
+    pub fn normalized(name: &str, modifiers: Vec<u32>) -> Self {
+        let lower = name.trim().to_ascii_lowercase();
+        let (base, array) = match lower.strip_suffix("[]") {
+            Some(base) => (base.trim().to_string(), true),
+            None => (lower, false),
+        };
+        let canonical = match base.as_str() {
+            "varchar" | "character varying" | "string" | "unicode" | "autostring" | "nvarchar" => {
+                "character varying"
+            }
+            "char" | "character" | "nchar" | "bpchar" => "character",
+            "text" | "unicodetext" | "clob" => "text",
+            "int" | "integer" | "int4" => "integer",
+            "bigint" | "biginteger" | "int8" => "bigint",
+            "smallint" | "smallinteger" | "int2" => "smallint",
+            "serial" | "serial4" => "serial",
+            "bigserial" | "serial8" => "bigserial",
+            "smallserial" | "serial2" => "smallserial",
+            "numeric" | "decimal" => "numeric",
+            "float" | "double" | "double precision" | "float8" | "double_precision" => {
+                "double precision"
+            }
+            "real" | "float4" => "real",
+            "bool" | "boolean" => "boolean",
+            "timestamp" | "datetime" | "timestamp without time zone" => {
+                "timestamp without time zone"
+            }
+            "timestamptz" | "timestamp with time zone" => "timestamp with time zone",
+            "time" | "time without time zone" => "time without time zone",
+            "timetz" | "time with time zone" => "time with time zone",
+            "date" => "date",
+            "interval" => "interval",
+            "json" => "json",
+            "jsonb" => "jsonb",
+            "uuid" => "uuid",
+            "bytea" | "largebinary" | "binary" | "varbinary" | "blob" => "bytea",
+            other => other,
+        };
+        ColumnType { name: canonical.to_string(), modifiers, array }
+    }
+
+    pub fn is(&self, name: &str) -> bool {
+        self.name == name
+    }
+
+    pub fn is_serial(&self) -> bool {
+        matches!(self.name.as_str(), "serial" | "bigserial" | "smallserial")
+    }
+
+    pub fn is_integer(&self) -> bool {
+        matches!(self.name.as_str(), "integer" | "smallint" | "serial" | "smallserial")
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if !self.modifiers.is_empty() {
+            let mods: Vec<String> = self.modifiers.iter().map(u32::to_string).collect();
+            write!(f, "({})", mods.join(","))?;
+        }
+        if self.array {
+            f.write_str("[]")?;
+        }
+        Ok(())
+    }
+}
+
+/// How PostgreSQL evaluates a default when a column is added to existing rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Volatility {
+    /// A literal or a stable expression: evaluated once, stored in the catalog (PostgreSQL ≥ 11).
+    Constant,
+    /// Evaluated per row (`random()`, `gen_random_uuid()`, `nextval(...)`, ...): a table rewrite.
+    Volatile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultExpr {
+    /// As written, without the quoting of the host language.
+    pub text: String,
+    pub volatility: Volatility,
+}
+
+/// Functions PostgreSQL marks VOLATILE that appear in column defaults.
+const VOLATILE_FUNCTIONS: &[&str] = &[
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "random",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "txid_current",
+    "statement_timestamp",
+    "setseed",
+];
+
+impl DefaultExpr {
+    /// Classifies a default from its SQL text. `now()` and `CURRENT_TIMESTAMP` are STABLE:
+    /// PostgreSQL evaluates them once when the column is added.
+    pub fn from_sql(text: &str) -> Self {
+        let lower = text.to_ascii_lowercase();
+        let volatile = VOLATILE_FUNCTIONS.iter().any(|function| {
+            lower.match_indices(function).any(|(at, _)| {
+                let before = lower[..at].chars().next_back();
+                let after = lower[at + function.len()..].trim_start().chars().next();
+                !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after == Some('(')
+            })
+        });
+        DefaultExpr {
+            text: text.trim().to_string(),
+            volatility: if volatile { Volatility::Volatile } else { Volatility::Constant },
+        }
+    }
+
+    pub fn is_volatile(&self) -> bool {
+        self.volatility == Volatility::Volatile
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volatile_defaults_are_recognised_by_function_call() {
+        assert!(DefaultExpr::from_sql("gen_random_uuid()").is_volatile());
+        assert!(DefaultExpr::from_sql("nextval('users_id_seq'::regclass)").is_volatile());
+        assert!(!DefaultExpr::from_sql("now()").is_volatile());
+        assert!(!DefaultExpr::from_sql("'random'").is_volatile());
+        assert!(!DefaultExpr::from_sql("my_random()").is_volatile());
+    }
+
+    #[test]
+    fn type_names_are_normalised() {
+        assert_eq!(ColumnType::normalized("VARCHAR", vec![20]).to_string(), "character varying(20)");
+        assert_eq!(ColumnType::normalized("DateTime", vec![]).name, "timestamp without time zone");
+        assert_eq!(ColumnType::normalized("int4[]", vec![]).to_string(), "integer[]");
+    }
+}

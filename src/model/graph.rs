@@ -1,0 +1,126 @@
+//! The revision graph of one Alembic set, as Alembic builds it from `down_revision`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Migration, MigrationSet};
+
+#[derive(Debug, Default)]
+pub struct RevisionGraph {
+    /// Revision id → index of the first migration declaring it.
+    pub index: BTreeMap<String, usize>,
+    /// Revision id → ids whose `down_revision` names it.
+    pub children: BTreeMap<String, Vec<String>>,
+    pub heads: Vec<String>,
+    pub bases: Vec<String>,
+}
+
+impl RevisionGraph {
+    pub fn build(set: &MigrationSet) -> Self {
+        let mut graph = RevisionGraph::default();
+        for (i, migration) in set.migrations.iter().enumerate() {
+            if let Some(id) = migration.revision_id() {
+                graph.index.entry(id.to_string()).or_insert(i);
+            }
+        }
+        for (id, &i) in &graph.index {
+            for parent in &set.migrations[i].parents {
+                graph.children.entry(parent.clone()).or_default().push(id.clone());
+            }
+        }
+        for (id, &i) in &graph.index {
+            if !graph.children.contains_key(id) {
+                graph.heads.push(id.clone());
+            }
+            if set.migrations[i].parents.is_empty() {
+                graph.bases.push(id.clone());
+            }
+        }
+        graph
+    }
+
+    pub fn migration<'a>(&self, set: &'a MigrationSet, id: &str) -> Option<&'a Migration> {
+        self.index.get(id).map(|&i| &set.migrations[i])
+    }
+
+    /// Every revision reachable from `id` through parents (and `depends_on` when asked),
+    /// `id` included.
+    pub fn ancestors(&self, set: &MigrationSet, id: &str, with_dependencies: bool) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![id.to_string()];
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            if let Some(migration) = self.migration(set, &current) {
+                stack.extend(migration.parents.iter().cloned());
+                if with_dependencies {
+                    stack.extend(migration.depends_on.iter().cloned());
+                }
+            }
+        }
+        seen
+    }
+
+    /// Branch labels that apply to `id`: its own and those of its ancestors.
+    pub fn labels_of(&self, set: &MigrationSet, id: &str) -> BTreeSet<String> {
+        self.ancestors(set, id, false)
+            .iter()
+            .filter_map(|ancestor| self.migration(set, ancestor))
+            .flat_map(|m| m.branch_labels.iter().cloned())
+            .collect()
+    }
+
+    /// Cycles through `down_revision` and `depends_on`, each as the list of ids on it.
+    pub fn cycles(&self, set: &MigrationSet) -> Vec<Vec<String>> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Unvisited,
+            OnStack,
+            Done,
+        }
+        let ids: Vec<&String> = self.index.keys().collect();
+        let position: BTreeMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let edges: Vec<Vec<usize>> = ids
+            .iter()
+            .map(|id| {
+                let m = &set.migrations[self.index[id.as_str()]];
+                m.parents
+                    .iter()
+                    .chain(&m.depends_on)
+                    .filter_map(|p| position.get(p.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        let mut marks = vec![Mark::Unvisited; ids.len()];
+        let mut cycles = Vec::new();
+        // Iterative depth-first search: histories have thousands of revisions in a line.
+        for root in 0..ids.len() {
+            if marks[root] != Mark::Unvisited {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+            marks[root] = Mark::OnStack;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if let Some(&target) = edges[node].get(*next) {
+                    *next += 1;
+                    match marks[target] {
+                        Mark::Unvisited => {
+                            marks[target] = Mark::OnStack;
+                            stack.push((target, 0));
+                        }
+                        Mark::OnStack => {
+                            let from = stack.iter().position(|&(n, _)| n == target).unwrap_or(0);
+                            cycles.push(stack[from..].iter().map(|&(n, _)| ids[n].clone()).collect());
+                        }
+                        Mark::Done => {}
+                    }
+                } else {
+                    marks[node] = Mark::Done;
+                    stack.pop();
+                }
+            }
+        }
+        cycles
+    }
+}

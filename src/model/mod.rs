@@ -1,0 +1,151 @@
+//! The vocabulary shared by every stage: frontends write it, rules and the graph read it.
+
+pub mod column_type;
+pub mod graph;
+pub mod op;
+pub mod source;
+
+pub use column_type::{ColumnType, DefaultExpr, Volatility};
+pub use op::{Column, ConstraintKind, MaintenanceKind, Op, OpKind};
+pub use source::{FileId, SourceFile, Sources, Span, Suppression};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Upgrade,
+    Downgrade,
+}
+
+/// How a migration framework runs the statements of one migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    Alembic,
+    GolangMigrate,
+    Dbmate,
+    Flyway,
+    PlainSql,
+}
+
+impl Framework {
+    pub fn label(self) -> &'static str {
+        match self {
+            Framework::Alembic => "alembic",
+            Framework::GolangMigrate => "golang-migrate",
+            Framework::Dbmate => "dbmate",
+            Framework::Flyway => "flyway",
+            Framework::PlainSql => "sql",
+        }
+    }
+}
+
+/// What a frontend found in an upgrade or downgrade body, before looking at its operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyState {
+    /// The body holds code; `ops` lists what was understood of it.
+    Code,
+    /// No such function / file / section at all.
+    Missing,
+    /// Present but does nothing: `pass`, a docstring, `...`, or an empty SQL section.
+    Empty,
+    /// The body starts by raising: the author declared the revision irreversible.
+    Raises,
+    /// The framework has no notion of this body (e.g. a Flyway set without undo scripts).
+    NotApplicable,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub state: BodyState,
+    /// Where the body is declared (the `def` line, the file or the section marker).
+    pub span: Span,
+    pub ops: Vec<Op>,
+}
+
+impl Body {
+    pub fn missing(span: Span) -> Self {
+        Body { state: BodyState::Missing, span, ops: Vec::new() }
+    }
+}
+
+/// A revision identifier as written, or the reason it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevisionId {
+    Literal(String),
+    /// `revision` is assigned something other than a string literal.
+    NotLiteral,
+    /// The file has no `revision = ...` at module level.
+    Absent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub framework: Framework,
+    /// The file the migration is reported on (the revision file, or the up script).
+    pub file: FileId,
+    pub revision: RevisionId,
+    pub revision_span: Span,
+    /// Parent revisions (`down_revision`); several for a merge, none for a base.
+    pub parents: Vec<String>,
+    pub parents_span: Span,
+    /// `down_revision` was assigned something that is not a literal.
+    pub parents_unreadable: bool,
+    pub depends_on: Vec<String>,
+    pub branch_labels: Vec<String>,
+    pub upgrade: Body,
+    pub downgrade: Body,
+    /// The revision uses `autocommit_block()` somewhere.
+    pub uses_autocommit_block: Option<Span>,
+}
+
+impl Migration {
+    pub fn revision_id(&self) -> Option<&str> {
+        match &self.revision {
+            RevisionId::Literal(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self, phase: Phase) -> &Body {
+        match phase {
+            Phase::Upgrade => &self.upgrade,
+            Phase::Downgrade => &self.downgrade,
+        }
+    }
+}
+
+/// What env.py tells about how Alembic runs the revisions.
+#[derive(Debug, Clone, Default)]
+pub struct AlembicEnv {
+    pub file: Option<FileId>,
+    pub transaction_per_migration: bool,
+    /// env.py sets `lock_timeout` (a SET statement, connection options, or connect args).
+    pub sets_lock_timeout: bool,
+}
+
+/// Migrations that belong together: one Alembic script directory, or one SQL folder.
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    pub framework: Framework,
+    /// The folder the set was found in, relative to the working directory, for messages.
+    pub root: String,
+    pub env: AlembicEnv,
+    /// In the order the framework applies them (SQL sets); file order for Alembic.
+    pub migrations: Vec<Migration>,
+}
+
+/// A file that could not be turned into a model, with why.
+#[derive(Debug, Clone)]
+pub struct InputProblem {
+    pub kind: InputProblemKind,
+    pub message: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputProblemKind {
+    SyntaxError,
+    Unreadable,
+}

@@ -1,0 +1,262 @@
+//! Schema operations, whichever language they were written in.
+
+use super::{ColumnType, DefaultExpr, Span};
+
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub kind: OpKind,
+    pub span: Span,
+    /// The statement runs inside a transaction block (Alembic's transactional DDL, an explicit
+    /// BEGIN, or the framework wrapping the file).
+    pub in_transaction: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub nullable: bool,
+    pub server_default: Option<DefaultExpr>,
+    pub primary_key: bool,
+    /// `GENERATED ... AS IDENTITY`, `serial` types, or SQLAlchemy's autoincrementing key.
+    pub identity: bool,
+    /// `GENERATED ALWAYS AS (...) STORED`.
+    pub generated_stored: bool,
+    /// Column-level `REFERENCES` / `sa.ForeignKey`.
+    pub references: Option<String>,
+    pub unique: bool,
+    /// SQLAlchemy `index=True` on the column.
+    pub indexed: bool,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            nullable: true,
+            server_default: None,
+            primary_key: false,
+            identity: false,
+            generated_stored: false,
+            references: None,
+            unique: false,
+            indexed: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConstraintKind {
+    PrimaryKey { columns: Vec<String> },
+    Unique { columns: Vec<String> },
+    ForeignKey { columns: Vec<String>, referenced_table: String },
+    Check { expression: String },
+    Exclusion,
+}
+
+impl ConstraintKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ConstraintKind::PrimaryKey { .. } => "primary key",
+            ConstraintKind::Unique { .. } => "unique constraint",
+            ConstraintKind::ForeignKey { .. } => "foreign key",
+            ConstraintKind::Check { .. } => "check constraint",
+            ConstraintKind::Exclusion => "exclusion constraint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaintenanceKind {
+    VacuumFull,
+    Cluster,
+    Reindex { concurrently: bool },
+    LockTable,
+}
+
+/// A table change that takes effect only as part of a batch (`batch_alter_table`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchRecreate {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpKind {
+    CreateTable {
+        table: String,
+        columns: Vec<Column>,
+        constraints: Vec<(Option<String>, ConstraintKind)>,
+        if_not_exists: bool,
+    },
+    DropTable {
+        table: String,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    /// A change of type; `using` is the conversion expression when given.
+    AlterColumnType {
+        table: String,
+        column: String,
+        from: Option<ColumnType>,
+        to: ColumnType,
+        using: Option<String>,
+    },
+    SetNotNull {
+        table: String,
+        column: String,
+    },
+    DropNotNull {
+        table: String,
+        column: String,
+    },
+    SetDefault {
+        table: String,
+        column: String,
+        default: Option<DefaultExpr>,
+    },
+    CreateIndex {
+        name: Option<String>,
+        table: String,
+        columns: Vec<String>,
+        unique: bool,
+        concurrently: bool,
+    },
+    DropIndex {
+        name: Option<String>,
+        concurrently: bool,
+    },
+    AddConstraint {
+        table: String,
+        name: Option<String>,
+        kind: ConstraintKind,
+        not_valid: bool,
+        /// `ADD CONSTRAINT ... USING INDEX idx`: adopts an index built beforehand.
+        using_index: bool,
+    },
+    ValidateConstraint {
+        table: String,
+        name: String,
+    },
+    DropConstraint {
+        table: String,
+        name: Option<String>,
+    },
+    CreateEnum {
+        name: String,
+        values: Vec<String>,
+    },
+    AddEnumValue {
+        type_name: String,
+        value: String,
+    },
+    DropType {
+        name: String,
+    },
+    CreateSequence {
+        name: String,
+    },
+    DropSequence {
+        name: String,
+    },
+    Truncate {
+        tables: Vec<String>,
+    },
+    /// UPDATE or DELETE; `filtered` is false when there is no WHERE clause.
+    DataChange {
+        table: String,
+        statement: &'static str,
+        filtered: bool,
+    },
+    SetLockTimeout,
+    Maintenance {
+        kind: MaintenanceKind,
+        table: Option<String>,
+    },
+    BatchTable {
+        table: String,
+        recreate: BatchRecreate,
+    },
+    BeginTransaction,
+    CommitTransaction,
+    /// A statement the SQL parser could not read and the keyword fallback did not recognise.
+    Unparsed {
+        reason: String,
+    },
+    /// SQL built at run time: f-strings, concatenation, variables.
+    DynamicSql,
+    /// Understood, and of no interest to any rule (INSERT, SELECT, COMMENT, GRANT, ...).
+    Other,
+}
+
+impl OpKind {
+    /// The table the operation changes, when it changes one.
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            OpKind::CreateTable { table, .. }
+            | OpKind::DropTable { table }
+            | OpKind::AddColumn { table, .. }
+            | OpKind::DropColumn { table, .. }
+            | OpKind::RenameColumn { table, .. }
+            | OpKind::AlterColumnType { table, .. }
+            | OpKind::SetNotNull { table, .. }
+            | OpKind::DropNotNull { table, .. }
+            | OpKind::SetDefault { table, .. }
+            | OpKind::CreateIndex { table, .. }
+            | OpKind::AddConstraint { table, .. }
+            | OpKind::ValidateConstraint { table, .. }
+            | OpKind::DropConstraint { table, .. }
+            | OpKind::DataChange { table, .. }
+            | OpKind::BatchTable { table, .. } => Some(table),
+            OpKind::RenameTable { from, .. } => Some(from),
+            _ => None,
+        }
+    }
+}
+
+/// Tables created by the operations before `index` in `ops`: they are new in this revision, so
+/// nothing else uses them yet and they hold no rows.
+pub fn tables_created_before(ops: &[Op], index: usize) -> Vec<&str> {
+    ops[..index]
+        .iter()
+        .filter_map(|op| match &op.kind {
+            OpKind::CreateTable { table, .. } => Some(table.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `table` is created by an operation earlier than `index` in the same body.
+pub fn is_new_table(ops: &[Op], index: usize, table: &str) -> bool {
+    tables_created_before(ops, index)
+        .iter()
+        .any(|created| same_name(created, table))
+}
+
+/// Compares identifiers the way PostgreSQL folds unquoted names, ignoring a schema prefix
+/// when only one side has it.
+pub fn same_name(a: &str, b: &str) -> bool {
+    let bare = |s: &str| s.rsplit('.').next().unwrap_or(s).trim_matches('"').to_ascii_lowercase();
+    if a.contains('.') && b.contains('.') {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        bare(a) == bare(b)
+    }
+}

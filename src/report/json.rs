@@ -1,0 +1,70 @@
+//! `--format json`: the stable machine-readable shape from the design.
+
+use serde::Serialize;
+
+use super::{ReportInput, Summary};
+use crate::diagnostic::{Origin, Severity};
+use crate::model::Phase;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+    help: Option<&'a str>,
+    path: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    revision: Option<&'a str>,
+    phase: Option<Phase>,
+    source: Origin,
+}
+
+pub fn render(input: &ReportInput) -> String {
+    let diagnostics = input
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let location = input.location(d);
+            JsonDiagnostic {
+                rule: d.rule,
+                severity: d.severity,
+                message: &d.message,
+                help: d.help.as_deref(),
+                path: location.as_ref().map(|l| l.path.clone()),
+                line: location.as_ref().map(|l| l.line),
+                column: location.as_ref().map(|l| l.column),
+                end_line: location.as_ref().map(|l| l.end_line),
+                end_column: location.as_ref().map(|l| l.end_column),
+                revision: d.revision.as_deref(),
+                phase: d.phase,
+                source: d.origin,
+            }
+        })
+        .collect();
+    let document = Document {
+        version: 1,
+        tool: Tool { name: "migration-gate", version: env!("CARGO_PKG_VERSION") },
+        diagnostics,
+        summary: input.summary,
+    };
+    let mut out = serde_json::to_string_pretty(&document).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    out.push('\n');
+    out
+}

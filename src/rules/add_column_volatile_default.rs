@@ -1,0 +1,54 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{OpKind, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "add-column-volatile-default",
+    severity: Severity::Error,
+    summary: "A column added with a volatile default (random(), gen_random_uuid(), serial, identity, stored generated) rewrites the table.",
+    doc: include_str!("../../rules/add-column-volatile-default.md"),
+    origin: Origin::Lint,
+};
+
+pub struct AddColumnVolatileDefault;
+
+impl Rule for AddColumnVolatileDefault {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.ops(Phase::Upgrade) {
+            let OpKind::AddColumn { table, column } = &site.op.kind else { continue };
+            if site.table_is_new(table) {
+                continue;
+            }
+            let what = if column.generated_stored {
+                "a stored generated column".to_string()
+            } else if column.identity {
+                format!("an identity / serial column ({})", column.ty)
+            } else if let Some(default) = column.server_default.as_ref().filter(|d| d.is_volatile()) {
+                format!("the volatile default {}", default.text)
+            } else {
+                continue;
+            };
+            out.push(
+                cx.report(&META, site.migration, site.op.span, format!(
+                    "adding `{}` with {what} rewrites `{table}` under an ACCESS EXCLUSIVE lock",
+                    column.name
+                ))
+                .with_help("add the column without a default, set the default for new rows with ALTER COLUMN ... SET DEFAULT, and backfill existing rows in batches")
+                .in_phase(Phase::Upgrade),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

@@ -1,0 +1,49 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{MaintenanceKind, OpKind, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "concurrent-index-in-transaction",
+    severity: Severity::Error,
+    summary: "CONCURRENTLY inside a transaction block fails at run time.",
+    doc: include_str!("../../rules/concurrent-index-in-transaction.md"),
+    origin: Origin::Lint,
+};
+
+pub struct ConcurrentIndexInTransaction;
+
+impl Rule for ConcurrentIndexInTransaction {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for phase in [Phase::Upgrade, Phase::Downgrade] {
+            for site in cx.ops(phase) {
+                if !site.op.in_transaction {
+                    continue;
+                }
+                let statement = match &site.op.kind {
+                    OpKind::CreateIndex { concurrently: true, .. } => "CREATE INDEX CONCURRENTLY",
+                    OpKind::DropIndex { concurrently: true, .. } => "DROP INDEX CONCURRENTLY",
+                    OpKind::Maintenance { kind: MaintenanceKind::Reindex { concurrently: true }, .. } => "REINDEX CONCURRENTLY",
+                    _ => continue,
+                };
+                out.push(
+                    cx.report(&META, site.migration, site.op.span, format!("{statement} cannot run inside a transaction block: the migration will fail"))
+                        .with_help("in Alembic, wrap it in `with op.get_context().autocommit_block():`; in SQL, run it outside BEGIN/COMMIT and in a file of its own (golang-migrate, Flyway) or with `-- migrate:up transaction:false` (dbmate)")
+                        .in_phase(phase),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

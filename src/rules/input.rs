@@ -1,0 +1,27 @@
+//! Findings about the input itself, reported by the engine rather than a lint rule.
+
+use crate::diagnostic::{Origin, RuleMeta, Severity};
+
+pub static SYNTAX_ERROR: RuleMeta = RuleMeta {
+    id: "syntax-error",
+    severity: Severity::Error,
+    summary: "A revision file is not valid Python; it was not checked.",
+    doc: include_str!("../../rules/syntax-error.md"),
+    origin: Origin::Lint,
+};
+
+pub static UNREADABLE_FILE: RuleMeta = RuleMeta {
+    id: "unreadable-file",
+    severity: Severity::Error,
+    summary: "A migration file is binary, not UTF-8, too large or unreadable; it was not checked.",
+    doc: include_str!("../../rules/unreadable-file.md"),
+    origin: Origin::Lint,
+};
+
+pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
+    id: "unused-suppression",
+    severity: Severity::Note,
+    summary: "A `migration-gate: ignore[...]` comment suppresses nothing.",
+    doc: include_str!("../../rules/unused-suppression.md"),
+    origin: Origin::Lint,
+};

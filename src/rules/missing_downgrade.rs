@@ -1,0 +1,69 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{BodyState, Framework, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "missing-downgrade",
+    severity: Severity::Error,
+    summary: "The revision cannot be rolled back: its downgrade is missing or does nothing.",
+    doc: include_str!("../../rules/missing-downgrade.md"),
+    origin: Origin::Lint,
+};
+
+pub struct MissingDowngrade;
+
+impl Rule for MissingDowngrade {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for migration in cx.migrations() {
+            let upgrade = &migration.upgrade;
+            let downgrade = &migration.downgrade;
+            // A merge point or an empty revision has nothing to undo.
+            if upgrade.state != BodyState::Code && downgrade.state != BodyState::Raises {
+                continue;
+            }
+            let (message, help, severity) = match (&downgrade.state, migration.framework) {
+                (BodyState::Missing, Framework::Alembic) => (
+                    "the revision has no `downgrade()` function".to_string(),
+                    "add a `downgrade()` that reverses `upgrade()`",
+                    Severity::Error,
+                ),
+                (BodyState::Missing, Framework::Dbmate) => (
+                    "the migration has no `-- migrate:down` section".to_string(),
+                    "add a `-- migrate:down` section that reverses the `-- migrate:up` section",
+                    Severity::Error,
+                ),
+                (BodyState::Missing, _) => (
+                    "the migration has no down script".to_string(),
+                    "add the matching down script (`.down.sql`, or `U<version>__*.sql` for Flyway)",
+                    Severity::Error,
+                ),
+                (BodyState::Empty, _) => (
+                    "the downgrade does nothing: rolling back leaves the upgrade's changes in place".to_string(),
+                    "write the statements that reverse the upgrade",
+                    Severity::Error,
+                ),
+                (BodyState::Raises, _) => (
+                    "the downgrade raises: this revision is declared irreversible".to_string(),
+                    "rolling back past it needs a restore; say so in the release notes",
+                    Severity::Note,
+                ),
+                _ => continue,
+            };
+            let span = if downgrade.state == BodyState::Missing { migration.revision_span } else { downgrade.span };
+            out.push(cx.report(&META, migration, span, message).with_help(help).with_severity(severity).in_phase(Phase::Downgrade));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

@@ -1,0 +1,103 @@
+//! The rule registry. Each rule lives in its own file with its documentation and tests, reads
+//! the model only, and writes diagnostics.
+
+mod add_column_not_null_with_default;
+mod add_column_not_null_without_default;
+mod add_column_volatile_default;
+mod concurrent_index_in_transaction;
+mod create_index_non_concurrently;
+mod dynamic_sql;
+mod input;
+mod missing_downgrade;
+mod multiple_heads;
+mod unparsed_sql;
+#[cfg(test)]
+pub mod testing;
+
+pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
+
+use crate::diagnostic::{Diagnostic, RuleMeta};
+use crate::model::{FileId, Migration, MigrationSet, Op, Phase, Sources, Span};
+
+pub struct LintContext<'a> {
+    pub set: &'a MigrationSet,
+    pub sources: &'a Sources,
+    pub postgres_version: u32,
+    /// Files whose migrations are linted; graph rules still see the whole set.
+    pub scope: Option<&'a [FileId]>,
+}
+
+impl<'a> LintContext<'a> {
+    pub fn in_scope(&self, migration: &Migration) -> bool {
+        self.scope.is_none_or(|files| files.contains(&migration.file))
+    }
+
+    /// Migrations in scope.
+    pub fn migrations(&self) -> impl Iterator<Item = &'a Migration> + '_ {
+        self.set.migrations.iter().filter(|m| self.in_scope(m))
+    }
+
+    /// Every operation of one phase in scope, with its migration, its body and its index there.
+    pub fn ops(&self, phase: Phase) -> impl Iterator<Item = OpSite<'a>> + '_ {
+        self.migrations().flat_map(move |migration| {
+            let ops = &migration.body(phase).ops;
+            ops.iter().enumerate().map(move |(index, op)| OpSite { migration, ops, index, op, phase })
+        })
+    }
+
+    pub fn report(&self, meta: &RuleMeta, migration: &Migration, span: Span, message: impl Into<String>) -> Diagnostic {
+        let mut diagnostic = Diagnostic::new(meta, span, message);
+        diagnostic.revision = migration.revision_id().map(str::to_string);
+        diagnostic
+    }
+}
+
+/// One operation in its context.
+pub struct OpSite<'a> {
+    pub migration: &'a Migration,
+    pub ops: &'a [Op],
+    pub index: usize,
+    pub op: &'a Op,
+    pub phase: Phase,
+}
+
+impl OpSite<'_> {
+    /// The table was created earlier in the same body: it is empty and unused.
+    pub fn table_is_new(&self, table: &str) -> bool {
+        crate::model::op::is_new_table(self.ops, self.index, table)
+    }
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>);
+}
+
+/// Every lint rule, in the order `rules` lists them.
+pub fn registry() -> &'static [&'static dyn Rule] {
+    &[
+        &multiple_heads::MultipleHeads,
+        &missing_downgrade::MissingDowngrade,
+        &create_index_non_concurrently::CreateIndexNonConcurrently,
+        &concurrent_index_in_transaction::ConcurrentIndexInTransaction,
+        &add_column_not_null_with_default::AddColumnNotNullWithDefault,
+        &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
+        &add_column_volatile_default::AddColumnVolatileDefault,
+        &unparsed_sql::UnparsedSql,
+        &dynamic_sql::DynamicSql,
+    ]
+}
+
+/// Rules the engine itself reports: unreadable input and unused suppressions.
+pub fn engine_rules() -> [&'static RuleMeta; 3] {
+    [&SYNTAX_ERROR, &UNREADABLE_FILE, &UNUSED_SUPPRESSION]
+}
+
+/// Metadata of every rule, lint and engine, for `rules`, `explain`, config checks and reporters.
+pub fn all_metadata() -> Vec<&'static RuleMeta> {
+    registry().iter().map(|r| r.meta()).chain(engine_rules()).collect()
+}
+
+pub fn find(id: &str) -> Option<&'static RuleMeta> {
+    all_metadata().into_iter().find(|m| m.id == id)
+}

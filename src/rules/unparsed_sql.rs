@@ -1,0 +1,41 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{OpKind, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "unparsed-sql",
+    severity: Severity::Note,
+    summary: "A SQL statement could not be parsed, so no rule checked it.",
+    doc: include_str!("../../rules/unparsed-sql.md"),
+    origin: Origin::Lint,
+};
+
+pub struct UnparsedSql;
+
+impl Rule for UnparsedSql {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for phase in [Phase::Upgrade, Phase::Downgrade] {
+            for site in cx.ops(phase) {
+                let OpKind::Unparsed { reason } = &site.op.kind else { continue };
+                out.push(
+                    cx.report(&META, site.migration, site.op.span, format!("this statement was not checked: {reason}"))
+                        .with_help("review it by hand; if it is valid PostgreSQL, report the statement so the parser can learn it")
+                        .in_phase(phase),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}
