@@ -72,10 +72,13 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
     }
     let sections = sql::dbmate_sections(text);
     if sections.up.is_some() || sections.down.is_some() {
-        let wrapping = |transactional: bool| if transactional { Wrapping::Always } else { Wrapping::None };
-        let up = sections.up.map(|(range, tx)| body(text, range, file, wrapping(tx)));
+        let section_body = |section: sql::DbmateSection| {
+            let wrapping = if section.transactional { Wrapping::Always } else { Wrapping::None };
+            Body { span: Span::new(file, section.marker..section.body.start), ..body(text, section.body, file, wrapping) }
+        };
+        let up = sections.up.map(section_body);
         let down = Some(match sections.down {
-            Some((range, tx)) => body(text, range, file, wrapping(tx)),
+            Some(section) => section_body(section),
             None => Body::missing(Span::new(file, 0..0)),
         });
         let version_text = name.split('_').next().unwrap_or(name).to_string();

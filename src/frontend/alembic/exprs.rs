@@ -130,7 +130,9 @@ impl<'a> Reader<'a> {
             Expr::StringLiteral(literal) => Some(DefaultExpr::from_sql(&format!("'{}'", literal.value.to_str()))),
             Expr::Call(call) => {
                 let callee = dotted(&call.func).unwrap_or_default();
-                if callee.contains("func.") {
+                if matches!(callee_name(call), Some("false" | "true")) {
+                    Some(DefaultExpr::from_sql(callee_name(call).unwrap_or_default()))
+                } else if callee.contains("func.") {
                     let function = callee.rsplit('.').next().unwrap_or_default();
                     Some(DefaultExpr::from_sql(&format!("{function}()")))
                 } else if let Some(text) = self.string(expr) {

@@ -95,14 +95,31 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
 }
 
 fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
-    let parsed = Parser::new(&PostgreSqlDialect {})
+    let mut parser = Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
-        .with_tokens_with_locations(tokens.to_vec())
-        .parse_statement();
+        .with_tokens_with_locations(tokens.to_vec());
+    let parsed = parser.parse_statement().and_then(|statement| {
+        // The parser stops after one statement; anything left means it misread this one.
+        match parser.peek_token().token {
+            Token::EOF | Token::SemiColon => Ok(statement),
+            extra => Err(sqlparser::parser::ParserError::ParserError(format!("unexpected `{extra}` after the statement"))),
+        }
+    });
+    let words = fallback::words(tokens);
     match parsed {
-        Ok(statement) => lower::lower(&statement),
+        Ok(statement) => {
+            let mut kinds = lower::lower(&statement);
+            // sqlparser accepts DROP INDEX CONCURRENTLY but does not keep the keyword.
+            if words.get(2).is_some_and(|w| w == "CONCURRENTLY") {
+                for kind in &mut kinds {
+                    if let OpKind::DropIndex { concurrently, .. } = kind {
+                        *concurrently = true;
+                    }
+                }
+            }
+            kinds
+        }
         Err(error) => {
-            let words = fallback::words(tokens);
             fallback::classify(&words).map(|kind| vec![kind]).unwrap_or_else(|| {
                 let reason = error.to_string();
                 let reason = reason.strip_prefix("sql parser error: ").unwrap_or(&reason);
@@ -186,8 +203,15 @@ pub fn suppressions(sql: &str, file: FileId) -> Vec<Suppression> {
 
 /// The `-- migrate:up` / `-- migrate:down` sections of a dbmate file.
 pub struct DbmateSections {
-    pub up: Option<(std::ops::Range<usize>, bool)>,
-    pub down: Option<(std::ops::Range<usize>, bool)>,
+    pub up: Option<DbmateSection>,
+    pub down: Option<DbmateSection>,
+}
+
+pub struct DbmateSection {
+    /// Where the `-- migrate:...` line starts.
+    pub marker: usize,
+    pub body: std::ops::Range<usize>,
+    pub transactional: bool,
 }
 
 /// Finds dbmate's section markers; the bool says whether the section runs in a transaction
@@ -208,11 +232,11 @@ pub fn dbmate_sections(sql: &str) -> DbmateSections {
         offset += line.len();
     }
     let mut sections = DbmateSections { up: None, down: None };
-    for (i, &(_, body_start, is_up, transactional)) in markers.iter().enumerate() {
+    for (i, &(marker, body_start, is_up, transactional)) in markers.iter().enumerate() {
         let body_end = markers.get(i + 1).map_or(sql.len(), |m| m.0);
         let slot = if is_up { &mut sections.up } else { &mut sections.down };
         if slot.is_none() {
-            *slot = Some((body_start..body_end, transactional));
+            *slot = Some(DbmateSection { marker, body: body_start..body_end, transactional });
         }
     }
     sections
@@ -274,9 +298,9 @@ mod tests {
     fn dbmate_sections_are_found() {
         let sql = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t(a);\n-- migrate:down\nDROP INDEX i;\n";
         let sections = dbmate_sections(sql);
-        let (up, up_tx) = sections.up.unwrap();
-        assert!(!up_tx);
-        assert!(sql[up].contains("CONCURRENTLY"));
-        assert!(sections.down.unwrap().1);
+        let up = sections.up.unwrap();
+        assert!(!up.transactional);
+        assert!(sql[up.body].contains("CONCURRENTLY"));
+        assert!(sections.down.unwrap().transactional);
     }
 }
