@@ -8,6 +8,7 @@ mod concurrent_index_in_transaction;
 mod create_index_non_concurrently;
 mod dynamic_sql;
 mod input;
+mod invalid_revision_id;
 mod missing_downgrade;
 mod multiple_heads;
 mod unparsed_sql;
@@ -77,6 +78,7 @@ pub trait Rule: Sync {
 pub fn registry() -> &'static [&'static dyn Rule] {
     &[
         &multiple_heads::MultipleHeads,
+        &invalid_revision_id::InvalidRevisionId,
         &missing_downgrade::MissingDowngrade,
         &create_index_non_concurrently::CreateIndexNonConcurrently,
         &concurrent_index_in_transaction::ConcurrentIndexInTransaction,

@@ -1,0 +1,233 @@
+//! The binary as users run it: exit codes, JSON shape, bad input, config errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("the binary runs")
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// (rule, file name, line, severity) of every finding.
+fn findings(document: &serde_json::Value) -> Vec<(String, String, u64, String)> {
+    document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let path = d["path"].as_str().unwrap_or_default();
+            let name = path.rsplit('/').next().unwrap_or_default().to_string();
+            (d["rule"].as_str().unwrap().to_string(), name, d["line"].as_u64().unwrap_or(0), d["severity"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn sample_project_findings_in_the_designs_json_shape() {
+    let output = run(&["check", "migrations/", "--format", "json"], repo());
+    assert_eq!(output.status.code(), Some(1), "errors found → exit 1");
+    let document = json(&output);
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["tool"]["name"], "migration-gate");
+    let first = &document["diagnostics"][0];
+    for key in ["rule", "severity", "message", "help", "path", "line", "column", "end_line", "end_column", "revision", "phase", "source"] {
+        assert!(first.get(key).is_some(), "diagnostic lacks `{key}`: {first}");
+    }
+    assert!(first["path"].as_str().unwrap().starts_with("migrations/versions/"), "{first}");
+    let expected = [
+        ("create-index-non-concurrently", "5e6f7a8b9c0d_index_levies_by_status.py", 21, "error"),
+        ("add-column-volatile-default", "6f7a8b9c0d1e_add_levy_reference.py", 21, "error"),
+        ("add-column-not-null-with-default", "6f7a8b9c0d1e_add_levy_reference.py", 22, "note"),
+        ("add-column-not-null-without-default", "9c0d1e2f3a4b_council_contact_email.py", 21, "error"),
+        ("concurrent-index-in-transaction", "a0b1c2d3e4f5_levy_search_index.py", 19, "error"),
+        ("add-column-not-null-with-default", "b1c2d3e4f5a6_archive_flag.py", 20, "note"),
+        ("missing-downgrade", "b1c2d3e4f5a6_archive_flag.py", 23, "error"),
+    ];
+    let actual = findings(&document);
+    for (rule, file, line, severity) in expected {
+        assert!(
+            actual.contains(&(rule.to_string(), file.to_string(), line, severity.to_string())),
+            "missing {rule} at {file}:{line} ({severity}) in {actual:#?}"
+        );
+    }
+    assert_eq!(document["summary"]["revisions"], 11);
+    let summary = &document["summary"];
+    let errors = actual.iter().filter(|f| f.3 == "error").count() as u64;
+    assert_eq!(summary["errors"], errors);
+}
+
+#[test]
+fn text_output_shows_the_source_line_and_a_summary() {
+    let output = run(&["check", "migrations"], repo());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("error[create-index-non-concurrently]"), "{text}");
+    assert!(text.contains("--> migrations/versions/5e6f7a8b9c0d_index_levies_by_status.py:21:9"), "{text}");
+    assert!(text.contains("batch_op.create_index(batch_op.f('ix_levies_status')"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
+    assert!(text.trim_end().ends_with("in 12 files and 11 revisions"), "{text}");
+}
+
+#[test]
+fn fail_on_and_select_decide_the_exit_code() {
+    let only_notes = run(&["check", "migrations", "--select", "add-column-not-null-with-default"], repo());
+    assert_eq!(only_notes.status.code(), Some(0));
+    let strict = run(&["check", "migrations", "--select", "add-column-not-null-with-default", "--fail-on", "note"], repo());
+    assert_eq!(strict.status.code(), Some(1));
+    let never = run(&["check", "migrations", "--fail-on", "never"], repo());
+    assert_eq!(never.status.code(), Some(0));
+    let unknown = run(&["check", "migrations", "--select", "no-such-rule"], repo());
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown rule `no-such-rule`"));
+}
+
+#[test]
+fn broken_inputs_get_diagnostics_and_exit_2_without_panicking() {
+    let output = run(&["check", "fixtures/broken", "--format", "json"], repo());
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let actual = findings(&json(&output));
+    let has = |rule: &str, file: &str, line: u64| actual.iter().any(|f| f.0 == rule && f.1 == file && f.2 == line);
+    assert!(has("syntax-error", "syntax_error.py", 6), "{actual:#?}");
+    assert!(has("unreadable-file", "binary.py", 1), "{actual:#?}");
+    assert!(has("unreadable-file", "latin1.py", 1), "{actual:#?}");
+    assert!(has("invalid-revision-id", "empty.py", 1), "{actual:#?}");
+    // The deeply nested and the 5 MB files were parsed, not skipped: they take part in the graph.
+    assert!(has("multiple-heads", "nested_parens.py", 1), "{actual:#?}");
+    assert!(has("multiple-heads", "huge.py", 1), "{actual:#?}");
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("migration-gate.toml"), "postgres_verison = 12\n").unwrap();
+    std::fs::create_dir(dir.path().join("sql")).unwrap();
+    std::fs::write(dir.path().join("sql/001_a.sql"), "CREATE TABLE a (id int PRIMARY KEY);\n").unwrap();
+    let output = run(&["check", "sql"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("postgres_verison"), "{stderr}");
+
+    std::fs::write(dir.path().join("migration-gate.toml"), "").unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.migration-gate]\npostgres_version = 10\n",
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("migration-gate.toml")).unwrap();
+    std::fs::write(dir.path().join("sql/002_b.sql"), "ALTER TABLE a ADD COLUMN b int NOT NULL DEFAULT 0;\n").unwrap();
+    let output = run(&["check", "sql", "--format", "json"], dir.path());
+    let actual = findings(&json(&output));
+    assert!(actual.iter().any(|f| f.0 == "add-column-not-null-with-default" && f.3 == "error"), "pyproject's postgres_version = 10 applies: {actual:#?}");
+}
+
+#[test]
+fn missing_paths_and_empty_folders_are_errors() {
+    let output = run(&["check", "does/not/exist"], repo());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does/not/exist"));
+    let empty = tempfile::tempdir().unwrap();
+    let output = run(&["check", "."], empty.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no migrations found"));
+}
+
+#[test]
+fn suppressions_silence_findings_and_unused_ones_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let versions = dir.path().join("migrations/versions");
+    std::fs::create_dir_all(&versions).unwrap();
+    std::fs::write(dir.path().join("migrations/env.py"), "from alembic import context\n").unwrap();
+    std::fs::write(
+        versions.join("a1_index.py"),
+        r#"from alembic import op
+
+revision = "a1"
+down_revision = None
+
+
+def upgrade():
+    op.create_index("ix_a", "users", ["a"])  # migration-gate: ignore[create-index-non-concurrently] 40 rows
+    # migration-gate: ignore[create-index-non-concurrently]
+    op.create_index("ix_b", "users", ["b"])
+    op.create_index("ix_c", "users", ["c"])
+    op.add_column("users", sa.Column("d", sa.Integer()))  # migration-gate: ignore[drop-column]
+
+
+def downgrade():
+    op.drop_index("ix_c")
+    op.drop_index("ix_b")
+    op.drop_index("ix_a")
+"#,
+    )
+    .unwrap();
+    let output = run(&["check", "migrations", "--format", "json"], dir.path());
+    let actual = findings(&json(&output));
+    let lines = |rule: &str| actual.iter().filter(|f| f.0 == rule).map(|f| f.2).collect::<Vec<_>>();
+    assert_eq!(lines("create-index-non-concurrently"), [11]);
+    assert_eq!(lines("unused-suppression"), [12]);
+}
+
+#[test]
+fn files_named_inside_a_set_are_linted_with_the_whole_graph() {
+    // pre-commit passes single files: the graph must still see every revision.
+    let output = run(
+        &["check", "migrations/versions/9c0d1e2f3a4b_council_contact_email.py", "--format", "json"],
+        repo(),
+    );
+    let actual = findings(&json(&output));
+    assert!(actual.iter().all(|f| f.1 == "9c0d1e2f3a4b_council_contact_email.py"), "{actual:#?}");
+    assert!(actual.iter().any(|f| f.0 == "add-column-not-null-without-default"));
+    assert!(!actual.iter().any(|f| f.0 == "multiple-heads"), "{actual:#?}");
+}
+
+#[test]
+fn rules_and_explain() {
+    let output = run(&["rules"], repo());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("create-index-non-concurrently") && text.contains("error"));
+    let explain = run(&["explain", "create-index-non-concurrently"], repo());
+    assert!(String::from_utf8_lossy(&explain.stdout).contains("CREATE INDEX CONCURRENTLY"));
+    let unknown = run(&["explain", "nope"], repo());
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn every_rule_has_its_doc_and_fixtures() {
+    let output = run(&["rules", "--format", "json"], repo());
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let engine = ["syntax-error", "unreadable-file", "unused-suppression"];
+    let docs: Vec<String> = std::fs::read_dir(repo().join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".md").to_string())
+        .collect();
+    for rule in &list {
+        let id = rule["id"].as_str().unwrap();
+        assert!(docs.contains(&id.to_string()), "rules/{id}.md is missing");
+        let doc = std::fs::read_to_string(repo().join(format!("rules/{id}.md"))).unwrap();
+        assert!(doc.contains("## What it flags") && doc.contains("## Why") && doc.contains("## The safe way"), "rules/{id}.md lacks a section");
+        if !engine.contains(&id) {
+            let fixtures = repo().join("fixtures/rules").join(id);
+            let names: Vec<String> = std::fs::read_dir(&fixtures)
+                .unwrap_or_else(|_| panic!("fixtures/rules/{id}/ is missing"))
+                .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect();
+            assert!(names.iter().any(|n| n.starts_with("bad")) && names.iter().any(|n| n.starts_with("good")), "{id}: needs bad and good fixtures");
+        }
+    }
+    for doc in docs {
+        assert!(list.iter().any(|r| r["id"] == doc.as_str()), "rules/{doc}.md documents no registered rule");
+    }
+}
