@@ -34,7 +34,9 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
         }
         Command::Explain { rule } => {
             let meta = rules::find(&rule).ok_or_else(|| {
-                AppError::new(format!("unknown rule `{rule}`; `migration-gate rules` lists them"))
+                AppError::new(format!(
+                    "unknown rule `{rule}`; `migration-gate rules` lists them"
+                ))
             })?;
             print!("{}", meta.doc);
             Ok(0)
@@ -47,23 +49,43 @@ fn list_rules(format: OutputFormat) -> String {
     match format {
         OutputFormat::Text => {
             let width = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
-            metas.iter().map(|m| format!("{:width$}  {:7}  {}\n", m.id, m.severity.as_str(), m.summary)).collect()
+            metas
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{:width$}  {:7}  {}\n",
+                        m.id,
+                        m.severity.as_str(),
+                        m.summary
+                    )
+                })
+                .collect()
         }
         OutputFormat::Json => {
             let list: Vec<serde_json::Value> = metas
                 .iter()
                 .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary}))
                 .collect();
-            format!("{}\n", serde_json::to_string_pretty(&list).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).unwrap_or_default()
+            )
         }
     }
 }
 
 fn resolve_config(args: &CheckArgs) -> Result<Option<(PathBuf, Config)>, AppError> {
     let found = match &args.config {
-        Some(path) => Some((path.clone(), config::load(path).map_err(|e| AppError::new(format!("config: {e}")))?)),
+        Some(path) => Some((
+            path.clone(),
+            config::load(path).map_err(|e| AppError::new(format!("config: {e}")))?,
+        )),
         None => {
-            let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+            let start = args
+                .paths
+                .first()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
             config::find(&start).map_err(|e| AppError::new(format!("config: {e}")))?
         }
     };
@@ -73,7 +95,9 @@ fn resolve_config(args: &CheckArgs) -> Result<Option<(PathBuf, Config)>, AppErro
 fn check_rule_ids(ids: &[String], origin: &str) -> Result<(), AppError> {
     for id in ids {
         if id != "all" && rules::find(id).is_none() {
-            return Err(AppError::new(format!("{origin}: unknown rule `{id}`; `migration-gate rules` lists them")));
+            return Err(AppError::new(format!(
+                "{origin}: unknown rule `{id}`; `migration-gate rules` lists them"
+            )));
         }
     }
     Ok(())
@@ -89,22 +113,38 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         args.paths.clone()
     } else if let Some(paths) = &config.paths {
         let base = config_dir.clone().unwrap_or_default();
-        paths.iter().map(|p| relative_to_cwd(&base.join(p))).collect()
+        paths
+            .iter()
+            .map(|p| relative_to_cwd(&base.join(p)))
+            .collect()
     } else {
         vec![PathBuf::from(".")]
     };
     let select = args.select.clone().or(config.select.clone());
-    let ignore = args.ignore.clone().or(config.ignore.clone()).unwrap_or_default();
+    let ignore = args
+        .ignore
+        .clone()
+        .or(config.ignore.clone())
+        .unwrap_or_default();
     check_rule_ids(select.as_deref().unwrap_or_default(), "select")?;
     check_rule_ids(&ignore, "ignore")?;
-    check_rule_ids(&config.severity.keys().cloned().collect::<Vec<_>>(), "config [severity]")?;
-    let postgres_version = args.postgres_version.or(config.postgres_version).unwrap_or(14);
+    check_rule_ids(
+        &config.severity.keys().cloned().collect::<Vec<_>>(),
+        "config [severity]",
+    )?;
+    let postgres_version = args
+        .postgres_version
+        .or(config.postgres_version)
+        .unwrap_or(14);
     if !(9..=30).contains(&postgres_version) {
-        return Err(AppError::new(format!("postgres_version {postgres_version} is not a PostgreSQL major version (9 to 18)")));
+        return Err(AppError::new(format!(
+            "postgres_version {postgres_version} is not a PostgreSQL major version (9 to 18)"
+        )));
     }
     let mut exclude = GlobSetBuilder::new();
     for pattern in config.exclude.iter().flatten() {
-        let glob = Glob::new(pattern).map_err(|e| AppError::new(format!("config: exclude: {e}")))?;
+        let glob =
+            Glob::new(pattern).map_err(|e| AppError::new(format!("config: exclude: {e}")))?;
         exclude.add(glob);
     }
     let options = LintOptions {
@@ -113,13 +153,20 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         select,
         ignore,
         severity: config.severity.clone(),
-        exclude: exclude.build().map_err(|e| AppError::new(format!("config: exclude: {e}")))?,
+        exclude: exclude
+            .build()
+            .map_err(|e| AppError::new(format!("config: exclude: {e}")))?,
     };
     let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
     if outcome.sources.is_empty() {
         return Err(AppError::new(format!(
             "no migrations found under {}; pass the folder holding alembic.ini, env.py + versions/, or .sql migrations",
-            options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            options
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let metas = rules::all_metadata();
@@ -127,10 +174,17 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         diagnostics: &outcome.diagnostics,
         sources: &outcome.sources,
         rules: &metas,
-        summary: Summary::count(outcome.sources.len(), outcome.revisions, &outcome.diagnostics),
+        summary: Summary::count(
+            outcome.sources.len(),
+            outcome.revisions,
+            &outcome.diagnostics,
+        ),
     };
     let outputs = if args.formats.is_empty() {
-        vec![crate::cli::Output { format: OutputFormat::Text, file: None }]
+        vec![crate::cli::Output {
+            format: OutputFormat::Text,
+            file: None,
+        }]
     } else {
         args.formats.clone()
     };
@@ -158,11 +212,15 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         return Ok(EXIT_ERROR);
     }
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
-    let failing = fail_on.threshold().is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
+    let failing = fail_on
+        .threshold()
+        .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })
 }
 
 fn relative_to_cwd(path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_default();
-    path.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(&cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

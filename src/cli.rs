@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::FailOn;
 
 #[derive(Debug, Parser)]
-#[command(name = "migration-gate", version, about = "Stops risky database migrations before production.")]
+#[command(
+    name = "migration-gate",
+    version,
+    about = "Stops risky database migrations before production."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -69,7 +73,11 @@ fn parse_output(value: &str) -> Result<Output, String> {
     let format = match name {
         "text" => OutputFormat::Text,
         "json" => OutputFormat::Json,
-        other => return Err(format!("unknown format `{other}` (expected text or json, optionally as FORMAT=FILE)")),
+        other => {
+            return Err(format!(
+                "unknown format `{other}` (expected text or json, optionally as FORMAT=FILE)"
+            ));
+        }
     };
     Ok(Output { format, file })
 }

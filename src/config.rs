@@ -61,7 +61,10 @@ pub enum ConfigError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Deserialize)]
@@ -78,7 +81,11 @@ struct PyProjectTool {
 /// The config that applies to `start`, and the file it came from.
 pub fn find(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigError> {
     let absolute = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
-    let first = if absolute.is_file() { absolute.parent().map(Path::to_path_buf) } else { Some(absolute) };
+    let first = if absolute.is_file() {
+        absolute.parent().map(Path::to_path_buf)
+    } else {
+        Some(absolute)
+    };
     let mut dir = first;
     while let Some(current) = dir {
         let own = current.join("migration-gate.toml");
@@ -111,14 +118,22 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.display().to_string(), source })
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 fn invalid(path: &Path, error: &toml::de::Error) -> ConfigError {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let line = error.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let line = error
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let location = line.map(|l| format!(" (line {l})")).unwrap_or_default();
-    ConfigError::Invalid { path: path.display().to_string(), message: format!("{}{location}", error.message()) }
+    ConfigError::Invalid {
+        path: path.display().to_string(),
+        message: format!("{}{location}", error.message()),
+    }
 }
 
 #[cfg(test)]
@@ -128,7 +143,11 @@ mod tests {
     #[test]
     fn unknown_keys_are_named() {
         let error = toml::from_str::<Config>("postgres_verison = 12").unwrap_err();
-        assert!(error.message().contains("postgres_verison"), "{}", error.message());
+        assert!(
+            error.message().contains("postgres_verison"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

@@ -7,7 +7,15 @@ use globset::GlobSet;
 use walkdir::WalkDir;
 
 /// Folders that never hold a project's migrations.
-const SKIPPED_DIRS: &[&str] = &["node_modules", "target", "__pycache__", "venv", "site-packages", "dist", "build"];
+const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    "__pycache__",
+    "venv",
+    "site-packages",
+    "dist",
+    "build",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetKind {
@@ -53,11 +61,13 @@ fn is_excluded(path: &Path, exclude: &GlobSet) -> bool {
 }
 
 fn is_revision_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "py") && path.file_name().is_some_and(|n| n != "__init__.py")
+    path.extension().is_some_and(|e| e == "py")
+        && path.file_name().is_some_and(|n| n != "__init__.py")
 }
 
 fn is_sql_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
 }
 
 /// The Alembic script directory holding a revision file: `<root>/versions/<file>.py` with
@@ -77,17 +87,35 @@ fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exc
         if let Some(root) = enclosing_alembic_root(path) {
             add_alembic_root(&root, sets, exclude);
             if let Some(set) = sets.get_mut(&root) {
-                set.scope.get_or_insert_with(Vec::new).push(path.to_path_buf());
+                set.scope
+                    .get_or_insert_with(Vec::new)
+                    .push(path.to_path_buf());
             }
             return;
         }
         let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let key = path.to_path_buf();
-        sets.insert(key, DiscoveredSet { kind: SetKind::Alembic { env_py: None }, root, files: vec![path.to_path_buf()], scope: None });
+        sets.insert(
+            key,
+            DiscoveredSet {
+                kind: SetKind::Alembic { env_py: None },
+                root,
+                files: vec![path.to_path_buf()],
+                scope: None,
+            },
+        );
     } else {
         let key = path.to_path_buf();
         let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        sets.insert(key, DiscoveredSet { kind: SetKind::SqlFolder, root, files: vec![path.to_path_buf()], scope: None });
+        sets.insert(
+            key,
+            DiscoveredSet {
+                kind: SetKind::SqlFolder,
+                root,
+                files: vec![path.to_path_buf()],
+                scope: None,
+            },
+        );
     }
 }
 
@@ -106,20 +134,32 @@ fn add_alembic_root(root: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, ex
         .collect();
     files.sort();
     let env_py = Some(root.join("env.py")).filter(|p| p.is_file());
-    sets.insert(root.to_path_buf(), DiscoveredSet { kind: SetKind::Alembic { env_py }, root: root.to_path_buf(), files, scope: None });
+    sets.insert(
+        root.to_path_buf(),
+        DiscoveredSet {
+            kind: SetKind::Alembic { env_py },
+            root: root.to_path_buf(),
+            files,
+            scope: None,
+        },
+    );
 }
 
 fn is_hidden_or_skipped(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| {
-        (name.starts_with('.') && name != "." && name != "..") || SKIPPED_DIRS.contains(&name)
-    })
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| {
+            (name.starts_with('.') && name != "." && name != "..") || SKIPPED_DIRS.contains(&name)
+        })
 }
 
 /// `script_location` from an alembic.ini, relative to the ini's folder.
 fn script_location(ini: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(ini).ok()?;
     let here = ini.parent().unwrap_or(Path::new("."));
-    let line = text.lines().find(|l| l.trim_start().starts_with("script_location"))?;
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("script_location"))?;
     let value = line.split_once('=')?.1.trim();
     let value = value.replace("%(here)s", &here.display().to_string());
     if value.contains(':') && !Path::new(&value).exists() {
@@ -127,7 +167,11 @@ fn script_location(ini: &Path) -> Option<PathBuf> {
         return None;
     }
     let path = Path::new(&value);
-    Some(if path.is_absolute() { path.to_path_buf() } else { here.join(path) })
+    Some(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        here.join(path)
+    })
 }
 
 fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
@@ -154,7 +198,10 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
                 alembic_roots.push(location);
             }
         } else if is_sql_file(path) {
-            sql_by_dir.entry(path.parent().unwrap_or(dir).to_path_buf()).or_default().push(path.to_path_buf());
+            sql_by_dir
+                .entry(path.parent().unwrap_or(dir).to_path_buf())
+                .or_default()
+                .push(path.to_path_buf());
         } else if entry.depth() == 1 && is_revision_file(path) {
             loose_python.push(path.to_path_buf());
         }
@@ -167,7 +214,10 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
     }
     if claimed.is_empty() && !loose_python.is_empty() {
         // A folder of revision files with no env.py around it (e.g. `check migrations/versions`).
-        let env_py = dir.parent().map(|p| p.join("env.py")).filter(|p| p.is_file());
+        let env_py = dir
+            .parent()
+            .map(|p| p.join("env.py"))
+            .filter(|p| p.is_file());
         sets.entry(dir.to_path_buf()).or_insert(DiscoveredSet {
             kind: SetKind::Alembic { env_py },
             root: dir.to_path_buf(),
@@ -179,7 +229,12 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
         if claimed.iter().any(|root| folder.starts_with(root)) {
             continue;
         }
-        sets.entry(folder.clone()).or_insert(DiscoveredSet { kind: SetKind::SqlFolder, root: folder, files, scope: None });
+        sets.entry(folder.clone()).or_insert(DiscoveredSet {
+            kind: SetKind::SqlFolder,
+            root: folder,
+            files,
+            scope: None,
+        });
     }
 }
 
@@ -195,5 +250,9 @@ fn normalize(path: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
-    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }

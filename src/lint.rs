@@ -38,7 +38,10 @@ impl Default for LintOptions {
 
 impl LintOptions {
     pub fn enabled(&self, rule: &str) -> bool {
-        self.select.as_ref().is_none_or(|s| s.iter().any(|r| r == rule || r == "all")) && !self.ignore.iter().any(|r| r == rule)
+        self.select
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|r| r == rule || r == "all"))
+            && !self.ignore.iter().any(|r| r == rule)
     }
 }
 
@@ -67,8 +70,11 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, discover::DiscoverError> {
         .collect();
     let input_errors = diagnostics.len();
 
-    let active: Vec<&dyn rules::Rule> =
-        rules::registry().iter().copied().filter(|rule| options.enabled(rule.meta().id)).collect();
+    let active: Vec<&dyn rules::Rule> = rules::registry()
+        .iter()
+        .copied()
+        .filter(|rule| options.enabled(rule.meta().id))
+        .collect();
     let found: Vec<Diagnostic> = loaded
         .sets
         .par_iter()
@@ -95,22 +101,35 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, discover::DiscoverError> {
     let mut diagnostics = apply_suppressions(diagnostics, &loaded.sources, options);
     sort(&mut diagnostics, &loaded.sources);
     let revisions = loaded.sets.iter().map(|s| s.migrations.len()).sum();
-    Ok(Outcome { sources: loaded.sources, sets: loaded.sets, diagnostics, input_errors, revisions })
+    Ok(Outcome {
+        sources: loaded.sources,
+        sets: loaded.sets,
+        diagnostics,
+        input_errors,
+        revisions,
+    })
 }
 
 /// Drops findings silenced by an inline comment on their line or the line above, or by a
 /// file-level comment, and reports each comment that silenced nothing.
-fn apply_suppressions(diagnostics: Vec<Diagnostic>, sources: &Sources, options: &LintOptions) -> Vec<Diagnostic> {
+fn apply_suppressions(
+    diagnostics: Vec<Diagnostic>,
+    sources: &Sources,
+    options: &LintOptions,
+) -> Vec<Diagnostic> {
     let mut used: BTreeSet<(u32, usize)> = BTreeSet::new();
     let mut kept = Vec::with_capacity(diagnostics.len());
     for diagnostic in diagnostics {
         let silenced_by = diagnostic.span.and_then(|span| {
             let file = sources.get(span.file);
             let (line, _) = file.line_col(span.start);
-            file.suppressions.iter().position(|s| {
-                s.rules.iter().any(|r| r == diagnostic.rule || r == "all")
-                    && (s.whole_file || s.line == line || s.line + 1 == line)
-            }).map(|index| (span.file.0, index))
+            file.suppressions
+                .iter()
+                .position(|s| {
+                    s.rules.iter().any(|r| r == diagnostic.rule || r == "all")
+                        && (s.whole_file || s.line == line || s.line + 1 == line)
+                })
+                .map(|index| (span.file.0, index))
         });
         match silenced_by {
             Some(key) => {
@@ -122,7 +141,10 @@ fn apply_suppressions(diagnostics: Vec<Diagnostic>, sources: &Sources, options: 
     if options.enabled(rules::UNUSED_SUPPRESSION.id) {
         for (id, file) in sources.iter() {
             for (index, suppression) in file.suppressions.iter().enumerate() {
-                let relevant = suppression.rules.iter().any(|r| r == "all" || options.enabled(r));
+                let relevant = suppression
+                    .rules
+                    .iter()
+                    .any(|r| r == "all" || options.enabled(r));
                 if relevant && !used.contains(&(id.0, index)) {
                     kept.push(Diagnostic::new(
                         &rules::UNUSED_SUPPRESSION,
@@ -139,7 +161,9 @@ fn apply_suppressions(diagnostics: Vec<Diagnostic>, sources: &Sources, options: 
 fn sort(diagnostics: &mut [Diagnostic], sources: &Sources) {
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
-            d.span.map(|s| (sources.get(s.file).path.clone(), s.start)).unwrap_or_default()
+            d.span
+                .map(|s| (sources.get(s.file).path.clone(), s.start))
+                .unwrap_or_default()
         };
         key(a).cmp(&key(b)).then_with(|| a.rule.cmp(b.rule))
     });

@@ -17,7 +17,12 @@ fn repo() -> &'static Path {
 }
 
 fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
 }
 
 /// (rule, file name, line, severity) of every finding.
@@ -29,7 +34,12 @@ fn findings(document: &serde_json::Value) -> Vec<(String, String, u64, String)> 
         .map(|d| {
             let path = d["path"].as_str().unwrap_or_default();
             let name = path.rsplit('/').next().unwrap_or_default().to_string();
-            (d["rule"].as_str().unwrap().to_string(), name, d["line"].as_u64().unwrap_or(0), d["severity"].as_str().unwrap().to_string())
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                name,
+                d["line"].as_u64().unwrap_or(0),
+                d["severity"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
@@ -42,23 +52,85 @@ fn sample_project_findings_in_the_designs_json_shape() {
     assert_eq!(document["version"], 1);
     assert_eq!(document["tool"]["name"], "migration-gate");
     let first = &document["diagnostics"][0];
-    for key in ["rule", "severity", "message", "help", "path", "line", "column", "end_line", "end_column", "revision", "phase", "source"] {
-        assert!(first.get(key).is_some(), "diagnostic lacks `{key}`: {first}");
+    for key in [
+        "rule",
+        "severity",
+        "message",
+        "help",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "revision",
+        "phase",
+        "source",
+    ] {
+        assert!(
+            first.get(key).is_some(),
+            "diagnostic lacks `{key}`: {first}"
+        );
     }
-    assert!(first["path"].as_str().unwrap().starts_with("migrations/versions/"), "{first}");
+    assert!(
+        first["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("migrations/versions/"),
+        "{first}"
+    );
     let expected = [
-        ("create-index-non-concurrently", "5e6f7a8b9c0d_index_levies_by_status.py", 21, "error"),
-        ("add-column-volatile-default", "6f7a8b9c0d1e_add_levy_reference.py", 21, "error"),
-        ("add-column-not-null-with-default", "6f7a8b9c0d1e_add_levy_reference.py", 22, "note"),
-        ("add-column-not-null-without-default", "9c0d1e2f3a4b_council_contact_email.py", 21, "error"),
-        ("concurrent-index-in-transaction", "a0b1c2d3e4f5_levy_search_index.py", 19, "error"),
-        ("add-column-not-null-with-default", "b1c2d3e4f5a6_archive_flag.py", 20, "note"),
-        ("missing-downgrade", "b1c2d3e4f5a6_archive_flag.py", 23, "error"),
+        (
+            "create-index-non-concurrently",
+            "5e6f7a8b9c0d_index_levies_by_status.py",
+            21,
+            "error",
+        ),
+        (
+            "add-column-volatile-default",
+            "6f7a8b9c0d1e_add_levy_reference.py",
+            21,
+            "error",
+        ),
+        (
+            "add-column-not-null-with-default",
+            "6f7a8b9c0d1e_add_levy_reference.py",
+            22,
+            "note",
+        ),
+        (
+            "add-column-not-null-without-default",
+            "9c0d1e2f3a4b_council_contact_email.py",
+            21,
+            "error",
+        ),
+        (
+            "concurrent-index-in-transaction",
+            "a0b1c2d3e4f5_levy_search_index.py",
+            19,
+            "error",
+        ),
+        (
+            "add-column-not-null-with-default",
+            "b1c2d3e4f5a6_archive_flag.py",
+            20,
+            "note",
+        ),
+        (
+            "missing-downgrade",
+            "b1c2d3e4f5a6_archive_flag.py",
+            23,
+            "error",
+        ),
     ];
     let actual = findings(&document);
     for (rule, file, line, severity) in expected {
         assert!(
-            actual.contains(&(rule.to_string(), file.to_string(), line, severity.to_string())),
+            actual.contains(&(
+                rule.to_string(),
+                file.to_string(),
+                line,
+                severity.to_string()
+            )),
             "missing {rule} at {file}:{line} ({severity}) in {actual:#?}"
         );
     }
@@ -72,18 +144,48 @@ fn sample_project_findings_in_the_designs_json_shape() {
 fn text_output_shows_the_source_line_and_a_summary() {
     let output = run(&["check", "migrations"], repo());
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("error[create-index-non-concurrently]"), "{text}");
-    assert!(text.contains("--> migrations/versions/5e6f7a8b9c0d_index_levies_by_status.py:21:9"), "{text}");
-    assert!(text.contains("batch_op.create_index(batch_op.f('ix_levies_status')"), "{text}");
+    assert!(
+        text.contains("error[create-index-non-concurrently]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--> migrations/versions/5e6f7a8b9c0d_index_levies_by_status.py:21:9"),
+        "{text}"
+    );
+    assert!(
+        text.contains("batch_op.create_index(batch_op.f('ix_levies_status')"),
+        "{text}"
+    );
     assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
-    assert!(text.trim_end().ends_with("in 12 files and 11 revisions"), "{text}");
+    assert!(
+        text.trim_end().ends_with("in 12 files and 11 revisions"),
+        "{text}"
+    );
 }
 
 #[test]
 fn fail_on_and_select_decide_the_exit_code() {
-    let only_notes = run(&["check", "migrations", "--select", "add-column-not-null-with-default"], repo());
+    let only_notes = run(
+        &[
+            "check",
+            "migrations",
+            "--select",
+            "add-column-not-null-with-default",
+        ],
+        repo(),
+    );
     assert_eq!(only_notes.status.code(), Some(0));
-    let strict = run(&["check", "migrations", "--select", "add-column-not-null-with-default", "--fail-on", "note"], repo());
+    let strict = run(
+        &[
+            "check",
+            "migrations",
+            "--select",
+            "add-column-not-null-with-default",
+            "--fail-on",
+            "note",
+        ],
+        repo(),
+    );
     assert_eq!(strict.status.code(), Some(1));
     let never = run(&["check", "migrations", "--fail-on", "never"], repo());
     assert_eq!(never.status.code(), Some(0));
@@ -95,11 +197,20 @@ fn fail_on_and_select_decide_the_exit_code() {
 #[test]
 fn broken_inputs_get_diagnostics_and_exit_2_without_panicking() {
     let output = run(&["check", "fixtures/broken", "--format", "json"], repo());
-    assert_eq!(output.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let actual = findings(&json(&output));
-    let has = |rule: &str, file: &str, line: u64| actual.iter().any(|f| f.0 == rule && f.1 == file && f.2 == line);
+    let has = |rule: &str, file: &str, line: u64| {
+        actual
+            .iter()
+            .any(|f| f.0 == rule && f.1 == file && f.2 == line)
+    };
     assert!(has("syntax-error", "syntax_error.py", 6), "{actual:#?}");
     assert!(has("unreadable-file", "binary.py", 1), "{actual:#?}");
     assert!(has("unreadable-file", "latin1.py", 1), "{actual:#?}");
@@ -112,9 +223,17 @@ fn broken_inputs_get_diagnostics_and_exit_2_without_panicking() {
 #[test]
 fn config_errors_name_the_key_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("migration-gate.toml"), "postgres_verison = 12\n").unwrap();
+    std::fs::write(
+        dir.path().join("migration-gate.toml"),
+        "postgres_verison = 12\n",
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("sql")).unwrap();
-    std::fs::write(dir.path().join("sql/001_a.sql"), "CREATE TABLE a (id int PRIMARY KEY);\n").unwrap();
+    std::fs::write(
+        dir.path().join("sql/001_a.sql"),
+        "CREATE TABLE a (id int PRIMARY KEY);\n",
+    )
+    .unwrap();
     let output = run(&["check", "sql"], dir.path());
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -127,10 +246,19 @@ fn config_errors_name_the_key_and_exit_2() {
     )
     .unwrap();
     std::fs::remove_file(dir.path().join("migration-gate.toml")).unwrap();
-    std::fs::write(dir.path().join("sql/002_b.sql"), "ALTER TABLE a ADD COLUMN b int NOT NULL DEFAULT 0;\n").unwrap();
+    std::fs::write(
+        dir.path().join("sql/002_b.sql"),
+        "ALTER TABLE a ADD COLUMN b int NOT NULL DEFAULT 0;\n",
+    )
+    .unwrap();
     let output = run(&["check", "sql", "--format", "json"], dir.path());
     let actual = findings(&json(&output));
-    assert!(actual.iter().any(|f| f.0 == "add-column-not-null-with-default" && f.3 == "error"), "pyproject's postgres_version = 10 applies: {actual:#?}");
+    assert!(
+        actual
+            .iter()
+            .any(|f| f.0 == "add-column-not-null-with-default" && f.3 == "error"),
+        "pyproject's postgres_version = 10 applies: {actual:#?}"
+    );
 }
 
 #[test]
@@ -149,7 +277,11 @@ fn suppressions_silence_findings_and_unused_ones_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let versions = dir.path().join("migrations/versions");
     std::fs::create_dir_all(&versions).unwrap();
-    std::fs::write(dir.path().join("migrations/env.py"), "from alembic import context\n").unwrap();
+    std::fs::write(
+        dir.path().join("migrations/env.py"),
+        "from alembic import context\n",
+    )
+    .unwrap();
     std::fs::write(
         versions.join("a1_index.py"),
         r#"from alembic import op
@@ -175,7 +307,13 @@ def downgrade():
     .unwrap();
     let output = run(&["check", "migrations", "--format", "json"], dir.path());
     let actual = findings(&json(&output));
-    let lines = |rule: &str| actual.iter().filter(|f| f.0 == rule).map(|f| f.2).collect::<Vec<_>>();
+    let lines = |rule: &str| {
+        actual
+            .iter()
+            .filter(|f| f.0 == rule)
+            .map(|f| f.2)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(lines("create-index-non-concurrently"), [11]);
     assert_eq!(lines("unused-suppression"), [12]);
 }
@@ -184,13 +322,30 @@ def downgrade():
 fn files_named_inside_a_set_are_linted_with_the_whole_graph() {
     // pre-commit passes single files: the graph must still see every revision.
     let output = run(
-        &["check", "migrations/versions/9c0d1e2f3a4b_council_contact_email.py", "--format", "json"],
+        &[
+            "check",
+            "migrations/versions/9c0d1e2f3a4b_council_contact_email.py",
+            "--format",
+            "json",
+        ],
         repo(),
     );
     let actual = findings(&json(&output));
-    assert!(actual.iter().all(|f| f.1 == "9c0d1e2f3a4b_council_contact_email.py"), "{actual:#?}");
-    assert!(actual.iter().any(|f| f.0 == "add-column-not-null-without-default"));
-    assert!(!actual.iter().any(|f| f.0 == "multiple-heads"), "{actual:#?}");
+    assert!(
+        actual
+            .iter()
+            .all(|f| f.1 == "9c0d1e2f3a4b_council_contact_email.py"),
+        "{actual:#?}"
+    );
+    assert!(
+        actual
+            .iter()
+            .any(|f| f.0 == "add-column-not-null-without-default")
+    );
+    assert!(
+        !actual.iter().any(|f| f.0 == "multiple-heads"),
+        "{actual:#?}"
+    );
 }
 
 #[test]
@@ -211,23 +366,41 @@ fn every_rule_has_its_doc_and_fixtures() {
     let engine = ["syntax-error", "unreadable-file", "unused-suppression"];
     let docs: Vec<String> = std::fs::read_dir(repo().join("rules"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".md").to_string())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".md")
+                .to_string()
+        })
         .collect();
     for rule in &list {
         let id = rule["id"].as_str().unwrap();
         assert!(docs.contains(&id.to_string()), "rules/{id}.md is missing");
         let doc = std::fs::read_to_string(repo().join(format!("rules/{id}.md"))).unwrap();
-        assert!(doc.contains("## What it flags") && doc.contains("## Why") && doc.contains("## The safe way"), "rules/{id}.md lacks a section");
+        assert!(
+            doc.contains("## What it flags")
+                && doc.contains("## Why")
+                && doc.contains("## The safe way"),
+            "rules/{id}.md lacks a section"
+        );
         if !engine.contains(&id) {
             let fixtures = repo().join("fixtures/rules").join(id);
             let names: Vec<String> = std::fs::read_dir(&fixtures)
                 .unwrap_or_else(|_| panic!("fixtures/rules/{id}/ is missing"))
                 .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
                 .collect();
-            assert!(names.iter().any(|n| n.starts_with("bad")) && names.iter().any(|n| n.starts_with("good")), "{id}: needs bad and good fixtures");
+            assert!(
+                names.iter().any(|n| n.starts_with("bad"))
+                    && names.iter().any(|n| n.starts_with("good")),
+                "{id}: needs bad and good fixtures"
+            );
         }
     }
     for doc in docs {
-        assert!(list.iter().any(|r| r["id"] == doc.as_str()), "rules/{doc}.md documents no registered rule");
+        assert!(
+            list.iter().any(|r| r["id"] == doc.as_str()),
+            "rules/{doc}.md documents no registered rule"
+        );
     }
 }

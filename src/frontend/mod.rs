@@ -11,7 +11,8 @@ use rayon::prelude::*;
 
 use crate::discover::{DiscoveredSet, SetKind};
 use crate::model::{
-    AlembicEnv, FileId, Framework, InputProblem, InputProblemKind, Migration, MigrationSet, SourceFile, Sources, Span,
+    AlembicEnv, FileId, Framework, InputProblem, InputProblemKind, Migration, MigrationSet,
+    SourceFile, Sources, Span,
 };
 
 /// Larger files are reported, not parsed: no migration is that big, and a generated dump
@@ -58,7 +59,10 @@ fn read_text(path: &Path) -> Result<String, String> {
         return Err("the file is binary (it contains NUL bytes), not a migration".into());
     }
     String::from_utf8(bytes).map_err(|e| {
-        format!("the file is not valid UTF-8 (first bad byte at offset {}); save it as UTF-8", e.utf8_error().valid_up_to())
+        format!(
+            "the file is not valid UTF-8 (first bad byte at offset {}); save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
@@ -77,7 +81,12 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
         .par_iter()
         .enumerate()
         .map(|(index, (path, set_index, is_env))| {
-            parse_one(path, FileId(index as u32), &discovered[*set_index].kind, *is_env)
+            parse_one(
+                path,
+                FileId(index as u32),
+                &discovered[*set_index].kind,
+                *is_env,
+            )
         })
         .collect();
 
@@ -100,7 +109,12 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
     for (set, (env, migrations, sql_files)) in discovered.iter().zip(per_set) {
         let root = display_path(&set.root);
         match set.kind {
-            SetKind::Alembic { .. } => sets.push(MigrationSet { framework: Framework::Alembic, root, env, migrations }),
+            SetKind::Alembic { .. } => sets.push(MigrationSet {
+                framework: Framework::Alembic,
+                root,
+                env,
+                migrations,
+            }),
             SetKind::SqlFolder => sets.extend(sql_sets::build(root, sql_files)),
         }
     }
@@ -108,7 +122,12 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
     let scope = discovered.iter().any(|s| s.scope.is_some()).then(|| {
         let wanted: Vec<&PathBuf> = discovered
             .iter()
-            .flat_map(|s| s.scope.as_ref().map_or_else(|| s.files.iter().collect::<Vec<_>>(), |f| f.iter().collect()))
+            .flat_map(|s| {
+                s.scope.as_ref().map_or_else(
+                    || s.files.iter().collect::<Vec<_>>(),
+                    |f| f.iter().collect(),
+                )
+            })
             .collect();
         jobs.iter()
             .enumerate()
@@ -116,7 +135,12 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
             .map(|(i, _)| FileId(i as u32))
             .collect()
     });
-    Loaded { sources, sets, problems, scope }
+    Loaded {
+        sources,
+        sets,
+        problems,
+        scope,
+    }
 }
 
 fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (SourceFile, Parsed) {
@@ -124,8 +148,15 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
     let text = match read_text(path) {
         Ok(text) => text,
         Err(message) => {
-            let problem = InputProblem { kind: InputProblemKind::Unreadable, message, span: Span::new(file, 0..0) };
-            return (SourceFile::new(display, String::new()), Parsed::Problem(problem));
+            let problem = InputProblem {
+                kind: InputProblemKind::Unreadable,
+                message,
+                span: Span::new(file, 0..0),
+            };
+            return (
+                SourceFile::new(display, String::new()),
+                Parsed::Problem(problem),
+            );
         }
     };
     let mut source = SourceFile::new(display, text);
@@ -142,7 +173,10 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
             },
             SetKind::SqlFolder => {
                 source.suppressions = sql::suppressions(&source.text, file);
-                let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 Parsed::Sql(sql_sets::parse_file(&name, &source.text, file))
             }
         }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{AlembicEnv, Body, BodyState, FileId, Framework, Migration, MigrationSet, RevisionId, Span};
+use crate::model::{
+    AlembicEnv, Body, BodyState, FileId, Framework, Migration, MigrationSet, RevisionId, Span,
+};
 
 use super::sql::{self, Shifted, Wrapping};
 
@@ -29,12 +31,19 @@ pub struct SqlFile {
 }
 
 fn digits(text: &str) -> Vec<u64> {
-    text.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect()
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }
 
 fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapping) -> Body {
     let section = &text[range.clone()];
-    let state = if sql::has_statements(section) { BodyState::Code } else { BodyState::Empty };
+    let state = if sql::has_statements(section) {
+        BodyState::Code
+    } else {
+        BodyState::Empty
+    };
     Body {
         state,
         span: Span::new(file, range.start..range.start),
@@ -48,33 +57,88 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
     let golang = lower
         .strip_suffix(".up.sql")
         .map(|stem| (stem, Role::Up))
-        .or_else(|| lower.strip_suffix(".down.sql").map(|stem| (stem, Role::Down)))
-        .filter(|(stem, _)| stem.split('_').next().is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit())));
+        .or_else(|| {
+            lower
+                .strip_suffix(".down.sql")
+                .map(|stem| (stem, Role::Down))
+        })
+        .filter(|(stem, _)| {
+            stem.split('_')
+                .next()
+                .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+        });
     if let Some((stem, role)) = golang {
         let version_text = stem.split('_').next().unwrap_or_default().to_string();
         let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-        let (up, down) = if role == Role::Up { (Some(parsed), None) } else { (None, Some(parsed)) };
-        return SqlFile { framework: Framework::GolangMigrate, role, version: digits(&version_text), version_text, file, up, down };
+        let (up, down) = if role == Role::Up {
+            (Some(parsed), None)
+        } else {
+            (None, Some(parsed))
+        };
+        return SqlFile {
+            framework: Framework::GolangMigrate,
+            role,
+            version: digits(&version_text),
+            version_text,
+            file,
+            up,
+            down,
+        };
     }
     if let Some((prefix, _)) = name.split_once("__") {
         let role = match prefix.chars().next() {
-            Some('V') if prefix[1..].chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.') => Some(Role::Up),
-            Some('U') if prefix[1..].chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.') => Some(Role::Down),
+            Some('V')
+                if prefix[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.') =>
+            {
+                Some(Role::Up)
+            }
+            Some('U')
+                if prefix[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.') =>
+            {
+                Some(Role::Down)
+            }
             Some('R') if prefix.len() == 1 => Some(Role::Repeatable),
             _ => None,
         };
         if let Some(role) = role {
-            let version_text = if role == Role::Repeatable { name.to_string() } else { prefix[1..].replace('_', ".") };
+            let version_text = if role == Role::Repeatable {
+                name.to_string()
+            } else {
+                prefix[1..].replace('_', ".")
+            };
             let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-            let (up, down) = if role == Role::Down { (None, Some(parsed)) } else { (Some(parsed), None) };
-            return SqlFile { framework: Framework::Flyway, role, version: digits(&version_text), version_text, file, up, down };
+            let (up, down) = if role == Role::Down {
+                (None, Some(parsed))
+            } else {
+                (Some(parsed), None)
+            };
+            return SqlFile {
+                framework: Framework::Flyway,
+                role,
+                version: digits(&version_text),
+                version_text,
+                file,
+                up,
+                down,
+            };
         }
     }
     let sections = sql::dbmate_sections(text);
     if sections.up.is_some() || sections.down.is_some() {
         let section_body = |section: sql::DbmateSection| {
-            let wrapping = if section.transactional { Wrapping::Always } else { Wrapping::None };
-            Body { span: Span::new(file, section.marker..section.body.start), ..body(text, section.body, file, wrapping) }
+            let wrapping = if section.transactional {
+                Wrapping::Always
+            } else {
+                Wrapping::None
+            };
+            Body {
+                span: Span::new(file, section.marker..section.body.start),
+                ..body(text, section.body, file, wrapping)
+            }
         };
         let up = sections.up.map(section_body);
         let down = Some(match sections.down {
@@ -82,7 +146,15 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
             None => Body::missing(Span::new(file, 0..0)),
         });
         let version_text = name.split('_').next().unwrap_or(name).to_string();
-        return SqlFile { framework: Framework::Dbmate, role: Role::Both, version: digits(&version_text), version_text, file, up, down };
+        return SqlFile {
+            framework: Framework::Dbmate,
+            role: Role::Both,
+            version: digits(&version_text),
+            version_text,
+            file,
+            up,
+            down,
+        };
     }
     let version_text = name.strip_suffix(".sql").unwrap_or(name).to_string();
     SqlFile {
@@ -100,7 +172,10 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
 pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
     let mut by_framework: BTreeMap<&'static str, Vec<SqlFile>> = BTreeMap::new();
     for file in files {
-        by_framework.entry(file.framework.label()).or_default().push(file);
+        by_framework
+            .entry(file.framework.label())
+            .or_default()
+            .push(file);
     }
     by_framework
         .into_values()
@@ -114,17 +189,38 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
                     downs.push(file);
                     continue;
                 }
-                let key = (if file.role == Role::Repeatable { vec![u64::MAX] } else { file.version.clone() }, file.version_text.clone());
+                let key = (
+                    if file.role == Role::Repeatable {
+                        vec![u64::MAX]
+                    } else {
+                        file.version.clone()
+                    },
+                    file.version_text.clone(),
+                );
                 let missing = Body::missing(Span::new(file.file, 0..0));
                 let downgrade = match (file.role, file.down) {
                     (_, Some(down)) => down,
-                    (Role::Repeatable, None) => Body { state: BodyState::NotApplicable, ..missing },
-                    (_, None) if framework == Framework::PlainSql => Body { state: BodyState::NotApplicable, ..missing },
-                    (_, None) if framework == Framework::Flyway && !has_undo => Body { state: BodyState::NotApplicable, ..missing },
+                    (Role::Repeatable, None) => Body {
+                        state: BodyState::NotApplicable,
+                        ..missing
+                    },
+                    (_, None) if framework == Framework::PlainSql => Body {
+                        state: BodyState::NotApplicable,
+                        ..missing
+                    },
+                    (_, None) if framework == Framework::Flyway && !has_undo => Body {
+                        state: BodyState::NotApplicable,
+                        ..missing
+                    },
                     (_, None) => missing,
                 };
-                let upgrade = file.up.unwrap_or_else(|| Body::missing(Span::new(file.file, 0..0)));
-                by_version.insert(key, migration(framework, file.file, file.version_text, upgrade, downgrade));
+                let upgrade = file
+                    .up
+                    .unwrap_or_else(|| Body::missing(Span::new(file.file, 0..0)));
+                by_version.insert(
+                    key,
+                    migration(framework, file.file, file.version_text, upgrade, downgrade),
+                );
             }
             for down in downs {
                 let target = by_version.iter_mut().find(|((v, _), _)| *v == down.version);
@@ -133,7 +229,10 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
                     (None, Some(body)) => {
                         // A down script without its up script: report it on its own.
                         let up = Body::missing(Span::new(down.file, 0..0));
-                        by_version.insert((down.version.clone(), down.version_text.clone()), migration(framework, down.file, down.version_text, up, body));
+                        by_version.insert(
+                            (down.version.clone(), down.version_text.clone()),
+                            migration(framework, down.file, down.version_text, up, body),
+                        );
                     }
                     _ => {}
                 }
@@ -144,12 +243,23 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
                     migrations[i].parents = vec![previous];
                 }
             }
-            MigrationSet { framework, root: root.clone(), env: AlembicEnv::default(), migrations }
+            MigrationSet {
+                framework,
+                root: root.clone(),
+                env: AlembicEnv::default(),
+                migrations,
+            }
         })
         .collect()
 }
 
-fn migration(framework: Framework, file: FileId, version: String, upgrade: Body, downgrade: Body) -> Migration {
+fn migration(
+    framework: Framework,
+    file: FileId,
+    version: String,
+    upgrade: Body,
+    downgrade: Body,
+) -> Migration {
     let span = Span::new(file, 0..0);
     Migration {
         framework,

@@ -37,11 +37,20 @@ mod tests {
     #[test]
     fn reads_rules_and_reason() {
         let span = Span::new(FileId(0), 0..1);
-        let s = parse("# migration-gate: ignore[drop-column, drop-table] cleanup after #412", 3, span).unwrap();
+        let s = parse(
+            "# migration-gate: ignore[drop-column, drop-table] cleanup after #412",
+            3,
+            span,
+        )
+        .unwrap();
         assert_eq!(s.rules, ["drop-column", "drop-table"]);
         assert_eq!(s.reason.as_deref(), Some("cleanup after #412"));
         assert!(!s.whole_file);
-        assert!(parse(" migration-gate: ignore-file[dynamic-sql]", 1, span).unwrap().whole_file);
+        assert!(
+            parse(" migration-gate: ignore-file[dynamic-sql]", 1, span)
+                .unwrap()
+                .whole_file
+        );
         assert!(parse("# just a comment", 1, span).is_none());
     }
 }

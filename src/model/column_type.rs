@@ -51,7 +51,11 @@ impl ColumnType {
             "bytea" | "largebinary" | "binary" | "varbinary" | "blob" => "bytea",
             other => other,
         };
-        ColumnType { name: canonical.to_string(), modifiers, array }
+        ColumnType {
+            name: canonical.to_string(),
+            modifiers,
+            array,
+        }
     }
 
     pub fn is(&self, name: &str) -> bool {
@@ -63,7 +67,10 @@ impl ColumnType {
     }
 
     pub fn is_integer(&self) -> bool {
-        matches!(self.name.as_str(), "integer" | "smallint" | "serial" | "smallserial")
+        matches!(
+            self.name.as_str(),
+            "integer" | "smallint" | "serial" | "smallserial"
+        )
     }
 }
 
@@ -128,7 +135,11 @@ impl DefaultExpr {
         });
         DefaultExpr {
             text: text.trim().to_string(),
-            volatility: if volatile { Volatility::Volatile } else { Volatility::Constant },
+            volatility: if volatile {
+                Volatility::Volatile
+            } else {
+                Volatility::Constant
+            },
         }
     }
 
@@ -152,8 +163,17 @@ mod tests {
 
     #[test]
     fn type_names_are_normalised() {
-        assert_eq!(ColumnType::normalized("VARCHAR", vec![20]).to_string(), "character varying(20)");
-        assert_eq!(ColumnType::normalized("DateTime", vec![]).name, "timestamp without time zone");
-        assert_eq!(ColumnType::normalized("int4[]", vec![]).to_string(), "integer[]");
+        assert_eq!(
+            ColumnType::normalized("VARCHAR", vec![20]).to_string(),
+            "character varying(20)"
+        );
+        assert_eq!(
+            ColumnType::normalized("DateTime", vec![]).name,
+            "timestamp without time zone"
+        );
+        assert_eq!(
+            ColumnType::normalized("int4[]", vec![]).to_string(),
+            "integer[]"
+        );
     }
 }

@@ -24,7 +24,11 @@ impl RevisionGraph {
         }
         for (id, &i) in &graph.index {
             for parent in &set.migrations[i].parents {
-                graph.children.entry(parent.clone()).or_default().push(id.clone());
+                graph
+                    .children
+                    .entry(parent.clone())
+                    .or_default()
+                    .push(id.clone());
             }
         }
         for (id, &i) in &graph.index {
@@ -44,7 +48,12 @@ impl RevisionGraph {
 
     /// Every revision reachable from `id` through parents (and `depends_on` when asked),
     /// `id` included.
-    pub fn ancestors(&self, set: &MigrationSet, id: &str, with_dependencies: bool) -> BTreeSet<String> {
+    pub fn ancestors(
+        &self,
+        set: &MigrationSet,
+        id: &str,
+        with_dependencies: bool,
+    ) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![id.to_string()];
         while let Some(current) = stack.pop() {
@@ -79,8 +88,11 @@ impl RevisionGraph {
             Done,
         }
         let ids: Vec<&String> = self.index.keys().collect();
-        let position: BTreeMap<&str, usize> =
-            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let position: BTreeMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
         let edges: Vec<Vec<usize>> = ids
             .iter()
             .map(|id| {
@@ -111,7 +123,8 @@ impl RevisionGraph {
                         }
                         Mark::OnStack => {
                             let from = stack.iter().position(|&(n, _)| n == target).unwrap_or(0);
-                            cycles.push(stack[from..].iter().map(|&(n, _)| ids[n].clone()).collect());
+                            cycles
+                                .push(stack[from..].iter().map(|&(n, _)| ids[n].clone()).collect());
                         }
                         Mark::Done => {}
                     }

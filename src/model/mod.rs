@@ -66,7 +66,11 @@ pub struct Body {
 
 impl Body {
     pub fn missing(span: Span) -> Self {
-        Body { state: BodyState::Missing, span, ops: Vec::new() }
+        Body {
+            state: BodyState::Missing,
+            span,
+            ops: Vec::new(),
+        }
     }
 }
 

@@ -48,10 +48,19 @@ impl Column {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConstraintKind {
-    PrimaryKey { columns: Vec<String> },
-    Unique { columns: Vec<String> },
-    ForeignKey { columns: Vec<String>, referenced_table: String },
-    Check { expression: String },
+    PrimaryKey {
+        columns: Vec<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+    },
+    ForeignKey {
+        columns: Vec<String>,
+        referenced_table: String,
+    },
+    Check {
+        expression: String,
+    },
     Exclusion,
 }
 
@@ -253,7 +262,13 @@ pub fn is_new_table(ops: &[Op], index: usize, table: &str) -> bool {
 /// Compares identifiers the way PostgreSQL folds unquoted names, ignoring a schema prefix
 /// when only one side has it.
 pub fn same_name(a: &str, b: &str) -> bool {
-    let bare = |s: &str| s.rsplit('.').next().unwrap_or(s).trim_matches('"').to_ascii_lowercase();
+    let bare = |s: &str| {
+        s.rsplit('.')
+            .next()
+            .unwrap_or(s)
+            .trim_matches('"')
+            .to_ascii_lowercase()
+    };
     if a.contains('.') && b.contains('.') {
         a.eq_ignore_ascii_case(b)
     } else {

@@ -15,7 +15,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, range: Range<usize>) -> Self {
-        Span { file, start: range.start, end: range.end.max(range.start) }
+        Span {
+            file,
+            start: range.start,
+            end: range.end.max(range.start),
+        }
     }
 
     pub fn range(&self) -> Range<usize> {
@@ -49,7 +53,12 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        SourceFile { path, text, line_starts, suppressions: Vec::new() }
+        SourceFile {
+            path,
+            text,
+            line_starts,
+            suppressions: Vec::new(),
+        }
     }
 
     /// 1-based line and 1-based character column of a byte offset.
@@ -57,7 +66,10 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset);
         let line_start = self.line_starts[line - 1];
-        let column = self.text.get(line_start..offset).map_or(1, |s| s.chars().count() + 1);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
         (line, column)
     }
 
@@ -104,7 +116,10 @@ impl Sources {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 }
 

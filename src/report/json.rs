@@ -60,11 +60,15 @@ pub fn render(input: &ReportInput) -> String {
         .collect();
     let document = Document {
         version: 1,
-        tool: Tool { name: "migration-gate", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "migration-gate",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         diagnostics,
         summary: input.summary,
     };
-    let mut out = serde_json::to_string_pretty(&document).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut out = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }

@@ -20,7 +20,13 @@ pub struct Summary {
 impl Summary {
     pub fn count(files: usize, revisions: usize, diagnostics: &[Diagnostic]) -> Self {
         let of = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
-        Summary { files, revisions, errors: of(Severity::Error), warnings: of(Severity::Warning), notes: of(Severity::Note) }
+        Summary {
+            files,
+            revisions,
+            errors: of(Severity::Error),
+            warnings: of(Severity::Warning),
+            notes: of(Severity::Note),
+        }
     }
 }
 
@@ -47,6 +53,12 @@ impl ReportInput<'_> {
         let file = self.sources.get(span.file);
         let (line, column) = file.line_col(span.start);
         let (end_line, end_column) = file.line_col(span.end.max(span.start));
-        Some(Location { path: file.path.clone(), line, column, end_line, end_column })
+        Some(Location {
+            path: file.path.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+        })
     }
 }

@@ -7,7 +7,12 @@ use super::ReportInput;
 use crate::diagnostic::Severity;
 
 pub fn render(input: &ReportInput, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() }.decor_style(DecorStyle::Ascii);
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+    .decor_style(DecorStyle::Ascii);
     let mut out = String::new();
     for diagnostic in input.diagnostics {
         let level = match diagnostic.severity {
@@ -15,21 +20,31 @@ pub fn render(input: &ReportInput, color: bool) -> String {
             Severity::Warning => Level::WARNING,
             Severity::Note => Level::NOTE,
         };
-        let title = level.primary_title(diagnostic.message.as_str()).id(diagnostic.rule);
+        let title = level
+            .primary_title(diagnostic.message.as_str())
+            .id(diagnostic.rule);
         let mut group = Group::with_title(title);
         if let Some(span) = diagnostic.span {
             let file = input.sources.get(span.file);
-            let end = span.end.min(file.text.len()).max(span.start.min(file.text.len()));
+            let end = span
+                .end
+                .min(file.text.len())
+                .max(span.start.min(file.text.len()));
             let start = span.start.min(end);
             // Mark only the first line of a multi-line span; the rest is context.
             let first_line_end = file.text[start..end].find('\n').map_or(end, |i| start + i);
-            let mut snippet = Snippet::source(file.text.as_str()).path(file.path.as_str()).fold(true);
-            snippet = snippet.annotation(AnnotationKind::Primary.span(start..first_line_end.max(start)));
+            let mut snippet = Snippet::source(file.text.as_str())
+                .path(file.path.as_str())
+                .fold(true);
+            snippet =
+                snippet.annotation(AnnotationKind::Primary.span(start..first_line_end.max(start)));
             group = group.element(snippet);
         }
         let mut report = vec![group];
         if let Some(help) = &diagnostic.help {
-            report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+            report.push(Group::with_title(
+                Level::HELP.secondary_title(help.as_str()),
+            ));
         }
         out.push_str(&renderer.render(&report));
         out.push_str("\n\n");

@@ -24,9 +24,17 @@ impl Rule for AddColumnNotNullWithDefault {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for site in cx.ops(Phase::Upgrade) {
-            let OpKind::AddColumn { table, column } = &site.op.kind else { continue };
-            let Some(default) = &column.server_default else { continue };
-            if column.nullable || default.is_volatile() || column.identity || site.table_is_new(table) {
+            let OpKind::AddColumn { table, column } = &site.op.kind else {
+                continue;
+            };
+            let Some(default) = &column.server_default else {
+                continue;
+            };
+            if column.nullable
+                || default.is_volatile()
+                || column.identity
+                || site.table_is_new(table)
+            {
                 continue;
             }
             let diagnostic = if cx.postgres_version < FAST_DEFAULT_VERSION {

@@ -20,8 +20,15 @@ impl Rule for AddColumnNotNullWithoutDefault {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for site in cx.ops(Phase::Upgrade) {
-            let OpKind::AddColumn { table, column } = &site.op.kind else { continue };
-            if column.nullable || column.server_default.is_some() || column.identity || column.generated_stored || site.table_is_new(table) {
+            let OpKind::AddColumn { table, column } = &site.op.kind else {
+                continue;
+            };
+            if column.nullable
+                || column.server_default.is_some()
+                || column.identity
+                || column.generated_stored
+                || site.table_is_new(table)
+            {
                 continue;
             }
             out.push(

@@ -20,7 +20,9 @@ impl Rule for AddColumnVolatileDefault {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for site in cx.ops(Phase::Upgrade) {
-            let OpKind::AddColumn { table, column } = &site.op.kind else { continue };
+            let OpKind::AddColumn { table, column } = &site.op.kind else {
+                continue;
+            };
             if site.table_is_new(table) {
                 continue;
             }
@@ -28,7 +30,8 @@ impl Rule for AddColumnVolatileDefault {
                 "a stored generated column".to_string()
             } else if column.identity {
                 format!("an identity / serial column ({})", column.ty)
-            } else if let Some(default) = column.server_default.as_ref().filter(|d| d.is_volatile()) {
+            } else if let Some(default) = column.server_default.as_ref().filter(|d| d.is_volatile())
+            {
                 format!("the volatile default {}", default.text)
             } else {
                 continue;

@@ -25,9 +25,16 @@ impl Rule for ConcurrentIndexInTransaction {
                     continue;
                 }
                 let statement = match &site.op.kind {
-                    OpKind::CreateIndex { concurrently: true, .. } => "CREATE INDEX CONCURRENTLY",
-                    OpKind::DropIndex { concurrently: true, .. } => "DROP INDEX CONCURRENTLY",
-                    OpKind::Maintenance { kind: MaintenanceKind::Reindex { concurrently: true }, .. } => "REINDEX CONCURRENTLY",
+                    OpKind::CreateIndex {
+                        concurrently: true, ..
+                    } => "CREATE INDEX CONCURRENTLY",
+                    OpKind::DropIndex {
+                        concurrently: true, ..
+                    } => "DROP INDEX CONCURRENTLY",
+                    OpKind::Maintenance {
+                        kind: MaintenanceKind::Reindex { concurrently: true },
+                        ..
+                    } => "REINDEX CONCURRENTLY",
                     _ => continue,
                 };
                 out.push(

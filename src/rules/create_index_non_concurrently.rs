@@ -21,11 +21,22 @@ impl Rule for CreateIndexNonConcurrently {
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for phase in [Phase::Upgrade, Phase::Downgrade] {
             for site in cx.ops(phase) {
-                let OpKind::CreateIndex { name, table, concurrently: false, .. } = &site.op.kind else { continue };
+                let OpKind::CreateIndex {
+                    name,
+                    table,
+                    concurrently: false,
+                    ..
+                } = &site.op.kind
+                else {
+                    continue;
+                };
                 if site.table_is_new(table) {
                     continue;
                 }
-                let index = name.as_deref().map(|n| format!("index `{n}`")).unwrap_or_else(|| "an index".into());
+                let index = name
+                    .as_deref()
+                    .map(|n| format!("index `{n}`"))
+                    .unwrap_or_else(|| "an index".into());
                 out.push(
                     cx.report(&META, site.migration, site.op.span, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
                         .with_help("build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `CREATE INDEX CONCURRENTLY`, outside a transaction)")

@@ -39,8 +39,15 @@ impl Rule for InvalidRevisionId {
                 .with_help("assign a literal id such as `revision = \"3f2a9c1b7d4e\"` (`alembic revision` generates one)"));
         }
         for migration in cx.migrations().filter(|m| m.parents_unreadable) {
-            out.push(cx.report(&META, migration, migration.parents_span, "`down_revision` is not a literal (None, a string, or a tuple of strings)")
-                .with_help("write the parent revision ids literally"));
+            out.push(
+                cx.report(
+                    &META,
+                    migration,
+                    migration.parents_span,
+                    "`down_revision` is not a literal (None, a string, or a tuple of strings)",
+                )
+                .with_help("write the parent revision ids literally"),
+            );
         }
     }
 }

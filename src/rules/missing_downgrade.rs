@@ -54,8 +54,17 @@ impl Rule for MissingDowngrade {
                 ),
                 _ => continue,
             };
-            let span = if downgrade.state == BodyState::Missing { migration.revision_span } else { downgrade.span };
-            out.push(cx.report(&META, migration, span, message).with_help(help).with_severity(severity).in_phase(Phase::Downgrade));
+            let span = if downgrade.state == BodyState::Missing {
+                migration.revision_span
+            } else {
+                downgrade.span
+            };
+            out.push(
+                cx.report(&META, migration, span, message)
+                    .with_help(help)
+                    .with_severity(severity)
+                    .in_phase(Phase::Downgrade),
+            );
         }
     }
 }

@@ -11,9 +11,9 @@ mod input;
 mod invalid_revision_id;
 mod missing_downgrade;
 mod multiple_heads;
-mod unparsed_sql;
 #[cfg(test)]
 pub mod testing;
+mod unparsed_sql;
 
 pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
@@ -30,7 +30,8 @@ pub struct LintContext<'a> {
 
 impl<'a> LintContext<'a> {
     pub fn in_scope(&self, migration: &Migration) -> bool {
-        self.scope.is_none_or(|files| files.contains(&migration.file))
+        self.scope
+            .is_none_or(|files| files.contains(&migration.file))
     }
 
     /// Migrations in scope.
@@ -42,11 +43,23 @@ impl<'a> LintContext<'a> {
     pub fn ops(&self, phase: Phase) -> impl Iterator<Item = OpSite<'a>> + '_ {
         self.migrations().flat_map(move |migration| {
             let ops = &migration.body(phase).ops;
-            ops.iter().enumerate().map(move |(index, op)| OpSite { migration, ops, index, op, phase })
+            ops.iter().enumerate().map(move |(index, op)| OpSite {
+                migration,
+                ops,
+                index,
+                op,
+                phase,
+            })
         })
     }
 
-    pub fn report(&self, meta: &RuleMeta, migration: &Migration, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn report(
+        &self,
+        meta: &RuleMeta,
+        migration: &Migration,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let mut diagnostic = Diagnostic::new(meta, span, message);
         diagnostic.revision = migration.revision_id().map(str::to_string);
         diagnostic
@@ -97,7 +110,11 @@ pub fn engine_rules() -> [&'static RuleMeta; 3] {
 
 /// Metadata of every rule, lint and engine, for `rules`, `explain`, config checks and reporters.
 pub fn all_metadata() -> Vec<&'static RuleMeta> {
-    registry().iter().map(|r| r.meta()).chain(engine_rules()).collect()
+    registry()
+        .iter()
+        .map(|r| r.meta())
+        .chain(engine_rules())
+        .collect()
 }
 
 pub fn find(id: &str) -> Option<&'static RuleMeta> {

@@ -28,21 +28,38 @@ impl Rule for MultipleHeads {
             return;
         }
         // Independent labelled branches (one head per label) are a deliberate layout.
-        let labels: Vec<_> = graph.heads.iter().map(|h| graph.labels_of(cx.set, h)).collect();
+        let labels: Vec<_> = graph
+            .heads
+            .iter()
+            .map(|h| graph.labels_of(cx.set, h))
+            .collect();
         let distinct_labels = labels.iter().all(|l| !l.is_empty())
-            && labels.iter().enumerate().all(|(i, a)| labels.iter().skip(i + 1).all(|b| a.is_disjoint(b)));
+            && labels
+                .iter()
+                .enumerate()
+                .all(|(i, a)| labels.iter().skip(i + 1).all(|b| a.is_disjoint(b)));
         if distinct_labels {
             return;
         }
         let heads = graph.heads.join(", ");
         for head in &graph.heads {
-            let Some(migration) = graph.migration(cx.set, head) else { continue };
+            let Some(migration) = graph.migration(cx.set, head) else {
+                continue;
+            };
             if !cx.in_scope(migration) {
                 continue;
             }
             out.push(
-                cx.report(&META, migration, migration.revision_span, format!("`{head}` is one of {} heads ({heads})", graph.heads.len()))
-                    .with_help(format!("merge them: `alembic merge -m \"merge heads\" {}`", graph.heads.join(" "))),
+                cx.report(
+                    &META,
+                    migration,
+                    migration.revision_span,
+                    format!("`{head}` is one of {} heads ({heads})", graph.heads.len()),
+                )
+                .with_help(format!(
+                    "merge them: `alembic merge -m \"merge heads\" {}`",
+                    graph.heads.join(" ")
+                )),
             );
         }
     }

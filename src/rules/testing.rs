@@ -11,7 +11,9 @@ use crate::lint::{LintOptions, lint};
 type Finding = (String, usize, String, String);
 
 fn fixture_root(rule: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules").join(rule)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules")
+        .join(rule)
 }
 
 /// Postgres version from a fixture's name: `bad_pg10.py` runs with `postgres_version = 10`.
@@ -23,13 +25,20 @@ fn version_of(name: &str) -> u32 {
 
 fn expectations(path: &Path) -> BTreeSet<Finding> {
     let files: Vec<PathBuf> = if path.is_dir() {
-        walkdir::WalkDir::new(path).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).map(|e| e.into_path()).collect()
+        walkdir::WalkDir::new(path)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect()
     } else {
         vec![path.to_path_buf()]
     };
     let mut expected = BTreeSet::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         for (i, line) in text.lines().enumerate() {
             if let Some(rest) = line.split("expect: ").nth(1) {
                 let mut words = rest.split_whitespace();
@@ -50,8 +59,16 @@ pub fn check_fixtures(meta: &RuleMeta) {
         .map(|e| e.path())
         .collect();
     let name = |p: &Path| p.file_name().unwrap().to_string_lossy().to_string();
-    assert!(entries.iter().any(|p| name(p).starts_with("bad")), "{}: no bad fixture", meta.id);
-    assert!(entries.iter().any(|p| name(p).starts_with("good")), "{}: no good fixture", meta.id);
+    assert!(
+        entries.iter().any(|p| name(p).starts_with("bad")),
+        "{}: no bad fixture",
+        meta.id
+    );
+    assert!(
+        entries.iter().any(|p| name(p).starts_with("good")),
+        "{}: no good fixture",
+        meta.id
+    );
     for entry in entries {
         let options = LintOptions {
             paths: vec![entry.clone()],
@@ -66,13 +83,27 @@ pub fn check_fixtures(meta: &RuleMeta) {
             .map(|d| {
                 let span = d.span.expect("lint findings have a location");
                 let file = outcome.sources.get(span.file);
-                (file.path.clone(), file.line_col(span.start).0, d.rule.to_string(), d.severity.as_str().to_string())
+                (
+                    file.path.clone(),
+                    file.line_col(span.start).0,
+                    d.rule.to_string(),
+                    d.severity.as_str().to_string(),
+                )
             })
             .collect();
         let expected = expectations(&entry);
         if name(&entry).starts_with("bad") {
-            assert!(!expected.is_empty(), "{}: a bad fixture must say what it expects", entry.display());
+            assert!(
+                !expected.is_empty(),
+                "{}: a bad fixture must say what it expects",
+                entry.display()
+            );
         }
-        assert_eq!(actual, expected, "{}: findings differ from the fixture's `expect:` comments", entry.display());
+        assert_eq!(
+            actual,
+            expected,
+            "{}: findings differ from the fixture's `expect:` comments",
+            entry.display()
+        );
     }
 }

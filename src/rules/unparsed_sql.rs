@@ -21,7 +21,9 @@ impl Rule for UnparsedSql {
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for phase in [Phase::Upgrade, Phase::Downgrade] {
             for site in cx.ops(phase) {
-                let OpKind::Unparsed { reason } = &site.op.kind else { continue };
+                let OpKind::Unparsed { reason } = &site.op.kind else {
+                    continue;
+                };
                 out.push(
                     cx.report(&META, site.migration, site.op.span, format!("this statement was not checked: {reason}"))
                         .with_help("review it by hand; if it is valid PostgreSQL, report the statement so the parser can learn it")

@@ -1,7 +1,7 @@
 //! What env.py says about how revisions run: transactions and lock timeouts.
 
-use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::Expr;
+use ruff_python_ast::visitor::{Visitor, walk_expr};
 
 use crate::model::{AlembicEnv, FileId};
 
@@ -15,10 +15,14 @@ struct EnvScan {
 impl<'a> Visitor<'a> for EnvScan {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
-            Expr::Call(call) if callee_name(call) == Some("configure") => {
-                if call.arguments.find_keyword("transaction_per_migration").is_some_and(|k| is_true(&k.value)) {
-                    self.transaction_per_migration = true;
-                }
+            Expr::Call(call)
+                if callee_name(call) == Some("configure")
+                    && call
+                        .arguments
+                        .find_keyword("transaction_per_migration")
+                        .is_some_and(|k| is_true(&k.value)) =>
+            {
+                self.transaction_per_migration = true;
             }
             Expr::StringLiteral(literal) if literal.value.to_str().contains("lock_timeout") => {
                 self.sets_lock_timeout = true;
@@ -32,9 +36,15 @@ impl<'a> Visitor<'a> for EnvScan {
 /// Reads env.py; an env.py that does not parse tells nothing (Alembic would fail on it anyway).
 pub fn read_env(source: &str, file: FileId) -> AlembicEnv {
     let Ok(parsed) = ruff_python_parser::parse_module(source) else {
-        return AlembicEnv { file: Some(file), ..AlembicEnv::default() };
+        return AlembicEnv {
+            file: Some(file),
+            ..AlembicEnv::default()
+        };
     };
-    let mut scan = EnvScan { transaction_per_migration: false, sets_lock_timeout: false };
+    let mut scan = EnvScan {
+        transaction_per_migration: false,
+        sets_lock_timeout: false,
+    };
     for stmt in parsed.suite() {
         scan.visit_stmt(stmt);
     }

@@ -46,11 +46,19 @@ impl<'a> Reader<'a> {
     pub fn string(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
-            Expr::Name(name) => self
-                .constants
-                .get(name.id.as_str())
-                .and_then(|value| if matches!(value, Expr::Name(_)) { None } else { self.string(value) }),
-            Expr::Call(call) if matches!(callee_name(call), Some("f" | "text" | "literal_column" | "quoted_name")) => {
+            Expr::Name(name) => self.constants.get(name.id.as_str()).and_then(|value| {
+                if matches!(value, Expr::Name(_)) {
+                    None
+                } else {
+                    self.string(value)
+                }
+            }),
+            Expr::Call(call)
+                if matches!(
+                    callee_name(call),
+                    Some("f" | "text" | "literal_column" | "quoted_name")
+                ) =>
+            {
                 self.string(call.arguments.args.first()?)
             }
             _ => None,
@@ -85,9 +93,13 @@ impl<'a> Reader<'a> {
             Expr::Name(name) => (name.id.as_str(), None),
             _ => return None,
         };
-        let kw = |key: &str| call.and_then(|c| c.arguments.find_keyword(key)).map(|k| &k.value);
+        let kw = |key: &str| {
+            call.and_then(|c| c.arguments.find_keyword(key))
+                .map(|k| &k.value)
+        };
         let int_arg = |key: &str, position: usize| {
-            call.and_then(|c| c.arguments.find_argument_value(key, position)).and_then(integer)
+            call.and_then(|c| c.arguments.find_argument_value(key, position))
+                .and_then(integer)
         };
         let lower = name.to_ascii_lowercase();
         match lower.as_str() {
@@ -98,24 +110,44 @@ impl<'a> Reader<'a> {
                 Some(ty)
             }
             "enum" => {
-                let name = kw("name").and_then(|e| self.string(e)).unwrap_or_else(|| "enum".into());
-                Some(ColumnType { name, modifiers: Vec::new(), array: false })
+                let name = kw("name")
+                    .and_then(|e| self.string(e))
+                    .unwrap_or_else(|| "enum".into());
+                Some(ColumnType {
+                    name,
+                    modifiers: Vec::new(),
+                    array: false,
+                })
             }
             "datetime" | "timestamp" | "time" => {
                 let with_zone = kw("timezone").is_some_and(is_true);
                 let base = if lower == "time" { "time" } else { "timestamp" };
-                let name = if with_zone { format!("{base} with time zone") } else { base.to_string() };
-                Some(ColumnType::normalized(&name, int_arg("precision", usize::MAX).into_iter().collect()))
+                let name = if with_zone {
+                    format!("{base} with time zone")
+                } else {
+                    base.to_string()
+                };
+                Some(ColumnType::normalized(
+                    &name,
+                    int_arg("precision", usize::MAX).into_iter().collect(),
+                ))
             }
             "numeric" | "decimal" => {
-                let modifiers = [int_arg("precision", 0), int_arg("scale", 1)].into_iter().flatten().collect();
+                let modifiers = [int_arg("precision", 0), int_arg("scale", 1)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 Some(ColumnType::normalized("numeric", modifiers))
             }
-            "string" | "varchar" | "unicode" | "autostring" | "char" | "nvarchar" => {
-                Some(ColumnType::normalized(&lower, int_arg("length", 0).into_iter().collect()))
-            }
+            "string" | "varchar" | "unicode" | "autostring" | "char" | "nvarchar" => Some(
+                ColumnType::normalized(&lower, int_arg("length", 0).into_iter().collect()),
+            ),
             "float" => Some(ColumnType::normalized(
-                if int_arg("precision", 0).is_some_and(|p| p <= 24) { "real" } else { "double precision" },
+                if int_arg("precision", 0).is_some_and(|p| p <= 24) {
+                    "real"
+                } else {
+                    "double precision"
+                },
                 Vec::new(),
             )),
             "identity" | "computed" | "foreignkey" | "sequence" => None,
@@ -127,7 +159,10 @@ impl<'a> Reader<'a> {
     pub fn server_default(&self, expr: &Expr) -> Option<DefaultExpr> {
         match expr {
             Expr::NoneLiteral(_) => None,
-            Expr::StringLiteral(literal) => Some(DefaultExpr::from_sql(&format!("'{}'", literal.value.to_str()))),
+            Expr::StringLiteral(literal) => Some(DefaultExpr::from_sql(&format!(
+                "'{}'",
+                literal.value.to_str()
+            ))),
             Expr::Call(call) => {
                 let callee = dotted(&call.func).unwrap_or_default();
                 if matches!(callee_name(call), Some("false" | "true")) {
@@ -158,8 +193,13 @@ impl<'a> Reader<'a> {
             let callee = as_call(arg).and_then(callee_name);
             match callee {
                 Some("ForeignKey") => {
-                    let target = as_call(arg).and_then(|c| c.arguments.args.first()).and_then(|e| self.string(e));
-                    column.references = target.map(|t| t.rsplit_once('.').map_or(t.clone(), |(table, _)| table.to_string()));
+                    let target = as_call(arg)
+                        .and_then(|c| c.arguments.args.first())
+                        .and_then(|e| self.string(e));
+                    column.references = target.map(|t| {
+                        t.rsplit_once('.')
+                            .map_or(t.clone(), |(table, _)| table.to_string())
+                    });
                 }
                 Some("Identity") => column.identity = true,
                 Some("Computed") => column.generated_stored = true,
@@ -182,7 +222,10 @@ impl<'a> Reader<'a> {
         column.indexed = kw("index").is_some_and(is_true);
         column.server_default = kw("server_default").and_then(|e| self.server_default(e));
         let autoincrement_off = kw("autoincrement").is_some_and(is_false);
-        if column.primary_key && (column.ty.is_integer() || column.ty.is("bigint")) && !autoincrement_off {
+        if column.primary_key
+            && (column.ty.is_integer() || column.ty.is("bigint"))
+            && !autoincrement_off
+        {
             column.identity = true;
         }
         if column.ty.is_serial() {
@@ -194,12 +237,27 @@ impl<'a> Reader<'a> {
     /// A table-level constraint object inside `op.create_table(...)`.
     pub fn table_constraint(&self, call: &ExprCall) -> Option<(Option<String>, ConstraintKind)> {
         let name = self.optional_name(call.arguments.find_keyword("name").map(|k| &k.value))?;
-        let positional = || call.arguments.args.iter().filter_map(|e| self.string(e)).collect::<Vec<_>>();
+        let positional = || {
+            call.arguments
+                .args
+                .iter()
+                .filter_map(|e| self.string(e))
+                .collect::<Vec<_>>()
+        };
         let kind = match callee_name(call)? {
-            "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey { columns: positional() },
-            "UniqueConstraint" => ConstraintKind::Unique { columns: positional() },
+            "PrimaryKeyConstraint" => ConstraintKind::PrimaryKey {
+                columns: positional(),
+            },
+            "UniqueConstraint" => ConstraintKind::Unique {
+                columns: positional(),
+            },
             "CheckConstraint" => ConstraintKind::Check {
-                expression: call.arguments.args.first().and_then(|e| self.string(e)).unwrap_or_default(),
+                expression: call
+                    .arguments
+                    .args
+                    .first()
+                    .and_then(|e| self.string(e))
+                    .unwrap_or_default(),
             },
             "ForeignKeyConstraint" => {
                 let columns = self.strings(call.arguments.args.first()?)?;
@@ -208,7 +266,10 @@ impl<'a> Reader<'a> {
                     .first()
                     .and_then(|r| r.rsplit_once('.').map(|(t, _)| t.to_string()))
                     .unwrap_or_default();
-                ConstraintKind::ForeignKey { columns, referenced_table }
+                ConstraintKind::ForeignKey {
+                    columns,
+                    referenced_table,
+                }
             }
             _ => return None,
         };

@@ -14,7 +14,8 @@ use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
 use ruff_text_size::Ranged;
 
 use crate::model::{
-    Body, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration, RevisionId, Span, Suppression,
+    Body, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration, RevisionId,
+    Span, Suppression,
 };
 
 use super::suppression;
@@ -29,7 +30,10 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
     let parsed = ruff_python_parser::parse_module(source).map_err(|error| InputProblem {
         kind: InputProblemKind::SyntaxError,
         message: format!("Python syntax error: {}", error.error),
-        span: Span::new(file, error.location.start().to_usize()..error.location.end().to_usize()),
+        span: Span::new(
+            file,
+            error.location.start().to_usize()..error.location.end().to_usize(),
+        ),
     })?;
     let suppressions = parsed
         .tokens()
@@ -49,7 +53,10 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
             constants.insert(name.to_string(), value);
         }
     }
-    let reader = Reader { source, constants: &constants };
+    let reader = Reader {
+        source,
+        constants: &constants,
+    };
     let whole_file = Span::new(file, 0..0);
     let mut migration = Migration {
         framework: Framework::Alembic,
@@ -72,7 +79,9 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
                 "revision" => {
                     migration.revision_span = span;
                     migration.revision = match value {
-                        Expr::StringLiteral(literal) => RevisionId::Literal(literal.value.to_str().to_string()),
+                        Expr::StringLiteral(literal) => {
+                            RevisionId::Literal(literal.value.to_str().to_string())
+                        }
                         _ => RevisionId::NotLiteral,
                     };
                 }
@@ -83,8 +92,12 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
                         None => migration.parents_unreadable = true,
                     }
                 }
-                "depends_on" => migration.depends_on = revision_list(&reader, value).unwrap_or_default(),
-                "branch_labels" => migration.branch_labels = revision_list(&reader, value).unwrap_or_default(),
+                "depends_on" => {
+                    migration.depends_on = revision_list(&reader, value).unwrap_or_default()
+                }
+                "branch_labels" => {
+                    migration.branch_labels = revision_list(&reader, value).unwrap_or_default()
+                }
                 _ => {}
             }
         }
@@ -103,23 +116,37 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
             }
             *phase_body = Body {
                 state: body_state(function),
-                span: Span::new(file, function.name.range.start().to_usize()..function.name.range.end().to_usize()),
+                span: Span::new(
+                    file,
+                    function.name.range.start().to_usize()..function.name.range.end().to_usize(),
+                ),
                 ops: walker.ops,
             };
         }
     }
-    Ok(ParsedRevision { migration, suppressions })
+    Ok(ParsedRevision {
+        migration,
+        suppressions,
+    })
 }
 
 /// `name = value` or `name: T = value` at module level.
 fn module_assignment(stmt: &Stmt) -> Option<(&str, &Expr, std::ops::Range<usize>)> {
     let (target, value) = match stmt {
-        Stmt::Assign(assign) if assign.targets.len() == 1 => (&assign.targets[0], assign.value.as_ref()),
+        Stmt::Assign(assign) if assign.targets.len() == 1 => {
+            (&assign.targets[0], assign.value.as_ref())
+        }
         Stmt::AnnAssign(assign) => (assign.target.as_ref(), assign.value.as_deref()?),
         _ => return None,
     };
-    let Expr::Name(name) = target else { return None };
-    Some((name.id.as_str(), value, stmt.range().start().to_usize()..stmt.range().end().to_usize()))
+    let Expr::Name(name) = target else {
+        return None;
+    };
+    Some((
+        name.id.as_str(),
+        value,
+        stmt.range().start().to_usize()..stmt.range().end().to_usize(),
+    ))
 }
 
 /// `None`, a string, or a tuple / list of strings; `None` for anything computed.
@@ -138,7 +165,10 @@ fn body_state(function: &StmtFunctionDef) -> BodyState {
         .iter()
         .filter(|stmt| match stmt {
             Stmt::Pass(_) => false,
-            Stmt::Expr(expr) => !matches!(expr.value.as_ref(), Expr::StringLiteral(_) | Expr::EllipsisLiteral(_)),
+            Stmt::Expr(expr) => !matches!(
+                expr.value.as_ref(),
+                Expr::StringLiteral(_) | Expr::EllipsisLiteral(_)
+            ),
             _ => true,
         })
         .collect();

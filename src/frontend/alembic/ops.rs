@@ -46,12 +46,19 @@ impl<'r, 'a> Walker<'r, 'a> {
     }
 
     fn span(&self, node: &impl Ranged) -> Span {
-        Span::new(self.file, node.range().start().to_usize()..node.range().end().to_usize())
+        Span::new(
+            self.file,
+            node.range().start().to_usize()..node.range().end().to_usize(),
+        )
     }
 
     fn push(&mut self, kind: OpKind, span: Span) {
         let in_transaction = self.autocommit_depth == 0;
-        self.ops.push(Op { kind, span, in_transaction });
+        self.ops.push(Op {
+            kind,
+            span,
+            in_transaction,
+        });
     }
 
     pub fn walk(&mut self, body: &[Stmt]) {
@@ -73,20 +80,37 @@ impl<'r, 'a> Walker<'r, 'a> {
                 let mut scopes = 0;
                 let mut autocommit = false;
                 for item in &with.items {
-                    let Some(call) = as_call(&item.context_expr) else { continue };
+                    let Some(call) = as_call(&item.context_expr) else {
+                        continue;
+                    };
                     match callee_name(call) {
                         Some("batch_alter_table") => {
-                            if let Some(table) = call.arguments.find_argument_value("table_name", 0).and_then(|e| self.reader.string(e)) {
+                            if let Some(table) = call
+                                .arguments
+                                .find_argument_value("table_name", 0)
+                                .and_then(|e| self.reader.string(e))
+                            {
                                 let alias = match item.optional_vars.as_deref() {
                                     Some(Expr::Name(name)) => name.id.as_str().to_string(),
                                     _ => String::new(),
                                 };
-                                let recreate = match call.arguments.find_keyword("recreate").and_then(|k| self.reader.string(&k.value)).as_deref() {
+                                let recreate = match call
+                                    .arguments
+                                    .find_keyword("recreate")
+                                    .and_then(|k| self.reader.string(&k.value))
+                                    .as_deref()
+                                {
                                     Some("always") => BatchRecreate::Always,
                                     Some("never") => BatchRecreate::Never,
                                     _ => BatchRecreate::Auto,
                                 };
-                                self.push(OpKind::BatchTable { table: table.clone(), recreate }, self.span(call));
+                                self.push(
+                                    OpKind::BatchTable {
+                                        table: table.clone(),
+                                        recreate,
+                                    },
+                                    self.span(call),
+                                );
                                 self.batches.push((alias, table));
                                 scopes += 1;
                             }
@@ -139,9 +163,19 @@ impl<'r, 'a> Walker<'r, 'a> {
         match callee_name(call) {
             Some("get_bind" | "connect" | "begin") => self.binds.push(variable.to_string()),
             Some("Enum" | "ENUM") => {
-                if let Some(name) = call.arguments.find_keyword("name").and_then(|k| self.reader.string(&k.value)) {
-                    let values = call.arguments.args.iter().filter_map(|e| self.reader.string(e)).collect();
-                    self.enums.insert(variable.to_string(), EnumObject { name, values });
+                if let Some(name) = call
+                    .arguments
+                    .find_keyword("name")
+                    .and_then(|k| self.reader.string(&k.value))
+                {
+                    let values = call
+                        .arguments
+                        .args
+                        .iter()
+                        .filter_map(|e| self.reader.string(e))
+                        .collect();
+                    self.enums
+                        .insert(variable.to_string(), EnumObject { name, values });
                 }
             }
             _ => {}
@@ -150,7 +184,9 @@ impl<'r, 'a> Walker<'r, 'a> {
 
     fn expression(&mut self, expr: &Expr) {
         let Some(call) = as_call(expr) else { return };
-        let Expr::Attribute(attr) = call.func.as_ref() else { return };
+        let Expr::Attribute(attr) = call.func.as_ref() else {
+            return;
+        };
         let method = attr.attr.as_str();
         let receiver = attr.value.as_ref();
         let span = self.span(call);
@@ -160,16 +196,31 @@ impl<'r, 'a> Walker<'r, 'a> {
                     self.push(kind, span);
                 }
             }
-            Expr::Name(name) if self.batches.iter().any(|(alias, _)| alias == name.id.as_str()) => {
-                let table = self.batches.iter().rev().find(|(alias, _)| alias == name.id.as_str()).map(|(_, t)| t.clone());
+            Expr::Name(name)
+                if self
+                    .batches
+                    .iter()
+                    .any(|(alias, _)| alias == name.id.as_str()) =>
+            {
+                let table = self
+                    .batches
+                    .iter()
+                    .rev()
+                    .find(|(alias, _)| alias == name.id.as_str())
+                    .map(|(_, t)| t.clone());
                 for kind in self.op_call(method, call, table.as_deref()) {
                     self.push(kind, span);
                 }
             }
-            Expr::Name(name) if method == "execute" && self.binds.iter().any(|b| b == name.id.as_str()) => {
+            Expr::Name(name)
+                if method == "execute" && self.binds.iter().any(|b| b == name.id.as_str()) =>
+            {
                 self.execute(call);
             }
-            Expr::Call(inner) if method == "execute" && matches!(callee_name(inner), Some("get_bind" | "connect")) => {
+            Expr::Call(inner)
+                if method == "execute"
+                    && matches!(callee_name(inner), Some("get_bind" | "connect")) =>
+            {
                 self.execute(call);
             }
             Expr::Name(name) if matches!(method, "create" | "drop") => {
@@ -178,10 +229,21 @@ impl<'r, 'a> Walker<'r, 'a> {
                     self.push(kind, span);
                 }
             }
-            Expr::Call(inner) if matches!(method, "create" | "drop") && matches!(callee_name(inner), Some("Enum" | "ENUM")) => {
-                let name = inner.arguments.find_keyword("name").and_then(|k| self.reader.string(&k.value));
+            Expr::Call(inner)
+                if matches!(method, "create" | "drop")
+                    && matches!(callee_name(inner), Some("Enum" | "ENUM")) =>
+            {
+                let name = inner
+                    .arguments
+                    .find_keyword("name")
+                    .and_then(|k| self.reader.string(&k.value));
                 if let Some(name) = name {
-                    let values = inner.arguments.args.iter().filter_map(|e| self.reader.string(e)).collect();
+                    let values = inner
+                        .arguments
+                        .args
+                        .iter()
+                        .filter_map(|e| self.reader.string(e))
+                        .collect();
                     self.push(enum_lifecycle(method, name, values), span);
                 }
             }
@@ -191,12 +253,18 @@ impl<'r, 'a> Walker<'r, 'a> {
 
     /// `op.execute(...)`, `bind.execute(...)`: SQL text goes through the SQL frontend.
     fn execute(&mut self, call: &ExprCall) {
-        let Some(argument) = call.arguments.find_argument_value("sqltext", 0) else { return };
+        let Some(argument) = call.arguments.find_argument_value("sqltext", 0) else {
+            return;
+        };
         let literal = self.sql_literal(argument);
         match literal {
             Some(literal) => {
                 let map = StringMap::new(self.reader.source, literal);
-                let wrapping = if self.autocommit_depth == 0 { Wrapping::Always } else { Wrapping::None };
+                let wrapping = if self.autocommit_depth == 0 {
+                    Wrapping::Always
+                } else {
+                    Wrapping::None
+                };
                 let sql_ops = sql::lower_sql(literal.value.to_str(), self.file, &map, wrapping);
                 self.ops.extend(sql_ops);
             }
@@ -210,7 +278,9 @@ impl<'r, 'a> Walker<'r, 'a> {
                             .and_then(|c| c.arguments.args.first())
                             .and_then(|e| self.reader.string(e));
                         if let Some(name) = name {
-                            let kind = if as_call(argument).and_then(callee_name) == Some("CreateSequence") {
+                            let kind = if as_call(argument).and_then(callee_name)
+                                == Some("CreateSequence")
+                            {
                                 OpKind::CreateSequence { name }
                             } else {
                                 OpKind::DropSequence { name }
@@ -232,7 +302,9 @@ impl<'r, 'a> Walker<'r, 'a> {
     {
         match expr {
             Expr::StringLiteral(literal) => Some(literal),
-            Expr::Call(call) if matches!(callee_name(call), Some("text")) => self.sql_literal(call.arguments.args.first()?),
+            Expr::Call(call) if matches!(callee_name(call), Some("text")) => {
+                self.sql_literal(call.arguments.args.first()?)
+            }
             Expr::Name(name) => match self.reader.constants.get(name.id.as_str()) {
                 Some(Expr::StringLiteral(literal)) => Some(literal),
                 _ => None,
@@ -252,7 +324,9 @@ impl<'r, 'a> Walker<'r, 'a> {
         let table_at = |position: usize| -> Option<String> {
             match batch_table {
                 Some(table) => Some(table.to_string()),
-                None => args.find_argument_value("table_name", position).and_then(|e| r.string(e)),
+                None => args
+                    .find_argument_value("table_name", position)
+                    .and_then(|e| r.string(e)),
             }
         };
         let result: Option<Vec<OpKind>> = (|| {
@@ -290,9 +364,14 @@ impl<'r, 'a> Walker<'r, 'a> {
                         column.nullable = false;
                     }
                     if pk_columns.is_empty() {
-                        let inline: Vec<String> = columns.iter().filter(|c| c.primary_key).map(|c| c.name.clone()).collect();
+                        let inline: Vec<String> = columns
+                            .iter()
+                            .filter(|c| c.primary_key)
+                            .map(|c| c.name.clone())
+                            .collect();
                         if !inline.is_empty() {
-                            constraints.push((None, ConstraintKind::PrimaryKey { columns: inline }));
+                            constraints
+                                .push((None, ConstraintKind::PrimaryKey { columns: inline }));
                         }
                     }
                     let mut kinds = enums;
@@ -304,7 +383,9 @@ impl<'r, 'a> Walker<'r, 'a> {
                     });
                     kinds
                 }
-                "drop_table" => vec![OpKind::DropTable { table: r.string(args.find_argument_value("table_name", 0)?)? }],
+                "drop_table" => vec![OpKind::DropTable {
+                    table: r.string(args.find_argument_value("table_name", 0)?)?,
+                }],
                 "rename_table" => vec![OpKind::RenameTable {
                     from: r.string(args.find_argument_value("old_table_name", 0)?)?,
                     to: r.string(args.find_argument_value("new_table_name", 1)?)?,
@@ -312,8 +393,12 @@ impl<'r, 'a> Walker<'r, 'a> {
                 "add_column" => {
                     let column_call = as_call(args.find_argument_value("column", shift)?)?;
                     let column = r.column(column_call)?;
-                    let mut kinds: Vec<OpKind> = enum_created_by(r, column_call).into_iter().collect();
-                    kinds.push(OpKind::AddColumn { table: table_at(0)?, column });
+                    let mut kinds: Vec<OpKind> =
+                        enum_created_by(r, column_call).into_iter().collect();
+                    kinds.push(OpKind::AddColumn {
+                        table: table_at(0)?,
+                        column,
+                    });
                     kinds
                 }
                 "drop_column" => vec![OpKind::DropColumn {
@@ -334,15 +419,29 @@ impl<'r, 'a> Walker<'r, 'a> {
                         });
                     }
                     match kw("nullable") {
-                        Some(value) if is_false(value) => kinds.push(OpKind::SetNotNull { table: table.clone(), column: column.clone() }),
-                        Some(value) if is_true(value) => kinds.push(OpKind::DropNotNull { table: table.clone(), column: column.clone() }),
+                        Some(value) if is_false(value) => kinds.push(OpKind::SetNotNull {
+                            table: table.clone(),
+                            column: column.clone(),
+                        }),
+                        Some(value) if is_true(value) => kinds.push(OpKind::DropNotNull {
+                            table: table.clone(),
+                            column: column.clone(),
+                        }),
                         _ => {}
                     }
                     if let Some(value) = kw("server_default").filter(|v| !is_false(v)) {
-                        kinds.push(OpKind::SetDefault { table: table.clone(), column: column.clone(), default: r.server_default(value) });
+                        kinds.push(OpKind::SetDefault {
+                            table: table.clone(),
+                            column: column.clone(),
+                            default: r.server_default(value),
+                        });
                     }
                     if let Some(to) = kw("new_column_name").and_then(|e| r.string(e)) {
-                        kinds.push(OpKind::RenameColumn { table, from: column, to });
+                        kinds.push(OpKind::RenameColumn {
+                            table,
+                            from: column,
+                            to,
+                        });
                     }
                     kinds
                 }
@@ -374,29 +473,46 @@ impl<'r, 'a> Walker<'r, 'a> {
                         Some(t) => t.to_string(),
                         None => r.string(args.find_argument_value("source_table", 1)?)?,
                     };
-                    let referenced_table = r.string(args.find_argument_value("referent_table", 1 + shift)?)?;
-                    let columns = args.find_argument_value("local_cols", 2 + shift).and_then(|e| r.strings(e)).unwrap_or_default();
+                    let referenced_table =
+                        r.string(args.find_argument_value("referent_table", 1 + shift)?)?;
+                    let columns = args
+                        .find_argument_value("local_cols", 2 + shift)
+                        .and_then(|e| r.strings(e))
+                        .unwrap_or_default();
                     vec![OpKind::AddConstraint {
                         table,
                         name,
-                        kind: ConstraintKind::ForeignKey { columns, referenced_table },
+                        kind: ConstraintKind::ForeignKey {
+                            columns,
+                            referenced_table,
+                        },
                         not_valid: kw("postgresql_not_valid").is_some_and(is_true),
                         using_index: false,
                     }]
                 }
-                "create_unique_constraint" | "create_primary_key" | "create_check_constraint" | "create_exclude_constraint" => {
+                "create_unique_constraint"
+                | "create_primary_key"
+                | "create_check_constraint"
+                | "create_exclude_constraint" => {
                     let name = r.optional_name(args.find_argument_value("constraint_name", 0))?;
                     let table = match batch_table {
                         Some(t) => t.to_string(),
                         None => r.string(args.find_argument_value("table_name", 1)?)?,
                     };
-                    let third = args.find_argument_value("columns", 1 + shift)
+                    let third = args
+                        .find_argument_value("columns", 1 + shift)
                         .or_else(|| args.find_argument_value("condition", 1 + shift));
                     let kind = match method {
-                        "create_unique_constraint" => ConstraintKind::Unique { columns: third.and_then(|e| r.strings(e)).unwrap_or_default() },
-                        "create_primary_key" => ConstraintKind::PrimaryKey { columns: third.and_then(|e| r.strings(e)).unwrap_or_default() },
+                        "create_unique_constraint" => ConstraintKind::Unique {
+                            columns: third.and_then(|e| r.strings(e)).unwrap_or_default(),
+                        },
+                        "create_primary_key" => ConstraintKind::PrimaryKey {
+                            columns: third.and_then(|e| r.strings(e)).unwrap_or_default(),
+                        },
                         "create_check_constraint" => ConstraintKind::Check {
-                            expression: third.map(|e| r.string(e).unwrap_or_else(|| r.text(e).to_string())).unwrap_or_default(),
+                            expression: third
+                                .map(|e| r.string(e).unwrap_or_else(|| r.text(e).to_string()))
+                                .unwrap_or_default(),
                         },
                         _ => ConstraintKind::Exclusion,
                     };
@@ -426,12 +542,29 @@ impl<'r, 'a> Walker<'r, 'a> {
 /// `sa.Enum("a", "b", name="status")` as a column type creates the type with the table,
 /// unless `create_type=False`.
 fn enum_created_by(r: &Reader, column: &ExprCall) -> Option<OpKind> {
-    let enum_call = column.arguments.args.iter().filter_map(as_call).find(|c| matches!(callee_name(c), Some("Enum" | "ENUM")))?;
-    if enum_call.arguments.find_keyword("create_type").is_some_and(|k| is_false(&k.value)) {
+    let enum_call = column
+        .arguments
+        .args
+        .iter()
+        .filter_map(as_call)
+        .find(|c| matches!(callee_name(c), Some("Enum" | "ENUM")))?;
+    if enum_call
+        .arguments
+        .find_keyword("create_type")
+        .is_some_and(|k| is_false(&k.value))
+    {
         return None;
     }
-    let name = enum_call.arguments.find_keyword("name").and_then(|k| r.string(&k.value))?;
-    let values = enum_call.arguments.args.iter().filter_map(|e| r.string(e)).collect();
+    let name = enum_call
+        .arguments
+        .find_keyword("name")
+        .and_then(|k| r.string(&k.value))?;
+    let values = enum_call
+        .arguments
+        .args
+        .iter()
+        .filter_map(|e| r.string(e))
+        .collect();
     Some(OpKind::CreateEnum { name, values })
 }
 
@@ -449,7 +582,10 @@ fn is_runtime_string(expr: &Expr) -> bool {
         Expr::FString(_) | Expr::BinOp(_) | Expr::Name(_) | Expr::Subscript(_) => true,
         Expr::Call(call) => {
             let callee = dotted(&call.func).unwrap_or_default();
-            callee.ends_with(".format") || callee.ends_with(".join") || callee.ends_with("text") && call.arguments.args.first().is_some_and(is_runtime_string)
+            callee.ends_with(".format")
+                || callee.ends_with(".join")
+                || callee.ends_with("text")
+                    && call.arguments.args.first().is_some_and(is_runtime_string)
         }
         _ => false,
     }

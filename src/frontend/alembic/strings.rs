@@ -29,9 +29,18 @@ impl StringMap {
             let range = part.range();
             let raw = &source[range.start().to_usize()..range.end().to_usize()];
             let prefix = raw.find(['"', '\'']).unwrap_or(0);
-            let quotes = if raw[prefix..].starts_with("\"\"\"") || raw[prefix..].starts_with("'''") { 3 } else { 1 };
+            let quotes = if raw[prefix..].starts_with("\"\"\"") || raw[prefix..].starts_with("'''")
+            {
+                3
+            } else {
+                1
+            };
             let content_start = range.start().to_usize() + prefix + quotes;
-            let content_end = range.end().to_usize().saturating_sub(quotes).max(content_start);
+            let content_end = range
+                .end()
+                .to_usize()
+                .saturating_sub(quotes)
+                .max(content_start);
             let content = &source[content_start..content_end];
             parts.push(Part {
                 value_start,
@@ -41,7 +50,10 @@ impl StringMap {
             });
             value_start += part.value.len();
         }
-        StringMap { parts, fallback: literal.range().start().to_usize() }
+        StringMap {
+            parts,
+            fallback: literal.range().start().to_usize(),
+        }
     }
 }
 
@@ -53,7 +65,9 @@ impl OffsetMap for StringMap {
             .find(|p| sql_offset < p.value_start + p.value_len)
             .or(self.parts.last());
         match part {
-            Some(part) if part.verbatim => part.content_start + (sql_offset - part.value_start).min(part.value_len),
+            Some(part) if part.verbatim => {
+                part.content_start + (sql_offset - part.value_start).min(part.value_len)
+            }
             Some(part) => part.content_start,
             None => self.fallback,
         }

@@ -11,7 +11,9 @@ pub fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
     tokens
         .iter()
         .filter_map(|t| match &t.token {
-            Token::Word(word) if word.quote_style.is_none() && word.keyword != Keyword::NoKeyword => {
+            Token::Word(word)
+                if word.quote_style.is_none() && word.keyword != Keyword::NoKeyword =>
+            {
                 Some(word.value.to_ascii_uppercase())
             }
             Token::Word(word) => Some(word.value.clone()),
@@ -36,20 +38,36 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
         }),
         ["REINDEX", rest @ ..] => {
             let concurrently = rest.contains(&"CONCURRENTLY");
-            let table = rest.iter().rev().find(|t| !matches!(**t, "CONCURRENTLY" | "TABLE" | "INDEX" | ")" | "(")).map(|t| t.to_string());
-            Some(OpKind::Maintenance { kind: MaintenanceKind::Reindex { concurrently }, table })
+            let table = rest
+                .iter()
+                .rev()
+                .find(|t| !matches!(**t, "CONCURRENTLY" | "TABLE" | "INDEX" | ")" | "("))
+                .map(|t| t.to_string());
+            Some(OpKind::Maintenance {
+                kind: MaintenanceKind::Reindex { concurrently },
+                table,
+            })
         }
         ["CLUSTER", rest @ ..] => Some(OpKind::Maintenance {
             kind: MaintenanceKind::Cluster,
-            table: rest.iter().find(|t| **t != "VERBOSE").map(|t| t.to_string()),
+            table: rest
+                .iter()
+                .find(|t| **t != "VERBOSE")
+                .map(|t| t.to_string()),
         }),
         ["VACUUM", rest @ ..] if rest.contains(&"FULL") => Some(OpKind::Maintenance {
             kind: MaintenanceKind::VacuumFull,
-            table: rest.last().filter(|t| !matches!(**t, "FULL" | ")")).map(|t| t.to_string()),
+            table: rest
+                .last()
+                .filter(|t| !matches!(**t, "FULL" | ")"))
+                .map(|t| t.to_string()),
         }),
         ["LOCK", rest @ ..] => Some(OpKind::Maintenance {
             kind: MaintenanceKind::LockTable,
-            table: rest.iter().find(|t| !matches!(**t, "TABLE" | "ONLY")).map(|t| t.to_string()),
+            table: rest
+                .iter()
+                .find(|t| !matches!(**t, "TABLE" | "ONLY"))
+                .map(|t| t.to_string()),
         }),
         ["DROP", "INDEX", ..] => {
             let i = skip(2, &["CONCURRENTLY", "IF", "EXISTS"]);
@@ -73,29 +91,63 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             })
         }
         ["ALTER", "TYPE", rest @ ..] if rest.windows(2).any(|p| p == ["ADD", "VALUE"]) => {
-            let value = rest.iter().rev().find(|t| !matches!(**t, "EXISTS" | "NOT" | "IF")).map(|t| t.to_string());
-            Some(OpKind::AddEnumValue { type_name: qualified(&w, 2), value: value.unwrap_or_default() })
+            let value = rest
+                .iter()
+                .rev()
+                .find(|t| !matches!(**t, "EXISTS" | "NOT" | "IF"))
+                .map(|t| t.to_string());
+            Some(OpKind::AddEnumValue {
+                type_name: qualified(&w, 2),
+                value: value.unwrap_or_default(),
+            })
         }
         ["ALTER", "TABLE", ..] => {
             let i = skip(2, &["IF", "EXISTS", "ONLY"]);
             let table = qualified(&w, i);
             let rest = &w[i..];
-            if let Some(at) = rest.windows(2).position(|p| p == ["VALIDATE", "CONSTRAINT"]) {
-                return Some(OpKind::ValidateConstraint { table, name: rest.get(at + 2)?.to_string() });
+            if let Some(at) = rest
+                .windows(2)
+                .position(|p| p == ["VALIDATE", "CONSTRAINT"])
+            {
+                return Some(OpKind::ValidateConstraint {
+                    table,
+                    name: rest.get(at + 2)?.to_string(),
+                });
             }
             let using_index = rest.windows(2).any(|p| p == ["USING", "INDEX"]);
             if using_index {
-                let name = rest.windows(2).position(|p| p == ["ADD", "CONSTRAINT"]).and_then(|at| rest.get(at + 2)).map(|n| n.to_string());
+                let name = rest
+                    .windows(2)
+                    .position(|p| p == ["ADD", "CONSTRAINT"])
+                    .and_then(|at| rest.get(at + 2))
+                    .map(|n| n.to_string());
                 let kind = if rest.contains(&"PRIMARY") {
-                    ConstraintKind::PrimaryKey { columns: Vec::new() }
+                    ConstraintKind::PrimaryKey {
+                        columns: Vec::new(),
+                    }
                 } else {
-                    ConstraintKind::Unique { columns: Vec::new() }
+                    ConstraintKind::Unique {
+                        columns: Vec::new(),
+                    }
                 };
-                return Some(OpKind::AddConstraint { table, name, kind, not_valid: false, using_index: true });
+                return Some(OpKind::AddConstraint {
+                    table,
+                    name,
+                    kind,
+                    not_valid: false,
+                    using_index: true,
+                });
             }
             None
         }
-        ["SET", rest @ ..] if rest.iter().take(2).any(|t| t.eq_ignore_ascii_case("lock_timeout")) => Some(OpKind::SetLockTimeout),
+        ["SET", rest @ ..]
+            if rest
+                .iter()
+                .take(2)
+                .any(|t| t.eq_ignore_ascii_case("lock_timeout")) =>
+        {
+            Some(OpKind::SetLockTimeout)
+        }
         _ => None,
     }
 }

@@ -12,11 +12,17 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
     match statement {
         Statement::CreateTable(create) => {
             let mut columns: Vec<Column> = create.columns.iter().map(column).collect();
-            let mut constraints: Vec<(Option<String>, ConstraintKind)> =
-                create.constraints.iter().filter_map(table_constraint).collect();
+            let mut constraints: Vec<(Option<String>, ConstraintKind)> = create
+                .constraints
+                .iter()
+                .filter_map(table_constraint)
+                .collect();
             for (name, kind) in &constraints {
                 if let (None, ConstraintKind::PrimaryKey { columns: pk }) = (name, kind) {
-                    for c in columns.iter_mut().filter(|c| pk.iter().any(|p| p.eq_ignore_ascii_case(&c.name))) {
+                    for c in columns
+                        .iter_mut()
+                        .filter(|c| pk.iter().any(|p| p.eq_ignore_ascii_case(&c.name)))
+                    {
                         c.primary_key = true;
                     }
                 }
@@ -25,13 +31,24 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 ConstraintKind::PrimaryKey { columns } => Some(columns.clone()),
                 _ => None,
             }) {
-                for c in columns.iter_mut().filter(|c| pk.iter().any(|p| p.eq_ignore_ascii_case(&c.name))) {
+                for c in columns
+                    .iter_mut()
+                    .filter(|c| pk.iter().any(|p| p.eq_ignore_ascii_case(&c.name)))
+                {
                     c.primary_key = true;
                 }
             }
             for c in columns.iter().filter(|c| c.primary_key) {
-                if !constraints.iter().any(|(_, k)| matches!(k, ConstraintKind::PrimaryKey { .. })) {
-                    constraints.push((None, ConstraintKind::PrimaryKey { columns: vec![c.name.clone()] }));
+                if !constraints
+                    .iter()
+                    .any(|(_, k)| matches!(k, ConstraintKind::PrimaryKey { .. }))
+                {
+                    constraints.push((
+                        None,
+                        ConstraintKind::PrimaryKey {
+                            columns: vec![c.name.clone()],
+                        },
+                    ));
                 }
             }
             vec![OpKind::CreateTable {
@@ -44,39 +61,65 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         Statement::CreateIndex(index) => vec![OpKind::CreateIndex {
             name: index.name.as_ref().map(name),
             table: name(&index.table_name),
-            columns: index.columns.iter().map(|c| c.column.expr.to_string()).collect(),
+            columns: index
+                .columns
+                .iter()
+                .map(|c| c.column.expr.to_string())
+                .collect(),
             unique: index.unique,
             concurrently: index.concurrently,
         }],
         Statement::AlterTable(alter) => {
             let table = name(&alter.name);
-            alter.operations.iter().filter_map(|op| alter_table(&table, op)).collect()
+            alter
+                .operations
+                .iter()
+                .filter_map(|op| alter_table(&table, op))
+                .collect()
         }
-        Statement::Drop { object_type, names, .. } => names
+        Statement::Drop {
+            object_type, names, ..
+        } => names
             .iter()
             .filter_map(|n| {
                 let n = name(n);
                 Some(match object_type {
                     ObjectType::Table => OpKind::DropTable { table: n },
-                    ObjectType::Index => OpKind::DropIndex { name: Some(n), concurrently: false },
+                    ObjectType::Index => OpKind::DropIndex {
+                        name: Some(n),
+                        concurrently: false,
+                    },
                     ObjectType::Type => OpKind::DropType { name: n },
                     ObjectType::Sequence => OpKind::DropSequence { name: n },
                     _ => return None,
                 })
             })
             .collect(),
-        Statement::CreateType { name: type_name, representation: Some(UserDefinedTypeRepresentation::Enum { labels }) } => {
-            vec![OpKind::CreateEnum { name: name(type_name), values: labels.iter().map(|l| l.value.clone()).collect() }]
+        Statement::CreateType {
+            name: type_name,
+            representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+        } => {
+            vec![OpKind::CreateEnum {
+                name: name(type_name),
+                values: labels.iter().map(|l| l.value.clone()).collect(),
+            }]
         }
         Statement::AlterType(alter) => match &alter.operation {
             AlterTypeOperation::AddValue(add) => {
-                vec![OpKind::AddEnumValue { type_name: name(&alter.name), value: add.value.value.clone() }]
+                vec![OpKind::AddEnumValue {
+                    type_name: name(&alter.name),
+                    value: add.value.value.clone(),
+                }]
             }
             _ => vec![OpKind::Other],
         },
-        Statement::CreateSequence { name: seq, .. } => vec![OpKind::CreateSequence { name: name(seq) }],
+        Statement::CreateSequence { name: seq, .. } => {
+            vec![OpKind::CreateSequence { name: name(seq) }]
+        }
         Statement::Truncate(truncate) => {
-            vec![OpKind::Truncate { tables: truncate.table_names.iter().map(|t| name(&t.name)).collect() }]
+            vec![OpKind::Truncate {
+                tables: truncate.table_names.iter().map(|t| name(&t.name)).collect(),
+            }]
         }
         Statement::Update(update) => vec![OpKind::DataChange {
             table: relation(&update.table),
@@ -95,10 +138,14 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }
         Statement::StartTransaction { .. } => vec![OpKind::BeginTransaction],
         Statement::Commit { .. } | Statement::Rollback { .. } => vec![OpKind::CommitTransaction],
-        Statement::Set(Set::SingleAssignment { variable, .. }) if is_lock_timeout(&variable.to_string()) => {
+        Statement::Set(Set::SingleAssignment { variable, .. })
+            if is_lock_timeout(&variable.to_string()) =>
+        {
             vec![OpKind::SetLockTimeout]
         }
-        Statement::Query(query) if sets_lock_timeout_by_function(&query.to_string()) => vec![OpKind::SetLockTimeout],
+        Statement::Query(query) if sets_lock_timeout_by_function(&query.to_string()) => {
+            vec![OpKind::SetLockTimeout]
+        }
         Statement::Vacuum(vacuum) if vacuum.full => vec![OpKind::Maintenance {
             kind: MaintenanceKind::VacuumFull,
             table: vacuum.table_name.as_ref().map(name),
@@ -112,7 +159,9 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
 }
 
 fn is_lock_timeout(variable: &str) -> bool {
-    variable.trim_matches('"').eq_ignore_ascii_case("lock_timeout")
+    variable
+        .trim_matches('"')
+        .eq_ignore_ascii_case("lock_timeout")
 }
 
 /// `SELECT set_config('lock_timeout', '5s', true)`.
@@ -124,12 +173,22 @@ fn sets_lock_timeout_by_function(query: &str) -> bool {
 fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
     let table = table.to_string();
     Some(match operation {
-        AlterTableOperation::AddColumn { column_def, .. } => OpKind::AddColumn { table, column: column(column_def) },
+        AlterTableOperation::AddColumn { column_def, .. } => OpKind::AddColumn {
+            table,
+            column: column(column_def),
+        },
         AlterTableOperation::DropColumn { column_names, .. } => OpKind::DropColumn {
             table,
-            column: column_names.iter().map(|c| c.value.clone()).collect::<Vec<_>>().join(", "),
+            column: column_names
+                .iter()
+                .map(|c| c.value.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
         },
-        AlterTableOperation::RenameColumn { old_column_name, new_column_name } => OpKind::RenameColumn {
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => OpKind::RenameColumn {
             table,
             from: old_column_name.value.clone(),
             to: new_column_name.value.clone(),
@@ -140,12 +199,27 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
             };
             OpKind::RenameTable { from: table, to }
         }
-        AlterTableOperation::AddConstraint { constraint, not_valid } => {
+        AlterTableOperation::AddConstraint {
+            constraint,
+            not_valid,
+        } => {
             let (name, kind) = table_constraint(constraint)?;
-            OpKind::AddConstraint { table, name, kind, not_valid: *not_valid, using_index: false }
+            OpKind::AddConstraint {
+                table,
+                name,
+                kind,
+                not_valid: *not_valid,
+                using_index: false,
+            }
         }
-        AlterTableOperation::ValidateConstraint { name } => OpKind::ValidateConstraint { table, name: name.value.clone() },
-        AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint { table, name: Some(name.value.clone()) },
+        AlterTableOperation::ValidateConstraint { name } => OpKind::ValidateConstraint {
+            table,
+            name: name.value.clone(),
+        },
+        AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
+            table,
+            name: Some(name.value.clone()),
+        },
         AlterTableOperation::AlterColumn { column_name, op } => {
             let column = column_name.value.clone();
             match op {
@@ -156,8 +230,14 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
                     column,
                     default: Some(DefaultExpr::from_sql(&value.to_string())),
                 },
-                AlterColumnOperation::DropDefault => OpKind::SetDefault { table, column, default: None },
-                AlterColumnOperation::SetDataType { data_type, using, .. } => OpKind::AlterColumnType {
+                AlterColumnOperation::DropDefault => OpKind::SetDefault {
+                    table,
+                    column,
+                    default: None,
+                },
+                AlterColumnOperation::SetDataType {
+                    data_type, using, ..
+                } => OpKind::AlterColumnType {
                     table,
                     column,
                     from: None,
@@ -172,24 +252,39 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
 }
 
 fn table_constraint(constraint: &TableConstraint) -> Option<(Option<String>, ConstraintKind)> {
-    let idents = |cols: &[sqlparser::ast::Ident]| cols.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
-    let index_columns =
-        |cols: &[sqlparser::ast::IndexColumn]| cols.iter().map(|c| c.column.expr.to_string()).collect::<Vec<_>>();
+    let idents =
+        |cols: &[sqlparser::ast::Ident]| cols.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
+    let index_columns = |cols: &[sqlparser::ast::IndexColumn]| {
+        cols.iter()
+            .map(|c| c.column.expr.to_string())
+            .collect::<Vec<_>>()
+    };
     Some(match constraint {
-        TableConstraint::PrimaryKey(pk) => {
-            (pk.name.as_ref().map(|n| n.value.clone()), ConstraintKind::PrimaryKey { columns: index_columns(&pk.columns) })
-        }
+        TableConstraint::PrimaryKey(pk) => (
+            pk.name.as_ref().map(|n| n.value.clone()),
+            ConstraintKind::PrimaryKey {
+                columns: index_columns(&pk.columns),
+            },
+        ),
         TableConstraint::Unique(unique) => (
             unique.name.as_ref().map(|n| n.value.clone()),
-            ConstraintKind::Unique { columns: index_columns(&unique.columns) },
+            ConstraintKind::Unique {
+                columns: index_columns(&unique.columns),
+            },
         ),
         TableConstraint::ForeignKey(fk) => (
             fk.name.as_ref().map(|n| n.value.clone()),
-            ConstraintKind::ForeignKey { columns: idents(&fk.columns), referenced_table: name(&fk.foreign_table) },
+            ConstraintKind::ForeignKey {
+                columns: idents(&fk.columns),
+                referenced_table: name(&fk.foreign_table),
+            },
         ),
-        TableConstraint::Check(check) => {
-            (check.name.as_ref().map(|n| n.value.clone()), ConstraintKind::Check { expression: check.expr.to_string() })
-        }
+        TableConstraint::Check(check) => (
+            check.name.as_ref().map(|n| n.value.clone()),
+            ConstraintKind::Check {
+                expression: check.expr.to_string(),
+            },
+        ),
         _ => return None,
     })
 }
@@ -205,14 +300,18 @@ fn column(def: &ColumnDef) -> Column {
         match &option.option {
             ColumnOption::NotNull => column.nullable = false,
             ColumnOption::Null => column.nullable = true,
-            ColumnOption::Default(expr) => column.server_default = Some(DefaultExpr::from_sql(&expr.to_string())),
+            ColumnOption::Default(expr) => {
+                column.server_default = Some(DefaultExpr::from_sql(&expr.to_string()))
+            }
             ColumnOption::PrimaryKey(_) => {
                 column.primary_key = true;
                 column.nullable = false;
             }
             ColumnOption::Unique(_) => column.unique = true,
             ColumnOption::ForeignKey(fk) => column.references = Some(name(&fk.foreign_table)),
-            ColumnOption::Generated { generation_expr, .. } => {
+            ColumnOption::Generated {
+                generation_expr, ..
+            } => {
                 if generation_expr.is_some() {
                     column.generated_stored = true;
                 } else {
@@ -231,8 +330,14 @@ pub fn column_type(data_type: &DataType) -> ColumnType {
     let text = data_type.to_string();
     let (name, modifiers) = match (text.find('('), text.rfind(')')) {
         (Some(open), Some(close)) if close > open => {
-            let modifiers = text[open + 1..close].split(',').filter_map(|m| m.trim().parse().ok()).collect();
-            (format!("{} {}", &text[..open], &text[close + 1..]), modifiers)
+            let modifiers = text[open + 1..close]
+                .split(',')
+                .filter_map(|m| m.trim().parse().ok())
+                .collect();
+            (
+                format!("{} {}", &text[..open], &text[close + 1..]),
+                modifiers,
+            )
         }
         _ => (text.clone(), Vec::new()),
     };

@@ -49,14 +49,19 @@ const PARSER_RECURSION_LIMIT: usize = 64;
 pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrapping) -> Vec<Op> {
     let dialect = PostgreSqlDialect {};
     let span_of = |range: std::ops::Range<usize>| {
-        Span::new(file, map.file_offset(range.start)..map.file_offset(range.end))
+        Span::new(
+            file,
+            map.file_offset(range.start)..map.file_offset(range.end),
+        )
     };
     let tokens = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
         Ok(tokens) => tokens,
         Err(error) => {
             let at = byte_offset(sql, error.location.line, error.location.column);
             return vec![Op {
-                kind: OpKind::Unparsed { reason: format!("the SQL cannot be tokenized: {}", error.message) },
+                kind: OpKind::Unparsed {
+                    reason: format!("the SQL cannot be tokenized: {}", error.message),
+                },
                 span: span_of(at..sql.len()),
                 in_transaction: false,
             }];
@@ -85,7 +90,11 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
             if kind == OpKind::CommitTransaction {
                 explicit = false;
             }
-            ops.push(Op { in_transaction: implicit || explicit, kind: kind.clone(), span: span_of(statement.range.clone()) });
+            ops.push(Op {
+                in_transaction: implicit || explicit,
+                kind: kind.clone(),
+                span: span_of(statement.range.clone()),
+            });
             if kind == OpKind::BeginTransaction {
                 explicit = true;
             }
@@ -102,7 +111,9 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
         // The parser stops after one statement; anything left means it misread this one.
         match parser.peek_token().token {
             Token::EOF | Token::SemiColon => Ok(statement),
-            extra => Err(sqlparser::parser::ParserError::ParserError(format!("unexpected `{extra}` after the statement"))),
+            extra => Err(sqlparser::parser::ParserError::ParserError(format!(
+                "unexpected `{extra}` after the statement"
+            ))),
         }
     });
     let words = fallback::words(tokens);
@@ -119,14 +130,16 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
             }
             kinds
         }
-        Err(error) => {
-            fallback::classify(&words).map(|kind| vec![kind]).unwrap_or_else(|| {
+        Err(error) => fallback::classify(&words)
+            .map(|kind| vec![kind])
+            .unwrap_or_else(|| {
                 let reason = error.to_string();
                 let reason = reason.strip_prefix("sql parser error: ").unwrap_or(&reason);
                 let first_line = text.lines().next().unwrap_or_default();
-                vec![OpKind::Unparsed { reason: format!("{reason} (in `{}`)", shorten(first_line)) }]
-            })
-        }
+                vec![OpKind::Unparsed {
+                    reason: format!("{reason} (in `{}`)", shorten(first_line)),
+                }]
+            }),
     }
 }
 
@@ -143,7 +156,11 @@ fn is_trivia(token: &Token) -> bool {
     matches!(token, Token::Whitespace(_) | Token::EOF)
 }
 
-fn split_statements<'t>(sql: &str, tokens: &'t [TokenWithSpan], offsets: &[usize]) -> Vec<RawStatement<'t>> {
+fn split_statements<'t>(
+    sql: &str,
+    tokens: &'t [TokenWithSpan],
+    offsets: &[usize],
+) -> Vec<RawStatement<'t>> {
     let mut statements = Vec::new();
     let mut start = 0;
     for i in 0..=tokens.len() {
@@ -157,7 +174,10 @@ fn split_statements<'t>(sql: &str, tokens: &'t [TokenWithSpan], offsets: &[usize
         if let (Some(first), Some(last)) = (first, last) {
             let begin = offsets[start + first];
             let end = offsets.get(start + last + 1).copied().unwrap_or(sql.len());
-            statements.push(RawStatement { tokens: &tokens[start + first..=start + last], range: begin..end });
+            statements.push(RawStatement {
+                tokens: &tokens[start + first..=start + last],
+                range: begin..end,
+            });
         }
         start = i + 1;
     }
@@ -169,12 +189,17 @@ fn offset_in(sql: &str, line_starts: &[usize], line: u64, column: u64) -> usize 
         return sql.len();
     };
     let rest = &sql[line_start..];
-    line_start + rest.char_indices().nth((column as usize).saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+    line_start
+        + rest
+            .char_indices()
+            .nth((column as usize).saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
 }
 
 fn byte_offset(sql: &str, line: u64, column: u64) -> usize {
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     offset_in(sql, &line_starts, line, column)
 }
 
@@ -184,8 +209,9 @@ pub fn suppressions(sql: &str, file: FileId) -> Vec<Suppression> {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else {
         return Vec::new();
     };
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     tokens
         .iter()
         .filter_map(|t| {
@@ -226,17 +252,33 @@ pub fn dbmate_sections(sql: &str) -> DbmateSections {
             let direction = words.next().unwrap_or_default();
             let transactional = !words.any(|w| w == "transaction:false");
             if direction == "up" || direction == "down" {
-                markers.push((offset, offset + line.len(), direction == "up", transactional));
+                markers.push((
+                    offset,
+                    offset + line.len(),
+                    direction == "up",
+                    transactional,
+                ));
             }
         }
         offset += line.len();
     }
-    let mut sections = DbmateSections { up: None, down: None };
+    let mut sections = DbmateSections {
+        up: None,
+        down: None,
+    };
     for (i, &(marker, body_start, is_up, transactional)) in markers.iter().enumerate() {
         let body_end = markers.get(i + 1).map_or(sql.len(), |m| m.0);
-        let slot = if is_up { &mut sections.up } else { &mut sections.down };
+        let slot = if is_up {
+            &mut sections.up
+        } else {
+            &mut sections.down
+        };
         if slot.is_none() {
-            *slot = Some(DbmateSection { marker, body: body_start..body_end, transactional });
+            *slot = Some(DbmateSection {
+                marker,
+                body: body_start..body_end,
+                transactional,
+            });
         }
     }
     sections
@@ -245,7 +287,9 @@ pub fn dbmate_sections(sql: &str) -> DbmateSections {
 /// Whether SQL text holds any statement at all (comments and whitespace do not count).
 pub fn has_statements(sql: &str) -> bool {
     match Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() {
-        Ok(tokens) => tokens.iter().any(|t| !is_trivia(t) && *t != Token::SemiColon),
+        Ok(tokens) => tokens
+            .iter()
+            .any(|t| !is_trivia(t) && *t != Token::SemiColon),
         Err(_) => !sql.trim().is_empty(),
     }
 }
@@ -255,7 +299,10 @@ mod tests {
     use super::*;
 
     fn kinds(sql: &str) -> Vec<OpKind> {
-        lower_sql(sql, FileId(0), &Shifted(0), Wrapping::None).into_iter().map(|op| op.kind).collect()
+        lower_sql(sql, FileId(0), &Shifted(0), Wrapping::None)
+            .into_iter()
+            .map(|op| op.kind)
+            .collect()
     }
 
     #[test]
@@ -263,7 +310,13 @@ mod tests {
         let sql = "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nCREATE INDEX i ON t (a);";
         let ops = kinds(sql);
         assert_eq!(ops.len(), 2);
-        assert!(matches!(ops[1], OpKind::CreateIndex { concurrently: false, .. }));
+        assert!(matches!(
+            ops[1],
+            OpKind::CreateIndex {
+                concurrently: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -289,9 +342,20 @@ mod tests {
     fn keyword_fallback_classifies_what_the_parser_rejects() {
         assert!(matches!(
             kinds("REINDEX TABLE users")[0],
-            OpKind::Maintenance { kind: crate::model::MaintenanceKind::Reindex { concurrently: false }, .. }
+            OpKind::Maintenance {
+                kind: crate::model::MaintenanceKind::Reindex {
+                    concurrently: false
+                },
+                ..
+            }
         ));
-        assert!(matches!(kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a")[0], OpKind::DropIndex { concurrently: true, .. }));
+        assert!(matches!(
+            kinds("DROP INDEX CONCURRENTLY IF EXISTS ix_a")[0],
+            OpKind::DropIndex {
+                concurrently: true,
+                ..
+            }
+        ));
     }
 
     #[test]

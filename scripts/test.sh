@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite with its set-up: a local venv with the pinned Python test dependencies,
+# then cargo's tests. Tests that need Python find it through MIGRATION_GATE_TEST_PYTHON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.test-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import alembic, sqlalchemy, psycopg' 2>/dev/null \
+   || ! cmp -s scripts/test-requirements.txt "$venv/.requirements"; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
+  cp scripts/test-requirements.txt "$venv/.requirements"
+fi
+export MIGRATION_GATE_TEST_PYTHON="$PWD/$venv/bin/python"
+
+cargo test --lib --bins --tests "$@"
