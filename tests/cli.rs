@@ -404,3 +404,50 @@ fn every_rule_has_its_doc_and_fixtures() {
         );
     }
 }
+
+#[test]
+fn several_migration_sets_in_one_repository_are_checked_separately() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("service/migrations/versions")).unwrap();
+    std::fs::write(
+        root.join("service/migrations/env.py"),
+        "from alembic import context\n",
+    )
+    .unwrap();
+    for (id, parent) in [("a1", "None"), ("b1", "'a1'"), ("c1", "'a1'")] {
+        std::fs::write(
+            root.join(format!("service/migrations/versions/{id}_x.py")),
+            format!("revision = '{id}'\ndown_revision = {parent}\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(root.join("worker/db")).unwrap();
+    std::fs::write(
+        root.join("worker/db/001_jobs.up.sql"),
+        "CREATE TABLE jobs (id bigint PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("worker/db/002_idx.up.sql"),
+        "CREATE INDEX ix_jobs ON jobs (id);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("worker/db/002_idx.down.sql"),
+        "DROP INDEX ix_jobs;\n",
+    )
+    .unwrap();
+    let output = run(&["check", ".", "--format", "json"], root);
+    let actual = findings(&json(&output));
+    let count = |rule: &str| actual.iter().filter(|f| f.0 == rule).count();
+    assert_eq!(count("multiple-heads"), 2, "{actual:#?}");
+    assert_eq!(count("create-index-non-concurrently"), 1, "{actual:#?}");
+    assert!(
+        actual
+            .iter()
+            .any(|f| f.0 == "missing-downgrade" && f.1 == "001_jobs.up.sql"),
+        "{actual:#?}"
+    );
+    assert_eq!(json(&output)["summary"]["revisions"], 5);
+}
