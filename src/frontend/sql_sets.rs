@@ -51,6 +51,30 @@ fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapp
     }
 }
 
+/// A file holding one direction of a migration (golang-migrate, Flyway).
+fn one_direction(
+    framework: Framework,
+    role: Role,
+    version_text: String,
+    file: FileId,
+    parsed: Body,
+) -> SqlFile {
+    let (up, down) = if role == Role::Down {
+        (None, Some(parsed))
+    } else {
+        (Some(parsed), None)
+    };
+    SqlFile {
+        framework,
+        role,
+        version: digits(&version_text),
+        version_text,
+        file,
+        up,
+        down,
+    }
+}
+
 pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
     let whole = 0..text.len();
     let lower = name.to_ascii_lowercase();
@@ -70,20 +94,7 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
     if let Some((stem, role)) = golang {
         let version_text = stem.split('_').next().unwrap_or_default().to_string();
         let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-        let (up, down) = if role == Role::Up {
-            (Some(parsed), None)
-        } else {
-            (None, Some(parsed))
-        };
-        return SqlFile {
-            framework: Framework::GolangMigrate,
-            role,
-            version: digits(&version_text),
-            version_text,
-            file,
-            up,
-            down,
-        };
+        return one_direction(Framework::GolangMigrate, role, version_text, file, parsed);
     }
     if let Some((prefix, _)) = name.split_once("__") {
         let role = match prefix.chars().next() {
@@ -111,20 +122,7 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
                 prefix[1..].replace('_', ".")
             };
             let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-            let (up, down) = if role == Role::Down {
-                (None, Some(parsed))
-            } else {
-                (Some(parsed), None)
-            };
-            return SqlFile {
-                framework: Framework::Flyway,
-                role,
-                version: digits(&version_text),
-                version_text,
-                file,
-                up,
-                down,
-            };
+            return one_direction(Framework::Flyway, role, version_text, file, parsed);
         }
     }
     let sections = sql::dbmate_sections(text);
