@@ -3,7 +3,7 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
     DataType, Expr, FromTable, ObjectName, ObjectType, RenameTableNameKind, Set, Statement,
-    TableConstraint, TableFactor, TableWithJoins, UserDefinedTypeRepresentation, Value,
+    TableConstraint, TableFactor, TableWithJoins, UserDefinedTypeRepresentation,
 };
 
 use crate::model::{Column, ColumnType, ConstraintKind, DefaultExpr, MaintenanceKind, OpKind};
@@ -17,16 +17,6 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 .iter()
                 .filter_map(table_constraint)
                 .collect();
-            for (name, kind) in &constraints {
-                if let (None, ConstraintKind::PrimaryKey { columns: pk }) = (name, kind) {
-                    for c in columns
-                        .iter_mut()
-                        .filter(|c| pk.iter().any(|p| p.eq_ignore_ascii_case(&c.name)))
-                    {
-                        c.primary_key = true;
-                    }
-                }
-            }
             if let Some(pk) = constraints.iter().find_map(|(_, k)| match k {
                 ConstraintKind::PrimaryKey { columns } => Some(columns.clone()),
                 _ => None,
@@ -353,16 +343,5 @@ fn relation(table: &TableWithJoins) -> String {
     match &table.relation {
         TableFactor::Table { name: n, .. } => name(n),
         other => other.to_string(),
-    }
-}
-
-#[allow(dead_code)]
-fn literal_string(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(s) => Some(s.clone()),
-            _ => None,
-        },
-        _ => None,
     }
 }
