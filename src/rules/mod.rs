@@ -6,10 +6,12 @@ mod add_column_not_null_without_default;
 mod add_column_volatile_default;
 mod concurrent_index_in_transaction;
 mod create_index_non_concurrently;
+mod duplicate_revision_id;
 mod dynamic_sql;
 mod input;
 mod invalid_revision_id;
 mod missing_downgrade;
+mod missing_parent_revision;
 mod multiple_heads;
 #[cfg(test)]
 pub mod testing;
@@ -92,6 +94,8 @@ pub fn registry() -> &'static [&'static dyn Rule] {
     &[
         &multiple_heads::MultipleHeads,
         &invalid_revision_id::InvalidRevisionId,
+        &missing_parent_revision::MissingParentRevision,
+        &duplicate_revision_id::DuplicateRevisionId,
         &missing_downgrade::MissingDowngrade,
         &create_index_non_concurrently::CreateIndexNonConcurrently,
         &concurrent_index_in_transaction::ConcurrentIndexInTransaction,
