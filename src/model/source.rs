@@ -50,9 +50,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: String, text: String) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = line_starts(&text);
         SourceFile {
             path,
             text,
@@ -85,6 +83,13 @@ impl SourceFile {
             .map_or(rest.len(), |(i, _)| i);
         line_start + within
     }
+}
+
+/// Byte offsets where each line of `text` starts.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 /// Every file read in one run, addressed by `FileId`.

@@ -7,6 +7,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
+use crate::model::source::line_starts;
 use crate::model::{FileId, Op, OpKind, Span, Suppression};
 
 use super::suppression;
@@ -68,9 +69,7 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
         }
     };
     let offsets: Vec<usize> = {
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts: Vec<usize> = line_starts(sql);
         tokens
             .iter()
             .map(|t| offset_in(sql, &line_starts, t.span.start.line, t.span.start.column))
@@ -197,9 +196,7 @@ fn offset_in(sql: &str, line_starts: &[usize], line: u64, column: u64) -> usize 
 }
 
 fn byte_offset(sql: &str, line: u64, column: u64) -> usize {
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    let line_starts: Vec<usize> = line_starts(sql);
     offset_in(sql, &line_starts, line, column)
 }
 
@@ -209,9 +206,7 @@ pub fn suppressions(sql: &str, file: FileId) -> Vec<Suppression> {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else {
         return Vec::new();
     };
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    let line_starts: Vec<usize> = line_starts(sql);
     tokens
         .iter()
         .filter_map(|t| {
