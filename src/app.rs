@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSetBuilder};
 
-use crate::cli::{CheckArgs, Cli, Command, OutputFormat};
+use crate::cli::{CheckArgs, Cli, Command, GraphArgs, GraphFormat, OutputFormat};
 use crate::config::{self, Config, FailOn};
+use crate::history;
 use crate::lint::{self, LintOptions};
 use crate::report::{self, ReportInput, Summary};
 use crate::rules;
@@ -28,6 +29,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Graph(args) => graph(args),
         Command::Rules { format } => {
             print!("{}", list_rules(format));
             Ok(0)
@@ -74,18 +76,17 @@ fn list_rules(format: OutputFormat) -> String {
     }
 }
 
-fn resolve_config(args: &CheckArgs) -> Result<Option<(PathBuf, Config)>, AppError> {
-    let found = match &args.config {
+fn resolve_config(
+    config: Option<&PathBuf>,
+    paths: &[PathBuf],
+) -> Result<Option<(PathBuf, Config)>, AppError> {
+    let found = match config {
         Some(path) => Some((
             path.clone(),
             config::load(path).map_err(|e| AppError::new(format!("config: {e}")))?,
         )),
         None => {
-            let start = args
-                .paths
-                .first()
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("."));
+            let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
             config::find(&start).map_err(|e| AppError::new(format!("config: {e}")))?
         }
     };
@@ -103,16 +104,19 @@ fn check_rule_ids(ids: &[String], origin: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-fn check(args: CheckArgs) -> Result<u8, AppError> {
-    let found = resolve_config(&args)?;
-    let (config_dir, config) = match found {
+/// The config in effect and the paths to read: those given, else the config's, else `.`.
+fn resolve_inputs(
+    config: Option<&PathBuf>,
+    given: &[PathBuf],
+) -> Result<(Config, Vec<PathBuf>), AppError> {
+    let (config_dir, config) = match resolve_config(config, given)? {
         Some((path, config)) => (path.parent().map(Path::to_path_buf), config),
         None => (None, Config::default()),
     };
-    let paths = if !args.paths.is_empty() {
-        args.paths.clone()
+    let paths = if !given.is_empty() {
+        given.to_vec()
     } else if let Some(paths) = &config.paths {
-        let base = config_dir.clone().unwrap_or_default();
+        let base = config_dir.unwrap_or_default();
         paths
             .iter()
             .map(|p| relative_to_cwd(&base.join(p)))
@@ -120,6 +124,73 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
     } else {
         vec![PathBuf::from(".")]
     };
+    Ok((config, paths))
+}
+
+fn exclude_globs(config: &Config) -> Result<globset::GlobSet, AppError> {
+    let mut exclude = GlobSetBuilder::new();
+    for pattern in config.exclude.iter().flatten() {
+        let glob =
+            Glob::new(pattern).map_err(|e| AppError::new(format!("config: exclude: {e}")))?;
+        exclude.add(glob);
+    }
+    exclude
+        .build()
+        .map_err(|e| AppError::new(format!("config: exclude: {e}")))
+}
+
+fn no_migrations(paths: &[PathBuf]) -> AppError {
+    AppError::new(format!(
+        "no migrations found under {}; pass the folder holding alembic.ini, env.py + versions/, or .sql migrations",
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+fn graph(args: GraphArgs) -> Result<u8, AppError> {
+    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
+    let options = LintOptions {
+        paths,
+        select: Some(Vec::new()),
+        exclude: exclude_globs(&config)?,
+        ..LintOptions::default()
+    };
+    let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
+    if outcome.sources.is_empty() {
+        return Err(no_migrations(&options.paths));
+    }
+    let histories: Vec<_> = outcome
+        .sets
+        .iter()
+        .map(|set| history::build(set, &outcome.sources))
+        .collect();
+    print!(
+        "{}",
+        match args.format {
+            GraphFormat::Text => history::render_text(&histories),
+            GraphFormat::Mermaid => history::render_mermaid(&histories),
+            GraphFormat::Json => history::render_json(&histories),
+        }
+    );
+    for problem in &outcome.diagnostics {
+        let location = problem
+            .span
+            .map(|s| outcome.sources.get(s.file).path.clone())
+            .unwrap_or_default();
+        eprintln!("error[{}]: {location}: {}", problem.rule, problem.message);
+    }
+    Ok(if outcome.input_errors > 0 {
+        EXIT_ERROR
+    } else {
+        0
+    })
+}
+
+fn check(args: CheckArgs) -> Result<u8, AppError> {
+    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
     let select = args.select.clone().or(config.select.clone());
     let ignore = args
         .ignore
@@ -141,33 +212,18 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
             "postgres_version {postgres_version} is not a PostgreSQL major version (9 to 18)"
         )));
     }
-    let mut exclude = GlobSetBuilder::new();
-    for pattern in config.exclude.iter().flatten() {
-        let glob =
-            Glob::new(pattern).map_err(|e| AppError::new(format!("config: exclude: {e}")))?;
-        exclude.add(glob);
-    }
     let options = LintOptions {
         paths,
         postgres_version,
         select,
         ignore,
         severity: config.severity.clone(),
-        exclude: exclude
-            .build()
-            .map_err(|e| AppError::new(format!("config: exclude: {e}")))?,
+        exclude: exclude_globs(&config)?,
+        base: args.base.clone(),
     };
     let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
     if outcome.sources.is_empty() {
-        return Err(AppError::new(format!(
-            "no migrations found under {}; pass the folder holding alembic.ini, env.py + versions/, or .sql migrations",
-            options
-                .paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(no_migrations(&options.paths));
     }
     let metas = rules::all_metadata();
     let input = ReportInput {

@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Static lint: rules and the revision graph. No database, no Python.
     Check(CheckArgs),
+    /// The revision graph: heads, bases, branch points and merges.
+    Graph(GraphArgs),
     /// Every rule: id, default severity, summary.
     Rules {
         #[arg(long, default_value = "text")]
@@ -51,6 +53,27 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// Git ref of the target branch: lint only revisions added or changed since the merge base
+    /// with it, and check that new revisions build on its head.
+    #[arg(long, value_name = "GIT-REF")]
+    pub base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Files or folders; default: the config's `paths`, else the current folder.
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GraphFormat,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Mermaid,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

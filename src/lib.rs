@@ -4,11 +4,14 @@
 //! `rules` read the model and write `diagnostic`s, `report` renders them.
 
 pub mod app;
+mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod frontend;
+mod git;
+mod history;
 pub mod lint;
 pub mod model;
 pub mod report;

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::frontend;
-use crate::model::{InputProblemKind, MigrationSet, Sources};
+use crate::model::{FileId, InputProblemKind, MigrationSet, Sources};
 use crate::rules::{self, LintContext};
 
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct LintOptions {
     pub ignore: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
     pub exclude: GlobSet,
+    /// `--base REF`: lint only what changed since the merge base with REF.
+    pub base: Option<String>,
 }
 
 impl Default for LintOptions {
@@ -32,6 +34,7 @@ impl Default for LintOptions {
             ignore: Vec::new(),
             severity: BTreeMap::new(),
             exclude: GlobSet::empty(),
+            base: None,
         }
     }
 }
@@ -54,9 +57,36 @@ pub struct Outcome {
     pub revisions: usize,
 }
 
-pub fn lint(options: &LintOptions) -> Result<Outcome, discover::DiscoverError> {
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+}
+
+pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
     let discovered = discover::discover(&options.paths, &options.exclude)?;
     let loaded = frontend::load(&discovered);
+    let baseline = options
+        .base
+        .as_deref()
+        .map(|reference| {
+            let inside = options.paths.first().cloned().unwrap_or_default();
+            crate::baseline::prepare(reference, &inside, &loaded, &options.exclude)
+        })
+        .transpose()?;
+    let scope: Option<Vec<FileId>> = match (&loaded.scope, &baseline) {
+        (Some(named), Some(baseline)) => Some(
+            named
+                .iter()
+                .filter(|f| baseline.scope.contains(f))
+                .copied()
+                .collect(),
+        ),
+        (None, Some(baseline)) => Some(baseline.scope.clone()),
+        (named, None) => named.clone(),
+    };
     let mut diagnostics: Vec<Diagnostic> = loaded
         .problems
         .iter()
@@ -78,12 +108,17 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, discover::DiscoverError> {
     let found: Vec<Diagnostic> = loaded
         .sets
         .par_iter()
-        .flat_map_iter(|set| {
+        .enumerate()
+        .flat_map_iter(|(position, set)| {
             let cx = LintContext {
                 set,
                 sources: &loaded.sources,
                 postgres_version: options.postgres_version,
-                scope: loaded.scope.as_deref(),
+                scope: scope.as_deref(),
+                base: baseline
+                    .as_ref()
+                    .and_then(|b| b.histories.get(position))
+                    .and_then(Option::as_ref),
             };
             let mut out = Vec::new();
             for rule in &active {

@@ -451,3 +451,178 @@ fn several_migration_sets_in_one_repository_are_checked_separately() {
     );
     assert_eq!(json(&output)["summary"]["revisions"], 5);
 }
+
+#[test]
+fn graph_marks_heads_bases_branch_points_and_merges() {
+    let fixture = repo().join("fixtures/rules/revision-cycle/good");
+    let text = run(&["graph", fixture.to_str().unwrap()], repo());
+    assert!(text.status.success());
+    let stdout = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        stdout.contains("4 revisions, 1 head(s), 1 base(s), 1 branch point(s), 1 merge(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("m4 ← a2 + b3 [head; merge]"), "{stdout}");
+    assert!(stdout.contains("b3 ← base1 (depends on a2)"), "{stdout}");
+    assert!(
+        stdout.contains("base1 [base; branch point → a2, b3]"),
+        "{stdout}"
+    );
+
+    let mermaid = run(
+        &["graph", "--format", "mermaid", fixture.to_str().unwrap()],
+        repo(),
+    );
+    let stdout = String::from_utf8_lossy(&mermaid.stdout);
+    assert!(stdout.starts_with("flowchart BT\n"), "{stdout}");
+    assert!(stdout.contains("-.->|depends on|"), "{stdout}");
+    assert!(stdout.contains(":::head"), "{stdout}");
+
+    let document = json(&run(
+        &["graph", "--format", "json", fixture.to_str().unwrap()],
+        repo(),
+    ));
+    let set = &document["sets"][0];
+    assert_eq!(set["heads"], serde_json::json!(["m4"]));
+    assert_eq!(set["merge_points"], serde_json::json!(["m4"]));
+    let order: Vec<&str> = set["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order.first(), Some(&"m4"));
+    assert_eq!(order.last(), Some(&"base1"));
+
+    let cycle = repo().join("fixtures/rules/revision-cycle/bad_loop");
+    let stdout = String::from_utf8_lossy(&run(&["graph", cycle.to_str().unwrap()], repo()).stdout)
+        .to_string();
+    assert!(stdout.contains("IN A CYCLE"), "{stdout}");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+}
+
+#[test]
+fn base_ref_errors_say_what_to_fetch() {
+    let origin = tempfile::tempdir().unwrap();
+    let fixture = repo().join("fixtures/rules/revision-not-on-head/base");
+    let migrations = origin.path().join("migrations");
+    std::fs::create_dir_all(migrations.join("versions")).unwrap();
+    for name in ["env.py", "versions/1a2b3c4d5e01_create_users.py"] {
+        std::fs::copy(fixture.join(name), migrations.join(name)).unwrap();
+    }
+    git(origin.path(), &["init", "-q", "-b", "main"]);
+    git(origin.path(), &["add", "."]);
+    git(origin.path(), &["commit", "-q", "-m", "one"]);
+    std::fs::copy(
+        fixture.join("versions/1a2b3c4d5e02_add_name.py"),
+        migrations.join("versions/1a2b3c4d5e02_add_name.py"),
+    )
+    .unwrap();
+    git(origin.path(), &["add", "."]);
+    git(origin.path(), &["commit", "-q", "-m", "two"]);
+    git(
+        origin.path(),
+        &["checkout", "-q", "-b", "feature", "HEAD~1"],
+    );
+    git(
+        origin.path(),
+        &["commit", "-q", "--allow-empty", "-m", "three"],
+    );
+
+    let unknown = run(
+        &["check", "--base", "origin/nope", "migrations"],
+        origin.path(),
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("--base origin/nope"), "{stderr}");
+    assert!(stderr.contains("fetch-depth: 0"), "{stderr}");
+
+    // A CI checkout: the branch one commit deep, the base branch fetched at its tip only.
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    git(
+        clone.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "checkout",
+        ],
+    );
+    let checkout = clone.path().join("checkout");
+    let missing = run(&["check", "--base", "origin/main", "migrations"], &checkout);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("is not in this shallow clone"), "{stderr}");
+    git(
+        &checkout,
+        &[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "origin",
+            "main:refs/remotes/origin/main",
+        ],
+    );
+    let shallow = run(&["check", "--base", "origin/main", "migrations"], &checkout);
+    assert_eq!(shallow.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&shallow.stderr);
+    assert!(stderr.contains("shallow clone lacks"), "{stderr}");
+    assert!(stderr.contains("fetch-depth: 0"), "{stderr}");
+
+    // Outside a repository.
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(plain.path().join("migrations/versions")).unwrap();
+    std::fs::copy(
+        fixture.join("env.py"),
+        plain.path().join("migrations/env.py"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture.join("versions/1a2b3c4d5e01_create_users.py"),
+        plain.path().join("migrations/versions/a.py"),
+    )
+    .unwrap();
+    let outside = run(&["check", "--base", "main", "migrations"], plain.path());
+    assert_eq!(outside.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("not inside a git repository"));
+}
+
+#[test]
+fn base_lints_only_what_the_branch_changed() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let root = repo_dir.path();
+    let bad = repo().join("fixtures/rules/create-index-non-concurrently/bad.py");
+    std::fs::create_dir_all(root.join("migrations/versions")).unwrap();
+    std::fs::write(
+        root.join("migrations/env.py"),
+        "from alembic import context\n",
+    )
+    .unwrap();
+    std::fs::copy(&bad, root.join("migrations/versions/old.py")).unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "old"]);
+    git(root, &["checkout", "-q", "-b", "feature"]);
+
+    let everything = json(&run(&["check", "--format", "json", "migrations"], root));
+    assert!(!findings(&everything).is_empty());
+    let nothing_new = run(
+        &["check", "--format", "json", "--base", "main", "migrations"],
+        root,
+    );
+    assert_eq!(nothing_new.status.code(), Some(0), "{nothing_new:?}");
+    assert_eq!(json(&nothing_new)["diagnostics"], serde_json::json!([]));
+}

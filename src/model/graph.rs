@@ -42,6 +42,24 @@ impl RevisionGraph {
         graph
     }
 
+    /// Revisions with more than one child: where history forks.
+    pub fn branch_points(&self) -> Vec<String> {
+        self.children
+            .iter()
+            .filter(|(id, children)| children.len() > 1 && self.index.contains_key(*id))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Revisions with more than one parent: where history joins.
+    pub fn merge_points(&self, set: &MigrationSet) -> Vec<String> {
+        self.index
+            .iter()
+            .filter(|(_, i)| set.migrations[**i].parents.len() > 1)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     pub fn migration<'a>(&self, set: &'a MigrationSet, id: &str) -> Option<&'a Migration> {
         self.index.get(id).map(|&i| &set.migrations[i])
     }

@@ -140,6 +140,57 @@ pub struct MigrationSet {
     pub migrations: Vec<Migration>,
 }
 
+/// An Alembic history as it is on the `--base` git ref: revision id → its parents.
+#[derive(Debug, Clone, Default)]
+pub struct BaseHistory {
+    pub reference: String,
+    pub revisions: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl BaseHistory {
+    pub fn from_set(reference: &str, set: &MigrationSet) -> Self {
+        BaseHistory {
+            reference: reference.to_string(),
+            revisions: set
+                .migrations
+                .iter()
+                .filter_map(|m| Some((m.revision_id()?.to_string(), m.parents.clone())))
+                .collect(),
+        }
+    }
+
+    /// Revisions on REF that some other revision on REF names as its parent.
+    pub fn has_children(&self, id: &str) -> bool {
+        self.revisions
+            .values()
+            .any(|parents| parents.iter().any(|p| p == id))
+    }
+
+    /// The heads on REF that descend from `id`.
+    pub fn heads_descending_from(&self, id: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut stack = vec![id.to_string()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            let children: Vec<&String> = self
+                .revisions
+                .iter()
+                .filter(|(_, parents)| parents.contains(&current))
+                .map(|(child, _)| child)
+                .collect();
+            if children.is_empty() && current != id {
+                found.push(current.clone());
+            }
+            stack.extend(children.into_iter().cloned());
+        }
+        found.sort();
+        found
+    }
+}
+
 /// A file that could not be turned into a model, with why.
 #[derive(Debug, Clone)]
 pub struct InputProblem {

@@ -4,23 +4,28 @@
 mod add_column_not_null_with_default;
 mod add_column_not_null_without_default;
 mod add_column_volatile_default;
+mod autocommit_block_without_transaction_per_migration;
 mod concurrent_index_in_transaction;
 mod create_index_non_concurrently;
 mod duplicate_revision_id;
 mod dynamic_sql;
+mod incomplete_downgrade;
 mod input;
 mod invalid_revision_id;
 mod missing_downgrade;
 mod missing_parent_revision;
 mod multiple_heads;
+mod revision_cycle;
+mod revision_not_on_head;
 #[cfg(test)]
 pub mod testing;
+mod unnamed_constraint;
 mod unparsed_sql;
 
 pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
 use crate::diagnostic::{Diagnostic, RuleMeta};
-use crate::model::{FileId, Migration, MigrationSet, Op, Phase, Sources, Span};
+use crate::model::{BaseHistory, FileId, Migration, MigrationSet, Op, Phase, Sources, Span};
 
 pub struct LintContext<'a> {
     pub set: &'a MigrationSet,
@@ -28,6 +33,8 @@ pub struct LintContext<'a> {
     pub postgres_version: u32,
     /// Files whose migrations are linted; graph rules still see the whole set.
     pub scope: Option<&'a [FileId]>,
+    /// The history on the `--base` ref, when one was given.
+    pub base: Option<&'a BaseHistory>,
 }
 
 impl<'a> LintContext<'a> {
@@ -96,7 +103,12 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &invalid_revision_id::InvalidRevisionId,
         &missing_parent_revision::MissingParentRevision,
         &duplicate_revision_id::DuplicateRevisionId,
+        &revision_cycle::RevisionCycle,
+        &revision_not_on_head::RevisionNotOnHead,
         &missing_downgrade::MissingDowngrade,
+        &incomplete_downgrade::IncompleteDowngrade,
+        &unnamed_constraint::UnnamedConstraint,
+        &autocommit_block_without_transaction_per_migration::AutocommitBlockWithoutTransactionPerMigration,
         &create_index_non_concurrently::CreateIndexNonConcurrently,
         &concurrent_index_in_transaction::ConcurrentIndexInTransaction,
         &add_column_not_null_with_default::AddColumnNotNullWithDefault,

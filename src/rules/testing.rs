@@ -51,6 +51,131 @@ fn expectations(path: &Path) -> BTreeSet<Finding> {
     expected
 }
 
+fn findings(outcome: &crate::lint::Outcome) -> BTreeSet<Finding> {
+    outcome
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let span = d.span.expect("lint findings have a location");
+            let file = outcome.sources.get(span.file);
+            (
+                file.path.clone(),
+                file.line_col(span.start).0,
+                d.rule.to_string(),
+                d.severity.as_str().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn git(repo: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .expect("git runs");
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// For rules that need `--base`: `base/` is where a branch leaves `main`, `base_later/` what
+/// `main` gains afterwards. A `bad*` entry is a branch from `base/` adding its files; a `good*`
+/// entry a branch from `main`'s tip. Each runs in a fresh git repository with `--base main`.
+pub fn check_fixtures_against_base(meta: &RuleMeta) {
+    let root = fixture_root(meta.id);
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("bad") || name.starts_with("good")
+        })
+        .collect();
+    entries.sort();
+    assert!(
+        entries.len() >= 2,
+        "{}: needs bad and good fixtures",
+        meta.id
+    );
+    for entry in entries {
+        let repo = tempfile::tempdir().unwrap();
+        let repo = repo.path();
+        let migrations = repo.join("migrations");
+        git(repo, &["init", "-q", "-b", "main"]);
+        copy_tree(&root.join("base"), &migrations);
+        git(repo, &["add", "."]);
+        git(
+            repo,
+            &["commit", "-q", "-m", "history where the branch leaves"],
+        );
+        git(repo, &["branch", "feature"]);
+        copy_tree(&root.join("base_later"), &migrations);
+        git(repo, &["add", "."]);
+        git(repo, &["commit", "-q", "-m", "main moves on"]);
+        let rebased = entry
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("good");
+        if !rebased {
+            git(repo, &["checkout", "-q", "feature"]);
+        }
+        copy_tree(&entry, &migrations);
+        let outcome = lint(&LintOptions {
+            paths: vec![migrations.clone()],
+            select: Some(vec![meta.id.to_string()]),
+            base: Some("main".into()),
+            ..LintOptions::default()
+        })
+        .expect("fixture lints");
+        let relative = |path: &str| {
+            let path = Path::new(path);
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            let repo = migrations.canonicalize().unwrap();
+            canonical
+                .strip_prefix(&repo)
+                .map(|p| p.to_string_lossy().to_string())
+                .unwrap_or_else(|_| path.display().to_string())
+        };
+        let actual: BTreeSet<Finding> = findings(&outcome)
+            .into_iter()
+            .map(|(file, line, rule, severity)| (relative(&file), line, rule, severity))
+            .collect();
+        let expected: BTreeSet<Finding> = expectations(&entry)
+            .into_iter()
+            .map(|(file, line, rule, severity)| {
+                let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+                let inside = file
+                    .strip_prefix(&entry)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                (inside, line, rule, severity)
+            })
+            .collect();
+        assert_eq!(actual, expected, "{}", entry.display());
+    }
+}
+
 pub fn check_fixtures(meta: &RuleMeta) {
     let root = fixture_root(meta.id);
     let entries: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -77,20 +202,7 @@ pub fn check_fixtures(meta: &RuleMeta) {
             ..LintOptions::default()
         };
         let outcome = lint(&options).expect("fixture lints");
-        let actual: BTreeSet<Finding> = outcome
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let span = d.span.expect("lint findings have a location");
-                let file = outcome.sources.get(span.file);
-                (
-                    file.path.clone(),
-                    file.line_col(span.start).0,
-                    d.rule.to_string(),
-                    d.severity.as_str().to_string(),
-                )
-            })
-            .collect();
+        let actual = findings(&outcome);
         let expected = expectations(&entry);
         if name(&entry).starts_with("bad") {
             assert!(

@@ -5,7 +5,7 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 
 use crate::model::{AlembicEnv, FileId};
 
-use super::exprs::{callee_name, is_true};
+use super::exprs::{callee_name, is_false};
 
 struct EnvScan {
     transaction_per_migration: bool,
@@ -13,6 +13,8 @@ struct EnvScan {
 }
 
 impl<'a> Visitor<'a> for EnvScan {
+    // A non-literal value (a setting read at run time) is taken as set: only `False` or no
+    // keyword at all mean one transaction for the whole run.
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(call)
@@ -20,7 +22,7 @@ impl<'a> Visitor<'a> for EnvScan {
                     && call
                         .arguments
                         .find_keyword("transaction_per_migration")
-                        .is_some_and(|k| is_true(&k.value)) =>
+                        .is_some_and(|k| !is_false(&k.value)) =>
             {
                 self.transaction_per_migration = true;
             }

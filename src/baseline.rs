@@ -1,0 +1,92 @@
+//! `--base REF`: which files a pull request touches, and each Alembic history as it is on REF.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+
+use crate::discover;
+use crate::frontend::{self, Loaded};
+use crate::git::{BaseRef, GitError};
+use crate::model::{BaseHistory, FileId, Framework};
+
+pub struct Baseline {
+    /// Files added or changed since the merge base with REF.
+    pub scope: Vec<FileId>,
+    /// Per set of `loaded.sets` (by position): its history on REF, when it is an Alembic set.
+    pub histories: Vec<Option<BaseHistory>>,
+}
+
+/// `inside` is a path in the repository (the first path checked).
+pub fn prepare(
+    reference: &str,
+    inside: &Path,
+    loaded: &Loaded,
+    exclude: &GlobSet,
+) -> Result<Baseline, GitError> {
+    let folder = if inside.is_dir() {
+        inside.to_path_buf()
+    } else {
+        inside
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let base = BaseRef::resolve(reference, &folder)?;
+    let changed: BTreeSet<PathBuf> = base
+        .changed_files()?
+        .into_iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let scope = loaded
+        .sources
+        .iter()
+        .filter(|(_, file)| {
+            Path::new(&file.path)
+                .canonicalize()
+                .is_ok_and(|p| changed.contains(&p))
+        })
+        .map(|(id, _)| id)
+        .collect();
+
+    let export = tempfile::tempdir().map_err(|e| GitError::Base {
+        reference: reference.to_string(),
+        message: format!("cannot create a temporary folder: {e}"),
+    })?;
+    let mut histories = Vec::new();
+    for set in &loaded.sets {
+        if set.framework != Framework::Alembic {
+            histories.push(None);
+            continue;
+        }
+        let Ok(root) = Path::new(&set.root).canonicalize() else {
+            histories.push(None);
+            continue;
+        };
+        let copy = base.export_folder(&root, export.path())?;
+        // A folder that does not exist on REF is new in this branch: no history to be behind.
+        let history = if copy.exists() {
+            discover::discover(&[copy], exclude)
+                .ok()
+                .map(|found| frontend::load(&found))
+                .and_then(|at_base| {
+                    at_base
+                        .sets
+                        .iter()
+                        .find(|s| s.framework == Framework::Alembic)
+                        .map(|s| BaseHistory::from_set(reference, s))
+                })
+                .unwrap_or_else(|| BaseHistory {
+                    reference: reference.to_string(),
+                    ..BaseHistory::default()
+                })
+        } else {
+            BaseHistory {
+                reference: reference.to_string(),
+                ..BaseHistory::default()
+            }
+        };
+        histories.push(Some(history));
+    }
+    Ok(Baseline { scope, histories })
+}

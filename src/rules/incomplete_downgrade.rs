@@ -1,0 +1,373 @@
+//! Static symmetry between upgrade and downgrade: what one creates the other removes, and what
+//! one removes the other restores.
+
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::same_name;
+use crate::model::{BodyState, ConstraintKind, Op, OpKind, Phase, Span};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "incomplete-downgrade",
+    severity: Severity::Warning,
+    summary: "The downgrade does not undo everything the upgrade does.",
+    doc: include_str!("../../rules/incomplete-downgrade.md"),
+    origin: Origin::Lint,
+};
+
+pub struct IncompleteDowngrade;
+
+/// A schema object the upgrade creates or removes, with what its fate depends on.
+#[derive(Debug, Clone, PartialEq)]
+enum Object {
+    Table(String),
+    Column {
+        table: String,
+        column: String,
+    },
+    Index {
+        name: String,
+        table: String,
+        columns: Vec<String>,
+    },
+    Constraint {
+        name: String,
+        table: String,
+        kind: ConstraintKind,
+    },
+    EnumType(String),
+    Sequence(String),
+    TableRename {
+        from: String,
+        to: String,
+    },
+    ColumnRename {
+        table: String,
+        from: String,
+        to: String,
+    },
+}
+
+impl Object {
+    fn describe(&self) -> String {
+        match self {
+            Object::Table(t) => format!("table `{t}`"),
+            Object::Column { table, column } => format!("column `{table}.{column}`"),
+            Object::Index { name, .. } => format!("index `{name}`"),
+            Object::Constraint { name, kind, .. } => format!("{} `{name}`", kind.label()),
+            Object::EnumType(name) => format!("enum type `{name}`"),
+            Object::Sequence(name) => format!("sequence `{name}`"),
+            Object::TableRename { from, to } => format!("the rename of table `{from}` to `{to}`"),
+            Object::ColumnRename { table, from, to } => {
+                format!("the rename of column `{table}.{from}` to `{to}`")
+            }
+        }
+    }
+
+    fn table(&self) -> Option<&str> {
+        match self {
+            Object::Column { table, .. }
+            | Object::Index { table, .. }
+            | Object::Constraint { table, .. }
+            | Object::ColumnRename { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
+    /// Same object, by the names PostgreSQL resolves.
+    fn same(&self, other: &Object) -> bool {
+        match (self, other) {
+            (Object::Table(a), Object::Table(b))
+            | (Object::EnumType(a), Object::EnumType(b))
+            | (Object::Sequence(a), Object::Sequence(b))
+            | (Object::Index { name: a, .. }, Object::Index { name: b, .. }) => same_name(a, b),
+            (
+                Object::Column { table, column },
+                Object::Column {
+                    table: t2,
+                    column: c2,
+                },
+            ) => same_name(table, t2) && same_name(column, c2),
+            (Object::Constraint { name: a, .. }, Object::Constraint { name: b, .. }) => {
+                same_name(a, b)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether dropping column `column` of `table` takes this object with it.
+    fn depends_on_column(&self, table: &str, column: &str) -> bool {
+        match self {
+            Object::Index {
+                table: t, columns, ..
+            } => same_name(t, table) && columns.iter().any(|c| same_name(c, column)),
+            Object::Constraint { table: t, kind, .. } => {
+                same_name(t, table)
+                    && match kind {
+                        ConstraintKind::PrimaryKey { columns }
+                        | ConstraintKind::Unique { columns }
+                        | ConstraintKind::ForeignKey { columns, .. } => {
+                            columns.iter().any(|c| same_name(c, column))
+                        }
+                        ConstraintKind::Check { expression } => expression
+                            .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                            .any(|word| same_name(word, column)),
+                        ConstraintKind::Exclusion => false,
+                    }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What one operation creates and what it removes.
+fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
+    match kind {
+        OpKind::CreateTable {
+            table, constraints, ..
+        } => {
+            let named = constraints.iter().filter_map(|(name, kind)| {
+                name.as_ref().map(|name| Object::Constraint {
+                    name: name.clone(),
+                    table: table.clone(),
+                    kind: kind.clone(),
+                })
+            });
+            // Columns and named constraints come with the table; they matter when a downgrade
+            // recreates a table the upgrade dropped.
+            let columns = match kind {
+                OpKind::CreateTable { columns, .. } => columns
+                    .iter()
+                    .map(|c| Object::Column {
+                        table: table.clone(),
+                        column: c.name.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            };
+            let mut created = vec![Object::Table(table.clone())];
+            created.extend(columns);
+            created.extend(named);
+            (created, Vec::new())
+        }
+        OpKind::DropTable { table } => (Vec::new(), vec![Object::Table(table.clone())]),
+        OpKind::AddColumn { table, column } => (
+            vec![Object::Column {
+                table: table.clone(),
+                column: column.name.clone(),
+            }],
+            Vec::new(),
+        ),
+        OpKind::DropColumn { table, column } => (
+            Vec::new(),
+            vec![Object::Column {
+                table: table.clone(),
+                column: column.clone(),
+            }],
+        ),
+        OpKind::CreateIndex {
+            name: Some(name),
+            table,
+            columns,
+            ..
+        } => (
+            vec![Object::Index {
+                name: name.clone(),
+                table: table.clone(),
+                columns: columns.clone(),
+            }],
+            Vec::new(),
+        ),
+        OpKind::DropIndex {
+            name: Some(name), ..
+        } => (
+            Vec::new(),
+            vec![Object::Index {
+                name: name.clone(),
+                table: String::new(),
+                columns: Vec::new(),
+            }],
+        ),
+        OpKind::AddConstraint {
+            table,
+            name: Some(name),
+            kind,
+            ..
+        } => (
+            vec![Object::Constraint {
+                name: name.clone(),
+                table: table.clone(),
+                kind: kind.clone(),
+            }],
+            Vec::new(),
+        ),
+        OpKind::DropConstraint {
+            table,
+            name: Some(name),
+        } => (
+            Vec::new(),
+            vec![Object::Constraint {
+                name: name.clone(),
+                table: table.clone(),
+                kind: ConstraintKind::Exclusion,
+            }],
+        ),
+        OpKind::CreateEnum { name, .. } => (vec![Object::EnumType(name.clone())], Vec::new()),
+        OpKind::DropType { name } => (Vec::new(), vec![Object::EnumType(name.clone())]),
+        OpKind::CreateSequence { name } => (vec![Object::Sequence(name.clone())], Vec::new()),
+        OpKind::DropSequence { name } => (Vec::new(), vec![Object::Sequence(name.clone())]),
+        OpKind::RenameTable { from, to } => (
+            vec![Object::TableRename {
+                from: from.clone(),
+                to: to.clone(),
+            }],
+            Vec::new(),
+        ),
+        OpKind::RenameColumn { table, from, to } => (
+            vec![Object::ColumnRename {
+                table: table.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            }],
+            Vec::new(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+/// The net effect of the upgrade: objects it leaves created and objects it leaves removed,
+/// each with the operation that did it. Something created and dropped again is no effect.
+/// An object and the operation that made or removed it.
+type Change = (Object, Span);
+
+fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
+    let mut created: Vec<Change> = Vec::new();
+    let mut removed: Vec<Change> = Vec::new();
+    for op in ops {
+        let (made, gone) = effects(&op.kind);
+        for object in gone {
+            let before = created.len();
+            created.retain(|(c, _)| {
+                let goes_with_table = matches!(&object, Object::Table(t)
+                    if c.table().is_some_and(|owner| same_name(owner, t)));
+                !(c.same(&object) || goes_with_table)
+            });
+            if created.len() == before {
+                removed.push((object, op.span));
+            }
+        }
+        created.extend(made.into_iter().map(|o| (o, op.span)));
+    }
+    (created, removed)
+}
+
+fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
+    downgrade.iter().any(|op| {
+        let (_, gone) = effects(&op.kind);
+        match (&op.kind, object) {
+            (OpKind::RenameTable { from, to }, Object::TableRename { from: f, to: t }) => {
+                return same_name(from, t) && same_name(to, f);
+            }
+            (
+                OpKind::RenameColumn { from, to, .. },
+                Object::ColumnRename { from: f, to: t, .. },
+            ) => return same_name(from, t) && same_name(to, f),
+            _ => {}
+        }
+        gone.iter().any(|g| match g {
+            Object::Table(t) => object.same(g) || object.table().is_some_and(|o| same_name(o, t)),
+            Object::Column { table, column } => {
+                object.same(g) || object.depends_on_column(table, column)
+            }
+            _ => object.same(g),
+        })
+    })
+}
+
+fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
+    downgrade.iter().any(|op| {
+        let (made, _) = effects(&op.kind);
+        made.iter().any(|m| object.same(m))
+    })
+}
+
+impl Rule for IncompleteDowngrade {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for migration in cx.migrations() {
+            let downgrade = &migration.downgrade;
+            // What the downgrade does is unknown when part of it was not understood.
+            let opaque = |op: &Op| matches!(op.kind, OpKind::DynamicSql | OpKind::Unparsed { .. });
+            if downgrade.state != BodyState::Code
+                || downgrade.ops.is_empty()
+                || downgrade.ops.iter().any(opaque)
+                || migration.upgrade.ops.iter().any(opaque)
+            {
+                continue;
+            }
+            let (created, removed) = net_changes(&migration.upgrade.ops);
+            let unremoved_tables: Vec<&str> = created
+                .iter()
+                .filter(|(o, _)| !undone_by_downgrade(o, &downgrade.ops))
+                .filter_map(|(o, _)| match o {
+                    Object::Table(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for (object, span) in &created {
+                if undone_by_downgrade(object, &downgrade.ops)
+                    || object
+                        .table()
+                        .is_some_and(|t| unremoved_tables.iter().any(|u| same_name(u, t)))
+                {
+                    continue;
+                }
+                let what = match object {
+                    Object::TableRename { .. } | Object::ColumnRename { .. } => {
+                        format!("the downgrade does not reverse {}", object.describe())
+                    }
+                    _ => format!(
+                        "the upgrade creates {}, and the downgrade does not remove it",
+                        object.describe()
+                    ),
+                };
+                out.push(
+                    cx.report(&META, migration, *span, what)
+                        .with_help("after a rollback the object stays behind, and the next upgrade fails with \"already exists\"; undo it in `downgrade()`")
+                        .in_phase(Phase::Upgrade),
+                );
+            }
+            let removed_tables: Vec<&str> = removed
+                .iter()
+                .filter_map(|(o, _)| match o {
+                    Object::Table(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for (object, span) in &removed {
+                let covered_by_table = object
+                    .table()
+                    .is_some_and(|t| removed_tables.iter().any(|r| same_name(r, t)));
+                if covered_by_table || restored_by_downgrade(object, &downgrade.ops) {
+                    continue;
+                }
+                out.push(
+                    cx.report(&META, migration, *span, format!("the upgrade removes {}, and the downgrade does not restore it", object.describe()))
+                        .with_help("recreate it in `downgrade()` as it was before (the data is gone either way; the schema need not be)")
+                        .in_phase(Phase::Upgrade),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

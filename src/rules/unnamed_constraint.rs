@@ -1,0 +1,66 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{Framework, OpKind, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "unnamed-constraint",
+    severity: Severity::Warning,
+    summary: "A constraint created or dropped with name None: the database picks the name, and the drop fails.",
+    doc: include_str!("../../rules/unnamed-constraint.md"),
+    origin: Origin::Lint,
+};
+
+pub struct UnnamedConstraint;
+
+impl Rule for UnnamedConstraint {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        // In SQL an unnamed constraint gets PostgreSQL's predictable name, which the down script
+        // spells out; only Alembic's `None` leaves the reverse operation without a name.
+        if cx.set.framework != Framework::Alembic {
+            return;
+        }
+        for phase in [Phase::Upgrade, Phase::Downgrade] {
+            for site in cx.ops(phase) {
+                let (message, help) = match &site.op.kind {
+                    OpKind::AddConstraint {
+                        table,
+                        name: None,
+                        kind,
+                        ..
+                    } => (
+                        format!(
+                            "{} on `{table}` is created without a name: PostgreSQL picks one, and the reverse operation has nothing to name",
+                            kind.label()
+                        ),
+                        "name it (`op.f(\"fk_orders_user_id_users\")`, or your MetaData naming convention's name) so the downgrade can drop it",
+                    ),
+                    OpKind::DropConstraint { table, name: None } => (
+                        format!(
+                            "`drop_constraint(None, \"{table}\")` fails at run time: Alembic needs the constraint's name"
+                        ),
+                        "write the name PostgreSQL gave the constraint (`\\d table` in psql shows it), e.g. `orders_user_id_fkey`",
+                    ),
+                    _ => continue,
+                };
+                out.push(
+                    cx.report(&META, site.migration, site.op.span, message)
+                        .with_help(help)
+                        .in_phase(phase),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}
