@@ -33,6 +33,8 @@ def run_migrations_online():
         config.get_section(config.config_ini_section, {}),
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
+        # Fail fast instead of queueing behind a long query while holding up all traffic.
+        connect_args={"options": "-c lock_timeout=5s"},
     )
     with connectable.connect() as connection:
         context.configure(

@@ -80,10 +80,46 @@ fn sample_project_findings_in_the_designs_json_shape() {
     );
     let expected = [
         (
+            "prefer-bigint-primary-key",
+            "1a2b3c4d5e6f_create_councils_and_properties.py",
+            20,
+            "note",
+        ),
+        (
+            "prefer-bigint-primary-key",
+            "1a2b3c4d5e6f_create_councils_and_properties.py",
+            27,
+            "note",
+        ),
+        (
+            "prefer-bigint-primary-key",
+            "2b3c4d5e6f7a_create_ratepayers.py",
+            20,
+            "note",
+        ),
+        (
+            "prefer-bigint-primary-key",
+            "3c4d5e6f7a8b_create_levies_and_status_enum.py",
+            21,
+            "note",
+        ),
+        (
+            "prefer-timestamptz",
+            "3c4d5e6f7a8b_create_levies_and_status_enum.py",
+            21,
+            "note",
+        ),
+        (
             "create-index-non-concurrently",
             "5e6f7a8b9c0d_index_levies_by_status.py",
             21,
             "error",
+        ),
+        (
+            "drop-index-non-concurrently",
+            "5e6f7a8b9c0d_index_levies_by_status.py",
+            26,
+            "warning",
         ),
         (
             "add-column-volatile-default",
@@ -110,6 +146,12 @@ fn sample_project_findings_in_the_designs_json_shape() {
             "error",
         ),
         (
+            "drop-index-non-concurrently",
+            "a0b1c2d3e4f5_levy_search_index.py",
+            23,
+            "warning",
+        ),
+        (
             "add-column-not-null-with-default",
             "b1c2d3e4f5a6_archive_flag.py",
             20,
@@ -123,17 +165,18 @@ fn sample_project_findings_in_the_designs_json_shape() {
         ),
     ];
     let actual = findings(&document);
-    for (rule, file, line, severity) in expected {
-        assert!(
-            actual.contains(&(
+    let expected: Vec<(String, String, u64, String)> = expected
+        .iter()
+        .map(|(rule, file, line, severity)| {
+            (
                 rule.to_string(),
                 file.to_string(),
-                line,
-                severity.to_string()
-            )),
-            "missing {rule} at {file}:{line} ({severity}) in {actual:#?}"
-        );
-    }
+                *line,
+                severity.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(actual, expected, "the sample's findings, in report order");
     assert_eq!(document["summary"]["revisions"], 11);
     let summary = &document["summary"];
     let errors = actual.iter().filter(|f| f.3 == "error").count() as u64;

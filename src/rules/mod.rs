@@ -1,31 +1,54 @@
 //! The rule registry. Each rule lives in its own file with its documentation and tests, reads
 //! the model only, and writes diagnostics.
 
+mod add_check_constraint_without_not_valid;
 mod add_column_not_null_with_default;
 mod add_column_not_null_without_default;
 mod add_column_volatile_default;
+mod add_enum_value;
+mod add_foreign_key_without_not_valid;
+mod add_primary_key;
+mod add_unique_constraint;
 mod autocommit_block_without_transaction_per_migration;
+mod batch_recreate_table;
+mod blocking_maintenance;
+mod change_column_type;
 mod concurrent_index_in_transaction;
 mod create_index_non_concurrently;
+mod create_table_without_primary_key;
+mod drop_column;
+mod drop_index_non_concurrently;
+mod drop_table;
 mod duplicate_revision_id;
 mod dynamic_sql;
 mod incomplete_downgrade;
 mod input;
 mod invalid_revision_id;
 mod missing_downgrade;
+mod missing_lock_timeout;
 mod missing_parent_revision;
 mod multiple_heads;
+mod prefer_bigint_primary_key;
+mod prefer_jsonb;
+mod prefer_timestamptz;
+mod rename_column;
+mod rename_table;
 mod revision_cycle;
 mod revision_not_on_head;
+mod set_not_null;
 #[cfg(test)]
 pub mod testing;
+mod truncate_table;
+mod unbatched_data_migration;
 mod unnamed_constraint;
 mod unparsed_sql;
 
 pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
 use crate::diagnostic::{Diagnostic, RuleMeta};
-use crate::model::{BaseHistory, FileId, Migration, MigrationSet, Op, Phase, Sources, Span};
+use crate::model::{
+    BaseHistory, ColumnType, FileId, Migration, MigrationSet, Op, OpKind, Phase, Sources, Span,
+};
 
 pub struct LintContext<'a> {
     pub set: &'a MigrationSet,
@@ -62,6 +85,22 @@ impl<'a> LintContext<'a> {
         })
     }
 
+    /// Every operation of both phases in scope.
+    pub fn all_ops(&self) -> impl Iterator<Item = OpSite<'a>> + '_ {
+        self.ops(Phase::Upgrade).chain(self.ops(Phase::Downgrade))
+    }
+
+    /// A finding on one operation, in its phase.
+    pub fn report_op(
+        &self,
+        meta: &RuleMeta,
+        site: &OpSite,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.report(meta, site.migration, site.op.span, message)
+            .in_phase(site.phase)
+    }
+
     pub fn report(
         &self,
         meta: &RuleMeta,
@@ -89,6 +128,32 @@ impl OpSite<'_> {
     pub fn table_is_new(&self, table: &str) -> bool {
         crate::model::op::is_new_table(self.ops, self.index, table)
     }
+
+    /// Operations of the same body before this one.
+    pub fn earlier(&self) -> &[Op] {
+        &self.ops[..self.index]
+    }
+}
+
+/// Columns an operation declares with their types: new tables, added columns, type changes.
+pub fn declared_columns(kind: &OpKind) -> Vec<(&str, &str, &ColumnType)> {
+    match kind {
+        OpKind::CreateTable { table, columns, .. } => columns
+            .iter()
+            .map(|c| (table.as_str(), c.name.as_str(), &c.ty))
+            .collect(),
+        OpKind::AddColumn { table, column } => vec![(table, &column.name, &column.ty)],
+        OpKind::AlterColumnType {
+            table, column, to, ..
+        } => vec![(table, column, to)],
+        _ => Vec::new(),
+    }
+}
+
+/// `index `name`` or `an index`, for messages.
+pub fn describe_index(name: Option<&str>) -> String {
+    name.map(|n| format!("index `{n}`"))
+        .unwrap_or_else(|| "an index".into())
 }
 
 pub trait Rule: Sync {
@@ -114,6 +179,27 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &add_column_not_null_with_default::AddColumnNotNullWithDefault,
         &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
         &add_column_volatile_default::AddColumnVolatileDefault,
+        &drop_index_non_concurrently::DropIndexNonConcurrently,
+        &change_column_type::ChangeColumnType,
+        &set_not_null::SetNotNull,
+        &add_foreign_key_without_not_valid::AddForeignKeyWithoutNotValid,
+        &add_check_constraint_without_not_valid::AddCheckConstraintWithoutNotValid,
+        &add_unique_constraint::AddUniqueConstraint,
+        &add_primary_key::AddPrimaryKey,
+        &rename_column::RenameColumn,
+        &rename_table::RenameTable,
+        &drop_column::DropColumn,
+        &drop_table::DropTable,
+        &truncate_table::TruncateTable,
+        &missing_lock_timeout::MissingLockTimeout,
+        &add_enum_value::AddEnumValue,
+        &blocking_maintenance::BlockingMaintenance,
+        &unbatched_data_migration::UnbatchedDataMigration,
+        &create_table_without_primary_key::CreateTableWithoutPrimaryKey,
+        &batch_recreate_table::BatchRecreateTable,
+        &prefer_timestamptz::PreferTimestamptz,
+        &prefer_jsonb::PreferJsonb,
+        &prefer_bigint_primary_key::PreferBigintPrimaryKey,
         &unparsed_sql::UnparsedSql,
         &dynamic_sql::DynamicSql,
     ]

@@ -1,0 +1,45 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::OpKind;
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "add-enum-value",
+    severity: Severity::Warning,
+    summary: "ALTER TYPE ... ADD VALUE cannot be undone, and before PostgreSQL 12 fails inside a transaction.",
+    doc: include_str!("../../rules/add-enum-value.md"),
+    origin: Origin::Lint,
+};
+
+pub struct AddEnumValue;
+
+impl Rule for AddEnumValue {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            let OpKind::AddEnumValue { type_name, value } = &site.op.kind else {
+                continue;
+            };
+            let diagnostic = if cx.postgres_version < 12 && site.op.in_transaction {
+                cx.report_op(&META, &site, format!("adding `{value}` to enum `{type_name}` inside a transaction fails before PostgreSQL 12 (\"ALTER TYPE ... ADD VALUE cannot run inside a transaction block\")"))
+                    .with_severity(Severity::Error)
+                    .with_help("run it inside `op.get_context().autocommit_block()` (SQL: outside BEGIN/COMMIT)")
+            } else {
+                cx.report_op(&META, &site, format!("adding `{value}` to enum `{type_name}` cannot be undone (PostgreSQL has no DROP VALUE), and the value cannot be used until this transaction commits"))
+                    .with_help("run it inside `op.get_context().autocommit_block()` and use the value in a later revision; the downgrade must recreate the type to remove it, or leave it")
+            };
+            out.push(diagnostic);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

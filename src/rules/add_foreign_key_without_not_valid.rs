@@ -1,0 +1,57 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{ConstraintKind, OpKind};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "add-foreign-key-without-not-valid",
+    severity: Severity::Error,
+    summary: "A foreign key added to an existing table is validated at once: a full scan that blocks writes.",
+    doc: include_str!("../../rules/add-foreign-key-without-not-valid.md"),
+    origin: Origin::Lint,
+};
+
+pub struct AddForeignKeyWithoutNotValid;
+
+impl Rule for AddForeignKeyWithoutNotValid {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            let OpKind::AddConstraint {
+                table,
+                name,
+                kind:
+                    ConstraintKind::ForeignKey {
+                        referenced_table, ..
+                    },
+                not_valid,
+                using_index,
+            } = &site.op.kind
+            else {
+                continue;
+            };
+            if *not_valid || *using_index || site.table_is_new(table) {
+                continue;
+            }
+            let constraint = name
+                .as_deref()
+                .map(|n| format!(" `{n}`"))
+                .unwrap_or_default();
+            out.push(
+                cx.report_op(&META, &site, format!("foreign key{constraint} on `{table}` is validated as it is added: a full scan of `{table}` while writes to `{table}` and `{referenced_table}` are blocked (SHARE ROW EXCLUSIVE)"))
+                    .with_help("add it with `postgresql_not_valid=True` (SQL: `NOT VALID`), then `VALIDATE CONSTRAINT` in a later revision: validation allows reads and writes"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

@@ -1,0 +1,54 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{ConstraintKind, OpKind};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "add-unique-constraint",
+    severity: Severity::Error,
+    summary: "A UNIQUE constraint on an existing table builds its index under ACCESS EXCLUSIVE.",
+    doc: include_str!("../../rules/add-unique-constraint.md"),
+    origin: Origin::Lint,
+};
+
+pub struct AddUniqueConstraint;
+
+impl Rule for AddUniqueConstraint {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            let OpKind::AddConstraint {
+                table,
+                name,
+                kind: ConstraintKind::Unique { .. },
+                using_index,
+                ..
+            } = &site.op.kind
+            else {
+                continue;
+            };
+            if *using_index || site.table_is_new(table) {
+                continue;
+            }
+            let constraint = name
+                .as_deref()
+                .map(|n| format!(" `{n}`"))
+                .unwrap_or_default();
+            out.push(
+                cx.report_op(&META, &site, format!("unique constraint{constraint} on `{table}` builds its index while `{table}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
+                    .with_help("build a unique index CONCURRENTLY first, then `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX ...` (instant)"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

@@ -1,0 +1,164 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::graph::RevisionGraph;
+use crate::model::op::same_name;
+use crate::model::{ColumnType, Framework, Migration, Op, OpKind, Phase};
+
+use super::{LintContext, OpSite, Rule, declared_columns};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "change-column-type",
+    severity: Severity::Error,
+    summary: "Changing a column's type rewrites the table under ACCESS EXCLUSIVE, except a few safe changes.",
+    doc: include_str!("../../rules/change-column-type.md"),
+    origin: Origin::Lint,
+};
+
+pub struct ChangeColumnType;
+
+impl Rule for ChangeColumnType {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            let OpKind::AlterColumnType {
+                table,
+                column,
+                from,
+                to,
+                using,
+            } = &site.op.kind
+            else {
+                continue;
+            };
+            if site.table_is_new(table) {
+                continue;
+            }
+            let target = format!("`{table}.{column}`");
+            let help = "add a new column, backfill it in batches, switch the application over, then drop the old column; or accept the downtime knowingly and suppress this finding";
+            let from = from
+                .clone()
+                .or_else(|| declared_type(cx, &site, table, column));
+            let diagnostic = match (&from, using) {
+                (_, Some(_)) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
+                (None, None) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
+                    .with_help(if cx.set.framework == Framework::Alembic {
+                        "pass `existing_type=` to `alter_column` so the change can be judged; only widening varchar, varchar → text and widening numeric are free"
+                    } else {
+                        "only widening varchar, varchar → text and widening numeric are free; anything else needs the expand/contract way"
+                    }),
+                (Some(from), None) => match rewrite_cost(from, to, cx.postgres_version) {
+                    Cost::Free => continue,
+                    Cost::FreeIfSessionIsUtc => cx.report_op(&META, &site, format!("{from} → {to} on {target} is done without a rewrite only when the session's TimeZone is UTC (PostgreSQL ≥ 12); in any other time zone the whole table is rewritten under ACCESS EXCLUSIVE"))
+                        .with_severity(Severity::Warning)
+                        .with_help("run the migration with `SET TimeZone = 'UTC'` (in the revision or in env.py's connection options) and keep this finding suppressed with that reason"),
+                    Cost::Rewrite => cx.report_op(&META, &site, format!("{from} → {to} on {target} rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done")),
+                },
+            };
+            // A rollback must narrow what the upgrade widened; that is a real rewrite, but one
+            // the author cannot avoid, so it warns instead of failing every widening revision.
+            let diagnostic =
+                if site.phase == Phase::Downgrade && diagnostic.severity == Severity::Error {
+                    diagnostic.with_severity(Severity::Warning)
+                } else {
+                    diagnostic
+                };
+            out.push(diagnostic.with_help(help));
+        }
+    }
+}
+
+/// The column's type as the history declares it before this operation: SQL never states the old
+/// type, and Alembic only with `existing_type=`. Alembic histories are searched through the
+/// revision's ancestors, SQL folders through the files applied before it.
+fn declared_type(cx: &LintContext, site: &OpSite, table: &str, column: &str) -> Option<ColumnType> {
+    let earlier: Vec<&Migration> = match cx.set.framework {
+        Framework::Alembic => {
+            let id = site.migration.revision_id()?;
+            let graph = RevisionGraph::build(cx.set);
+            let ancestors = graph.ancestors(cx.set, id, true);
+            cx.set
+                .migrations
+                .iter()
+                .filter(|m| {
+                    m.revision_id()
+                        .is_some_and(|r| r != id && ancestors.contains(r))
+                })
+                .collect()
+        }
+        _ => cx
+            .set
+            .migrations
+            .iter()
+            .take_while(|m| !std::ptr::eq(*m, site.migration))
+            .collect(),
+    };
+    // A downgrade starts from the schema this revision's upgrade produced.
+    let own_upgrade: &[Op] = match site.phase {
+        Phase::Downgrade => &site.migration.upgrade.ops,
+        Phase::Upgrade => &[],
+    };
+    let mut found = None;
+    for op in earlier
+        .iter()
+        .flat_map(|m| m.upgrade.ops.iter())
+        .chain(own_upgrade)
+        .chain(site.earlier())
+    {
+        for (t, c, ty) in declared_columns(&op.kind) {
+            if same_name(t, table) && same_name(c, column) {
+                found = Some(ty.clone());
+            }
+        }
+    }
+    found
+}
+
+enum Cost {
+    Free,
+    FreeIfSessionIsUtc,
+    Rewrite,
+}
+
+/// What PostgreSQL does for a type change without USING: the binary-coercible changes keep the
+/// table as it is; the rest rewrite it.
+fn rewrite_cost(from: &ColumnType, to: &ColumnType, postgres_version: u32) -> Cost {
+    if from.array != to.array {
+        return Cost::Rewrite;
+    }
+    let widens = |from: &[u32], to: &[u32]| {
+        to.is_empty() || (!from.is_empty() && to.first() >= from.first())
+    };
+    let free = match (from.name.as_str(), to.name.as_str()) {
+        _ if from == to => true,
+        ("character varying", "character varying") => widens(&from.modifiers, &to.modifiers),
+        ("character varying", "text") => true,
+        ("text", "character varying") => to.modifiers.is_empty(),
+        // Precision may grow; the scale must stay, or every value is recomputed.
+        ("numeric", "numeric") => {
+            to.modifiers.is_empty()
+                || (!from.modifiers.is_empty()
+                    && to.modifiers.first() >= from.modifiers.first()
+                    && to.modifiers.get(1).unwrap_or(&0) == from.modifiers.get(1).unwrap_or(&0))
+        }
+        ("timestamp without time zone", "timestamp with time zone")
+        | ("timestamp with time zone", "timestamp without time zone") => {
+            return if postgres_version >= 12 {
+                Cost::FreeIfSessionIsUtc
+            } else {
+                Cost::Rewrite
+            };
+        }
+        _ => false,
+    };
+    if free { Cost::Free } else { Cost::Rewrite }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

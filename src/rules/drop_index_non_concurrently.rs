@@ -1,0 +1,80 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::{is_new_table, same_name};
+use crate::model::{OpKind, Phase};
+
+use super::{OpSite, describe_index};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "drop-index-non-concurrently",
+    severity: Severity::Warning,
+    summary: "DROP INDEX without CONCURRENTLY locks the table against reads and writes.",
+    doc: include_str!("../../rules/drop-index-non-concurrently.md"),
+    origin: Origin::Lint,
+};
+
+pub struct DropIndexNonConcurrently;
+
+impl Rule for DropIndexNonConcurrently {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            let OpKind::DropIndex {
+                name,
+                concurrently: false,
+            } = &site.op.kind
+            else {
+                continue;
+            };
+            if name
+                .as_deref()
+                .is_some_and(|n| index_is_disposable(&site, n))
+            {
+                continue;
+            }
+            out.push(
+                cx.report_op(&META, &site, format!("{} is dropped without CONCURRENTLY: its table is locked against reads and writes (ACCESS EXCLUSIVE) while the drop waits for running queries and runs", describe_index(name.as_deref())))
+                    .with_help("drop it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `DROP INDEX CONCURRENTLY`, outside a transaction)"),
+            );
+        }
+    }
+}
+
+/// An index created earlier in the same body, or one whose table the same downgrade drops after
+/// the upgrade created it: nothing else uses it.
+fn index_is_disposable(site: &OpSite, name: &str) -> bool {
+    let created_here = site.earlier().iter().any(
+        |op| matches!(&op.kind, OpKind::CreateIndex { name: Some(n), .. } if same_name(n, name)),
+    );
+    if created_here || site.phase != Phase::Downgrade {
+        return created_here;
+    }
+    let upgrade = &site.migration.upgrade.ops;
+    upgrade.iter().enumerate().any(|(i, op)| {
+        match &op.kind {
+        OpKind::CreateIndex {
+            name: Some(n),
+            table,
+            ..
+        } if same_name(n, name) => {
+            is_new_table(upgrade, i, table)
+                && site.ops.iter().any(|later| {
+                    matches!(&later.kind, OpKind::DropTable { table: t } if same_name(t, table))
+                })
+        }
+        _ => false,
+    }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}

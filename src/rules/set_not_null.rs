@@ -1,0 +1,85 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::same_name;
+use crate::model::{ConstraintKind, OpKind};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "set-not-null",
+    severity: Severity::Warning,
+    summary: "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, unless a validated CHECK proves it.",
+    doc: include_str!("../../rules/set-not-null.md"),
+    origin: Origin::Lint,
+};
+
+pub struct SetNotNull;
+
+impl Rule for SetNotNull {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            let OpKind::SetNotNull { table, column } = &site.op.kind else {
+                continue;
+            };
+            if site.table_is_new(table) {
+                continue;
+            }
+            if cx.postgres_version >= 12 && proven_not_null(cx, table, column) {
+                continue;
+            }
+            let help = if cx.postgres_version >= 12 {
+                "add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it (a scan that allows writes), then SET NOT NULL (no scan, PostgreSQL ≥ 12), then drop the check"
+            } else {
+                "before PostgreSQL 12 there is no scan-free way: keep a `CHECK (col IS NOT NULL)` constraint (added NOT VALID, then validated) instead of NOT NULL, or schedule the scan"
+            };
+            out.push(
+                cx.report_op(&META, &site, format!("SET NOT NULL on `{table}.{column}` scans the whole table under ACCESS EXCLUSIVE to check for NULLs: no reads or writes until it is done"))
+                    .with_help(help),
+            );
+        }
+    }
+}
+
+/// A validated `CHECK (column IS NOT NULL)` on the table somewhere in the history lets
+/// PostgreSQL ≥ 12 skip the scan.
+fn proven_not_null(cx: &LintContext, table: &str, column: &str) -> bool {
+    let all_ops = || cx.set.migrations.iter().flat_map(|m| m.upgrade.ops.iter());
+    let proves = |expression: &str| {
+        let normalized: String = expression
+            .to_ascii_lowercase()
+            .replace('"', "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        normalized.contains(&format!("{} is not null", column.to_ascii_lowercase()))
+    };
+    all_ops().any(|op| match &op.kind {
+        OpKind::AddConstraint {
+            table: t,
+            name,
+            kind: ConstraintKind::Check { expression },
+            not_valid,
+            ..
+        } if same_name(t, table) && proves(expression) => {
+            !*not_valid
+                || name.as_deref().is_some_and(|name| {
+                    all_ops().any(|later| {
+                        matches!(&later.kind,
+                        OpKind::ValidateConstraint { name: n, .. } if same_name(n, name))
+                    })
+                })
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}
