@@ -110,7 +110,9 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
         .par_iter()
         .enumerate()
         .flat_map_iter(|(position, set)| {
+            let graph = crate::model::graph::RevisionGraph::build(set);
             let cx = LintContext {
+                graph: &graph,
                 set,
                 sources: &loaded.sources,
                 postgres_version: options.postgres_version,

@@ -669,3 +669,64 @@ fn base_lints_only_what_the_branch_changed() {
     assert_eq!(nothing_new.status.code(), Some(0), "{nothing_new:?}");
     assert_eq!(json(&nothing_new)["diagnostics"], serde_json::json!([]));
 }
+
+/// The static part of the design's rule catalog, ids as users write them in config.
+const DESIGN_CATALOG: &[&str] = &[
+    "multiple-heads",
+    "missing-parent-revision",
+    "duplicate-revision-id",
+    "revision-cycle",
+    "invalid-revision-id",
+    "revision-not-on-head",
+    "missing-downgrade",
+    "incomplete-downgrade",
+    "unnamed-constraint",
+    "autocommit-block-without-transaction-per-migration",
+    "create-index-non-concurrently",
+    "drop-index-non-concurrently",
+    "concurrent-index-in-transaction",
+    "add-column-not-null-with-default",
+    "add-column-volatile-default",
+    "add-column-not-null-without-default",
+    "change-column-type",
+    "set-not-null",
+    "add-foreign-key-without-not-valid",
+    "add-check-constraint-without-not-valid",
+    "add-unique-constraint",
+    "add-primary-key",
+    "rename-column",
+    "rename-table",
+    "drop-column",
+    "drop-table",
+    "truncate-table",
+    "missing-lock-timeout",
+    "add-enum-value",
+    "blocking-maintenance",
+    "unbatched-data-migration",
+    "create-table-without-primary-key",
+    "batch-recreate-table",
+    "prefer-timestamptz",
+    "prefer-bigint-primary-key",
+    "prefer-jsonb",
+    "unparsed-sql",
+    "dynamic-sql",
+];
+
+#[test]
+fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
+    let listed = json(&run(&["rules", "--format", "json"], repo()));
+    let mut ids: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = DESIGN_CATALOG
+        .iter()
+        .chain(&["syntax-error", "unreadable-file", "unused-suppression"])
+        .map(|s| s.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+}

@@ -211,11 +211,27 @@ pub enum OpKind {
     },
     /// SQL built at run time: f-strings, concatenation, variables.
     DynamicSql,
-    /// Understood, and of no interest to any rule (INSERT, SELECT, COMMENT, GRANT, ...).
+    /// Reads or writes rows, or sets a session setting, without touching the schema (INSERT,
+    /// SELECT, COPY, SET, `bulk_insert`).
+    RowsOnly,
+    /// Understood, and of no interest to any rule (COMMENT, GRANT, CREATE VIEW, ...).
     Other,
 }
 
 impl OpKind {
+    /// Changes data or session state only: a revision made of these alone is a data migration.
+    pub fn is_data_only(&self) -> bool {
+        matches!(
+            self,
+            OpKind::DataChange { .. }
+                | OpKind::RowsOnly
+                | OpKind::SetLockTimeout
+                | OpKind::AddEnumValue { .. }
+                | OpKind::BeginTransaction
+                | OpKind::CommitTransaction
+        )
+    }
+
     /// The table the operation changes, when it changes one.
     pub fn table(&self) -> Option<&str> {
         match self {

@@ -1,7 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::graph::RevisionGraph;
 use crate::model::op::same_name;
-use crate::model::{ColumnType, Framework, Migration, Op, OpKind, Phase};
+use crate::model::{ColumnType, Framework, OpKind, Phase};
 
 use super::{LintContext, OpSite, Rule, declared_columns};
 
@@ -70,42 +69,10 @@ impl Rule for ChangeColumnType {
 }
 
 /// The column's type as the history declares it before this operation: SQL never states the old
-/// type, and Alembic only with `existing_type=`. Alembic histories are searched through the
-/// revision's ancestors, SQL folders through the files applied before it.
+/// type, and Alembic only with `existing_type=`.
 fn declared_type(cx: &LintContext, site: &OpSite, table: &str, column: &str) -> Option<ColumnType> {
-    let earlier: Vec<&Migration> = match cx.set.framework {
-        Framework::Alembic => {
-            let id = site.migration.revision_id()?;
-            let graph = RevisionGraph::build(cx.set);
-            let ancestors = graph.ancestors(cx.set, id, true);
-            cx.set
-                .migrations
-                .iter()
-                .filter(|m| {
-                    m.revision_id()
-                        .is_some_and(|r| r != id && ancestors.contains(r))
-                })
-                .collect()
-        }
-        _ => cx
-            .set
-            .migrations
-            .iter()
-            .take_while(|m| !std::ptr::eq(*m, site.migration))
-            .collect(),
-    };
-    // A downgrade starts from the schema this revision's upgrade produced.
-    let own_upgrade: &[Op] = match site.phase {
-        Phase::Downgrade => &site.migration.upgrade.ops,
-        Phase::Upgrade => &[],
-    };
     let mut found = None;
-    for op in earlier
-        .iter()
-        .flat_map(|m| m.upgrade.ops.iter())
-        .chain(own_upgrade)
-        .chain(site.earlier())
-    {
+    for op in cx.history_before(site) {
         for (t, c, ty) in declared_columns(&op.kind) {
             if same_name(t, table) && same_name(c, column) {
                 found = Some(ty.clone());

@@ -42,6 +42,17 @@ impl Rule for MissingDowngrade {
                     "add the matching down script (`.down.sql`, or `U<version>__*.sql` for Flyway)",
                     Severity::Error,
                 ),
+                // A backfill or an enum value has no schema to undo: rolling back leaves the data,
+                // which is usually what the author means by an empty downgrade.
+                (BodyState::Empty, _)
+                    if !upgrade.ops.is_empty() && upgrade.ops.iter().all(|op| op.kind.is_data_only()) =>
+                {
+                    (
+                        "the downgrade does nothing, and the upgrade only changes data: rolling back keeps the changed rows".to_string(),
+                        "fine for a backfill that needs no reversal; say so in the downgrade (a comment, or `raise` if the data must not be rolled back over)",
+                        Severity::Note,
+                    )
+                }
                 (BodyState::Empty, _) => (
                     "the downgrade does nothing: rolling back leaves the upgrade's changes in place".to_string(),
                     "write the statements that reverse the upgrade",

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::Framework;
-use crate::model::graph::RevisionGraph;
 
 use super::{LintContext, Rule};
 
@@ -23,7 +22,7 @@ impl Rule for MissingParentRevision {
         if cx.set.framework != Framework::Alembic {
             return;
         }
-        let graph = RevisionGraph::build(cx.set);
+        let graph = cx.graph;
         for migration in cx.migrations() {
             let parents = migration.parents.iter().map(|p| ("down_revision", p));
             let dependencies = migration.depends_on.iter().map(|p| ("depends_on", p));

@@ -46,8 +46,10 @@ mod unparsed_sql;
 pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
 use crate::diagnostic::{Diagnostic, RuleMeta};
+use crate::model::graph::RevisionGraph;
 use crate::model::{
-    BaseHistory, ColumnType, FileId, Migration, MigrationSet, Op, OpKind, Phase, Sources, Span,
+    BaseHistory, ColumnType, FileId, Framework, Migration, MigrationSet, Op, OpKind, Phase,
+    Sources, Span,
 };
 
 pub struct LintContext<'a> {
@@ -58,6 +60,8 @@ pub struct LintContext<'a> {
     pub scope: Option<&'a [FileId]>,
     /// The history on the `--base` ref, when one was given.
     pub base: Option<&'a BaseHistory>,
+    /// The set's revision graph, built once for every rule.
+    pub graph: &'a RevisionGraph,
 }
 
 impl<'a> LintContext<'a> {
@@ -83,6 +87,44 @@ impl<'a> LintContext<'a> {
                 phase,
             })
         })
+    }
+
+    /// The operations that run before `site`, oldest first: those of the revisions applied
+    /// before its migration (ancestors in an Alembic graph, earlier files in a SQL folder),
+    /// this revision's upgrade when `site` is in the downgrade, then the body's earlier ones.
+    pub fn history_before(&self, site: &OpSite<'a>) -> Vec<&'a Op> {
+        let earlier: Vec<&'a Migration> = match self.set.framework {
+            Framework::Alembic => {
+                let Some(id) = site.migration.revision_id() else {
+                    return site.earlier().iter().collect();
+                };
+                let ancestors = self.graph.ancestors(self.set, id, true);
+                self.set
+                    .migrations
+                    .iter()
+                    .filter(|m| {
+                        m.revision_id()
+                            .is_some_and(|r| r != id && ancestors.contains(r))
+                    })
+                    .collect()
+            }
+            _ => self
+                .set
+                .migrations
+                .iter()
+                .take_while(|m| !std::ptr::eq(*m, site.migration))
+                .collect(),
+        };
+        let own_upgrade: &'a [Op] = match site.phase {
+            Phase::Downgrade => &site.migration.upgrade.ops,
+            Phase::Upgrade => &[],
+        };
+        earlier
+            .into_iter()
+            .flat_map(|m| m.upgrade.ops.iter())
+            .chain(own_upgrade)
+            .chain(&site.ops[..site.index])
+            .collect()
     }
 
     /// Every operation of both phases in scope.
@@ -123,14 +165,14 @@ pub struct OpSite<'a> {
     pub phase: Phase,
 }
 
-impl OpSite<'_> {
+impl<'a> OpSite<'a> {
     /// The table was created earlier in the same body: it is empty and unused.
     pub fn table_is_new(&self, table: &str) -> bool {
         crate::model::op::is_new_table(self.ops, self.index, table)
     }
 
     /// Operations of the same body before this one.
-    pub fn earlier(&self) -> &[Op] {
+    pub fn earlier(&self) -> &'a [Op] {
         &self.ops[..self.index]
     }
 }

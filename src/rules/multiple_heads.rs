@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::Framework;
-use crate::model::graph::RevisionGraph;
 
 use super::{LintContext, Rule};
 
@@ -23,7 +22,7 @@ impl Rule for MultipleHeads {
         if cx.set.framework != Framework::Alembic {
             return;
         }
-        let graph = RevisionGraph::build(cx.set);
+        let graph = cx.graph;
         if graph.heads.len() < 2 {
             return;
         }

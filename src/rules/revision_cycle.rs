@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::Framework;
-use crate::model::graph::RevisionGraph;
 
 use super::{LintContext, Rule};
 
@@ -23,7 +22,7 @@ impl Rule for RevisionCycle {
         if cx.set.framework != Framework::Alembic {
             return;
         }
-        let graph = RevisionGraph::build(cx.set);
+        let graph = cx.graph;
         for cycle in graph.cycles(cx.set) {
             // Reported once, on the member whose file sorts first, so the finding is stable.
             let Some(migration) = cycle

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
-use crate::model::{ConstraintKind, OpKind};
+use crate::model::{ConstraintKind, Op, OpKind};
 
 use super::{LintContext, Rule};
 
@@ -27,7 +27,9 @@ impl Rule for SetNotNull {
             if site.table_is_new(table) {
                 continue;
             }
-            if cx.postgres_version >= 12 && proven_not_null(cx, table, column) {
+            if cx.postgres_version >= 12
+                && proven_not_null(&cx.history_before(&site), table, column)
+            {
                 continue;
             }
             let help = if cx.postgres_version >= 12 {
@@ -43,10 +45,10 @@ impl Rule for SetNotNull {
     }
 }
 
-/// A validated `CHECK (column IS NOT NULL)` on the table somewhere in the history lets
+/// A validated `CHECK (column IS NOT NULL)` on the table, earlier in the history, lets
 /// PostgreSQL ≥ 12 skip the scan.
-fn proven_not_null(cx: &LintContext, table: &str, column: &str) -> bool {
-    let all_ops = || cx.set.migrations.iter().flat_map(|m| m.upgrade.ops.iter());
+fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
+    let all_ops = || history.iter();
     let proves = |expression: &str| {
         let normalized: String = expression
             .to_ascii_lowercase()

@@ -531,7 +531,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                         None => r.string(args.find_argument_value("table_name", 1)?)?,
                     },
                 }],
-                "bulk_insert" => vec![OpKind::Other],
+                "bulk_insert" => vec![OpKind::RowsOnly],
                 _ => return None,
             })
         })();

@@ -144,6 +144,9 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             kind: MaintenanceKind::LockTable,
             table: lock.tables.first().map(|t| t.to_string()),
         }],
+        Statement::Insert(_) | Statement::Query(_) | Statement::Copy { .. } | Statement::Set(_) => {
+            vec![OpKind::RowsOnly]
+        }
         _ => vec![OpKind::Other],
     }
 }
