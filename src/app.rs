@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSetBuilder};
 
-use crate::cli::{CheckArgs, Cli, Command, GraphArgs, GraphFormat, OutputFormat};
+use crate::cli::{
+    CheckArgs, Cli, Command, GraphArgs, GraphFormat, Output, OutputFormat, RoundtripArgs,
+};
 use crate::config::{self, Config, FailOn};
 use crate::history;
 use crate::lint::{self, LintOptions};
@@ -30,6 +32,12 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Graph(args) => graph(args),
+        Command::Roundtrip(args) => roundtrip(args),
+        Command::Watchdog {
+            parent,
+            action,
+            target,
+        } => Ok(crate::roundtrip::watchdog::watch(parent, &action, &target)),
         Command::Rules { format } => {
             print!("{}", list_rules(format));
             Ok(0)
@@ -66,7 +74,7 @@ fn list_rules(format: OutputFormat) -> String {
         OutputFormat::Json => {
             let list: Vec<serde_json::Value> = metas
                 .iter()
-                .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary}))
+                .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary, "source": m.origin}))
                 .collect();
             format!(
                 "{}\n",
@@ -235,31 +243,9 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
             outcome.revisions,
             &outcome.diagnostics,
         ),
+        runs: &[],
     };
-    let outputs = if args.formats.is_empty() {
-        vec![crate::cli::Output {
-            format: OutputFormat::Text,
-            file: None,
-        }]
-    } else {
-        args.formats.clone()
-    };
-    for output in &outputs {
-        let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
-        let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-        let rendered = match output.format {
-            OutputFormat::Text => report::text::render(&input, color),
-            OutputFormat::Json => report::json::render(&input),
-        };
-        match &output.file {
-            Some(path) => std::fs::write(path, rendered)
-                .map_err(|e| AppError::new(format!("cannot write {}: {e}", path.display())))?,
-            None => {
-                let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(rendered.as_bytes());
-            }
-        }
-    }
+    emit(&args.formats, &input)?;
     if outcome.input_errors > 0 {
         eprintln!(
             "error: {} file(s) could not be read or parsed (see the syntax-error / unreadable-file findings); the rest was checked",
@@ -279,4 +265,143 @@ fn relative_to_cwd(path: &Path) -> PathBuf {
     path.strip_prefix(&cwd)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Writes every requested format (text to stdout by default).
+fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
+    let outputs = if formats.is_empty() {
+        vec![Output {
+            format: OutputFormat::Text,
+            file: None,
+        }]
+    } else {
+        formats.to_vec()
+    };
+    for output in &outputs {
+        let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
+        let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+        let rendered = match output.format {
+            OutputFormat::Text => report::text::render(input, color),
+            OutputFormat::Json => report::json::render(input),
+        };
+        match &output.file {
+            Some(path) => std::fs::write(path, rendered)
+                .map_err(|e| AppError::new(format!("cannot write {}: {e}", path.display())))?,
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(rendered.as_bytes());
+            }
+        }
+    }
+    Ok(())
+}
+
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
+    use crate::roundtrip::postgres::{Provider, redact_url};
+    use crate::roundtrip::{RoundtripOptions, run};
+
+    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
+    let settings = config.roundtrip.clone().unwrap_or_default();
+    if settings.command.is_some() {
+        return Err(AppError::new(
+            "config: [roundtrip] command: custom runner commands are not supported yet; remove the key (Alembic, golang-migrate, dbmate and Flyway sets are run by migration-gate itself)",
+        ));
+    }
+    let database_url = args.database_url.clone().or_else(|| {
+        settings
+            .database_url_env
+            .as_ref()
+            .and_then(|name| std::env::var(name).ok())
+    });
+    let postgres_version = args
+        .postgres_version
+        .or(config.postgres_version)
+        .unwrap_or(14);
+    let options = RoundtripOptions {
+        lint: LintOptions {
+            paths,
+            exclude: exclude_globs(&config)?,
+            base: args.base.clone(),
+            postgres_version,
+            ..LintOptions::default()
+        },
+        provider: args
+            .postgres
+            .or(settings.postgres)
+            .unwrap_or(Provider::Auto),
+        database_url: database_url.clone(),
+        image: args
+            .postgres_image
+            .clone()
+            .or(settings.postgres_image.clone())
+            .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
+        python: args
+            .python
+            .clone()
+            .or(settings.python.as_ref().map(PathBuf::from)),
+        alembic_config: args
+            .alembic_config
+            .clone()
+            .or(settings.alembic_config.as_ref().map(PathBuf::from)),
+        standalone: args.standalone,
+        step_timeout: std::time::Duration::from_secs(
+            args.timeout.or(settings.timeout_s).unwrap_or(300),
+        ),
+        env: settings.env.clone().into_iter().collect(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = run(&options) => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // Whatever is still running in the background (a container removal) gets a moment.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    let outcome = match result {
+        None => {
+            eprintln!("interrupted: the scratch database, cluster or container is being removed");
+            return Ok(EXIT_INTERRUPTED);
+        }
+        Some(Err(error)) => {
+            let mut message = error.to_string();
+            if let Some(url) = &database_url {
+                message = message.replace(url.as_str(), &redact_url(url));
+            }
+            return Err(AppError::new(message));
+        }
+        Some(Ok(outcome)) => outcome,
+    };
+    let metas = rules::all_metadata();
+    let input = ReportInput {
+        diagnostics: &outcome.diagnostics,
+        sources: &outcome.sources,
+        rules: &metas,
+        summary: Summary::count(outcome.files, outcome.revisions.len(), &outcome.diagnostics),
+        runs: &outcome.revisions,
+    };
+    emit(&args.formats, &input)?;
+    eprintln!(
+        "round trip on {}: server ready in {} ms, {} revisions in {:.1} s",
+        outcome.server,
+        outcome.ready_in.as_millis(),
+        outcome.revisions.len(),
+        outcome.total.as_secs_f64()
+    );
+    if outcome.input_errors > 0 {
+        return Ok(EXIT_ERROR);
+    }
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let failing = fail_on
+        .threshold()
+        .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
 }

@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Static lint: rules and the revision graph. No database, no Python.
     Check(CheckArgs),
+    /// Upgrade → downgrade → upgrade per revision on a throwaway PostgreSQL, comparing schemas.
+    Roundtrip(RoundtripArgs),
     /// The revision graph: heads, bases, branch points and merges.
     Graph(GraphArgs),
     /// Every rule: id, default severity, summary.
@@ -30,6 +32,64 @@ pub enum Command {
     },
     /// A rule's full documentation.
     Explain { rule: String },
+    /// Cleans up after a run that ended abruptly (started by the run itself).
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog {
+        parent: u32,
+        action: String,
+        target: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RoundtripArgs {
+    /// Files or folders; default: the config's `paths`, else the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
+    #[arg(long = "format", value_parser = parse_output)]
+    pub formats: Vec<Output>,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Where the throwaway PostgreSQL comes from (default: auto = url if given, else a local
+    /// temporary cluster, else Docker).
+    #[arg(long, value_enum)]
+    pub postgres: Option<crate::roundtrip::postgres::Provider>,
+    /// A server to create the scratch database on (never touches other databases).
+    #[arg(long, env = "MIGRATION_GATE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Docker image for --postgres docker (default: postgres:<postgres_version>-alpine).
+    #[arg(long)]
+    pub postgres_image: Option<String>,
+    #[arg(long)]
+    pub postgres_version: Option<u32>,
+    /// The project's Python (default: .venv/bin/python or venv/bin/python near the project,
+    /// else python3).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// alembic.ini to use (default: next to env.py or one folder up).
+    #[arg(long)]
+    pub alembic_config: Option<PathBuf>,
+    /// Run Alembic with a generated env.py, for projects whose env.py needs the whole app.
+    #[arg(long)]
+    pub standalone: bool,
+    /// Only revisions added or changed since the merge base with this git ref; earlier ones are
+    /// applied in one go.
+    #[arg(long, value_name = "GIT-REF")]
+    pub base: Option<String>,
+    /// Judge every revision (the default).
+    #[arg(long, conflicts_with_all = ["base", "from", "to"])]
+    pub all: bool,
+    /// First revision to judge (earlier ones are only applied).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last revision to judge.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Seconds one step may take before it is stopped (default 300).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(Debug, Args)]

@@ -22,11 +22,11 @@ pub struct Config {
     pub roundtrip: Option<RoundtripConfig>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct RoundtripConfig {
     pub database_url_env: Option<String>,
-    pub postgres: Option<String>,
+    pub postgres: Option<crate::roundtrip::postgres::Provider>,
     pub postgres_image: Option<String>,
     pub python: Option<String>,
     pub alembic_config: Option<String>,

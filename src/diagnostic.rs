@@ -84,3 +84,32 @@ impl Diagnostic {
         self
     }
 }
+
+/// What the round trip did with one revision: reported next to the findings (text, JSON,
+/// Markdown, JUnit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub step: &'static str,
+    pub status: Status,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionResult {
+    pub set: String,
+    pub revision: String,
+    pub path: String,
+    pub status: Status,
+    pub millis: u64,
+    pub steps: Vec<StepResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

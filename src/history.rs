@@ -43,7 +43,7 @@ pub fn build(set: &MigrationSet, sources: &Sources) -> History {
     let graph = RevisionGraph::build(set);
     let branch_points = graph.branch_points();
     let merge_points = graph.merge_points(set);
-    let order = newest_first(&graph, set);
+    let order = graph.newest_first(set);
     let ordered: BTreeSet<&String> = order.iter().collect();
     // Revisions on a `down_revision` loop never become ready; they go last.
     let unordered: Vec<String> = graph
@@ -86,42 +86,6 @@ pub fn build(set: &MigrationSet, sources: &Sources) -> History {
         merge_points,
         nodes,
     }
-}
-
-/// Heads first, each revision after all its children; ties in id order so output is stable.
-fn newest_first(graph: &RevisionGraph, set: &MigrationSet) -> Vec<String> {
-    let mut waiting: BTreeMap<&String, usize> = graph
-        .index
-        .keys()
-        .map(|id| {
-            let children = graph.children.get(id).map_or(0, |c| {
-                c.iter().filter(|c| graph.index.contains_key(*c)).count()
-            });
-            (id, children)
-        })
-        .collect();
-    let mut ready: BTreeSet<&String> = waiting
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(id, _)| *id)
-        .collect();
-    let mut order = Vec::with_capacity(graph.index.len());
-    while let Some(id) = ready.pop_last() {
-        order.push(id.clone());
-        let Some(migration) = graph.migration(set, id) else {
-            continue;
-        };
-        for parent in &migration.parents {
-            if let Some((key, count)) = waiting.get_key_value(parent).map(|(k, c)| (*k, *c)) {
-                let left = count.saturating_sub(1);
-                waiting.insert(key, left);
-                if left == 0 {
-                    ready.insert(key);
-                }
-            }
-        }
-    }
-    order
 }
 
 pub fn render_text(histories: &[History]) -> String {

@@ -15,4 +15,5 @@ mod history;
 pub mod lint;
 pub mod model;
 pub mod report;
+pub mod roundtrip;
 pub mod rules;

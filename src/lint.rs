@@ -55,6 +55,8 @@ pub struct Outcome {
     /// Some input could not be read or parsed: the run is incomplete (exit code 2).
     pub input_errors: usize,
     pub revisions: usize,
+    /// Files whose migrations were checked, when not all of them (named files, `--base`).
+    pub scope: Option<Vec<FileId>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +146,7 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
         diagnostics,
         input_errors,
         revisions,
+        scope,
     })
 }
 

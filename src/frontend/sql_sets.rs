@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    AlembicEnv, Body, BodyState, FileId, Framework, Migration, MigrationSet, RevisionId, Span,
+    AlembicEnv, Body, BodyState, FileId, Framework, Migration, MigrationSet, RevisionId, Script,
+    ScriptTransaction, Span,
 };
 
 use super::sql::{self, Shifted, Wrapping};
@@ -39,6 +40,11 @@ fn digits(text: &str) -> Vec<u64> {
 
 fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapping) -> Body {
     let section = &text[range.clone()];
+    let transaction = match wrapping {
+        Wrapping::Always => ScriptTransaction::Wrapped,
+        Wrapping::None => ScriptTransaction::PerStatement,
+        Wrapping::WhenSeveralStatements => ScriptTransaction::AsWritten,
+    };
     let state = if sql::has_statements(section) {
         BodyState::Code
     } else {
@@ -48,6 +54,10 @@ fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapp
         state,
         span: Span::new(file, range.start..range.start),
         ops: sql::lower_sql(section, file, &Shifted(range.start), wrapping),
+        script: Some(Script {
+            span: Span::new(file, range),
+            transaction,
+        }),
     }
 }
 
@@ -121,7 +131,11 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
             } else {
                 prefix[1..].replace('_', ".")
             };
-            let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
+            let mut parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
+            // Flyway runs each PostgreSQL migration in a transaction of its own.
+            if let Some(script) = &mut parsed.script {
+                script.transaction = ScriptTransaction::Wrapped;
+            }
             return one_direction(Framework::Flyway, role, version_text, file, parsed);
         }
     }
@@ -161,7 +175,13 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
         version: digits(&version_text),
         version_text,
         file,
-        up: Some(body(text, whole, file, Wrapping::None)),
+        up: Some(Body {
+            script: Some(Script {
+                span: Span::new(file, whole.clone()),
+                transaction: ScriptTransaction::AsWritten,
+            }),
+            ..body(text, whole, file, Wrapping::None)
+        }),
         down: None,
     }
 }

@@ -154,4 +154,41 @@ impl RevisionGraph {
         }
         cycles
     }
+
+    /// Heads first, each revision after all its children; ties in id order so output is
+    /// stable. Revisions on a `down_revision` loop are left out.
+    pub fn newest_first(&self, set: &MigrationSet) -> Vec<String> {
+        let mut waiting: BTreeMap<&String, usize> = self
+            .index
+            .keys()
+            .map(|id| {
+                let children = self.children.get(id).map_or(0, |c| {
+                    c.iter().filter(|c| self.index.contains_key(*c)).count()
+                });
+                (id, children)
+            })
+            .collect();
+        let mut ready: BTreeSet<&String> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut order = Vec::with_capacity(self.index.len());
+        while let Some(id) = ready.pop_last() {
+            order.push(id.clone());
+            let Some(migration) = self.migration(set, id) else {
+                continue;
+            };
+            for parent in &migration.parents {
+                if let Some((key, count)) = waiting.get_key_value(parent).map(|(k, c)| (*k, *c)) {
+                    let left = count.saturating_sub(1);
+                    waiting.insert(key, left);
+                    if left == 0 {
+                        ready.insert(key);
+                    }
+                }
+            }
+        }
+        order
+    }
 }

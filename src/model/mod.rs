@@ -62,6 +62,8 @@ pub struct Body {
     /// Where the body is declared (the `def` line, the file or the section marker).
     pub span: Span,
     pub ops: Vec<Op>,
+    /// For SQL migrations: the text to run and how the framework runs it.
+    pub script: Option<Script>,
 }
 
 impl Body {
@@ -70,8 +72,28 @@ impl Body {
             state: BodyState::Missing,
             span,
             ops: Vec::new(),
+            script: None,
         }
     }
+}
+
+/// The SQL text of one direction of a SQL migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Script {
+    pub span: Span,
+    pub transaction: ScriptTransaction,
+}
+
+/// How a SQL framework sends a script to PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptTransaction {
+    /// The whole text in one simple query: several statements form one implicit transaction
+    /// (golang-migrate, plain SQL files).
+    AsWritten,
+    /// Inside BEGIN … COMMIT (dbmate, Flyway).
+    Wrapped,
+    /// Statement by statement, each committing on its own (dbmate `transaction:false`).
+    PerStatement,
 }
 
 /// A revision identifier as written, or the reason it could not be read.

@@ -12,6 +12,8 @@ struct Document<'a> {
     tool: Tool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     summary: Summary,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    roundtrip: &'a [crate::diagnostic::RevisionResult],
 }
 
 #[derive(Serialize)]
@@ -66,6 +68,7 @@ pub fn render(input: &ReportInput) -> String {
         },
         diagnostics,
         summary: input.summary,
+        roundtrip: input.runs,
     };
     let mut out = serde_json::to_string_pretty(&document)
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

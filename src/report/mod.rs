@@ -5,7 +5,7 @@ pub mod text;
 
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, RuleMeta, Severity};
+use crate::diagnostic::{Diagnostic, RevisionResult, RuleMeta, Severity, Status};
 use crate::model::Sources;
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -36,6 +36,8 @@ pub struct ReportInput<'a> {
     pub sources: &'a Sources,
     pub rules: &'a [&'static RuleMeta],
     pub summary: Summary,
+    /// What a round trip did per revision; empty for `check`.
+    pub runs: &'a [RevisionResult],
 }
 
 /// A diagnostic's place in a file, 1-based, end column exclusive.
@@ -61,4 +63,39 @@ impl ReportInput<'_> {
             end_column,
         })
     }
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "FAILED",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// The per-revision table of a round trip, as plain text.
+pub fn runs_table(runs: &[RevisionResult]) -> String {
+    let mut out = String::new();
+    let width = runs.iter().map(|r| r.revision.len()).max().unwrap_or(8);
+    for run in runs {
+        let steps: Vec<String> = run
+            .steps
+            .iter()
+            .map(|s| format!("{} {} {} ms", s.step, s.status.label(), s.millis))
+            .collect();
+        out.push_str(&format!(
+            "  {:width$}  {:7}  {:>6} ms  {}{}\n",
+            run.revision,
+            run.status.label(),
+            run.millis,
+            steps.join(", "),
+            run.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+        ));
+    }
+    out
 }

@@ -14,6 +14,13 @@ pub fn render(input: &ReportInput, color: bool) -> String {
     }
     .decor_style(DecorStyle::Ascii);
     let mut out = String::new();
+    if !input.runs.is_empty() {
+        out.push_str(
+            "round trip, per revision (upgrade → downgrade → compare → upgrade → compare):\n",
+        );
+        out.push_str(&super::runs_table(input.runs));
+        out.push('\n');
+    }
     for diagnostic in input.diagnostics {
         let level = match diagnostic.severity {
             Severity::Error => Level::ERROR,

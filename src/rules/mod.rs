@@ -35,6 +35,7 @@ mod rename_column;
 mod rename_table;
 mod revision_cycle;
 mod revision_not_on_head;
+pub mod roundtrip;
 mod set_not_null;
 #[cfg(test)]
 pub mod testing;
@@ -258,6 +259,7 @@ pub fn all_metadata() -> Vec<&'static RuleMeta> {
         .iter()
         .map(|r| r.meta())
         .chain(engine_rules())
+        .chain(roundtrip::all())
         .collect()
 }
 

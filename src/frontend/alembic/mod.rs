@@ -121,6 +121,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
                     function.name.range.start().to_usize()..function.name.range.end().to_usize(),
                 ),
                 ops: walker.ops,
+                script: None,
             };
         }
     }

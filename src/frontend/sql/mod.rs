@@ -280,6 +280,23 @@ pub fn dbmate_sections(sql: &str) -> DbmateSections {
 }
 
 /// Whether SQL text holds any statement at all (comments and whitespace do not count).
+/// Byte ranges of the statements in `sql`, split with the tokenizer (comments, strings and
+/// dollar quotes respected). Text that cannot be tokenized is one range.
+pub fn statement_ranges(sql: &str) -> Vec<std::ops::Range<usize>> {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else {
+        return std::iter::once(0..sql.len()).collect();
+    };
+    let line_starts: Vec<usize> = line_starts(sql);
+    let offsets: Vec<usize> = tokens
+        .iter()
+        .map(|t| offset_in(sql, &line_starts, t.span.start.line, t.span.start.column))
+        .collect();
+    split_statements(sql, &tokens, &offsets)
+        .into_iter()
+        .map(|statement| statement.range)
+        .collect()
+}
+
 pub fn has_statements(sql: &str) -> bool {
     match Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() {
         Ok(tokens) => tokens

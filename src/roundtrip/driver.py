@@ -1,0 +1,147 @@
+"""migration-gate's Alembic driver: one process per round trip, JSON lines on stdin/stdout.
+
+Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any missing ancestor),
+           {"cmd": "downgrade_one", "target": "<revision>"} (exactly that revision, whatever else
+           is applied: branches and merges stay as they are), {"cmd": "current"}.
+Answers:   {"ok": true, "current": [...]} or {"ok": false, "error": ..., "kind": ...,
+           "sqlstate": ..., "statement": ..., "file": ..., "line": ...}.
+
+The database URL reaches env.py three ways, so most env.py files need no change: the
+`sqlalchemy.url` main option, the DATABASE_URL / MIGRATION_GATE_DATABASE_URL environment
+variables, and `-x url=...` (context.get_x_argument(as_dictionary=True)["url"]).
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+
+# The protocol owns the real stdout; anything env.py or a revision prints goes to stderr.
+protocol = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+
+def send(message):
+    protocol.write(json.dumps(message) + "\n")
+    protocol.flush()
+
+
+STANDALONE_ENV = '''
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+def run():
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+run()
+'''
+
+
+def driver_url(url):
+    try:
+        import psycopg  # noqa: F401
+        scheme = "postgresql+psycopg"
+    except ImportError:
+        scheme = "postgresql+psycopg2"
+    return scheme + url[len("postgresql"):]
+
+
+def describe(error, versions):
+    """The failure as the tool reports it: message, SQLSTATE, statement, revision file line."""
+    answer = {"ok": False, "kind": type(error).__name__, "error": " ".join(str(error).split())}
+    original = getattr(error, "orig", None)
+    if original is not None:
+        answer["error"] = " ".join(str(original).split())
+        answer["sqlstate"] = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        diag = getattr(original, "diag", None)
+        position = getattr(diag, "statement_position", None) if diag is not None else None
+        if position:
+            answer["position"] = int(position)
+    statement = getattr(error, "statement", None)
+    if statement:
+        answer["statement"] = str(statement)
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if os.path.abspath(frame.filename).startswith(versions + os.sep):
+            answer["file"] = frame.filename
+            answer["line"] = frame.lineno
+            break
+    else:
+        if frames:
+            answer["file"] = frames[-1].filename
+            answer["line"] = frames[-1].lineno
+    answer["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:]
+    return answer
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ini")
+    parser.add_argument("--script-location", required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--standalone", action="store_true")
+    args = parser.parse_args()
+    try:
+        import alembic
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.runtime.migration import MigrationContext, RevisionStep
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import create_engine, pool
+    except ImportError as error:
+        send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
+        return 3
+
+    url = driver_url(args.url)
+    os.environ["DATABASE_URL"] = url
+    os.environ["MIGRATION_GATE_DATABASE_URL"] = url
+    config = Config(args.ini) if args.ini else Config()
+    script_location = os.path.abspath(args.script_location)
+    versions = os.path.join(script_location, "versions")
+    if args.standalone:
+        env_dir = tempfile.mkdtemp(prefix="migration-gate-env-")
+        with open(os.path.join(env_dir, "env.py"), "w") as f:
+            f.write(STANDALONE_ENV)
+        config.set_main_option("script_location", env_dir)
+        config.set_main_option("version_locations", versions)
+    else:
+        config.set_main_option("script_location", script_location)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
+    engine = create_engine(url, poolclass=pool.NullPool)
+    send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
+
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            cmd = request["cmd"]
+            if cmd == "upgrade":
+                command.upgrade(config, request["target"])
+            elif cmd == "downgrade_one":
+                script = ScriptDirectory.from_config(config)
+                revision = script.get_revision(request["target"])
+
+                def one_step(heads, context, revision=revision, script=script):
+                    return [RevisionStep(script.revision_map, revision, False)]
+
+                with EnvironmentContext(config, script, fn=one_step, destination_rev=None):
+                    script.run_env()
+            elif cmd != "current":
+                raise ValueError(f"unknown command {cmd}")
+            with engine.connect() as connection:
+                heads = MigrationContext.configure(connection).get_current_heads()
+            send({"ok": True, "current": sorted(heads)})
+        except BaseException as error:  # noqa: B036 - a revision may raise anything, SystemExit included
+            send(describe(error, versions))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,599 @@
+//! `migration-gate roundtrip`: every revision goes upgrade → downgrade → upgrade on a throwaway
+//! PostgreSQL, with the schema read from the catalogs and compared at each step.
+
+pub mod diff;
+pub mod postgres;
+mod runner;
+pub mod snapshot;
+pub mod watchdog;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::diagnostic::{Diagnostic, RevisionResult, RuleMeta, Status, StepResult};
+use crate::lint::{self, LintOptions};
+use crate::model::{Framework, Migration, MigrationSet, Phase, Sources, Span};
+use crate::rules::roundtrip as findings;
+
+use diff::Comparison;
+use postgres::{ConnInfo, Provider, ProviderRequest, ScratchDatabase};
+use runner::{AlembicDriver, AlembicOptions, StepFailure};
+
+/// A failure that ends the run (exit code 2): no server, no Python, an unreadable project.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RoundtripError(pub String);
+
+pub fn fail(message: impl Into<String>) -> RoundtripError {
+    RoundtripError(message.into())
+}
+
+pub struct RoundtripOptions {
+    /// Where the migrations are (paths, excludes, `--base`).
+    pub lint: LintOptions,
+    pub provider: Provider,
+    pub database_url: Option<String>,
+    pub image: String,
+    pub python: Option<PathBuf>,
+    pub alembic_config: Option<PathBuf>,
+    /// Run Alembic with a generated env.py instead of the project's.
+    pub standalone: bool,
+    pub step_timeout: Duration,
+    pub env: Vec<(String, String)>,
+    /// Judge only revisions from this one (inclusive) ...
+    pub from: Option<String>,
+    /// ... up to this one (inclusive).
+    pub to: Option<String>,
+}
+
+pub struct RoundtripOutcome {
+    pub sources: Sources,
+    pub diagnostics: Vec<Diagnostic>,
+    pub revisions: Vec<RevisionResult>,
+    pub files: usize,
+    pub input_errors: usize,
+    pub server: String,
+    pub ready_in: Duration,
+    pub total: Duration,
+}
+
+pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, RoundtripError> {
+    let started = Instant::now();
+    let loaded = lint::lint(&LintOptions {
+        select: Some(Vec::new()),
+        ..options.lint.clone()
+    })
+    .map_err(|e| fail(e.to_string()))?;
+    if loaded.sources.is_empty() {
+        return Err(fail("no migrations found to round-trip"));
+    }
+    let mut diagnostics = loaded.diagnostics.clone();
+    let input_errors = loaded.input_errors;
+    let server = postgres::provide(&ProviderRequest {
+        provider: options.provider,
+        database_url: options.database_url.as_deref(),
+        image: &options.image,
+    })
+    .await?;
+    let mut revisions = Vec::new();
+    let mut outcome = Ok(());
+    for set in &loaded.sets {
+        let mut judge = Judge {
+            options,
+            sources: &loaded.sources,
+            set,
+            scope: &loaded.scope,
+            diagnostics: Vec::new(),
+            results: Vec::new(),
+        };
+        let result = judge.run_set(&server.admin).await;
+        diagnostics.append(&mut judge.diagnostics);
+        revisions.append(&mut judge.results);
+        if let Err(error) = result {
+            outcome = Err(error);
+            break;
+        }
+    }
+    let server_kind = format!("{} ({})", server.kind, server.admin.describe());
+    let ready_in = server.ready_in;
+    server.shut_down().await;
+    outcome?;
+    Ok(RoundtripOutcome {
+        files: loaded.sources.len(),
+        sources: loaded.sources,
+        diagnostics,
+        revisions,
+        input_errors,
+        server: server_kind,
+        ready_in,
+        total: started.elapsed(),
+    })
+}
+
+/// How one set's revisions are applied.
+enum Applier {
+    Alembic(Box<AlembicDriver>),
+    Sql,
+}
+
+struct Judge<'a> {
+    options: &'a RoundtripOptions,
+    sources: &'a Sources,
+    set: &'a MigrationSet,
+    scope: &'a Option<Vec<crate::model::FileId>>,
+    diagnostics: Vec<Diagnostic>,
+    results: Vec<RevisionResult>,
+}
+
+struct Session {
+    scratch: ScratchDatabase,
+    client: tokio_postgres::Client,
+    applier: Applier,
+}
+
+fn millis(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+impl<'a> Judge<'a> {
+    /// Revisions in apply order, each once.
+    fn order(&self) -> Vec<&'a Migration> {
+        match self.set.framework {
+            Framework::Alembic => {
+                let graph = crate::model::graph::RevisionGraph::build(self.set);
+                let mut order = graph.newest_first(self.set);
+                order.reverse();
+                order
+                    .iter()
+                    .filter_map(|id| graph.migration(self.set, id))
+                    .collect()
+            }
+            _ => self.set.migrations.iter().collect(),
+        }
+    }
+
+    fn id(migration: &Migration) -> String {
+        migration.revision_id().unwrap_or("?").to_string()
+    }
+
+    fn in_scope(&self, order: &[&Migration], index: usize) -> bool {
+        let migration = order[index];
+        if self
+            .scope
+            .as_ref()
+            .is_some_and(|files| !files.contains(&migration.file))
+        {
+            return false;
+        }
+        let position = |id: &str| order.iter().position(|m| m.revision_id() == Some(id));
+        let after_from = self
+            .options
+            .from
+            .as_deref()
+            .and_then(position)
+            .is_none_or(|from| index >= from);
+        let before_to = self
+            .options
+            .to
+            .as_deref()
+            .and_then(position)
+            .is_none_or(|to| index <= to);
+        after_from && before_to
+    }
+
+    async fn open(&self, admin: &ConnInfo) -> Result<Session, RoundtripError> {
+        let scratch = ScratchDatabase::create(admin).await?;
+        self.attach(scratch).await
+    }
+
+    async fn attach(&self, scratch: ScratchDatabase) -> Result<Session, RoundtripError> {
+        let client = match scratch.conninfo.connect().await {
+            Ok(client) => client,
+            Err(e) => {
+                let _ = scratch.drop_database().await;
+                return Err(fail(format!("cannot connect to the scratch database: {e}")));
+            }
+        };
+        let applier = match self.set.framework {
+            Framework::Alembic => {
+                let root = PathBuf::from(&self.set.root);
+                let options = AlembicOptions {
+                    python: runner::find_python(self.options.python.as_deref(), &root),
+                    ini: self
+                        .options
+                        .alembic_config
+                        .clone()
+                        .or_else(|| find_alembic_ini(&root)),
+                    script_location: root,
+                    standalone: self.options.standalone,
+                    env: self.options.env.clone(),
+                };
+                match AlembicDriver::start(options, &scratch.conninfo).await {
+                    Ok(driver) => Applier::Alembic(Box::new(driver)),
+                    Err(error) => {
+                        let _ = scratch.drop_database().await;
+                        return Err(error);
+                    }
+                }
+            }
+            _ => Applier::Sql,
+        };
+        Ok(Session {
+            scratch,
+            client,
+            applier,
+        })
+    }
+
+    async fn close(session: Session) -> Result<(), RoundtripError> {
+        if let Applier::Alembic(driver) = session.applier {
+            driver.stop().await;
+        }
+        drop(session.client);
+        session.scratch.drop_database().await
+    }
+
+    async fn step(
+        &self,
+        session: &mut Session,
+        migration: &Migration,
+        phase: Phase,
+    ) -> Result<(), StepFailure> {
+        let limit = self.options.step_timeout;
+        let result = match &mut session.applier {
+            Applier::Alembic(driver) => {
+                let id = Self::id(migration);
+                match phase {
+                    Phase::Upgrade => driver.upgrade(&id, limit).await,
+                    Phase::Downgrade => driver.downgrade_one(&id, limit).await,
+                }
+            }
+            Applier::Sql => {
+                runner::run_sql(&session.client, migration, phase, self.sources, limit).await
+            }
+        };
+        if result.as_ref().is_err_and(|f| f.timed_out) {
+            session.scratch.terminate_sessions().await;
+        }
+        result
+    }
+
+    /// A fresh scratch database with `order[..=upto]` applied (their upgrades, as the
+    /// framework would), for judging the next revision on its own after a failure.
+    async fn rebuild(
+        &self,
+        session: &mut Session,
+        order: &[&Migration],
+        upto: Option<usize>,
+    ) -> Result<bool, RoundtripError> {
+        session.scratch.recreate().await?;
+        session.client = session
+            .scratch
+            .conninfo
+            .connect()
+            .await
+            .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
+        let Some(upto) = upto else {
+            return Ok(true);
+        };
+        let reached = match self.set.framework {
+            Framework::Alembic => self
+                .step(session, order[upto], Phase::Upgrade)
+                .await
+                .is_ok(),
+            _ => {
+                let mut ok = true;
+                for migration in &order[..=upto] {
+                    if self.step(session, migration, Phase::Upgrade).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                ok
+            }
+        };
+        Ok(reached)
+    }
+
+    fn report(
+        &mut self,
+        meta: &RuleMeta,
+        migration: &Migration,
+        phase: Phase,
+        failure: Option<&StepFailure>,
+        message: String,
+    ) {
+        let span = failure
+            .and_then(|f| self.span_of(f))
+            .unwrap_or_else(|| self.default_span(migration, phase));
+        let mut diagnostic = Diagnostic::new(meta, span, message).in_phase(phase);
+        diagnostic.revision = migration.revision_id().map(str::to_string);
+        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
+        if let Some(failure) = failure {
+            let mut help = Vec::new();
+            if let Some(statement) = &failure.statement {
+                let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+                let short = if short.chars().count() > 300 {
+                    format!("{}…", short.chars().take(300).collect::<String>())
+                } else {
+                    short
+                };
+                help.push(format!("statement: {short}"));
+            }
+            if failure.timed_out {
+                help.push(
+                    "raise `timeout_s` in [roundtrip] if the step is slow rather than stuck".into(),
+                );
+            }
+            if !help.is_empty() {
+                diagnostic = diagnostic.with_help(help.join("; "));
+            }
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The failing line in the revision's own files, when the failure names one.
+    fn span_of(&self, failure: &StepFailure) -> Option<Span> {
+        let file = failure.file.as_ref()?;
+        let line = failure.line?;
+        let wanted = file.canonicalize().ok()?;
+        let (id, source) = self
+            .sources
+            .iter()
+            .find(|(_, s)| Path::new(&s.path).canonicalize().is_ok_and(|p| p == wanted))?;
+        let start = source.line_start(line)?;
+        let end = source.text[start..]
+            .find('\n')
+            .map_or(source.text.len(), |n| start + n);
+        let indent = source.text[start..end].len() - source.text[start..end].trim_start().len();
+        Some(Span::new(id, start + indent..end))
+    }
+
+    fn default_span(&self, migration: &Migration, phase: Phase) -> Span {
+        match self.set.framework {
+            Framework::Alembic => migration.body(phase).span,
+            _ => migration
+                .body(phase)
+                .script
+                .map(|s| Span::new(s.span.file, s.span.start..s.span.start))
+                .unwrap_or(migration.revision_span),
+        }
+    }
+
+    fn describe(failure: &StepFailure) -> String {
+        match &failure.sqlstate {
+            Some(code) if !failure.message.contains(code.as_str()) => {
+                format!("{} (SQLSTATE {code})", failure.message)
+            }
+            _ => failure.message.clone(),
+        }
+    }
+
+    async fn run_set(&mut self, admin: &ConnInfo) -> Result<(), RoundtripError> {
+        let order = self.order();
+        let judged: Vec<usize> = (0..order.len())
+            .filter(|&i| self.in_scope(&order, i))
+            .collect();
+        let Some(&first) = judged.first() else {
+            return Ok(());
+        };
+        let mut session = self.open(admin).await?;
+        // Revisions before the first judged one are only applied, in one go.
+        let mut dirty = first > 0 && !self.rebuild(&mut session, &order, Some(first - 1)).await?;
+        if dirty {
+            Self::close(session).await?;
+            return Err(fail(format!(
+                "the revisions before `{}` do not apply cleanly; run without --from/--base to see which",
+                Self::id(order[first])
+            )));
+        }
+        let mut unreachable: BTreeSet<String> = BTreeSet::new();
+        for &index in &judged {
+            let migration = order[index];
+            let id = Self::id(migration);
+            let path = self.sources.get(migration.file).path.clone();
+            let parents_unreachable = match self.set.framework {
+                Framework::Alembic => migration.parents.iter().any(|p| unreachable.contains(p)),
+                _ => !unreachable.is_empty(),
+            };
+            if parents_unreachable {
+                unreachable.insert(id.clone());
+                self.results.push(RevisionResult {
+                    set: self.set.root.clone(),
+                    revision: id,
+                    path,
+                    status: Status::Skipped,
+                    millis: 0,
+                    steps: Vec::new(),
+                    note: Some("skipped: it builds on a revision whose upgrade failed".into()),
+                });
+                continue;
+            }
+            if dirty {
+                let reached = self
+                    .rebuild(&mut session, &order, index.checked_sub(1))
+                    .await?;
+                dirty = false;
+                if !reached {
+                    unreachable.insert(id.clone());
+                    self.results.push(RevisionResult {
+                        set: self.set.root.clone(),
+                        revision: id,
+                        path,
+                        status: Status::Skipped,
+                        millis: 0,
+                        steps: Vec::new(),
+                        note: Some("skipped: the history before it could not be rebuilt".into()),
+                    });
+                    continue;
+                }
+            }
+            let (result, needs_rebuild) = self
+                .judge(&mut session, migration, &mut unreachable)
+                .await?;
+            dirty = needs_rebuild;
+            self.results.push(result);
+        }
+        Self::close(session).await
+    }
+
+    /// Upgrade, snapshot, downgrade, snapshot and compare, upgrade, snapshot and compare.
+    async fn judge(
+        &mut self,
+        session: &mut Session,
+        migration: &Migration,
+        unreachable: &mut BTreeSet<String>,
+    ) -> Result<(RevisionResult, bool), RoundtripError> {
+        let started = Instant::now();
+        let id = Self::id(migration);
+        let mut steps = Vec::new();
+        let record = |steps: &mut Vec<StepResult>, step, status, since: Instant| {
+            steps.push(StepResult {
+                step,
+                status,
+                millis: millis(since),
+            });
+        };
+        let before = snapshot::take(&session.client).await?;
+
+        let t = Instant::now();
+        if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
+            record(&mut steps, "upgrade", Status::Failed, t);
+            self.report(
+                &findings::UPGRADE_FAILED,
+                migration,
+                Phase::Upgrade,
+                Some(&failure),
+                format!("the upgrade of `{id}` fails: {}", Self::describe(&failure)),
+            );
+            unreachable.insert(id.clone());
+            return Ok((self.result(migration, Status::Failed, steps, started), true));
+        }
+        record(&mut steps, "upgrade", Status::Passed, t);
+        let upgraded = snapshot::take(&session.client).await?;
+
+        let t = Instant::now();
+        if let Err(failure) = self.step(session, migration, Phase::Downgrade).await {
+            record(&mut steps, "downgrade", Status::Failed, t);
+            self.report(
+                &findings::DOWNGRADE_FAILED,
+                migration,
+                Phase::Downgrade,
+                Some(&failure),
+                format!(
+                    "the downgrade of `{id}` fails right after its upgrade: {}",
+                    Self::describe(&failure)
+                ),
+            );
+            return Ok((self.result(migration, Status::Failed, steps, started), true));
+        }
+        record(&mut steps, "downgrade", Status::Passed, t);
+        let t = Instant::now();
+        let downgraded = snapshot::take(&session.client).await?;
+        let drift = diff::differences(&before, &downgraded, Comparison::AfterDowngrade);
+        let mut failed = !drift.is_empty();
+        record(
+            &mut steps,
+            "compare-after-downgrade",
+            if drift.is_empty() {
+                Status::Passed
+            } else {
+                Status::Failed
+            },
+            t,
+        );
+        if !drift.is_empty() {
+            self.report(
+                &findings::SCHEMA_DRIFT,
+                migration,
+                Phase::Downgrade,
+                None,
+                format!(
+                    "after upgrade and downgrade of `{id}` the schema differs from before: {}",
+                    list(&drift)
+                ),
+            );
+        }
+
+        let t = Instant::now();
+        if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
+            record(&mut steps, "reupgrade", Status::Failed, t);
+            self.report(
+                &findings::REUPGRADE_FAILED,
+                migration,
+                Phase::Upgrade,
+                Some(&failure),
+                format!(
+                    "the upgrade of `{id}` fails when run again after its downgrade: {}",
+                    Self::describe(&failure)
+                ),
+            );
+            return Ok((self.result(migration, Status::Failed, steps, started), true));
+        }
+        record(&mut steps, "reupgrade", Status::Passed, t);
+        let t = Instant::now();
+        let reupgraded = snapshot::take(&session.client).await?;
+        let changed = diff::differences(&upgraded, &reupgraded, Comparison::AfterReupgrade);
+        record(
+            &mut steps,
+            "compare-after-reupgrade",
+            if changed.is_empty() {
+                Status::Passed
+            } else {
+                Status::Failed
+            },
+            t,
+        );
+        if !changed.is_empty() {
+            failed = true;
+            self.report(&findings::NOT_REPEATABLE, migration, Phase::Upgrade, None, format!("upgrade → downgrade → upgrade of `{id}` gives a different schema than the first upgrade: {}", list(&changed)));
+        }
+        let status = if failed {
+            Status::Failed
+        } else {
+            Status::Passed
+        };
+        Ok((self.result(migration, status, steps, started), failed))
+    }
+
+    fn result(
+        &self,
+        migration: &Migration,
+        status: Status,
+        steps: Vec<StepResult>,
+        started: Instant,
+    ) -> RevisionResult {
+        RevisionResult {
+            set: self.set.root.clone(),
+            revision: Self::id(migration),
+            path: self.sources.get(migration.file).path.clone(),
+            status,
+            millis: millis(started),
+            steps,
+            note: None,
+        }
+    }
+}
+
+fn list(differences: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = differences
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if differences.len() > SHOWN {
+        text.push_str(&format!("; and {} more", differences.len() - SHOWN));
+    }
+    text
+}
+
+/// alembic.ini next to the script directory or one level up (the Flask-Migrate and the
+/// `alembic init` layouts).
+fn find_alembic_ini(root: &Path) -> Option<PathBuf> {
+    [root.join("alembic.ini"), root.parent()?.join("alembic.ini")]
+        .into_iter()
+        .find(|p| p.is_file())
+}

@@ -1,0 +1,369 @@
+//! Applies one revision up or down: Alembic through the embedded Python driver, SQL frameworks
+//! over tokio-postgres.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use crate::model::{Migration, Phase, ScriptTransaction, Sources};
+
+use super::postgres::{ConnInfo, db_error};
+use super::{RoundtripError, fail};
+
+const DRIVER: &str = include_str!("driver.py");
+
+/// Why a step failed, as precisely as the database and the driver tell it.
+#[derive(Debug, Clone, Default)]
+pub struct StepFailure {
+    pub message: String,
+    pub sqlstate: Option<String>,
+    pub statement: Option<String>,
+    /// The file and 1-based line the failure points at, when known.
+    pub file: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub timed_out: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct DriverAnswer {
+    ok: bool,
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    kind: String,
+    sqlstate: Option<String>,
+    statement: Option<String>,
+    file: Option<String>,
+    line: Option<usize>,
+    #[serde(default)]
+    alembic: String,
+}
+
+pub struct AlembicOptions {
+    pub python: PathBuf,
+    pub script_location: PathBuf,
+    pub ini: Option<PathBuf>,
+    pub standalone: bool,
+    pub env: Vec<(String, String)>,
+}
+
+/// One long-lived Python process speaking JSON lines.
+pub struct AlembicDriver {
+    options: AlembicOptions,
+    url: String,
+    script: tempfile::NamedTempFile,
+    process: Option<(Child, ChildStdin, Lines<BufReader<ChildStdout>>)>,
+    pub alembic_version: String,
+}
+
+impl AlembicDriver {
+    pub async fn start(
+        options: AlembicOptions,
+        database: &ConnInfo,
+    ) -> Result<Self, RoundtripError> {
+        let mut script = tempfile::Builder::new()
+            .prefix("migration-gate-driver-")
+            .suffix(".py")
+            .tempfile()
+            .map_err(|e| fail(format!("cannot write the Alembic driver: {e}")))?;
+        std::io::Write::write_all(&mut script, DRIVER.as_bytes())
+            .map_err(|e| fail(format!("cannot write the Alembic driver: {e}")))?;
+        let mut driver = AlembicDriver {
+            options,
+            url: database.url(),
+            script,
+            process: None,
+            alembic_version: String::new(),
+        };
+        driver.spawn().await?;
+        Ok(driver)
+    }
+
+    async fn spawn(&mut self) -> Result<(), RoundtripError> {
+        let python = &self.options.python;
+        let mut command = Command::new(python);
+        command
+            .arg(self.script.path())
+            .arg("--script-location")
+            .arg(&self.options.script_location)
+            .arg("--url")
+            .arg(&self.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(ini) = &self.options.ini {
+            command.arg("--ini").arg(ini);
+        }
+        if self.options.standalone {
+            command.arg("--standalone");
+        }
+        for (key, value) in &self.options.env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().map_err(|e| {
+            fail(format!(
+                "cannot run {}: {e}; pass --python (or `python` in [roundtrip]) naming the project's Python",
+                python.display()
+            ))
+        })?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        // Alembic's log lines and anything env.py prints go to stderr; keep it drained.
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
+                        eprintln!("driver: {line}");
+                    }
+                }
+            });
+        }
+        let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
+        let line = match ready {
+            Ok(Ok(Some(line))) => line,
+            Ok(_) => {
+                let status = child.wait().await.ok();
+                return Err(fail(format!(
+                    "the Alembic driver ({}) exited before it was ready ({status:?}); run with MIGRATION_GATE_DEBUG=1 to see its output",
+                    python.display()
+                )));
+            }
+            Err(_) => return Err(fail("the Alembic driver did not start within 60 s")),
+        };
+        let answer: DriverAnswer = serde_json::from_str(&line).map_err(|e| {
+            fail(format!(
+                "the Alembic driver said something unexpected ({e}): {line}"
+            ))
+        })?;
+        if !answer.ok {
+            let hint = if answer.kind == "ImportError" {
+                format!(
+                    "; install alembic, SQLAlchemy and psycopg into it (`{} -m pip install alembic sqlalchemy 'psycopg[binary]'`) or pass --python",
+                    python.display()
+                )
+            } else {
+                String::new()
+            };
+            return Err(fail(format!(
+                "the Alembic driver cannot start: {}{hint}",
+                answer.error
+            )));
+        }
+        self.alembic_version = answer.alembic;
+        self.process = Some((child, stdin, lines));
+        Ok(())
+    }
+
+    async fn request(
+        &mut self,
+        message: serde_json::Value,
+        limit: Duration,
+    ) -> Result<(), StepFailure> {
+        if self.process.is_none() {
+            self.spawn().await.map_err(|e| StepFailure {
+                message: e.to_string(),
+                ..StepFailure::default()
+            })?;
+        }
+        let (_, stdin, lines) = self.process.as_mut().expect("driver running");
+        let exchange = async {
+            stdin.write_all(format!("{message}\n").as_bytes()).await?;
+            stdin.flush().await?;
+            lines.next_line().await
+        };
+        let line = match tokio::time::timeout(limit, exchange).await {
+            Ok(Ok(Some(line))) => line,
+            Ok(_) => {
+                self.process = None;
+                return Err(StepFailure {
+                    message: "the Alembic driver died (a revision may have killed the interpreter)"
+                        .into(),
+                    ..StepFailure::default()
+                });
+            }
+            Err(_) => {
+                // A hung step: the process goes, and a fresh one serves the next request.
+                if let Some((mut child, _, _)) = self.process.take() {
+                    let _ = child.kill().await;
+                }
+                return Err(StepFailure {
+                    message: format!(
+                        "the step did not finish within {} s and was stopped",
+                        limit.as_secs()
+                    ),
+                    timed_out: true,
+                    ..StepFailure::default()
+                });
+            }
+        };
+        let answer: DriverAnswer = serde_json::from_str(&line).map_err(|e| StepFailure {
+            message: format!("unexpected answer from the Alembic driver ({e}): {line}"),
+            ..StepFailure::default()
+        })?;
+        if answer.ok {
+            return Ok(());
+        }
+        Err(StepFailure {
+            // With a SQLSTATE the database's own message says it all; otherwise the Python
+            // exception class is part of the story (ImportError, NameError, ...).
+            message: if answer.sqlstate.is_some()
+                || answer.kind.is_empty()
+                || answer.error.contains(&answer.kind)
+            {
+                answer.error
+            } else {
+                format!("{}: {}", answer.kind, answer.error)
+            },
+            sqlstate: answer.sqlstate,
+            statement: answer.statement,
+            file: answer.file.map(PathBuf::from),
+            line: answer.line,
+            timed_out: false,
+        })
+    }
+
+    pub async fn upgrade(&mut self, target: &str, limit: Duration) -> Result<(), StepFailure> {
+        self.request(
+            serde_json::json!({"cmd": "upgrade", "target": target}),
+            limit,
+        )
+        .await
+    }
+
+    pub async fn downgrade_one(
+        &mut self,
+        revision: &str,
+        limit: Duration,
+    ) -> Result<(), StepFailure> {
+        self.request(
+            serde_json::json!({"cmd": "downgrade_one", "target": revision}),
+            limit,
+        )
+        .await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some((mut child, stdin, _)) = self.process.take() {
+            drop(stdin);
+            if tokio::time::timeout(Duration::from_secs(5), child.wait())
+                .await
+                .is_err()
+            {
+                let _ = child.kill().await;
+            }
+        }
+    }
+}
+
+/// The project's Python: `--python` / config, then a virtualenv next to the project, then
+/// `python3` on PATH.
+pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
+    if let Some(python) = given {
+        return python.to_path_buf();
+    }
+    let mut dir = project.canonicalize().ok();
+    for _ in 0..4 {
+        let Some(current) = dir else { break };
+        for venv in [".venv", "venv"] {
+            let candidate = current.join(venv).join("bin/python");
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+        dir = current.parent().map(Path::to_path_buf);
+    }
+    PathBuf::from("python3")
+}
+
+/// Runs the script of one direction of a SQL migration the way its framework does.
+pub async fn run_sql(
+    client: &tokio_postgres::Client,
+    migration: &Migration,
+    phase: Phase,
+    sources: &Sources,
+    limit: Duration,
+) -> Result<(), StepFailure> {
+    let body = migration.body(phase);
+    let Some(script) = body.script else {
+        return Ok(());
+    };
+    let file = sources.get(script.span.file);
+    let text = &file.text[script.span.start..script.span.end];
+    let statements = crate::frontend::sql::statement_ranges(text);
+    let run = async {
+        match script.transaction {
+            ScriptTransaction::AsWritten => {
+                client.batch_execute(text).await.map_err(|e| (e, 0usize))
+            }
+            ScriptTransaction::Wrapped => {
+                client.batch_execute("BEGIN").await.map_err(|e| (e, 0))?;
+                for range in &statements {
+                    if let Err(error) = client.batch_execute(&text[range.clone()]).await {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        return Err((error, range.start));
+                    }
+                }
+                client.batch_execute("COMMIT").await.map_err(|e| (e, 0))
+            }
+            ScriptTransaction::PerStatement => {
+                for range in &statements {
+                    client
+                        .batch_execute(&text[range.clone()])
+                        .await
+                        .map_err(|e| (e, range.start))?;
+                }
+                Ok(())
+            }
+        }
+    };
+    match tokio::time::timeout(limit, run).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((error, statement_start))) => {
+            let db = error.as_db_error();
+            // PostgreSQL's position is a 1-based character index into the statement sent.
+            let offset = db
+                .and_then(|d| match d.position() {
+                    Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+                    _ => None,
+                })
+                .map(|chars| {
+                    let sent = &text[statement_start..];
+                    statement_start
+                        + sent
+                            .char_indices()
+                            .nth(chars.saturating_sub(1))
+                            .map_or(0, |(byte, _)| byte)
+                })
+                .unwrap_or(statement_start);
+            let absolute = script.span.start + offset;
+            let line = file.line_col(absolute).0;
+            let statement = statements
+                .iter()
+                .find(|r| r.contains(&offset) || r.start == statement_start)
+                .map(|r| text[r.clone()].trim().to_string());
+            Err(StepFailure {
+                message: db_error(&error),
+                sqlstate: db.map(|d| d.code().code().to_string()),
+                statement,
+                file: Some(PathBuf::from(&file.path)),
+                line: Some(line),
+                timed_out: false,
+            })
+        }
+        Err(_) => Err(StepFailure {
+            message: format!(
+                "the step did not finish within {} s and was stopped",
+                limit.as_secs()
+            ),
+            timed_out: true,
+            file: Some(PathBuf::from(&file.path)),
+            ..StepFailure::default()
+        }),
+    }
+}

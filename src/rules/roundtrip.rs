@@ -1,0 +1,54 @@
+//! Findings of `migration-gate roundtrip`, proven on a real PostgreSQL rather than read from
+//! the source. Reported on the revision's file.
+
+use crate::diagnostic::{Origin, RuleMeta, Severity};
+
+pub static UPGRADE_FAILED: RuleMeta = RuleMeta {
+    id: "roundtrip-upgrade-failed",
+    severity: Severity::Error,
+    summary: "The revision's upgrade fails on a real PostgreSQL.",
+    doc: include_str!("../../rules/roundtrip-upgrade-failed.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub static DOWNGRADE_FAILED: RuleMeta = RuleMeta {
+    id: "roundtrip-downgrade-failed",
+    severity: Severity::Error,
+    summary: "The revision's downgrade fails right after its upgrade.",
+    doc: include_str!("../../rules/roundtrip-downgrade-failed.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub static REUPGRADE_FAILED: RuleMeta = RuleMeta {
+    id: "roundtrip-reupgrade-failed",
+    severity: Severity::Error,
+    summary: "The upgrade fails when run again after its own downgrade.",
+    doc: include_str!("../../rules/roundtrip-reupgrade-failed.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub static SCHEMA_DRIFT: RuleMeta = RuleMeta {
+    id: "roundtrip-schema-drift",
+    severity: Severity::Error,
+    summary: "After upgrade and downgrade the schema differs from before the upgrade.",
+    doc: include_str!("../../rules/roundtrip-schema-drift.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub static NOT_REPEATABLE: RuleMeta = RuleMeta {
+    id: "roundtrip-not-repeatable",
+    severity: Severity::Error,
+    summary: "Upgrade → downgrade → upgrade gives a different schema than the first upgrade.",
+    doc: include_str!("../../rules/roundtrip-not-repeatable.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub fn all() -> [&'static RuleMeta; 5] {
+    [
+        &UPGRADE_FAILED,
+        &DOWNGRADE_FAILED,
+        &REUPGRADE_FAILED,
+        &SCHEMA_DRIFT,
+        &NOT_REPEATABLE,
+    ]
+}

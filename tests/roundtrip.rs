@@ -1,0 +1,590 @@
+//! The round trip on a real PostgreSQL with real Alembic: what users see for clean and broken
+//! histories, on every provider, and that nothing is left behind however the run ends.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A prerequisite the test cannot run without: skipped loudly on a developer machine, a
+/// failure under CI, where scripts/test.sh provides everything.
+fn require(what: &str, found: Option<String>) -> Option<String> {
+    match found {
+        Some(value) => Some(value),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {what} is missing: run the tests through scripts/test.sh")
+        }
+        None => {
+            eprintln!("SKIPPED: {what} is missing; run scripts/test.sh");
+            None
+        }
+    }
+}
+
+fn python() -> Option<String> {
+    let python = std::env::var("MIGRATION_GATE_TEST_PYTHON").ok();
+    require(
+        "MIGRATION_GATE_TEST_PYTHON (the test venv's Python)",
+        python,
+    )
+}
+
+fn postgres_binaries() -> Option<String> {
+    let found =
+        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string());
+    require("PostgreSQL server binaries (initdb, pg_ctl)", found)
+}
+
+fn docker_image() -> Option<String> {
+    let image = std::env::var("MIGRATION_GATE_TEST_POSTGRES_IMAGE").ok();
+    require(
+        "MIGRATION_GATE_TEST_POSTGRES_IMAGE (a PostgreSQL image scripts/test.sh builds when Docker runs)",
+        image,
+    )
+}
+
+fn command(args: &[&str], tmp: &Path, python: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migration-gate"));
+    command
+        .arg("roundtrip")
+        .args(args)
+        .args(["--python", python])
+        .current_dir(repo())
+        .env("TMPDIR", tmp)
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .env_remove("GITHUB_ACTIONS");
+    command
+}
+
+fn run(args: &[&str], tmp: &Path, python: &str) -> Output {
+    command(args, tmp, python)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// (revision, status) per judged revision.
+fn statuses(document: &serde_json::Value) -> Vec<(String, String)> {
+    document["roundtrip"]
+        .as_array()
+        .map(|runs| {
+            runs.iter()
+                .map(|r| {
+                    (
+                        r["revision"].as_str().unwrap().to_string(),
+                        r["status"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// (rule, revision, file name, line) per finding.
+fn findings(document: &serde_json::Value) -> Vec<(String, String, String, u64)> {
+    document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["revision"].as_str().unwrap_or_default().to_string(),
+                d["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn messages(document: &serde_json::Value) -> String {
+    document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Waits until `done` holds, for at most `limit`.
+fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    done()
+}
+
+fn leftover_clusters(tmp: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(tmp)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().contains("migration-gate-pg-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn scratch_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    // As root the cluster runs as `postgres`, which must be able to reach its folder.
+    let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
+    dir
+}
+
+#[test]
+fn a_clean_history_passes_and_the_local_cluster_is_gone_afterwards() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = run(
+        &[
+            "fixtures/roundtrip/clean",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    assert_eq!(
+        statuses(&document),
+        vec![
+            ("c1".to_string(), "passed".to_string()),
+            ("c2".to_string(), "passed".to_string()),
+            ("c3".to_string(), "passed".to_string()),
+        ]
+    );
+    let steps: Vec<&str> = document["roundtrip"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "upgrade",
+            "downgrade",
+            "compare-after-downgrade",
+            "reupgrade",
+            "compare-after-reupgrade"
+        ]
+    );
+    assert!(leftover_clusters(tmp.path()).is_empty());
+}
+
+#[test]
+fn each_failure_is_caught_on_its_revision_and_the_run_goes_on() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = run(
+        &[
+            "fixtures/roundtrip/broken",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let document = json(&output);
+    let mut found = findings(&document);
+    found.sort();
+    let expected = [
+        (
+            "roundtrip-downgrade-failed",
+            "b2",
+            "b2_downgrade_fails.py",
+            14,
+        ),
+        ("roundtrip-schema-drift", "b3", "b3_index_left.py", 12),
+        ("roundtrip-reupgrade-failed", "b3", "b3_index_left.py", 9),
+        ("roundtrip-schema-drift", "b4", "b4_type_wrong.py", 13),
+        ("roundtrip-schema-drift", "b5", "b5_enum_value.py", 13),
+        ("roundtrip-schema-drift", "b6", "b6_default.py", 12),
+        ("roundtrip-reupgrade-failed", "b7", "b7_reupgrade.py", 9),
+        ("roundtrip-not-repeatable", "b8", "b8_not_repeatable.py", 8),
+        ("roundtrip-upgrade-failed", "b9", "b9_upgrade_fails.py", 9),
+    ];
+    let mut expected: Vec<(String, String, String, u64)> = expected
+        .iter()
+        .map(|(r, v, f, l)| (r.to_string(), v.to_string(), f.to_string(), *l))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected, "{}", messages(&document));
+
+    let text = messages(&document);
+    for precise in [
+        "column \"nick_name\" of relation \"users\" does not exist (SQLSTATE 42703)",
+        "index ix_users_email still exists",
+        "relation \"ix_users_email\" already exists (SQLSTATE 42P07)",
+        "column users.email: character varying(60), expected character varying(50)",
+        "type mood: enum ('ok', 'meh', 'great'), expected enum ('ok', 'meh')",
+        "column users.status: text DEFAULT 'pending'::text, expected text DEFAULT 'new'::text",
+        "duplicate key value violates unique constraint \"flags_pkey\"",
+        "column users.seen_twice exists only after the second upgrade",
+        "relation \"userz\" does not exist (SQLSTATE 42P01)",
+    ] {
+        assert!(text.contains(precise), "no `{precise}` in:\n{text}");
+    }
+    let runs = statuses(&document);
+    assert_eq!(runs.len(), 10);
+    assert_eq!(runs[0], ("b1".into(), "passed".into()));
+    assert_eq!(runs[9], ("b10".into(), "skipped".into()));
+    assert!(runs[1..9].iter().all(|(_, s)| s == "failed"), "{runs:?}");
+    assert!(leftover_clusters(tmp.path()).is_empty());
+}
+
+#[test]
+fn golang_migrate_and_dbmate_sets_round_trip_and_sql_errors_point_at_their_line() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    for (set, revisions) in [
+        ("golang", ["001", "002", "003"]),
+        (
+            "dbmate",
+            ["20240101000000", "20240102000000", "20240103000000"],
+        ),
+    ] {
+        let output = run(
+            &[
+                &format!("fixtures/roundtrip/{set}"),
+                "--postgres",
+                "local",
+                "--format",
+                "json",
+            ],
+            tmp.path(),
+            &python,
+        );
+        let document = json(&output);
+        assert_eq!(output.status.code(), Some(0), "{set}: {document:#}");
+        let passed: Vec<(String, String)> = revisions
+            .iter()
+            .map(|r| (r.to_string(), "passed".to_string()))
+            .collect();
+        assert_eq!(statuses(&document), passed, "{set}");
+    }
+    let output = run(
+        &[
+            "fixtures/roundtrip/sql_error",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(
+        findings(&document),
+        vec![(
+            "roundtrip-upgrade-failed".to_string(),
+            "20240101000000".to_string(),
+            "20240101000000_create.sql".to_string(),
+            5
+        )]
+    );
+    assert!(messages(&document).contains("type \"numerc\" does not exist (SQLSTATE 42704)"));
+}
+
+fn psql_rows(admin: &str, sql: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+            .await
+            .expect("the test cluster answers");
+        tokio::spawn(connection);
+        client
+            .query(sql, &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect()
+    })
+}
+
+#[test]
+fn the_url_provider_works_only_in_its_own_scratch_database() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let cluster = migration_gate::roundtrip::postgres::LocalCluster::start().unwrap();
+    let admin = cluster.conninfo();
+    let url = admin.url();
+    let keyvalue = format!(
+        "host={} port={} user=postgres dbname=postgres",
+        admin.host, admin.port
+    );
+    psql_rows(&keyvalue, "SELECT 'x' FROM pg_database LIMIT 0");
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = admin.connect().await.unwrap();
+            client
+                .batch_execute("CREATE DATABASE keepme")
+                .await
+                .unwrap();
+            let keep = admin.with_database("keepme").connect().await.unwrap();
+            keep.batch_execute("CREATE TABLE precious (id int); INSERT INTO precious VALUES (42)")
+                .await
+                .unwrap();
+        });
+    }
+    let output = run(
+        &[
+            "fixtures/roundtrip/clean",
+            "--postgres",
+            "url",
+            "--database-url",
+            &url,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let databases = psql_rows(
+        &keyvalue,
+        "SELECT datname::text FROM pg_database ORDER BY 1",
+    );
+    assert_eq!(databases, ["keepme", "postgres", "template0", "template1"]);
+    let keep = format!(
+        "host={} port={} user=postgres dbname=keepme",
+        admin.host, admin.port
+    );
+    assert_eq!(psql_rows(&keep, "SELECT id::text FROM precious"), ["42"]);
+
+    // A run killed half-way: its scratch database is dropped all the same.
+    let mut child = command(
+        &[
+            "fixtures/roundtrip/slow",
+            "--postgres",
+            "url",
+            "--database-url",
+            &url,
+        ],
+        tmp.path(),
+        &python,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let scratch_exists = || {
+        psql_rows(
+            &keyvalue,
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'migration_gate_%'",
+        )
+        .len()
+            == 1
+    };
+    assert!(
+        eventually(Duration::from_secs(30), scratch_exists),
+        "the run never created its database"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || !scratch_exists()),
+        "the killed run's scratch database is still there"
+    );
+    drop(cluster);
+}
+
+#[test]
+fn a_database_url_password_never_reaches_the_output() {
+    let Some(python) = python() else { return };
+    let tmp = scratch_dir();
+    let output = run(
+        &[
+            "fixtures/roundtrip/clean",
+            "--postgres",
+            "url",
+            "--database-url",
+            "postgresql://deploy:s3cret-pw@127.0.0.1:1/app",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("s3cret-pw"), "{all}");
+    assert!(all.contains("does not accept connections"), "{all}");
+}
+
+#[test]
+fn a_hung_step_is_stopped_and_a_killed_local_run_leaves_no_cluster() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = run(
+        &[
+            "fixtures/roundtrip/slow",
+            "--postgres",
+            "local",
+            "--timeout",
+            "2",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(
+        findings(&document),
+        vec![(
+            "roundtrip-upgrade-failed".to_string(),
+            "s1".to_string(),
+            "s1_slow.py".to_string(),
+            8
+        )]
+    );
+    assert!(messages(&document).contains("did not finish within 2 s"));
+    assert!(leftover_clusters(tmp.path()).is_empty());
+
+    let mut child = command(
+        &["fixtures/roundtrip/slow", "--postgres", "local"],
+        tmp.path(),
+        &python,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    assert!(eventually(Duration::from_secs(30), || !leftover_clusters(
+        tmp.path()
+    )
+    .is_empty()));
+    std::thread::sleep(Duration::from_millis(2500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || leftover_clusters(tmp.path())
+            .is_empty()),
+        "the killed run's cluster is still there: {:?}",
+        leftover_clusters(tmp.path())
+    );
+}
+
+fn containers_of(image: &str) -> Vec<String> {
+    let output = Command::new("docker")
+        .args(["ps", "-a", "-q", "--filter", &format!("ancestor={image}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_docker_provider_removes_its_container_after_success_and_after_a_kill() {
+    let (Some(python), Some(image)) = (python(), docker_image()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let before = containers_of(&image);
+    let output = run(
+        &[
+            "fixtures/roundtrip/golang",
+            "--postgres",
+            "docker",
+            "--postgres-image",
+            &image,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    assert_eq!(statuses(&document).len(), 3);
+    assert_eq!(containers_of(&image), before);
+
+    let mut child = command(
+        &[
+            "fixtures/roundtrip/slow",
+            "--postgres",
+            "docker",
+            "--postgres-image",
+            &image,
+        ],
+        tmp.path(),
+        &python,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    assert!(eventually(Duration::from_secs(60), || containers_of(
+        &image
+    )
+    .len()
+        > before.len()));
+    std::thread::sleep(Duration::from_millis(4000));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || containers_of(&image) == before),
+        "the killed run's container is still there"
+    );
+}
