@@ -588,3 +588,91 @@ fn the_docker_provider_removes_its_container_after_success_and_after_a_kill() {
         "the killed run's container is still there"
     );
 }
+
+#[test]
+fn python_problems_are_clear_and_standalone_mode_runs_without_the_application() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let needs_app = run(
+        &[
+            "fixtures/roundtrip/needs_app",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&needs_app);
+    assert_eq!(
+        findings(&document),
+        vec![(
+            "roundtrip-upgrade-failed".to_string(),
+            "c1".to_string(),
+            "env.py".to_string(),
+            2
+        )]
+    );
+    assert!(messages(&document).contains("No module named 'flask'"));
+    assert!(
+        document["diagnostics"][0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("--standalone")
+    );
+
+    let standalone = run(
+        &[
+            "fixtures/roundtrip/needs_app",
+            "--postgres",
+            "local",
+            "--standalone",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(standalone.status.code(), Some(0));
+    assert_eq!(
+        statuses(&json(&standalone)),
+        vec![("c1".to_string(), "passed".to_string())]
+    );
+
+    let import_error = run(
+        &[
+            "fixtures/roundtrip/import_error",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(
+        findings(&json(&import_error)),
+        vec![(
+            "roundtrip-upgrade-failed".to_string(),
+            "i1".to_string(),
+            "i1_imports.py".to_string(),
+            3
+        )]
+    );
+
+    let missing = run(
+        &["fixtures/roundtrip/clean", "--postgres", "local"],
+        tmp.path(),
+        "/nonexistent/bin/python3",
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("cannot run /nonexistent/bin/python3") && stderr.contains("--python"),
+        "{stderr}"
+    );
+    assert!(leftover_clusters(tmp.path()).is_empty());
+}

@@ -30,16 +30,11 @@ def send(message):
 
 STANDALONE_ENV = '''
 from alembic import context
-from sqlalchemy import create_engine, pool
 
-def run():
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        context.configure(connection=connection, transaction_per_migration=True)
-        with context.begin_transaction():
-            context.run_migrations()
-
-run()
+with context.config.attributes["connection"].connect() as connection:
+    context.configure(connection=connection, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
 '''
 
 
@@ -89,12 +84,11 @@ def main():
     args = parser.parse_args()
     try:
         import alembic
-        from alembic import command
         from alembic.config import Config
         from alembic.runtime.environment import EnvironmentContext
         from alembic.runtime.migration import MigrationContext, RevisionStep
         from alembic.script import ScriptDirectory
-        from sqlalchemy import create_engine, pool
+        from sqlalchemy import create_engine
     except ImportError as error:
         send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
         return 3
@@ -115,29 +109,42 @@ def main():
         config.set_main_option("script_location", script_location)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
-    engine = create_engine(url, poolclass=pool.NullPool)
+    # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
+    # pattern, and what pytest-alembic requires): one pooled connection for the whole run
+    # instead of a new engine and connection per step. pre_ping survives the scratch database
+    # being recreated under it.
+    engine = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=2)
+    config.attributes["connection"] = engine
+    # One ScriptDirectory for the whole run: Alembic's commands build a new one each time and
+    # import every revision file again, which dominates a long history.
+    script = None
+
+    def run_env(steps, destination):
+        with EnvironmentContext(config, script, fn=steps, destination_rev=destination):
+            script.run_env()
+
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
     for line in sys.stdin:
         try:
             request = json.loads(line)
             cmd = request["cmd"]
-            if cmd == "upgrade":
-                command.upgrade(config, request["target"])
-            elif cmd == "downgrade_one":
+            if script is None and cmd != "current":
                 script = ScriptDirectory.from_config(config)
+            if cmd == "upgrade":
+                target = request["target"]
+                run_env(lambda heads, context: script._upgrade_revs(target, heads), target)
+            elif cmd == "downgrade_one":
                 revision = script.get_revision(request["target"])
-
-                def one_step(heads, context, revision=revision, script=script):
-                    return [RevisionStep(script.revision_map, revision, False)]
-
-                with EnvironmentContext(config, script, fn=one_step, destination_rev=None):
-                    script.run_env()
-            elif cmd != "current":
+                run_env(lambda heads, context: [RevisionStep(script.revision_map, revision, False)], None)
+            elif cmd == "current":
+                with engine.connect() as connection:
+                    heads = MigrationContext.configure(connection).get_current_heads()
+                send({"ok": True, "current": sorted(heads)})
+                continue
+            else:
                 raise ValueError(f"unknown command {cmd}")
-            with engine.connect() as connection:
-                heads = MigrationContext.configure(connection).get_current_heads()
-            send({"ok": True, "current": sorted(heads)})
+            send({"ok": True})
         except BaseException as error:  # noqa: B036 - a revision may raise anything, SystemExit included
             send(describe(error, versions))
     return 0

@@ -321,6 +321,13 @@ impl<'a> Judge<'a> {
                 };
                 help.push(format!("statement: {short}"));
             }
+            if failure
+                .file
+                .as_ref()
+                .is_some_and(|f| f.file_name().is_some_and(|n| n == "env.py"))
+            {
+                help.push("env.py cannot run outside the application: pass --standalone to run the revisions with a generated env.py".into());
+            }
             if failure.timed_out {
                 help.push(
                     "raise `timeout_s` in [roundtrip] if the step is slow rather than stuck".into(),
@@ -389,6 +396,7 @@ impl<'a> Judge<'a> {
             )));
         }
         let mut unreachable: BTreeSet<String> = BTreeSet::new();
+        let mut known: Option<snapshot::Snapshot> = None;
         for &index in &judged {
             let migration = order[index];
             let id = Self::id(migration);
@@ -429,10 +437,20 @@ impl<'a> Judge<'a> {
                     continue;
                 }
             }
-            let (result, needs_rebuild) = self
-                .judge(&mut session, migration, &mut unreachable)
+            // Alembic histories may branch: the state after one revision is the next one's start
+            // only when the next one builds on it.
+            let follows = index > 0
+                && (self.set.framework != Framework::Alembic
+                    || migration
+                        .parents
+                        .iter()
+                        .any(|p| order[index - 1].revision_id() == Some(p.as_str())));
+            let start = if follows { known.take() } else { None };
+            let (result, needs_rebuild, end) = self
+                .judge(&mut session, migration, &mut unreachable, start)
                 .await?;
             dirty = needs_rebuild;
+            known = end;
             self.results.push(result);
         }
         Self::close(session).await
@@ -444,7 +462,8 @@ impl<'a> Judge<'a> {
         session: &mut Session,
         migration: &Migration,
         unreachable: &mut BTreeSet<String>,
-    ) -> Result<(RevisionResult, bool), RoundtripError> {
+        known: Option<snapshot::Snapshot>,
+    ) -> Result<(RevisionResult, bool, Option<snapshot::Snapshot>), RoundtripError> {
         let started = Instant::now();
         let id = Self::id(migration);
         let mut steps = Vec::new();
@@ -455,7 +474,10 @@ impl<'a> Judge<'a> {
                 millis: millis(since),
             });
         };
-        let before = snapshot::take(&session.client).await?;
+        let before = match known {
+            Some(snapshot) => snapshot,
+            None => snapshot::take(&session.client).await?,
+        };
 
         let t = Instant::now();
         if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
@@ -468,7 +490,11 @@ impl<'a> Judge<'a> {
                 format!("the upgrade of `{id}` fails: {}", Self::describe(&failure)),
             );
             unreachable.insert(id.clone());
-            return Ok((self.result(migration, Status::Failed, steps, started), true));
+            return Ok((
+                self.result(migration, Status::Failed, steps, started),
+                true,
+                None,
+            ));
         }
         record(&mut steps, "upgrade", Status::Passed, t);
         let upgraded = snapshot::take(&session.client).await?;
@@ -486,7 +512,11 @@ impl<'a> Judge<'a> {
                     Self::describe(&failure)
                 ),
             );
-            return Ok((self.result(migration, Status::Failed, steps, started), true));
+            return Ok((
+                self.result(migration, Status::Failed, steps, started),
+                true,
+                None,
+            ));
         }
         record(&mut steps, "downgrade", Status::Passed, t);
         let t = Instant::now();
@@ -529,7 +559,11 @@ impl<'a> Judge<'a> {
                     Self::describe(&failure)
                 ),
             );
-            return Ok((self.result(migration, Status::Failed, steps, started), true));
+            return Ok((
+                self.result(migration, Status::Failed, steps, started),
+                true,
+                None,
+            ));
         }
         record(&mut steps, "reupgrade", Status::Passed, t);
         let t = Instant::now();
@@ -554,7 +588,9 @@ impl<'a> Judge<'a> {
         } else {
             Status::Passed
         };
-        Ok((self.result(migration, status, steps, started), failed))
+        // After a clean round trip the schema is the next revision's starting point.
+        let next = (!failed).then_some(reupgraded);
+        Ok((self.result(migration, status, steps, started), failed, next))
     }
 
     fn result(

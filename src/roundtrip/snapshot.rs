@@ -183,12 +183,19 @@ fn without_clash_number(name: &str) -> &str {
 }
 
 pub async fn take(client: &tokio_postgres::Client) -> Result<Snapshot, RoundtripError> {
+    let queries = queries();
+    // Sent together: tokio-postgres pipelines concurrent queries on one connection.
+    let answers =
+        futures_util::future::try_join_all(queries.iter().map(|(kind, sql)| async move {
+            client
+                .query(sql.as_str(), &[])
+                .await
+                .map(|rows| (*kind, rows))
+                .map_err(|e| fail(format!("reading the schema ({kind}s): {}", db_error(&e))))
+        }))
+        .await?;
     let mut objects = BTreeMap::new();
-    for (kind, sql) in queries() {
-        let rows = client
-            .query(sql.as_str(), &[])
-            .await
-            .map_err(|e| fail(format!("reading the schema ({kind}s): {}", db_error(&e))))?;
+    for (kind, rows) in answers {
         for row in rows {
             let name: String = row.get(0);
             let description: String = row.get(1);

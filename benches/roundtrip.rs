@@ -1,0 +1,257 @@
+//! The round trip against the alternatives, on one generated 100-revision Alembic history and
+//! one local PostgreSQL cluster, in the same run:
+//! - migration-gate roundtrip: upgrade → downgrade → upgrade and two schema comparisons per
+//!   revision (total and per revision);
+//! - the same DDL alone: `alembic upgrade head` once, then `alembic downgrade base`;
+//! - pytest-alembic's `test_up_down_consistency` (upgrade and downgrade per revision, no schema
+//!   comparison).
+//!
+//! `bash scripts/bench-roundtrip.sh` sets up the Python side and runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use migration_gate::lint::LintOptions;
+use migration_gate::roundtrip::postgres::{LocalCluster, Provider};
+use migration_gate::roundtrip::{RoundtripOptions, run};
+
+const REVISIONS: usize = 100;
+
+const ENV_PY: &str = r#"import os
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+def run(connection):
+    context.configure(connection=connection, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+# pytest-alembic hands over its engine; migration-gate and the CLI give a URL.
+connectable = context.config.attributes.get("connection") or create_engine(
+    os.environ["DATABASE_URL"], poolclass=pool.NullPool
+)
+if hasattr(connectable, "connect"):
+    with connectable.connect() as connection:
+        run(connection)
+else:
+    run(connectable)
+"#;
+
+const CONFTEST: &str = r#"import os
+import pytest
+from sqlalchemy import create_engine, pool
+
+@pytest.fixture
+def alembic_config():
+    return {"script_location": os.path.dirname(os.path.dirname(__file__))}
+
+@pytest.fixture
+def alembic_engine():
+    return create_engine(os.environ["BENCH_DATABASE_URL"], poolclass=pool.NullPool)
+"#;
+
+/// A reversible revision in the shapes autogenerate writes.
+fn revision(i: usize) -> String {
+    let table = format!("t{}", i / 5);
+    let body = match i % 5 {
+        0 => (
+            format!(
+                "    op.create_table('{table}',\n        sa.Column('id', sa.BigInteger(), primary_key=True),\n        sa.Column('name', sa.String(80), nullable=False),\n        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now()))"
+            ),
+            format!("    op.drop_table('{table}')"),
+        ),
+        1 => (
+            format!("    op.add_column('{table}', sa.Column('note', sa.Text(), nullable=True))"),
+            format!("    op.drop_column('{table}', 'note')"),
+        ),
+        2 => (
+            format!("    op.create_index('ix_{table}_name', '{table}', ['name'])"),
+            format!("    op.drop_index('ix_{table}_name', table_name='{table}')"),
+        ),
+        3 if i >= 5 => (
+            format!(
+                "    op.add_column('{table}', sa.Column('parent_id', sa.BigInteger()))\n    op.create_foreign_key('fk_{table}_parent', '{table}', 't{}', ['parent_id'], ['id'])",
+                i / 5 - 1
+            ),
+            format!(
+                "    op.drop_constraint('fk_{table}_parent', '{table}', type_='foreignkey')\n    op.drop_column('{table}', 'parent_id')"
+            ),
+        ),
+        3 => (
+            format!("    op.add_column('{table}', sa.Column('parent_id', sa.BigInteger()))"),
+            format!("    op.drop_column('{table}', 'parent_id')"),
+        ),
+        _ => (
+            format!(
+                "    op.alter_column('{table}', 'name', type_=sa.String(160), existing_type=sa.String(80))"
+            ),
+            format!(
+                "    op.alter_column('{table}', 'name', type_=sa.String(80), existing_type=sa.String(160))"
+            ),
+        ),
+    };
+    let parent = if i == 0 {
+        "None".to_string()
+    } else {
+        format!("'r{:04}'", i - 1)
+    };
+    format!(
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = 'r{i:04}'\ndown_revision = {parent}\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n{}\n\n\ndef downgrade():\n{}\n",
+        body.0, body.1
+    )
+}
+
+fn generate(root: &Path) {
+    std::fs::create_dir_all(root.join("versions")).unwrap();
+    std::fs::write(root.join("env.py"), ENV_PY).unwrap();
+    // pytest-alembic binds its built-in tests to tests/conftest.py.
+    std::fs::create_dir_all(root.join("tests")).unwrap();
+    std::fs::write(root.join("tests/conftest.py"), CONFTEST).unwrap();
+    std::fs::write(
+        root.join("alembic.ini"),
+        "[alembic]\nscript_location = %(here)s\n",
+    )
+    .unwrap();
+    for i in 0..REVISIONS {
+        std::fs::write(root.join(format!("versions/r{i:04}.py")), revision(i)).unwrap();
+    }
+}
+
+fn timed(label: &str, mut command: Command) -> Option<Duration> {
+    let started = Instant::now();
+    let output = command.output().ok()?;
+    let elapsed = started.elapsed();
+    if !output.status.success() {
+        println!(
+            "{label}: failed\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    Some(elapsed)
+}
+
+fn create_database(url_of: &dyn Fn(&str) -> String, name: &str, runtime: &tokio::runtime::Runtime) {
+    let admin = url_of("postgres");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    });
+}
+
+fn main() {
+    let Ok(python) = std::env::var("MIGRATION_GATE_TEST_PYTHON") else {
+        println!("SKIPPED: set MIGRATION_GATE_TEST_PYTHON (scripts/bench-roundtrip.sh does)");
+        return;
+    };
+    let python = PathBuf::from(python);
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    generate(&project);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let cluster = LocalCluster::start().expect("a local cluster");
+    println!(
+        "local cluster: initdb + start in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let admin = cluster.conninfo();
+    let url_of = |db: &str| admin.with_database(db).url();
+    let sqlalchemy_url =
+        |db: &str| url_of(db).replacen("postgresql://", "postgresql+psycopg://", 1);
+
+    // migration-gate, through the library, on the running cluster.
+    let options = RoundtripOptions {
+        lint: LintOptions {
+            paths: vec![project.clone()],
+            ..LintOptions::default()
+        },
+        provider: Provider::Url,
+        database_url: Some(url_of("postgres")),
+        image: String::new(),
+        python: Some(python.clone()),
+        alembic_config: None,
+        standalone: false,
+        step_timeout: Duration::from_secs(300),
+        env: Vec::new(),
+        from: None,
+        to: None,
+    };
+    let started = Instant::now();
+    let outcome = runtime.block_on(run(&options)).expect("round trip runs");
+    let ours = started.elapsed();
+    let failed = outcome
+        .revisions
+        .iter()
+        .filter(|r| r.status != migration_gate::diagnostic::Status::Passed)
+        .count();
+    assert_eq!(failed, 0, "{:#?}", outcome.diagnostics);
+    let mut per_revision: Vec<u64> = outcome.revisions.iter().map(|r| r.millis).collect();
+    per_revision.sort();
+    println!(
+        "migration-gate roundtrip: {REVISIONS} revisions in {:.2} s ({:.1} ms per revision, median {} ms, max {} ms); 3 steps, 3 catalog snapshots and 2 comparisons each",
+        ours.as_secs_f64(),
+        ours.as_secs_f64() * 1e3 / REVISIONS as f64,
+        per_revision[per_revision.len() / 2],
+        per_revision.last().unwrap()
+    );
+
+    // The same DDL alone, through Alembic's own CLI.
+    create_database(&url_of, "ddl_alone", &runtime);
+    let alembic = |args: &[&str]| {
+        let mut command = Command::new(&python);
+        command
+            .args(["-m", "alembic", "-c", "alembic.ini"])
+            .args(args)
+            .current_dir(&project)
+            .env("DATABASE_URL", sqlalchemy_url("ddl_alone"));
+        command
+    };
+    let up = timed("alembic upgrade head", alembic(&["upgrade", "head"]));
+    let down = timed("alembic downgrade base", alembic(&["downgrade", "base"]));
+    if let (Some(up), Some(down)) = (up, down) {
+        println!(
+            "the same DDL alone: alembic upgrade head {:.2} s + downgrade base {:.2} s (two processes)",
+            up.as_secs_f64(),
+            down.as_secs_f64()
+        );
+    }
+
+    // pytest-alembic's up/down consistency test.
+    create_database(&url_of, "pytest_alembic", &runtime);
+    let mut pytest = Command::new(&python);
+    pytest
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--test-alembic",
+            "-k",
+            "test_up_down_consistency",
+        ])
+        .current_dir(&project)
+        .env("BENCH_DATABASE_URL", sqlalchemy_url("pytest_alembic"));
+    match timed("pytest-alembic", pytest) {
+        Some(elapsed) => println!(
+            "pytest-alembic test_up_down_consistency: {:.2} s (upgrade + downgrade per revision, no schema comparison)",
+            elapsed.as_secs_f64()
+        ),
+        None => println!("pytest-alembic: not run (install it: scripts/bench-roundtrip.sh)"),
+    }
+    drop(cluster);
+}
