@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSetBuilder};
 
 use crate::cli::{
-    CheckArgs, Cli, Command, GraphArgs, GraphFormat, Output, OutputFormat, RoundtripArgs,
+    CheckArgs, Cli, Command, GraphArgs, GraphFormat, ListFormat, Output, OutputFormat,
+    RoundtripArgs,
 };
 use crate::config::{self, Config, FailOn};
 use crate::history;
@@ -32,6 +33,33 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Graph(args) => graph(args),
+        Command::Comment {
+            file,
+            pull_request,
+            repository,
+        } => {
+            let posted = crate::comment::post(&crate::comment::CommentRequest {
+                body_file: file,
+                pull_request,
+                repository,
+            })
+            .map_err(|e| AppError::new(e.to_string()))?;
+            match posted {
+                crate::comment::Posted::Created(url) => {
+                    println!("created the report comment {url}")
+                }
+                crate::comment::Posted::Updated(url) => {
+                    println!("updated the report comment {url}")
+                }
+                crate::comment::Posted::Skipped(why) => {
+                    println!(
+                        "::warning title=migration-gate::{}",
+                        report::github::escape_data(&why)
+                    )
+                }
+            }
+            Ok(0)
+        }
         Command::Roundtrip(args) => roundtrip(args),
         Command::Watchdog {
             parent,
@@ -54,10 +82,10 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
     }
 }
 
-fn list_rules(format: OutputFormat) -> String {
+fn list_rules(format: ListFormat) -> String {
     let metas = rules::all_metadata();
     match format {
-        OutputFormat::Text => {
+        ListFormat::Text => {
             let width = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
             metas
                 .iter()
@@ -71,7 +99,7 @@ fn list_rules(format: OutputFormat) -> String {
                 })
                 .collect()
         }
-        OutputFormat::Json => {
+        ListFormat::Json => {
             let list: Vec<serde_json::Value> = metas
                 .iter()
                 .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary, "source": m.origin}))
@@ -244,6 +272,8 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
             &outcome.diagnostics,
         ),
         runs: &[],
+        checked: &checked_revisions(&outcome),
+        links: github_links(),
     };
     emit(&args.formats, &input)?;
     if outcome.input_errors > 0 {
@@ -260,6 +290,28 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
     Ok(if failing { EXIT_FINDINGS } else { 0 })
 }
 
+/// The revisions a check looked at (in scope), for reports that list each one.
+fn checked_revisions(outcome: &lint::Outcome) -> Vec<report::CheckedRevision> {
+    outcome
+        .sets
+        .iter()
+        .flat_map(|set| &set.migrations)
+        .filter(|m| {
+            outcome
+                .scope
+                .as_ref()
+                .is_none_or(|files| files.contains(&m.file))
+        })
+        .map(|m| {
+            let path = outcome.sources.get(m.file).path.clone();
+            report::CheckedRevision {
+                id: m.revision_id().map_or_else(|| path.clone(), str::to_string),
+                path,
+            }
+        })
+        .collect()
+}
+
 fn relative_to_cwd(path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_default();
     path.strip_prefix(&cwd)
@@ -267,8 +319,67 @@ fn relative_to_cwd(path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// GitHub's limit on a comment body, in characters; bytes are a safe bound.
+const COMMENT_LIMIT: usize = 65_000;
+/// GitHub's limit on one step summary.
+const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// In GitHub Actions, text output also annotates the pull request and fills the job summary.
+fn github_extras(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return Ok(());
+    }
+    let text_to_stdout = formats.is_empty()
+        || formats
+            .iter()
+            .any(|o| o.format == OutputFormat::Text && o.file.is_none());
+    let annotations_asked = formats
+        .iter()
+        .any(|o| o.format == OutputFormat::Github && o.file.is_none());
+    if !text_to_stdout {
+        return Ok(());
+    }
+    if !annotations_asked {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(report::github::render(input).as_bytes());
+    }
+    if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY") {
+        if !summary.is_empty() {
+            let used = std::fs::metadata(&summary)
+                .map(|m| m.len() as usize)
+                .unwrap_or(0);
+            let room = STEP_SUMMARY_LIMIT.saturating_sub(used);
+            if room > 2048 {
+                let markdown = report::markdown::render(input, room - 1024);
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&summary)
+                    .map_err(|e| {
+                        AppError::new(format!(
+                            "cannot write $GITHUB_STEP_SUMMARY ({summary}): {e}"
+                        ))
+                    })?;
+                let _ = file.write_all(markdown.as_bytes());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `https://github.com/OWNER/REPO/blob/SHA/` in GitHub Actions, for links to the lines.
+fn github_links() -> Option<String> {
+    let server = std::env::var("GITHUB_SERVER_URL").ok()?;
+    let repository = std::env::var("GITHUB_REPOSITORY").ok()?;
+    let sha = std::env::var("MIGRATION_GATE_LINK_SHA")
+        .or_else(|_| std::env::var("GITHUB_SHA"))
+        .ok()?;
+    Some(format!("{server}/{repository}/blob/{sha}/"))
+}
+
 /// Writes every requested format (text to stdout by default).
 fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
+    github_extras(formats, input)?;
     let outputs = if formats.is_empty() {
         vec![Output {
             format: OutputFormat::Text,
@@ -283,6 +394,10 @@ fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
         let rendered = match output.format {
             OutputFormat::Text => report::text::render(input, color),
             OutputFormat::Json => report::json::render(input),
+            OutputFormat::Sarif => report::sarif::render(input),
+            OutputFormat::Github => report::github::render(input),
+            OutputFormat::Markdown => report::markdown::render(input, COMMENT_LIMIT),
+            OutputFormat::Junit => report::junit::render(input),
         };
         match &output.file {
             Some(path) => std::fs::write(path, rendered)
@@ -387,6 +502,8 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         rules: &metas,
         summary: Summary::count(outcome.files, outcome.revisions.len(), &outcome.diagnostics),
         runs: &outcome.revisions,
+        checked: &[],
+        links: github_links(),
     };
     emit(&args.formats, &input)?;
     eprintln!(

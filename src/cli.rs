@@ -25,10 +25,22 @@ pub enum Command {
     Roundtrip(RoundtripArgs),
     /// The revision graph: heads, bases, branch points and merges.
     Graph(GraphArgs),
+    /// Posts the Markdown report on the pull request, or updates the one posted before.
+    Comment {
+        /// The report (`check --format markdown=FILE`).
+        #[arg(long = "file")]
+        file: PathBuf,
+        /// Pull request number (default: from $GITHUB_EVENT_PATH).
+        #[arg(long = "pr")]
+        pull_request: Option<u64>,
+        /// OWNER/REPO (default: $GITHUB_REPOSITORY).
+        #[arg(long = "repo")]
+        repository: Option<String>,
+    },
     /// Every rule: id, default severity, summary.
     Rules {
         #[arg(long, default_value = "text")]
-        format: OutputFormat,
+        format: ListFormat,
     },
     /// A rule's full documentation.
     Explain { rule: String },
@@ -130,6 +142,12 @@ pub struct GraphArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
     Text,
     Mermaid,
@@ -140,6 +158,10 @@ pub enum GraphFormat {
 pub enum OutputFormat {
     Text,
     Json,
+    Sarif,
+    Github,
+    Markdown,
+    Junit,
 }
 
 #[derive(Debug, Clone)]
@@ -156,9 +178,13 @@ fn parse_output(value: &str) -> Result<Output, String> {
     let format = match name {
         "text" => OutputFormat::Text,
         "json" => OutputFormat::Json,
+        "sarif" => OutputFormat::Sarif,
+        "github" => OutputFormat::Github,
+        "markdown" => OutputFormat::Markdown,
+        "junit" => OutputFormat::Junit,
         other => {
             return Err(format!(
-                "unknown format `{other}` (expected text or json, optionally as FORMAT=FILE)"
+                "unknown format `{other}` (expected text, json, sarif, github, markdown or junit, optionally as FORMAT=FILE)"
             ));
         }
     };

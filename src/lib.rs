@@ -6,6 +6,7 @@
 pub mod app;
 mod baseline;
 pub mod cli;
+pub mod comment;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

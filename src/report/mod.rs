@@ -1,6 +1,10 @@
 //! Reporters: each reads diagnostics (and rule metadata) and writes one format.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use serde::Serialize;
@@ -38,6 +42,16 @@ pub struct ReportInput<'a> {
     pub summary: Summary,
     /// What a round trip did per revision; empty for `check`.
     pub runs: &'a [RevisionResult],
+    /// Every revision checked, for reports that list passing ones too (JUnit).
+    pub checked: &'a [CheckedRevision],
+    /// Where lines can be linked: `https://github.com/OWNER/REPO/blob/SHA/`.
+    pub links: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckedRevision {
+    pub id: String,
+    pub path: String,
 }
 
 /// A diagnostic's place in a file, 1-based, end column exclusive.
@@ -98,4 +112,40 @@ pub fn runs_table(runs: &[RevisionResult]) -> String {
         ));
     }
     out
+}
+
+/// A path relative to the repository root (the folder holding `.git`), percent-encoded for a
+/// URI: SARIF's `%SRCROOT%` and links to the lines on GitHub need it, wherever the tool ran.
+pub fn repository_relative(path: &str) -> String {
+    let absolute = std::path::Path::new(path)
+        .canonicalize()
+        .unwrap_or_else(|_| std::path::PathBuf::from(path));
+    let root = absolute
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(std::path::Path::to_path_buf);
+    let relative = match &root {
+        Some(root) => absolute
+            .strip_prefix(root)
+            .map(|p| p.to_path_buf())
+            .unwrap_or(absolute.clone()),
+        None => std::path::PathBuf::from(path),
+    };
+    relative
+        .to_string_lossy()
+        .replace('\\', "/")
+        .split('/')
+        .map(|segment| {
+            segment
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -1,0 +1,469 @@
+//! The CI-facing formats as GitHub, code scanning and JUnit consumers read them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_with(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migration-gate"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_REPOSITORY");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema_and_carries_every_rule() {
+    let output = run_with(&["check", "migrations", "--format", "sarif"], repo(), &[]);
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft7::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The validator does catch a broken document.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    assert!(!validator.is_valid(&broken));
+
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let listed = run_with(&["rules", "--format", "json"], repo(), &[]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rules.len(), listed.as_array().unwrap().len());
+    for rule in rules {
+        for key in [
+            "id",
+            "name",
+            "shortDescription",
+            "fullDescription",
+            "help",
+            "helpUri",
+            "defaultConfiguration",
+        ] {
+            assert!(rule.get(key).is_some(), "rule lacks {key}: {rule}");
+        }
+        assert!(
+            rule["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("## The safe way")
+        );
+        assert!(rule["properties"].get("security-severity").is_none());
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 14);
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(
+            location["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("migrations/versions/")
+        );
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+    }
+    let first_error = results
+        .iter()
+        .find(|r| r["ruleId"] == "create-index-non-concurrently")
+        .unwrap();
+    let region = &first_error["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (
+            region["startLine"].as_u64(),
+            region["startColumn"].as_u64(),
+            region["endColumn"].as_u64()
+        ),
+        (Some(21), Some(9), Some(88))
+    );
+}
+
+#[test]
+fn several_formats_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("out.sarif");
+    let junit = dir.path().join("out.xml");
+    let output = run_with(
+        &[
+            "check",
+            "migrations",
+            "--format",
+            "text",
+            "--format",
+            &format!("sarif={}", sarif.display()),
+            "--format",
+            &format!("junit={}", junit.display()),
+        ],
+        repo(),
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("5 errors, 2 warnings, 7 notes"));
+    assert!(
+        std::fs::read_to_string(&sarif)
+            .unwrap()
+            .contains("\"version\": \"2.1.0\"")
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .starts_with("<?xml")
+    );
+}
+
+/// A history with 13 non-concurrent index builds and a message full of characters that
+/// workflow commands must escape.
+fn many_errors(dir: &Path) {
+    let versions = dir.join("migrations/versions");
+    std::fs::create_dir_all(&versions).unwrap();
+    std::fs::write(
+        dir.join("migrations/env.py"),
+        "from alembic import context\n",
+    )
+    .unwrap();
+    for i in 0..13 {
+        let parent = if i == 0 {
+            "None".to_string()
+        } else {
+            format!("\"r{}\"", i - 1)
+        };
+        std::fs::write(
+            versions.join(format!("r{i}.py")),
+            format!(
+                "from alembic import op\nrevision = \"r{i}\"\ndown_revision = {parent}\n\ndef upgrade():\n    op.create_index(\"ix_{i}\", \"users\", [\"c{i}\"])\n\ndef downgrade():\n    op.drop_index(\"ix_{i}\", postgresql_concurrently=True)\n"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn github_annotations_escape_and_stop_at_ten_per_type() {
+    let dir = tempfile::tempdir().unwrap();
+    many_errors(dir.path());
+    let output = run_with(
+        &[
+            "check",
+            "migrations",
+            "--format",
+            "github",
+            "--select",
+            "create-index-non-concurrently,prefer-bigint-primary-key",
+        ],
+        dir.path(),
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    assert_eq!(errors.len(), 10, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .contains("3 more errors not shown as annotations"),
+        "{stdout}"
+    );
+    let first = errors[0];
+    assert!(
+        first.contains("title=migration-gate%3A create-index-non-concurrently"),
+        "{first}"
+    );
+    assert!(first.contains(",line=6,col=5,"), "{first}");
+    // The message's line break (before help) is escaped, so one finding is one line.
+    assert!(first.contains("%0Ahelp: "), "{first}");
+
+    use migration_gate::report::github::{escape_data, escape_property};
+    assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+    assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+}
+
+#[test]
+fn in_github_actions_text_output_also_annotates_and_writes_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "# earlier step\n").unwrap();
+    let output = run_with(
+        &["check", "migrations"],
+        repo(),
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/levies"),
+            ("GITHUB_SHA", "0123abcd"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("error[create-index-non-concurrently]"),
+        "text output still there"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("::error ")).count(),
+        5
+    );
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("# earlier step\n"),
+        "appended, not replaced"
+    );
+    assert!(written.contains("<!-- migration-gate report -->"));
+    assert!(written.contains("5 errors, 2 warnings, 7 notes"));
+    assert!(written.contains("(https://github.com/acme/levies/blob/0123abcd/migrations/versions/5e6f7a8b9c0d_index_levies_by_status.py#L21)"), "{written}");
+
+    // A summary that is nearly full is not pushed past GitHub's 1 MiB limit.
+    std::fs::write(&summary, "x".repeat(1024 * 1024 - 1500)).unwrap();
+    run_with(
+        &["check", "migrations"],
+        repo(),
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    );
+    assert!(std::fs::metadata(&summary).unwrap().len() <= 1024 * 1024);
+    std::fs::write(&summary, "x".repeat(1024 * 1024 - 8000)).unwrap();
+    run_with(
+        &["check", "migrations"],
+        repo(),
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    );
+    let size = std::fs::metadata(&summary).unwrap().len();
+    assert!(size <= 1024 * 1024 && size > 1024 * 1024 - 8000, "{size}");
+}
+
+#[test]
+fn junit_is_well_formed_with_a_case_per_revision() {
+    let output = run_with(&["check", "migrations", "--format", "junit"], repo(), &[]);
+    let xml = String::from_utf8(output.stdout).unwrap();
+    let document = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let cases: Vec<_> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 11);
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| c.attribute("name").unwrap())
+        .collect();
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    let root = document.root_element();
+    assert_eq!(root.attribute("tests"), Some("11"));
+    assert_eq!(root.attribute("failures"), Some("5"));
+}
+
+/// A stand-in for the GitHub REST API on 127.0.0.1: issue comments with pagination (two per
+/// page), recording every request.
+struct FakeGitHub {
+    url: String,
+    requests: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+fn fake_github() -> FakeGitHub {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let recorded = requests.clone();
+    let base = url.clone();
+    std::thread::spawn(move || {
+        let mut comments: Vec<(u64, String)> = vec![
+            (1, "LGTM".into()),
+            (2, "please rebase".into()),
+            (3, "<!-- another-bot -->".into()),
+        ];
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = String::from_utf8(body).unwrap();
+            let mut parts = request_line.split_whitespace();
+            let method = parts.next().unwrap().to_string();
+            let target = parts.next().unwrap().to_string();
+            recorded
+                .lock()
+                .unwrap()
+                .push((method.clone(), target.clone(), body.clone()));
+            let (status, answer, link) = if method == "GET" {
+                let page: usize = target
+                    .split("page=")
+                    .nth(2)
+                    .or_else(|| target.split("&page=").nth(1))
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(1);
+                let chunk: Vec<serde_json::Value> = comments
+                    .iter()
+                    .skip((page - 1) * 2)
+                    .take(2)
+                    .map(|(id, body)| serde_json::json!({"id": id, "body": body}))
+                    .collect();
+                let link = (comments.len() > page * 2).then(|| {
+                    format!(
+                        "<{base}/repos/acme/levies/issues/7/comments?per_page=100&page={}>; rel=\"next\"",
+                        page + 1
+                    )
+                });
+                ("200 OK", serde_json::Value::Array(chunk), link)
+            } else {
+                let text = serde_json::from_str::<serde_json::Value>(&body).unwrap()["body"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                if method == "POST" {
+                    comments.push((100, text));
+                    (
+                        "201 Created",
+                        serde_json::json!({"id": 100, "html_url": "https://github.com/acme/levies/pull/7#issuecomment-100"}),
+                        None,
+                    )
+                } else {
+                    comments.iter_mut().find(|(id, _)| *id == 100).unwrap().1 = text;
+                    (
+                        "200 OK",
+                        serde_json::json!({"id": 100, "html_url": "https://github.com/acme/levies/pull/7#issuecomment-100"}),
+                        None,
+                    )
+                }
+            };
+            let payload = answer.to_string();
+            let link = link.map(|l| format!("Link: {l}\r\n")).unwrap_or_default();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{link}Connection: close\r\n\r\n{payload}",
+                payload.len()
+            );
+        }
+    });
+    FakeGitHub { url, requests }
+}
+
+#[test]
+fn comment_creates_then_updates_its_own_comment_and_skips_forks() {
+    let server = fake_github();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.md");
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"pull_request": {"number": 7, "head": {"repo": {"full_name": "acme/levies"}}, "base": {"repo": {"full_name": "acme/levies"}}}}"#,
+    )
+    .unwrap();
+    let env = [
+        ("GITHUB_API_URL", server.url.as_str()),
+        ("GITHUB_TOKEN", "t0ken"),
+        ("GITHUB_REPOSITORY", "acme/levies"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+    ];
+    run_with(
+        &[
+            "check",
+            "migrations",
+            "--format",
+            &format!("markdown={}", report.display()),
+        ],
+        repo(),
+        &[],
+    );
+
+    let first = run_with(
+        &["comment", "--file", report.to_str().unwrap()],
+        repo(),
+        &env,
+    );
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert!(String::from_utf8_lossy(&first.stdout).contains("created the report comment"));
+    let second = run_with(
+        &["comment", "--file", report.to_str().unwrap()],
+        repo(),
+        &env,
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("updated the report comment"),
+        "{second:?}"
+    );
+
+    let requests = server.requests.lock().unwrap().clone();
+    let summary: Vec<(String, String)> = requests
+        .iter()
+        .map(|(m, t, _)| (m.clone(), t.split('?').next().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("GET".into(), "/repos/acme/levies/issues/7/comments".into()),
+            ("GET".into(), "/repos/acme/levies/issues/7/comments".into()),
+            ("POST".into(), "/repos/acme/levies/issues/7/comments".into()),
+            ("GET".into(), "/repos/acme/levies/issues/7/comments".into()),
+            ("GET".into(), "/repos/acme/levies/issues/7/comments".into()),
+            (
+                "PATCH".into(),
+                "/repos/acme/levies/issues/comments/100".into()
+            ),
+        ]
+    );
+    assert!(requests[2].2.contains("<!-- migration-gate report -->"));
+
+    std::fs::write(
+        &event,
+        r#"{"pull_request": {"number": 7, "head": {"repo": {"full_name": "someone/levies"}}, "base": {"repo": {"full_name": "acme/levies"}}}}"#,
+    )
+    .unwrap();
+    let fork = run_with(
+        &["comment", "--file", report.to_str().unwrap()],
+        repo(),
+        &env,
+    );
+    assert_eq!(fork.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&fork.stdout);
+    assert!(
+        stdout.starts_with("::warning") && stdout.contains("fork someone/levies"),
+        "{stdout}"
+    );
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        6,
+        "a fork gets no API calls"
+    );
+}
