@@ -343,8 +343,10 @@ fn github_extras(formats: &[Output], input: &ReportInput) -> Result<(), AppError
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(report::github::render(input).as_bytes());
     }
-    if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY") {
-        if !summary.is_empty() {
+    if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY")
+        && !summary.is_empty()
+    {
+        {
             let used = std::fs::metadata(&summary)
                 .map(|m| m.len() as usize)
                 .unwrap_or(0);

@@ -128,12 +128,12 @@ pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
         .ok_or_else(|| fail("not a pull request event: pass --pr NUMBER"))?;
     let head = event["pull_request"]["head"]["repo"]["full_name"].as_str();
     let base = event["pull_request"]["base"]["repo"]["full_name"].as_str();
-    if let (Some(head), Some(base)) = (head, base) {
-        if head != base {
-            return Ok(Posted::Skipped(format!(
-                "pull request #{number} comes from the fork {head}: its token is read-only, so the report stays in the job summary"
-            )));
-        }
+    if let (Some(head), Some(base)) = (head, base)
+        && head != base
+    {
+        return Ok(Posted::Skipped(format!(
+            "pull request #{number} comes from the fork {head}: its token is read-only, so the report stays in the job summary"
+        )));
     }
     let token = std::env::var("GITHUB_TOKEN")
         .ok()

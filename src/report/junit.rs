@@ -68,12 +68,8 @@ pub fn render(input: &ReportInput) -> String {
             class: format!("migration-gate.lint.{}", revision.path),
             name: format!("{} lint", revision.id),
             seconds: 0.0,
-            failure: (!errors.is_empty()).then(|| {
-                (
-                    format!("{}", plural(errors.len(), "error")),
-                    errors.join("\n"),
-                )
-            }),
+            failure: (!errors.is_empty())
+                .then(|| (plural(errors.len(), "error"), errors.join("\n"))),
             skipped: None,
             output: others.join("\n"),
         });
