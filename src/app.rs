@@ -346,24 +346,22 @@ fn github_extras(formats: &[Output], input: &ReportInput) -> Result<(), AppError
     if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY")
         && !summary.is_empty()
     {
-        {
-            let used = std::fs::metadata(&summary)
-                .map(|m| m.len() as usize)
-                .unwrap_or(0);
-            let room = STEP_SUMMARY_LIMIT.saturating_sub(used);
-            if room > 2048 {
-                let markdown = report::markdown::render(input, room - 1024);
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&summary)
-                    .map_err(|e| {
-                        AppError::new(format!(
-                            "cannot write $GITHUB_STEP_SUMMARY ({summary}): {e}"
-                        ))
-                    })?;
-                let _ = file.write_all(markdown.as_bytes());
-            }
+        let used = std::fs::metadata(&summary)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
+        let room = STEP_SUMMARY_LIMIT.saturating_sub(used);
+        if room > 2048 {
+            let markdown = report::markdown::render(input, room - 1024);
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&summary)
+                .map_err(|e| {
+                    AppError::new(format!(
+                        "cannot write $GITHUB_STEP_SUMMARY ({summary}): {e}"
+                    ))
+                })?;
+            let _ = file.write_all(markdown.as_bytes());
         }
     }
     Ok(())
