@@ -1,10 +1,11 @@
 //! The CI-facing formats as GitHub, code scanning and JUnit consumers read them.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+
+use common::fake_github;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -279,104 +280,6 @@ fn junit_is_well_formed_with_a_case_per_revision() {
     let root = document.root_element();
     assert_eq!(root.attribute("tests"), Some("11"));
     assert_eq!(root.attribute("failures"), Some("5"));
-}
-
-/// A stand-in for the GitHub REST API on 127.0.0.1: issue comments with pagination (two per
-/// page), recording every request.
-struct FakeGitHub {
-    url: String,
-    requests: Arc<Mutex<Vec<(String, String, String)>>>,
-}
-
-fn fake_github() -> FakeGitHub {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let recorded = requests.clone();
-    let base = url.clone();
-    std::thread::spawn(move || {
-        let mut comments: Vec<(u64, String)> = vec![
-            (1, "LGTM".into()),
-            (2, "please rebase".into()),
-            (3, "<!-- another-bot -->".into()),
-        ];
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
-                if header.trim().is_empty() {
-                    break;
-                }
-                if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let body = String::from_utf8(body).unwrap();
-            let mut parts = request_line.split_whitespace();
-            let method = parts.next().unwrap().to_string();
-            let target = parts.next().unwrap().to_string();
-            recorded
-                .lock()
-                .unwrap()
-                .push((method.clone(), target.clone(), body.clone()));
-            let (status, answer, link) = if method == "GET" {
-                let page: usize = target
-                    .split("page=")
-                    .nth(2)
-                    .or_else(|| target.split("&page=").nth(1))
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(1);
-                let chunk: Vec<serde_json::Value> = comments
-                    .iter()
-                    .skip((page - 1) * 2)
-                    .take(2)
-                    .map(|(id, body)| serde_json::json!({"id": id, "body": body}))
-                    .collect();
-                let link = (comments.len() > page * 2).then(|| {
-                    format!(
-                        "<{base}/repos/acme/levies/issues/7/comments?per_page=100&page={}>; rel=\"next\"",
-                        page + 1
-                    )
-                });
-                ("200 OK", serde_json::Value::Array(chunk), link)
-            } else {
-                let text = serde_json::from_str::<serde_json::Value>(&body).unwrap()["body"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
-                if method == "POST" {
-                    comments.push((100, text));
-                    (
-                        "201 Created",
-                        serde_json::json!({"id": 100, "html_url": "https://github.com/acme/levies/pull/7#issuecomment-100"}),
-                        None,
-                    )
-                } else {
-                    comments.iter_mut().find(|(id, _)| *id == 100).unwrap().1 = text;
-                    (
-                        "200 OK",
-                        serde_json::json!({"id": 100, "html_url": "https://github.com/acme/levies/pull/7#issuecomment-100"}),
-                        None,
-                    )
-                }
-            };
-            let payload = answer.to_string();
-            let link = link.map(|l| format!("Link: {l}\r\n")).unwrap_or_default();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{link}Connection: close\r\n\r\n{payload}",
-                payload.len()
-            );
-        }
-    });
-    FakeGitHub { url, requests }
 }
 
 #[test]
