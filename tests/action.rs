@@ -172,7 +172,11 @@ fn fake_release(dir: &Path, version: &str, corrupt: bool) -> String {
     // A stand-in for the released binary that hands over to the one under test: the archive
     // stays small, and what is checked is the download, the checksum and the unpacking.
     let stand_in = staging.join("migration-gate");
-    std::fs::write(&stand_in, format!("#!/bin/sh\nexec '{}' \"$@\"\n", binary())).unwrap();
+    std::fs::write(
+        &stand_in,
+        format!("#!/bin/sh\nexec '{}' \"$@\"\n", binary()),
+    )
+    .unwrap();
     let _ = Command::new("chmod").arg("755").arg(&stand_in).status();
     let archive = release.join(format!("migration-gate-{}.tar.gz", triple()));
     let status = Command::new("tar")
@@ -223,7 +227,10 @@ fn the_action_installs_the_release_after_checking_its_sha256() {
         ("MG_VERSION", "v9.9.9"),
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("::error title=migration-gate::checksum mismatch"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("::error title=migration-gate::checksum mismatch")
+    );
     assert!(tampered.outputs().is_empty(), "nothing ran");
 }
 
