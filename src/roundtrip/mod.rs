@@ -187,8 +187,22 @@ impl<'a> Judge<'a> {
         self.attach(scratch).await
     }
 
+    /// The tool's own connection: snapshots, and the statements of SQL migrations, which the
+    /// server stops at the step limit.
+    async fn connect_scratch(
+        &self,
+        conninfo: &ConnInfo,
+    ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let client = conninfo.connect().await?;
+        let limit = self.options.step_timeout.as_millis();
+        client
+            .batch_execute(&format!("SET statement_timeout = {limit}"))
+            .await?;
+        Ok(client)
+    }
+
     async fn attach(&self, scratch: ScratchDatabase) -> Result<Session, RoundtripError> {
-        let client = match scratch.conninfo.connect().await {
+        let client = match self.connect_scratch(&scratch.conninfo).await {
             Ok(client) => client,
             Err(e) => {
                 let _ = scratch.drop_database().await;
@@ -207,6 +221,7 @@ impl<'a> Judge<'a> {
                         .or_else(|| find_alembic_ini(&root)),
                     script_location: root,
                     standalone: self.options.standalone,
+                    statement_timeout: self.options.step_timeout,
                     env: self.options.env.clone(),
                 };
                 match AlembicDriver::start(options, &scratch.conninfo).await {
@@ -268,10 +283,8 @@ impl<'a> Judge<'a> {
         upto: Option<usize>,
     ) -> Result<bool, RoundtripError> {
         session.scratch.recreate().await?;
-        session.client = session
-            .scratch
-            .conninfo
-            .connect()
+        session.client = self
+            .connect_scratch(&session.scratch.conninfo)
             .await
             .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
         let Some(upto) = upto else {

@@ -45,6 +45,8 @@ struct DriverAnswer {
 
 pub struct AlembicOptions {
     pub python: PathBuf,
+    /// The server-side limit for one statement; the driver is also killed at the step limit.
+    pub statement_timeout: Duration,
     pub script_location: PathBuf,
     pub ini: Option<PathBuf>,
     pub standalone: bool,
@@ -102,6 +104,14 @@ impl AlembicDriver {
         if self.options.standalone {
             command.arg("--standalone");
         }
+        // libpq reads PGOPTIONS when env.py sets no `options` of its own.
+        command.env(
+            "PGOPTIONS",
+            format!(
+                "-c statement_timeout={}",
+                self.options.statement_timeout.as_millis()
+            ),
+        );
         for (key, value) in &self.options.env {
             command.env(key, value);
         }
