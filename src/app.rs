@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSetBuilder};
 
 use crate::cli::{
-    CheckArgs, Cli, Command, GraphArgs, GraphFormat, ListFormat, Output, OutputFormat,
+    CheckArgs, Cli, Command, GateArgs, GraphArgs, GraphFormat, ListFormat, Output, OutputFormat,
     RoundtripArgs,
 };
 use crate::config::{self, Config, FailOn};
@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             Ok(0)
         }
         Command::Roundtrip(args) => roundtrip(args),
+        Command::Gate(args) => gate(args),
         Command::Watchdog {
             parent,
             action,
@@ -274,6 +275,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         runs: &[],
         checked: &checked_revisions(&outcome),
         links: github_links(),
+        verdict: None,
     };
     emit(&args.formats, &input)?;
     if outcome.input_errors > 0 {
@@ -504,6 +506,7 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         runs: &outcome.revisions,
         checked: &[],
         links: github_links(),
+        verdict: None,
     };
     emit(&args.formats, &input)?;
     eprintln!(
@@ -521,4 +524,98 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         .threshold()
         .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn gate(args: GateArgs) -> Result<u8, AppError> {
+    use crate::roundtrip::RoundtripOptions;
+    use crate::roundtrip::postgres::{Provider, redact_url};
+
+    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
+    let settings = config.roundtrip.clone().unwrap_or_default();
+    let postgres_version = args
+        .postgres_version
+        .or(config.postgres_version)
+        .unwrap_or(14);
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let options = crate::gate::GateOptions {
+        roundtrip: RoundtripOptions {
+            lint: LintOptions {
+                paths,
+                exclude: exclude_globs(&config)?,
+                postgres_version,
+                select: config.select.clone(),
+                ignore: config.ignore.clone().unwrap_or_default(),
+                severity: config.severity.clone(),
+                ..LintOptions::default()
+            },
+            provider: args
+                .postgres
+                .or(settings.postgres)
+                .unwrap_or(Provider::Auto),
+            database_url: None,
+            image: args
+                .postgres_image
+                .clone()
+                .or(settings.postgres_image.clone())
+                .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
+            python: args
+                .python
+                .clone()
+                .or(settings.python.as_ref().map(PathBuf::from)),
+            alembic_config: args
+                .alembic_config
+                .clone()
+                .or(settings.alembic_config.as_ref().map(PathBuf::from)),
+            standalone: args.standalone,
+            step_timeout: std::time::Duration::from_secs(settings.timeout_s.unwrap_or(300)),
+            env: settings.env.clone().into_iter().collect(),
+            from: None,
+            to: None,
+        },
+        live_url: args.database_url.clone(),
+        check_drift: !args.no_drift,
+        fail_on: fail_on.threshold(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = crate::gate::run(&options) => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    let outcome = match result {
+        None => return Ok(EXIT_INTERRUPTED),
+        Some(Err(error)) => {
+            let url = &args.database_url;
+            return Err(AppError::new(
+                error.to_string().replace(url.as_str(), &redact_url(url)),
+            ));
+        }
+        Some(Ok(outcome)) => outcome,
+    };
+    let metas = rules::all_metadata();
+    let input = ReportInput {
+        diagnostics: &outcome.diagnostics,
+        sources: &outcome.sources,
+        rules: &metas,
+        summary: Summary::count(outcome.files, outcome.revisions, &outcome.diagnostics),
+        runs: &[],
+        checked: &[],
+        links: github_links(),
+        verdict: Some(&outcome.verdict),
+    };
+    emit(&args.formats, &input)?;
+    if outcome.input_errors > 0 {
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if outcome.verdict.ready {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
 }

@@ -23,6 +23,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Upgrade → downgrade → upgrade per revision on a throwaway PostgreSQL, comparing schemas.
     Roundtrip(RoundtripArgs),
+    /// Release gate against a live database, read-only: applied vs pending revisions, their
+    /// risks at this database's table sizes, schema drift, and a verdict.
+    Gate(GateArgs),
     /// The revision graph: heads, bases, branch points and merges.
     Graph(GraphArgs),
     /// Posts the Markdown report on the pull request, or updates the one posted before.
@@ -51,6 +54,39 @@ pub enum Command {
         action: String,
         target: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Files or folders; default: the config's `paths`, else the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
+    #[arg(long = "format", value_parser = parse_output)]
+    pub formats: Vec<Output>,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The database to inspect (read-only; never written to).
+    #[arg(long, env = "MIGRATION_GATE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Where the scratch schema for the drift check is built (never on the inspected server).
+    #[arg(long, value_enum)]
+    pub postgres: Option<crate::roundtrip::postgres::Provider>,
+    #[arg(long)]
+    pub postgres_image: Option<String>,
+    #[arg(long)]
+    pub postgres_version: Option<u32>,
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    #[arg(long)]
+    pub alembic_config: Option<PathBuf>,
+    #[arg(long)]
+    pub standalone: bool,
+    /// Skip the comparison of the live schema with the history's.
+    #[arg(long)]
+    pub no_drift: bool,
+    /// Lowest severity of a pending revision's finding that makes the verdict "not ready".
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(Debug, Args)]

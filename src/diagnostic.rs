@@ -53,6 +53,9 @@ pub struct Diagnostic {
     pub revision: Option<String>,
     pub phase: Option<Phase>,
     pub origin: Origin,
+    /// The table the finding is about, when there is one: the release gate weighs findings by
+    /// that table's size.
+    pub table: Option<String>,
 }
 
 impl Diagnostic {
@@ -66,6 +69,15 @@ impl Diagnostic {
             revision: None,
             phase: None,
             origin: meta.origin,
+            table: None,
+        }
+    }
+
+    /// A finding about something no file holds: the state of a database.
+    pub fn unplaced(meta: &RuleMeta, message: impl Into<String>) -> Self {
+        Diagnostic {
+            span: None,
+            ..Diagnostic::new(meta, Span::new(crate::model::FileId(0), 0..0), message)
         }
     }
 
@@ -76,6 +88,11 @@ impl Diagnostic {
 
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
+        self
+    }
+
+    pub fn about_table(mut self, table: Option<&str>) -> Self {
+        self.table = table.map(str::to_string);
         self
     }
 
@@ -112,4 +129,28 @@ pub struct RevisionResult {
     pub steps: Vec<StepResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// The release gate's answer: may this database be deployed to?
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub ready: bool,
+    pub reasons: Vec<String>,
+    /// Revisions the database reports as applied.
+    pub applied: Vec<String>,
+    /// Revisions the deploy will apply, in order.
+    pub pending: Vec<String>,
+}
+
+impl Verdict {
+    pub fn headline(&self) -> String {
+        if self.ready {
+            format!(
+                "READY: {} pending revision(s) can be deployed",
+                self.pending.len()
+            )
+        } else {
+            format!("NOT READY: {}", self.reasons.join("; "))
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod frontend;
+pub mod gate;
 mod git;
 mod history;
 pub mod lint;

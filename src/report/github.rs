@@ -65,6 +65,13 @@ pub fn render(input: &ReportInput) -> String {
             escape_data(&message)
         ));
     }
+    if let Some(verdict) = input.verdict {
+        let kind = if verdict.ready { "notice" } else { "error" };
+        out.push_str(&format!(
+            "::{kind} title=migration-gate release gate::{}\n",
+            escape_data(&verdict.headline())
+        ));
+    }
     let more: Vec<String> = [
         (Severity::Error, "error"),
         (Severity::Warning, "warning"),

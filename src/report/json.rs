@@ -14,6 +14,8 @@ struct Document<'a> {
     summary: Summary,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     roundtrip: &'a [crate::diagnostic::RevisionResult],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<&'a crate::diagnostic::Verdict>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +71,7 @@ pub fn render(input: &ReportInput) -> String {
         diagnostics,
         summary: input.summary,
         roundtrip: input.runs,
+        gate: input.verdict,
     };
     let mut out = serde_json::to_string_pretty(&document)
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

@@ -108,13 +108,25 @@ pub fn render(input: &ReportInput) -> String {
             });
         }
     }
+    if let Some(verdict) = input.verdict {
+        cases.push(Case {
+            suite: "gate",
+            class: "migration-gate.gate".into(),
+            name: "release gate".into(),
+            seconds: 0.0,
+            failure: (!verdict.ready)
+                .then(|| ("not ready".to_string(), verdict.reasons.join("\n"))),
+            skipped: None,
+            output: format!("pending: {}", verdict.pending.join(", ")),
+        });
+    }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
     out.push_str(&format!(
         "<testsuites name=\"migration-gate\" tests=\"{}\" failures=\"{failures}\">\n",
         cases.len()
     ));
-    for suite in ["lint", "roundtrip"] {
+    for suite in ["lint", "roundtrip", "gate"] {
         let members: Vec<&Case> = cases.iter().filter(|c| c.suite == suite).collect();
         if members.is_empty() {
             continue;

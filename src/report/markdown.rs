@@ -40,6 +40,15 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
         plural(s.files, "file"),
         plural(s.revisions, "revision"),
     );
+    if let Some(verdict) = input.verdict {
+        let icon = if verdict.ready { "🟢" } else { "🔴" };
+        head.push_str(&format!(
+            "**Release gate: {icon} {}**\n\nApplied: {}. Pending: {}.\n\n",
+            cell(&verdict.headline()),
+            list_or_none(&verdict.applied),
+            list_or_none(&verdict.pending)
+        ));
+    }
     if !input.runs.is_empty() {
         let count = |status| input.runs.iter().filter(|r| r.status == status).count();
         head.push_str(&format!(
@@ -158,4 +167,15 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
         env!("CARGO_PKG_VERSION")
     ));
     out
+}
+
+fn list_or_none(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.iter()
+            .map(|id| format!("`{}`", cell(id)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }

@@ -46,6 +46,8 @@ pub struct ReportInput<'a> {
     pub checked: &'a [CheckedRevision],
     /// Where lines can be linked: `https://github.com/OWNER/REPO/blob/SHA/`.
     pub links: Option<String>,
+    /// The release gate's verdict, for `gate`.
+    pub verdict: Option<&'a crate::diagnostic::Verdict>,
 }
 
 #[derive(Debug, Clone)]

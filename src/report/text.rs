@@ -58,6 +58,9 @@ pub fn render(input: &ReportInput, color: bool) -> String {
     }
     let s = input.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if let Some(verdict) = input.verdict {
+        out.push_str(&format!("verdict: {}\n", verdict.headline()));
+    }
     out.push_str(&format!(
         "{}, {}, {} in {} and {}\n",
         plural(s.errors, "error"),

@@ -8,6 +8,8 @@ pub enum Comparison {
     AfterDowngrade,
     /// After upgrade → downgrade → upgrade, against the schema after the first upgrade.
     AfterReupgrade,
+    /// A live database, against the schema its applied revisions produce.
+    Live,
 }
 
 pub fn differences(expected: &Snapshot, actual: &Snapshot, comparison: Comparison) -> Vec<String> {
@@ -19,7 +21,11 @@ pub fn differences(expected: &Snapshot, actual: &Snapshot, comparison: Compariso
                 Comparison::AfterReupgrade => {
                     format!("{object} exists only after the second upgrade")
                 }
+                Comparison::Live => format!("{object} exists only in the live database"),
             }),
+            Some(wanted) if wanted != description && comparison == Comparison::Live => {
+                found.push(format!("{object}: live {description}, expected {wanted}"))
+            }
             Some(wanted) if wanted != description => {
                 found.push(format!("{object}: {description}, expected {wanted}"))
             }
@@ -33,6 +39,7 @@ pub fn differences(expected: &Snapshot, actual: &Snapshot, comparison: Compariso
                 Comparison::AfterReupgrade => {
                     format!("{object} is missing after the second upgrade")
                 }
+                Comparison::Live => format!("{object} is missing in the live database"),
             });
         }
     }

@@ -646,3 +646,43 @@ fn find_alembic_ini(root: &Path) -> Option<PathBuf> {
         .into_iter()
         .find(|p| p.is_file())
 }
+
+/// The schema that applying `targets` in order (Alembic: each with its missing ancestors)
+/// produces, built in a scratch database on `admin`'s server and dropped again: the release
+/// gate compares a live database with it.
+pub async fn schema_at(
+    options: &RoundtripOptions,
+    sources: &Sources,
+    set: &MigrationSet,
+    targets: &[&Migration],
+    admin: &ConnInfo,
+) -> Result<snapshot::Snapshot, RoundtripError> {
+    let judge = Judge {
+        options,
+        sources,
+        set,
+        scope: &None,
+        diagnostics: Vec::new(),
+        results: Vec::new(),
+    };
+    let mut session = judge.open(admin).await?;
+    let mut failure = None;
+    for target in targets {
+        if let Err(error) = judge.step(&mut session, target, Phase::Upgrade).await {
+            failure = Some(format!(
+                "`{}` does not apply: {}",
+                Judge::id(target),
+                Judge::describe(&error)
+            ));
+            break;
+        }
+    }
+    let result = match failure {
+        None => snapshot::take(&session.client).await,
+        Some(message) => Err(fail(format!(
+            "the applied revisions cannot be rebuilt for comparison: {message}"
+        ))),
+    };
+    Judge::close(session).await?;
+    result
+}

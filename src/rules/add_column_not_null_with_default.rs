@@ -38,13 +38,13 @@ impl Rule for AddColumnNotNullWithDefault {
                 continue;
             }
             let diagnostic = if cx.postgres_version < FAST_DEFAULT_VERSION {
-                cx.report(&META, site.migration, site.op.span, format!(
+                cx.report_op(&META, &site, format!(
                     "adding NOT NULL column `{}` with a default rewrites `{table}` under an ACCESS EXCLUSIVE lock on PostgreSQL {}",
                     column.name, cx.postgres_version
                 ))
                 .with_help("add the column as nullable without a default, backfill in batches, then add a NOT VALID check, validate it, and set NOT NULL")
             } else {
-                cx.report(&META, site.migration, site.op.span, format!(
+                cx.report_op(&META, &site, format!(
                     "NOT NULL column `{}` with default {} is added without a rewrite on PostgreSQL ≥ 11, and the default stays on the column",
                     column.name, default.text
                 ))

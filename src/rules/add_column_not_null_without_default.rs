@@ -32,7 +32,7 @@ impl Rule for AddColumnNotNullWithoutDefault {
                 continue;
             }
             out.push(
-                cx.report(&META, site.migration, site.op.span, format!(
+                cx.report_op(&META, &site, format!(
                     "NOT NULL column `{}` has no server default: the migration fails as soon as `{table}` has a row",
                     column.name
                 ))

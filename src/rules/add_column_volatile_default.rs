@@ -37,7 +37,7 @@ impl Rule for AddColumnVolatileDefault {
                 continue;
             };
             out.push(
-                cx.report(&META, site.migration, site.op.span, format!(
+                cx.report_op(&META, &site, format!(
                     "adding `{}` with {what} rewrites `{table}` under an ACCESS EXCLUSIVE lock",
                     column.name
                 ))

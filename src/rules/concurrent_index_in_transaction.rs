@@ -38,7 +38,7 @@ impl Rule for ConcurrentIndexInTransaction {
                     _ => continue,
                 };
                 out.push(
-                    cx.report(&META, site.migration, site.op.span, format!("{statement} cannot run inside a transaction block: the migration will fail"))
+                    cx.report_op(&META, &site, format!("{statement} cannot run inside a transaction block: the migration will fail"))
                         .with_help("in Alembic, wrap it in `with op.get_context().autocommit_block():`; in SQL, run it outside BEGIN/COMMIT and in a file of its own (golang-migrate, Flyway) or with `-- migrate:up transaction:false` (dbmate)")
                         .in_phase(phase),
                 );

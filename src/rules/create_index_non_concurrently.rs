@@ -38,7 +38,7 @@ impl Rule for CreateIndexNonConcurrently {
                     .map(|n| format!("index `{n}`"))
                     .unwrap_or_else(|| "an index".into());
                 out.push(
-                    cx.report(&META, site.migration, site.op.span, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
+                    cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
                         .with_help("build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `CREATE INDEX CONCURRENTLY`, outside a transaction)")
                         .in_phase(phase),
                 );

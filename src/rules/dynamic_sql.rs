@@ -25,7 +25,7 @@ impl Rule for DynamicSql {
                     continue;
                 }
                 out.push(
-                    cx.report(&META, site.migration, site.op.span, "the SQL is built at run time (f-string, concatenation or a variable), so no rule checked it")
+                    cx.report_op(&META, &site, "the SQL is built at run time (f-string, concatenation or a variable), so no rule checked it")
                         .with_help("write the statement as a literal string, or review it by hand and suppress this note")
                         .in_phase(phase),
                 );

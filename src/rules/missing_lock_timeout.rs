@@ -43,7 +43,8 @@ impl Rule for MissingLockTimeout {
                     out.push(
                         cx.report(&META, migration, op.span, format!("this locks `{table}` (ACCESS EXCLUSIVE) with no lock_timeout: if a long query holds `{table}`, the statement waits in the lock queue and every other query on `{table}` waits behind it"))
                             .with_help("start the revision with `op.execute(\"SET lock_timeout = '5s'\")`, or set it for every revision in env.py (`connect_args={\"options\": \"-c lock_timeout=5s\"}`), and retry on timeout")
-                            .in_phase(phase),
+                            .in_phase(phase)
+                            .about_table(Some(table)),
                     );
                     break;
                 }

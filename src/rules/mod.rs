@@ -21,6 +21,7 @@ mod drop_index_non_concurrently;
 mod drop_table;
 mod duplicate_revision_id;
 mod dynamic_sql;
+pub mod gate;
 mod incomplete_downgrade;
 mod input;
 mod invalid_revision_id;
@@ -140,8 +141,14 @@ impl<'a> LintContext<'a> {
         site: &OpSite,
         message: impl Into<String>,
     ) -> Diagnostic {
+        let table = match &site.op.kind {
+            OpKind::Truncate { tables } => tables.first().map(String::as_str),
+            OpKind::Maintenance { table, .. } => table.as_deref(),
+            kind => kind.table(),
+        };
         self.report(meta, site.migration, site.op.span, message)
             .in_phase(site.phase)
+            .about_table(table)
     }
 
     pub fn report(
@@ -260,6 +267,7 @@ pub fn all_metadata() -> Vec<&'static RuleMeta> {
         .map(|r| r.meta())
         .chain(engine_rules())
         .chain(roundtrip::all())
+        .chain(gate::all())
         .collect()
 }
 

@@ -48,7 +48,7 @@ impl Rule for UnnamedConstraint {
                     _ => continue,
                 };
                 out.push(
-                    cx.report(&META, site.migration, site.op.span, message)
+                    cx.report_op(&META, &site, message)
                         .with_help(help)
                         .in_phase(phase),
                 );

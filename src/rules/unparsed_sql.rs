@@ -25,7 +25,7 @@ impl Rule for UnparsedSql {
                     continue;
                 };
                 out.push(
-                    cx.report(&META, site.migration, site.op.span, format!("this statement was not checked: {reason}"))
+                    cx.report_op(&META, &site, format!("this statement was not checked: {reason}"))
                         .with_help("review it by hand; if it is valid PostgreSQL, report the statement so the parser can learn it")
                         .in_phase(phase),
                 );
