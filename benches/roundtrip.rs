@@ -189,6 +189,8 @@ fn main() {
         env: Vec::new(),
         from: None,
         to: None,
+        trace_locks: false,
+        seed_rows: 0,
     };
     let started = Instant::now();
     let outcome = runtime.block_on(run(&options)).expect("round trip runs");

@@ -469,6 +469,8 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         env: settings.env.clone().into_iter().collect(),
         from: args.from.clone(),
         to: args.to.clone(),
+        trace_locks: args.trace_locks,
+        seed_rows: args.seed_rows.unwrap_or(0),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -571,6 +573,8 @@ fn gate(args: GateArgs) -> Result<u8, AppError> {
             env: settings.env.clone().into_iter().collect(),
             from: None,
             to: None,
+            trace_locks: false,
+            seed_rows: 0,
         },
         live_url: args.database_url.clone(),
         check_drift: !args.no_drift,

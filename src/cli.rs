@@ -136,6 +136,12 @@ pub struct RoundtripArgs {
     /// Seconds one step may take before it is stopped (default 300).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Record the locks each statement of an upgrade takes and the tables it rewrites.
+    #[arg(long)]
+    pub trace_locks: bool,
+    /// Before each revision's upgrade, fill every empty table with N generated rows.
+    #[arg(long, value_name = "N")]
+    pub seed_rows: Option<u32>,
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 }

@@ -129,6 +129,33 @@ pub struct RevisionResult {
     pub steps: Vec<StepResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// `--trace-locks`: what each statement of the first upgrade locked and rewrote.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TracedStatement>,
+}
+
+impl RevisionResult {
+    pub fn with_trace(mut self, trace: Vec<TracedStatement>) -> Self {
+        self.trace = trace;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TracedStatement {
+    pub statement: String,
+    /// Locks the statement added (relation-level, as pg_locks names the modes).
+    pub locks: Vec<TracedLock>,
+    /// Tables that existed before the revision and got a new file: rewritten.
+    pub rewritten: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TracedLock {
+    pub table: String,
+    pub mode: String,
+    /// The table existed before the revision (its rows and its users are at stake).
+    pub existed: bool,
 }
 
 /// The release gate's answer: may this database be deployed to?

@@ -112,6 +112,24 @@ pub fn runs_table(runs: &[RevisionResult]) -> String {
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default(),
         ));
+        for traced in &run.trace {
+            let mut effects: Vec<String> = traced
+                .locks
+                .iter()
+                .map(|l| {
+                    let new = if l.existed { "" } else { " (new)" };
+                    format!("{} on {}{new}", l.mode, l.table)
+                })
+                .collect();
+            effects.extend(traced.rewritten.iter().map(|t| format!("REWROTE {t}")));
+            let statement: String = traced.statement.chars().take(80).collect();
+            let effects = if effects.is_empty() {
+                "no table locks held".to_string()
+            } else {
+                effects.join(", ")
+            };
+            out.push_str(&format!("      {statement}  →  {effects}\n"));
+        }
     }
     out
 }

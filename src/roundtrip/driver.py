@@ -75,6 +75,76 @@ def describe(error, versions):
     return answer
 
 
+LOCKS_SQL = """
+SELECT c.relname, l.mode
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p', 'm')
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
+"""
+
+FILENODES_SQL = """
+SELECT c.oid, c.relname, c.relfilenode FROM pg_class c
+WHERE c.relkind IN ('r', 'm')
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\\_%')
+"""
+
+
+class LockTracer:
+    """After each statement of an upgrade, reads from the same connection which locks it holds
+    and which tables that existed before the revision got a new file (were rewritten)."""
+
+    def __init__(self):
+        self.active = False
+        self.busy = False
+        self.before = {}
+        self.held = set()
+        self.statements = []
+
+    def start(self, engine):
+        with engine.connect() as connection:
+            cursor = connection.connection.cursor()
+            cursor.execute(FILENODES_SQL)
+            self.before = {oid: (name, node) for oid, name, node in cursor.fetchall()}
+            cursor.close()
+        self.held = set()
+        self.statements = []
+        self.active = True
+
+    def stop(self):
+        self.active = False
+        return self.statements
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.active or self.busy:
+            return
+        self.busy = True
+        try:
+            raw = conn.connection.cursor()
+            raw.execute(LOCKS_SQL)
+            held = {(table, mode) for table, mode in raw.fetchall()}
+            raw.execute(FILENODES_SQL)
+            now = {oid: node for oid, _, node in raw.fetchall()}
+            raw.close()
+        except Exception:  # noqa: BLE001 - an aborted transaction cannot be asked; the error surfaces anyway
+            self.busy = False
+            return
+        new_locks = sorted(held - self.held)
+        self.held = held
+        rewritten = []
+        for oid, (name, node) in list(self.before.items()):
+            if oid in now and now[oid] != node:
+                rewritten.append(name)
+                self.before[oid] = (name, now[oid])
+        existing = {name for name, _ in self.before.values()}
+        self.statements.append({
+            "statement": " ".join(str(statement).split())[:500],
+            "locks": [{"table": t, "mode": m, "existed": t in existing} for t, m in new_locks],
+            "rewritten": sorted(rewritten),
+        })
+        self.busy = False
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ini")
@@ -123,6 +193,11 @@ def main():
         with EnvironmentContext(config, script, fn=steps, destination_rev=destination):
             script.run_env()
 
+    tracer = LockTracer()
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    event.listen(Engine, "after_cursor_execute", tracer.after)
+
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
     for line in sys.stdin:
@@ -133,7 +208,15 @@ def main():
                 script = ScriptDirectory.from_config(config)
             if cmd == "upgrade":
                 target = request["target"]
-                run_env(lambda heads, context: script._upgrade_revs(target, heads), target)
+                if request.get("trace"):
+                    tracer.start(engine)
+                try:
+                    run_env(lambda heads, context: script._upgrade_revs(target, heads), target)
+                finally:
+                    trace = tracer.stop()
+                if request.get("trace"):
+                    send({"ok": True, "trace": trace})
+                    continue
             elif cmd == "downgrade_one":
                 revision = script.get_revision(request["target"])
                 run_env(lambda heads, context: [RevisionStep(script.revision_map, revision, False)], None)

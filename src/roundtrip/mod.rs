@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::diagnostic::{Diagnostic, RevisionResult, RuleMeta, Status, StepResult};
+use crate::diagnostic::{Diagnostic, RevisionResult, RuleMeta, Status, StepResult, TracedStatement};
 use crate::lint::{self, LintOptions};
 use crate::model::{Framework, Migration, MigrationSet, Phase, Sources, Span};
 use crate::rules::roundtrip as findings;
@@ -45,6 +45,10 @@ pub struct RoundtripOptions {
     pub from: Option<String>,
     /// ... up to this one (inclusive).
     pub to: Option<String>,
+    /// Record each statement's locks and rewrites during the first upgrade.
+    pub trace_locks: bool,
+    /// Before each revision's upgrade, fill every empty table with this many generated rows.
+    pub seed_rows: u32,
 }
 
 pub struct RoundtripOutcome {
@@ -255,17 +259,47 @@ impl<'a> Judge<'a> {
         migration: &Migration,
         phase: Phase,
     ) -> Result<(), StepFailure> {
+        self.step_traced(session, migration, phase, false)
+            .await
+            .map(drop)
+    }
+
+    /// One step; with `trace`, each statement's locks and rewrites come back.
+    async fn step_traced(
+        &self,
+        session: &mut Session,
+        migration: &Migration,
+        phase: Phase,
+        trace: bool,
+    ) -> Result<Vec<TracedStatement>, StepFailure> {
         let limit = self.options.step_timeout;
         let result = match &mut session.applier {
             Applier::Alembic(driver) => {
                 let id = Self::id(migration);
-                match phase {
-                    Phase::Upgrade => driver.upgrade(&id, limit).await,
-                    Phase::Downgrade => driver.downgrade_one(&id, limit).await,
+                match (phase, trace) {
+                    (Phase::Upgrade, true) => driver.upgrade_traced(&id, limit).await,
+                    (Phase::Upgrade, false) => driver.upgrade(&id, limit).await.map(|()| Vec::new()),
+                    (Phase::Downgrade, _) => {
+                        driver.downgrade_one(&id, limit).await.map(|()| Vec::new())
+                    }
                 }
             }
             Applier::Sql => {
-                runner::run_sql(&session.client, migration, phase, self.sources, limit).await
+                let mut tracer = if trace {
+                    runner::SqlTracer::start(&session.client).await
+                } else {
+                    None
+                };
+                runner::run_sql(
+                    &session.client,
+                    migration,
+                    phase,
+                    self.sources,
+                    limit,
+                    tracer.as_mut(),
+                )
+                .await
+                .map(|()| tracer.map(|t| t.statements).unwrap_or_default())
             }
         };
         if result.as_ref().is_err_and(|f| f.timed_out) {
@@ -428,6 +462,7 @@ impl<'a> Judge<'a> {
                     millis: 0,
                     steps: Vec::new(),
                     note: Some("skipped: it builds on a revision whose upgrade failed".into()),
+                    trace: Vec::new(),
                 });
                 continue;
             }
@@ -446,6 +481,7 @@ impl<'a> Judge<'a> {
                         millis: 0,
                         steps: Vec::new(),
                         note: Some("skipped: the history before it could not be rebuilt".into()),
+                        trace: Vec::new(),
                     });
                     continue;
                 }
@@ -493,8 +529,13 @@ impl<'a> Judge<'a> {
         };
 
         let t = Instant::now();
-        if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
-            record(&mut steps, "upgrade", Status::Failed, t);
+        let first = self
+            .step_traced(session, migration, Phase::Upgrade, self.options.trace_locks)
+            .await;
+        let trace = match first {
+            Ok(trace) => trace,
+            Err(failure) => {
+                record(&mut steps, "upgrade", Status::Failed, t);
             self.report(
                 &findings::UPGRADE_FAILED,
                 migration,
@@ -502,13 +543,25 @@ impl<'a> Judge<'a> {
                 Some(&failure),
                 format!("the upgrade of `{id}` fails: {}", Self::describe(&failure)),
             );
-            unreachable.insert(id.clone());
-            return Ok((
-                self.result(migration, Status::Failed, steps, started),
-                true,
-                None,
-            ));
-        }
+                unreachable.insert(id.clone());
+                return Ok((
+                    self.result(migration, Status::Failed, steps, started),
+                    true,
+                    None,
+                ));
+            }
+        };
+        // The migration tool's own bookkeeping and introspection is not the revision's doing.
+        let trace: Vec<TracedStatement> = trace
+            .into_iter()
+            .filter(|t| {
+                let lower = t.statement.to_ascii_lowercase();
+                !(lower.contains("alembic_version")
+                    || lower.contains("schema_migrations")
+                    || lower.starts_with("select pg_catalog."))
+            })
+            .collect();
+        self.report_trace(migration, &trace);
         record(&mut steps, "upgrade", Status::Passed, t);
         let upgraded = snapshot::take(&session.client).await?;
 
@@ -526,7 +579,7 @@ impl<'a> Judge<'a> {
                 ),
             );
             return Ok((
-                self.result(migration, Status::Failed, steps, started),
+                self.result(migration, Status::Failed, steps, started).with_trace(trace),
                 true,
                 None,
             ));
@@ -573,7 +626,7 @@ impl<'a> Judge<'a> {
                 ),
             );
             return Ok((
-                self.result(migration, Status::Failed, steps, started),
+                self.result(migration, Status::Failed, steps, started).with_trace(trace),
                 true,
                 None,
             ));
@@ -603,7 +656,41 @@ impl<'a> Judge<'a> {
         };
         // After a clean round trip the schema is the next revision's starting point.
         let next = (!failed).then_some(reupgraded);
-        Ok((self.result(migration, status, steps, started), failed, next))
+        Ok((self.result(migration, status, steps, started).with_trace(trace), failed, next))
+    }
+
+    /// Findings for what the trace observed on tables that existed before the revision.
+    fn report_trace(&mut self, migration: &Migration, trace: &[TracedStatement]) {
+        const BOOKKEEPING: [&str; 3] = ["alembic_version", "schema_migrations", "flyway_schema_history"];
+        let id = Self::id(migration);
+        for statement in trace {
+            let short: String = statement.statement.chars().take(200).collect();
+            for lock in &statement.locks {
+                if lock.existed
+                    && lock.mode == "AccessExclusiveLock"
+                    && !BOOKKEEPING.contains(&lock.table.as_str())
+                {
+                    self.report(
+                        &findings::TRACED_ACCESS_EXCLUSIVE,
+                        migration,
+                        Phase::Upgrade,
+                        None,
+                        format!("the upgrade of `{id}` took ACCESS EXCLUSIVE on `{}`: `{short}`", lock.table),
+                    );
+                }
+            }
+            for table in &statement.rewritten {
+                if !BOOKKEEPING.contains(&table.as_str()) {
+                    self.report(
+                        &findings::TRACED_REWRITE,
+                        migration,
+                        Phase::Upgrade,
+                        None,
+                        format!("the upgrade of `{id}` rewrote `{table}`: `{short}`"),
+                    );
+                }
+            }
+        }
     }
 
     fn result(
@@ -621,6 +708,7 @@ impl<'a> Judge<'a> {
             millis: millis(started),
             steps,
             note: None,
+            trace: Vec::new(),
         }
     }
 }

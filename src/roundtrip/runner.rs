@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crate::diagnostic::{TracedLock, TracedStatement};
 use crate::model::{Migration, Phase, ScriptTransaction, Sources};
 
 use super::postgres::{ConnInfo, db_error};
@@ -41,6 +42,7 @@ struct DriverAnswer {
     line: Option<usize>,
     #[serde(default)]
     alembic: String,
+    trace: Option<Vec<TracedStatement>>,
 }
 
 pub struct AlembicOptions {
@@ -174,7 +176,7 @@ impl AlembicDriver {
         &mut self,
         message: serde_json::Value,
         limit: Duration,
-    ) -> Result<(), StepFailure> {
+    ) -> Result<Vec<TracedStatement>, StepFailure> {
         if self.process.is_none() {
             self.spawn().await.map_err(|e| StepFailure {
                 message: e.to_string(),
@@ -217,7 +219,7 @@ impl AlembicDriver {
             ..StepFailure::default()
         })?;
         if answer.ok {
-            return Ok(());
+            return Ok(answer.trace.unwrap_or_default());
         }
         Err(StepFailure {
             // With a SQLSTATE the database's own message says it all; otherwise the Python
@@ -244,6 +246,20 @@ impl AlembicDriver {
             limit,
         )
         .await
+        .map(drop)
+    }
+
+    /// The upgrade with every statement's locks and rewrites recorded.
+    pub async fn upgrade_traced(
+        &mut self,
+        target: &str,
+        limit: Duration,
+    ) -> Result<Vec<TracedStatement>, StepFailure> {
+        self.request(
+            serde_json::json!({"cmd": "upgrade", "target": target, "trace": true}),
+            limit,
+        )
+        .await
     }
 
     pub async fn downgrade_one(
@@ -256,6 +272,7 @@ impl AlembicDriver {
             limit,
         )
         .await
+        .map(drop)
     }
 
     pub async fn stop(mut self) {
@@ -291,13 +308,82 @@ pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
     PathBuf::from("python3")
 }
 
-/// Runs the script of one direction of a SQL migration the way its framework does.
+const LOCKS_SQL: &str = "SELECT c.relname::text, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+     WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p', 'm') \
+     AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))";
+const FILENODES_SQL: &str = "SELECT c.oid::int8, c.relname::text, c.relfilenode::int8 FROM pg_class c \
+     WHERE c.relkind IN ('r', 'm') AND c.relnamespace NOT IN \
+     (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema') OR nspname LIKE 'pg\\_%')";
+
+/// Lock and rewrite tracing over the tool's own connection, statement by statement.
+pub struct SqlTracer {
+    before: std::collections::BTreeMap<i64, (String, i64)>,
+    held: std::collections::BTreeSet<(String, String)>,
+    pub statements: Vec<TracedStatement>,
+}
+
+impl SqlTracer {
+    pub async fn start(client: &tokio_postgres::Client) -> Option<SqlTracer> {
+        let rows = client.query(FILENODES_SQL, &[]).await.ok()?;
+        Some(SqlTracer {
+            before: rows
+                .iter()
+                .map(|r| (r.get::<_, i64>(0), (r.get::<_, String>(1), r.get::<_, i64>(2))))
+                .collect(),
+            held: Default::default(),
+            statements: Vec::new(),
+        })
+    }
+
+    async fn after(&mut self, client: &tokio_postgres::Client, statement: &str) {
+        let (Ok(locks), Ok(nodes)) = (
+            client.query(LOCKS_SQL, &[]).await,
+            client.query(FILENODES_SQL, &[]).await,
+        ) else {
+            return;
+        };
+        let held: std::collections::BTreeSet<(String, String)> = locks
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect();
+        let existing: std::collections::BTreeSet<String> =
+            self.before.values().map(|(name, _)| name.clone()).collect();
+        let locks = held
+            .difference(&self.held)
+            .map(|(table, mode)| TracedLock {
+                table: table.clone(),
+                mode: mode.clone(),
+                existed: existing.contains(table),
+            })
+            .collect();
+        self.held = held;
+        let mut rewritten = Vec::new();
+        for row in &nodes {
+            let (oid, node): (i64, i64) = (row.get(0), row.get(2));
+            if let Some((name, before)) = self.before.get_mut(&oid)
+                && *before != node
+            {
+                rewritten.push(name.clone());
+                *before = node;
+            }
+        }
+        self.statements.push(TracedStatement {
+            statement: statement.split_whitespace().collect::<Vec<_>>().join(" "),
+            locks,
+            rewritten,
+        });
+    }
+}
+
+/// Runs the script of one direction of a SQL migration the way its framework does; with a
+/// tracer, statement by statement so each one's locks can be read before the next.
 pub async fn run_sql(
     client: &tokio_postgres::Client,
     migration: &Migration,
     phase: Phase,
     sources: &Sources,
     limit: Duration,
+    mut tracer: Option<&mut SqlTracer>,
 ) -> Result<(), StepFailure> {
     let body = migration.body(phase);
     let Some(script) = body.script else {
@@ -318,6 +404,9 @@ pub async fn run_sql(
                         let _ = client.batch_execute("ROLLBACK").await;
                         return Err((error, range.start));
                     }
+                    if let Some(tracer) = tracer.as_deref_mut() {
+                        tracer.after(client, &text[range.clone()]).await;
+                    }
                 }
                 client.batch_execute("COMMIT").await.map_err(|e| (e, 0))
             }
@@ -327,6 +416,9 @@ pub async fn run_sql(
                         .batch_execute(&text[range.clone()])
                         .await
                         .map_err(|e| (e, range.start))?;
+                    if let Some(tracer) = tracer.as_deref_mut() {
+                        tracer.after(client, &text[range.clone()]).await;
+                    }
                 }
                 Ok(())
             }

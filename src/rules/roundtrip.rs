@@ -43,12 +43,30 @@ pub static NOT_REPEATABLE: RuleMeta = RuleMeta {
     origin: Origin::Roundtrip,
 };
 
-pub fn all() -> [&'static RuleMeta; 5] {
+pub static TRACED_ACCESS_EXCLUSIVE: RuleMeta = RuleMeta {
+    id: "traced-access-exclusive-lock",
+    severity: Severity::Warning,
+    summary: "Observed: a statement took ACCESS EXCLUSIVE on a table that existed before the revision.",
+    doc: include_str!("../../rules/traced-access-exclusive-lock.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub static TRACED_REWRITE: RuleMeta = RuleMeta {
+    id: "traced-table-rewrite",
+    severity: Severity::Error,
+    summary: "Observed: a statement rewrote a table that existed before the revision.",
+    doc: include_str!("../../rules/traced-table-rewrite.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub fn all() -> [&'static RuleMeta; 7] {
     [
         &UPGRADE_FAILED,
         &DOWNGRADE_FAILED,
         &REUPGRADE_FAILED,
         &SCHEMA_DRIFT,
         &NOT_REPEATABLE,
+        &TRACED_ACCESS_EXCLUSIVE,
+        &TRACED_REWRITE,
     ]
 }
