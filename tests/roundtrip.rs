@@ -676,3 +676,174 @@ fn python_problems_are_clear_and_standalone_mode_runs_without_the_application() 
     );
     assert!(leftover_clusters(tmp.path()).is_empty());
 }
+
+/// (revision, statement start, locks as "Mode table", rewritten tables) per traced statement.
+fn traced(document: &serde_json::Value) -> Vec<(String, String, Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    for run in document["roundtrip"].as_array().unwrap() {
+        for statement in run["trace"].as_array().into_iter().flatten() {
+            out.push((
+                run["revision"].as_str().unwrap().to_string(),
+                statement["statement"]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .take(30)
+                    .collect(),
+                statement["locks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{} {}",
+                            l["mode"].as_str().unwrap(),
+                            l["table"].as_str().unwrap()
+                        )
+                    })
+                    .collect(),
+                statement["rewritten"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_string())
+                    .collect(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn lock_tracing_names_the_locks_and_rewrites_postgresql_really_took() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = run(
+        &[
+            "fixtures/roundtrip/traced",
+            "--postgres",
+            "local",
+            "--trace-locks",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    let trace = traced(&document);
+    let of = |revision: &str| {
+        trace
+            .iter()
+            .filter(|t| t.0 == revision)
+            .map(|t| (t.2.clone(), t.3.clone()))
+            .collect::<Vec<_>>()
+    };
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Index creation: SHARE (blocks writes, not reads), no rewrite.
+    assert_eq!(of("t2"), vec![(strings(&["ShareLock events"]), vec![])]);
+    // Type change and volatile default: ACCESS EXCLUSIVE and a rewrite.
+    for revision in ["t3", "t4"] {
+        let (locks, rewritten) = &of(revision)[0];
+        assert!(
+            locks.contains(&"AccessExclusiveLock events".to_string()),
+            "{revision}: {locks:?}"
+        );
+        assert_eq!(rewritten, &strings(&["events"]), "{revision}");
+    }
+    // SET NOT NULL: ACCESS EXCLUSIVE, no rewrite.
+    assert_eq!(
+        of("t5"),
+        vec![(strings(&["AccessExclusiveLock events"]), vec![])]
+    );
+    // A concurrent index in an autocommit block holds nothing once it is done.
+    assert_eq!(of("t6"), vec![(vec![], vec![])]);
+
+    let mut found = findings(&document)
+        .into_iter()
+        .map(|(rule, revision, _, _)| (rule, revision))
+        .collect::<Vec<_>>();
+    found.sort();
+    let expected: Vec<(String, String)> = [
+        ("traced-access-exclusive-lock", "t3"),
+        ("traced-access-exclusive-lock", "t4"),
+        ("traced-access-exclusive-lock", "t5"),
+        ("traced-table-rewrite", "t3"),
+        ("traced-table-rewrite", "t4"),
+    ]
+    .iter()
+    .map(|(r, v)| (r.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(found, expected);
+
+    // The SQL runner traces the same way.
+    let output = run(
+        &[
+            "fixtures/roundtrip/golang",
+            "--postgres",
+            "local",
+            "--trace-locks",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    let trace = traced(&document);
+    assert!(
+        trace
+            .iter()
+            .any(|t| t.0 == "001" && t.2.contains(&"ShareLock teams".to_string())),
+        "{trace:?}"
+    );
+    assert_eq!(findings(&document), vec![]);
+}
+
+#[test]
+fn seeded_rows_expose_what_fails_only_on_tables_with_rows() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let empty = run(
+        &[
+            "fixtures/roundtrip/seeded",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(empty.status.code(), Some(0), "passes on empty tables");
+    let seeded = run(
+        &[
+            "fixtures/roundtrip/seeded",
+            "--postgres",
+            "local",
+            "--seed-rows",
+            "50",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&seeded);
+    assert_eq!(
+        findings(&document),
+        vec![(
+            "roundtrip-upgrade-failed".to_string(),
+            "e2".to_string(),
+            "e2_not_null.py".to_string(),
+            10
+        )]
+    );
+    assert!(messages(&document).contains(
+        "column \"currency\" of relation \"invoices\" contains null values (SQLSTATE 23502)"
+    ));
+}

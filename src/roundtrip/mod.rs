@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod postgres;
 mod runner;
+mod seed;
 pub mod snapshot;
 pub mod watchdog;
 
@@ -11,7 +12,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::diagnostic::{Diagnostic, RevisionResult, RuleMeta, Status, StepResult, TracedStatement};
+use crate::diagnostic::{
+    Diagnostic, RevisionResult, RuleMeta, Status, StepResult, TracedStatement,
+};
 use crate::lint::{self, LintOptions};
 use crate::model::{Framework, Migration, MigrationSet, Phase, Sources, Span};
 use crate::rules::roundtrip as findings;
@@ -278,7 +281,9 @@ impl<'a> Judge<'a> {
                 let id = Self::id(migration);
                 match (phase, trace) {
                     (Phase::Upgrade, true) => driver.upgrade_traced(&id, limit).await,
-                    (Phase::Upgrade, false) => driver.upgrade(&id, limit).await.map(|()| Vec::new()),
+                    (Phase::Upgrade, false) => {
+                        driver.upgrade(&id, limit).await.map(|()| Vec::new())
+                    }
                     (Phase::Downgrade, _) => {
                         driver.downgrade_one(&id, limit).await.map(|()| Vec::new())
                     }
@@ -523,6 +528,13 @@ impl<'a> Judge<'a> {
                 millis: millis(since),
             });
         };
+        if self.options.seed_rows > 0 {
+            for problem in seed::fill(&session.client, self.options.seed_rows).await {
+                if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
+                    eprintln!("seed: {problem}");
+                }
+            }
+        }
         let before = match known {
             Some(snapshot) => snapshot,
             None => snapshot::take(&session.client).await?,
@@ -536,13 +548,13 @@ impl<'a> Judge<'a> {
             Ok(trace) => trace,
             Err(failure) => {
                 record(&mut steps, "upgrade", Status::Failed, t);
-            self.report(
-                &findings::UPGRADE_FAILED,
-                migration,
-                Phase::Upgrade,
-                Some(&failure),
-                format!("the upgrade of `{id}` fails: {}", Self::describe(&failure)),
-            );
+                self.report(
+                    &findings::UPGRADE_FAILED,
+                    migration,
+                    Phase::Upgrade,
+                    Some(&failure),
+                    format!("the upgrade of `{id}` fails: {}", Self::describe(&failure)),
+                );
                 unreachable.insert(id.clone());
                 return Ok((
                     self.result(migration, Status::Failed, steps, started),
@@ -579,7 +591,8 @@ impl<'a> Judge<'a> {
                 ),
             );
             return Ok((
-                self.result(migration, Status::Failed, steps, started).with_trace(trace),
+                self.result(migration, Status::Failed, steps, started)
+                    .with_trace(trace),
                 true,
                 None,
             ));
@@ -626,7 +639,8 @@ impl<'a> Judge<'a> {
                 ),
             );
             return Ok((
-                self.result(migration, Status::Failed, steps, started).with_trace(trace),
+                self.result(migration, Status::Failed, steps, started)
+                    .with_trace(trace),
                 true,
                 None,
             ));
@@ -656,12 +670,21 @@ impl<'a> Judge<'a> {
         };
         // After a clean round trip the schema is the next revision's starting point.
         let next = (!failed).then_some(reupgraded);
-        Ok((self.result(migration, status, steps, started).with_trace(trace), failed, next))
+        Ok((
+            self.result(migration, status, steps, started)
+                .with_trace(trace),
+            failed,
+            next,
+        ))
     }
 
     /// Findings for what the trace observed on tables that existed before the revision.
     fn report_trace(&mut self, migration: &Migration, trace: &[TracedStatement]) {
-        const BOOKKEEPING: [&str; 3] = ["alembic_version", "schema_migrations", "flyway_schema_history"];
+        const BOOKKEEPING: [&str; 3] = [
+            "alembic_version",
+            "schema_migrations",
+            "flyway_schema_history",
+        ];
         let id = Self::id(migration);
         for statement in trace {
             let short: String = statement.statement.chars().take(200).collect();
@@ -675,7 +698,10 @@ impl<'a> Judge<'a> {
                         migration,
                         Phase::Upgrade,
                         None,
-                        format!("the upgrade of `{id}` took ACCESS EXCLUSIVE on `{}`: `{short}`", lock.table),
+                        format!(
+                            "the upgrade of `{id}` took ACCESS EXCLUSIVE on `{}`: `{short}`",
+                            lock.table
+                        ),
                     );
                 }
             }

@@ -328,7 +328,12 @@ impl SqlTracer {
         Some(SqlTracer {
             before: rows
                 .iter()
-                .map(|r| (r.get::<_, i64>(0), (r.get::<_, String>(1), r.get::<_, i64>(2))))
+                .map(|r| {
+                    (
+                        r.get::<_, i64>(0),
+                        (r.get::<_, String>(1), r.get::<_, i64>(2)),
+                    )
+                })
                 .collect(),
             held: Default::default(),
             statements: Vec::new(),
@@ -392,8 +397,14 @@ pub async fn run_sql(
     let file = sources.get(script.span.file);
     let text = &file.text[script.span.start..script.span.end];
     let statements = crate::frontend::sql::statement_ranges(text);
+    // An implicit multi-statement transaction behaves like BEGIN … COMMIT, which can be traced.
+    let transaction = match (script.transaction, tracer.is_some()) {
+        (ScriptTransaction::AsWritten, true) if statements.len() > 1 => ScriptTransaction::Wrapped,
+        (ScriptTransaction::AsWritten, true) => ScriptTransaction::PerStatement,
+        (mode, _) => mode,
+    };
     let run = async {
-        match script.transaction {
+        match transaction {
             ScriptTransaction::AsWritten => {
                 client.batch_execute(text).await.map_err(|e| (e, 0usize))
             }
