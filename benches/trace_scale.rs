@@ -68,14 +68,23 @@ fn watch_driver(stop: Arc<AtomicBool>, peak: Arc<AtomicU64>) -> std::thread::Joi
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-                let parent = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1));
-                let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                if parent == Some(me.as_str()) && cmdline.contains("migration-gate-driver") {
-                    if let Some(kb) = peak_kb(pid) {
-                        peak.fetch_max(kb, Ordering::Relaxed);
-                    }
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
+                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                    continue;
+                };
+                let parent = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().nth(1));
+                let cmdline =
+                    std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                if parent == Some(me.as_str())
+                    && cmdline.contains("migration-gate-driver")
+                    && let Some(kb) = peak_kb(pid)
+                {
+                    peak.fetch_max(kb, Ordering::Relaxed);
                 }
             }
             std::thread::sleep(Duration::from_millis(100));

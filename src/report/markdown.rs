@@ -104,7 +104,32 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
         }
     }
     let mut runs = Vec::new();
+    let mut traces = Vec::new();
     for run in input.runs {
+        for traced in &run.trace {
+            let mut effects: Vec<String> = traced
+                .locks
+                .iter()
+                .map(|l| format!("{} on `{}`", l.mode, cell(&l.table)))
+                .collect();
+            effects.extend(
+                traced
+                    .rewritten
+                    .iter()
+                    .map(|t| format!("**rewrote** `{}`", cell(t))),
+            );
+            let statement: String = traced.statement.chars().take(120).collect();
+            traces.push(format!(
+                "| `{}` | `{}` | {} |\n",
+                cell(&run.revision),
+                cell(&statement),
+                if effects.is_empty() {
+                    "—".to_string()
+                } else {
+                    effects.join(", ")
+                }
+            ));
+        }
         let steps: Vec<String> = run
             .steps
             .iter()
@@ -155,6 +180,12 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
         sections.push(format!(
             "<details><summary>Round trip per revision</summary>\n\n| Revision | Status | Time | Steps |\n| --- | --- | --- | --- |\n{}\n</details>\n\n",
             runs.concat()
+        ));
+    }
+    if !traces.is_empty() {
+        sections.push(format!(
+            "<details><summary>Locks and rewrites observed</summary>\n\n| Revision | Statement | Took |\n| --- | --- | --- |\n{}\n</details>\n\n",
+            traces.concat()
         ));
     }
     for section in sections {

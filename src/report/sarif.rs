@@ -111,6 +111,10 @@ pub fn render(input: &ReportInput) -> String {
             "results": results,
         }],
     });
+    let mut document = document;
+    if let Some(verdict) = input.verdict {
+        document["runs"][0]["properties"] = json!({"releaseGate": verdict});
+    }
     let mut out = serde_json::to_string_pretty(&document).unwrap_or_default();
     out.push('\n');
     out
