@@ -416,7 +416,7 @@ fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
-    use crate::roundtrip::postgres::{Provider, redact_url};
+    use crate::roundtrip::postgres::redact_url;
     use crate::roundtrip::{RoundtripOptions, run};
 
     let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
@@ -432,59 +432,21 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
             .as_ref()
             .and_then(|name| std::env::var(name).ok())
     });
-    let postgres_version = args
-        .postgres_version
-        .or(config.postgres_version)
-        .unwrap_or(14);
     let options = RoundtripOptions {
-        lint: LintOptions {
-            paths,
-            exclude: exclude_globs(&config)?,
-            base: args.base.clone(),
-            postgres_version,
-            ..LintOptions::default()
-        },
-        provider: args
-            .postgres
-            .or(settings.postgres)
-            .unwrap_or(Provider::Auto),
         database_url: database_url.clone(),
-        image: args
-            .postgres_image
-            .clone()
-            .or(settings.postgres_image.clone())
-            .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
-        python: args
-            .python
-            .clone()
-            .or(settings.python.as_ref().map(PathBuf::from)),
-        alembic_config: args
-            .alembic_config
-            .clone()
-            .or(settings.alembic_config.as_ref().map(PathBuf::from)),
-        standalone: args.standalone,
-        step_timeout: std::time::Duration::from_secs(
-            args.timeout.or(settings.timeout_s).unwrap_or(300),
-        ),
-        env: settings.env.clone().into_iter().collect(),
         from: args.from.clone(),
         to: args.to.clone(),
         trace_locks: args.trace_locks,
         seed_rows: args.seed_rows.unwrap_or(0),
+        ..runner_options(
+            &config,
+            &args.runner,
+            paths,
+            args.base.clone(),
+            args.timeout,
+        )?
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(async {
-        tokio::select! {
-            result = run(&options) => Some(result),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
-    // Whatever is still running in the background (a container removal) gets a moment.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    let result = until_interrupted(run(&options))?;
     let outcome = match result {
         None => {
             eprintln!("interrupted: the scratch database, cluster or container is being removed");
@@ -529,69 +491,22 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
 }
 
 fn gate(args: GateArgs) -> Result<u8, AppError> {
-    use crate::roundtrip::RoundtripOptions;
-    use crate::roundtrip::postgres::{Provider, redact_url};
+    use crate::roundtrip::postgres::redact_url;
 
     let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
-    let settings = config.roundtrip.clone().unwrap_or_default();
-    let postgres_version = args
-        .postgres_version
-        .or(config.postgres_version)
-        .unwrap_or(14);
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let mut roundtrip = runner_options(&config, &args.runner, paths, None, None)?;
+    // The gate reports the pending revisions' findings as `check` would.
+    roundtrip.lint.select = config.select.clone();
+    roundtrip.lint.ignore = config.ignore.clone().unwrap_or_default();
+    roundtrip.lint.severity = config.severity.clone();
     let options = crate::gate::GateOptions {
-        roundtrip: RoundtripOptions {
-            lint: LintOptions {
-                paths,
-                exclude: exclude_globs(&config)?,
-                postgres_version,
-                select: config.select.clone(),
-                ignore: config.ignore.clone().unwrap_or_default(),
-                severity: config.severity.clone(),
-                ..LintOptions::default()
-            },
-            provider: args
-                .postgres
-                .or(settings.postgres)
-                .unwrap_or(Provider::Auto),
-            database_url: None,
-            image: args
-                .postgres_image
-                .clone()
-                .or(settings.postgres_image.clone())
-                .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
-            python: args
-                .python
-                .clone()
-                .or(settings.python.as_ref().map(PathBuf::from)),
-            alembic_config: args
-                .alembic_config
-                .clone()
-                .or(settings.alembic_config.as_ref().map(PathBuf::from)),
-            standalone: args.standalone,
-            step_timeout: std::time::Duration::from_secs(settings.timeout_s.unwrap_or(300)),
-            env: settings.env.clone().into_iter().collect(),
-            from: None,
-            to: None,
-            trace_locks: false,
-            seed_rows: 0,
-        },
+        roundtrip,
         live_url: args.database_url.clone(),
         check_drift: !args.no_drift,
         fail_on: fail_on.threshold(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(async {
-        tokio::select! {
-            result = crate::gate::run(&options) => Some(result),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
-    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    let result = until_interrupted(crate::gate::run(&options))?;
     let outcome = match result {
         None => return Ok(EXIT_INTERRUPTED),
         Some(Err(error)) => {
@@ -622,4 +537,72 @@ fn gate(args: GateArgs) -> Result<u8, AppError> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Round-trip settings: the command line, then `[roundtrip]` in the config, then defaults.
+fn runner_options(
+    config: &Config,
+    runner: &crate::cli::RunnerArgs,
+    paths: Vec<PathBuf>,
+    base: Option<String>,
+    timeout: Option<u64>,
+) -> Result<crate::roundtrip::RoundtripOptions, AppError> {
+    let settings = config.roundtrip.clone().unwrap_or_default();
+    let postgres_version = runner
+        .postgres_version
+        .or(config.postgres_version)
+        .unwrap_or(14);
+    Ok(crate::roundtrip::RoundtripOptions {
+        lint: LintOptions {
+            paths,
+            exclude: exclude_globs(config)?,
+            base,
+            postgres_version,
+            ..LintOptions::default()
+        },
+        provider: runner
+            .postgres
+            .or(settings.postgres)
+            .unwrap_or(crate::roundtrip::postgres::Provider::Auto),
+        database_url: None,
+        image: runner
+            .postgres_image
+            .clone()
+            .or(settings.postgres_image.clone())
+            .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
+        python: runner
+            .python
+            .clone()
+            .or(settings.python.as_ref().map(PathBuf::from)),
+        alembic_config: runner
+            .alembic_config
+            .clone()
+            .or(settings.alembic_config.as_ref().map(PathBuf::from)),
+        standalone: runner.standalone,
+        step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
+        env: settings.env.clone().into_iter().collect(),
+        from: None,
+        to: None,
+        trace_locks: false,
+        seed_rows: 0,
+    })
+}
+
+/// Runs a database job on a small runtime; `None` when Ctrl-C ended it (the watchdogs clean
+/// up what it started).
+fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Result<Option<T>, AppError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = job => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // Whatever is still running in the background (a container removal) gets a moment.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    Ok(result)
 }

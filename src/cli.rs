@@ -56,6 +56,30 @@ pub enum Command {
     },
 }
 
+/// Where migrations run: the throwaway PostgreSQL and the project's Python.
+#[derive(Debug, Args)]
+pub struct RunnerArgs {
+    /// Where the throwaway PostgreSQL comes from (default: auto = url if given, else a local
+    /// temporary cluster, else Docker).
+    #[arg(long, value_enum)]
+    pub postgres: Option<crate::roundtrip::postgres::Provider>,
+    /// Docker image for --postgres docker (default: postgres:<postgres_version>-alpine).
+    #[arg(long)]
+    pub postgres_image: Option<String>,
+    #[arg(long)]
+    pub postgres_version: Option<u32>,
+    /// The project's Python (default: .venv/bin/python or venv/bin/python near the project,
+    /// else python3).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// alembic.ini to use (default: next to env.py or one folder up).
+    #[arg(long)]
+    pub alembic_config: Option<PathBuf>,
+    /// Run Alembic with a generated env.py, for projects whose env.py needs the whole app.
+    #[arg(long)]
+    pub standalone: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct GateArgs {
     /// Files or folders; default: the config's `paths`, else the current folder.
@@ -68,19 +92,9 @@ pub struct GateArgs {
     /// The database to inspect (read-only; never written to).
     #[arg(long, env = "MIGRATION_GATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
-    /// Where the scratch schema for the drift check is built (never on the inspected server).
-    #[arg(long, value_enum)]
-    pub postgres: Option<crate::roundtrip::postgres::Provider>,
-    #[arg(long)]
-    pub postgres_image: Option<String>,
-    #[arg(long)]
-    pub postgres_version: Option<u32>,
-    #[arg(long)]
-    pub python: Option<PathBuf>,
-    #[arg(long)]
-    pub alembic_config: Option<PathBuf>,
-    #[arg(long)]
-    pub standalone: bool,
+    /// How the scratch schema for the drift check is built (never on the inspected server).
+    #[command(flatten)]
+    pub runner: RunnerArgs,
     /// Skip the comparison of the live schema with the history's.
     #[arg(long)]
     pub no_drift: bool,
@@ -98,28 +112,11 @@ pub struct RoundtripArgs {
     pub formats: Vec<Output>,
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Where the throwaway PostgreSQL comes from (default: auto = url if given, else a local
-    /// temporary cluster, else Docker).
-    #[arg(long, value_enum)]
-    pub postgres: Option<crate::roundtrip::postgres::Provider>,
     /// A server to create the scratch database on (never touches other databases).
     #[arg(long, env = "MIGRATION_GATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Docker image for --postgres docker (default: postgres:<postgres_version>-alpine).
-    #[arg(long)]
-    pub postgres_image: Option<String>,
-    #[arg(long)]
-    pub postgres_version: Option<u32>,
-    /// The project's Python (default: .venv/bin/python or venv/bin/python near the project,
-    /// else python3).
-    #[arg(long)]
-    pub python: Option<PathBuf>,
-    /// alembic.ini to use (default: next to env.py or one folder up).
-    #[arg(long)]
-    pub alembic_config: Option<PathBuf>,
-    /// Run Alembic with a generated env.py, for projects whose env.py needs the whole app.
-    #[arg(long)]
-    pub standalone: bool,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
     /// Only revisions added or changed since the merge base with this git ref; earlier ones are
     /// applied in one go.
     #[arg(long, value_name = "GIT-REF")]
