@@ -511,6 +511,8 @@ impl<'a> Judge<'a> {
     }
 
     /// Upgrade, snapshot, downgrade, snapshot and compare, upgrade, snapshot and compare.
+    /// Returns the revision's result, whether the database must be rebuilt before the next
+    /// revision, and (after a clean round trip) the schema the next revision starts from.
     async fn judge(
         &mut self,
         session: &mut Session,
@@ -521,13 +523,6 @@ impl<'a> Judge<'a> {
         let started = Instant::now();
         let id = Self::id(migration);
         let mut steps = Vec::new();
-        let record = |steps: &mut Vec<StepResult>, step, status, since: Instant| {
-            steps.push(StepResult {
-                step,
-                status,
-                millis: millis(since),
-            });
-        };
         if self.options.seed_rows > 0 {
             for problem in seed::fill(&session.client, self.options.seed_rows).await {
                 if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
@@ -547,20 +542,10 @@ impl<'a> Judge<'a> {
         let trace = match first {
             Ok(trace) => trace,
             Err(failure) => {
-                record(&mut steps, "upgrade", Status::Failed, t);
-                self.report(
-                    &findings::UPGRADE_FAILED,
-                    migration,
-                    Phase::Upgrade,
-                    Some(&failure),
-                    format!("the upgrade of `{id}` fails: {}", Self::describe(&failure)),
-                );
-                unreachable.insert(id.clone());
-                return Ok((
-                    self.result(migration, Status::Failed, steps, started),
-                    true,
-                    None,
-                ));
+                self.failed_step(&mut steps, "upgrade", t, migration, &failure);
+                unreachable.insert(id);
+                let result = self.result(migration, Status::Failed, steps, started);
+                return Ok((result, true, None));
             }
         };
         // The migration tool's own bookkeeping and introspection is not the revision's doing.
@@ -579,103 +564,128 @@ impl<'a> Judge<'a> {
 
         let t = Instant::now();
         if let Err(failure) = self.step(session, migration, Phase::Downgrade).await {
-            record(&mut steps, "downgrade", Status::Failed, t);
-            self.report(
-                &findings::DOWNGRADE_FAILED,
-                migration,
-                Phase::Downgrade,
-                Some(&failure),
-                format!(
-                    "the downgrade of `{id}` fails right after its upgrade: {}",
-                    Self::describe(&failure)
-                ),
-            );
-            return Ok((
-                self.result(migration, Status::Failed, steps, started)
-                    .with_trace(trace),
-                true,
-                None,
-            ));
+            self.failed_step(&mut steps, "downgrade", t, migration, &failure);
+            let result = self.result(migration, Status::Failed, steps, started);
+            return Ok((result.with_trace(trace), true, None));
         }
         record(&mut steps, "downgrade", Status::Passed, t);
         let t = Instant::now();
         let downgraded = snapshot::take(&session.client).await?;
-        let drift = diff::differences(&before, &downgraded, Comparison::AfterDowngrade);
-        let mut failed = !drift.is_empty();
-        record(
+        let restored = self.compared(
             &mut steps,
-            "compare-after-downgrade",
-            if drift.is_empty() {
-                Status::Passed
-            } else {
-                Status::Failed
-            },
             t,
+            migration,
+            (&before, &downgraded),
+            Comparison::AfterDowngrade,
         );
-        if !drift.is_empty() {
-            self.report(
-                &findings::SCHEMA_DRIFT,
-                migration,
-                Phase::Downgrade,
-                None,
-                format!(
-                    "after upgrade and downgrade of `{id}` the schema differs from before: {}",
-                    list(&drift)
-                ),
-            );
-        }
 
         let t = Instant::now();
         if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
-            record(&mut steps, "reupgrade", Status::Failed, t);
-            self.report(
-                &findings::REUPGRADE_FAILED,
-                migration,
-                Phase::Upgrade,
-                Some(&failure),
-                format!(
-                    "the upgrade of `{id}` fails when run again after its downgrade: {}",
-                    Self::describe(&failure)
-                ),
-            );
-            return Ok((
-                self.result(migration, Status::Failed, steps, started)
-                    .with_trace(trace),
-                true,
-                None,
-            ));
+            self.failed_step(&mut steps, "reupgrade", t, migration, &failure);
+            let result = self.result(migration, Status::Failed, steps, started);
+            return Ok((result.with_trace(trace), true, None));
         }
         record(&mut steps, "reupgrade", Status::Passed, t);
         let t = Instant::now();
         let reupgraded = snapshot::take(&session.client).await?;
-        let changed = diff::differences(&upgraded, &reupgraded, Comparison::AfterReupgrade);
-        record(
+        let repeatable = self.compared(
             &mut steps,
-            "compare-after-reupgrade",
-            if changed.is_empty() {
+            t,
+            migration,
+            (&upgraded, &reupgraded),
+            Comparison::AfterReupgrade,
+        );
+        let clean = restored && repeatable;
+        let status = if clean {
+            Status::Passed
+        } else {
+            Status::Failed
+        };
+        let result = self
+            .result(migration, status, steps, started)
+            .with_trace(trace);
+        // After a clean round trip the schema is the next revision's starting point.
+        Ok((result, !clean, clean.then_some(reupgraded)))
+    }
+
+    /// Records a failed step and reports it with the database's own words.
+    fn failed_step(
+        &mut self,
+        steps: &mut Vec<StepResult>,
+        step: &'static str,
+        since: Instant,
+        migration: &Migration,
+        failure: &StepFailure,
+    ) {
+        record(steps, step, Status::Failed, since);
+        let id = Self::id(migration);
+        let (meta, phase, what) = match step {
+            "upgrade" => (
+                &findings::UPGRADE_FAILED,
+                Phase::Upgrade,
+                format!("the upgrade of `{id}` fails"),
+            ),
+            "downgrade" => (
+                &findings::DOWNGRADE_FAILED,
+                Phase::Downgrade,
+                format!("the downgrade of `{id}` fails right after its upgrade"),
+            ),
+            _ => (
+                &findings::REUPGRADE_FAILED,
+                Phase::Upgrade,
+                format!("the upgrade of `{id}` fails when run again after its downgrade"),
+            ),
+        };
+        let message = format!("{what}: {}", Self::describe(failure));
+        self.report(meta, migration, phase, Some(failure), message);
+    }
+
+    /// Compares two snapshots as one step of the round trip; true when they agree.
+    fn compared(
+        &mut self,
+        steps: &mut Vec<StepResult>,
+        since: Instant,
+        migration: &Migration,
+        (expected, actual): (&snapshot::Snapshot, &snapshot::Snapshot),
+        comparison: Comparison,
+    ) -> bool {
+        let differences = diff::differences(expected, actual, comparison);
+        let (step, meta, phase, headline) = match comparison {
+            Comparison::AfterDowngrade => (
+                "compare-after-downgrade",
+                &findings::SCHEMA_DRIFT,
+                Phase::Downgrade,
+                "after upgrade and downgrade of `{id}` the schema differs from before",
+            ),
+            _ => (
+                "compare-after-reupgrade",
+                &findings::NOT_REPEATABLE,
+                Phase::Upgrade,
+                "upgrade → downgrade → upgrade of `{id}` gives a different schema than the first upgrade",
+            ),
+        };
+        let agree = differences.is_empty();
+        record(
+            steps,
+            step,
+            if agree {
                 Status::Passed
             } else {
                 Status::Failed
             },
-            t,
+            since,
         );
-        if !changed.is_empty() {
-            failed = true;
-            self.report(&findings::NOT_REPEATABLE, migration, Phase::Upgrade, None, format!("upgrade → downgrade → upgrade of `{id}` gives a different schema than the first upgrade: {}", list(&changed)));
+        if !agree {
+            let headline = headline.replace("{id}", &Self::id(migration));
+            self.report(
+                meta,
+                migration,
+                phase,
+                None,
+                format!("{headline}: {}", list(&differences)),
+            );
         }
-        let status = if failed {
-            Status::Failed
-        } else {
-            Status::Passed
-        };
-        // After a clean round trip the schema is the next revision's starting point.
-        let next = (!failed).then_some(reupgraded);
-        Ok((
-            self.result(migration, status, steps, started)
-                .with_trace(trace),
-            failed,
-            next,
-        ))
+        agree
     }
 
     /// Findings for what the trace observed on tables that existed before the revision.
@@ -737,6 +747,14 @@ impl<'a> Judge<'a> {
             trace: Vec::new(),
         }
     }
+}
+
+fn record(steps: &mut Vec<StepResult>, step: &'static str, status: Status, since: Instant) {
+    steps.push(StepResult {
+        step,
+        status,
+        millis: millis(since),
+    });
 }
 
 fn list(differences: &[String]) -> String {
