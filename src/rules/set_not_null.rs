@@ -20,6 +20,13 @@ impl Rule for SetNotNull {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        // Walking each revision's history is only worth it when some revision adds a fitting check.
+        let every_op: Vec<&Op> = cx
+            .set
+            .migrations
+            .iter()
+            .flat_map(|m| m.upgrade.ops.iter())
+            .collect();
         for site in cx.all_ops() {
             let OpKind::SetNotNull { table, column } = &site.op.kind else {
                 continue;
@@ -28,6 +35,7 @@ impl Rule for SetNotNull {
                 continue;
             }
             if cx.postgres_version >= 12
+                && proven_not_null(&every_op, table, column)
                 && proven_not_null(&cx.history_before(&site), table, column)
             {
                 continue;
