@@ -269,7 +269,7 @@ fn each_failure_is_caught_on_its_revision_and_the_run_goes_on() {
 }
 
 #[test]
-fn golang_migrate_and_dbmate_sets_round_trip_and_sql_errors_point_at_their_line() {
+fn golang_migrate_dbmate_and_flyway_sets_round_trip_and_sql_errors_point_at_their_line() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
@@ -300,6 +300,32 @@ fn golang_migrate_and_dbmate_sets_round_trip_and_sql_errors_point_at_their_line(
             .collect();
         assert_eq!(statuses(&document), passed, "{set}");
     }
+    // Flyway without undo scripts: each migration is proven to apply, the rest is skipped.
+    let output = run(
+        &[
+            "fixtures/roundtrip/flyway",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    assert_eq!(
+        statuses(&document),
+        vec![
+            ("1".to_string(), "passed".to_string()),
+            ("2".to_string(), "passed".to_string())
+        ]
+    );
+    assert_eq!(
+        document["roundtrip"][1]["note"],
+        "no down script: only the upgrade was checked"
+    );
+
     let output = run(
         &[
             "fixtures/roundtrip/sql_error",

@@ -16,7 +16,7 @@ use crate::diagnostic::{
     Diagnostic, RevisionResult, RuleMeta, Status, StepResult, TracedStatement,
 };
 use crate::lint::{self, LintOptions};
-use crate::model::{Framework, Migration, MigrationSet, Phase, Sources, Span};
+use crate::model::{BodyState, Framework, Migration, MigrationSet, Phase, Sources, Span};
 use crate::rules::roundtrip as findings;
 
 use diff::Comparison;
@@ -561,6 +561,19 @@ impl<'a> Judge<'a> {
         self.report_trace(migration, &trace);
         record(&mut steps, "upgrade", Status::Passed, t);
         let upgraded = snapshot::take(&session.client).await?;
+        // SQL migrations without a down script (plain folders, Flyway without undo, a missing
+        // .down.sql that `check` reports) can only be proven to apply.
+        let no_down_script = self.set.framework != Framework::Alembic
+            && matches!(
+                migration.downgrade.state,
+                BodyState::Missing | BodyState::NotApplicable
+            );
+        if no_down_script {
+            record(&mut steps, "downgrade", Status::Skipped, Instant::now());
+            let mut result = self.result(migration, Status::Passed, steps, started);
+            result.note = Some("no down script: only the upgrade was checked".into());
+            return Ok((result.with_trace(trace), false, Some(upgraded)));
+        }
 
         let t = Instant::now();
         if let Err(failure) = self.step(session, migration, Phase::Downgrade).await {
