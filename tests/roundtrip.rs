@@ -873,3 +873,67 @@ fn seeded_rows_expose_what_fails_only_on_tables_with_rows() {
         "column \"currency\" of relation \"invoices\" contains null values (SQLSTATE 23502)"
     ));
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "git {args:?}: {status:?}");
+}
+
+#[test]
+fn with_base_only_the_branchs_revisions_are_judged() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("migrations");
+    std::fs::create_dir_all(project.join("versions")).unwrap();
+    let fixture = repo().join("fixtures/roundtrip/clean");
+    std::fs::copy(fixture.join("env.py"), project.join("env.py")).unwrap();
+    for name in ["c1_accounts.py", "c2_invoices.py"] {
+        std::fs::copy(
+            fixture.join("versions").join(name),
+            project.join("versions").join(name),
+        )
+        .unwrap();
+    }
+    git(work.path(), &["init", "-q", "-b", "main"]);
+    git(work.path(), &["add", "."]);
+    git(work.path(), &["commit", "-q", "-m", "history"]);
+    git(work.path(), &["checkout", "-q", "-b", "feature"]);
+    std::fs::copy(
+        fixture.join("versions/c3_widen.py"),
+        project.join("versions/c3_widen.py"),
+    )
+    .unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args([
+            "roundtrip",
+            "migrations",
+            "--postgres",
+            "local",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "--python",
+            &python,
+        ])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let document = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    assert_eq!(
+        statuses(&document),
+        vec![("c3".to_string(), "passed".to_string())]
+    );
+}
