@@ -197,19 +197,41 @@ fn weigh(mut diagnostic: Diagnostic, sizes: &[TableSize]) -> Diagnostic {
     diagnostic
 }
 
-/// Applied revisions with all their ancestors, and the pending ones oldest first.
+/// A version as SQL frameworks store it: `001` and `1` are the same, so are `1.01` and `1.1`.
+fn normalized_version(version: &str) -> String {
+    version
+        .split(['.', '_'])
+        .map(|part| {
+            let trimmed = part.trim_start_matches('0');
+            if trimmed.is_empty() && !part.is_empty() {
+                "0"
+            } else {
+                trimmed
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Applied revisions with all their ancestors, the pending ones oldest first, and applied ids
+/// the repository does not have.
 fn split_history<'a>(
     set: &'a MigrationSet,
     applied: &[String],
 ) -> (Vec<&'a Migration>, Vec<&'a Migration>, Vec<String>) {
-    let known: BTreeSet<&str> = set
+    let key = |id: &str| match set.framework {
+        Framework::Alembic => id.to_string(),
+        _ => normalized_version(id),
+    };
+    let known: BTreeSet<String> = set
         .migrations
         .iter()
         .filter_map(Migration::revision_id)
+        .map(key)
         .collect();
     let unknown: Vec<String> = applied
         .iter()
-        .filter(|id| !known.contains(id.as_str()))
+        .filter(|id| !known.contains(&key(id)))
         .cloned()
         .collect();
     let ordered: Vec<&Migration> = match set.framework {
@@ -224,6 +246,7 @@ fn split_history<'a>(
         }
         _ => set.migrations.iter().collect(),
     };
+    let applied_keys: BTreeSet<String> = applied.iter().map(|id| key(id)).collect();
     let done: BTreeSet<String> = match set.framework {
         Framework::Alembic => {
             let graph = RevisionGraph::build(set);
@@ -233,12 +256,39 @@ fn split_history<'a>(
                 .flat_map(|id| graph.ancestors(set, id, true))
                 .collect()
         }
-        _ => applied.iter().cloned().collect(),
+        // golang-migrate keeps one row, the current version: everything up to it is applied.
+        Framework::GolangMigrate => {
+            let current = ordered.iter().rposition(|m| {
+                m.revision_id()
+                    .is_some_and(|id| applied_keys.contains(&key(id)))
+            });
+            ordered
+                .iter()
+                .take(current.map_or(0, |i| i + 1))
+                .filter_map(|m| m.revision_id().map(key))
+                .collect()
+        }
+        _ => applied_keys,
     };
     let (applied_in_order, pending): (Vec<&Migration>, Vec<&Migration>) = ordered
         .into_iter()
-        .partition(|m| m.revision_id().is_some_and(|id| done.contains(id)));
+        .partition(|m| m.revision_id().is_some_and(|id| done.contains(&key(id))));
     (applied_in_order, pending, unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_compare_as_sql_frameworks_store_them() {
+        assert_eq!(super::normalized_version("001"), "1");
+        assert_eq!(super::normalized_version("1"), "1");
+        assert_eq!(super::normalized_version("1.01"), "1.1");
+        assert_eq!(
+            super::normalized_version("20240101000000"),
+            "20240101000000"
+        );
+        assert_eq!(super::normalized_version("0"), "0");
+    }
 }
 
 pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {

@@ -257,3 +257,55 @@ fn the_gate_judges_staging_in_each_state_without_writing_to_it() {
     );
     assert_eq!(staging.one("SELECT count(*)::text FROM events"), "200012");
 }
+
+#[test]
+fn the_gate_reads_golang_migrate_bookkeeping_and_its_dirty_flag() {
+    let Some(python) = prerequisites() else {
+        return;
+    };
+    let staging = Staging::start(python);
+    let golang = repo().join("fixtures/roundtrip/golang");
+    for file in ["001_create_teams.up.sql", "002_index_concurrently.up.sql"] {
+        staging.sql(
+            "staging",
+            &std::fs::read_to_string(golang.join(file)).unwrap(),
+        );
+    }
+    // golang-migrate's own table: one row, the current version.
+    staging.sql(
+        "staging",
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, false)",
+    );
+    let read_only = ConnInfo {
+        user: "gate_ro".into(),
+        ..staging.admin.with_database("staging")
+    };
+    let gate = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+            .args([
+                "gate",
+                "fixtures/roundtrip/golang",
+                "--format",
+                "json",
+                "--postgres",
+                "local",
+            ])
+            .arg("--database-url")
+            .arg(read_only.url())
+            .current_dir(repo())
+            .env_remove("MIGRATION_GATE_DATABASE_URL")
+            .output()
+            .unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output, document)
+    };
+    let (output, document) = gate();
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    assert_eq!(document["gate"]["applied"], serde_json::json!(["2"]));
+    assert_eq!(document["gate"]["pending"], serde_json::json!(["003"]));
+
+    staging.sql("staging", "UPDATE schema_migrations SET dirty = true");
+    let (output, document) = gate();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(message_of(&document, "gate-unknown-revision").contains("dirty"));
+}
