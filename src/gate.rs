@@ -276,21 +276,6 @@ fn split_history<'a>(
     (applied_in_order, pending, unknown)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn versions_compare_as_sql_frameworks_store_them() {
-        assert_eq!(super::normalized_version("001"), "1");
-        assert_eq!(super::normalized_version("1"), "1");
-        assert_eq!(super::normalized_version("1.01"), "1.1");
-        assert_eq!(
-            super::normalized_version("20240101000000"),
-            "20240101000000"
-        );
-        assert_eq!(super::normalized_version("0"), "0");
-    }
-}
-
 pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
     let outcome = lint::lint(&LintOptions {
         ..options.roundtrip.lint.clone()
@@ -453,4 +438,19 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
         },
         diagnostics,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_compare_as_sql_frameworks_store_them() {
+        assert_eq!(super::normalized_version("001"), "1");
+        assert_eq!(super::normalized_version("1"), "1");
+        assert_eq!(super::normalized_version("1.01"), "1.1");
+        assert_eq!(
+            super::normalized_version("20240101000000"),
+            "20240101000000"
+        );
+        assert_eq!(super::normalized_version("0"), "0");
+    }
 }
