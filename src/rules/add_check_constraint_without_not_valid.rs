@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{ConstraintKind, OpKind};
+use crate::model::ConstraintKind;
 
 use super::{LintContext, Rule};
 
@@ -19,26 +19,13 @@ impl Rule for AddCheckConstraintWithoutNotValid {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
-        for site in cx.all_ops() {
-            let OpKind::AddConstraint {
-                table,
-                name,
-                kind: ConstraintKind::Check { .. },
-                not_valid,
-                using_index,
-            } = &site.op.kind
-            else {
+        for found in cx.blocking_constraints() {
+            let ConstraintKind::Check { .. } = found.kind else {
                 continue;
             };
-            if *not_valid || *using_index || site.table_is_new(table) {
-                continue;
-            }
-            let constraint = name
-                .as_deref()
-                .map(|n| format!(" `{n}`"))
-                .unwrap_or_default();
+            let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
-                cx.report_op(&META, &site, format!("check constraint{constraint} on `{table}` is validated as it is added: a full scan of `{table}` under ACCESS EXCLUSIVE, no reads or writes until it is done"))
+                cx.report_op(&META, site, format!("check constraint{constraint} on `{table}` is validated as it is added: a full scan of `{table}` under ACCESS EXCLUSIVE, no reads or writes until it is done"))
                     .with_help("add it with `postgresql_not_valid=True` (SQL: `NOT VALID`), then `VALIDATE CONSTRAINT` in a later revision: validation allows reads and writes"),
             );
         }

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{ConstraintKind, OpKind};
+use crate::model::ConstraintKind;
 
 use super::{LintContext, Rule};
 
@@ -19,29 +19,16 @@ impl Rule for AddForeignKeyWithoutNotValid {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
-        for site in cx.all_ops() {
-            let OpKind::AddConstraint {
-                table,
-                name,
-                kind:
-                    ConstraintKind::ForeignKey {
-                        referenced_table, ..
-                    },
-                not_valid,
-                using_index,
-            } = &site.op.kind
+        for found in cx.blocking_constraints() {
+            let ConstraintKind::ForeignKey {
+                referenced_table, ..
+            } = found.kind
             else {
                 continue;
             };
-            if *not_valid || *using_index || site.table_is_new(table) {
-                continue;
-            }
-            let constraint = name
-                .as_deref()
-                .map(|n| format!(" `{n}`"))
-                .unwrap_or_default();
+            let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
-                cx.report_op(&META, &site, format!("foreign key{constraint} on `{table}` is validated as it is added: a full scan of `{table}` while writes to `{table}` and `{referenced_table}` are blocked (SHARE ROW EXCLUSIVE)"))
+                cx.report_op(&META, site, format!("foreign key{constraint} on `{table}` is validated as it is added: a full scan of `{table}` while writes to `{table}` and `{referenced_table}` are blocked (SHARE ROW EXCLUSIVE)"))
                     .with_help("add it with `postgresql_not_valid=True` (SQL: `NOT VALID`), then `VALIDATE CONSTRAINT` in a later revision: validation allows reads and writes"),
             );
         }

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{ConstraintKind, OpKind};
+use crate::model::ConstraintKind;
 
 use super::{LintContext, Rule};
 
@@ -19,26 +19,13 @@ impl Rule for AddPrimaryKey {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
-        for site in cx.all_ops() {
-            let OpKind::AddConstraint {
-                table,
-                name,
-                kind: ConstraintKind::PrimaryKey { .. },
-                using_index,
-                ..
-            } = &site.op.kind
-            else {
+        for found in cx.blocking_constraints() {
+            let ConstraintKind::PrimaryKey { .. } = found.kind else {
                 continue;
             };
-            if *using_index || site.table_is_new(table) {
-                continue;
-            }
-            let constraint = name
-                .as_deref()
-                .map(|n| format!(" `{n}`"))
-                .unwrap_or_default();
+            let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
-                cx.report_op(&META, &site, format!("primary key{constraint} on `{table}` builds its index and checks its columns for NULLs while `{table}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
+                cx.report_op(&META, site, format!("primary key{constraint} on `{table}` builds its index and checks its columns for NULLs while `{table}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
                     .with_help("build a unique index CONCURRENTLY first, make the columns NOT NULL safely, then `ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...`"),
             );
         }

@@ -48,6 +48,7 @@ mod unparsed_sql;
 pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
 use crate::diagnostic::{Diagnostic, RuleMeta};
+use crate::model::ConstraintKind;
 use crate::model::graph::RevisionGraph;
 use crate::model::{
     BaseHistory, ColumnType, FileId, Framework, Migration, MigrationSet, Op, OpKind, Phase,
@@ -182,6 +183,46 @@ impl<'a> OpSite<'a> {
     /// Operations of the same body before this one.
     pub fn earlier(&self) -> &'a [Op] {
         &self.ops[..self.index]
+    }
+}
+
+/// A constraint added to a table that existed before the revision, validated as it is added
+/// (no `NOT VALID`, no `USING INDEX`): what the constraint rules look for.
+pub struct BlockingConstraint<'a> {
+    pub site: OpSite<'a>,
+    pub table: &'a str,
+    pub kind: &'a ConstraintKind,
+    /// ` `name`` for messages, or nothing for an unnamed constraint.
+    pub label: String,
+}
+
+impl<'a> LintContext<'a> {
+    pub fn blocking_constraints(&self) -> impl Iterator<Item = BlockingConstraint<'a>> + '_ {
+        self.all_ops().filter_map(|site| {
+            let OpKind::AddConstraint {
+                table,
+                name,
+                kind,
+                not_valid,
+                using_index,
+            } = &site.op.kind
+            else {
+                return None;
+            };
+            if *not_valid || *using_index || site.table_is_new(table) {
+                return None;
+            }
+            let label = name
+                .as_deref()
+                .map(|n| format!(" `{n}`"))
+                .unwrap_or_default();
+            Some(BlockingConstraint {
+                site,
+                table,
+                kind,
+                label,
+            })
+        })
     }
 }
 
