@@ -227,7 +227,7 @@ fn graph(args: GraphArgs) -> Result<u8, AppError> {
 }
 
 fn check(args: CheckArgs) -> Result<u8, AppError> {
-    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
+    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
     let select = args.select.clone().or(config.select.clone());
     let ignore = args
         .ignore
@@ -277,7 +277,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         links: github_links(),
         verdict: None,
     };
-    emit(&args.formats, &input)?;
+    emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {
         eprintln!(
             "error: {} file(s) could not be read or parsed (see the syntax-error / unreadable-file findings); the rest was checked",
@@ -419,7 +419,7 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
     use crate::roundtrip::postgres::redact_url;
     use crate::roundtrip::{RoundtripOptions, run};
 
-    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
+    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
     let settings = config.roundtrip.clone().unwrap_or_default();
     if settings.command.is_some() {
         return Err(AppError::new(
@@ -472,7 +472,7 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         links: github_links(),
         verdict: None,
     };
-    emit(&args.formats, &input)?;
+    emit(&args.input.formats, &input)?;
     eprintln!(
         "round trip on {}: server ready in {} ms, {} revisions in {:.1} s",
         outcome.server,
@@ -493,7 +493,7 @@ fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
 fn gate(args: GateArgs) -> Result<u8, AppError> {
     use crate::roundtrip::postgres::redact_url;
 
-    let (config, paths) = resolve_inputs(args.config.as_ref(), &args.paths)?;
+    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
     let mut roundtrip = runner_options(&config, &args.runner, paths, None, None)?;
     // The gate reports the pending revisions' findings as `check` would.
@@ -528,7 +528,7 @@ fn gate(args: GateArgs) -> Result<u8, AppError> {
         links: github_links(),
         verdict: Some(&outcome.verdict),
     };
-    emit(&args.formats, &input)?;
+    emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {
         return Ok(EXIT_ERROR);
     }

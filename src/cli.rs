@@ -56,6 +56,20 @@ pub enum Command {
     },
 }
 
+/// What to read and how to report it: shared by every command that checks migrations.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or folders; default: the config's `paths`, else the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
+    #[arg(long = "format", value_parser = parse_output)]
+    pub formats: Vec<Output>,
+    /// Config file (default: migration-gate.toml, or pyproject.toml's [tool.migration-gate],
+    /// found walking up from the first path).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 /// Where migrations run: the throwaway PostgreSQL and the project's Python.
 #[derive(Debug, Args)]
 pub struct RunnerArgs {
@@ -82,13 +96,8 @@ pub struct RunnerArgs {
 
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// Files or folders; default: the config's `paths`, else the current folder.
-    pub paths: Vec<PathBuf>,
-    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
-    #[arg(long = "format", value_parser = parse_output)]
-    pub formats: Vec<Output>,
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// The database to inspect (read-only; never written to).
     #[arg(long, env = "MIGRATION_GATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
@@ -105,13 +114,8 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct RoundtripArgs {
-    /// Files or folders; default: the config's `paths`, else the current folder.
-    pub paths: Vec<PathBuf>,
-    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
-    #[arg(long = "format", value_parser = parse_output)]
-    pub formats: Vec<Output>,
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// A server to create the scratch database on (never touches other databases).
     #[arg(long, env = "MIGRATION_GATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -145,13 +149,8 @@ pub struct RoundtripArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or folders; default: the config's `paths`, else the current folder.
-    pub paths: Vec<PathBuf>,
-    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
-    #[arg(long = "format", value_parser = parse_output)]
-    pub formats: Vec<Output>,
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// PostgreSQL major version the migrations run on (default 14).
     #[arg(long)]
     pub postgres_version: Option<u32>,
