@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Severity, Verdict};
-use crate::lint::{self, LintOptions};
+use crate::lint;
 use crate::model::graph::RevisionGraph;
 use crate::model::op::same_name;
 use crate::model::{Framework, Migration, MigrationSet, Sources};
@@ -234,28 +234,15 @@ fn split_history<'a>(
         .filter(|id| !known.contains(&key(id)))
         .cloned()
         .collect();
-    let ordered: Vec<&Migration> = match set.framework {
-        Framework::Alembic => {
-            let graph = RevisionGraph::build(set);
-            let mut order = graph.newest_first(set);
-            order.reverse();
-            order
-                .iter()
-                .filter_map(|id| graph.migration(set, id))
-                .collect()
-        }
-        _ => set.migrations.iter().collect(),
-    };
+    let graph = RevisionGraph::build(set);
+    let ordered = graph.apply_order(set);
     let applied_keys: BTreeSet<String> = applied.iter().map(|id| key(id)).collect();
     let done: BTreeSet<String> = match set.framework {
-        Framework::Alembic => {
-            let graph = RevisionGraph::build(set);
-            applied
-                .iter()
-                .filter(|id| known.contains(id.as_str()))
-                .flat_map(|id| graph.ancestors(set, id, true))
-                .collect()
-        }
+        Framework::Alembic => applied
+            .iter()
+            .filter(|id| known.contains(id.as_str()))
+            .flat_map(|id| graph.ancestors(set, id, true))
+            .collect(),
         // golang-migrate keeps one row, the current version: everything up to it is applied.
         Framework::GolangMigrate => {
             let current = ordered.iter().rposition(|m| {
@@ -277,10 +264,7 @@ fn split_history<'a>(
 }
 
 pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
-    let outcome = lint::lint(&LintOptions {
-        ..options.roundtrip.lint.clone()
-    })
-    .map_err(|e| fail(e.to_string()))?;
+    let outcome = lint::lint(&options.roundtrip.lint).map_err(|e| fail(e.to_string()))?;
     if outcome.sources.is_empty() {
         return Err(fail("no migrations found to gate"));
     }

@@ -155,6 +155,20 @@ impl RevisionGraph {
         cycles
     }
 
+    /// The set's migrations in the order they are applied: oldest first along the graph for
+    /// Alembic, file order for SQL frameworks (already sorted by version).
+    pub fn apply_order<'a>(&self, set: &'a MigrationSet) -> Vec<&'a Migration> {
+        if set.framework != super::Framework::Alembic {
+            return set.migrations.iter().collect();
+        }
+        let mut order = self.newest_first(set);
+        order.reverse();
+        order
+            .iter()
+            .filter_map(|id| self.migration(set, id))
+            .collect()
+    }
+
     /// Heads first, each revision after all its children; ties in id order so output is
     /// stable. Revisions on a `down_revision` loop are left out.
     pub fn newest_first(&self, set: &MigrationSet) -> Vec<String> {

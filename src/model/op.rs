@@ -65,6 +65,36 @@ pub enum ConstraintKind {
 }
 
 impl ConstraintKind {
+    /// Whether the constraint involves `column`: its key columns, or a word of its CHECK
+    /// expression (PostgreSQL drops such constraints with the column).
+    pub fn involves_column(&self, column: &str) -> bool {
+        match self {
+            ConstraintKind::PrimaryKey { columns }
+            | ConstraintKind::Unique { columns }
+            | ConstraintKind::ForeignKey { columns, .. } => {
+                columns.iter().any(|c| same_name(c, column))
+            }
+            ConstraintKind::Check { expression } => expression
+                .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                .any(|word| same_name(word, column)),
+            ConstraintKind::Exclusion => false,
+        }
+    }
+
+    /// A CHECK that says `column IS NOT NULL` (quotes, case and spacing aside).
+    pub fn checks_not_null(&self, column: &str) -> bool {
+        let ConstraintKind::Check { expression } = self else {
+            return false;
+        };
+        let normalized = expression
+            .to_ascii_lowercase()
+            .replace('"', "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        normalized.contains(&format!("{} is not null", column.to_ascii_lowercase()))
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             ConstraintKind::PrimaryKey { .. } => "primary key",
@@ -232,7 +262,7 @@ impl OpKind {
         )
     }
 
-    /// The table the operation changes, when it changes one.
+    /// The table the operation works on, when there is one (the first of a TRUNCATE's).
     pub fn table(&self) -> Option<&str> {
         match self {
             OpKind::CreateTable { table, .. }
@@ -251,6 +281,8 @@ impl OpKind {
             | OpKind::DataChange { table, .. }
             | OpKind::BatchTable { table, .. } => Some(table),
             OpKind::RenameTable { from, .. } => Some(from),
+            OpKind::Truncate { tables } => tables.first().map(String::as_str),
+            OpKind::Maintenance { table, .. } => table.as_deref(),
             _ => None,
         }
     }

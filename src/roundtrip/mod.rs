@@ -146,18 +146,7 @@ fn millis(since: Instant) -> u64 {
 impl<'a> Judge<'a> {
     /// Revisions in apply order, each once.
     fn order(&self) -> Vec<&'a Migration> {
-        match self.set.framework {
-            Framework::Alembic => {
-                let graph = crate::model::graph::RevisionGraph::build(self.set);
-                let mut order = graph.newest_first(self.set);
-                order.reverse();
-                order
-                    .iter()
-                    .filter_map(|id| graph.migration(self.set, id))
-                    .collect()
-            }
-            _ => self.set.migrations.iter().collect(),
-        }
+        crate::model::graph::RevisionGraph::build(self.set).apply_order(self.set)
     }
 
     fn id(migration: &Migration) -> String {

@@ -102,18 +102,7 @@ impl Object {
                 table: t, columns, ..
             } => same_name(t, table) && columns.iter().any(|c| same_name(c, column)),
             Object::Constraint { table: t, kind, .. } => {
-                same_name(t, table)
-                    && match kind {
-                        ConstraintKind::PrimaryKey { columns }
-                        | ConstraintKind::Unique { columns }
-                        | ConstraintKind::ForeignKey { columns, .. } => {
-                            columns.iter().any(|c| same_name(c, column))
-                        }
-                        ConstraintKind::Check { expression } => expression
-                            .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
-                            .any(|word| same_name(word, column)),
-                        ConstraintKind::Exclusion => false,
-                    }
+                same_name(t, table) && kind.involves_column(column)
             }
             _ => false,
         }

@@ -26,12 +26,8 @@ impl Rule for MissingLockTimeout {
         for migration in cx.migrations() {
             for phase in [Phase::Upgrade, Phase::Downgrade] {
                 let ops = &migration.body(phase).ops;
-                let mut timeout_set = false;
                 for (index, op) in ops.iter().enumerate() {
                     if matches!(op.kind, OpKind::SetLockTimeout) {
-                        timeout_set = true;
-                    }
-                    if timeout_set {
                         break;
                     }
                     let Some(table) = locked_table(&op.kind) else {
@@ -67,13 +63,13 @@ fn locked_table(kind: &OpKind) -> Option<&str> {
         | OpKind::SetDefault { .. }
         | OpKind::AddConstraint { .. }
         | OpKind::DropConstraint { .. }
-        | OpKind::DropTable { .. } => kind.table(),
-        OpKind::Truncate { tables } => tables.first().map(String::as_str),
+        | OpKind::DropTable { .. }
+        | OpKind::Truncate { .. } => kind.table(),
         OpKind::Maintenance {
             kind: MaintenanceKind::Reindex { concurrently: true },
             ..
         } => None,
-        OpKind::Maintenance { table, .. } => table.as_deref(),
+        OpKind::Maintenance { .. } => kind.table(),
         _ => None,
     }
 }

@@ -142,11 +142,7 @@ impl<'a> LintContext<'a> {
         site: &OpSite,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let table = match &site.op.kind {
-            OpKind::Truncate { tables } => tables.first().map(String::as_str),
-            OpKind::Maintenance { table, .. } => table.as_deref(),
-            kind => kind.table(),
-        };
+        let table = site.op.kind.table();
         self.report(meta, site.migration, site.op.span, message)
             .in_phase(site.phase)
             .about_table(table)

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
-use crate::model::{ConstraintKind, Op, OpKind};
+use crate::model::{Op, OpKind};
 
 use super::{LintContext, Rule};
 
@@ -56,27 +56,17 @@ impl Rule for SetNotNull {
 /// A validated `CHECK (column IS NOT NULL)` on the table, earlier in the history, lets
 /// PostgreSQL ≥ 12 skip the scan.
 fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
-    let all_ops = || history.iter();
-    let proves = |expression: &str| {
-        let normalized: String = expression
-            .to_ascii_lowercase()
-            .replace('"', "")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        normalized.contains(&format!("{} is not null", column.to_ascii_lowercase()))
-    };
-    all_ops().any(|op| match &op.kind {
+    history.iter().any(|op| match &op.kind {
         OpKind::AddConstraint {
             table: t,
             name,
-            kind: ConstraintKind::Check { expression },
+            kind,
             not_valid,
             ..
-        } if same_name(t, table) && proves(expression) => {
+        } if same_name(t, table) && kind.checks_not_null(column) => {
             !*not_valid
                 || name.as_deref().is_some_and(|name| {
-                    all_ops().any(|later| {
+                    history.iter().any(|later| {
                         matches!(&later.kind,
                         OpKind::ValidateConstraint { name: n, .. } if same_name(n, name))
                     })
