@@ -1,19 +1,16 @@
 //! migration-gate: stops risky database migrations before production.
 //!
-//! The pipeline: `discover` finds migration sets, `frontend` turns text into the `model`,
-//! `rules` read the model and write `diagnostic`s, `report` renders them.
+//! Commands on top (`commands`: one call per subcommand, orchestrating the pipeline), the
+//! pipeline below: `discover` finds migration sets, `frontend` turns text into the `model`,
+//! `rules` read the model and write `diagnostic`s (`lint` runs them), `report` renders them,
+//! and `roundtrip` proves revisions on a real PostgreSQL.
 
-pub mod app;
-mod baseline;
 pub mod cli;
-pub mod comment;
+pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod frontend;
-pub mod gate;
-mod git;
-mod history;
 pub mod lint;
 pub mod model;
 pub mod report;

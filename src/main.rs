@@ -11,10 +11,10 @@ fn main() -> ExitCode {
         .ok();
     let worker = std::thread::Builder::new()
         .stack_size(64 * 1024 * 1024)
-        .spawn(move || migration_gate::app::run(cli));
+        .spawn(move || migration_gate::commands::run(cli));
     let result = match worker.map(|handle| handle.join()) {
         Ok(Ok(result)) => result,
-        _ => Err(migration_gate::app::AppError(
+        _ => Err(migration_gate::commands::AppError(
             "internal error: the check stopped unexpectedly".into(),
         )),
     };
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::from(migration_gate::app::EXIT_ERROR)
+            ExitCode::from(migration_gate::commands::EXIT_ERROR)
         }
     }
 }

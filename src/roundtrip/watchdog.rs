@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::postgres::ConnInfo;
+use super::conninfo::ConnInfo;
 
 const URL_VARIABLE: &str = "MIGRATION_GATE_WATCHDOG_URL";
 const RUN_AS_VARIABLE: &str = "MIGRATION_GATE_WATCHDOG_RUN_AS";

@@ -1,5 +1,9 @@
 //! One call per command: arguments and config in, output and an exit code out.
 
+pub mod comment;
+mod history;
+pub mod release_gate;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,7 +14,7 @@ use crate::cli::{
     RoundtripArgs,
 };
 use crate::config::{self, Config, FailOn};
-use crate::history;
+
 use crate::lint::{self, LintOptions};
 use crate::report::{self, ReportInput, Summary};
 use crate::rules;
@@ -38,20 +42,20 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             pull_request,
             repository,
         } => {
-            let posted = crate::comment::post(&crate::comment::CommentRequest {
+            let posted = comment::post(&comment::CommentRequest {
                 body_file: file,
                 pull_request,
                 repository,
             })
             .map_err(|e| AppError::new(e.to_string()))?;
             match posted {
-                crate::comment::Posted::Created(url) => {
+                comment::Posted::Created(url) => {
                     println!("created the report comment {url}")
                 }
-                crate::comment::Posted::Updated(url) => {
+                comment::Posted::Updated(url) => {
                     println!("updated the report comment {url}")
                 }
-                crate::comment::Posted::Skipped(why) => {
+                comment::Posted::Skipped(why) => {
                     println!(
                         "::warning title=migration-gate::{}",
                         report::github::escape_data(&why)
@@ -500,13 +504,13 @@ fn gate(args: GateArgs) -> Result<u8, AppError> {
     roundtrip.lint.select = config.select.clone();
     roundtrip.lint.ignore = config.ignore.clone().unwrap_or_default();
     roundtrip.lint.severity = config.severity.clone();
-    let options = crate::gate::GateOptions {
+    let options = release_gate::GateOptions {
         roundtrip,
         live_url: args.database_url.clone(),
         check_drift: !args.no_drift,
         fail_on: fail_on.threshold(),
     };
-    let result = until_interrupted(crate::gate::run(&options))?;
+    let result = until_interrupted(release_gate::run(&options))?;
     let outcome = match result {
         None => return Ok(EXIT_INTERRUPTED),
         Some(Err(error)) => {

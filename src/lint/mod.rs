@@ -1,5 +1,8 @@
 //! The static check: discover → frontends → rules → suppressions → diagnostics.
 
+mod baseline;
+mod git;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -64,7 +67,7 @@ pub enum LintError {
     #[error(transparent)]
     Discover(#[from] discover::DiscoverError),
     #[error(transparent)]
-    Git(#[from] crate::git::GitError),
+    Git(#[from] git::GitError),
 }
 
 pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
@@ -75,7 +78,7 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
         .as_deref()
         .map(|reference| {
             let inside = options.paths.first().cloned().unwrap_or_default();
-            crate::baseline::prepare(reference, &inside, &loaded, &options.exclude)
+            baseline::prepare(reference, &inside, &loaded, &options.exclude)
         })
         .transpose()?;
     let scope: Option<Vec<FileId>> = match (&loaded.scope, &baseline) {

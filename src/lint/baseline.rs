@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 
+use super::git::{BaseRef, GitError};
 use crate::discover;
 use crate::frontend::{self, Loaded};
-use crate::git::{BaseRef, GitError};
 use crate::model::{BaseHistory, FileId, Framework};
 
 pub struct Baseline {

@@ -1,0 +1,418 @@
+//! Judging one set: each revision in scope goes upgrade → downgrade → upgrade, with the
+//! schema compared after each step.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use crate::diagnostic::{Diagnostic, RevisionResult, Status, StepResult, TracedStatement};
+use crate::model::{BodyState, Framework, Migration, MigrationSet, Phase, Sources};
+use crate::rules::roundtrip as findings;
+
+use super::diff::{self, Comparison};
+use super::postgres::ConnInfo;
+use super::runner::StepFailure;
+use super::session::Session;
+use super::{RoundtripError, RoundtripOptions, fail, seed, snapshot};
+
+pub(super) struct Judge<'a> {
+    pub(super) options: &'a RoundtripOptions,
+    pub(super) sources: &'a Sources,
+    pub(super) set: &'a MigrationSet,
+    pub(super) scope: &'a Option<Vec<crate::model::FileId>>,
+    pub(super) diagnostics: Vec<Diagnostic>,
+    pub(super) results: Vec<RevisionResult>,
+}
+
+fn millis(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+impl<'a> Judge<'a> {
+    /// Revisions in apply order, each once.
+    fn order(&self) -> Vec<&'a Migration> {
+        crate::model::graph::RevisionGraph::build(self.set).apply_order(self.set)
+    }
+
+    pub(super) fn id(migration: &Migration) -> String {
+        migration.revision_id().unwrap_or("?").to_string()
+    }
+
+    fn in_scope(&self, order: &[&Migration], index: usize) -> bool {
+        let migration = order[index];
+        if self
+            .scope
+            .as_ref()
+            .is_some_and(|files| !files.contains(&migration.file))
+        {
+            return false;
+        }
+        let position = |id: &str| order.iter().position(|m| m.revision_id() == Some(id));
+        let after_from = self
+            .options
+            .from
+            .as_deref()
+            .and_then(position)
+            .is_none_or(|from| index >= from);
+        let before_to = self
+            .options
+            .to
+            .as_deref()
+            .and_then(position)
+            .is_none_or(|to| index <= to);
+        after_from && before_to
+    }
+
+    pub(super) async fn run_set(&mut self, admin: &ConnInfo) -> Result<(), RoundtripError> {
+        let order = self.order();
+        let judged: Vec<usize> = (0..order.len())
+            .filter(|&i| self.in_scope(&order, i))
+            .collect();
+        let Some(&first) = judged.first() else {
+            return Ok(());
+        };
+        let mut session = self.open(admin).await?;
+        // Revisions before the first judged one are only applied, in one go.
+        let mut dirty = first > 0 && !self.rebuild(&mut session, &order, Some(first - 1)).await?;
+        if dirty {
+            Self::close(session).await?;
+            return Err(fail(format!(
+                "the revisions before `{}` do not apply cleanly; run without --from/--base to see which",
+                Self::id(order[first])
+            )));
+        }
+        let mut unreachable: BTreeSet<String> = BTreeSet::new();
+        let mut known: Option<snapshot::Snapshot> = None;
+        for &index in &judged {
+            let migration = order[index];
+            let id = Self::id(migration);
+            let path = self.sources.get(migration.file).path.clone();
+            let parents_unreachable = match self.set.framework {
+                Framework::Alembic => migration.parents.iter().any(|p| unreachable.contains(p)),
+                _ => !unreachable.is_empty(),
+            };
+            if parents_unreachable {
+                unreachable.insert(id.clone());
+                self.results.push(RevisionResult {
+                    set: self.set.root.clone(),
+                    revision: id,
+                    path,
+                    status: Status::Skipped,
+                    millis: 0,
+                    steps: Vec::new(),
+                    note: Some("skipped: it builds on a revision whose upgrade failed".into()),
+                    trace: Vec::new(),
+                });
+                continue;
+            }
+            if dirty {
+                let reached = self
+                    .rebuild(&mut session, &order, index.checked_sub(1))
+                    .await?;
+                dirty = false;
+                if !reached {
+                    unreachable.insert(id.clone());
+                    self.results.push(RevisionResult {
+                        set: self.set.root.clone(),
+                        revision: id,
+                        path,
+                        status: Status::Skipped,
+                        millis: 0,
+                        steps: Vec::new(),
+                        note: Some("skipped: the history before it could not be rebuilt".into()),
+                        trace: Vec::new(),
+                    });
+                    continue;
+                }
+            }
+            // Alembic histories may branch: the state after one revision is the next one's start
+            // only when the next one builds on it.
+            let follows = index > 0
+                && (self.set.framework != Framework::Alembic
+                    || migration
+                        .parents
+                        .iter()
+                        .any(|p| order[index - 1].revision_id() == Some(p.as_str())));
+            let start = if follows { known.take() } else { None };
+            let (result, needs_rebuild, end) = self
+                .judge(&mut session, migration, &mut unreachable, start)
+                .await?;
+            dirty = needs_rebuild;
+            known = end;
+            self.results.push(result);
+        }
+        Self::close(session).await
+    }
+
+    /// Upgrade, snapshot, downgrade, snapshot and compare, upgrade, snapshot and compare.
+    /// Returns the revision's result, whether the database must be rebuilt before the next
+    /// revision, and (after a clean round trip) the schema the next revision starts from.
+    async fn judge(
+        &mut self,
+        session: &mut Session,
+        migration: &Migration,
+        unreachable: &mut BTreeSet<String>,
+        known: Option<snapshot::Snapshot>,
+    ) -> Result<(RevisionResult, bool, Option<snapshot::Snapshot>), RoundtripError> {
+        let started = Instant::now();
+        let id = Self::id(migration);
+        let mut steps = Vec::new();
+        if self.options.seed_rows > 0 {
+            for problem in seed::fill(&session.client, self.options.seed_rows).await {
+                if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
+                    eprintln!("seed: {problem}");
+                }
+            }
+        }
+        let before = match known {
+            Some(snapshot) => snapshot,
+            None => snapshot::take(&session.client).await?,
+        };
+
+        let t = Instant::now();
+        let first = self
+            .step_traced(session, migration, Phase::Upgrade, self.options.trace_locks)
+            .await;
+        let trace = match first {
+            Ok(trace) => trace,
+            Err(failure) => {
+                self.failed_step(&mut steps, "upgrade", t, migration, &failure);
+                unreachable.insert(id);
+                let result = self.result(migration, Status::Failed, steps, started);
+                return Ok((result, true, None));
+            }
+        };
+        // The migration tool's own bookkeeping and introspection is not the revision's doing.
+        let trace: Vec<TracedStatement> = trace
+            .into_iter()
+            .filter(|t| {
+                let lower = t.statement.to_ascii_lowercase();
+                !(lower.contains("alembic_version")
+                    || lower.contains("schema_migrations")
+                    || lower.starts_with("select pg_catalog."))
+            })
+            .collect();
+        self.report_trace(migration, &trace);
+        record(&mut steps, "upgrade", Status::Passed, t);
+        let upgraded = snapshot::take(&session.client).await?;
+        // SQL migrations without a down script (plain folders, Flyway without undo, a missing
+        // .down.sql that `check` reports) can only be proven to apply.
+        let no_down_script = self.set.framework != Framework::Alembic
+            && matches!(
+                migration.downgrade.state,
+                BodyState::Missing | BodyState::NotApplicable
+            );
+        if no_down_script {
+            record(&mut steps, "downgrade", Status::Skipped, Instant::now());
+            let mut result = self.result(migration, Status::Passed, steps, started);
+            result.note = Some("no down script: only the upgrade was checked".into());
+            return Ok((result.with_trace(trace), false, Some(upgraded)));
+        }
+
+        let t = Instant::now();
+        if let Err(failure) = self.step(session, migration, Phase::Downgrade).await {
+            self.failed_step(&mut steps, "downgrade", t, migration, &failure);
+            let result = self.result(migration, Status::Failed, steps, started);
+            return Ok((result.with_trace(trace), true, None));
+        }
+        record(&mut steps, "downgrade", Status::Passed, t);
+        let t = Instant::now();
+        let downgraded = snapshot::take(&session.client).await?;
+        let restored = self.compared(
+            &mut steps,
+            t,
+            migration,
+            (&before, &downgraded),
+            Comparison::AfterDowngrade,
+        );
+
+        let t = Instant::now();
+        if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
+            self.failed_step(&mut steps, "reupgrade", t, migration, &failure);
+            let result = self.result(migration, Status::Failed, steps, started);
+            return Ok((result.with_trace(trace), true, None));
+        }
+        record(&mut steps, "reupgrade", Status::Passed, t);
+        let t = Instant::now();
+        let reupgraded = snapshot::take(&session.client).await?;
+        let repeatable = self.compared(
+            &mut steps,
+            t,
+            migration,
+            (&upgraded, &reupgraded),
+            Comparison::AfterReupgrade,
+        );
+        let clean = restored && repeatable;
+        let status = if clean {
+            Status::Passed
+        } else {
+            Status::Failed
+        };
+        let result = self
+            .result(migration, status, steps, started)
+            .with_trace(trace);
+        // After a clean round trip the schema is the next revision's starting point.
+        Ok((result, !clean, clean.then_some(reupgraded)))
+    }
+
+    /// Records a failed step and reports it with the database's own words.
+    fn failed_step(
+        &mut self,
+        steps: &mut Vec<StepResult>,
+        step: &'static str,
+        since: Instant,
+        migration: &Migration,
+        failure: &StepFailure,
+    ) {
+        record(steps, step, Status::Failed, since);
+        let id = Self::id(migration);
+        let (meta, phase, what) = match step {
+            "upgrade" => (
+                &findings::UPGRADE_FAILED,
+                Phase::Upgrade,
+                format!("the upgrade of `{id}` fails"),
+            ),
+            "downgrade" => (
+                &findings::DOWNGRADE_FAILED,
+                Phase::Downgrade,
+                format!("the downgrade of `{id}` fails right after its upgrade"),
+            ),
+            _ => (
+                &findings::REUPGRADE_FAILED,
+                Phase::Upgrade,
+                format!("the upgrade of `{id}` fails when run again after its downgrade"),
+            ),
+        };
+        let message = format!("{what}: {}", Self::describe(failure));
+        self.report(meta, migration, phase, Some(failure), message);
+    }
+
+    /// Compares two snapshots as one step of the round trip; true when they agree.
+    fn compared(
+        &mut self,
+        steps: &mut Vec<StepResult>,
+        since: Instant,
+        migration: &Migration,
+        (expected, actual): (&snapshot::Snapshot, &snapshot::Snapshot),
+        comparison: Comparison,
+    ) -> bool {
+        let differences = diff::differences(expected, actual, comparison);
+        let (step, meta, phase, headline) = match comparison {
+            Comparison::AfterDowngrade => (
+                "compare-after-downgrade",
+                &findings::SCHEMA_DRIFT,
+                Phase::Downgrade,
+                "after upgrade and downgrade of `{id}` the schema differs from before",
+            ),
+            _ => (
+                "compare-after-reupgrade",
+                &findings::NOT_REPEATABLE,
+                Phase::Upgrade,
+                "upgrade → downgrade → upgrade of `{id}` gives a different schema than the first upgrade",
+            ),
+        };
+        let agree = differences.is_empty();
+        record(
+            steps,
+            step,
+            if agree {
+                Status::Passed
+            } else {
+                Status::Failed
+            },
+            since,
+        );
+        if !agree {
+            let headline = headline.replace("{id}", &Self::id(migration));
+            self.report(
+                meta,
+                migration,
+                phase,
+                None,
+                format!("{headline}: {}", list(&differences)),
+            );
+        }
+        agree
+    }
+
+    /// Findings for what the trace observed on tables that existed before the revision.
+    fn report_trace(&mut self, migration: &Migration, trace: &[TracedStatement]) {
+        const BOOKKEEPING: [&str; 3] = [
+            "alembic_version",
+            "schema_migrations",
+            "flyway_schema_history",
+        ];
+        let id = Self::id(migration);
+        for statement in trace {
+            let short: String = statement.statement.chars().take(200).collect();
+            for lock in &statement.locks {
+                if lock.existed
+                    && lock.mode == "AccessExclusiveLock"
+                    && !BOOKKEEPING.contains(&lock.table.as_str())
+                {
+                    self.report(
+                        &findings::TRACED_ACCESS_EXCLUSIVE,
+                        migration,
+                        Phase::Upgrade,
+                        None,
+                        format!(
+                            "the upgrade of `{id}` took ACCESS EXCLUSIVE on `{}`: `{short}`",
+                            lock.table
+                        ),
+                    );
+                }
+            }
+            for table in &statement.rewritten {
+                if !BOOKKEEPING.contains(&table.as_str()) {
+                    self.report(
+                        &findings::TRACED_REWRITE,
+                        migration,
+                        Phase::Upgrade,
+                        None,
+                        format!("the upgrade of `{id}` rewrote `{table}`: `{short}`"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn result(
+        &self,
+        migration: &Migration,
+        status: Status,
+        steps: Vec<StepResult>,
+        started: Instant,
+    ) -> RevisionResult {
+        RevisionResult {
+            set: self.set.root.clone(),
+            revision: Self::id(migration),
+            path: self.sources.get(migration.file).path.clone(),
+            status,
+            millis: millis(started),
+            steps,
+            note: None,
+            trace: Vec::new(),
+        }
+    }
+}
+
+fn record(steps: &mut Vec<StepResult>, step: &'static str, status: Status, since: Instant) {
+    steps.push(StepResult {
+        step,
+        status,
+        millis: millis(since),
+    });
+}
+
+fn list(differences: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = differences
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if differences.len() > SHOWN {
+        text.push_str(&format!("; and {} more", differences.len() - SHOWN));
+    }
+    text
+}

@@ -1,0 +1,184 @@
+//! The scratch database a set is judged in, and the steps applied to it.
+
+use std::path::PathBuf;
+
+use crate::diagnostic::TracedStatement;
+use crate::model::{Framework, Migration, Phase};
+
+use super::judge::Judge;
+use super::postgres::{ConnInfo, ScratchDatabase};
+use super::runner::{self, AlembicDriver, AlembicOptions, StepFailure};
+use super::{RoundtripError, fail, find_alembic_ini};
+
+/// How one set's revisions are applied.
+pub(super) enum Applier {
+    Alembic(Box<AlembicDriver>),
+    Sql,
+}
+
+pub(super) struct Session {
+    pub(super) scratch: ScratchDatabase,
+    pub(super) client: tokio_postgres::Client,
+    pub(super) applier: Applier,
+}
+
+impl Judge<'_> {
+    pub(super) async fn open(&self, admin: &ConnInfo) -> Result<Session, RoundtripError> {
+        let scratch = ScratchDatabase::create(admin).await?;
+        self.attach(scratch).await
+    }
+
+    /// The tool's own connection: snapshots, and the statements of SQL migrations, which the
+    /// server stops at the step limit.
+    async fn connect_scratch(
+        &self,
+        conninfo: &ConnInfo,
+    ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let client = conninfo.connect().await?;
+        let limit = self.options.step_timeout.as_millis();
+        client
+            .batch_execute(&format!("SET statement_timeout = {limit}"))
+            .await?;
+        Ok(client)
+    }
+
+    async fn attach(&self, scratch: ScratchDatabase) -> Result<Session, RoundtripError> {
+        let client = match self.connect_scratch(&scratch.conninfo).await {
+            Ok(client) => client,
+            Err(e) => {
+                let _ = scratch.drop_database().await;
+                return Err(fail(format!("cannot connect to the scratch database: {e}")));
+            }
+        };
+        let applier = match self.set.framework {
+            Framework::Alembic => {
+                let root = PathBuf::from(&self.set.root);
+                let options = AlembicOptions {
+                    python: runner::find_python(self.options.python.as_deref(), &root),
+                    ini: self
+                        .options
+                        .alembic_config
+                        .clone()
+                        .or_else(|| find_alembic_ini(&root)),
+                    script_location: root,
+                    standalone: self.options.standalone,
+                    statement_timeout: self.options.step_timeout,
+                    env: self.options.env.clone(),
+                };
+                match AlembicDriver::start(options, &scratch.conninfo).await {
+                    Ok(driver) => Applier::Alembic(Box::new(driver)),
+                    Err(error) => {
+                        let _ = scratch.drop_database().await;
+                        return Err(error);
+                    }
+                }
+            }
+            _ => Applier::Sql,
+        };
+        Ok(Session {
+            scratch,
+            client,
+            applier,
+        })
+    }
+
+    pub(super) async fn close(session: Session) -> Result<(), RoundtripError> {
+        if let Applier::Alembic(driver) = session.applier {
+            driver.stop().await;
+        }
+        drop(session.client);
+        session.scratch.drop_database().await
+    }
+
+    pub(super) async fn step(
+        &self,
+        session: &mut Session,
+        migration: &Migration,
+        phase: Phase,
+    ) -> Result<(), StepFailure> {
+        self.step_traced(session, migration, phase, false)
+            .await
+            .map(drop)
+    }
+
+    /// One step; with `trace`, each statement's locks and rewrites come back.
+    pub(super) async fn step_traced(
+        &self,
+        session: &mut Session,
+        migration: &Migration,
+        phase: Phase,
+        trace: bool,
+    ) -> Result<Vec<TracedStatement>, StepFailure> {
+        let limit = self.options.step_timeout;
+        let result = match &mut session.applier {
+            Applier::Alembic(driver) => {
+                let id = Self::id(migration);
+                match (phase, trace) {
+                    (Phase::Upgrade, true) => driver.upgrade_traced(&id, limit).await,
+                    (Phase::Upgrade, false) => {
+                        driver.upgrade(&id, limit).await.map(|()| Vec::new())
+                    }
+                    (Phase::Downgrade, _) => {
+                        driver.downgrade_one(&id, limit).await.map(|()| Vec::new())
+                    }
+                }
+            }
+            Applier::Sql => {
+                let mut tracer = if trace {
+                    runner::SqlTracer::start(&session.client).await
+                } else {
+                    None
+                };
+                runner::run_sql(
+                    &session.client,
+                    migration,
+                    phase,
+                    self.sources,
+                    limit,
+                    tracer.as_mut(),
+                )
+                .await
+                .map(|()| tracer.map(|t| t.statements).unwrap_or_default())
+            }
+        };
+        if result.as_ref().is_err_and(|f| f.timed_out) {
+            session.scratch.terminate_sessions().await;
+        }
+        result
+    }
+
+    /// A fresh scratch database with `order[..=upto]` applied (their upgrades, as the
+    /// framework would), for judging the next revision on its own after a failure.
+    pub(super) async fn rebuild(
+        &self,
+        session: &mut Session,
+        order: &[&Migration],
+        upto: Option<usize>,
+    ) -> Result<bool, RoundtripError> {
+        session.scratch.recreate().await?;
+        session.client = self
+            .connect_scratch(&session.scratch.conninfo)
+            .await
+            .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
+        let Some(upto) = upto else {
+            return Ok(true);
+        };
+        let reached = match self.set.framework {
+            Framework::Alembic => self
+                .step(session, order[upto], Phase::Upgrade)
+                .await
+                .is_ok(),
+            _ => {
+                let mut ok = true;
+                for migration in &order[..=upto] {
+                    if self.step(session, migration, Phase::Upgrade).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                ok
+            }
+        };
+        Ok(reached)
+    }
+}
