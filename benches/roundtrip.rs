@@ -191,6 +191,7 @@ fn main() {
         to: None,
         trace_locks: false,
         seed_rows: 0,
+        progress: false,
     };
     let started = Instant::now();
     let outcome = runtime.block_on(run(&options)).expect("round trip runs");

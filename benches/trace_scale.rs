@@ -123,6 +123,7 @@ fn main() {
         to: None,
         trace_locks: true,
         seed_rows: 0,
+        progress: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let driver_peak = Arc::new(AtomicU64::new(0));

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The GitHub Action's logic (action.yml only passes inputs through MG_* variables): install the
 # binary, run the checks, write SARIF, annotations, the job summary and outputs, comment on the
-# pull request. Tests run it with a fake GITHUB_* environment.
+# pull request. Tests run it with a simulated runner (GITHUB_* variables, a fake API).
 set -uo pipefail
 
 log() { echo "migration-gate action: $*" >&2; }
-# Workflow commands are read from stderr too; stderr also escapes `$(...)` captures.
-die() { echo "::error title=migration-gate::$*" >&2; exit 2; }
+# Workflow commands are read from stdout and stderr; stderr keeps them out of `$(...)` captures.
+error_annotation() { echo "::error title=migration-gate::$*" >&2; }
+die() { error_annotation "$*"; exit 2; }
 
 repo_url="${MIGRATION_GATE_REPOSITORY_URL:-https://github.com/migration-gate/migration-gate}"
 work="${RUNNER_TEMP:-$(mktemp -d)}/migration-gate"
@@ -16,44 +17,65 @@ sha256_of() {
   if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
 }
 
+# The release archive's target for this runner (RUNNER_OS / RUNNER_ARCH on GitHub, uname elsewhere).
 target_triple() {
-  case "$(uname -s)-$(uname -m)" in
-    Linux-x86_64) echo x86_64-unknown-linux-musl ;;
-    Linux-aarch64 | Linux-arm64) echo aarch64-unknown-linux-musl ;;
-    Darwin-x86_64) echo x86_64-apple-darwin ;;
-    Darwin-arm64) echo aarch64-apple-darwin ;;
+  local os="${RUNNER_OS:-$(uname -s)}" arch="${RUNNER_ARCH:-$(uname -m)}"
+  case "$os-$arch" in
+    Linux-X64 | Linux-x86_64) echo x86_64-unknown-linux-musl ;;
+    Linux-ARM64 | Linux-aarch64 | Linux-arm64) echo aarch64-unknown-linux-musl ;;
+    macOS-X64 | Darwin-x86_64) echo x86_64-apple-darwin ;;
+    macOS-ARM64 | Darwin-arm64) echo aarch64-apple-darwin ;;
+    Windows-X64 | MINGW*-x86_64 | MSYS*-x86_64) echo x86_64-pc-windows-msvc ;;
     *) return 1 ;;
   esac
 }
 
-# The released binary for this runner, checked against its published sha256; an unreleased
-# version is built with `cargo install --locked`.
+# From PyPI, the same build as the release (a wheel per platform), when no release archive
+# answers: never a source build.
+install_from_pypi() {
+  local version="$1" spec=migration-gate python
+  [ "$version" != latest ] && spec="migration-gate==${version#v}"
+  python="$(command -v python3 || command -v python)" || die "no release archive for this runner and no Python for pip install $spec"
+  log "installing $spec from PyPI"
+  "$python" -m venv "$work/venv" >&2 || die "cannot create a venv for pip install $spec"
+  local bin="$work/venv/bin"
+  [ -d "$work/venv/Scripts" ] && bin="$work/venv/Scripts"
+  "$bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: "$spec" >&2 \
+    || die "cannot install migration-gate $version: no release archive and no wheel ($spec) for $(uname -s) $(uname -m)"
+  echo "$bin/migration-gate"
+}
+
+# The released binary for this runner, checked against its published sha256.
 install_binary() {
   if [ -n "${MIGRATION_GATE_BIN:-}" ]; then
     echo "$MIGRATION_GATE_BIN"
     return
   fi
-  local version="${MG_VERSION:-latest}" triple base archive
-  triple="$(target_triple)" || die "no release for $(uname -s) $(uname -m); build from source: cargo install migration-gate"
+  local version="${MG_VERSION:-latest}" triple base archive exe=migration-gate
+  if ! triple="$(target_triple)"; then
+    install_from_pypi "$version"
+    return
+  fi
   base="${MIGRATION_GATE_RELEASES_URL:-$repo_url/releases}"
   if [ "$version" = latest ]; then base="$base/latest/download"; else base="$base/download/$version"; fi
   archive="migration-gate-$triple.tar.gz"
-  if curl -fsSL --retry 3 -o "$work/$archive" "$base/$archive" \
-    && curl -fsSL --retry 3 -o "$work/$archive.sha256" "$base/$archive.sha256"; then
+  case "$triple" in *windows*) archive="migration-gate-$triple.zip" exe=migration-gate.exe ;; esac
+  if curl -fsSL --retry 3 -o "$work/$archive" "$base/$archive" 2>/dev/null \
+    && curl -fsSL --retry 3 -o "$work/$archive.sha256" "$base/$archive.sha256" 2>/dev/null; then
     local expected actual
     expected="$(cut -d' ' -f1 < "$work/$archive.sha256")"
     actual="$(sha256_of "$work/$archive")"
     [ "$expected" = "$actual" ] || die "checksum mismatch for $archive: expected $expected, got $actual"
-    tar -xzf "$work/$archive" -C "$work" || die "cannot unpack $archive"
-    chmod +x "$work/migration-gate"
-    echo "$work/migration-gate"
+    case "$archive" in
+      *.zip) unzip -o -q "$work/$archive" -d "$work" || die "cannot unpack $archive" ;;
+      *) tar -xzf "$work/$archive" -C "$work" || die "cannot unpack $archive" ;;
+    esac
+    chmod +x "$work/$exe"
+    echo "$work/$exe"
     return
   fi
-  log "no release $version for $triple; building it with cargo install --locked"
-  local args=(install --locked --root "$work/cargo" migration-gate)
-  [ "$version" != latest ] && args+=(--version "${version#v}")
-  cargo "${args[@]}" >&2 || die "cannot install migration-gate $version"
-  echo "$work/cargo/bin/migration-gate"
+  log "no release archive $archive for $version"
+  install_from_pypi "$version"
 }
 
 bin="$(install_binary)" || exit 2
@@ -66,21 +88,44 @@ common=()
 [ -n "${MG_BASE_REF:-}" ] && common+=(--base "$MG_BASE_REF")
 [ -n "${MG_POSTGRES_VERSION:-}" ] && common+=(--postgres-version "$MG_POSTGRES_VERSION")
 [ -n "${MG_FAIL_ON:-}" ] && common+=(--fail-on "$MG_FAIL_ON")
-sarif="${MG_SARIF_FILE:-migration-gate.sarif}"
 [ -n "${MG_LINK_SHA:-}" ] && export MIGRATION_GATE_LINK_SHA="$MG_LINK_SHA"
 
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+# No associative arrays: macOS ships bash 3.2.
+sarif_target() {
+  case "$1" in
+    lint) absolute "${MG_SARIF_FILE:-migration-gate.sarif}" ;;
+    roundtrip) absolute "${MG_ROUNDTRIP_SARIF_FILE:-migration-gate-roundtrip.sarif}" ;;
+  esac
+}
+title() { case "$1" in lint) echo Lint ;; roundtrip) echo "Round trip" ;; esac; }
+
 status=0
-reports=()
+ran=()
 run_one() { # run_one NAME subcommand args...
   local name="$1"; shift
   local out="$work/$name"
-  local formats=(--format text --format "json=$out.json" --format "markdown=$out.md" --format "sarif=$out.sarif")
-  [ "${MG_ANNOTATIONS:-true}" = true ] && formats+=(--format github)
-  # The script writes the summary itself, so the binary's own GitHub extras stay off.
-  GITHUB_ACTIONS=false "$bin" "$@" "${paths[@]}" "${common[@]}" "${formats[@]}"
+  rm -f "$out".*
+  local formats=(--format text --format "json=$out.json" --format "markdown=$out.md"
+    --format "sarif=$(sarif_target "$name")" --format "github=$out.annotations")
+  # The script writes the summary and annotations itself, so the binary's GitHub extras stay off;
+  # stderr (progress, errors) goes to the log and is kept for the report.
+  GITHUB_ACTIONS=false "$bin" "$@" ${paths[@]+"${paths[@]}"} ${common[@]+"${common[@]}"} "${formats[@]}" \
+    2> >(tee "$out.stderr" >&2)
   local code=$?
+  wait
+  ran+=("$name")
+  if [ "$code" -ge 2 ]; then
+    local why
+    why="$(grep -v '^\s*$' "$out.stderr" | tail -n 1)"
+    error_annotation "$(title "$name") stopped (exit $code): ${why:-no message}"
+    # A report that says so, whether or not the binary got to write one.
+    if [ ! -s "$out.md" ] || ! grep -q '❌' "$out.md"; then
+      printf '### ❌ migration-gate · %s: stopped with exit code %s\n\n```text\n%s\n```\n' \
+        "$(title "$name")" "$code" "$(tail -n 20 "$out.stderr")" > "$out.md"
+    fi
+  fi
   [ "$code" -gt "$status" ] && status=$code
-  [ -f "$out.json" ] && reports+=("$name")
 }
 
 case "${MG_MODE:-lint}" in
@@ -99,37 +144,73 @@ case "${MG_MODE:-lint}" in
   *) die "mode must be lint, roundtrip or all (got ${MG_MODE})" ;;
 esac
 
+# Annotations: GitHub shows 10 of each type per step, and this step runs both commands, so
+# they share one budget; round-trip findings (proven on a database) go first.
+if [ "${MG_ANNOTATIONS:-true}" = true ]; then
+  files=()
+  for name in roundtrip lint; do [ -f "$work/$name.annotations" ] && files+=("$work/$name.annotations"); done
+  if [ "${#files[@]}" -gt 0 ]; then
+    awk '
+      /^::(error|warning|notice) / {
+        kind = substr($1, 3)
+        if (shown[kind] < 10) { shown[kind]++; print } else { hidden[kind]++ }
+        next
+      }
+      /^migration-gate: .* not shown as annotations/ {
+        n = split($0, words, " ")
+        for (i = 2; i <= n; i++) {
+          word = words[i]; sub(/,$/, "", word)
+          if (word ~ /^error/) hidden["error"] += words[i-2]
+          if (word ~ /^warning/) hidden["warning"] += words[i-2]
+          if (word ~ /^note/) hidden["notice"] += words[i-2]
+        }
+        next
+      }
+      END {
+        line = ""
+        if (hidden["error"]) line = line hidden["error"] " more errors, "
+        if (hidden["warning"]) line = line hidden["warning"] " more warnings, "
+        if (hidden["notice"]) line = line hidden["notice"] " more notes, "
+        if (line != "") print "migration-gate: " substr(line, 1, length(line) - 2) " not shown as annotations (GitHub shows 10 per type); all findings are in the job summary"
+      }' "${files[@]}"
+  fi
+fi
+
 findings=0
 errors=0
-for name in "${reports[@]}"; do
-  summary="$(grep -A6 '"summary"' "$work/$name.json")"
-  e="$(grep -o '"errors": [0-9]*' <<< "$summary" | grep -o '[0-9]*$')"
-  w="$(grep -o '"warnings": [0-9]*' <<< "$summary" | grep -o '[0-9]*$')"
-  n="$(grep -o '"notes": [0-9]*' <<< "$summary" | grep -o '[0-9]*$')"
-  errors=$((errors + ${e:-0}))
-  findings=$((findings + ${e:-0} + ${w:-0} + ${n:-0}))
-  [ -n "${GITHUB_STEP_SUMMARY:-}" ] && cat "$work/$name.md" >> "$GITHUB_STEP_SUMMARY"
-done
-# One SARIF file: the lint run's, or the round trip's when only that ran.
-for name in lint roundtrip; do
-  if [ -f "$work/$name.sarif" ]; then cp "$work/$name.sarif" "$sarif"; break; fi
+for name in "${ran[@]}"; do
+  if [ -f "$work/$name.json" ]; then
+    summary="$(grep -A6 '"summary"' "$work/$name.json")"
+    e="$(grep -o '"errors": [0-9]*' <<< "$summary" | grep -o '[0-9]*$')"
+    w="$(grep -o '"warnings": [0-9]*' <<< "$summary" | grep -o '[0-9]*$')"
+    n="$(grep -o '"notes": [0-9]*' <<< "$summary" | grep -o '[0-9]*$')"
+    errors=$((errors + ${e:-0}))
+    findings=$((findings + ${e:-0} + ${w:-0} + ${n:-0}))
+  fi
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$work/$name.md" ]; then
+    { cat "$work/$name.md"; echo; } >> "$GITHUB_STEP_SUMMARY"
+  fi
 done
 
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   {
-    echo "sarif-file=$sarif"
+    for name in lint roundtrip; do
+      key=sarif-file
+      [ "$name" = roundtrip ] && key=roundtrip-sarif-file
+      file="$(sarif_target "$name")"
+      if [ -f "$file" ]; then echo "$key=$file"; else echo "$key="; fi
+    done
     echo "findings=$findings"
     echo "errors=$errors"
   } >> "$GITHUB_OUTPUT"
 fi
 
-if [ "${MG_PR_COMMENT:-false}" = true ] && [ "${#reports[@]}" -gt 0 ]; then
+if [ "${MG_PR_COMMENT:-false}" = true ] && [ "${#ran[@]}" -gt 0 ]; then
   case "${GITHUB_EVENT_NAME:-}" in
     pull_request | pull_request_target)
-      body="$work/comment.md"
-      : > "$body"
-      for name in "${reports[@]}"; do cat "$work/$name.md" >> "$body"; done
-      "$bin" comment --file "$body" || log "the PR comment failed; the report is in the job summary"
+      bodies=()
+      for name in "${ran[@]}"; do [ -f "$work/$name.md" ] && bodies+=(--file "$work/$name.md"); done
+      "$bin" comment ${bodies[@]+"${bodies[@]}"} || log "the PR comment failed; the report is in the job summary"
       ;;
     *) log "pr-comment: not a pull request event (${GITHUB_EVENT_NAME:-none}); skipped" ;;
   esac

@@ -30,9 +30,10 @@ pub enum Command {
     Graph(GraphArgs),
     /// Posts the Markdown report on the pull request, or updates the one posted before.
     Comment {
-        /// The report (`check --format markdown=FILE`).
-        #[arg(long = "file")]
-        file: PathBuf,
+        /// A report (`check --format markdown=FILE`); repeat to post several (lint, then round
+        /// trip) as one comment within GitHub's size limit.
+        #[arg(long = "file", required = true)]
+        files: Vec<PathBuf>,
         /// Pull request number (default: from $GITHUB_EVENT_PATH).
         #[arg(long = "pr")]
         pull_request: Option<u64>,
@@ -42,11 +43,15 @@ pub enum Command {
     },
     /// Every rule: id, default severity, summary.
     Rules {
+        /// text (a table) or json.
         #[arg(long, default_value = "text")]
         format: ListFormat,
     },
     /// A rule's full documentation.
-    Explain { rule: String },
+    Explain {
+        /// The rule's id, as `migration-gate rules` lists it.
+        rule: String,
+    },
     /// Cleans up after a run that ended abruptly (started by the run itself).
     #[command(name = "__watchdog", hide = true)]
     Watchdog {
@@ -80,6 +85,7 @@ pub struct RunnerArgs {
     /// Docker image for --postgres docker (default: postgres:<postgres_version>-alpine).
     #[arg(long)]
     pub postgres_image: Option<String>,
+    /// PostgreSQL major version the migrations run on (default 14; picks the Docker image).
     #[arg(long)]
     pub postgres_version: Option<u32>,
     /// The project's Python (default: .venv/bin/python or venv/bin/python near the project,
@@ -110,6 +116,9 @@ pub struct GateArgs {
     /// Lowest severity of a pending revision's finding that makes the verdict "not ready".
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// No progress lines on stderr (one per revision applied for the drift check).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,8 +152,12 @@ pub struct RoundtripArgs {
     /// Before each revision's upgrade, fill every empty table with N generated rows.
     #[arg(long, value_name = "N")]
     pub seed_rows: Option<u32>,
+    /// Lowest severity that makes the exit code 1 (default: error).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// No progress lines on stderr (by default one per revision as it finishes).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -173,8 +186,10 @@ pub struct CheckArgs {
 pub struct GraphArgs {
     /// Files or folders; default: the config's `paths`, else the current folder.
     pub paths: Vec<PathBuf>,
+    /// text (heads, bases, branch points, merges), mermaid (a diagram), or json.
     #[arg(long, value_enum, default_value = "text")]
     pub format: GraphFormat,
+    /// Config file (default: migration-gate.toml, or pyproject.toml's [tool.migration-gate]).
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
@@ -227,4 +242,26 @@ fn parse_output(value: &str) -> Result<Output, String> {
         }
     };
     Ok(Output { format, file })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// `--help` is the first documentation a user reads: every option of every command says
+    /// what it does.
+    #[test]
+    fn every_option_of_every_command_has_help() {
+        let cli = super::Cli::command();
+        let mut missing = Vec::new();
+        for command in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && !arg.is_hide_set() && arg.get_help().is_none() {
+                    missing.push(format!("{} {}", command.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "options without help: {missing:?}");
+    }
 }

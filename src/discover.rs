@@ -39,6 +39,27 @@ pub struct DiscoveredSet {
 pub enum DiscoverError {
     #[error("{0}: no such file or directory")]
     Missing(String),
+    #[error(
+        "{0}: not a migration file (expected an Alembic revision `.py` or a `.sql` migration, or a folder holding them)"
+    )]
+    NotMigration(String),
+}
+
+/// A file that belongs to a migration layout without being a migration: env.py, the revision
+/// template, alembic.ini, a package's `__init__.py`. Named on its own (a pre-commit hook passes
+/// every changed file), it is not checked and not an error.
+pub fn is_support_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    match name {
+        "__init__.py" => true,
+        "alembic.ini" => true,
+        "env.py" => dir.join("versions").is_dir(),
+        _ => name.ends_with(".mako") || (dir.join("env.py").is_file() && dir.join("versions").is_dir()),
+    }
 }
 
 pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<DiscoveredSet>, DiscoverError> {
@@ -48,6 +69,12 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<DiscoveredSe
             return Err(DiscoverError::Missing(path.display().to_string()));
         }
         if path.is_file() {
+            if is_support_file(path) {
+                continue;
+            }
+            if !is_revision_file(path) && !is_sql_file(path) {
+                return Err(DiscoverError::NotMigration(path.display().to_string()));
+            }
             add_single_file(path, &mut sets, exclude);
         } else {
             add_directory(path, &mut sets, exclude);

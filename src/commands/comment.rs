@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::report::markdown::MARKER;
+use crate::report::markdown::{self, MARKER};
 
 pub struct CommentRequest {
-    pub body_file: PathBuf,
+    /// Reports to post as one comment, in order.
+    pub body_files: Vec<PathBuf>,
     pub pull_request: Option<u64>,
     pub repository: Option<String>,
 }
@@ -99,6 +100,14 @@ fn next_page(link: &str) -> Option<String> {
     })
 }
 
+/// The workflow run's page, whose job summary holds the whole report.
+fn job_summary_link() -> Option<String> {
+    let server = std::env::var("GITHUB_SERVER_URL").ok()?;
+    let repository = std::env::var("GITHUB_REPOSITORY").ok()?;
+    let run = std::env::var("GITHUB_RUN_ID").ok()?;
+    Some(format!("{server}/{repository}/actions/runs/{run}"))
+}
+
 fn event() -> Value {
     std::env::var("GITHUB_EVENT_PATH")
         .ok()
@@ -108,13 +117,15 @@ fn event() -> Value {
 }
 
 pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
-    let body = std::fs::read_to_string(&request.body_file)
-        .map_err(|e| fail(format!("cannot read {}: {e}", request.body_file.display())))?;
-    let body = if body.contains(MARKER) {
-        body
-    } else {
-        format!("{MARKER}\n{body}")
-    };
+    let reports = request
+        .body_files
+        .iter()
+        .map(|file| {
+            std::fs::read_to_string(file)
+                .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = markdown::combine(&reports, markdown::COMMENT_LIMIT, job_summary_link().as_deref());
     let event = event();
     let repository = request
         .repository

@@ -1,20 +1,17 @@
 //! One call per command: arguments and config in, output and an exit code out.
 
 pub mod comment;
+mod database;
 mod history;
+mod output;
 pub mod release_gate;
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSetBuilder};
 
-use crate::cli::{
-    CheckArgs, Cli, Command, GateArgs, GraphArgs, GraphFormat, ListFormat, Output, OutputFormat,
-    RoundtripArgs,
-};
+use crate::cli::{CheckArgs, Cli, Command, GraphArgs, GraphFormat, InputArgs, ListFormat, OutputFormat};
 use crate::config::{self, Config, FailOn};
-
 use crate::lint::{self, LintOptions};
 use crate::report::{self, ReportInput, Summary};
 use crate::rules;
@@ -33,17 +30,48 @@ impl AppError {
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
+/// Runs one command. When it stops with an error, every Markdown report it was asked to write
+/// says so, so that a job summary or pull-request comment never shows a stale or empty result.
 pub fn run(cli: Cli) -> Result<u8, AppError> {
+    let (label, input) = match &cli.command {
+        Command::Check(args) => (report::Command::Check, Some(&args.input)),
+        Command::Roundtrip(args) => (report::Command::Roundtrip, Some(&args.input)),
+        Command::Gate(args) => (report::Command::Gate, Some(&args.input)),
+        _ => (report::Command::Check, None),
+    };
+    let markdown_files: Vec<PathBuf> = input
+        .map(|input: &InputArgs| {
+            input
+                .formats
+                .iter()
+                .filter(|o| o.format == OutputFormat::Markdown)
+                .filter_map(|o| o.file.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let result = match input {
+        Some(input) => output::check_outputs(&input.formats).and_then(|()| dispatch(cli)),
+        None => dispatch(cli),
+    };
+    if let Err(error) = &result {
+        for file in markdown_files {
+            let _ = std::fs::write(file, report::markdown::render_failure(label, &error.0));
+        }
+    }
+    result
+}
+
+fn dispatch(cli: Cli) -> Result<u8, AppError> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Graph(args) => graph(args),
         Command::Comment {
-            file,
+            files,
             pull_request,
             repository,
         } => {
             let posted = comment::post(&comment::CommentRequest {
-                body_file: file,
+                body_files: files,
                 pull_request,
                 repository,
             })
@@ -64,8 +92,8 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             }
             Ok(0)
         }
-        Command::Roundtrip(args) => roundtrip(args),
-        Command::Gate(args) => gate(args),
+        Command::Roundtrip(args) => database::roundtrip(args),
+        Command::Gate(args) => database::gate(args),
         Command::Watchdog {
             parent,
             action,
@@ -76,11 +104,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
             Ok(0)
         }
         Command::Explain { rule } => {
-            let meta = rules::find(&rule).ok_or_else(|| {
-                AppError::new(format!(
-                    "unknown rule `{rule}`; `migration-gate rules` lists them"
-                ))
-            })?;
+            let meta = rules::find(&rule).ok_or_else(|| unknown_rule("explain", &rule))?;
             print!("{}", meta.doc);
             Ok(0)
         }
@@ -135,14 +159,34 @@ fn resolve_config(
 }
 
 fn check_rule_ids(ids: &[String], origin: &str) -> Result<(), AppError> {
-    for id in ids {
-        if id != "all" && rules::find(id).is_none() {
-            return Err(AppError::new(format!(
-                "{origin}: unknown rule `{id}`; `migration-gate rules` lists them"
-            )));
-        }
+    match ids.iter().find(|id| *id != "all" && rules::find(id).is_none()) {
+        Some(id) => Err(unknown_rule(origin, id)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// An unknown rule id, with the closest real ids (a typo, or a word of the id).
+fn unknown_rule(origin: &str, id: &str) -> AppError {
+    let wanted = id.to_ascii_lowercase().replace('_', "-");
+    let mut scored: Vec<(f64, &str)> = rules::all_metadata()
+        .iter()
+        .map(|m| {
+            let similarity = strsim::jaro_winkler(&wanted, m.id);
+            let contains = m.id.contains(wanted.as_str()) && wanted.len() >= 4;
+            (if contains { similarity.max(0.9) } else { similarity }, m.id)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let suggestions: Vec<String> = scored.iter().take(3).map(|(_, id)| format!("`{id}`")).collect();
+    let hint = if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", suggestions.join(" or "))
+    };
+    AppError::new(format!(
+        "{origin}: unknown rule `{id}`{hint} (`migration-gate rules` lists them all)"
+    ))
 }
 
 /// The config in effect and the paths to read: those given, else the config's, else `.`.
@@ -264,10 +308,24 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
     };
     let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
     if outcome.sources.is_empty() {
+        // A pre-commit hook passes whatever changed: env.py alone is nothing to check.
+        if options
+            .paths
+            .iter()
+            .all(|p| p.is_file() && crate::discover::is_support_file(p))
+        {
+            eprintln!(
+                "nothing to check: {} is not a revision file",
+                options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            );
+            return Ok(0);
+        }
         return Err(no_migrations(&options.paths));
     }
     let metas = rules::all_metadata();
     let input = ReportInput {
+        command: report::Command::Check,
+        incomplete: database::incomplete(outcome.input_errors),
         diagnostics: &outcome.diagnostics,
         sources: &outcome.sources,
         rules: &metas,
@@ -278,10 +336,10 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         ),
         runs: &[],
         checked: &checked_revisions(&outcome),
-        links: github_links(),
+        links: output::github_links(),
         verdict: None,
     };
-    emit(&args.input.formats, &input)?;
+    output::emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {
         eprintln!(
             "error: {} file(s) could not be read or parsed (see the syntax-error / unreadable-file findings); the rest was checked",
@@ -323,290 +381,4 @@ fn relative_to_cwd(path: &Path) -> PathBuf {
     path.strip_prefix(&cwd)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// GitHub's limit on a comment body, in characters; bytes are a safe bound.
-const COMMENT_LIMIT: usize = 65_000;
-/// GitHub's limit on one step summary.
-const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
-
-/// In GitHub Actions, text output also annotates the pull request and fills the job summary.
-fn github_extras(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
-    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
-        return Ok(());
-    }
-    let text_to_stdout = formats.is_empty()
-        || formats
-            .iter()
-            .any(|o| o.format == OutputFormat::Text && o.file.is_none());
-    let annotations_asked = formats
-        .iter()
-        .any(|o| o.format == OutputFormat::Github && o.file.is_none());
-    if !text_to_stdout {
-        return Ok(());
-    }
-    if !annotations_asked {
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(report::github::render(input).as_bytes());
-    }
-    if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY")
-        && !summary.is_empty()
-    {
-        let used = std::fs::metadata(&summary)
-            .map(|m| m.len() as usize)
-            .unwrap_or(0);
-        let room = STEP_SUMMARY_LIMIT.saturating_sub(used);
-        if room > 2048 {
-            let markdown = report::markdown::render(input, room - 1024);
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&summary)
-                .map_err(|e| {
-                    AppError::new(format!(
-                        "cannot write $GITHUB_STEP_SUMMARY ({summary}): {e}"
-                    ))
-                })?;
-            let _ = file.write_all(markdown.as_bytes());
-        }
-    }
-    Ok(())
-}
-
-/// `https://github.com/OWNER/REPO/blob/SHA/` in GitHub Actions, for links to the lines.
-fn github_links() -> Option<String> {
-    let server = std::env::var("GITHUB_SERVER_URL").ok()?;
-    let repository = std::env::var("GITHUB_REPOSITORY").ok()?;
-    let sha = std::env::var("MIGRATION_GATE_LINK_SHA")
-        .or_else(|_| std::env::var("GITHUB_SHA"))
-        .ok()?;
-    Some(format!("{server}/{repository}/blob/{sha}/"))
-}
-
-/// Writes every requested format (text to stdout by default).
-fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
-    github_extras(formats, input)?;
-    let outputs = if formats.is_empty() {
-        vec![Output {
-            format: OutputFormat::Text,
-            file: None,
-        }]
-    } else {
-        formats.to_vec()
-    };
-    for output in &outputs {
-        let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
-        let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-        let rendered = match output.format {
-            OutputFormat::Text => report::text::render(input, color),
-            OutputFormat::Json => report::json::render(input),
-            OutputFormat::Sarif => report::sarif::render(input),
-            OutputFormat::Github => report::github::render(input),
-            OutputFormat::Markdown => report::markdown::render(input, COMMENT_LIMIT),
-            OutputFormat::Junit => report::junit::render(input),
-        };
-        match &output.file {
-            Some(path) => std::fs::write(path, rendered)
-                .map_err(|e| AppError::new(format!("cannot write {}: {e}", path.display())))?,
-            None => {
-                let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(rendered.as_bytes());
-            }
-        }
-    }
-    Ok(())
-}
-
-const EXIT_INTERRUPTED: u8 = 130;
-
-fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
-    use crate::roundtrip::postgres::redact_url;
-    use crate::roundtrip::{RoundtripOptions, run};
-
-    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
-    let settings = config.roundtrip.clone().unwrap_or_default();
-    if settings.command.is_some() {
-        return Err(AppError::new(
-            "config: [roundtrip] command: custom runner commands are not supported yet; remove the key (Alembic, golang-migrate, dbmate and Flyway sets are run by migration-gate itself)",
-        ));
-    }
-    let database_url = args.database_url.clone().or_else(|| {
-        settings
-            .database_url_env
-            .as_ref()
-            .and_then(|name| std::env::var(name).ok())
-    });
-    let options = RoundtripOptions {
-        database_url: database_url.clone(),
-        from: args.from.clone(),
-        to: args.to.clone(),
-        trace_locks: args.trace_locks,
-        seed_rows: args.seed_rows.unwrap_or(0),
-        ..runner_options(
-            &config,
-            &args.runner,
-            paths,
-            args.base.clone(),
-            args.timeout,
-        )?
-    };
-    let result = until_interrupted(run(&options))?;
-    let outcome = match result {
-        None => {
-            eprintln!("interrupted: the scratch database, cluster or container is being removed");
-            return Ok(EXIT_INTERRUPTED);
-        }
-        Some(Err(error)) => {
-            let mut message = error.to_string();
-            if let Some(url) = &database_url {
-                message = message.replace(url.as_str(), &redact_url(url));
-            }
-            return Err(AppError::new(message));
-        }
-        Some(Ok(outcome)) => outcome,
-    };
-    let metas = rules::all_metadata();
-    let input = ReportInput {
-        diagnostics: &outcome.diagnostics,
-        sources: &outcome.sources,
-        rules: &metas,
-        summary: Summary::count(outcome.files, outcome.revisions.len(), &outcome.diagnostics),
-        runs: &outcome.revisions,
-        checked: &[],
-        links: github_links(),
-        verdict: None,
-    };
-    emit(&args.input.formats, &input)?;
-    eprintln!(
-        "round trip on {}: server ready in {} ms, {} revisions in {:.1} s",
-        outcome.server,
-        outcome.ready_in.as_millis(),
-        outcome.revisions.len(),
-        outcome.total.as_secs_f64()
-    );
-    if outcome.input_errors > 0 {
-        return Ok(EXIT_ERROR);
-    }
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
-    let failing = fail_on
-        .threshold()
-        .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
-    Ok(if failing { EXIT_FINDINGS } else { 0 })
-}
-
-fn gate(args: GateArgs) -> Result<u8, AppError> {
-    use crate::roundtrip::postgres::redact_url;
-
-    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
-    let mut roundtrip = runner_options(&config, &args.runner, paths, None, None)?;
-    // The gate reports the pending revisions' findings as `check` would.
-    roundtrip.lint.select = config.select.clone();
-    roundtrip.lint.ignore = config.ignore.clone().unwrap_or_default();
-    roundtrip.lint.severity = config.severity.clone();
-    let options = release_gate::GateOptions {
-        roundtrip,
-        live_url: args.database_url.clone(),
-        check_drift: !args.no_drift,
-        fail_on: fail_on.threshold(),
-    };
-    let result = until_interrupted(release_gate::run(&options))?;
-    let outcome = match result {
-        None => return Ok(EXIT_INTERRUPTED),
-        Some(Err(error)) => {
-            let url = &args.database_url;
-            return Err(AppError::new(
-                error.to_string().replace(url.as_str(), &redact_url(url)),
-            ));
-        }
-        Some(Ok(outcome)) => outcome,
-    };
-    let metas = rules::all_metadata();
-    let input = ReportInput {
-        diagnostics: &outcome.diagnostics,
-        sources: &outcome.sources,
-        rules: &metas,
-        summary: Summary::count(outcome.files, outcome.revisions, &outcome.diagnostics),
-        runs: &[],
-        checked: &[],
-        links: github_links(),
-        verdict: Some(&outcome.verdict),
-    };
-    emit(&args.input.formats, &input)?;
-    if outcome.input_errors > 0 {
-        return Ok(EXIT_ERROR);
-    }
-    Ok(if outcome.verdict.ready {
-        0
-    } else {
-        EXIT_FINDINGS
-    })
-}
-
-/// Round-trip settings: the command line, then `[roundtrip]` in the config, then defaults.
-fn runner_options(
-    config: &Config,
-    runner: &crate::cli::RunnerArgs,
-    paths: Vec<PathBuf>,
-    base: Option<String>,
-    timeout: Option<u64>,
-) -> Result<crate::roundtrip::RoundtripOptions, AppError> {
-    let settings = config.roundtrip.clone().unwrap_or_default();
-    let postgres_version = runner
-        .postgres_version
-        .or(config.postgres_version)
-        .unwrap_or(14);
-    Ok(crate::roundtrip::RoundtripOptions {
-        lint: LintOptions {
-            paths,
-            exclude: exclude_globs(config)?,
-            base,
-            postgres_version,
-            ..LintOptions::default()
-        },
-        provider: runner
-            .postgres
-            .or(settings.postgres)
-            .unwrap_or(crate::roundtrip::postgres::Provider::Auto),
-        database_url: None,
-        image: runner
-            .postgres_image
-            .clone()
-            .or(settings.postgres_image.clone())
-            .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
-        python: runner
-            .python
-            .clone()
-            .or(settings.python.as_ref().map(PathBuf::from)),
-        alembic_config: runner
-            .alembic_config
-            .clone()
-            .or(settings.alembic_config.as_ref().map(PathBuf::from)),
-        standalone: runner.standalone,
-        step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
-        env: settings.env.clone().into_iter().collect(),
-        from: None,
-        to: None,
-        trace_locks: false,
-        seed_rows: 0,
-    })
-}
-
-/// Runs a database job on a small runtime; `None` when Ctrl-C ended it (the watchdogs clean
-/// up what it started).
-fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Result<Option<T>, AppError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(async {
-        tokio::select! {
-            result = job => Some(result),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
-    // Whatever is still running in the background (a container removal) gets a moment.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
-    Ok(result)
 }

@@ -32,6 +32,8 @@ enum Parsed {
     Env(AlembicEnv),
     Sql(sql_sets::SqlFile),
     Problem(InputProblem),
+    /// A helper module beside the revisions: read, but not part of the history.
+    NotMigration,
 }
 
 /// The path as reports show it: relative to the working directory, `/`-separated.
@@ -102,6 +104,7 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
             Parsed::Env(env) => slot.0 = env,
             Parsed::Sql(file) => slot.2.push(file),
             Parsed::Problem(problem) => problems.push(problem),
+            Parsed::NotMigration => {}
         }
     }
 
@@ -165,10 +168,11 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
     } else {
         match kind {
             SetKind::Alembic { .. } => match alembic::parse_revision(&source.text, file) {
-                Ok(revision) => {
+                Ok(Some(revision)) => {
                     source.suppressions = revision.suppressions;
                     Parsed::Revision(Box::new(revision.migration))
                 }
+                Ok(None) => Parsed::NotMigration,
                 Err(problem) => Parsed::Problem(problem),
             },
             SetKind::SqlFolder => {

@@ -45,7 +45,10 @@ pub fn render(input: &ReportInput) -> String {
             escape_property(&format!("migration-gate: {}", diagnostic.rule))
         )];
         if let Some(location) = input.location(diagnostic) {
-            properties.insert(0, format!("file={}", escape_property(&location.path)));
+            // GitHub places annotations by the path from the repository root, not from the
+            // folder the tool ran in.
+            let path = super::repository_path(&location.path);
+            properties.insert(0, format!("file={}", escape_property(&path)));
             properties.insert(1, format!("line={}", location.line));
             properties.insert(2, format!("col={}", location.column));
             properties.insert(3, format!("endLine={}", location.end_line));

@@ -1,50 +1,122 @@
 //! `--format markdown`: the report for a pull-request comment or the job summary.
+//!
+//! Written for GitHub's comment column (about 780 px): no wide tables, one section per file with
+//! its findings as a list (errors first, each message visible), notes folded away, and a clean
+//! run said in one line. Blocks are separated by [`CUT`] so that a combined comment can be
+//! shortened between blocks, never inside one.
 
-use super::ReportInput;
-use crate::diagnostic::{Severity, Status};
+use std::collections::BTreeMap;
+
+use super::{Command, ReportInput};
+use crate::diagnostic::{Diagnostic, RevisionResult, Severity, Status};
 
 /// Marks our own comment so `migration-gate comment` updates it instead of adding another.
 pub const MARKER: &str = "<!-- migration-gate report -->";
+/// GitHub's limit on a comment body is 65,536 characters; bytes are a safe bound.
+pub const COMMENT_LIMIT: usize = 65_000;
+/// Where a report may be cut when a comment must be shortened.
+pub const CUT: &str = "<!-- migration-gate:cut -->";
 
 fn icon(severity: Severity) -> &'static str {
     match severity {
-        Severity::Error => "🛑 error",
-        Severity::Warning => "⚠️ warning",
-        Severity::Note => "ℹ️ note",
+        Severity::Error => "🛑",
+        Severity::Warning => "⚠️",
+        Severity::Note => "ℹ️",
     }
-}
-
-/// Text safe inside a table cell: no pipes, no line breaks, no HTML.
-fn cell(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
 }
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The report, kept under `max_bytes` (GitHub: 65,536 characters for a comment, 1 MiB for a
-/// step summary) by leaving out rows and saying so.
-pub fn render(input: &ReportInput, max_bytes: usize) -> String {
+/// Message text as inline Markdown: code spans stay as written, HTML outside them is escaped,
+/// line breaks become spaces.
+fn inline(text: &str) -> String {
+    let flat = text.replace(['\r', '\n'], " ");
+    flat.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                part.to_string()
+            } else {
+                part.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+/// A path or identifier inside a code span (backticks in it would end the span).
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
+}
+
+fn title(input: &ReportInput) -> &'static str {
+    match input.command {
+        Command::Check => "Lint",
+        Command::Roundtrip => "Round trip",
+        Command::Gate => "Release gate",
+    }
+}
+
+fn counts(input: &ReportInput) -> String {
     let s = input.summary;
-    let verdict = if s.errors > 0 { "❌" } else { "✅" };
-    let mut head = format!(
-        "{MARKER}\n### {verdict} migration-gate: {}, {}, {}\n\n{} and {} checked.\n\n",
+    format!(
+        "{}, {}, {}",
         plural(s.errors, "error"),
         plural(s.warnings, "warning"),
-        plural(s.notes, "note"),
+        plural(s.notes, "note")
+    )
+}
+
+/// The report, kept under `max_bytes` (GitHub: 65,536 characters for a comment, 1 MiB for a
+/// step summary) by leaving out whole file sections and saying so.
+pub fn render(input: &ReportInput, max_bytes: usize) -> String {
+    let s = input.summary;
+    let failed = s.errors > 0 || input.incomplete.is_some();
+    let round_trip_failed = input.runs.iter().any(|r| r.status == Status::Failed);
+    let verdict_blocks = input.verdict.is_some_and(|v| !v.ready);
+    let mark = if failed || round_trip_failed || verdict_blocks {
+        "❌"
+    } else if s.warnings > 0 {
+        "⚠️"
+    } else {
+        "✅"
+    };
+    let checked = format!(
+        "{} and {}",
         plural(s.files, "file"),
-        plural(s.revisions, "revision"),
+        plural(s.revisions, "revision")
     );
+    if input.diagnostics.is_empty() && input.incomplete.is_none() && input.verdict.is_none() {
+        let what = match input.command {
+            Command::Roundtrip if !input.runs.is_empty() => format!(
+                "{} passed upgrade → downgrade → upgrade with the schema compared",
+                plural(input.runs.len(), "revision")
+            ),
+            _ => format!("no findings in {checked}"),
+        };
+        return format!(
+            "{mark} **migration-gate · {}**: {what}.\n{CUT}\n",
+            title(input)
+        );
+    }
+
+    let mut head = format!(
+        "### {mark} migration-gate · {}: {}\n\n",
+        title(input),
+        counts(input)
+    );
+    if let Some(problem) = &input.incomplete {
+        head.push_str(&format!("**Incomplete:** {}\n\n", inline(problem)));
+    }
     if let Some(verdict) = input.verdict {
-        let icon = if verdict.ready { "🟢" } else { "🔴" };
+        let light = if verdict.ready { "🟢" } else { "🔴" };
         head.push_str(&format!(
-            "**Release gate: {icon} {}**\n\nApplied: {}. Pending: {}.\n\n",
-            cell(&verdict.headline()),
+            "**{light} {}**<br>Applied: {}. Pending: {}.\n\n",
+            inline(&verdict.headline()),
             list_or_none(&verdict.applied),
             list_or_none(&verdict.pending)
         ));
@@ -58,155 +130,298 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
             count(Status::Skipped)
         ));
     }
-    let mut rows = Vec::new();
-    let mut details = Vec::new();
-    let mut ordered: Vec<_> = input.diagnostics.iter().collect();
-    // Errors first: when rows must be left out, notes go before errors.
-    ordered.sort_by_key(|d| std::cmp::Reverse(d.severity));
-    for diagnostic in ordered {
+    head.push_str(&format!("{checked} checked.\n"));
+
+    let mut blocks = vec![head];
+    blocks.extend(file_sections(input));
+    if let Some(block) = runs_block(input.runs) {
+        blocks.push(block);
+    }
+    if let Some(block) = traces_block(input.runs) {
+        blocks.push(block);
+    }
+    let footer = format!(
+        "<sub>migration-gate {} · `migration-gate explain RULE` tells why and shows the safe way</sub>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    fit(blocks, &footer, max_bytes)
+}
+
+/// Blocks in order while they fit, then a line saying how many were left out.
+fn fit(blocks: Vec<String>, footer: &str, max_bytes: usize) -> String {
+    let mut out = String::new();
+    let reserve = footer.len() + 300;
+    let mut left_out = 0;
+    for (index, block) in blocks.iter().enumerate() {
+        if index > 0 && out.len() + block.len() + CUT.len() + reserve > max_bytes {
+            left_out += 1;
+            continue;
+        }
+        out.push_str(block);
+        out.push_str(CUT);
+        out.push('\n');
+    }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n…and {} not shown here for length: the job log, the job summary and the SARIF report have everything.\n\n",
+            plural(left_out, "more section")
+        ));
+    }
+    out.push('\n');
+    out.push_str(footer);
+    out
+}
+
+/// One section per file: most severe files first, findings in line order within severity.
+fn file_sections(input: &ReportInput) -> Vec<String> {
+    let mut by_file: BTreeMap<String, Vec<(&Diagnostic, Option<super::Location>)>> =
+        BTreeMap::new();
+    for diagnostic in input.diagnostics {
         let location = input.location(diagnostic);
-        let place = match &location {
-            Some(l) => {
-                let label = format!("{}:{}", l.path, l.line);
+        let path = location
+            .as_ref()
+            .map(|l| l.path.clone())
+            .unwrap_or_default();
+        by_file
+            .entry(path)
+            .or_default()
+            .push((diagnostic, location));
+    }
+    let mut files: Vec<_> = by_file.into_iter().collect();
+    let rank = |findings: &[(&Diagnostic, Option<super::Location>)]| {
+        let worst = findings.iter().map(|(d, _)| d.severity).max();
+        let count = findings
+            .iter()
+            .filter(|(d, _)| Some(d.severity) == worst)
+            .count();
+        (std::cmp::Reverse(worst), std::cmp::Reverse(count))
+    };
+    files.sort_by(|a, b| rank(&a.1).cmp(&rank(&b.1)).then_with(|| a.0.cmp(&b.0)));
+
+    files
+        .into_iter()
+        .map(|(path, mut findings)| {
+            findings.sort_by_key(|(d, l)| {
+                (std::cmp::Reverse(d.severity), l.as_ref().map(|l| l.line))
+            });
+            let heading = if path.is_empty() {
+                "#### The migration history\n\n".to_string()
+            } else {
                 match &input.links {
                     Some(base) => format!(
-                        "[`{}`]({base}{}#L{})",
-                        cell(&label),
-                        super::repository_relative(&l.path),
-                        l.line
+                        "#### 📄 [{}]({base}{})\n\n",
+                        code(&path),
+                        super::repository_uri(&path)
                     ),
-                    None => format!("`{}`", cell(&label)),
+                    None => format!("#### 📄 {}\n\n", code(&path)),
                 }
+            };
+            let mut block = heading;
+            let (notes, shown): (Vec<_>, Vec<_>) = findings
+                .iter()
+                .partition(|(d, _)| d.severity == Severity::Note);
+            for (diagnostic, location) in &shown {
+                block.push_str(&finding(input, diagnostic, location.as_ref()));
             }
-            None => String::new(),
-        };
-        let rule_link = format!(
-            "[`{}`]({}/blob/main/rules/{}.md)",
-            diagnostic.rule,
-            env!("CARGO_PKG_REPOSITORY"),
-            diagnostic.rule
-        );
-        rows.push(format!(
-            "| {} | {rule_link} | {place} | {} |\n",
-            icon(diagnostic.severity),
-            cell(&diagnostic.message)
-        ));
-        if let Some(help) = &diagnostic.help {
-            details.push(format!(
-                "- **`{}`** {}: {}\n",
-                diagnostic.rule,
-                location
-                    .as_ref()
-                    .map(|l| format!("at `{}:{}`", l.path, l.line))
-                    .unwrap_or_default(),
-                cell(help)
-            ));
-        }
+            if !notes.is_empty() {
+                block.push_str(&format!(
+                    "\n<details><summary>{}</summary>\n\n",
+                    plural(notes.len(), "note")
+                ));
+                for (diagnostic, location) in &notes {
+                    block.push_str(&finding(input, diagnostic, location.as_ref()));
+                }
+                block.push_str("\n</details>\n");
+            }
+            block
+        })
+        .collect()
+}
+
+fn finding(input: &ReportInput, diagnostic: &Diagnostic, location: Option<&super::Location>) -> String {
+    let rule = format!(
+        "[{}]({}/blob/v{}/rules/{}.md)",
+        code(diagnostic.rule),
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION"),
+        diagnostic.rule
+    );
+    let place = match location {
+        Some(l) => match &input.links {
+            Some(base) => format!(
+                " at [line {}]({base}{}#L{})",
+                l.line,
+                super::repository_uri(&l.path),
+                l.line
+            ),
+            None => format!(" at line {}", l.line),
+        },
+        None => String::new(),
+    };
+    let phase = match diagnostic.phase {
+        Some(crate::model::Phase::Downgrade) => " (downgrade)",
+        _ => "",
+    };
+    let mut item = format!(
+        "- {} **{}**{place}{phase}: {}\n",
+        icon(diagnostic.severity),
+        rule,
+        inline(&diagnostic.message)
+    );
+    if let Some(help) = &diagnostic.help {
+        item.push_str(&format!("  <br>**Fix:** {}\n", inline(help)));
     }
-    let mut runs = Vec::new();
-    let mut traces = Vec::new();
-    for run in input.runs {
+    item
+}
+
+fn runs_block(runs: &[RevisionResult]) -> Option<String> {
+    if runs.is_empty() {
+        return None;
+    }
+    let mut block = format!(
+        "<details><summary>Round trip per revision ({})</summary>\n\n| Revision | Result | Time |\n| --- | --- | --- |\n",
+        plural(runs.len(), "revision")
+    );
+    for run in runs {
+        let failed_step = run
+            .steps
+            .iter()
+            .find(|s| s.status == Status::Failed)
+            .map(|s| format!(" at {}", s.step))
+            .unwrap_or_default();
+        let result = match run.status {
+            Status::Passed => "✅ passed".to_string(),
+            Status::Failed => format!("❌ failed{failed_step}"),
+            Status::Skipped => format!(
+                "⏭️ skipped{}",
+                run.note
+                    .as_deref()
+                    .map(|n| format!(": {}", inline(n).replace('|', "\\|")))
+                    .unwrap_or_default()
+            ),
+        };
+        block.push_str(&format!(
+            "| {} | {result} | {} ms |\n",
+            code(&run.revision),
+            run.millis
+        ));
+    }
+    block.push_str("\n</details>\n");
+    Some(block)
+}
+
+fn traces_block(runs: &[RevisionResult]) -> Option<String> {
+    let mut lines = Vec::new();
+    for run in runs {
         for traced in &run.trace {
             let mut effects: Vec<String> = traced
                 .locks
                 .iter()
-                .map(|l| format!("{} on `{}`", l.mode, cell(&l.table)))
+                .map(|l| format!("{} on {}", l.mode, code(&l.table)))
                 .collect();
             effects.extend(
                 traced
                     .rewritten
                     .iter()
-                    .map(|t| format!("**rewrote** `{}`", cell(t))),
+                    .map(|t| format!("**rewrote** {}", code(t))),
             );
             let statement: String = traced.statement.chars().take(120).collect();
-            traces.push(format!(
-                "| `{}` | `{}` | {} |\n",
-                cell(&run.revision),
-                cell(&statement),
+            lines.push(format!(
+                "- {} {}: {}\n",
+                code(&run.revision),
+                code(&statement),
                 if effects.is_empty() {
-                    "—".to_string()
+                    "no table locks".to_string()
                 } else {
                     effects.join(", ")
                 }
             ));
         }
-        let steps: Vec<String> = run
-            .steps
-            .iter()
-            .map(|s| format!("{} {} ({} ms)", s.step, s.status.label(), s.millis))
-            .collect();
-        runs.push(format!(
-            "| `{}` | {} | {} ms | {}{} |\n",
-            cell(&run.revision),
-            run.status.label(),
-            run.millis,
-            cell(&steps.join(", ")),
-            run.note
-                .as_deref()
-                .map(|n| format!(" — {}", cell(n)))
-                .unwrap_or_default()
-        ));
     }
-
-    let table_head = "| | Rule | Where | Finding |\n| --- | --- | --- | --- |\n";
-    let footer_budget = 400;
-    let mut out = head;
-    if !rows.is_empty() {
-        out.push_str(table_head);
-        let mut left_out = 0;
-        for row in &rows {
-            if out.len() + row.len() + footer_budget > max_bytes {
-                left_out += 1;
-                continue;
-            }
-            out.push_str(row);
-        }
-        if left_out > 0 {
-            out.push_str(&format!(
-                "\n…and {} not shown here: the job log and the SARIF report have them all.\n",
-                plural(left_out, "more finding")
-            ));
-        }
-        out.push('\n');
+    if lines.is_empty() {
+        return None;
     }
-    let mut sections = Vec::new();
-    if !details.is_empty() {
-        sections.push(format!(
-            "<details><summary>How to fix</summary>\n\n{}\n</details>\n\n",
-            details.concat()
-        ));
-    }
-    if !runs.is_empty() {
-        sections.push(format!(
-            "<details><summary>Round trip per revision</summary>\n\n| Revision | Status | Time | Steps |\n| --- | --- | --- | --- |\n{}\n</details>\n\n",
-            runs.concat()
-        ));
-    }
-    if !traces.is_empty() {
-        sections.push(format!(
-            "<details><summary>Locks and rewrites observed</summary>\n\n| Revision | Statement | Took |\n| --- | --- | --- |\n{}\n</details>\n\n",
-            traces.concat()
-        ));
-    }
-    for section in sections {
-        if out.len() + section.len() + 100 <= max_bytes {
-            out.push_str(&section);
-        }
-    }
-    out.push_str(&format!(
-        "<sub>migration-gate {} · `migration-gate explain <rule>` tells why and shows the safe way</sub>\n",
-        env!("CARGO_PKG_VERSION")
-    ));
-    out
+    Some(format!(
+        "<details><summary>Locks and rewrites observed</summary>\n\n{}\n</details>\n",
+        lines.concat()
+    ))
 }
 
 fn list_or_none(ids: &[String]) -> String {
     if ids.is_empty() {
         "none".to_string()
     } else {
-        ids.iter()
-            .map(|id| format!("`{}`", cell(id)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        ids.iter().map(|id| code(id)).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// What a report says when its command stopped before it could check anything (exit code 2).
+pub fn render_failure(command: Command, message: &str) -> String {
+    let title = match command {
+        Command::Check => "Lint",
+        Command::Roundtrip => "Round trip",
+        Command::Gate => "Release gate",
+    };
+    format!(
+        "### ❌ migration-gate · {title}: did not run to the end\n\n```text\n{}\n```\n{CUT}\n",
+        message.replace("```", "'''")
+    )
+}
+
+/// Several reports as one pull-request comment under `max_bytes`: every report's headline is
+/// kept, and the other blocks are kept in order while they fit; what is left out is named,
+/// with a link to the job summary that has it all.
+pub fn combine(reports: &[String], max_bytes: usize, summary_link: Option<&str>) -> String {
+    let mut out = format!("{MARKER}\n");
+    let is_footer = |b: &str| b.starts_with("<sub>migration-gate");
+    let split: Vec<Vec<&str>> = reports
+        .iter()
+        .map(|r| {
+            r.split(CUT)
+                .map(|b| b.trim_matches('\n'))
+                .filter(|b| !b.is_empty() && !is_footer(b))
+                .collect()
+        })
+        .collect();
+    let footer = reports
+        .iter()
+        .rev()
+        .find_map(|r| r.split(CUT).map(|b| b.trim_matches('\n')).find(|b| is_footer(b)));
+    let headlines: usize = split
+        .iter()
+        .filter_map(|blocks| blocks.first())
+        .map(|b| b.len() + 2)
+        .sum();
+    let reserve = 400 + summary_link.map_or(0, str::len);
+    let mut room = max_bytes.saturating_sub(out.len() + headlines + reserve);
+    let mut left_out = 0;
+    for blocks in &split {
+        for (index, block) in blocks.iter().enumerate() {
+            if index == 0 {
+                out.push_str(block);
+                out.push_str("\n\n");
+            } else if block.len() + 2 <= room {
+                room -= block.len() + 2;
+                out.push_str(block);
+                out.push_str("\n\n");
+            } else {
+                left_out += 1;
+            }
+        }
+    }
+    if left_out > 0 {
+        let where_ = match summary_link {
+            Some(link) => format!("[the job summary]({link})"),
+            None => "the job summary".to_string(),
+        };
+        out.push_str(&format!(
+            "…{} left out to fit GitHub's comment limit: {where_} has the whole report.\n",
+            plural(left_out, "section")
+        ));
+    }
+    if let Some(footer) = footer {
+        out.push_str(footer);
+        out.push('\n');
+    }
+    out
 }

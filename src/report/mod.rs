@@ -34,8 +34,31 @@ impl Summary {
     }
 }
 
+/// Which command's results a report holds (reports title themselves by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Check,
+    Roundtrip,
+    Gate,
+}
+
+impl Command {
+    /// The SARIF `runAutomationDetails.id`: code scanning keeps each command's results in its
+    /// own category, so a round trip's upload never closes the lint's alerts.
+    pub fn automation_id(self) -> &'static str {
+        match self {
+            Command::Check => "migration-gate-check/",
+            Command::Roundtrip => "migration-gate-roundtrip/",
+            Command::Gate => "migration-gate-gate/",
+        }
+    }
+}
+
 /// Everything a reporter may read.
 pub struct ReportInput<'a> {
+    pub command: Command,
+    /// Why the results are incomplete (files that could not be read), when they are.
+    pub incomplete: Option<String>,
     pub diagnostics: &'a [Diagnostic],
     pub sources: &'a Sources,
     pub rules: &'a [&'static RuleMeta],
@@ -134,26 +157,31 @@ pub fn runs_table(runs: &[RevisionResult]) -> String {
     out
 }
 
-/// A path relative to the repository root (the folder holding `.git`), percent-encoded for a
-/// URI: SARIF's `%SRCROOT%` and links to the lines on GitHub need it, wherever the tool ran.
-pub fn repository_relative(path: &str) -> String {
+/// A path relative to the repository root (the folder holding `.git`, else
+/// `$GITHUB_WORKSPACE`), with `/` separators: what GitHub annotations and links need, wherever
+/// in the repository the tool ran (the action's `working-directory`).
+pub fn repository_path(path: &str) -> String {
     let absolute = std::path::Path::new(path)
         .canonicalize()
         .unwrap_or_else(|_| std::path::PathBuf::from(path));
     let root = absolute
         .ancestors()
         .find(|dir| dir.join(".git").exists())
-        .map(std::path::Path::to_path_buf);
-    let relative = match &root {
-        Some(root) => absolute
-            .strip_prefix(root)
-            .map(|p| p.to_path_buf())
-            .unwrap_or(absolute.clone()),
-        None => std::path::PathBuf::from(path),
-    };
-    relative
-        .to_string_lossy()
-        .replace('\\', "/")
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os("GITHUB_WORKSPACE")
+                .map(std::path::PathBuf::from)
+                .and_then(|w| w.canonicalize().ok())
+        });
+    let relative = root
+        .and_then(|root| absolute.strip_prefix(root).ok().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| std::path::PathBuf::from(path));
+    relative.to_string_lossy().replace('\\', "/")
+}
+
+/// [`repository_path`] percent-encoded for a URI: SARIF's `%SRCROOT%` and links to the lines.
+pub fn repository_uri(path: &str) -> String {
+    repository_path(path)
         .split('/')
         .map(|segment| {
             segment

@@ -49,23 +49,60 @@ fn rule(meta: &RuleMeta) -> Value {
         "shortDescription": {"text": meta.summary},
         "fullDescription": {"text": full_description(meta)},
         "help": {"text": meta.doc, "markdown": meta.doc},
-        "helpUri": format!("{}/blob/main/rules/{}.md", env!("CARGO_PKG_REPOSITORY"), meta.id),
+        "helpUri": help_uri(meta.id),
         "defaultConfiguration": {"level": level(meta.severity)},
         "properties": {"tags": ["postgresql", "migrations", category]},
     })
 }
 
+/// The rule's documentation as released with this version, so the text matches the check.
+fn help_uri(rule: &str) -> String {
+    format!(
+        "{}/blob/v{}/rules/{rule}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The message as code scanning shows it: the finding as a sentence, then the help.
+fn message_text(message: &str, help: Option<&str>) -> String {
+    let mut text = message.trim_end().to_string();
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    if let Some(help) = help {
+        text.push_str(" Help: ");
+        text.push_str(help.trim_end());
+        if !text.ends_with(['.', '!', '?']) {
+            text.push('.');
+        }
+    }
+    text
+}
+
+/// FNV-1a, 64 bits: a fingerprint that is the same on every platform and release.
+fn fnv1a(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
 pub fn render(input: &ReportInput) -> String {
+    // Alerts must survive lines moving: the fingerprint is the rule, the file, the flagged
+    // text (whitespace folded) and how many identical ones came before it in that file.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let rules: Vec<Value> = input.rules.iter().map(|m| rule(m)).collect();
     let results: Vec<Value> = input
         .diagnostics
         .iter()
         .map(|d| {
             let index = input.rules.iter().position(|m| m.id == d.rule);
-            let text = match &d.help {
-                Some(help) => format!("{} Help: {help}", d.message),
-                None => d.message.clone(),
-            };
+            let text = message_text(&d.message, d.help.as_deref());
             let mut result = json!({
                 "ruleId": d.rule,
                 "level": level(d.severity),
@@ -75,17 +112,39 @@ pub fn render(input: &ReportInput) -> String {
                 result["ruleIndex"] = json!(index);
             }
             if let Some(location) = input.location(d) {
+                let flagged = d
+                    .span
+                    .map(|span| {
+                        let file = input.sources.get(span.file);
+                        let text = file.text.get(span.start..span.end.max(span.start)).unwrap_or("");
+                        text.split_whitespace().collect::<Vec<_>>().join(" ")
+                    })
+                    .unwrap_or_default();
+                let path = super::repository_path(&location.path);
+                let key = fnv1a(&[d.rule, &path, &flagged, d.revision.as_deref().unwrap_or("")]);
+                let occurrence = seen.entry(key.clone()).or_default();
+                *occurrence += 1;
+                result["partialFingerprints"] =
+                    json!({"migrationGate/v1": format!("{key}:{occurrence}")});
+                // Code scanning rejects empty regions: a point becomes its one character.
+                let end_column = if location.end_line == location.line
+                    && location.end_column <= location.column
+                {
+                    location.column + 1
+                } else {
+                    location.end_column
+                };
                 result["locations"] = json!([{
                     "physicalLocation": {
                         "artifactLocation": {
-                            "uri": super::repository_relative(&location.path),
+                            "uri": super::repository_uri(&location.path),
                             "uriBaseId": "%SRCROOT%",
                         },
                         "region": {
                             "startLine": location.line,
                             "startColumn": location.column,
                             "endLine": location.end_line,
-                            "endColumn": location.end_column,
+                            "endColumn": end_column,
                         },
                     },
                 }]);
@@ -107,6 +166,7 @@ pub fn render(input: &ReportInput) -> String {
                 "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }},
+            "automationDetails": {"id": input.command.automation_id()},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],

@@ -92,7 +92,7 @@ impl<'a> Judge<'a> {
             };
             if parents_unreachable {
                 unreachable.insert(id.clone());
-                self.results.push(RevisionResult {
+                self.finish(judged.len(), RevisionResult {
                     set: self.set.root.clone(),
                     revision: id,
                     path,
@@ -111,7 +111,7 @@ impl<'a> Judge<'a> {
                 dirty = false;
                 if !reached {
                     unreachable.insert(id.clone());
-                    self.results.push(RevisionResult {
+                    self.finish(judged.len(), RevisionResult {
                         set: self.set.root.clone(),
                         revision: id,
                         path,
@@ -138,7 +138,7 @@ impl<'a> Judge<'a> {
                 .await?;
             dirty = needs_rebuild;
             known = end;
-            self.results.push(result);
+            self.finish(judged.len(), result);
         }
         Self::close(session).await
     }
@@ -373,6 +373,32 @@ impl<'a> Judge<'a> {
                 }
             }
         }
+    }
+
+    /// Records a revision's result and, unless quiet, says so on stderr as soon as it is known:
+    /// a long history shows its progress instead of minutes of silence.
+    fn finish(&mut self, total: usize, result: RevisionResult) {
+        if self.options.progress {
+            let failed_step = result
+                .steps
+                .iter()
+                .find(|s| s.status == Status::Failed)
+                .map(|s| format!(" at {}", s.step))
+                .unwrap_or_default();
+            eprintln!(
+                "[{}/{total}] {} {}{failed_step} ({} ms){}",
+                self.results.len() + 1,
+                result.revision,
+                result.status.label(),
+                result.millis,
+                result
+                    .note
+                    .as_deref()
+                    .map(|n| format!(" {n}"))
+                    .unwrap_or_default()
+            );
+        }
+        self.results.push(result);
     }
 
     fn result(

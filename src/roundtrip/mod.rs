@@ -51,6 +51,8 @@ pub struct RoundtripOptions {
     pub trace_locks: bool,
     /// Before each revision's upgrade, fill every empty table with this many generated rows.
     pub seed_rows: u32,
+    /// A line on stderr per revision as it finishes.
+    pub progress: bool,
 }
 
 pub struct RoundtripOutcome {
@@ -145,8 +147,20 @@ pub async fn schema_at(
     };
     let mut session = judge.open(admin).await?;
     let mut failure = None;
-    for target in targets {
-        if let Err(error) = judge.step(&mut session, target, Phase::Upgrade).await {
+    for (index, target) in targets.iter().enumerate() {
+        let started = Instant::now();
+        let stepped = judge.step(&mut session, target, Phase::Upgrade).await;
+        if options.progress {
+            eprintln!(
+                "[{}/{}] {} {} in the scratch database ({} ms)",
+                index + 1,
+                targets.len(),
+                Judge::id(target),
+                if stepped.is_ok() { "applied" } else { "FAILED" },
+                started.elapsed().as_millis()
+            );
+        }
+        if let Err(error) = stepped {
             failure = Some(format!(
                 "`{}` does not apply: {}",
                 Judge::id(target),

@@ -43,8 +43,10 @@ impl Judge<'_> {
             }
             if failure.timed_out {
                 help.push(
-                    "raise `timeout_s` in [roundtrip] if the step is slow rather than stuck".into(),
+                    "if the step is slow rather than stuck (a lock wait, a large backfill), raise the limit with `--timeout SECONDS` or `timeout_s` in [roundtrip]".into(),
                 );
+            } else if let Some(fix) = failure.sqlstate.as_deref().and_then(fix_for) {
+                help.push(fix.into());
             }
             if !help.is_empty() {
                 diagnostic = diagnostic.with_help(help.join("; "));
@@ -89,4 +91,34 @@ impl Judge<'_> {
             _ => failure.message.clone(),
         }
     }
+}
+
+/// The usual fix for the database errors migrations meet most, by SQLSTATE.
+fn fix_for(sqlstate: &str) -> Option<&'static str> {
+    Some(match sqlstate {
+        // active_sql_transaction: CONCURRENTLY, ALTER TYPE ... ADD VALUE (< 12), VACUUM.
+        "25001" => {
+            "run the statement outside the migration's transaction: in Alembic inside `with op.get_context().autocommit_block():`; in SQL outside BEGIN/COMMIT (dbmate: `-- migrate:up transaction:false`)"
+        }
+        "23502" => {
+            "existing rows have no value for the column: add it nullable, backfill, then set NOT NULL (or give it a `server_default`)"
+        }
+        "42P07" | "42701" | "42710" => {
+            "the object already exists: the downgrade before did not remove it, or the upgrade creates it twice; drop it in the downgrade (or use IF NOT EXISTS)"
+        }
+        "42P01" | "42703" | "42704" => {
+            "the object does not exist at this point: check the revision's order (`down_revision`) and that the downgrade drops objects in reverse order of creation"
+        }
+        "2BP01" => {
+            "other objects depend on it: drop the dependent objects first (in the downgrade, reverse the upgrade's order)"
+        }
+        "23505" => {
+            "existing rows violate the new unique constraint or index: deduplicate in a data step first"
+        }
+        "23503" => {
+            "existing rows violate the foreign key: clean them up first, or add it NOT VALID and validate later"
+        }
+        "42601" => "the SQL does not parse: check the statement as PostgreSQL sees it",
+        _ => return None,
+    })
 }

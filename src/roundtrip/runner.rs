@@ -189,7 +189,7 @@ impl AlembicDriver {
             stdin.flush().await?;
             lines.next_line().await
         };
-        let line = match tokio::time::timeout(limit, exchange).await {
+        let line = match tokio::time::timeout(limit + KILL_GRACE, exchange).await {
             Ok(Ok(Some(line))) => line,
             Ok(_) => {
                 self.process = None;
@@ -205,10 +205,7 @@ impl AlembicDriver {
                     let _ = child.kill().await;
                 }
                 return Err(StepFailure {
-                    message: format!(
-                        "the step did not finish within {} s and was stopped",
-                        limit.as_secs()
-                    ),
+                    message: timed_out_message(limit, None),
                     timed_out: true,
                     ..StepFailure::default()
                 });
@@ -220,6 +217,16 @@ impl AlembicDriver {
         })?;
         if answer.ok {
             return Ok(answer.trace.unwrap_or_default());
+        }
+        if answer.sqlstate.as_deref() == Some(QUERY_CANCELED) {
+            return Err(StepFailure {
+                message: timed_out_message(limit, answer.statement.as_deref()),
+                sqlstate: answer.sqlstate,
+                statement: answer.statement,
+                file: answer.file.map(PathBuf::from),
+                line: answer.line,
+                timed_out: true,
+            });
         }
         Err(StepFailure {
             // With a SQLSTATE the database's own message says it all; otherwise the Python
@@ -380,6 +387,31 @@ impl SqlTracer {
     }
 }
 
+/// statement_timeout (the step limit, set on every connection) cancels a statement first; the
+/// process is stopped only if the step is still running this much later (Python code hangs).
+const KILL_GRACE: Duration = Duration::from_secs(3);
+/// SQLSTATE of a statement cancelled by statement_timeout.
+const QUERY_CANCELED: &str = "57014";
+
+fn timed_out_message(limit: Duration, statement: Option<&str>) -> String {
+    let what = match statement {
+        Some(statement) => {
+            let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short = if short.chars().count() > 200 {
+                format!("{}…", short.chars().take(200).collect::<String>())
+            } else {
+                short
+            };
+            format!(" while running `{short}`")
+        }
+        None => " outside any SQL statement (in the revision's or env.py's Python code)".into(),
+    };
+    format!(
+        "the step did not finish within {} s (--timeout) and was stopped{what}",
+        limit.as_secs()
+    )
+}
+
 /// Runs the script of one direction of a SQL migration the way its framework does; with a
 /// tracer, statement by statement so each one's locks can be read before the next.
 pub async fn run_sql(
@@ -435,7 +467,7 @@ pub async fn run_sql(
             }
         }
     };
-    match tokio::time::timeout(limit, run).await {
+    match tokio::time::timeout(limit + KILL_GRACE, run).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err((error, statement_start))) => {
             let db = error.as_db_error();
@@ -460,20 +492,23 @@ pub async fn run_sql(
                 .iter()
                 .find(|r| r.contains(&offset) || r.start == statement_start)
                 .map(|r| text[r.clone()].trim().to_string());
+            let sqlstate = db.map(|d| d.code().code().to_string());
+            let timed_out = sqlstate.as_deref() == Some(QUERY_CANCELED);
             Err(StepFailure {
-                message: db_error(&error),
-                sqlstate: db.map(|d| d.code().code().to_string()),
+                message: if timed_out {
+                    timed_out_message(limit, statement.as_deref())
+                } else {
+                    db_error(&error)
+                },
+                sqlstate,
                 statement,
                 file: Some(PathBuf::from(&file.path)),
                 line: Some(line),
-                timed_out: false,
+                timed_out,
             })
         }
         Err(_) => Err(StepFailure {
-            message: format!(
-                "the step did not finish within {} s and was stopped",
-                limit.as_secs()
-            ),
+            message: timed_out_message(limit, None),
             timed_out: true,
             file: Some(PathBuf::from(&file.path)),
             ..StepFailure::default()

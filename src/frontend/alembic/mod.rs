@@ -26,7 +26,9 @@ pub struct ParsedRevision {
     pub suppressions: Vec<Suppression>,
 }
 
-pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, InputProblem> {
+/// The revision in a `.py` file of a versions folder; `None` for a file that is not one (a
+/// helper module: no `revision`, `down_revision`, `upgrade` or `downgrade` at module level).
+pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevision>, InputProblem> {
     let parsed = ruff_python_parser::parse_module(source).map_err(|error| InputProblem {
         kind: InputProblemKind::SyntaxError,
         message: format!("Python syntax error: {}", error.error),
@@ -46,7 +48,9 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
         })
         .collect();
     let suite = parsed.suite();
-
+    if !suite.iter().any(is_revision_marker) {
+        return Ok(None);
+    }
     let mut constants: Constants = HashMap::new();
     for stmt in suite {
         if let Some((name, value, _)) = module_assignment(stmt) {
@@ -125,10 +129,20 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<ParsedRevision, Inpu
             };
         }
     }
-    Ok(ParsedRevision {
+    Ok(Some(ParsedRevision {
         migration,
         suppressions,
-    })
+    }))
+}
+
+/// What makes a module a revision, even a broken one.
+fn is_revision_marker(stmt: &Stmt) -> bool {
+    match stmt {
+        Stmt::FunctionDef(function) => matches!(function.name.as_str(), "upgrade" | "downgrade"),
+        _ => module_assignment(stmt).is_some_and(|(name, _, _)| {
+            matches!(name, "revision" | "down_revision")
+        }),
+    }
 }
 
 /// `name = value` or `name: T = value` at module level.

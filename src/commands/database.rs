@@ -1,0 +1,220 @@
+//! The commands that need a PostgreSQL: `roundtrip` and `gate`.
+
+use std::path::PathBuf;
+
+use super::output::{emit, github_links};
+use super::{AppError, EXIT_ERROR, EXIT_FINDINGS, exclude_globs, release_gate, resolve_inputs};
+use crate::cli::{GateArgs, RoundtripArgs};
+use crate::config::{Config, FailOn};
+use crate::lint::LintOptions;
+use crate::report::{ReportInput, Summary};
+use crate::rules;
+
+const EXIT_INTERRUPTED: u8 = 130;
+
+pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
+    use crate::roundtrip::postgres::redact_url;
+    use crate::roundtrip::{RoundtripOptions, run};
+
+    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
+    let settings = config.roundtrip.clone().unwrap_or_default();
+    if settings.command.is_some() {
+        return Err(AppError::new(
+            "config: [roundtrip] command: custom runner commands are not supported yet; remove the key (Alembic, golang-migrate, dbmate and Flyway sets are run by migration-gate itself)",
+        ));
+    }
+    let database_url = args.database_url.clone().or_else(|| {
+        settings
+            .database_url_env
+            .as_ref()
+            .and_then(|name| std::env::var(name).ok())
+    });
+    let options = RoundtripOptions {
+        database_url: database_url.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        trace_locks: args.trace_locks,
+        seed_rows: args.seed_rows.unwrap_or(0),
+        progress: !args.quiet,
+        ..runner_options(
+            &config,
+            &args.runner,
+            paths,
+            args.base.clone(),
+            args.timeout,
+        )?
+    };
+    let result = until_interrupted(run(&options))?;
+    let outcome = match result {
+        None => {
+            eprintln!("interrupted: the scratch database, cluster or container is being removed");
+            return Ok(EXIT_INTERRUPTED);
+        }
+        Some(Err(error)) => {
+            let mut message = error.to_string();
+            if let Some(url) = &database_url {
+                message = message.replace(url.as_str(), &redact_url(url));
+            }
+            return Err(AppError::new(message));
+        }
+        Some(Ok(outcome)) => outcome,
+    };
+    let metas = rules::all_metadata();
+    let input = ReportInput {
+        command: crate::report::Command::Roundtrip,
+        incomplete: incomplete(outcome.input_errors),
+        diagnostics: &outcome.diagnostics,
+        sources: &outcome.sources,
+        rules: &metas,
+        summary: Summary::count(outcome.files, outcome.revisions.len(), &outcome.diagnostics),
+        runs: &outcome.revisions,
+        checked: &[],
+        links: github_links(),
+        verdict: None,
+    };
+    emit(&args.input.formats, &input)?;
+    eprintln!(
+        "round trip on {}: server ready in {} ms, {} revisions in {:.1} s",
+        outcome.server,
+        outcome.ready_in.as_millis(),
+        outcome.revisions.len(),
+        outcome.total.as_secs_f64()
+    );
+    if outcome.input_errors > 0 {
+        return Ok(EXIT_ERROR);
+    }
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let failing = fail_on
+        .threshold()
+        .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
+    use crate::roundtrip::postgres::redact_url;
+
+    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let mut roundtrip = runner_options(&config, &args.runner, paths, None, None)?;
+    // The gate reports the pending revisions' findings as `check` would.
+    roundtrip.lint.select = config.select.clone();
+    roundtrip.lint.ignore = config.ignore.clone().unwrap_or_default();
+    roundtrip.progress = !args.quiet;
+    roundtrip.lint.severity = config.severity.clone();
+    let options = release_gate::GateOptions {
+        roundtrip,
+        live_url: args.database_url.clone(),
+        check_drift: !args.no_drift,
+        fail_on: fail_on.threshold(),
+    };
+    let result = until_interrupted(release_gate::run(&options))?;
+    let outcome = match result {
+        None => return Ok(EXIT_INTERRUPTED),
+        Some(Err(error)) => {
+            let url = &args.database_url;
+            return Err(AppError::new(
+                error.to_string().replace(url.as_str(), &redact_url(url)),
+            ));
+        }
+        Some(Ok(outcome)) => outcome,
+    };
+    let metas = rules::all_metadata();
+    let input = ReportInput {
+        command: crate::report::Command::Gate,
+        incomplete: incomplete(outcome.input_errors),
+        diagnostics: &outcome.diagnostics,
+        sources: &outcome.sources,
+        rules: &metas,
+        summary: Summary::count(outcome.files, outcome.revisions, &outcome.diagnostics),
+        runs: &[],
+        checked: &[],
+        links: github_links(),
+        verdict: Some(&outcome.verdict),
+    };
+    emit(&args.input.formats, &input)?;
+    if outcome.input_errors > 0 {
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if outcome.verdict.ready {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+/// Round-trip settings: the command line, then `[roundtrip]` in the config, then defaults.
+fn runner_options(
+    config: &Config,
+    runner: &crate::cli::RunnerArgs,
+    paths: Vec<PathBuf>,
+    base: Option<String>,
+    timeout: Option<u64>,
+) -> Result<crate::roundtrip::RoundtripOptions, AppError> {
+    let settings = config.roundtrip.clone().unwrap_or_default();
+    let postgres_version = runner
+        .postgres_version
+        .or(config.postgres_version)
+        .unwrap_or(14);
+    Ok(crate::roundtrip::RoundtripOptions {
+        lint: LintOptions {
+            paths,
+            exclude: exclude_globs(config)?,
+            base,
+            postgres_version,
+            ..LintOptions::default()
+        },
+        provider: runner
+            .postgres
+            .or(settings.postgres)
+            .unwrap_or(crate::roundtrip::postgres::Provider::Auto),
+        database_url: None,
+        image: runner
+            .postgres_image
+            .clone()
+            .or(settings.postgres_image.clone())
+            .unwrap_or_else(|| format!("postgres:{postgres_version}-alpine")),
+        python: runner
+            .python
+            .clone()
+            .or(settings.python.as_ref().map(PathBuf::from)),
+        alembic_config: runner
+            .alembic_config
+            .clone()
+            .or(settings.alembic_config.as_ref().map(PathBuf::from)),
+        standalone: runner.standalone,
+        step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
+        env: settings.env.clone().into_iter().collect(),
+        from: None,
+        to: None,
+        trace_locks: false,
+        seed_rows: 0,
+        progress: false,
+    })
+}
+
+/// Runs a database job on a small runtime; `None` when Ctrl-C ended it (the watchdogs clean
+/// up what it started).
+fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Result<Option<T>, AppError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = job => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // Whatever is still running in the background (a container removal) gets a moment.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    Ok(result)
+}
+
+pub(super) fn incomplete(input_errors: usize) -> Option<String> {
+    match input_errors {
+        0 => None,
+        1 => Some("1 file could not be read or parsed".to_string()),
+        n => Some(format!("{n} files could not be read or parsed")),
+    }
+}
