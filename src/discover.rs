@@ -53,12 +53,19 @@ pub fn is_support_file(path: &Path) -> bool {
         return false;
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     match name {
         "__init__.py" => true,
         "alembic.ini" => true,
         "env.py" => dir.join("versions").is_dir(),
-        _ => name.ends_with(".mako") || (dir.join("env.py").is_file() && dir.join("versions").is_dir()),
+        _ => {
+            name.ends_with(".mako")
+                || (dir.join("env.py").is_file() && dir.join("versions").is_dir())
+        }
     }
 }
 

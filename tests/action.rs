@@ -1,6 +1,7 @@
-//! The GitHub Action end to end: action.yml passes inputs only through the environment, and its
-//! script installs a verified binary, runs the checks and writes outputs, the job summary,
-//! annotations, SARIF and the PR comment — run here with a fake GITHUB_* environment.
+//! The GitHub Action end to end: its script installs a verified binary, runs the checks and
+//! writes outputs, the job summary, annotations, SARIF and the PR comment — run here with a
+//! simulated runner (GITHUB_* variables, a workspace whose project sits in a `working-directory`,
+//! a fake GitHub API). action.yml itself is checked in tests/packaging.rs.
 
 mod common;
 
@@ -11,43 +12,83 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The action's `working-directory` in every test: paths in annotations and SARIF must still be
+/// relative to the workspace (the repository root).
+const WORKING_DIRECTORY: &str = "service";
+
 struct Runner {
-    dir: tempfile::TempDir,
+    workspace: tempfile::TempDir,
+    dir: PathBuf,
 }
 
 impl Runner {
-    /// A workspace holding a copy of the sample project.
+    /// A workspace holding a copy of the sample project in `service/`.
     fn new() -> Runner {
-        let dir = tempfile::tempdir().unwrap();
+        let workspace = tempfile::tempdir().unwrap();
+        let dir = workspace.path().join(WORKING_DIRECTORY);
         for entry in walkdir::WalkDir::new(repo().join("migrations")) {
             let entry = entry.unwrap();
-            let target = dir.path().join(entry.path().strip_prefix(repo()).unwrap());
+            let target = dir.join(entry.path().strip_prefix(repo()).unwrap());
             if entry.file_type().is_dir() {
                 std::fs::create_dir_all(&target).unwrap();
             } else {
                 std::fs::copy(entry.path(), &target).unwrap();
             }
         }
-        std::fs::create_dir_all(dir.path().join("runner-temp")).unwrap();
-        Runner { dir }
+        std::fs::create_dir_all(workspace.path().join("runner-temp")).unwrap();
+        Runner { workspace, dir }
     }
 
+    /// A file in the working directory.
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
+    }
+
+    /// A file of the runner's, outside the repository.
+    fn runner_file(&self, name: &str) -> PathBuf {
+        self.workspace.path().join("runner-temp").join(name)
+    }
+
+    /// `count` more revisions after the sample's head, each building an index on an existing
+    /// table without CONCURRENTLY: one lint error apiece.
+    fn add_risky_revisions(&self, count: usize) {
+        let mut parent = "b1c2d3e4f5a6".to_string();
+        for n in 0..count {
+            let id = format!("ff{n:010}");
+            std::fs::write(
+                self.path(&format!("migrations/versions/{id}_index_{n}.py")),
+                format!(
+                    "from alembic import op\n\nrevision = '{id}'\ndown_revision = '{parent}'\n\n\ndef upgrade():\n    op.create_index('ix_levies_n{n}', 'levies', ['amount'])\n\n\ndef downgrade():\n    op.drop_index('ix_levies_n{n}', table_name='levies')\n"
+                ),
+            )
+            .unwrap();
+            parent = id;
+        }
+    }
+
+    /// `[roundtrip]` settings for the project: the test venv's Python, a local cluster.
+    fn configure_roundtrip(&self, python: &str) {
+        std::fs::write(
+            self.path("migration-gate.toml"),
+            format!("[roundtrip]\npython = \"{python}\"\npostgres = \"local\"\n"),
+        )
+        .unwrap();
     }
 
     fn run(&self, env: &[(&str, &str)]) -> Output {
         let mut command = Command::new("bash");
         command
             .arg(repo().join("scripts/action.sh"))
-            .current_dir(self.dir.path())
+            .current_dir(&self.dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap())
-            .env("HOME", self.dir.path())
-            .env("RUNNER_TEMP", self.path("runner-temp"))
+            .env("HOME", self.workspace.path())
+            .env("RUNNER_TEMP", self.workspace.path().join("runner-temp"))
+            .env("GITHUB_WORKSPACE", self.workspace.path())
             .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", self.path("output.txt"))
-            .env("GITHUB_STEP_SUMMARY", self.path("summary.md"))
+            .env("GITHUB_OUTPUT", self.runner_file("output.txt"))
+            .env("GITHUB_STEP_SUMMARY", self.runner_file("summary.md"))
+            .env("GITHUB_RUN_ID", "4242")
             .env("GITHUB_REPOSITORY", "acme/levies")
             .env("GITHUB_SERVER_URL", "https://github.com")
             .env("GITHUB_SHA", "0123abcd")
@@ -60,7 +101,11 @@ impl Runner {
     }
 
     fn outputs(&self) -> String {
-        std::fs::read_to_string(self.path("output.txt")).unwrap_or_default()
+        std::fs::read_to_string(self.runner_file("output.txt")).unwrap_or_default()
+    }
+
+    fn summary(&self) -> String {
+        std::fs::read_to_string(self.runner_file("summary.md")).unwrap_or_default()
     }
 }
 
@@ -68,34 +113,63 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_migration-gate")
 }
 
+fn annotations(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| {
+            l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice ")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn the_action_script_checks_annotates_summarises_and_sets_outputs() {
     let runner = Runner::new();
     let output = runner.run(&[("MIGRATION_GATE_BIN", binary())]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let shown = annotations(&output);
     assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("::error ")).count(),
+        shown.iter().filter(|l| l.starts_with("::error ")).count(),
         5,
-        "{stdout}"
+        "{shown:#?}"
     );
+    // Placed from the repository root although the action ran in `service/`.
+    for line in &shown {
+        assert!(line.contains("file=service/migrations/"), "{line}");
+    }
     let outputs = runner.outputs();
     assert!(
         outputs.contains("findings=14\n") && outputs.contains("errors=5\n"),
         "{outputs}"
     );
-    assert!(outputs.contains("sarif-file=migration-gate.sarif\n"));
-    let sarif: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(runner.path("migration-gate.sarif")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 14);
-    let summary = std::fs::read_to_string(runner.path("summary.md")).unwrap();
+    let sarif_path = runner.path("migration-gate.sarif");
     assert!(
-        summary.contains("5 errors, 2 warnings, 7 notes"),
+        outputs.contains(&format!("sarif-file={}\n", sarif_path.display())),
+        "{outputs}"
+    );
+    assert!(
+        outputs.contains("roundtrip-sarif-file=\n"),
+        "no round trip ran: {outputs}"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif_path).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 14);
+    assert_eq!(
+        sarif["runs"][0]["automationDetails"]["id"],
+        "migration-gate-check/"
+    );
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .map(|u| u.starts_with("service/migrations/")),
+        Some(true)
+    );
+    let summary = runner.summary();
+    assert!(
+        summary.contains("### ❌ migration-gate · Lint: 5 errors, 2 warnings, 7 notes"),
         "{summary}"
     );
-    assert_eq!(summary.matches("<!-- migration-gate report -->").count(), 1);
 
     // Annotations off, failing only on what the user chose.
     let quiet = Runner::new();
@@ -105,7 +179,174 @@ fn the_action_script_checks_annotates_summarises_and_sets_outputs() {
         ("MG_FAIL_ON", "never"),
     ]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("::error "));
+    assert!(annotations(&output).is_empty());
+}
+
+/// Lint and round trip run in one step, so they share GitHub's 10-per-type annotation budget;
+/// the round trip's failures (proven on a database) come first, and each command's SARIF is
+/// its own code-scanning category.
+#[test]
+fn mode_all_shares_one_annotation_budget_round_trip_first() {
+    let (Some(python), Some(_)) = (common::test_python(), postgres_binaries()) else {
+        return;
+    };
+    let runner = Runner::new();
+    runner.add_risky_revisions(8);
+    runner.configure_roundtrip(&python);
+    let output = runner.run(&[("MIGRATION_GATE_BIN", binary()), ("MG_MODE", "all")]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown = annotations(&output);
+    let errors: Vec<&String> = shown.iter().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 10, "{shown:#?}");
+    assert!(
+        errors[0].contains("roundtrip-upgrade-failed"),
+        "round-trip failures first: {errors:#?}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let more = stdout
+        .lines()
+        .find(|l| l.contains("not shown as annotations"))
+        .expect("a line counting what was left out");
+    // 5 + 8 lint errors and the round trip's, minus the 10 shown.
+    assert!(more.contains(" more errors"), "{more}");
+
+    let outputs = runner.outputs();
+    let category = |key: &str| {
+        let path = outputs
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| panic!("{key} in {outputs}"));
+        let sarif: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        sarif["runs"][0]["automationDetails"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(category("sarif-file"), "migration-gate-check/");
+    assert_eq!(
+        category("roundtrip-sarif-file"),
+        "migration-gate-roundtrip/"
+    );
+
+    let summary = runner.summary();
+    assert!(summary.contains("migration-gate · Lint:"), "{summary}");
+    assert!(
+        summary.contains("migration-gate · Round trip:"),
+        "{summary}"
+    );
+}
+
+fn postgres_binaries() -> Option<String> {
+    common::require(
+        "PostgreSQL server binaries (initdb, pg_ctl)",
+        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string()),
+    )
+}
+
+/// A step that cannot run (exit 2) is an error annotation and a ❌ that says what failed, in
+/// the job summary and in the comment, never a green "0 errors".
+#[test]
+fn a_step_that_stops_with_exit_2_is_a_red_report() {
+    let server = common::fake_github();
+    let runner = Runner::new();
+    let event = runner.runner_file("event.json");
+    std::fs::write(&event, r#"{"pull_request": {"number": 7}}"#).unwrap();
+    let output = runner.run(&[
+        ("MIGRATION_GATE_BIN", binary()),
+        ("MG_MODE", "all"),
+        (
+            "MG_DATABASE_URL",
+            "postgresql://deploy:s3cret@127.0.0.1:1/app",
+        ),
+        ("MG_PR_COMMENT", "true"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_TOKEN", "t0ken"),
+        ("GITHUB_API_URL", server.url.as_str()),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("::error title=migration-gate::Round trip stopped (exit 2)"),
+        "{stderr}"
+    );
+    let summary = runner.summary();
+    assert!(
+        summary.contains("### ❌ migration-gate · Round trip"),
+        "{summary}"
+    );
+    assert!(summary.contains("does not accept connections"), "{summary}");
+    assert!(!summary.contains("s3cret"));
+    let requests = server.requests.lock().unwrap().clone();
+    let comment = &requests
+        .iter()
+        .find(|(m, _, _)| m == "POST")
+        .expect("a comment")
+        .2;
+    assert!(
+        comment.contains("❌ migration-gate · Round trip"),
+        "{comment}"
+    );
+    assert!(comment.contains("migration-gate · Lint"), "{comment}");
+}
+
+/// A history with hundreds of findings: the comment stays under GitHub's 65,536 characters
+/// (else nothing is posted) and says where the rest is.
+#[test]
+fn a_huge_report_is_cut_to_fit_a_comment() {
+    let server = common::fake_github();
+    let runner = Runner::new();
+    runner.add_risky_revisions(150);
+    let event = runner.runner_file("event.json");
+    std::fs::write(&event, r#"{"pull_request": {"number": 7}}"#).unwrap();
+    let output = runner.run(&[
+        ("MIGRATION_GATE_BIN", binary()),
+        ("MG_PR_COMMENT", "true"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_TOKEN", "t0ken"),
+        ("GITHUB_API_URL", server.url.as_str()),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let summary = runner.summary();
+    assert!(summary.len() > 65_536, "the whole report is in the summary");
+    let requests = server.requests.lock().unwrap().clone();
+    let comment: serde_json::Value = serde_json::from_str(
+        &requests
+            .iter()
+            .find(|(m, _, _)| m == "POST")
+            .expect("a comment")
+            .2,
+    )
+    .unwrap();
+    let body = comment["body"].as_str().unwrap();
+    assert!(
+        body.chars().count() < 65_536,
+        "{} characters",
+        body.chars().count()
+    );
+    assert!(
+        body.contains("left out to fit GitHub's comment limit"),
+        "{body}"
+    );
+    assert!(
+        body.contains("https://github.com/acme/levies/actions/runs/4242"),
+        "a link to the job summary"
+    );
+    assert!(body.starts_with("<!-- migration-gate report -->"));
+    let shown = annotations(&output);
+    assert_eq!(
+        shown.iter().filter(|l| l.starts_with("::error ")).count(),
+        10
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("145 more errors"));
 }
 
 fn triple() -> &'static str {
@@ -168,7 +409,7 @@ fn the_action_installs_the_release_after_checking_its_sha256() {
     );
     assert!(
         runner
-            .path("runner-temp/migration-gate/migration-gate")
+            .runner_file("migration-gate/migration-gate")
             .is_file()
     );
     assert!(runner.outputs().contains("errors=5"));
@@ -192,7 +433,7 @@ fn the_action_installs_the_release_after_checking_its_sha256() {
 fn the_action_comments_on_pull_requests_only() {
     let server = common::fake_github();
     let runner = Runner::new();
-    let event = runner.path("event.json");
+    let event = runner.runner_file("event.json");
     std::fs::write(
         &event,
         r#"{"pull_request": {"number": 7, "head": {"sha": "feedbeef", "repo": {"full_name": "acme/levies"}}, "base": {"repo": {"full_name": "acme/levies"}}}}"#,
@@ -224,7 +465,9 @@ fn the_action_comments_on_pull_requests_only() {
         .find(|(method, _, _)| method == "POST")
         .expect("a comment");
     assert!(
-        posted.2.contains("blob/feedbeef/migrations/versions/"),
+        posted
+            .2
+            .contains("blob/feedbeef/service/migrations/versions/"),
         "links point at the PR head"
     );
 }

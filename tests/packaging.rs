@@ -61,12 +61,15 @@ fn action_inputs_reach_the_script_only_through_the_environment() {
     let env = serde_json::to_string(&gate["env"]).unwrap();
     for (input, _) in action["inputs"].as_object().unwrap() {
         let reference = format!("inputs.{input}");
-        let used = steps.iter().any(|s| {
-            serde_json::to_string(s).unwrap().contains(&reference)
-        });
+        let used = steps
+            .iter()
+            .any(|s| serde_json::to_string(s).unwrap().contains(&reference));
         assert!(used, "input {input} is never used");
         if input != "working-directory" && input != "upload-sarif" {
-            assert!(env.contains(&reference), "input {input} is not passed to the script");
+            assert!(
+                env.contains(&reference),
+                "input {input} is not passed to the script"
+            );
         }
     }
     for output in ["sarif-file", "roundtrip-sarif-file", "findings", "errors"] {
@@ -122,7 +125,10 @@ fn the_release_publishes_every_promised_artifact() {
         "aarch64-unknown-linux-gnu",
         "musllinux_1_2",
     ] {
-        assert!(text.contains(target), "release.yml builds nothing for {target}");
+        assert!(
+            text.contains(target),
+            "release.yml builds nothing for {target}"
+        );
     }
     let jobs = release["jobs"].as_object().unwrap();
     // Trusted publishing: an OIDC token, no stored secret.
@@ -171,7 +177,8 @@ fn the_pre_commit_manifest_is_valid_and_installs_the_wheel() {
 /// The manifest's `files` pattern as pre-commit applies it: Python's `re.search`.
 fn python_search(pattern: &str) -> impl Fn(&str) -> bool + '_ {
     move |path: &str| {
-        let python = std::env::var("MIGRATION_GATE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let python =
+            std::env::var("MIGRATION_GATE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let output = std::process::Command::new(python)
             .args([
                 "-c",

@@ -5,23 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::require;
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A prerequisite the test cannot run without: skipped loudly on a developer machine, a
-/// failure under CI, where scripts/test.sh provides everything.
-fn require(what: &str, found: Option<String>) -> Option<String> {
-    match found {
-        Some(value) => Some(value),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but {what} is missing: run the tests through scripts/test.sh")
-        }
-        None => {
-            eprintln!("SKIPPED: {what} is missing; run scripts/test.sh");
-            None
-        }
-    }
 }
 
 fn python() -> Option<String> {

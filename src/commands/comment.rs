@@ -125,7 +125,11 @@ pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
                 .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let body = markdown::combine(&reports, markdown::COMMENT_LIMIT, job_summary_link().as_deref());
+    let body = markdown::combine(
+        &reports,
+        markdown::COMMENT_LIMIT,
+        job_summary_link().as_deref(),
+    );
     let event = event();
     let repository = request
         .repository

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSetBuilder};
 
-use crate::cli::{CheckArgs, Cli, Command, GraphArgs, GraphFormat, InputArgs, ListFormat, OutputFormat};
+use crate::cli::{
+    CheckArgs, Cli, Command, GraphArgs, GraphFormat, InputArgs, ListFormat, OutputFormat,
+};
 use crate::config::{self, Config, FailOn};
 use crate::lint::{self, LintOptions};
 use crate::report::{self, ReportInput, Summary};
@@ -159,7 +161,10 @@ fn resolve_config(
 }
 
 fn check_rule_ids(ids: &[String], origin: &str) -> Result<(), AppError> {
-    match ids.iter().find(|id| *id != "all" && rules::find(id).is_none()) {
+    match ids
+        .iter()
+        .find(|id| *id != "all" && rules::find(id).is_none())
+    {
         Some(id) => Err(unknown_rule(origin, id)),
         None => Ok(()),
     }
@@ -173,12 +178,23 @@ fn unknown_rule(origin: &str, id: &str) -> AppError {
         .map(|m| {
             let similarity = strsim::jaro_winkler(&wanted, m.id);
             let contains = m.id.contains(wanted.as_str()) && wanted.len() >= 4;
-            (if contains { similarity.max(0.9) } else { similarity }, m.id)
+            (
+                if contains {
+                    similarity.max(0.9)
+                } else {
+                    similarity
+                },
+                m.id,
+            )
         })
         .filter(|(score, _)| *score >= 0.8)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let suggestions: Vec<String> = scored.iter().take(3).map(|(_, id)| format!("`{id}`")).collect();
+    let suggestions: Vec<String> = scored
+        .iter()
+        .take(3)
+        .map(|(_, id)| format!("`{id}`"))
+        .collect();
     let hint = if suggestions.is_empty() {
         String::new()
     } else {
@@ -316,7 +332,12 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         {
             eprintln!(
                 "nothing to check: {} is not a revision file",
-                options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                options
+                    .paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             return Ok(0);
         }

@@ -6,7 +6,6 @@ use super::AppError;
 use crate::cli::{Output, OutputFormat};
 use crate::report::{self, ReportInput};
 
-
 /// Two documents a program reads (JSON, SARIF, JUnit) cannot share stdout: the result would
 /// parse as neither. Asked for before any work is done.
 pub(super) fn check_outputs(formats: &[Output]) -> Result<(), AppError> {
@@ -25,13 +24,20 @@ pub(super) fn check_outputs(formats: &[Output]) -> Result<(), AppError> {
             "--format {} all write to stdout, and two documents there parse as neither; send all but one to files, e.g. --format {}=report.{}",
             machine.join(" --format "),
             machine[1],
-            if machine[1] == "junit" { "xml" } else { machine[1] }
+            if machine[1] == "junit" {
+                "xml"
+            } else {
+                machine[1]
+            }
         )));
     }
     Ok(())
 }
 /// GitHub's limit on one step summary.
 const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
+/// A Markdown report fits a job summary with room to spare; `migration-gate comment` cuts it
+/// further to a comment's size, between blocks.
+const MARKDOWN_LIMIT: usize = STEP_SUMMARY_LIMIT / 2;
 
 /// In GitHub Actions, text output also annotates the pull request and fills the job summary.
 fn github_extras(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
@@ -105,7 +111,7 @@ pub(super) fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppErr
             OutputFormat::Json => report::json::render(input),
             OutputFormat::Sarif => report::sarif::render(input),
             OutputFormat::Github => report::github::render(input),
-            OutputFormat::Markdown => report::markdown::render(input, report::markdown::COMMENT_LIMIT),
+            OutputFormat::Markdown => report::markdown::render(input, MARKDOWN_LIMIT),
             OutputFormat::Junit => report::junit::render(input),
         };
         match &output.file {

@@ -201,9 +201,8 @@ fn file_sections(input: &ReportInput) -> Vec<String> {
     files
         .into_iter()
         .map(|(path, mut findings)| {
-            findings.sort_by_key(|(d, l)| {
-                (std::cmp::Reverse(d.severity), l.as_ref().map(|l| l.line))
-            });
+            findings
+                .sort_by_key(|(d, l)| (std::cmp::Reverse(d.severity), l.as_ref().map(|l| l.line)));
             let heading = if path.is_empty() {
                 "#### The migration history\n\n".to_string()
             } else {
@@ -238,7 +237,11 @@ fn file_sections(input: &ReportInput) -> Vec<String> {
         .collect()
 }
 
-fn finding(input: &ReportInput, diagnostic: &Diagnostic, location: Option<&super::Location>) -> String {
+fn finding(
+    input: &ReportInput,
+    diagnostic: &Diagnostic,
+    location: Option<&super::Location>,
+) -> String {
     let rule = format!(
         "[{}]({}/blob/v{}/rules/{}.md)",
         code(diagnostic.rule),
@@ -383,10 +386,11 @@ pub fn combine(reports: &[String], max_bytes: usize, summary_link: Option<&str>)
                 .collect()
         })
         .collect();
-    let footer = reports
-        .iter()
-        .rev()
-        .find_map(|r| r.split(CUT).map(|b| b.trim_matches('\n')).find(|b| is_footer(b)));
+    let footer = reports.iter().rev().find_map(|r| {
+        r.split(CUT)
+            .map(|b| b.trim_matches('\n'))
+            .find(|b| is_footer(b))
+    });
     let headlines: usize = split
         .iter()
         .filter_map(|blocks| blocks.first())

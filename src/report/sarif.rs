@@ -116,7 +116,10 @@ pub fn render(input: &ReportInput) -> String {
                     .span
                     .map(|span| {
                         let file = input.sources.get(span.file);
-                        let text = file.text.get(span.start..span.end.max(span.start)).unwrap_or("");
+                        let text = file
+                            .text
+                            .get(span.start..span.end.max(span.start))
+                            .unwrap_or("");
                         text.split_whitespace().collect::<Vec<_>>().join(" ")
                     })
                     .unwrap_or_default();

@@ -92,16 +92,19 @@ impl<'a> Judge<'a> {
             };
             if parents_unreachable {
                 unreachable.insert(id.clone());
-                self.finish(judged.len(), RevisionResult {
-                    set: self.set.root.clone(),
-                    revision: id,
-                    path,
-                    status: Status::Skipped,
-                    millis: 0,
-                    steps: Vec::new(),
-                    note: Some("skipped: it builds on a revision whose upgrade failed".into()),
-                    trace: Vec::new(),
-                });
+                self.finish(
+                    judged.len(),
+                    RevisionResult {
+                        set: self.set.root.clone(),
+                        revision: id,
+                        path,
+                        status: Status::Skipped,
+                        millis: 0,
+                        steps: Vec::new(),
+                        note: Some("skipped: it builds on a revision whose upgrade failed".into()),
+                        trace: Vec::new(),
+                    },
+                );
                 continue;
             }
             if dirty {
@@ -111,16 +114,21 @@ impl<'a> Judge<'a> {
                 dirty = false;
                 if !reached {
                     unreachable.insert(id.clone());
-                    self.finish(judged.len(), RevisionResult {
-                        set: self.set.root.clone(),
-                        revision: id,
-                        path,
-                        status: Status::Skipped,
-                        millis: 0,
-                        steps: Vec::new(),
-                        note: Some("skipped: the history before it could not be rebuilt".into()),
-                        trace: Vec::new(),
-                    });
+                    self.finish(
+                        judged.len(),
+                        RevisionResult {
+                            set: self.set.root.clone(),
+                            revision: id,
+                            path,
+                            status: Status::Skipped,
+                            millis: 0,
+                            steps: Vec::new(),
+                            note: Some(
+                                "skipped: the history before it could not be rebuilt".into(),
+                            ),
+                            trace: Vec::new(),
+                        },
+                    );
                     continue;
                 }
             }

@@ -1,4 +1,5 @@
 //! Test helpers shared by several test files.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -100,4 +101,27 @@ pub fn fake_github() -> FakeGitHub {
         }
     });
     FakeGitHub { url, requests }
+}
+
+/// A prerequisite the test cannot run without: skipped loudly on a developer machine, a
+/// failure under CI, where scripts/test.sh provides everything.
+pub fn require(what: &str, found: Option<String>) -> Option<String> {
+    match found {
+        Some(value) => Some(value),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {what} is missing: run the tests through scripts/test.sh")
+        }
+        None => {
+            eprintln!("SKIPPED: {what} is missing; run scripts/test.sh");
+            None
+        }
+    }
+}
+
+/// The test venv's Python (alembic, SQLAlchemy, psycopg, maturin, pre-commit).
+pub fn test_python() -> Option<String> {
+    require(
+        "MIGRATION_GATE_TEST_PYTHON (the test venv's Python)",
+        std::env::var("MIGRATION_GATE_TEST_PYTHON").ok(),
+    )
 }

@@ -139,9 +139,8 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
 fn is_revision_marker(stmt: &Stmt) -> bool {
     match stmt {
         Stmt::FunctionDef(function) => matches!(function.name.as_str(), "upgrade" | "downgrade"),
-        _ => module_assignment(stmt).is_some_and(|(name, _, _)| {
-            matches!(name, "revision" | "down_revision")
-        }),
+        _ => module_assignment(stmt)
+            .is_some_and(|(name, _, _)| matches!(name, "revision" | "down_revision")),
     }
 }
 
