@@ -40,6 +40,9 @@ pub enum Command {
         /// OWNER/REPO (default: $GITHUB_REPOSITORY).
         #[arg(long = "repo")]
         repository: Option<String>,
+        /// Print the comment's text instead of posting it.
+        #[arg(long)]
+        print: bool,
     },
     /// Every rule: id, default severity, summary.
     Rules {

@@ -745,3 +745,81 @@ fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
     expected.sort();
     assert_eq!(ids, expected);
 }
+
+#[test]
+fn an_unknown_rule_id_suggests_the_closest_ones() {
+    let output = run(
+        &[
+            "check",
+            "migrations",
+            "--select",
+            "create-index-nonconcurrently",
+        ],
+        repo(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did you mean `create-index-non-concurrently`"),
+        "{stderr}"
+    );
+    let explain = run(&["explain", "lock-timeout"], repo());
+    assert_eq!(explain.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&explain.stderr).contains("`missing-lock-timeout`"),
+        "{}",
+        String::from_utf8_lossy(&explain.stderr)
+    );
+}
+
+/// A pre-commit hook passes every changed file; files around the revisions are not revisions.
+#[test]
+fn files_that_are_not_revisions_are_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    for entry in walkdir::WalkDir::new(repo().join("migrations")) {
+        let entry = entry.unwrap();
+        let target = project.join(entry.path().strip_prefix(repo()).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    std::fs::write(project.join("migrations/versions/__init__.py"), "").unwrap();
+    std::fs::write(
+        project.join("migrations/versions/_helpers.py"),
+        "def batch(n):\n    return range(0, n, 1000)\n",
+    )
+    .unwrap();
+    for files in [
+        vec!["migrations/env.py"],
+        vec!["migrations/script.py.mako"],
+        vec!["migrations/alembic.ini", "migrations/versions/__init__.py"],
+        vec!["migrations/versions/_helpers.py"],
+    ] {
+        let mut args = vec!["check"];
+        args.extend(&files);
+        let output = run(&args, project);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{files:?}: {stdout}");
+        assert!(!stdout.contains("error["), "{files:?}: {stdout}");
+    }
+    // The whole folder with the helper in it: the helper is not a revision either.
+    let whole = run(&["check", "migrations", "--format", "json"], project);
+    let report: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(report["summary"]["revisions"], 11);
+    assert!(
+        !report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["path"].as_str().unwrap().contains("_helpers"))
+    );
+    // A file outside any migration layout is an error, not linted as SQL.
+    let hostname = project.join("hostname");
+    std::fs::write(&hostname, "db01\n").unwrap();
+    let output = run(&["check", "hostname"], project);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a migration file"));
+}

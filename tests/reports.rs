@@ -233,7 +233,7 @@ fn in_github_actions_text_output_also_annotates_and_writes_the_step_summary() {
         written.starts_with("# earlier step\n"),
         "appended, not replaced"
     );
-    assert!(written.contains("<!-- migration-gate report -->"));
+    assert!(written.contains("### ❌ migration-gate · Lint: "));
     assert!(written.contains("5 errors, 2 warnings, 7 notes"));
     assert!(written.contains("(https://github.com/acme/levies/blob/0123abcd/migrations/versions/5e6f7a8b9c0d_index_levies_by_status.py#L21)"), "{written}");
 
@@ -369,4 +369,162 @@ fn comment_creates_then_updates_its_own_comment_and_skips_forks() {
         6,
         "a fork gets no API calls"
     );
+}
+
+fn sarif_of(dir: &Path) -> serde_json::Value {
+    let output = run_with(&["check", "migrations", "--format", "sarif"], dir, &[]);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// What code scanning needs beyond the schema: alerts that survive lines moving, a category
+/// per command, help pinned to the release, a sentence before the help, no empty regions.
+#[test]
+fn sarif_follows_code_scanning_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_sample(dir.path());
+    let before = sarif_of(dir.path());
+    let run = &before["runs"][0];
+    assert_eq!(run["automationDetails"]["id"], "migration-gate-check/");
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let uri = rule["helpUri"].as_str().unwrap();
+        assert!(
+            uri.contains(&format!("/blob/v{}/rules/", env!("CARGO_PKG_VERSION"))),
+            "{uri}"
+        );
+    }
+    let fingerprints = |sarif: &serde_json::Value| -> Vec<String> {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["migrationGate/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    for result in run["results"].as_array().unwrap() {
+        let text = result["message"]["text"].as_str().unwrap();
+        let first = text.split(" Help: ").next().unwrap();
+        assert!(first.ends_with('.'), "{text}");
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        let same_line = region["endLine"] == region["startLine"];
+        assert!(
+            !same_line || region["endColumn"].as_u64() > region["startColumn"].as_u64(),
+            "an empty region: {region}"
+        );
+    }
+    let mut unique = fingerprints(&before);
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        fingerprints(&before).len(),
+        "fingerprints are unique"
+    );
+
+    // Ten lines added at the top of every revision: lines move, fingerprints do not.
+    for entry in std::fs::read_dir(dir.path().join("migrations/versions")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{}{text}", "# moved\n".repeat(10))).unwrap();
+    }
+    let after = sarif_of(dir.path());
+    assert_ne!(
+        before["runs"][0]["results"][0]["locations"],
+        after["runs"][0]["results"][0]["locations"]
+    );
+    let (mut a, mut b) = (fingerprints(&before), fingerprints(&after));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+fn copy_sample(dir: &Path) {
+    for entry in walkdir::WalkDir::new(repo().join("migrations")) {
+        let entry = entry.unwrap();
+        let target = dir.join(entry.path().strip_prefix(repo()).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The pull-request report as reviewers read it (rendered and looked at with
+/// scripts/render-report.sh; the text is kept here).
+#[test]
+fn markdown_report_snapshots() {
+    let lint = run_with(
+        &["check", "migrations", "--format", "markdown"],
+        repo(),
+        &[],
+    );
+    insta::assert_snapshot!(
+        "markdown_lint_sample",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+
+    let clean = run_with(
+        &[
+            "check",
+            "migrations",
+            "--select",
+            "multiple-heads",
+            "--format",
+            "markdown",
+        ],
+        repo(),
+        &[],
+    );
+    let clean = String::from_utf8_lossy(&clean.stdout).to_string();
+    assert_eq!(
+        clean.trim_end().lines().filter(|l| !l.is_empty()).count(),
+        2,
+        "{clean}"
+    );
+    insta::assert_snapshot!("markdown_clean_run", clean);
+
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.md");
+    let failed = run_with(
+        &[
+            "check",
+            "migrations",
+            "--config",
+            "no-such-config.toml",
+            "--format",
+            &format!("markdown={}", report.display()),
+        ],
+        repo(),
+        &[],
+    );
+    assert_eq!(failed.status.code(), Some(2));
+    insta::assert_snapshot!(
+        "markdown_stopped_run",
+        std::fs::read_to_string(&report).unwrap()
+    );
+}
+
+#[test]
+fn two_machine_formats_on_stdout_are_a_usage_error() {
+    let output = run_with(
+        &[
+            "check",
+            "migrations",
+            "--format",
+            "json",
+            "--format",
+            "sarif",
+        ],
+        repo(),
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--format sarif=report.sarif"), "{stderr}");
 }

@@ -116,7 +116,8 @@ fn event() -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
+/// The comment's text: the reports in order, cut to fit a comment.
+pub fn body(request: &CommentRequest) -> Result<String, CommentError> {
     let reports = request
         .body_files
         .iter()
@@ -125,11 +126,15 @@ pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
                 .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let body = markdown::combine(
+    Ok(markdown::combine(
         &reports,
         markdown::COMMENT_LIMIT,
         job_summary_link().as_deref(),
-    );
+    ))
+}
+
+pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
+    let body = body(request)?;
     let event = event();
     let repository = request
         .repository

@@ -71,13 +71,21 @@ fn dispatch(cli: Cli) -> Result<u8, AppError> {
             files,
             pull_request,
             repository,
+            print,
         } => {
-            let posted = comment::post(&comment::CommentRequest {
+            let request = comment::CommentRequest {
                 body_files: files,
                 pull_request,
                 repository,
-            })
-            .map_err(|e| AppError::new(e.to_string()))?;
+            };
+            if print {
+                print!(
+                    "{}",
+                    comment::body(&request).map_err(|e| AppError::new(e.to_string()))?
+                );
+                return Ok(0);
+            }
+            let posted = comment::post(&request).map_err(|e| AppError::new(e.to_string()))?;
             match posted {
                 comment::Posted::Created(url) => {
                     println!("created the report comment {url}")

@@ -99,7 +99,7 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
             _ => format!("no findings in {checked}"),
         };
         return format!(
-            "{mark} **migration-gate · {}**: {what}.\n{CUT}\n",
+            "{mark} **migration-gate · {}**: {what}.\n\n{CUT}\n",
             title(input)
         );
     }
@@ -157,9 +157,12 @@ fn fit(blocks: Vec<String>, footer: &str, max_bytes: usize) -> String {
             left_out += 1;
             continue;
         }
-        out.push_str(block);
+        // HTML blocks (`</details>`, the cut marker) end only at a blank line: without one,
+        // the next heading would be swallowed as raw HTML.
+        out.push_str(block.trim_end_matches('\n'));
+        out.push_str("\n\n");
         out.push_str(CUT);
-        out.push('\n');
+        out.push_str("\n\n");
     }
     if left_out > 0 {
         out.push_str(&format!(
@@ -366,7 +369,7 @@ pub fn render_failure(command: Command, message: &str) -> String {
         Command::Gate => "Release gate",
     };
     format!(
-        "### ❌ migration-gate · {title}: did not run to the end\n\n```text\n{}\n```\n{CUT}\n",
+        "### ❌ migration-gate · {title}: did not run to the end\n\n```text\n{}\n```\n\n{CUT}\n",
         message.replace("```", "'''")
     )
 }

@@ -402,7 +402,7 @@ impl<'a> Judge<'a> {
                 result
                     .note
                     .as_deref()
-                    .map(|n| format!(" {n}"))
+                    .map(|n| format!(": {}", n.trim_start_matches("skipped: ")))
                     .unwrap_or_default()
             );
         }

@@ -24,16 +24,8 @@ impl Judge<'_> {
         diagnostic.revision = migration.revision_id().map(str::to_string);
         diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
         if let Some(failure) = failure {
-            let mut help = Vec::new();
-            if let Some(statement) = &failure.statement {
-                let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-                let short = if short.chars().count() > 300 {
-                    format!("{}…", short.chars().take(300).collect::<String>())
-                } else {
-                    short
-                };
-                help.push(format!("statement: {short}"));
-            }
+            // The fix first, then the statement the database refused.
+            let mut help: Vec<String> = Vec::new();
             if failure
                 .file
                 .as_ref()
@@ -48,8 +40,17 @@ impl Judge<'_> {
             } else if let Some(fix) = failure.sqlstate.as_deref().and_then(fix_for) {
                 help.push(fix.into());
             }
+            if let Some(statement) = &failure.statement {
+                let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+                let short = if short.chars().count() > 300 {
+                    format!("{}…", short.chars().take(300).collect::<String>())
+                } else {
+                    short
+                };
+                help.push(format!("failing statement: `{}`", short.replace('`', "'")));
+            }
             if !help.is_empty() {
-                diagnostic = diagnostic.with_help(help.join("; "));
+                diagnostic = diagnostic.with_help(help.join(". "));
             }
         }
         self.diagnostics.push(diagnostic);

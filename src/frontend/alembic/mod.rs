@@ -27,7 +27,8 @@ pub struct ParsedRevision {
 }
 
 /// The revision in a `.py` file of a versions folder; `None` for a file that is not one (a
-/// helper module: no `revision`, `down_revision`, `upgrade` or `downgrade` at module level).
+/// helper module: code, but no `revision`, `down_revision`, `upgrade` or `downgrade` at module
+/// level).
 pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevision>, InputProblem> {
     let parsed = ruff_python_parser::parse_module(source).map_err(|error| InputProblem {
         kind: InputProblemKind::SyntaxError,
@@ -48,7 +49,12 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
         })
         .collect();
     let suite = parsed.suite();
-    if !suite.iter().any(is_revision_marker) {
+    // A module with code but nothing of a revision is a helper; an empty one (or only a
+    // docstring) is a revision someone forgot to fill in, and is reported as such.
+    let has_code = suite
+        .iter()
+        .any(|stmt| !matches!(stmt, Stmt::Expr(e) if e.value.is_string_literal_expr()));
+    if has_code && !suite.iter().any(is_revision_marker) {
         return Ok(None);
     }
     let mut constants: Constants = HashMap::new();
