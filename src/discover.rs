@@ -90,6 +90,36 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<DiscoveredSe
     Ok(sets.into_values().filter(|s| !s.files.is_empty()).collect())
 }
 
+/// Databases that projects name folders and files after (`versions/sqlite/`,
+/// `001_users.mysql.up.sql`). What is written for them is not judged as PostgreSQL.
+const OTHER_DATABASES: &[&str] = &[
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "sqlite3",
+    "cockroach",
+    "cockroachdb",
+    "crdb",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "clickhouse",
+    "spanner",
+    "tidb",
+];
+
+pub fn names_other_database(name: &str) -> bool {
+    OTHER_DATABASES.contains(&name.to_ascii_lowercase().as_str())
+}
+
+fn is_other_database_dir(path: &Path) -> bool {
+    path.is_dir()
+        && path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(names_other_database)
+}
+
 fn is_excluded(path: &Path, exclude: &GlobSet) -> bool {
     exclude.is_match(path) || exclude.is_match(path.strip_prefix("./").unwrap_or(path))
 }
@@ -158,10 +188,14 @@ fn add_alembic_root(root: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, ex
         return;
     }
     let versions = root.join("versions");
+    // `versions/postgresql/` beside `versions/sqlite/` (env.py picks one at run time): only
+    // the PostgreSQL history is read.
     let mut files: Vec<PathBuf> = WalkDir::new(&versions)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_skipped(e.path()))
+        .filter_entry(|e| {
+            e.depth() == 0 || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
+        })
         .filter_map(Result::ok)
         .map(|e| e.into_path())
         .filter(|p| p.is_file() && is_revision_file(p) && !is_excluded(p, exclude))
@@ -215,7 +249,9 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
     let walker = WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_skipped(e.path()));
+        .filter_entry(|e| {
+            e.depth() == 0 || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
+        });
     for entry in walker.filter_map(Result::ok) {
         let path = entry.path();
         if entry.depth() > 0 && is_excluded(path, exclude) {
@@ -260,7 +296,13 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
         });
     }
     for (folder, files) in sql_by_dir {
-        if claimed.iter().any(|root| folder.starts_with(root)) {
+        // Inside an Alembic project (or holding one) a loose .sql file is a helper script, not
+        // a migration set of its own.
+        let folder_normal = normalize(&folder);
+        if claimed
+            .iter()
+            .any(|root| folder_normal.starts_with(root) || root.starts_with(&folder_normal))
+        {
             continue;
         }
         sets.entry(folder.clone()).or_insert(DiscoveredSet {

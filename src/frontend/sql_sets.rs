@@ -24,18 +24,55 @@ pub struct SqlFile {
     framework: Framework,
     role: Role,
     /// The version the framework orders by, as digit groups (`V1_2__x` → [1, 2]).
-    version: Vec<u64>,
+    version: Version,
     version_text: String,
+    /// A file written for another database (`001_x.mysql.up.sql`): not judged as PostgreSQL.
+    other_database: bool,
     file: FileId,
     up: Option<Body>,
     down: Option<Body>,
 }
 
-fn digits(text: &str) -> Vec<u64> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect()
+/// A version as its digit groups compared as numbers of any length: pop / golang-migrate
+/// versions such as `20191100000001000000` do not fit in 64 bits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Version(Vec<(usize, String)>);
+
+fn digits(text: &str) -> Version {
+    Version(
+        text.split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|group| {
+                let trimmed = group.trim_start_matches('0');
+                (trimmed.len(), trimmed.to_string())
+            })
+            .collect(),
+    )
+}
+
+/// PostgreSQL's own names in a file name (`001_users.postgres.up.sql`) keep it in the set.
+const POSTGRES_NAMES: &[&str] = &["postgres", "postgresql", "pg", "psql"];
+
+/// `stem` without a trailing `.dialect`, and whether that dialect is another database's.
+fn split_dialect(stem: &str) -> (&str, bool) {
+    if let Some((rest, last)) = stem.rsplit_once('.') {
+        if crate::discover::names_other_database(last) {
+            return (rest, true);
+        }
+        if POSTGRES_NAMES.contains(&last) {
+            return (rest, false);
+        }
+    }
+    (stem, false)
+}
+
+/// The version a direction file (`NNN_name.up.sql`, `V0001.Name.down.sql`) starts with.
+fn leading_version(stem: &str) -> Option<&str> {
+    let digits_from = usize::from(stem.starts_with(['V', 'v']));
+    let end = stem[digits_from..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(stem.len(), |n| n + digits_from);
+    (end > digits_from).then(|| &stem[..end])
 }
 
 fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapping) -> Body {
@@ -79,6 +116,7 @@ fn one_direction(
         role,
         version: digits(&version_text),
         version_text,
+        other_database: false,
         file,
         up,
         down,
@@ -88,23 +126,25 @@ fn one_direction(
 pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
     let whole = 0..text.len();
     let lower = name.to_ascii_lowercase();
-    let golang = lower
+    // golang-migrate, pop and their kin: one file per direction, paired by the version string.
+    let direction = lower
         .strip_suffix(".up.sql")
         .map(|stem| (stem, Role::Up))
         .or_else(|| {
             lower
                 .strip_suffix(".down.sql")
                 .map(|stem| (stem, Role::Down))
-        })
-        .filter(|(stem, _)| {
-            stem.split('_')
-                .next()
-                .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
         });
-    if let Some((stem, role)) = golang {
-        let version_text = stem.split('_').next().unwrap_or_default().to_string();
-        let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-        return one_direction(Framework::GolangMigrate, role, version_text, file, parsed);
+    if let Some((stem, role)) = direction {
+        let (stem, other_database) = split_dialect(stem);
+        if let Some(version) = leading_version(stem) {
+            let version_text = version.trim_start_matches(['V', 'v']).to_string();
+            let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
+            let mut sql_file =
+                one_direction(Framework::GolangMigrate, role, version_text, file, parsed);
+            sql_file.other_database = other_database;
+            return sql_file;
+        }
     }
     if let Some((prefix, _)) = name.split_once("__") {
         let role = match prefix.chars().next() {
@@ -163,6 +203,7 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
             role: Role::Both,
             version: digits(&version_text),
             version_text,
+            other_database: false,
             file,
             up,
             down,
@@ -174,6 +215,7 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
         role: Role::Up,
         version: digits(&version_text),
         version_text,
+        other_database: false,
         file,
         up: Some(Body {
             script: Some(Script {
@@ -189,7 +231,8 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
 /// Groups one folder's files into sets, one per framework found there, in apply order.
 pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
     let mut by_framework: BTreeMap<&'static str, Vec<SqlFile>> = BTreeMap::new();
-    for file in files {
+    // Another database's variant of a migration is that database's business.
+    for file in files.into_iter().filter(|f| !f.other_database) {
         by_framework
             .entry(file.framework.label())
             .or_default()
@@ -200,7 +243,7 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
         .map(|files| {
             let framework = files[0].framework;
             let has_undo = files.iter().any(|f| f.role == Role::Down);
-            let mut by_version: BTreeMap<(Vec<u64>, String), Migration> = BTreeMap::new();
+            let mut by_version: BTreeMap<(Version, String), Migration> = BTreeMap::new();
             let mut downs: Vec<SqlFile> = Vec::new();
             for file in files {
                 if file.role == Role::Down {
@@ -209,7 +252,8 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
                 }
                 let key = (
                     if file.role == Role::Repeatable {
-                        vec![u64::MAX]
+                        // After every versioned migration, as Flyway runs them.
+                        Version(vec![(usize::MAX, String::new())])
                     } else {
                         file.version.clone()
                     },

@@ -263,6 +263,20 @@ fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
             ) => return same_name(from, t) && same_name(to, f),
             _ => {}
         }
+        // Dropping what the rename produced also takes the upgrade back (the downgrade
+        // rebuilds the old column or table another way).
+        let renamed_away = match object {
+            Object::ColumnRename { table, to, .. } => gone.iter().any(|g| {
+                matches!(g, Object::Column { table: t, column } if same_name(t, table) && same_name(column, to))
+            }),
+            Object::TableRename { to, .. } => gone
+                .iter()
+                .any(|g| matches!(g, Object::Table(t) if same_name(t, to))),
+            _ => false,
+        };
+        if renamed_away {
+            return true;
+        }
         gone.iter().any(|g| match g {
             Object::Table(t) => object.same(g) || object.table().is_some_and(|o| same_name(o, t)),
             Object::Column { table, column } => {
@@ -276,7 +290,18 @@ fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
 fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     downgrade.iter().any(|op| {
         let (made, _) = effects(&op.kind);
-        made.iter().any(|m| object.same(m))
+        made.iter().any(|m| {
+            // Renaming another column or table to the removed one's name brings it back too.
+            let renamed_into = match (object, m) {
+                (
+                    Object::Column { table, column },
+                    Object::ColumnRename { table: t, to, .. },
+                ) => same_name(table, t) && same_name(column, to),
+                (Object::Table(table), Object::TableRename { to, .. }) => same_name(table, to),
+                _ => false,
+            };
+            renamed_into || object.same(m)
+        })
     })
 }
 

@@ -19,6 +19,34 @@ impl Rule for MissingDowngrade {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        // No revision of the history defines downgrade(): forward-only by design (OpenStack
+        // projects since Liberty). One note says so, instead of an error on every revision.
+        let forward_only = cx.set.framework == Framework::Alembic
+            && cx.set.migrations.len() >= 2
+            && cx
+                .set
+                .migrations
+                .iter()
+                .all(|m| m.downgrade.state == BodyState::Missing);
+        if forward_only {
+            if let Some(migration) = cx.migrations().find(|m| m.upgrade.state == BodyState::Code) {
+                out.push(
+                    cx.report(
+                        &META,
+                        migration,
+                        migration.revision_span,
+                        format!(
+                            "no revision of this history defines `downgrade()`: it is forward-only ({} revisions), and rolling back means restoring a backup",
+                            cx.set.migrations.len()
+                        ),
+                    )
+                    .with_help("if that is the policy, nothing to do; otherwise add a `downgrade()` to each new revision")
+                    .with_severity(Severity::Note)
+                    .in_phase(Phase::Downgrade),
+                );
+            }
+            return;
+        }
         for migration in cx.migrations() {
             let upgrade = &migration.upgrade;
             let downgrade = &migration.downgrade;
@@ -44,8 +72,13 @@ impl Rule for MissingDowngrade {
                 ),
                 // A backfill or an enum value has no schema to undo: rolling back leaves the data,
                 // which is usually what the author means by an empty downgrade.
+                (BodyState::Empty, _) if upgrade.ops.is_empty() => (
+                    "the downgrade does nothing, and the upgrade holds no schema change that could be read (ORM sessions, project helpers): rolling back keeps whatever it changed".to_string(),
+                    "if the upgrade only changes data, fine; if it changes the schema, write the statements that reverse it",
+                    Severity::Note,
+                ),
                 (BodyState::Empty, _)
-                    if !upgrade.ops.is_empty() && upgrade.ops.iter().all(|op| op.kind.is_data_only()) =>
+                    if upgrade.ops.iter().all(|op| op.kind.is_data_only()) =>
                 {
                     (
                         "the downgrade does nothing, and the upgrade only changes data: rolling back keeps the changed rows".to_string(),

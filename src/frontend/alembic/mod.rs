@@ -1,5 +1,6 @@
 //! Alembic / Flask-Migrate revision files (Python) → `Migration`.
 
+mod dialect;
 mod env;
 mod exprs;
 mod ops;
@@ -106,7 +107,8 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                     migration.depends_on = revision_list(&reader, value).unwrap_or_default()
                 }
                 "branch_labels" => {
-                    migration.branch_labels = revision_list(&reader, value).unwrap_or_default()
+                    migration.branch_labels = revision_list(&reader, value)
+                        .unwrap_or_else(|| unresolved_labels(source, value))
                 }
                 _ => {}
             }
@@ -169,6 +171,18 @@ fn module_assignment(stmt: &Stmt) -> Option<(&str, &Expr, std::ops::Range<usize>
     ))
 }
 
+/// Labels given through names the file imports (`branch_labels = (cli.EXPAND_BRANCH,)`, as
+/// OpenStack writes them): each one's source text stands for it, so labelled branches stay
+/// labelled and distinct expressions stay distinct labels.
+fn unresolved_labels(source: &str, value: &Expr) -> Vec<String> {
+    let text = |e: &Expr| source[e.range().start().to_usize()..e.range().end().to_usize()].to_string();
+    match value {
+        Expr::Tuple(tuple) => tuple.elts.iter().map(text).collect(),
+        Expr::List(list) => list.elts.iter().map(text).collect(),
+        other => vec![text(other)],
+    }
+}
+
 /// `None`, a string, or a tuple / list of strings; `None` for anything computed.
 fn revision_list(reader: &Reader, value: &Expr) -> Option<Vec<String>> {
     match value {
@@ -195,6 +209,28 @@ fn body_state(function: &StmtFunctionDef) -> BodyState {
     match meaningful.first() {
         None => BodyState::Empty,
         Some(Stmt::Raise(_)) => BodyState::Raises,
+        Some(_) if meaningful.iter().all(|stmt| does_nothing(stmt)) => BodyState::Empty,
         Some(_) => BodyState::Code,
+    }
+}
+
+/// `return`, `pass`, or a guard whose every branch only returns: a body made of these does
+/// nothing whichever way it runs.
+fn does_nothing(stmt: &Stmt) -> bool {
+    match stmt {
+        Stmt::Pass(_) => true,
+        Stmt::Return(ret) => ret.value.is_none(),
+        Stmt::Expr(expr) => matches!(
+            expr.value.as_ref(),
+            Expr::StringLiteral(_) | Expr::EllipsisLiteral(_)
+        ),
+        Stmt::If(guard) => {
+            guard.body.iter().all(does_nothing)
+                && guard
+                    .elif_else_clauses
+                    .iter()
+                    .all(|clause| clause.body.iter().all(does_nothing))
+        }
+        _ => false,
     }
 }

@@ -9,6 +9,7 @@ use crate::frontend::sql::{self, Wrapping};
 use crate::model::op::BatchRecreate;
 use crate::model::{Column, ConstraintKind, FileId, Op, OpKind, Span};
 
+use super::dialect;
 use super::exprs::{Reader, as_call, callee_name, dotted, is_false, is_true};
 use super::strings::StringMap;
 
@@ -139,9 +140,23 @@ impl<'r, 'a> Walker<'r, 'a> {
                 }
             }
             Stmt::If(branch) => {
-                self.walk(&branch.body);
-                for clause in &branch.elif_else_clauses {
-                    self.walk(&clause.body);
+                // Branches on the database: only what runs on PostgreSQL is read. A test that
+                // is not about the database may go either way, so its body is read.
+                let clauses = std::iter::once((Some(branch.test.as_ref()), &branch.body)).chain(
+                    branch
+                        .elif_else_clauses
+                        .iter()
+                        .map(|c| (c.test.as_ref(), &c.body)),
+                );
+                for (test, body) in clauses {
+                    match test.and_then(|t| dialect::holds_on_postgres(t, self.reader)) {
+                        Some(true) => {
+                            self.walk(body);
+                            break;
+                        }
+                        Some(false) => {}
+                        None => self.walk(body),
+                    }
                 }
             }
             Stmt::For(r#loop) => {

@@ -174,7 +174,7 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
             table,
             column: column_names
                 .iter()
-                .map(|c| c.value.clone())
+                .map(identifier)
                 .collect::<Vec<_>>()
                 .join(", "),
         },
@@ -183,8 +183,8 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
             new_column_name,
         } => OpKind::RenameColumn {
             table,
-            from: old_column_name.value.clone(),
-            to: new_column_name.value.clone(),
+            from: identifier(old_column_name),
+            to: identifier(new_column_name),
         },
         AlterTableOperation::RenameTable { table_name } => {
             let to = match table_name {
@@ -207,14 +207,14 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
         }
         AlterTableOperation::ValidateConstraint { name } => OpKind::ValidateConstraint {
             table,
-            name: name.value.clone(),
+            name: identifier(name),
         },
         AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
             table,
-            name: Some(name.value.clone()),
+            name: Some(identifier(name)),
         },
         AlterTableOperation::AlterColumn { column_name, op } => {
-            let column = column_name.value.clone();
+            let column = identifier(column_name);
             match op {
                 AlterColumnOperation::SetNotNull => OpKind::SetNotNull { table, column },
                 AlterColumnOperation::DropNotNull => OpKind::DropNotNull { table, column },
@@ -246,7 +246,7 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
 
 fn table_constraint(constraint: &TableConstraint) -> Option<(Option<String>, ConstraintKind)> {
     let idents =
-        |cols: &[sqlparser::ast::Ident]| cols.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
+        |cols: &[sqlparser::ast::Ident]| cols.iter().map(identifier).collect::<Vec<_>>();
     let index_columns = |cols: &[sqlparser::ast::IndexColumn]| {
         cols.iter()
             .map(|c| c.column.expr.to_string())
@@ -254,26 +254,26 @@ fn table_constraint(constraint: &TableConstraint) -> Option<(Option<String>, Con
     };
     Some(match constraint {
         TableConstraint::PrimaryKey(pk) => (
-            pk.name.as_ref().map(|n| n.value.clone()),
+            pk.name.as_ref().map(identifier),
             ConstraintKind::PrimaryKey {
                 columns: index_columns(&pk.columns),
             },
         ),
         TableConstraint::Unique(unique) => (
-            unique.name.as_ref().map(|n| n.value.clone()),
+            unique.name.as_ref().map(identifier),
             ConstraintKind::Unique {
                 columns: index_columns(&unique.columns),
             },
         ),
         TableConstraint::ForeignKey(fk) => (
-            fk.name.as_ref().map(|n| n.value.clone()),
+            fk.name.as_ref().map(identifier),
             ConstraintKind::ForeignKey {
                 columns: idents(&fk.columns),
                 referenced_table: name(&fk.foreign_table),
             },
         ),
         TableConstraint::Check(check) => (
-            check.name.as_ref().map(|n| n.value.clone()),
+            check.name.as_ref().map(identifier),
             ConstraintKind::Check {
                 expression: check.expr.to_string(),
             },
@@ -283,7 +283,7 @@ fn table_constraint(constraint: &TableConstraint) -> Option<(Option<String>, Con
 }
 
 fn column(def: &ColumnDef) -> Column {
-    let mut column = Column::new(def.name.value.clone(), column_type(&def.data_type));
+    let mut column = Column::new(identifier(&def.name), column_type(&def.data_type));
     if column.ty.is_serial() {
         column.identity = true;
         column.nullable = false;
@@ -338,8 +338,30 @@ pub fn column_type(data_type: &DataType) -> ColumnType {
     ColumnType::normalized(&name, modifiers)
 }
 
+/// An identifier as PostgreSQL reads it: quoted as written, unquoted folded to lower case.
+fn identifier(ident: &sqlparser::ast::Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// A relation's name as PostgreSQL resolves it: `"storage"."objects"` is `storage.objects`,
+/// and `public.` (the default schema) is left off.
 fn name(object: &ObjectName) -> String {
-    object.to_string()
+    let parts: Vec<String> = object
+        .0
+        .iter()
+        .map(|part| match part.as_ident() {
+            Some(ident) => identifier(ident),
+            None => part.to_string(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [schema, table] if schema == "public" => table.clone(),
+        _ => parts.join("."),
+    }
 }
 
 fn relation(table: &TableWithJoins) -> String {
