@@ -26,15 +26,7 @@ impl Runner {
     fn new() -> Runner {
         let workspace = tempfile::tempdir().unwrap();
         let dir = workspace.path().join(WORKING_DIRECTORY);
-        for entry in walkdir::WalkDir::new(repo().join("migrations")) {
-            let entry = entry.unwrap();
-            let target = dir.join(entry.path().strip_prefix(repo()).unwrap());
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target).unwrap();
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
+        common::copy_sample(&dir);
         std::fs::create_dir_all(workspace.path().join("runner-temp")).unwrap();
         Runner { workspace, dir }
     }

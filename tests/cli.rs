@@ -1,5 +1,7 @@
 //! The binary as users run it: exit codes, JSON shape, bad input, config errors.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -777,15 +779,7 @@ fn an_unknown_rule_id_suggests_the_closest_ones() {
 fn files_that_are_not_revisions_are_not_reported() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
-    for entry in walkdir::WalkDir::new(repo().join("migrations")) {
-        let entry = entry.unwrap();
-        let target = project.join(entry.path().strip_prefix(repo()).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    common::copy_sample(project);
     std::fs::write(project.join("migrations/versions/__init__.py"), "").unwrap();
     std::fs::write(
         project.join("migrations/versions/_helpers.py"),

@@ -381,7 +381,7 @@ fn sarif_of(dir: &Path) -> serde_json::Value {
 #[test]
 fn sarif_follows_code_scanning_rules() {
     let dir = tempfile::tempdir().unwrap();
-    copy_sample(dir.path());
+    common::copy_sample(dir.path());
     let before = sarif_of(dir.path());
     let run = &before["runs"][0];
     assert_eq!(run["automationDetails"]["id"], "migration-gate-check/");
@@ -440,18 +440,6 @@ fn sarif_follows_code_scanning_rules() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
-}
-
-fn copy_sample(dir: &Path) {
-    for entry in walkdir::WalkDir::new(repo().join("migrations")) {
-        let entry = entry.unwrap();
-        let target = dir.join(entry.path().strip_prefix(repo()).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The pull-request report as reviewers read it (rendered and looked at with

@@ -513,8 +513,14 @@ fn a_hung_step_is_stopped_and_a_killed_local_run_leaves_no_cluster() {
     );
     // The statement that was running, and the flag that sets the limit.
     let said = messages(&document);
-    assert!(said.contains("did not finish within 2 s (--timeout)"), "{said}");
-    assert!(said.contains("while running `SELECT pg_sleep(60)`"), "{said}");
+    assert!(
+        said.contains("did not finish within 2 s (--timeout)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("while running `SELECT pg_sleep(60)`"),
+        "{said}"
+    );
     assert!(leftover_clusters(tmp.path()).is_empty());
 
     let mut child = command(

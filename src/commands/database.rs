@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use super::output::{emit, github_links};
-use super::{AppError, EXIT_ERROR, EXIT_FINDINGS, exclude_globs, release_gate, resolve_inputs};
+use super::{
+    AppError, EXIT_ERROR, EXIT_FINDINGS, exclude_globs, exit_code, release_gate, resolve_inputs,
+};
 use crate::cli::{GateArgs, RoundtripArgs};
 use crate::config::{Config, FailOn};
 use crate::lint::LintOptions;
@@ -83,11 +85,10 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
     if outcome.input_errors > 0 {
         return Ok(EXIT_ERROR);
     }
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
-    let failing = fail_on
-        .threshold()
-        .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
-    Ok(if failing { EXIT_FINDINGS } else { 0 })
+    Ok(exit_code(
+        args.fail_on.or(config.fail_on),
+        &outcome.diagnostics,
+    ))
 }
 
 pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {

@@ -376,11 +376,19 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         );
         return Ok(EXIT_ERROR);
     }
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    Ok(exit_code(
+        args.fail_on.or(config.fail_on),
+        &outcome.diagnostics,
+    ))
+}
+
+/// 1 when a finding reaches `--fail-on` (default: error), else 0.
+fn exit_code(fail_on: Option<FailOn>, diagnostics: &[crate::diagnostic::Diagnostic]) -> u8 {
     let failing = fail_on
+        .unwrap_or(FailOn::Error)
         .threshold()
-        .is_some_and(|t| outcome.diagnostics.iter().any(|d| d.severity >= t));
-    Ok(if failing { EXIT_FINDINGS } else { 0 })
+        .is_some_and(|t| diagnostics.iter().any(|d| d.severity >= t));
+    if failing { EXIT_FINDINGS } else { 0 }
 }
 
 /// The revisions a check looked at (in scope), for reports that list each one.

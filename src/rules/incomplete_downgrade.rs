@@ -293,10 +293,9 @@ fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
         made.iter().any(|m| {
             // Renaming another column or table to the removed one's name brings it back too.
             let renamed_into = match (object, m) {
-                (
-                    Object::Column { table, column },
-                    Object::ColumnRename { table: t, to, .. },
-                ) => same_name(table, t) && same_name(column, to),
+                (Object::Column { table, column }, Object::ColumnRename { table: t, to, .. }) => {
+                    same_name(table, t) && same_name(column, to)
+                }
                 (Object::Table(table), Object::TableRename { to, .. }) => same_name(table, to),
                 _ => false,
             };

@@ -125,3 +125,17 @@ pub fn test_python() -> Option<String> {
         std::env::var("MIGRATION_GATE_TEST_PYTHON").ok(),
     )
 }
+
+/// A copy of the bundled sample project (`migrations/`) under `dir`.
+pub fn copy_sample(dir: &std::path::Path) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in walkdir::WalkDir::new(repo.join("migrations")) {
+        let entry = entry.unwrap();
+        let target = dir.join(entry.path().strip_prefix(repo).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

@@ -6,10 +6,25 @@ use ruff_python_ast::{BoolOp, CmpOp, Expr, UnaryOp};
 
 use super::exprs::{Reader, callee_name};
 
-const POSTGRES: &[&str] = &["postgresql", "postgres", "pg", "psycopg", "psycopg2", "asyncpg"];
+const POSTGRES: &[&str] = &[
+    "postgresql",
+    "postgres",
+    "pg",
+    "psycopg",
+    "psycopg2",
+    "asyncpg",
+];
 const OTHERS: &[&str] = &[
-    "sqlite", "mysql", "mariadb", "mssql", "oracle", "cockroachdb", "cockroach", "firebird",
-    "sybase", "duckdb",
+    "sqlite",
+    "mysql",
+    "mariadb",
+    "mssql",
+    "oracle",
+    "cockroachdb",
+    "cockroach",
+    "firebird",
+    "sybase",
+    "duckdb",
 ];
 
 /// Whether a database name (or a URL's start) is PostgreSQL: `None` when it names no database.
@@ -36,7 +51,10 @@ fn names_dialect(expr: &Expr) -> bool {
             _ => false,
         },
         Expr::Attribute(attr) => attr.attr.as_str() == "dialect_name",
-        Expr::Name(name) => matches!(name.id.as_str(), "dialect" | "dialect_name" | "engine_name" | "db_type"),
+        Expr::Name(name) => matches!(
+            name.id.as_str(),
+            "dialect" | "dialect_name" | "engine_name" | "db_type"
+        ),
         _ => false,
     }
 }
@@ -121,13 +139,25 @@ mod tests {
     fn dialect_tests_as_projects_write_them() {
         assert_eq!(judge("op.get_bind().dialect.name == 'sqlite'"), Some(false));
         assert_eq!(judge("bind.dialect.name != 'postgresql'"), Some(false));
-        assert_eq!(judge("context.get_context().dialect.name in ('postgresql', 'mysql')"), Some(true));
+        assert_eq!(
+            judge("context.get_context().dialect.name in ('postgresql', 'mysql')"),
+            Some(true)
+        );
         assert_eq!(judge("url.startswith('mysql')"), Some(false));
-        assert_eq!(judge("str(bind.engine.url).startswith('postgres')"), Some(true));
+        assert_eq!(
+            judge("str(bind.engine.url).startswith('postgres')"),
+            Some(true)
+        );
         assert_eq!(judge("is_sqlite()"), Some(false));
         assert_eq!(judge("not is_postgresql(bind)"), Some(false));
-        assert_eq!(judge("bind.engine.name == 'postgresql' and has_column"), None);
-        assert_eq!(judge("bind.engine.name == 'sqlite' and has_column"), Some(false));
+        assert_eq!(
+            judge("bind.engine.name == 'postgresql' and has_column"),
+            None
+        );
+        assert_eq!(
+            judge("bind.engine.name == 'sqlite' and has_column"),
+            Some(false)
+        );
         assert_eq!(judge("has_column('users', 'email')"), None);
         assert_eq!(judge("name.startswith('tmp_')"), None);
     }

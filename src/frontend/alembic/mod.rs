@@ -175,7 +175,8 @@ fn module_assignment(stmt: &Stmt) -> Option<(&str, &Expr, std::ops::Range<usize>
 /// OpenStack writes them): each one's source text stands for it, so labelled branches stay
 /// labelled and distinct expressions stay distinct labels.
 fn unresolved_labels(source: &str, value: &Expr) -> Vec<String> {
-    let text = |e: &Expr| source[e.range().start().to_usize()..e.range().end().to_usize()].to_string();
+    let text =
+        |e: &Expr| source[e.range().start().to_usize()..e.range().end().to_usize()].to_string();
     match value {
         Expr::Tuple(tuple) => tuple.elts.iter().map(text).collect(),
         Expr::List(list) => list.elts.iter().map(text).collect(),

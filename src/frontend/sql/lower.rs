@@ -245,8 +245,7 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
 }
 
 fn table_constraint(constraint: &TableConstraint) -> Option<(Option<String>, ConstraintKind)> {
-    let idents =
-        |cols: &[sqlparser::ast::Ident]| cols.iter().map(identifier).collect::<Vec<_>>();
+    let idents = |cols: &[sqlparser::ast::Ident]| cols.iter().map(identifier).collect::<Vec<_>>();
     let index_columns = |cols: &[sqlparser::ast::IndexColumn]| {
         cols.iter()
             .map(|c| c.column.expr.to_string())
