@@ -287,6 +287,29 @@ fn a_step_that_stops_with_exit_2_is_a_red_report() {
         "{comment}"
     );
     assert!(comment.contains("migration-gate · Lint"), "{comment}");
+
+    // mode: roundtrip runs the round trip alone.
+    let alone = Runner::new();
+    let output = alone.run(&[
+        ("MIGRATION_GATE_BIN", binary()),
+        ("MG_MODE", "roundtrip"),
+        (
+            "MG_DATABASE_URL",
+            "postgresql://deploy:s3cret@127.0.0.1:1/app",
+        ),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let outputs = alone.outputs();
+    assert!(
+        outputs.lines().any(|l| l == "sarif-file="),
+        "no lint ran: {outputs}"
+    );
+    let summary = alone.summary();
+    assert!(
+        summary.contains("### ❌ migration-gate · Round trip"),
+        "{summary}"
+    );
+    assert!(!summary.contains("migration-gate · Lint"), "{summary}");
 }
 
 /// A history with hundreds of findings: the comment stays under GitHub's 65,536 characters
