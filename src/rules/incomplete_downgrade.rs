@@ -233,6 +233,18 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     let mut created: Vec<Change> = Vec::new();
     let mut removed: Vec<Change> = Vec::new();
     for op in ops {
+        // A column this upgrade created and then renamed is simply created under its new name.
+        if let OpKind::RenameColumn { table, from, to } = &op.kind
+            && let Some((created_column, _)) = created.iter_mut().find(|(c, _)| {
+                matches!(c, Object::Column { table: t, column } if same_name(t, table) && same_name(column, from))
+            })
+        {
+            *created_column = Object::Column {
+                table: table.clone(),
+                column: to.clone(),
+            };
+            continue;
+        }
         let (made, gone) = effects(&op.kind);
         for object in gone {
             let before = created.len();
