@@ -110,8 +110,24 @@ impl ConstraintKind {
 pub enum MaintenanceKind {
     VacuumFull,
     Cluster,
-    Reindex { concurrently: bool },
-    LockTable,
+    Reindex {
+        concurrently: bool,
+        scope: ReindexScope,
+    },
+    /// `LOCK TABLE`: only ACCESS EXCLUSIVE (the default mode) stops readers too.
+    LockTable {
+        blocks_reads: bool,
+    },
+}
+
+/// What a REINDEX rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReindexScope {
+    Index,
+    Table,
+    Schema,
+    Database,
+    System,
 }
 
 /// A table change that takes effect only as part of a batch (`batch_alter_table`).

@@ -28,7 +28,12 @@ impl Rule for AddEnumValue {
                     .with_severity(Severity::Error)
                     .with_help("run it inside `op.get_context().autocommit_block()` (SQL: outside BEGIN/COMMIT)")
             } else {
-                cx.report_op(&META, &site, format!("adding `{value}` to enum `{type_name}` cannot be undone (PostgreSQL has no DROP VALUE), and the value cannot be used until this transaction commits"))
+                let usable = if site.op.in_transaction {
+                    ", and the value cannot be used until this transaction commits"
+                } else {
+                    ""
+                };
+                cx.report_op(&META, &site, format!("adding `{value}` to enum `{type_name}` cannot be undone (PostgreSQL has no DROP VALUE){usable}"))
                     .with_help("run it inside `op.get_context().autocommit_block()` and use the value in a later revision; the downgrade must recreate the type to remove it, or leave it")
             };
             out.push(diagnostic);

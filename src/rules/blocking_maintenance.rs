@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{MaintenanceKind, OpKind};
+use crate::model::{MaintenanceKind, OpKind, ReindexScope};
 
 use super::{LintContext, Rule};
 
@@ -27,30 +27,52 @@ impl Rule for BlockingMaintenance {
                 .as_deref()
                 .map(|t| format!("`{t}`"))
                 .unwrap_or_else(|| "the table".into());
-            let (what, help) = match kind {
+            let held = "while it is locked against reads and writes, for as long as it takes; this is maintenance, not a migration";
+            let (message, help) = match kind {
                 MaintenanceKind::VacuumFull => (
-                    "VACUUM FULL rewrites",
+                    format!("VACUUM FULL rewrites {target} {held}"),
                     "use pg_repack or pg_squeeze outside the migration; plain VACUUM does not block",
                 ),
-                MaintenanceKind::Cluster => {
-                    ("CLUSTER rewrites", "use pg_repack outside the migration")
-                }
-                MaintenanceKind::Reindex {
-                    concurrently: false,
-                } => (
-                    "REINDEX rebuilds every index of",
-                    "use `REINDEX ... CONCURRENTLY` (PostgreSQL ≥ 12), outside a transaction",
+                MaintenanceKind::Cluster => (
+                    format!("CLUSTER rewrites {target} {held}"),
+                    "use pg_repack outside the migration",
                 ),
-                MaintenanceKind::Reindex { concurrently: true } => continue,
-                MaintenanceKind::LockTable => (
-                    "LOCK TABLE holds",
+                MaintenanceKind::Reindex {
+                    concurrently: true, ..
+                } => continue,
+                MaintenanceKind::Reindex { scope, .. } => {
+                    let what = match scope {
+                        ReindexScope::Index => format!(
+                            "REINDEX INDEX rebuilds the index {target}: writes to its table are blocked, and queries that would use it wait, until it is done"
+                        ),
+                        ReindexScope::Table => format!(
+                            "REINDEX rebuilds every index of {target}: writes are blocked, and queries that would use an index wait, until it is done"
+                        ),
+                        ReindexScope::Schema => format!(
+                            "REINDEX SCHEMA rebuilds every index in {target}, one table after another, each blocking writes while it runs"
+                        ),
+                        ReindexScope::Database => "REINDEX DATABASE rebuilds every index of the database, one table after another, each blocking writes while it runs".to_string(),
+                        ReindexScope::System => "REINDEX SYSTEM rebuilds the indexes of the system catalogs, blocking every session that reads them".to_string(),
+                    };
+                    (
+                        format!("{what}; this is maintenance, not a migration"),
+                        "use `REINDEX ... CONCURRENTLY` (PostgreSQL ≥ 12), outside a transaction",
+                    )
+                }
+                MaintenanceKind::LockTable { blocks_reads } => (
+                    if *blocks_reads {
+                        format!(
+                            "LOCK TABLE holds {target} against reads and writes until the transaction ends"
+                        )
+                    } else {
+                        format!(
+                            "LOCK TABLE holds {target} against writes (reads go on) until the transaction ends"
+                        )
+                    },
                     "lock only what the statements need, for as short as possible, with a lock_timeout; or drop the explicit LOCK",
                 ),
             };
-            out.push(
-                cx.report_op(&META, &site, format!("{what} {target} while it is locked against reads and writes, for as long as it takes; this is maintenance, not a migration"))
-                    .with_help(help),
-            );
+            out.push(cx.report_op(&META, &site, message).with_help(help));
         }
     }
 }

@@ -32,7 +32,10 @@ impl Rule for ConcurrentIndexInTransaction {
                         concurrently: true, ..
                     } => "DROP INDEX CONCURRENTLY",
                     OpKind::Maintenance {
-                        kind: MaintenanceKind::Reindex { concurrently: true },
+                        kind:
+                            MaintenanceKind::Reindex {
+                                concurrently: true, ..
+                            },
                         ..
                     } => "REINDEX CONCURRENTLY",
                     _ => continue,

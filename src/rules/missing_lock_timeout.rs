@@ -66,7 +66,9 @@ fn locked_table(kind: &OpKind) -> Option<&str> {
         | OpKind::DropTable { .. }
         | OpKind::Truncate { .. } => kind.table(),
         OpKind::Maintenance {
-            kind: MaintenanceKind::Reindex { concurrently: true },
+            kind: MaintenanceKind::Reindex {
+                concurrently: true, ..
+            },
             ..
         } => None,
         OpKind::Maintenance { .. } => kind.table(),

@@ -4,7 +4,7 @@
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::model::{ConstraintKind, MaintenanceKind, OpKind};
+use crate::model::{ConstraintKind, MaintenanceKind, OpKind, ReindexScope};
 
 /// The statement's words (keywords and identifiers, upper-cased) and punctuation, in order.
 pub fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
@@ -37,14 +37,33 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             reason: "an anonymous code block (DO): the statements inside it are not checked".into(),
         }),
         ["REINDEX", rest @ ..] => {
-            let concurrently = rest.contains(&"CONCURRENTLY");
+            // `REINDEX (CONCURRENTLY false) ...` builds without CONCURRENTLY.
+            let options = rest.split(|t| *t == ")").next().unwrap_or_default();
+            let concurrently = rest.contains(&"CONCURRENTLY")
+                && !(rest.first() == Some(&"(")
+                    && options
+                        .windows(2)
+                        .any(|p| p[0] == "CONCURRENTLY" && matches!(p[1], "FALSE" | "OFF" | "0")));
+            let scope = match rest
+                .iter()
+                .find(|t| matches!(**t, "INDEX" | "TABLE" | "SCHEMA" | "DATABASE" | "SYSTEM"))
+            {
+                Some(&"INDEX") => ReindexScope::Index,
+                Some(&"SCHEMA") => ReindexScope::Schema,
+                Some(&"DATABASE") => ReindexScope::Database,
+                Some(&"SYSTEM") => ReindexScope::System,
+                _ => ReindexScope::Table,
+            };
             let table = rest
                 .iter()
                 .rev()
                 .find(|t| !matches!(**t, "CONCURRENTLY" | "TABLE" | "INDEX" | ")" | "("))
                 .map(|t| t.to_string());
             Some(OpKind::Maintenance {
-                kind: MaintenanceKind::Reindex { concurrently },
+                kind: MaintenanceKind::Reindex {
+                    concurrently,
+                    scope,
+                },
                 table,
             })
         }
@@ -55,15 +74,26 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 .find(|t| **t != "VERBOSE")
                 .map(|t| t.to_string()),
         }),
-        ["VACUUM", rest @ ..] if rest.contains(&"FULL") => Some(OpKind::Maintenance {
-            kind: MaintenanceKind::VacuumFull,
-            table: rest
-                .last()
-                .filter(|t| !matches!(**t, "FULL" | ")"))
-                .map(|t| t.to_string()),
-        }),
+        // `VACUUM (FULL false)` is a plain VACUUM.
+        ["VACUUM", rest @ ..]
+            if rest.contains(&"FULL")
+                && !rest
+                    .windows(2)
+                    .any(|p| p[0] == "FULL" && matches!(p[1], "FALSE" | "OFF" | "0")) =>
+        {
+            Some(OpKind::Maintenance {
+                kind: MaintenanceKind::VacuumFull,
+                table: rest
+                    .last()
+                    .filter(|t| !matches!(**t, "FULL" | ")"))
+                    .map(|t| t.to_string()),
+            })
+        }
         ["LOCK", rest @ ..] => Some(OpKind::Maintenance {
-            kind: MaintenanceKind::LockTable,
+            kind: MaintenanceKind::LockTable {
+                blocks_reads: !rest.contains(&"MODE")
+                    || rest.windows(2).any(|p| p == ["ACCESS", "EXCLUSIVE"]),
+            },
             table: rest
                 .iter()
                 .find(|t| !matches!(**t, "TABLE" | "ONLY"))

@@ -141,7 +141,12 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             table: vacuum.table_name.as_ref().map(name),
         }],
         Statement::Lock(lock) => vec![OpKind::Maintenance {
-            kind: MaintenanceKind::LockTable,
+            kind: MaintenanceKind::LockTable {
+                blocks_reads: matches!(
+                    lock.lock_mode,
+                    None | Some(sqlparser::ast::LockTableMode::AccessExclusive)
+                ),
+            },
             table: lock.tables.first().map(|t| t.to_string()),
         }],
         Statement::Insert(_) | Statement::Query(_) | Statement::Copy { .. } | Statement::Set(_) => {

@@ -356,7 +356,8 @@ mod tests {
             kinds("REINDEX TABLE users")[0],
             OpKind::Maintenance {
                 kind: crate::model::MaintenanceKind::Reindex {
-                    concurrently: false
+                    concurrently: false,
+                    ..
                 },
                 ..
             }
