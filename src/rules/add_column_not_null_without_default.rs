@@ -19,7 +19,8 @@ impl Rule for AddColumnNotNullWithoutDefault {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
-        for site in cx.ops(Phase::Upgrade) {
+        // In a downgrade too: re-adding a dropped NOT NULL column makes the rollback fail.
+        for site in cx.all_ops() {
             let OpKind::AddColumn { table, column } = &site.op.kind else {
                 continue;
             };
@@ -33,11 +34,12 @@ impl Rule for AddColumnNotNullWithoutDefault {
             }
             out.push(
                 cx.report_op(&META, &site, format!(
-                    "NOT NULL column `{}` has no server default: the migration fails as soon as `{table}` has a row",
-                    column.name
+                    "NOT NULL column `{}` has no server default: the {} fails as soon as `{table}` has a row",
+                    column.name,
+                    if site.phase == Phase::Downgrade { "rollback" } else { "migration" }
                 ))
                 .with_help("add it nullable, backfill, then set NOT NULL; or give it a `server_default` (a Python-side `default=` does not reach existing rows)")
-                .in_phase(Phase::Upgrade),
+                .in_phase(site.phase),
             );
         }
     }
