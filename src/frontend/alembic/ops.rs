@@ -410,10 +410,10 @@ impl<'r, 'a> Walker<'r, 'a> {
                     let column = r.column(column_call)?;
                     let mut kinds: Vec<OpKind> =
                         enum_created_by(r, column_call).into_iter().collect();
-                    kinds.push(OpKind::AddColumn {
-                        table: table_at(0)?,
-                        column,
-                    });
+                    let table = table_at(0)?;
+                    let implied = implied_by_column(&table, &column);
+                    kinds.push(OpKind::AddColumn { table, column });
+                    kinds.extend(implied);
                     kinds
                 }
                 "drop_column" => vec![OpKind::DropColumn {
@@ -604,4 +604,50 @@ fn is_runtime_string(expr: &Expr) -> bool {
         }
         _ => false,
     }
+}
+
+/// What Alembic's `add_column` emits after the ALTER TABLE for a column's own flags: a foreign
+/// key for `sa.ForeignKey(...)`, a unique constraint for `unique=True`, an index for
+/// `index=True` — each a statement on the existing table, named as PostgreSQL and SQLAlchemy
+/// name them by default.
+fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
+    let bare_table = table.rsplit('.').next().unwrap_or(table);
+    let mut kinds = Vec::new();
+    if let Some(referenced) = &column.references {
+        let referenced_table = referenced
+            .rsplit_once('.')
+            .map_or(referenced.as_str(), |(t, _)| t)
+            .to_string();
+        kinds.push(OpKind::AddConstraint {
+            table: table.to_string(),
+            name: Some(format!("{bare_table}_{}_fkey", column.name)),
+            kind: ConstraintKind::ForeignKey {
+                columns: vec![column.name.clone()],
+                referenced_table,
+            },
+            not_valid: false,
+            using_index: false,
+        });
+    }
+    if column.unique && !column.primary_key {
+        kinds.push(OpKind::AddConstraint {
+            table: table.to_string(),
+            name: Some(format!("{bare_table}_{}_key", column.name)),
+            kind: ConstraintKind::Unique {
+                columns: vec![column.name.clone()],
+            },
+            not_valid: false,
+            using_index: false,
+        });
+    }
+    if column.indexed {
+        kinds.push(OpKind::CreateIndex {
+            name: Some(format!("ix_{bare_table}_{}", column.name)),
+            table: table.to_string(),
+            columns: vec![column.name.clone()],
+            unique: false,
+            concurrently: false,
+        });
+    }
+    kinds
 }
