@@ -30,6 +30,8 @@ pub struct Walker<'r, 'a> {
     /// Variables holding `op.get_bind()` (or a connection from it).
     binds: Vec<String>,
     enums: HashMap<String, EnumObject>,
+    /// Local variables holding SQL: `sql = "UPDATE ..."` / `sql = sa.text("...")`.
+    sql_locals: HashMap<String, ruff_python_ast::ExprStringLiteral>,
 }
 
 impl<'r, 'a> Walker<'r, 'a> {
@@ -43,6 +45,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             autocommit_block: None,
             binds: Vec::new(),
             enums: HashMap::new(),
+            sql_locals: HashMap::new(),
         }
     }
 
@@ -174,6 +177,10 @@ impl<'r, 'a> Walker<'r, 'a> {
     }
 
     fn remember(&mut self, variable: &str, value: &Expr) {
+        match self.sql_literal(value) {
+            Some(literal) => self.sql_locals.insert(variable.to_string(), literal),
+            None => self.sql_locals.remove(variable),
+        };
         let Some(call) = as_call(value) else { return };
         match callee_name(call) {
             Some("get_bind" | "connect" | "begin") => self.binds.push(variable.to_string()),
@@ -274,13 +281,15 @@ impl<'r, 'a> Walker<'r, 'a> {
         let literal = self.sql_literal(argument);
         match literal {
             Some(literal) => {
-                let map = StringMap::new(self.reader.source, literal);
+                let map = StringMap::new(self.reader.source, &literal);
                 let wrapping = if self.autocommit_depth == 0 {
                     Wrapping::Always
                 } else {
                     Wrapping::None
                 };
-                let sql_ops = sql::lower_sql(literal.value.to_str(), self.file, &map, wrapping);
+                // Bound parameters (`:name`, `%s`, `%(name)s`) are values to the SQL parser.
+                let text = super::strings::neutral_placeholders(literal.value.to_str());
+                let sql_ops = sql::lower_sql(&text, self.file, &map, wrapping);
                 self.ops.extend(sql_ops);
             }
             None => {
@@ -311,18 +320,17 @@ impl<'r, 'a> Walker<'r, 'a> {
     }
 
     /// The string literal holding SQL: direct, in `sa.text(...)`, or a module constant.
-    fn sql_literal<'e>(&self, expr: &'e Expr) -> Option<&'e ruff_python_ast::ExprStringLiteral>
-    where
-        'a: 'e,
-    {
+    /// The string literal holding a statement's SQL: written in the call, wrapped in
+    /// `sa.text(...)`, or held by a module constant or a local variable.
+    fn sql_literal(&self, expr: &Expr) -> Option<ruff_python_ast::ExprStringLiteral> {
         match expr {
-            Expr::StringLiteral(literal) => Some(literal),
+            Expr::StringLiteral(literal) => Some(literal.clone()),
             Expr::Call(call) if matches!(callee_name(call), Some("text")) => {
                 self.sql_literal(call.arguments.args.first()?)
             }
             Expr::Name(name) => match self.reader.constants.get(name.id.as_str()) {
-                Some(Expr::StringLiteral(literal)) => Some(literal),
-                _ => None,
+                Some(Expr::StringLiteral(literal)) => Some(literal.clone()),
+                _ => self.sql_locals.get(name.id.as_str()).cloned(),
             },
             _ => None,
         }

@@ -73,3 +73,82 @@ impl OffsetMap for StringMap {
         }
     }
 }
+
+/// SQL with its driver placeholders (`:name` as `sa.text` binds them, `%s` and `%(name)s` as
+/// the DBAPI does) replaced by `$1` padded to the same length, so that the SQL parser reads them
+/// as values and every offset still maps to the same place in the file. Text inside quotes and
+/// `::` casts are left alone.
+pub fn neutral_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains([':', '%']) {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+        } else if b == b'\'' || b == b'"' {
+            quote = Some(b);
+        } else {
+            let placeholder_end = match b {
+                b'%' if bytes.get(i + 1) == Some(&b's') => Some(i + 2),
+                b'%' if bytes.get(i + 1) == Some(&b'(') => {
+                    sql[i..].find(")s").map(|n| i + n + 2).filter(|&end| {
+                        sql[i + 2..end - 2]
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '_')
+                    })
+                }
+                b':' if i > 0 && bytes[i - 1] == b':' => None,
+                b':' if bytes
+                    .get(i + 1)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+                    && !(i > 0 && bytes[i - 1].is_ascii_alphanumeric()) =>
+                {
+                    let len = sql[i + 1..]
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(sql.len() - i - 1);
+                    Some(i + 1 + len)
+                }
+                _ => None,
+            };
+            if let Some(end) = placeholder_end {
+                out.push_str("$1");
+                out.push_str(&" ".repeat(end - i - 2));
+                i = end;
+                continue;
+            }
+        }
+        let ch = sql[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutral_placeholders;
+
+    #[test]
+    fn placeholders_become_values_of_the_same_length() {
+        for (sql, expected) in [
+            ("UPDATE t SET x = :value", "UPDATE t SET x = $1    "),
+            ("UPDATE t SET x = %s", "UPDATE t SET x = $1"),
+            (
+                "UPDATE t SET x = %(v)s WHERE y::text = ':no'",
+                "UPDATE t SET x = $1    WHERE y::text = ':no'",
+            ),
+            ("SELECT 'a:b', 10%2", "SELECT 'a:b', 10%2"),
+        ] {
+            let replaced = neutral_placeholders(sql);
+            assert_eq!(replaced, expected);
+            assert_eq!(replaced.len(), sql.len());
+        }
+    }
+}
