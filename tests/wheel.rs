@@ -2,6 +2,8 @@
 //! pre-commit hook (`language: python`, through pre-commit's own `try-repo`), and the action's
 //! fallback install when no release archive answers.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -110,15 +112,7 @@ fn pre_commit_hook_blocks_risky_revisions_only(python: &str, repo: &Path, wheels
     let pre_commit = Path::new(python).with_file_name("pre-commit");
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
-    for entry in walkdir::WalkDir::new(repo.join("migrations")) {
-        let entry = entry.unwrap();
-        let target = project.join(entry.path().strip_prefix(repo).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    common::copy_sample(&project);
     git(&project, &["init", "-q"]);
     git(&project, &["add", "-A"]);
     git(&project, &["commit", "-qm", "the levy service"]);
