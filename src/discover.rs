@@ -90,8 +90,18 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<DiscoveredSe
     Ok(sets.into_values().filter(|s| !s.files.is_empty()).collect())
 }
 
-/// Databases that projects name folders and files after (`versions/sqlite/`,
-/// `001_users.mysql.up.sql`). What is written for them is not judged as PostgreSQL.
+/// Names projects give PostgreSQL, and other databases, in folder and file names
+/// (`versions/sqlite/`, `001_users.mysql.up.sql`), dialect tests and URLs. What is written for
+/// another database is not judged as PostgreSQL.
+const POSTGRES_NAMES: &[&str] = &[
+    "postgresql",
+    "postgres",
+    "pg",
+    "psql",
+    "psycopg",
+    "psycopg2",
+    "asyncpg",
+];
 const OTHER_DATABASES: &[&str] = &[
     "mysql",
     "mariadb",
@@ -106,10 +116,22 @@ const OTHER_DATABASES: &[&str] = &[
     "clickhouse",
     "spanner",
     "tidb",
+    "firebird",
+    "sybase",
+    "duckdb",
 ];
 
-pub fn names_other_database(name: &str) -> bool {
-    OTHER_DATABASES.contains(&name.to_ascii_lowercase().as_str())
+/// `Some(true)` for a name of PostgreSQL, `Some(false)` for another database's, `None` for a
+/// word that names no database.
+pub fn names_postgres(name: &str) -> Option<bool> {
+    let name = name.to_ascii_lowercase();
+    if POSTGRES_NAMES.contains(&name.as_str()) {
+        Some(true)
+    } else if OTHER_DATABASES.contains(&name.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 fn is_other_database_dir(path: &Path) -> bool {
@@ -117,7 +139,7 @@ fn is_other_database_dir(path: &Path) -> bool {
         && path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(names_other_database)
+            .is_some_and(|name| names_postgres(name) == Some(false))
 }
 
 fn is_excluded(path: &Path, exclude: &GlobSet) -> bool {

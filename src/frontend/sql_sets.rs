@@ -50,18 +50,12 @@ fn digits(text: &str) -> Version {
     )
 }
 
-/// PostgreSQL's own names in a file name (`001_users.postgres.up.sql`) keep it in the set.
-const POSTGRES_NAMES: &[&str] = &["postgres", "postgresql", "pg", "psql"];
-
 /// `stem` without a trailing `.dialect`, and whether that dialect is another database's.
 fn split_dialect(stem: &str) -> (&str, bool) {
-    if let Some((rest, last)) = stem.rsplit_once('.') {
-        if crate::discover::names_other_database(last) {
-            return (rest, true);
-        }
-        if POSTGRES_NAMES.contains(&last) {
-            return (rest, false);
-        }
+    if let Some((rest, last)) = stem.rsplit_once('.')
+        && let Some(postgres) = crate::discover::names_postgres(last)
+    {
+        return (rest, !postgres);
     }
     (stem, false)
 }

@@ -53,8 +53,8 @@ fn code(text: &str) -> String {
     format!("`{}`", text.replace('`', "'"))
 }
 
-fn title(input: &ReportInput) -> &'static str {
-    match input.command {
+fn title(command: Command) -> &'static str {
+    match command {
         Command::Check => "Lint",
         Command::Roundtrip => "Round trip",
         Command::Gate => "Release gate",
@@ -100,13 +100,13 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
         };
         return format!(
             "{mark} **migration-gate · {}**: {what}.\n\n{CUT}\n",
-            title(input)
+            title(input.command)
         );
     }
 
     let mut head = format!(
         "### {mark} migration-gate · {}: {}\n\n",
-        title(input),
+        title(input.command),
         counts(input)
     );
     if let Some(problem) = &input.incomplete {
@@ -363,11 +363,7 @@ fn list_or_none(ids: &[String]) -> String {
 
 /// What a report says when its command stopped before it could check anything (exit code 2).
 pub fn render_failure(command: Command, message: &str) -> String {
-    let title = match command {
-        Command::Check => "Lint",
-        Command::Roundtrip => "Round trip",
-        Command::Gate => "Release gate",
-    };
+    let title = title(command);
     format!(
         "### ❌ migration-gate · {title}: did not run to the end\n\n```text\n{}\n```\n\n{CUT}\n",
         message.replace("```", "'''")

@@ -41,12 +41,7 @@ impl Judge<'_> {
                 help.push(fix.into());
             }
             if let Some(statement) = &failure.statement {
-                let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-                let short = if short.chars().count() > 300 {
-                    format!("{}…", short.chars().take(300).collect::<String>())
-                } else {
-                    short
-                };
+                let short = super::runner::one_line(statement, 300);
                 help.push(format!("failing statement: `{}`", short.replace('`', "'")));
             }
             if !help.is_empty() {

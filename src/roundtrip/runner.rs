@@ -393,17 +393,19 @@ const KILL_GRACE: Duration = Duration::from_secs(3);
 /// SQLSTATE of a statement cancelled by statement_timeout.
 const QUERY_CANCELED: &str = "57014";
 
+/// A statement on one line, whitespace folded, cut at `max_chars` with an ellipsis.
+pub(super) fn one_line(statement: &str, max_chars: usize) -> String {
+    let folded = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() > max_chars {
+        format!("{}…", folded.chars().take(max_chars).collect::<String>())
+    } else {
+        folded
+    }
+}
+
 fn timed_out_message(limit: Duration, statement: Option<&str>) -> String {
     let what = match statement {
-        Some(statement) => {
-            let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-            let short = if short.chars().count() > 200 {
-                format!("{}…", short.chars().take(200).collect::<String>())
-            } else {
-                short
-            };
-            format!(" while running `{short}`")
-        }
+        Some(statement) => format!(" while running `{}`", one_line(statement, 200)),
         None => " outside any SQL statement (in the revision's or env.py's Python code)".into(),
     };
     format!(

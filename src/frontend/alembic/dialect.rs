@@ -6,38 +6,10 @@ use ruff_python_ast::{BoolOp, CmpOp, Expr, UnaryOp};
 
 use super::exprs::{Reader, callee_name};
 
-const POSTGRES: &[&str] = &[
-    "postgresql",
-    "postgres",
-    "pg",
-    "psycopg",
-    "psycopg2",
-    "asyncpg",
-];
-const OTHERS: &[&str] = &[
-    "sqlite",
-    "mysql",
-    "mariadb",
-    "mssql",
-    "oracle",
-    "cockroachdb",
-    "cockroach",
-    "firebird",
-    "sybase",
-    "duckdb",
-];
-
 /// Whether a database name (or a URL's start) is PostgreSQL: `None` when it names no database.
 fn is_postgres(name: &str) -> Option<bool> {
-    let name = name.to_ascii_lowercase();
     let scheme = name.split([':', '+']).next().unwrap_or_default();
-    if POSTGRES.contains(&scheme) {
-        Some(true)
-    } else if OTHERS.contains(&scheme) {
-        Some(false)
-    } else {
-        None
-    }
+    crate::discover::names_postgres(scheme)
 }
 
 /// An expression that reads the dialect's name: `….dialect.name`, `….engine.name`,
