@@ -119,19 +119,44 @@ const OTHER_DATABASES: &[&str] = &[
     "firebird",
     "sybase",
     "duckdb",
+    "h2",
+    "hsqldb",
+    "derby",
+    "db2",
+    "informix",
+    "snowflake",
+    "redshift",
+    "bigquery",
 ];
 
 /// `Some(true)` for a name of PostgreSQL, `Some(false)` for another database's, `None` for a
-/// word that names no database.
+/// name that names no database. A compound name (`migration_sqlite`, `mysql-persistence`,
+/// `SQL_SERVER`) counts by its words; one naming both (`mysql_to_postgres`) names neither.
 pub fn names_postgres(name: &str) -> Option<bool> {
     let name = name.to_ascii_lowercase();
-    if POSTGRES_NAMES.contains(&name.as_str()) {
-        Some(true)
-    } else if OTHER_DATABASES.contains(&name.as_str()) {
-        Some(false)
-    } else {
-        None
+    let joined: String = name.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).collect();
+    let one_word = |word: &str| {
+        if POSTGRES_NAMES.contains(&word) {
+            Some(true)
+        } else if OTHER_DATABASES.contains(&word) {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    if let Some(answer) = one_word(&joined) {
+        return Some(answer);
     }
+    let mut answer = None;
+    for word in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        match (answer, one_word(word)) {
+            (_, None) => {}
+            (None, found) => answer = found,
+            (Some(seen), Some(found)) if seen != found => return None,
+            _ => {}
+        }
+    }
+    answer
 }
 
 fn is_other_database_dir(path: &Path) -> bool {
@@ -352,5 +377,28 @@ fn normalize(path: &Path) -> PathBuf {
         PathBuf::from(".")
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_postgres;
+
+    #[test]
+    fn database_names_count_by_their_words() {
+        for (name, expected) in [
+            ("postgres", Some(true)),
+            ("POSTGRESQL", Some(true)),
+            ("migration_postgres_notify", Some(true)),
+            ("SQL_SERVER", Some(false)),
+            ("H2", Some(false)),
+            ("mysql-persistence", Some(false)),
+            ("migration_sqlite", Some(false)),
+            ("mysql_to_postgres", None),
+            ("migrations", None),
+            ("versions", None),
+        ] {
+            assert_eq!(names_postgres(name), expected, "{name}");
+        }
     }
 }

@@ -817,3 +817,29 @@ fn files_that_are_not_revisions_are_not_reported() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a migration file"));
 }
+
+#[test]
+fn folders_named_for_other_databases_are_not_judged_as_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let index = "CREATE INDEX ix_jobs_state ON jobs (state);\n";
+    for folder in [
+        "server/db/migration/POSTGRESQL",
+        "server/db/migration/SQL_SERVER",
+        "server/db/migration/H2",
+        "server/db/migration/DB2",
+        "mysql-persistence/src/main/resources/db/migration",
+        "sqlite-store/db/migration_sqlite",
+    ] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+        std::fs::write(root.join(folder).join("V2__job_state_index.sql"), index).unwrap();
+    }
+    let output = run(&["check", ".", "--format", "json"], root);
+    let paths: Vec<String> = findings(&json(&output))
+        .into_iter()
+        .filter(|f| f.0 == "create-index-non-concurrently")
+        .map(|f| f.1)
+        .collect();
+    assert_eq!(paths, ["V2__job_state_index.sql"], "{output:?}");
+    assert_eq!(json(&output)["summary"]["files"], 1);
+}

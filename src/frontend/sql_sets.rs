@@ -92,6 +92,27 @@ fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapp
     }
 }
 
+/// Flyway runs each PostgreSQL migration in a transaction of its own, except one made only of
+/// statements PostgreSQL refuses inside a transaction: it runs that one without (and refuses a
+/// migration mixing both, which the in-transaction rules report).
+fn flyway_transaction(parsed: &mut Body) {
+    let outside_only = !parsed.ops.is_empty()
+        && parsed
+            .ops
+            .iter()
+            .all(|op| op.kind.runs_only_outside_transaction().is_some());
+    if let Some(script) = &mut parsed.script {
+        script.transaction = if outside_only {
+            ScriptTransaction::PerStatement
+        } else {
+            ScriptTransaction::Wrapped
+        };
+    }
+    for op in &mut parsed.ops {
+        op.in_transaction = !outside_only;
+    }
+}
+
 /// A file holding one direction of a migration (golang-migrate, Flyway).
 fn one_direction(
     framework: Framework,
@@ -166,10 +187,7 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
                 prefix[1..].replace('_', ".")
             };
             let mut parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-            // Flyway runs each PostgreSQL migration in a transaction of its own.
-            if let Some(script) = &mut parsed.script {
-                script.transaction = ScriptTransaction::Wrapped;
-            }
+            flyway_transaction(&mut parsed);
             return one_direction(Framework::Flyway, role, version_text, file, parsed);
         }
     }

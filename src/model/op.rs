@@ -265,6 +265,30 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// The statement PostgreSQL refuses inside a transaction block, named as written in SQL.
+    pub fn runs_only_outside_transaction(&self) -> Option<&'static str> {
+        match self {
+            OpKind::CreateIndex {
+                concurrently: true, ..
+            } => Some("CREATE INDEX CONCURRENTLY"),
+            OpKind::DropIndex {
+                concurrently: true, ..
+            } => Some("DROP INDEX CONCURRENTLY"),
+            OpKind::Maintenance {
+                kind:
+                    MaintenanceKind::Reindex {
+                        concurrently: true, ..
+                    },
+                ..
+            } => Some("REINDEX CONCURRENTLY"),
+            OpKind::Maintenance {
+                kind: MaintenanceKind::VacuumFull,
+                ..
+            } => Some("VACUUM"),
+            _ => None,
+        }
+    }
+
     /// Changes data or session state only: a revision made of these alone is a data migration.
     pub fn is_data_only(&self) -> bool {
         matches!(

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{MaintenanceKind, OpKind, Phase};
+use crate::model::Phase;
 
 use super::{LintContext, Rule};
 
@@ -24,21 +24,8 @@ impl Rule for ConcurrentIndexInTransaction {
                 if !site.op.in_transaction {
                     continue;
                 }
-                let statement = match &site.op.kind {
-                    OpKind::CreateIndex {
-                        concurrently: true, ..
-                    } => "CREATE INDEX CONCURRENTLY",
-                    OpKind::DropIndex {
-                        concurrently: true, ..
-                    } => "DROP INDEX CONCURRENTLY",
-                    OpKind::Maintenance {
-                        kind:
-                            MaintenanceKind::Reindex {
-                                concurrently: true, ..
-                            },
-                        ..
-                    } => "REINDEX CONCURRENTLY",
-                    _ => continue,
+                let Some(statement) = site.op.kind.runs_only_outside_transaction() else {
+                    continue;
                 };
                 out.push(
                     cx.report_op(&META, &site, format!("{statement} cannot run inside a transaction block: the migration will fail"))

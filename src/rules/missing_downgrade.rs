@@ -21,8 +21,7 @@ impl Rule for MissingDowngrade {
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         // No revision of the history defines downgrade(): forward-only by design (OpenStack
         // projects since Liberty). One note says so, instead of an error on every revision.
-        let forward_only = cx.set.framework == Framework::Alembic
-            && cx.set.migrations.len() >= 2
+        let forward_only = cx.set.migrations.len() >= 2
             && cx
                 .set
                 .migrations
@@ -36,11 +35,11 @@ impl Rule for MissingDowngrade {
                         migration,
                         migration.revision_span,
                         format!(
-                            "no revision of this history defines `downgrade()`: it is forward-only ({} revisions), and rolling back means restoring a backup",
+                            "no revision of this history has a downgrade: it is forward-only ({} revisions), and rolling back means restoring a backup",
                             cx.set.migrations.len()
                         ),
                     )
-                    .with_help("if that is the policy, nothing to do; otherwise add a `downgrade()` to each new revision")
+                    .with_help("if that is the policy, nothing to do; otherwise add a downgrade (`downgrade()`, a down script) to each new revision")
                     .with_severity(Severity::Note)
                     .in_phase(Phase::Downgrade),
                 );
