@@ -843,3 +843,102 @@ fn folders_named_for_other_databases_are_not_judged_as_postgresql() {
     assert_eq!(paths, ["V2__job_state_index.sql"], "{output:?}");
     assert_eq!(json(&output)["summary"]["files"], 1);
 }
+
+fn write_revision(path: &Path, id: &str, parent: Option<&str>, upgrade: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let parent = parent.map_or("None".to_string(), |p| format!("'{p}'"));
+    std::fs::write(
+        path,
+        format!("from alembic import op\n\nrevision = '{id}'\ndown_revision = {parent}\n\n\ndef upgrade():\n    {upgrade}\n\n\ndef downgrade():\n    pass\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn sub_folders_with_their_own_base_are_histories_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("revisions/versions")).unwrap();
+    std::fs::write(
+        root.join("revisions/env.py"),
+        "from alembic import context\n",
+    )
+    .unwrap();
+    for component in ["core", "tenant"] {
+        let folder = root.join("revisions/versions").join(component);
+        write_revision(
+            &folder.join("a_base.py"),
+            &format!("{component}_a"),
+            None,
+            "pass",
+        );
+        write_revision(
+            &folder.join("b_next.py"),
+            &format!("{component}_b"),
+            Some(&format!("{component}_a")),
+            "pass",
+        );
+    }
+    // Folders per release whose revisions continue each other stay one history.
+    let releases = root.join("app/migrations/versions");
+    write_revision(&releases.join("2023/r1.py"), "r1", None, "pass");
+    write_revision(&releases.join("2024/r2.py"), "r2", Some("r1"), "pass");
+    write_revision(&releases.join("2024/r3.py"), "r3", Some("r1"), "pass");
+    std::fs::write(
+        root.join("app/migrations/env.py"),
+        "from alembic import context\n",
+    )
+    .unwrap();
+    let output = run(&["check", ".", "--format", "json"], root);
+    let heads: Vec<String> = findings(&json(&output))
+        .into_iter()
+        .filter(|f| f.0 == "multiple-heads")
+        .map(|f| f.1)
+        .collect();
+    assert_eq!(
+        heads.len(),
+        2,
+        "only the release history branches: {output:?}"
+    );
+    assert!(
+        heads.iter().all(|f| f == "r2.py" || f == "r3.py"),
+        "{heads:?}"
+    );
+}
+
+#[test]
+fn plugin_migrations_without_env_py_are_found_and_ini_locations_are_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let index = "op.create_index('ix_solves_user', 'solves', ['user_id'])";
+    write_revision(
+        &root.join("app/plugins/scores/migrations/p1_solves.py"),
+        "p1",
+        None,
+        index,
+    );
+    write_revision(
+        &root.join("app/plugins/scores/migrations/p2_more.py"),
+        "p2",
+        Some("p1"),
+        "pass",
+    );
+    // Alembic reads only the locations the ini names, sub-folders only when recursive.
+    std::fs::create_dir_all(root.join("db/versions/archive")).unwrap();
+    std::fs::write(root.join("db/env.py"), "from alembic import context\n").unwrap();
+    std::fs::write(
+        root.join("alembic.ini"),
+        "[alembic]\nscript_location = %(here)s/db\nversion_locations = %(here)s/db/versions\n",
+    )
+    .unwrap();
+    write_revision(&root.join("db/versions/m1.py"), "m1", None, index);
+    write_revision(&root.join("db/versions/archive/old.py"), "old", None, index);
+    let output = run(&["check", ".", "--format", "json"], root);
+    let mut flagged: Vec<String> = findings(&json(&output))
+        .into_iter()
+        .filter(|f| f.0 == "create-index-non-concurrently")
+        .map(|f| f.1)
+        .collect();
+    flagged.sort();
+    assert_eq!(flagged, ["m1.py", "p1_solves.py"], "{output:?}");
+}

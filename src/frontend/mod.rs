@@ -112,12 +112,23 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
     for (set, (env, migrations, sql_files)) in discovered.iter().zip(per_set) {
         let root = display_path(&set.root);
         match set.kind {
-            SetKind::Alembic { .. } => sets.push(MigrationSet {
-                framework: Framework::Alembic,
-                root,
-                env,
-                migrations,
-            }),
+            SetKind::Alembic { .. } => {
+                let path_of = |m: &Migration| jobs[m.file.0 as usize].0.clone();
+                let histories = alembic::histories::split(&set.root, migrations, path_of);
+                let several = histories.len() > 1;
+                for (folder, migrations) in histories {
+                    sets.push(MigrationSet {
+                        framework: Framework::Alembic,
+                        root: if several {
+                            display_path(&folder)
+                        } else {
+                            root.clone()
+                        },
+                        env: env.clone(),
+                        migrations,
+                    });
+                }
+            }
             SetKind::SqlFolder => sets.extend(sql_sets::build(root, sql_files)),
         }
     }

@@ -95,6 +95,31 @@ impl ConstraintKind {
         normalized.contains(&format!("{} is not null", column.to_ascii_lowercase()))
     }
 
+    /// The name PostgreSQL gives the constraint when the statement names none
+    /// (`orders_pkey`, `orders_customer_id_fkey`, `orders_code_key`); `None` where it depends
+    /// on more than the statement shows (a CHECK's columns, names past 63 bytes).
+    pub fn postgres_default_name(&self, table: &str) -> Option<String> {
+        let table = table.rsplit('.').next().unwrap_or(table).trim_matches('"');
+        let joined = |columns: &[String]| {
+            columns
+                .iter()
+                .map(|c| c.trim_matches('"'))
+                .collect::<Vec<_>>()
+                .join("_")
+        };
+        let name = match self {
+            ConstraintKind::PrimaryKey { .. } => format!("{table}_pkey"),
+            ConstraintKind::Unique { columns } if !columns.is_empty() => {
+                format!("{table}_{}_key", joined(columns))
+            }
+            ConstraintKind::ForeignKey { columns, .. } if !columns.is_empty() => {
+                format!("{table}_{}_fkey", joined(columns))
+            }
+            _ => return None,
+        };
+        (name.len() <= 63).then(|| name.to_ascii_lowercase())
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             ConstraintKind::PrimaryKey { .. } => "primary key",
@@ -213,6 +238,8 @@ pub enum OpKind {
     DropConstraint {
         table: String,
         name: Option<String>,
+        /// What kind of constraint, when the migration says (Alembic's `type_=`).
+        kind: Option<ConstraintKind>,
     },
     CreateEnum {
         name: String,

@@ -33,7 +33,8 @@ enum Object {
     Constraint {
         name: String,
         table: String,
-        kind: ConstraintKind,
+        /// Unknown for a drop that does not say (`DROP CONSTRAINT x`).
+        kind: Option<ConstraintKind>,
     },
     EnumType(String),
     Sequence(String),
@@ -54,7 +55,10 @@ impl Object {
             Object::Table(t) => format!("table `{t}`"),
             Object::Column { table, column } => format!("column `{table}.{column}`"),
             Object::Index { name, .. } => format!("index `{name}`"),
-            Object::Constraint { name, kind, .. } => format!("{} `{name}`", kind.label()),
+            Object::Constraint { name, kind, .. } => format!(
+                "{} `{name}`",
+                kind.as_ref().map_or("constraint", ConstraintKind::label)
+            ),
             Object::EnumType(name) => format!("enum type `{name}`"),
             Object::Sequence(name) => format!("sequence `{name}`"),
             Object::TableRename { from, to } => format!("the rename of table `{from}` to `{to}`"),
@@ -102,7 +106,7 @@ impl Object {
                 table: t, columns, ..
             } => same_name(t, table) && columns.iter().any(|c| same_name(c, column)),
             Object::Constraint { table: t, kind, .. } => {
-                same_name(t, table) && kind.involves_column(column)
+                same_name(t, table) && kind.as_ref().is_some_and(|k| k.involves_column(column))
             }
             _ => false,
         }
@@ -119,7 +123,7 @@ fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
                 name.as_ref().map(|name| Object::Constraint {
                     name: name.clone(),
                     table: table.clone(),
-                    kind: kind.clone(),
+                    kind: Some(kind.clone()),
                 })
             });
             // Columns and named constraints come with the table; they matter when a downgrade
@@ -186,19 +190,20 @@ fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
             vec![Object::Constraint {
                 name: name.clone(),
                 table: table.clone(),
-                kind: kind.clone(),
+                kind: Some(kind.clone()),
             }],
             Vec::new(),
         ),
         OpKind::DropConstraint {
             table,
             name: Some(name),
+            kind,
         } => (
             Vec::new(),
             vec![Object::Constraint {
                 name: name.clone(),
                 table: table.clone(),
-                kind: ConstraintKind::Exclusion,
+                kind: kind.clone(),
             }],
         ),
         OpKind::CreateEnum { name, .. } => (vec![Object::EnumType(name.clone())], Vec::new()),
@@ -299,9 +304,41 @@ fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     })
 }
 
+/// Constraints an operation creates without naming them, under the name PostgreSQL gives them:
+/// a downgrade re-adding `sa.ForeignKey` unnamed restores `orders_customer_id_fkey`.
+fn implied_constraints(kind: &OpKind) -> Vec<Object> {
+    let unnamed: Vec<(&String, &ConstraintKind)> = match kind {
+        OpKind::AddConstraint {
+            table,
+            name: None,
+            kind,
+            ..
+        } => vec![(table, kind)],
+        OpKind::CreateTable {
+            table, constraints, ..
+        } => constraints
+            .iter()
+            .filter(|(name, _)| name.is_none())
+            .map(|(_, kind)| (table, kind))
+            .collect(),
+        _ => Vec::new(),
+    };
+    unnamed
+        .into_iter()
+        .filter_map(|(table, kind)| {
+            Some(Object::Constraint {
+                name: kind.postgres_default_name(table)?,
+                table: table.clone(),
+                kind: Some(kind.clone()),
+            })
+        })
+        .collect()
+}
+
 fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     downgrade.iter().any(|op| {
-        let (made, _) = effects(&op.kind);
+        let (mut made, _) = effects(&op.kind);
+        made.extend(implied_constraints(&op.kind));
         made.iter().any(|m| {
             // Renaming another column or table to the removed one's name brings it back too.
             let renamed_into = match (object, m) {

@@ -39,7 +39,9 @@ impl Rule for UnnamedConstraint {
                         ),
                         "name it (`op.f(\"fk_orders_user_id_users\")`, or your MetaData naming convention's name) so the downgrade can drop it",
                     ),
-                    OpKind::DropConstraint { table, name: None } => (
+                    OpKind::DropConstraint {
+                        table, name: None, ..
+                    } => (
                         format!(
                             "`drop_constraint(None, \"{table}\")` fails at run time: Alembic needs the constraint's name"
                         ),

@@ -3,6 +3,7 @@
 mod dialect;
 mod env;
 mod exprs;
+pub mod histories;
 mod ops;
 mod strings;
 

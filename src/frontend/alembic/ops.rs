@@ -553,6 +553,9 @@ impl<'r, 'a> Walker<'r, 'a> {
                         Some(t) => t.to_string(),
                         None => r.string(args.find_argument_value("table_name", 1)?)?,
                     },
+                    kind: kw("type_")
+                        .and_then(|e| r.string(e))
+                        .and_then(|t| constraint_of_type(&t)),
                 }],
                 "bulk_insert" => vec![OpKind::RowsOnly],
                 _ => return None,
@@ -658,4 +661,24 @@ fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
         });
     }
     kinds
+}
+
+/// The constraint `drop_constraint(type_=...)` names, without the details a drop does not give.
+fn constraint_of_type(type_: &str) -> Option<ConstraintKind> {
+    Some(match type_ {
+        "foreignkey" => ConstraintKind::ForeignKey {
+            columns: Vec::new(),
+            referenced_table: String::new(),
+        },
+        "unique" => ConstraintKind::Unique {
+            columns: Vec::new(),
+        },
+        "primary" => ConstraintKind::PrimaryKey {
+            columns: Vec::new(),
+        },
+        "check" => ConstraintKind::Check {
+            expression: String::new(),
+        },
+        _ => return None,
+    })
 }

@@ -217,6 +217,7 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
         AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
             table,
             name: Some(identifier(name)),
+            kind: None,
         },
         AlterTableOperation::AlterColumn { column_name, op } => {
             let column = identifier(column_name);

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 use walkdir::WalkDir;
 
+mod alembic_ini;
+
+use alembic_ini::AlembicIni;
+
 /// Folders that never hold a project's migrations.
 const SKIPPED_DIRS: &[&str] = &[
     "node_modules",
@@ -134,7 +138,10 @@ const OTHER_DATABASES: &[&str] = &[
 /// `SQL_SERVER`) counts by its words; one naming both (`mysql_to_postgres`) names neither.
 pub fn names_postgres(name: &str) -> Option<bool> {
     let name = name.to_ascii_lowercase();
-    let joined: String = name.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).collect();
+    let joined: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .collect();
     let one_word = |word: &str| {
         if POSTGRES_NAMES.contains(&word) {
             Some(true)
@@ -196,7 +203,7 @@ fn enclosing_alembic_root(file: &Path) -> Option<PathBuf> {
 fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
     if is_revision_file(path) {
         if let Some(root) = enclosing_alembic_root(path) {
-            add_alembic_root(&root, sets, exclude);
+            add_alembic_root(&root, None, sets, exclude);
             if let Some(set) = sets.get_mut(&root) {
                 set.scope
                     .get_or_insert_with(Vec::new)
@@ -230,24 +237,43 @@ fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exc
     }
 }
 
-fn add_alembic_root(root: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
+fn add_alembic_root(
+    root: &Path,
+    ini: Option<&AlembicIni>,
+    sets: &mut BTreeMap<PathBuf, DiscoveredSet>,
+    exclude: &GlobSet,
+) {
     if sets.contains_key(root) {
         return;
     }
-    let versions = root.join("versions");
-    // `versions/postgresql/` beside `versions/sqlite/` (env.py picks one at run time): only
-    // the PostgreSQL history is read.
-    let mut files: Vec<PathBuf> = WalkDir::new(&versions)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0 || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
-        })
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
-        .filter(|p| p.is_file() && is_revision_file(p) && !is_excluded(p, exclude))
-        .collect();
+    // Without `version_locations` in the ini, sub-folders of versions/ are read too: env.py
+    // often sets the locations itself (one folder per release or branch), and sub-folders that
+    // form histories of their own are told apart once their revisions are read.
+    let (locations, recursive) = match ini.and_then(|i| i.version_locations.clone()) {
+        Some(locations) => (locations, ini.is_some_and(|i| i.recursive)),
+        None => (vec![root.join("versions")], true),
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for location in &locations {
+        // `versions/postgresql/` beside `versions/sqlite/` (env.py picks one at run time):
+        // only the PostgreSQL history is read.
+        let walker = WalkDir::new(location)
+            .max_depth(if recursive { usize::MAX } else { 1 })
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
+            });
+        files.extend(
+            walker
+                .filter_map(Result::ok)
+                .map(|e| e.into_path())
+                .filter(|p| p.is_file() && is_revision_file(p) && !is_excluded(p, exclude)),
+        );
+    }
     files.sort();
+    files.dedup();
     let env_py = Some(root.join("env.py")).filter(|p| p.is_file());
     sets.insert(
         root.to_path_buf(),
@@ -268,31 +294,14 @@ fn is_hidden_or_skipped(path: &Path) -> bool {
         })
 }
 
-/// `script_location` from an alembic.ini, relative to the ini's folder.
-fn script_location(ini: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(ini).ok()?;
-    let here = ini.parent().unwrap_or(Path::new("."));
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("script_location"))?;
-    let value = line.split_once('=')?.1.trim();
-    let value = value.replace("%(here)s", &here.display().to_string());
-    if value.contains(':') && !Path::new(&value).exists() {
-        // `package:folder` names a package resource; nothing to find on disk from here.
-        return None;
-    }
-    let path = Path::new(&value);
-    Some(if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        here.join(path)
-    })
-}
+/// Folder names that hold revision files of a history without its own env.py (a plugin's or
+/// component's migrations, run through the application's env.py).
+const REVISION_FOLDERS: &[&str] = &["versions", "migrations", "alembic", "revisions"];
 
 fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
-    let mut alembic_roots = Vec::new();
+    let mut alembic_roots: BTreeMap<PathBuf, Option<AlembicIni>> = BTreeMap::new();
     let mut sql_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    let mut loose_python = Vec::new();
+    let mut python_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let walker = WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
@@ -308,37 +317,61 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
             continue;
         }
         let name = entry.file_name().to_string_lossy();
-        if name == "env.py" && path.parent().is_some_and(|p| p.join("versions").is_dir()) {
-            alembic_roots.push(path.parent().unwrap_or(dir).to_path_buf());
+        let folder = path.parent().unwrap_or(dir);
+        if name == "env.py" && folder.join("versions").is_dir() {
+            alembic_roots.entry(normalize(folder)).or_insert(None);
         } else if name == "alembic.ini" {
-            if let Some(location) = script_location(path).filter(|l| l.join("versions").is_dir()) {
-                alembic_roots.push(location);
+            if let Some(ini) = alembic_ini::read(path)
+                && let Some(location) = ini.script_location.clone()
+                && (location.join("versions").is_dir() || ini.version_locations.is_some())
+            {
+                alembic_roots.insert(normalize(&location), Some(ini));
             }
         } else if is_sql_file(path) {
             sql_by_dir
-                .entry(path.parent().unwrap_or(dir).to_path_buf())
+                .entry(folder.to_path_buf())
                 .or_default()
                 .push(path.to_path_buf());
-        } else if entry.depth() == 1 && is_revision_file(path) {
-            loose_python.push(path.to_path_buf());
+        } else if is_revision_file(path)
+            && (entry.depth() == 1
+                || folder
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| REVISION_FOLDERS.contains(&n)))
+        {
+            python_by_dir
+                .entry(folder.to_path_buf())
+                .or_default()
+                .push(path.to_path_buf());
         }
     }
     let mut claimed: Vec<PathBuf> = Vec::new();
-    for root in alembic_roots {
-        let root = normalize(&root);
+    for (root, ini) in &alembic_roots {
         claimed.push(root.clone());
-        add_alembic_root(&root, sets, exclude);
+        add_alembic_root(root, ini.as_ref(), sets, exclude);
+        if let Some(locations) = ini.as_ref().and_then(|i| i.version_locations.as_ref()) {
+            claimed.extend(locations.iter().map(|l| normalize(l)));
+        }
     }
-    if claimed.is_empty() && !loose_python.is_empty() {
-        // A folder of revision files with no env.py around it (e.g. `check migrations/versions`).
-        let env_py = dir
+    let inside_claimed = |folder: &Path| {
+        let folder = normalize(folder);
+        claimed.iter().any(|root| folder.starts_with(root))
+    };
+    for (folder, files) in python_by_dir {
+        // Revision files without an env.py of their own (`check migrations/versions`, a
+        // plugin's migrations folder): a history of their own. Modules that are not revisions
+        // drop out when read.
+        if inside_claimed(&folder) {
+            continue;
+        }
+        let env_py = folder
             .parent()
             .map(|p| p.join("env.py"))
             .filter(|p| p.is_file());
-        sets.entry(dir.to_path_buf()).or_insert(DiscoveredSet {
+        sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::Alembic { env_py },
-            root: dir.to_path_buf(),
-            files: loose_python,
+            root: folder,
+            files,
             scope: None,
         });
     }

@@ -1,0 +1,164 @@
+//! What an alembic.ini says about where revisions live: the `[alembic]` section's
+//! `script_location`, `version_locations` and `recursive_version_locations`, read as Python's
+//! configparser reads them (indented continuation lines, `#`/`;` comments, `%(here)s`).
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlembicIni {
+    /// The script directory (env.py, versions/), when it is a folder on disk.
+    pub script_location: Option<PathBuf>,
+    /// Folders the ini names for revision files, instead of `<script_location>/versions`.
+    pub version_locations: Option<Vec<PathBuf>>,
+    /// `recursive_version_locations = true`: sub-folders of each location hold revisions too.
+    pub recursive: bool,
+}
+
+pub fn read(ini: &Path) -> Option<AlembicIni> {
+    let text = std::fs::read_to_string(ini).ok()?;
+    let here = ini.parent().unwrap_or(Path::new("."));
+    let section = alembic_section(&text);
+    let value = |key: &str| {
+        section
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.replace("%(here)s", &here.display().to_string()))
+    };
+    let resolve = |value: &str| {
+        let path = Path::new(value);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            here.join(path)
+        }
+    };
+    // `package:folder` names a package resource: nothing to find on disk from here.
+    let script_location = value("script_location")
+        .filter(|v| !v.contains(':') || Path::new(v).exists())
+        .map(|v| resolve(&v));
+    let separator = value("path_separator").or_else(|| value("version_path_separator"));
+    let version_locations = value("version_locations").map(|v| {
+        split_locations(&v, separator.as_deref())
+            .into_iter()
+            .map(resolve)
+            .collect()
+    });
+    let recursive = value("recursive_version_locations")
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"));
+    Some(AlembicIni {
+        script_location,
+        version_locations,
+        recursive,
+    })
+}
+
+/// `(key, value)` pairs of the `[alembic]` section, continuation lines joined with newlines.
+fn alembic_section(text: &str) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut in_section = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if trimmed.starts_with('[') {
+            in_section = trimmed == "[alembic]";
+            continue;
+        }
+        if !in_section || trimmed.is_empty() {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = pairs.last_mut() {
+                value.push('\n');
+                value.push_str(trimmed);
+            }
+            continue;
+        }
+        let split_at = trimmed.find(['=', ':']);
+        if let Some(at) = split_at {
+            pairs.push((
+                trimmed[..at].trim().to_ascii_lowercase(),
+                trimmed[at + 1..].trim().to_string(),
+            ));
+        }
+    }
+    pairs
+}
+
+/// Alembic's separators: `os` (the platform's path separator), `space`, `newline`, `:`, `;`,
+/// `,`; without one, the legacy split on commas and spaces.
+fn split_locations<'v>(value: &'v str, separator: Option<&str>) -> Vec<&'v str> {
+    let parts: Vec<&str> = match separator.map(str::trim) {
+        Some("os") => value.split(if cfg!(windows) { ';' } else { ':' }).collect(),
+        Some("space") => value.split([' ', '\n']).collect(),
+        Some("newline") => value.split('\n').collect(),
+        Some(":") => value.split(':').collect(),
+        Some(";") => value.split(';').collect(),
+        Some(",") => value.split(',').collect(),
+        _ => value.split([',', ' ', '\n']).collect(),
+    };
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ini(text: &str) -> AlembicIni {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("migrations")).unwrap();
+        let path = dir.path().join("alembic.ini");
+        std::fs::write(&path, text).unwrap();
+        let read = read(&path).unwrap();
+        let strip = |p: PathBuf| p.strip_prefix(dir.path()).unwrap().to_path_buf();
+        AlembicIni {
+            script_location: read.script_location.map(strip),
+            version_locations: read
+                .version_locations
+                .map(|v| v.into_iter().map(strip).collect()),
+            recursive: read.recursive,
+        }
+    }
+
+    #[test]
+    fn locations_are_read_as_alembic_reads_them() {
+        let read = ini(
+            "[alembic]\n# version_locations = nowhere\nscript_location = %(here)s/migrations\nversion_locations = %(here)s/migrations/versions/core\n    %(here)s/plugins/versions\nversion_path_separator = newline\nrecursive_version_locations = true\n\n[loggers]\nkeys = root\n",
+        );
+        assert_eq!(read.script_location, Some(PathBuf::from("migrations")));
+        assert_eq!(
+            read.version_locations,
+            Some(vec![
+                PathBuf::from("migrations/versions/core"),
+                PathBuf::from("plugins/versions")
+            ])
+        );
+        assert!(read.recursive);
+    }
+
+    #[test]
+    fn without_a_separator_commas_and_spaces_split() {
+        let read = ini("[alembic]\nscript_location = migrations\nversion_locations = a, b c\n");
+        assert_eq!(
+            read.version_locations,
+            Some(vec![
+                PathBuf::from("a"),
+                PathBuf::from("b"),
+                PathBuf::from("c")
+            ])
+        );
+        assert!(!read.recursive);
+    }
+
+    #[test]
+    fn a_package_resource_is_not_a_folder() {
+        let read = ini("[alembic]\nscript_location = myapp:migrations\n");
+        assert_eq!(read.script_location, None);
+        assert_eq!(read.version_locations, None);
+    }
+}
