@@ -27,6 +27,8 @@ pub struct Column {
     pub unique: bool,
     /// SQLAlchemy `index=True` on the column.
     pub indexed: bool,
+    /// Column-level CHECK constraints: (name if given, expression).
+    pub checks: Vec<(Option<String>, String)>,
 }
 
 impl Column {
@@ -42,6 +44,7 @@ impl Column {
             references: None,
             unique: false,
             indexed: false,
+            checks: Vec::new(),
         }
     }
 }
@@ -284,6 +287,11 @@ pub enum OpKind {
     },
     /// SQL built at run time: f-strings, concatenation, variables.
     DynamicSql,
+    /// A schema operation (`op.create_index(...)`) whose table or names are computed at run time
+    /// (a function argument, a loop over something not literal): `call` is the method.
+    DynamicOp {
+        call: String,
+    },
     /// Reads or writes rows, or sets a session setting, without touching the schema (INSERT,
     /// SELECT, COPY, SET, `bulk_insert`).
     RowsOnly,

@@ -6,7 +6,7 @@ use super::{LintContext, Rule};
 pub static META: RuleMeta = RuleMeta {
     id: "dynamic-sql",
     severity: Severity::Note,
-    summary: "`op.execute` runs SQL built at run time, which cannot be checked.",
+    summary: "SQL or an `op.*` call built at run time, which cannot be checked.",
     doc: include_str!("../../rules/dynamic-sql.md"),
     origin: Origin::Lint,
 };
@@ -21,12 +21,20 @@ impl Rule for DynamicSql {
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for phase in [Phase::Upgrade, Phase::Downgrade] {
             for site in cx.ops(phase) {
-                if site.op.kind != OpKind::DynamicSql {
-                    continue;
-                }
+                let (message, help) = match &site.op.kind {
+                    OpKind::DynamicSql => (
+                        "the SQL is built at run time (f-string, concatenation or a variable), so no rule checked it".to_string(),
+                        "write the statement as a literal string, or review it by hand and suppress this note",
+                    ),
+                    OpKind::DynamicOp { call } => (
+                        format!("`op.{call}(...)` gets its table or names at run time (a variable, a function argument, a loop over something not literal), so no rule checked it"),
+                        "pass literal names (a loop over a literal list is read once per value), or review it by hand and suppress this note",
+                    ),
+                    _ => continue,
+                };
                 out.push(
-                    cx.report_op(&META, &site, "the SQL is built at run time (f-string, concatenation or a variable), so no rule checked it")
-                        .with_help("write the statement as a literal string, or review it by hand and suppress this note")
+                    cx.report_op(&META, &site, message)
+                        .with_help(help)
                         .in_phase(phase),
                 );
             }

@@ -362,7 +362,12 @@ impl Rule for IncompleteDowngrade {
         for migration in cx.migrations() {
             let downgrade = &migration.downgrade;
             // What the downgrade does is unknown when part of it was not understood.
-            let opaque = |op: &Op| matches!(op.kind, OpKind::DynamicSql | OpKind::Unparsed { .. });
+            let opaque = |op: &Op| {
+                matches!(
+                    op.kind,
+                    OpKind::DynamicSql | OpKind::DynamicOp { .. } | OpKind::Unparsed { .. }
+                )
+            };
             if downgrade.state != BodyState::Code
                 || downgrade.ops.is_empty()
                 || downgrade.ops.iter().any(opaque)

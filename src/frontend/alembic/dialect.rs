@@ -100,10 +100,7 @@ mod tests {
     fn judge(source: &str) -> Option<bool> {
         let parsed = ruff_python_parser::parse_expression(source).unwrap();
         let constants = HashMap::new();
-        let reader = Reader {
-            source,
-            constants: &constants,
-        };
+        let reader = Reader::new(source, &constants);
         holds_on_postgres(parsed.expr(), &reader)
     }
 

@@ -14,6 +14,22 @@ pub type Constants<'a> = HashMap<String, &'a Expr>;
 pub struct Reader<'a> {
     pub source: &'a str,
     pub constants: &'a Constants<'a>,
+    /// The current value of a loop variable over a literal list (`for table in ("a", "b"):`),
+    /// set while the loop body is read once per value.
+    pub loop_values: std::cell::RefCell<HashMap<String, &'a Expr>>,
+    /// The module's own functions, which `upgrade()` may call to do its work.
+    pub helpers: HashMap<String, &'a ruff_python_ast::StmtFunctionDef>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(source: &'a str, constants: &'a Constants<'a>) -> Self {
+        Reader {
+            source,
+            constants,
+            loop_values: Default::default(),
+            helpers: HashMap::new(),
+        }
+    }
 }
 
 /// The dotted name of a callee or attribute chain: `sa.Column`, `op.execute`.
@@ -46,6 +62,11 @@ impl<'a> Reader<'a> {
     pub fn string(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+            Expr::Name(name) if self.loop_values.borrow().contains_key(name.id.as_str()) => {
+                let value = self.loop_values.borrow()[name.id.as_str()];
+                self.string(value)
+            }
+            Expr::FString(fstring) => self.fstring(fstring),
             Expr::Name(name) => self.constants.get(name.id.as_str()).and_then(|value| {
                 if matches!(value, Expr::Name(_)) {
                     None
@@ -63,6 +84,37 @@ impl<'a> Reader<'a> {
             }
             _ => None,
         }
+    }
+
+    /// An f-string whose every placeholder is a constant or loop value, without conversions or
+    /// format specs: `f"{TABLE}_archive"`.
+    fn fstring(&self, fstring: &ruff_python_ast::ExprFString) -> Option<String> {
+        use ruff_python_ast::{ConversionFlag, FStringPart, InterpolatedStringElement};
+        let mut text = String::new();
+        for part in fstring.value.iter() {
+            match part {
+                FStringPart::Literal(literal) => text.push_str(&literal.value),
+                FStringPart::FString(inner) => {
+                    for element in inner.elements.iter() {
+                        match element {
+                            InterpolatedStringElement::Literal(literal) => {
+                                text.push_str(&literal.value)
+                            }
+                            InterpolatedStringElement::Interpolation(value) => {
+                                if value.conversion != ConversionFlag::None
+                                    || value.format_spec.is_some()
+                                    || value.debug_text.is_some()
+                                {
+                                    return None;
+                                }
+                                text.push_str(&self.string(&value.expression)?);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(text)
     }
 
     /// A constraint or index name: a string, or `None` when Python says `None`.
@@ -200,6 +252,20 @@ impl<'a> Reader<'a> {
                         t.rsplit_once('.')
                             .map_or(t.clone(), |(table, _)| table.to_string())
                     });
+                }
+                Some("CheckConstraint") => {
+                    if let Some(check) = as_call(arg) {
+                        let expression = check
+                            .arguments
+                            .find_argument_value("sqltext", 0)
+                            .map(|e| self.string(e).unwrap_or_else(|| self.text(e).to_string()))
+                            .unwrap_or_default();
+                        let name = check
+                            .arguments
+                            .find_keyword("name")
+                            .and_then(|k| self.string(&k.value));
+                        column.checks.push((name, expression));
+                    }
                 }
                 Some("Identity") => column.identity = true,
                 Some("Computed") => column.generated_stored = true,

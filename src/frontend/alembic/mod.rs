@@ -65,10 +65,18 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
             constants.insert(name.to_string(), value);
         }
     }
-    let reader = Reader {
-        source,
-        constants: &constants,
-    };
+    let mut reader = Reader::new(source, &constants);
+    reader.helpers = suite
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::FunctionDef(function)
+                if !matches!(function.name.as_str(), "upgrade" | "downgrade") =>
+            {
+                Some((function.name.as_str().to_string(), function))
+            }
+            _ => None,
+        })
+        .collect();
     let whole_file = Span::new(file, 0..0);
     let mut migration = Migration {
         framework: Framework::Alembic,

@@ -32,6 +32,8 @@ pub struct Walker<'r, 'a> {
     enums: HashMap<String, EnumObject>,
     /// Local variables holding SQL: `sql = "UPDATE ..."` / `sql = sa.text("...")`.
     sql_locals: HashMap<String, ruff_python_ast::ExprStringLiteral>,
+    /// The module's helper functions being read, innermost last (no recursion into one twice).
+    helpers_entered: Vec<String>,
 }
 
 impl<'r, 'a> Walker<'r, 'a> {
@@ -46,6 +48,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             binds: Vec::new(),
             enums: HashMap::new(),
             sql_locals: HashMap::new(),
+            helpers_entered: Vec::new(),
         }
     }
 
@@ -65,13 +68,13 @@ impl<'r, 'a> Walker<'r, 'a> {
         });
     }
 
-    pub fn walk(&mut self, body: &[Stmt]) {
+    pub fn walk(&mut self, body: &'a [Stmt]) {
         for stmt in body {
             self.statement(stmt);
         }
     }
 
-    fn statement(&mut self, stmt: &Stmt) {
+    fn statement(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::Expr(expr) => self.expression(&expr.value),
             Stmt::Assign(assign) => {
@@ -163,7 +166,23 @@ impl<'r, 'a> Walker<'r, 'a> {
                 }
             }
             Stmt::For(r#loop) => {
-                self.walk(&r#loop.body);
+                match self.literal_iterations(&r#loop.target, &r#loop.iter) {
+                    Some(iterations) => {
+                        for bindings in iterations {
+                            for (name, value) in &bindings {
+                                self.reader
+                                    .loop_values
+                                    .borrow_mut()
+                                    .insert(name.clone(), value);
+                            }
+                            self.walk(&r#loop.body);
+                            for (name, _) in &bindings {
+                                self.reader.loop_values.borrow_mut().remove(name);
+                            }
+                        }
+                    }
+                    None => self.walk(&r#loop.body),
+                }
                 self.walk(&r#loop.orelse);
             }
             Stmt::While(r#loop) => self.walk(&r#loop.body),
@@ -174,6 +193,103 @@ impl<'r, 'a> Walker<'r, 'a> {
             }
             _ => {}
         }
+    }
+
+    /// A call to one of the module's own functions is read as if its body were written here,
+    /// its parameters bound to the call's arguments: `_add_index("users")`.
+    fn helper_call(&mut self, name: &str, call: &'a ExprCall) {
+        let Some(function) = self.reader.helpers.get(name).copied() else {
+            return;
+        };
+        if self.helpers_entered.iter().any(|h| h == name) || self.helpers_entered.len() >= 4 {
+            return;
+        }
+        let parameters = &function.parameters;
+        let mut bindings: Vec<(String, &'a Expr)> = Vec::new();
+        for (position, parameter) in parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .chain(&parameters.kwonlyargs)
+            .enumerate()
+        {
+            let name = parameter.parameter.name.as_str();
+            let value = call
+                .arguments
+                .find_argument_value(name, position)
+                .or(parameter.default.as_deref());
+            if let Some(value) = value {
+                bindings.push((name.to_string(), value));
+            }
+        }
+        let previous: Vec<(String, Option<&'a Expr>)> = bindings
+            .iter()
+            .map(|(name, value)| {
+                let before = self
+                    .reader
+                    .loop_values
+                    .borrow_mut()
+                    .insert(name.clone(), value);
+                (name.clone(), before)
+            })
+            .collect();
+        self.helpers_entered.push(name.to_string());
+        self.walk(&function.body);
+        self.helpers_entered.pop();
+        for (name, before) in previous {
+            let mut values = self.reader.loop_values.borrow_mut();
+            match before {
+                Some(value) => values.insert(name, value),
+                None => values.remove(&name),
+            };
+        }
+    }
+
+    /// For a loop over a literal list or tuple (or a module constant holding one), the values
+    /// its variables take on each pass: `for table in ("a", "b")`,
+    /// `for table, column in [("a", "x"), ("b", "y")]`.
+    fn literal_iterations(
+        &self,
+        target: &'a Expr,
+        iter: &'a Expr,
+    ) -> Option<Vec<Vec<(String, &'a Expr)>>> {
+        let items = |expr: &'a Expr| -> Option<&'a [Expr]> {
+            match expr {
+                Expr::List(list) => Some(&list.elts),
+                Expr::Tuple(tuple) => Some(&tuple.elts),
+                _ => None,
+            }
+        };
+        let iter = match iter {
+            Expr::Name(name) => *self.reader.constants.get(name.id.as_str())?,
+            other => other,
+        };
+        let names = |expr: &Expr| -> Option<Vec<String>> {
+            match expr {
+                Expr::Name(name) => Some(vec![name.id.as_str().to_string()]),
+                Expr::Tuple(tuple) => tuple
+                    .elts
+                    .iter()
+                    .map(|e| match e {
+                        Expr::Name(name) => Some(name.id.as_str().to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            }
+        };
+        let targets = names(target)?;
+        items(iter)?
+            .iter()
+            .map(|item| {
+                if let [single] = targets.as_slice() {
+                    return Some(vec![(single.clone(), item)]);
+                }
+                let values = items(item)?;
+                (values.len() == targets.len())
+                    .then(|| targets.iter().cloned().zip(values.iter()).collect())
+            })
+            .collect()
     }
 
     fn remember(&mut self, variable: &str, value: &Expr) {
@@ -204,8 +320,12 @@ impl<'r, 'a> Walker<'r, 'a> {
         }
     }
 
-    fn expression(&mut self, expr: &Expr) {
+    fn expression(&mut self, expr: &'a Expr) {
         let Some(call) = as_call(expr) else { return };
+        if let Expr::Name(function) = call.func.as_ref() {
+            self.helper_call(function.id.as_str(), call);
+            return;
+        }
         let Expr::Attribute(attr) = call.func.as_ref() else {
             return;
         };
@@ -561,9 +681,36 @@ impl<'r, 'a> Walker<'r, 'a> {
                 _ => return None,
             })
         })();
-        result.unwrap_or_default()
+        match result {
+            Some(kinds) => kinds,
+            None if SCHEMA_METHODS.contains(&method) => vec![OpKind::DynamicOp {
+                call: method.to_string(),
+            }],
+            None => Vec::new(),
+        }
     }
 }
+
+/// `op.*` methods that change the schema: one whose arguments cannot be read is reported, not
+/// passed over in silence.
+const SCHEMA_METHODS: &[&str] = &[
+    "create_table",
+    "drop_table",
+    "rename_table",
+    "add_column",
+    "drop_column",
+    "alter_column",
+    "create_index",
+    "drop_index",
+    "create_unique_constraint",
+    "create_primary_key",
+    "create_foreign_key",
+    "create_check_constraint",
+    "create_exclude_constraint",
+    "drop_constraint",
+    "create_table_comment",
+    "drop_table_comment",
+];
 
 /// `sa.Enum("a", "b", name="status")` as a column type creates the type with the table,
 /// unless `create_type=False`.
@@ -618,8 +765,8 @@ fn is_runtime_string(expr: &Expr) -> bool {
 }
 
 /// What Alembic's `add_column` emits after the ALTER TABLE for a column's own flags: a foreign
-/// key for `sa.ForeignKey(...)`, a unique constraint for `unique=True`, an index for
-/// `index=True` — each a statement on the existing table, named as PostgreSQL and SQLAlchemy
+/// key for `sa.ForeignKey(...)`, a unique constraint for `unique=True`, a check for
+/// `sa.CheckConstraint(...)`, an index for `index=True` — each a statement on the existing table, named as PostgreSQL and SQLAlchemy
 /// name them by default.
 fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
     let bare_table = table.rsplit('.').next().unwrap_or(table);
@@ -646,6 +793,17 @@ fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
             name: Some(format!("{bare_table}_{}_key", column.name)),
             kind: ConstraintKind::Unique {
                 columns: vec![column.name.clone()],
+            },
+            not_valid: false,
+            using_index: false,
+        });
+    }
+    for (name, expression) in &column.checks {
+        kinds.push(OpKind::AddConstraint {
+            table: table.to_string(),
+            name: name.clone(),
+            kind: ConstraintKind::Check {
+                expression: expression.clone(),
             },
             not_valid: false,
             using_index: false,
