@@ -16,12 +16,30 @@ pub struct Reader<'a> {
     pub constants: &'a Constants<'a>,
     /// The current value of a loop variable over a literal list (`for table in ("a", "b"):`),
     /// set while the loop body is read once per value.
-    pub loop_values: std::cell::RefCell<HashMap<String, &'a Expr>>,
+    /// A parameter or loop variable whose value is unknown is `None`: it hides a module
+    /// constant of the same name, as Python scoping does.
+    pub loop_values: std::cell::RefCell<HashMap<String, Option<&'a Expr>>>,
     /// The module's own functions, which `upgrade()` may call to do its work.
     pub helpers: HashMap<String, &'a ruff_python_ast::StmtFunctionDef>,
 }
 
 impl<'a> Reader<'a> {
+    /// What a local name stands for when it is bound: a name passed on is followed to its
+    /// value now, so no binding ever refers to itself.
+    pub fn bound_value(&self, expr: &'a Expr) -> Option<&'a Expr> {
+        match expr {
+            Expr::Name(name) => match self.loop_values.borrow().get(name.id.as_str()) {
+                Some(value) => *value,
+                None => self
+                    .constants
+                    .get(name.id.as_str())
+                    .copied()
+                    .filter(|v| !matches!(v, Expr::Name(_))),
+            },
+            other => Some(other),
+        }
+    }
+
     pub fn new(source: &'a str, constants: &'a Constants<'a>) -> Self {
         Reader {
             source,
@@ -64,7 +82,7 @@ impl<'a> Reader<'a> {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
             Expr::Name(name) if self.loop_values.borrow().contains_key(name.id.as_str()) => {
                 let value = self.loop_values.borrow()[name.id.as_str()];
-                self.string(value)
+                value.and_then(|v| self.string(v))
             }
             Expr::FString(fstring) => self.fstring(fstring),
             Expr::Name(name) => self.constants.get(name.id.as_str()).and_then(|value| {

@@ -169,19 +169,20 @@ impl<'r, 'a> Walker<'r, 'a> {
                 match self.literal_iterations(&r#loop.target, &r#loop.iter) {
                     Some(iterations) => {
                         for bindings in iterations {
-                            for (name, value) in &bindings {
-                                self.reader
-                                    .loop_values
-                                    .borrow_mut()
-                                    .insert(name.clone(), value);
-                            }
-                            self.walk(&r#loop.body);
-                            for (name, _) in &bindings {
-                                self.reader.loop_values.borrow_mut().remove(name);
-                            }
+                            let bindings = bindings
+                                .into_iter()
+                                .map(|(name, value)| (name, self.reader.bound_value(value)))
+                                .collect();
+                            self.with_bindings(bindings, |walker| walker.walk(&r#loop.body));
                         }
                     }
-                    None => self.walk(&r#loop.body),
+                    None => {
+                        // Unknown values: the variables hide any constant of the same name.
+                        let mut names = Vec::new();
+                        loop_variables(&r#loop.target, &mut names);
+                        let bindings = names.into_iter().map(|n| (n, None)).collect();
+                        self.with_bindings(bindings, |walker| walker.walk(&r#loop.body));
+                    }
                 }
                 self.walk(&r#loop.orelse);
             }
@@ -205,7 +206,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             return;
         }
         let parameters = &function.parameters;
-        let mut bindings: Vec<(String, &'a Expr)> = Vec::new();
+        let mut bindings: Vec<(String, Option<&'a Expr>)> = Vec::new();
         for (position, parameter) in parameters
             .posonlyargs
             .iter()
@@ -218,26 +219,36 @@ impl<'r, 'a> Walker<'r, 'a> {
                 .arguments
                 .find_argument_value(name, position)
                 .or(parameter.default.as_deref());
-            if let Some(value) = value {
-                bindings.push((name.to_string(), value));
-            }
+            bindings.push((
+                name.to_string(),
+                value.and_then(|v| self.reader.bound_value(v)),
+            ));
         }
-        let previous: Vec<(String, Option<&'a Expr>)> = bindings
-            .iter()
+        self.helpers_entered.push(name.to_string());
+        self.with_bindings(bindings, |walker| walker.walk(&function.body));
+        self.helpers_entered.pop();
+    }
+
+    /// Reads with local names bound, then restores what they were before.
+    fn with_bindings(
+        &mut self,
+        bindings: Vec<(String, Option<&'a Expr>)>,
+        read: impl FnOnce(&mut Self),
+    ) {
+        let previous: Vec<(String, Option<Option<&'a Expr>>)> = bindings
+            .into_iter()
             .map(|(name, value)| {
                 let before = self
                     .reader
                     .loop_values
                     .borrow_mut()
                     .insert(name.clone(), value);
-                (name.clone(), before)
+                (name, before)
             })
             .collect();
-        self.helpers_entered.push(name.to_string());
-        self.walk(&function.body);
-        self.helpers_entered.pop();
-        for (name, before) in previous {
-            let mut values = self.reader.loop_values.borrow_mut();
+        read(self);
+        let mut values = self.reader.loop_values.borrow_mut();
+        for (name, before) in previous.into_iter().rev() {
             match before {
                 Some(value) => values.insert(name, value),
                 None => values.remove(&name),
@@ -688,6 +699,16 @@ impl<'r, 'a> Walker<'r, 'a> {
             }],
             None => Vec::new(),
         }
+    }
+}
+
+/// The names a `for` target binds: `table`, `(table, column)`.
+fn loop_variables(target: &Expr, names: &mut Vec<String>) {
+    match target {
+        Expr::Name(name) => names.push(name.id.as_str().to_string()),
+        Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| loop_variables(e, names)),
+        Expr::List(list) => list.elts.iter().for_each(|e| loop_variables(e, names)),
+        _ => {}
     }
 }
 
