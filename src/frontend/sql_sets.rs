@@ -312,6 +312,7 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
                 }
             }
             let mut migrations: Vec<Migration> = by_version.into_values().collect();
+            assign_step_groups(&mut migrations);
             for i in 1..migrations.len() {
                 if let Some(previous) = migrations[i - 1].revision_id().map(str::to_string) {
                     migrations[i].parents = vec![previous];
@@ -325,6 +326,24 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
             }
         })
         .collect()
+}
+
+/// pop writes one change as numbered steps: a 14-digit timestamp and a 6-digit step.
+fn assign_step_groups(migrations: &mut [Migration]) {
+    let group_of = |m: &Migration| {
+        m.revision_id()
+            .filter(|v| v.len() == 20 && v.bytes().all(|b| b.is_ascii_digit()))
+            .map(|v| v[..14].to_string())
+    };
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    for migration in migrations.iter() {
+        if let Some(group) = group_of(migration) {
+            *sizes.entry(group).or_default() += 1;
+        }
+    }
+    for migration in migrations.iter_mut() {
+        migration.undo_group = group_of(migration).filter(|g| sizes[g] > 1);
+    }
 }
 
 fn migration(
@@ -348,5 +367,6 @@ fn migration(
         upgrade,
         downgrade,
         uses_autocommit_block: None,
+        undo_group: None,
     }
 }

@@ -124,6 +124,10 @@ pub struct Migration {
     pub downgrade: Body,
     /// The revision uses `autocommit_block()` somewhere.
     pub uses_autocommit_block: Option<Span>,
+    /// Migrations written as numbered steps of one change (pop/fizz: `<timestamp><step>`,
+    /// `20210410175418000001` … `…000035`) share a group: their down scripts undo the group
+    /// as a whole, not step by step.
+    pub undo_group: Option<String>,
 }
 
 impl Migration {

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
-use crate::model::{BodyState, ConstraintKind, Op, OpKind, Phase, Span};
+use crate::model::{Body, BodyState, ConstraintKind, Op, OpKind, Phase, Span};
 
 use super::{LintContext, Rule};
 
@@ -360,7 +360,21 @@ impl Rule for IncompleteDowngrade {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for migration in cx.migrations() {
-            let downgrade = &migration.downgrade;
+            // Steps of one change are undone by the group's down scripts together.
+            let group = cx.undo_group(migration);
+            let downgrade = Body {
+                state: group
+                    .iter()
+                    .map(|m| m.downgrade.state.clone())
+                    .find(|s| *s == BodyState::Code)
+                    .unwrap_or_else(|| migration.downgrade.state.clone()),
+                ops: group
+                    .iter()
+                    .flat_map(|m| m.downgrade.ops.iter().cloned())
+                    .collect(),
+                ..migration.downgrade.clone()
+            };
+            let downgrade = &downgrade;
             // What the downgrade does is unknown when part of it was not understood.
             let opaque = |op: &Op| {
                 matches!(

@@ -53,6 +53,16 @@ impl Rule for MissingDowngrade {
             if upgrade.state != BodyState::Code && downgrade.state != BodyState::Raises {
                 continue;
             }
+            // A step of a pop change whose group has down scripts is undone by them.
+            if migration.undo_group.is_some()
+                && matches!(downgrade.state, BodyState::Missing | BodyState::Empty)
+                && cx
+                    .undo_group(migration)
+                    .iter()
+                    .any(|m| m.downgrade.state == BodyState::Code)
+            {
+                continue;
+            }
             let (message, help, severity) = match (&downgrade.state, migration.framework) {
                 (BodyState::Missing, Framework::Alembic) => (
                     "the revision has no `downgrade()` function".to_string(),

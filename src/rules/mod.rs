@@ -78,6 +78,20 @@ impl<'a> LintContext<'a> {
         self.set.migrations.iter().filter(|m| self.in_scope(m))
     }
 
+    /// The migrations rolled back together with `migration` (itself included): its pop step
+    /// group, or itself alone.
+    pub fn undo_group(&self, migration: &'a Migration) -> Vec<&'a Migration> {
+        match &migration.undo_group {
+            Some(group) => self
+                .set
+                .migrations
+                .iter()
+                .filter(|m| m.undo_group.as_ref() == Some(group))
+                .collect(),
+            None => vec![migration],
+        }
+    }
+
     /// Every operation of one phase in scope, with its migration, its body and its index there.
     pub fn ops(&self, phase: Phase) -> impl Iterator<Item = OpSite<'a>> + '_ {
         self.migrations().flat_map(move |migration| {

@@ -91,6 +91,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
         upgrade: Body::missing(whole_file),
         downgrade: Body::missing(whole_file),
         uses_autocommit_block: None,
+        undo_group: None,
     };
     for stmt in suite {
         if let Some((name, value, range)) = module_assignment(stmt) {
