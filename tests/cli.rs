@@ -942,3 +942,17 @@ fn plugin_migrations_without_env_py_are_found_and_ini_locations_are_honoured() {
     flagged.sort();
     assert_eq!(flagged, ["m1.py", "p1_solves.py"], "{output:?}");
 }
+
+#[test]
+fn roundtrip_from_or_to_naming_an_unknown_revision_is_an_error_before_any_database() {
+    let output = run(
+        &["roundtrip", "fixtures/roundtrip/clean", "--to", "c22"],
+        repo(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--to c22: no such revision") && stderr.contains("did you mean `c2`,"),
+        "{stderr}"
+    );
+}

@@ -76,6 +76,11 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
     if loaded.sources.is_empty() {
         return Err(fail("no migrations found to round-trip"));
     }
+    for (flag, wanted) in [("--from", &options.from), ("--to", &options.to)] {
+        if let Some(wanted) = wanted {
+            check_revision_exists(flag, wanted, &loaded.sets)?;
+        }
+    }
     let mut diagnostics = loaded.diagnostics.clone();
     let input_errors = loaded.input_errors;
     let server = postgres::provide(&ProviderRequest {
@@ -117,6 +122,45 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
         ready_in,
         total: started.elapsed(),
     })
+}
+
+/// `--from` / `--to` must name a revision of the history: a typo would otherwise judge the
+/// whole history (or none of it) and say nothing.
+fn check_revision_exists(
+    flag: &str,
+    wanted: &str,
+    sets: &[crate::model::MigrationSet],
+) -> Result<(), RoundtripError> {
+    let known: Vec<&str> = sets
+        .iter()
+        .flat_map(|set| set.migrations.iter().filter_map(|m| m.revision_id()))
+        .collect();
+    if known.contains(&wanted) {
+        return Ok(());
+    }
+    let mut near: Vec<(usize, &str)> = known
+        .iter()
+        .map(|id| (strsim::levenshtein(id, wanted), *id))
+        .filter(|(distance, id)| id.starts_with(wanted) || *distance <= 2)
+        .collect();
+    near.sort();
+    let closest = near
+        .into_iter()
+        .take(3)
+        .map(|(_, id)| id)
+        .map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>();
+    let hint = if closest.is_empty() {
+        format!(
+            "{} revisions are known; `migration-gate graph` lists them",
+            known.len()
+        )
+    } else {
+        format!("did you mean {}?", closest.join(", "))
+    };
+    Err(fail(format!(
+        "{flag} {wanted}: no such revision in the history ({hint})"
+    )))
 }
 
 /// alembic.ini next to the script directory or one level up (the Flask-Migrate and the
