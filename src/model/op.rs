@@ -100,7 +100,8 @@ impl ConstraintKind {
 
     /// The name PostgreSQL gives the constraint when the statement names none
     /// (`orders_pkey`, `orders_customer_id_fkey`, `orders_code_key`); `None` where it depends
-    /// on more than the statement shows (a CHECK's columns, names past 63 bytes).
+    /// on more than the statement shows (a CHECK's columns). Past 63 bytes PostgreSQL shortens
+    /// the parts; the long form then matches no real name, which is the safe side.
     pub fn postgres_default_name(&self, table: &str) -> Option<String> {
         let table = table.rsplit('.').next().unwrap_or(table).trim_matches('"');
         let joined = |columns: &[String]| {
@@ -110,17 +111,16 @@ impl ConstraintKind {
                 .collect::<Vec<_>>()
                 .join("_")
         };
-        let name = match self {
-            ConstraintKind::PrimaryKey { .. } => format!("{table}_pkey"),
+        match self {
+            ConstraintKind::PrimaryKey { .. } => Some(format!("{table}_pkey")),
             ConstraintKind::Unique { columns } if !columns.is_empty() => {
-                format!("{table}_{}_key", joined(columns))
+                Some(format!("{table}_{}_key", joined(columns)))
             }
             ConstraintKind::ForeignKey { columns, .. } if !columns.is_empty() => {
-                format!("{table}_{}_fkey", joined(columns))
+                Some(format!("{table}_{}_fkey", joined(columns)))
             }
-            _ => return None,
-        };
-        (name.len() <= 63).then(|| name.to_ascii_lowercase())
+            _ => None,
+        }
     }
 
     pub fn label(&self) -> &'static str {

@@ -216,39 +216,32 @@ impl<'a> Judge<'a> {
             return Ok((result.with_trace(trace), false, Some(upgraded)));
         }
 
-        let t = Instant::now();
-        if let Err(failure) = self.step(session, migration, Phase::Downgrade).await {
-            self.failed_step(&mut steps, "downgrade", t, migration, &failure);
+        let Some((_, restored)) = self
+            .step_then_compare(
+                session,
+                migration,
+                &mut steps,
+                &before,
+                Comparison::AfterDowngrade,
+            )
+            .await?
+        else {
             let result = self.result(migration, Status::Failed, steps, started);
             return Ok((result.with_trace(trace), true, None));
-        }
-        record(&mut steps, "downgrade", Status::Passed, t);
-        let t = Instant::now();
-        let downgraded = snapshot::take(&session.client).await?;
-        let restored = self.compared(
-            &mut steps,
-            t,
-            migration,
-            (&before, &downgraded),
-            Comparison::AfterDowngrade,
-        );
-
-        let t = Instant::now();
-        if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
-            self.failed_step(&mut steps, "reupgrade", t, migration, &failure);
+        };
+        let Some((reupgraded, repeatable)) = self
+            .step_then_compare(
+                session,
+                migration,
+                &mut steps,
+                &upgraded,
+                Comparison::AfterReupgrade,
+            )
+            .await?
+        else {
             let result = self.result(migration, Status::Failed, steps, started);
             return Ok((result.with_trace(trace), true, None));
-        }
-        record(&mut steps, "reupgrade", Status::Passed, t);
-        let t = Instant::now();
-        let reupgraded = snapshot::take(&session.client).await?;
-        let repeatable = self.compared(
-            &mut steps,
-            t,
-            migration,
-            (&upgraded, &reupgraded),
-            Comparison::AfterReupgrade,
-        );
+        };
         let clean = restored && repeatable;
         let status = if clean {
             Status::Passed
@@ -260,6 +253,33 @@ impl<'a> Judge<'a> {
             .with_trace(trace);
         // After a clean round trip the schema is the next revision's starting point.
         Ok((result, !clean, clean.then_some(reupgraded)))
+    }
+
+    /// The downgrade (compared with the schema before the upgrade) or the second upgrade
+    /// (compared with the first upgrade's schema): the schema it left and whether it matches,
+    /// or `None` when the step itself failed (already recorded and reported).
+    async fn step_then_compare(
+        &mut self,
+        session: &mut Session,
+        migration: &Migration,
+        steps: &mut Vec<StepResult>,
+        expected: &snapshot::Snapshot,
+        comparison: Comparison,
+    ) -> Result<Option<(snapshot::Snapshot, bool)>, RoundtripError> {
+        let (phase, step) = match comparison {
+            Comparison::AfterDowngrade => (Phase::Downgrade, "downgrade"),
+            _ => (Phase::Upgrade, "reupgrade"),
+        };
+        let t = Instant::now();
+        if let Err(failure) = self.step(session, migration, phase).await {
+            self.failed_step(steps, step, t, migration, &failure);
+            return Ok(None);
+        }
+        record(steps, step, Status::Passed, t);
+        let t = Instant::now();
+        let actual = snapshot::take(&session.client).await?;
+        let agree = self.compared(steps, t, migration, (expected, &actual), comparison);
+        Ok(Some((actual, agree)))
     }
 
     /// Records a failed step and reports it with the database's own words.

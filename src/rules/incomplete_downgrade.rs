@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
-use crate::model::{Body, BodyState, ConstraintKind, Op, OpKind, Phase, Span};
+use crate::model::{Body, BodyState, ConstraintKind, Migration, Op, OpKind, Phase, Span};
 
 use super::{LintContext, Rule};
 
@@ -353,6 +353,25 @@ fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     })
 }
 
+/// The down scripts of a step group as one body: every step's statements, and code when any
+/// step has some.
+fn group_downgrade(group: &[&Migration]) -> Body {
+    let has_code = group.iter().any(|m| m.downgrade.state == BodyState::Code);
+    Body {
+        state: if has_code {
+            BodyState::Code
+        } else {
+            group[0].downgrade.state.clone()
+        },
+        ops: group
+            .iter()
+            .flat_map(|m| m.downgrade.ops.iter().cloned())
+            .collect(),
+        span: group[0].downgrade.span,
+        script: group[0].downgrade.script,
+    }
+}
+
 impl Rule for IncompleteDowngrade {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -362,19 +381,13 @@ impl Rule for IncompleteDowngrade {
         for migration in cx.migrations() {
             // Steps of one change are undone by the group's down scripts together.
             let group = cx.undo_group(migration);
-            let downgrade = Body {
-                state: group
-                    .iter()
-                    .map(|m| m.downgrade.state.clone())
-                    .find(|s| *s == BodyState::Code)
-                    .unwrap_or_else(|| migration.downgrade.state.clone()),
-                ops: group
-                    .iter()
-                    .flat_map(|m| m.downgrade.ops.iter().cloned())
-                    .collect(),
-                ..migration.downgrade.clone()
+            let grouped;
+            let downgrade = if group.len() > 1 {
+                grouped = group_downgrade(&group);
+                &grouped
+            } else {
+                &migration.downgrade
             };
-            let downgrade = &downgrade;
             // What the downgrade does is unknown when part of it was not understood.
             let opaque = |op: &Op| {
                 matches!(

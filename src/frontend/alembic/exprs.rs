@@ -14,11 +14,10 @@ pub type Constants<'a> = HashMap<String, &'a Expr>;
 pub struct Reader<'a> {
     pub source: &'a str,
     pub constants: &'a Constants<'a>,
-    /// The current value of a loop variable over a literal list (`for table in ("a", "b"):`),
-    /// set while the loop body is read once per value.
-    /// A parameter or loop variable whose value is unknown is `None`: it hides a module
-    /// constant of the same name, as Python scoping does.
-    pub loop_values: std::cell::RefCell<HashMap<String, Option<&'a Expr>>>,
+    /// Local names bound while a body is read: a loop variable over a literal list (the body
+    /// is read once per value) or a helper's parameter. `None` is a value not known before run
+    /// time; it still hides a module constant of the same name, as Python scoping does.
+    pub local_values: std::cell::RefCell<HashMap<String, Option<&'a Expr>>>,
     /// The module's own functions, which `upgrade()` may call to do its work.
     pub helpers: HashMap<String, &'a ruff_python_ast::StmtFunctionDef>,
 }
@@ -28,7 +27,7 @@ impl<'a> Reader<'a> {
     /// value now, so no binding ever refers to itself.
     pub fn bound_value(&self, expr: &'a Expr) -> Option<&'a Expr> {
         match expr {
-            Expr::Name(name) => match self.loop_values.borrow().get(name.id.as_str()) {
+            Expr::Name(name) => match self.local_values.borrow().get(name.id.as_str()) {
                 Some(value) => *value,
                 None => self
                     .constants
@@ -44,7 +43,7 @@ impl<'a> Reader<'a> {
         Reader {
             source,
             constants,
-            loop_values: Default::default(),
+            local_values: Default::default(),
             helpers: HashMap::new(),
         }
     }
@@ -80,8 +79,8 @@ impl<'a> Reader<'a> {
     pub fn string(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
-            Expr::Name(name) if self.loop_values.borrow().contains_key(name.id.as_str()) => {
-                let value = self.loop_values.borrow()[name.id.as_str()];
+            Expr::Name(name) if self.local_values.borrow().contains_key(name.id.as_str()) => {
+                let value = self.local_values.borrow()[name.id.as_str()];
                 value.and_then(|v| self.string(v))
             }
             Expr::FString(fstring) => self.fstring(fstring),

@@ -240,14 +240,14 @@ impl<'r, 'a> Walker<'r, 'a> {
             .map(|(name, value)| {
                 let before = self
                     .reader
-                    .loop_values
+                    .local_values
                     .borrow_mut()
                     .insert(name.clone(), value);
                 (name, before)
             })
             .collect();
         read(self);
-        let mut values = self.reader.loop_values.borrow_mut();
+        let mut values = self.reader.local_values.borrow_mut();
         for (name, before) in previous.into_iter().rev() {
             match before {
                 Some(value) => values.insert(name, value),
@@ -689,16 +689,17 @@ impl<'r, 'a> Walker<'r, 'a> {
                         .and_then(|t| constraint_of_type(&t)),
                 }],
                 "bulk_insert" => vec![OpKind::RowsOnly],
-                _ => return None,
+                // Not a schema operation (`op.get_bind()`, `op.f(...)`, `op.inline_literal(...)`).
+                _ => Vec::new(),
             })
         })();
-        match result {
-            Some(kinds) => kinds,
-            None if SCHEMA_METHODS.contains(&method) => vec![OpKind::DynamicOp {
+        // A schema operation whose table or names could not be read is reported, not passed
+        // over in silence.
+        result.unwrap_or_else(|| {
+            vec![OpKind::DynamicOp {
                 call: method.to_string(),
-            }],
-            None => Vec::new(),
-        }
+            }]
+        })
     }
 }
 
@@ -711,27 +712,6 @@ fn loop_variables(target: &Expr, names: &mut Vec<String>) {
         _ => {}
     }
 }
-
-/// `op.*` methods that change the schema: one whose arguments cannot be read is reported, not
-/// passed over in silence.
-const SCHEMA_METHODS: &[&str] = &[
-    "create_table",
-    "drop_table",
-    "rename_table",
-    "add_column",
-    "drop_column",
-    "alter_column",
-    "create_index",
-    "drop_index",
-    "create_unique_constraint",
-    "create_primary_key",
-    "create_foreign_key",
-    "create_check_constraint",
-    "create_exclude_constraint",
-    "drop_constraint",
-    "create_table_comment",
-    "drop_table_comment",
-];
 
 /// `sa.Enum("a", "b", name="status")` as a column type creates the type with the table,
 /// unless `create_type=False`.
@@ -792,31 +772,28 @@ fn is_runtime_string(expr: &Expr) -> bool {
 fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
     let bare_table = table.rsplit('.').next().unwrap_or(table);
     let mut kinds = Vec::new();
+    let mut constraint = |kind: ConstraintKind| {
+        kinds.push(OpKind::AddConstraint {
+            table: table.to_string(),
+            name: kind.postgres_default_name(table),
+            kind,
+            not_valid: false,
+            using_index: false,
+        })
+    };
     if let Some(referenced) = &column.references {
         let referenced_table = referenced
             .rsplit_once('.')
             .map_or(referenced.as_str(), |(t, _)| t)
             .to_string();
-        kinds.push(OpKind::AddConstraint {
-            table: table.to_string(),
-            name: Some(format!("{bare_table}_{}_fkey", column.name)),
-            kind: ConstraintKind::ForeignKey {
-                columns: vec![column.name.clone()],
-                referenced_table,
-            },
-            not_valid: false,
-            using_index: false,
+        constraint(ConstraintKind::ForeignKey {
+            columns: vec![column.name.clone()],
+            referenced_table,
         });
     }
     if column.unique && !column.primary_key {
-        kinds.push(OpKind::AddConstraint {
-            table: table.to_string(),
-            name: Some(format!("{bare_table}_{}_key", column.name)),
-            kind: ConstraintKind::Unique {
-                columns: vec![column.name.clone()],
-            },
-            not_valid: false,
-            using_index: false,
+        constraint(ConstraintKind::Unique {
+            columns: vec![column.name.clone()],
         });
     }
     for (name, expression) in &column.checks {
