@@ -68,13 +68,7 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
             }];
         }
     };
-    let offsets: Vec<usize> = {
-        let line_starts: Vec<usize> = line_starts(sql);
-        tokens
-            .iter()
-            .map(|t| offset_in(sql, &line_starts, t.span.start.line, t.span.start.column))
-            .collect()
-    };
+    let offsets = token_offsets(sql, &tokens);
     let statements = split_statements(sql, &tokens, &offsets);
     let implicit = match wrapping {
         Wrapping::None => false,
@@ -183,21 +177,58 @@ fn split_statements<'t>(
     statements
 }
 
-fn offset_in(sql: &str, line_starts: &[usize], line: u64, column: u64) -> usize {
-    let Some(&line_start) = line_starts.get((line as usize).saturating_sub(1)) else {
-        return sql.len();
-    };
-    let rest = &sql[line_start..];
-    line_start
-        + rest
-            .char_indices()
-            .nth((column as usize).saturating_sub(1))
-            .map_or(rest.len(), |(i, _)| i)
+/// Turns sqlparser's (line, column-in-characters) locations into byte offsets. Locations asked
+/// in order are found by walking forward from the previous one, so a whole file costs one pass
+/// even when it is a single megabyte-long line.
+struct ByteOffsets<'s> {
+    sql: &'s str,
+    line_starts: Vec<usize>,
+    /// The last answer: its line, column and byte offset.
+    cursor: (u64, u64, usize),
+}
+
+impl<'s> ByteOffsets<'s> {
+    fn new(sql: &'s str) -> Self {
+        ByteOffsets {
+            sql,
+            line_starts: line_starts(sql),
+            cursor: (1, 1, 0),
+        }
+    }
+
+    fn at(&mut self, line: u64, column: u64) -> usize {
+        let (cursor_line, cursor_column, cursor_byte) = self.cursor;
+        let (mut byte, mut from_column) = if line == cursor_line && column >= cursor_column {
+            (cursor_byte, cursor_column)
+        } else {
+            match self.line_starts.get((line as usize).saturating_sub(1)) {
+                Some(&start) => (start, 1),
+                None => return self.sql.len(),
+            }
+        };
+        let mut rest = self.sql[byte..].chars();
+        while from_column < column {
+            match rest.next() {
+                Some(c) => byte += c.len_utf8(),
+                None => break,
+            }
+            from_column += 1;
+        }
+        self.cursor = (line, from_column, byte);
+        byte
+    }
+}
+
+fn token_offsets(sql: &str, tokens: &[TokenWithSpan]) -> Vec<usize> {
+    let mut offsets = ByteOffsets::new(sql);
+    tokens
+        .iter()
+        .map(|t| offsets.at(t.span.start.line, t.span.start.column))
+        .collect()
 }
 
 fn byte_offset(sql: &str, line: u64, column: u64) -> usize {
-    let line_starts: Vec<usize> = line_starts(sql);
-    offset_in(sql, &line_starts, line, column)
+    ByteOffsets::new(sql).at(line, column)
 }
 
 /// Suppression comments (`-- migration-gate: ignore[...]`) in a SQL file, read from the
@@ -206,7 +237,7 @@ pub fn suppressions(sql: &str, file: FileId) -> Vec<Suppression> {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else {
         return Vec::new();
     };
-    let line_starts: Vec<usize> = line_starts(sql);
+    let mut offsets = ByteOffsets::new(sql);
     tokens
         .iter()
         .filter_map(|t| {
@@ -215,7 +246,7 @@ pub fn suppressions(sql: &str, file: FileId) -> Vec<Suppression> {
                 Token::Whitespace(Whitespace::MultiLineComment(comment)) => comment,
                 _ => return None,
             };
-            let start = offset_in(sql, &line_starts, t.span.start.line, t.span.start.column);
+            let start = offsets.at(t.span.start.line, t.span.start.column);
             let span = Span::new(file, start..start + comment.len() + 2);
             suppression::parse(comment, t.span.start.line as usize, span)
         })
@@ -286,11 +317,7 @@ pub fn statement_ranges(sql: &str) -> Vec<std::ops::Range<usize>> {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else {
         return std::iter::once(0..sql.len()).collect();
     };
-    let line_starts: Vec<usize> = line_starts(sql);
-    let offsets: Vec<usize> = tokens
-        .iter()
-        .map(|t| offset_in(sql, &line_starts, t.span.start.line, t.span.start.column))
-        .collect();
+    let offsets = token_offsets(sql, &tokens);
     split_statements(sql, &tokens, &offsets)
         .into_iter()
         .map(|statement| statement.range)
@@ -369,6 +396,16 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn locations_become_byte_offsets_in_any_order() {
+        let sql = "SELECT 'é', 1;\nSELECT 2;";
+        let mut offsets = ByteOffsets::new(sql);
+        assert_eq!(offsets.at(1, 13), sql.find('1').unwrap());
+        assert_eq!(offsets.at(2, 8), sql.find('2').unwrap());
+        assert_eq!(offsets.at(1, 8), sql.find('\'').unwrap());
+        assert_eq!(offsets.at(9, 1), sql.len());
     }
 
     #[test]
