@@ -37,7 +37,10 @@ impl<'a> Visitor<'a> for EnvScan {
 
 /// Reads env.py; an env.py that does not parse tells nothing (Alembic would fail on it anyway).
 pub fn read_env(source: &str, file: FileId) -> AlembicEnv {
-    let Ok(parsed) = ruff_python_parser::parse_module(source) else {
+    let parsed = (super::nesting::check_nesting(source).is_none())
+        .then(|| ruff_python_parser::parse_module(source).ok())
+        .flatten();
+    let Some(parsed) = parsed else {
         return AlembicEnv {
             file: Some(file),
             ..AlembicEnv::default()

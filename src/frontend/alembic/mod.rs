@@ -4,6 +4,7 @@ mod dialect;
 mod env;
 mod exprs;
 pub mod histories;
+mod nesting;
 mod ops;
 mod strings;
 
@@ -32,6 +33,19 @@ pub struct ParsedRevision {
 /// helper module: code, but no `revision`, `down_revision`, `upgrade` or `downgrade` at module
 /// level).
 pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevision>, InputProblem> {
+    if let Some(deep) = nesting::check_nesting(source) {
+        let starts = crate::model::source::line_starts(source);
+        let start = starts.get(deep.line - 1).copied().unwrap_or(source.len());
+        let end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        return Err(InputProblem {
+            kind: InputProblemKind::Unreadable,
+            message: format!(
+                "the code nests more than {} levels deep (brackets, operators and blocks together); it is not read, as no real revision nests like this",
+                nesting::NESTING_BUDGET
+            ),
+            span: Span::new(file, start..end),
+        });
+    }
     let parsed = ruff_python_parser::parse_module(source).map_err(|error| InputProblem {
         kind: InputProblemKind::SyntaxError,
         message: format!("Python syntax error: {}", error.error),
