@@ -116,8 +116,10 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
         .enumerate()
         .flat_map_iter(|(position, set)| {
             let graph = crate::model::graph::RevisionGraph::build(set);
+            let history = rules::history::History::build(set, &graph);
             let cx = LintContext {
                 graph: &graph,
+                history: &history,
                 set,
                 sources: &loaded.sources,
                 postgres_version: options.postgres_version,

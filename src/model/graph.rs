@@ -88,13 +88,26 @@ impl RevisionGraph {
         seen
     }
 
-    /// Branch labels that apply to `id`: its own and those of its ancestors.
-    pub fn labels_of(&self, set: &MigrationSet, id: &str) -> BTreeSet<String> {
-        self.ancestors(set, id, false)
-            .iter()
-            .filter_map(|ancestor| self.migration(set, ancestor))
-            .flat_map(|m| m.branch_labels.iter().cloned())
-            .collect()
+    /// Branch labels that apply to each revision: its own and those of its ancestors, carried
+    /// down the graph in one pass in apply order.
+    pub fn labels(&self, set: &MigrationSet) -> BTreeMap<String, BTreeSet<String>> {
+        let mut labels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        if set.migrations.iter().all(|m| m.branch_labels.is_empty()) {
+            return labels;
+        }
+        for migration in self.apply_order(set) {
+            let Some(id) = migration.revision_id() else {
+                continue;
+            };
+            let mut own: BTreeSet<String> = migration.branch_labels.iter().cloned().collect();
+            for parent in &migration.parents {
+                if let Some(inherited) = labels.get(parent) {
+                    own.extend(inherited.iter().cloned());
+                }
+            }
+            labels.insert(id.to_string(), own);
+        }
+        labels
     }
 
     /// Cycles through `down_revision` and `depends_on`, each as the list of ids on it.

@@ -385,16 +385,12 @@ pub fn is_new_table(ops: &[Op], index: usize, table: &str) -> bool {
 /// Compares identifiers the way PostgreSQL folds unquoted names, ignoring a schema prefix
 /// when only one side has it.
 pub fn same_name(a: &str, b: &str) -> bool {
-    let bare = |s: &str| {
-        s.rsplit('.')
-            .next()
-            .unwrap_or(s)
-            .trim_matches('"')
-            .to_ascii_lowercase()
-    };
+    fn bare(s: &str) -> &str {
+        s.rsplit('.').next().unwrap_or(s).trim_matches('"')
+    }
     if a.contains('.') && b.contains('.') {
         a.eq_ignore_ascii_case(b)
     } else {
-        bare(a) == bare(b)
+        bare(a).eq_ignore_ascii_case(bare(b))
     }
 }

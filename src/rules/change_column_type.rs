@@ -71,15 +71,14 @@ impl Rule for ChangeColumnType {
 /// The column's type as the history declares it before this operation: SQL never states the old
 /// type, and Alembic only with `existing_type=`.
 fn declared_type(cx: &LintContext, site: &OpSite, table: &str, column: &str) -> Option<ColumnType> {
-    let mut found = None;
-    for op in cx.history_before(site) {
-        for (t, c, ty) in declared_columns(&op.kind) {
-            if same_name(t, table) && same_name(c, column) {
-                found = Some(ty.clone());
-            }
-        }
-    }
-    found
+    // The latest declaration wins.
+    cx.history_before(site, table).iter().rev().find_map(|op| {
+        declared_columns(&op.kind)
+            .into_iter()
+            .rev()
+            .find(|(t, c, _)| same_name(t, table) && same_name(c, column))
+            .map(|(_, _, ty)| ty.clone())
+    })
 }
 
 enum Cost {

@@ -27,8 +27,10 @@ impl Rule for DuplicateRevisionId {
             let Some(id) = migration.revision_id() else {
                 continue;
             };
-            let Some(first) = migrations[..i].iter().find(|m| m.revision_id() == Some(id)) else {
-                continue;
+            // The graph keeps the first file declaring each id.
+            let first = match cx.graph.index.get(id) {
+                Some(&first) if first != i => &migrations[first],
+                _ => continue,
             };
             if !cx.in_scope(migration) && !cx.in_scope(first) {
                 continue;

@@ -22,6 +22,7 @@ mod drop_table;
 mod duplicate_revision_id;
 mod dynamic_sql;
 pub mod gate;
+pub mod history;
 mod incomplete_downgrade;
 mod input;
 mod invalid_revision_id;
@@ -51,8 +52,7 @@ use crate::diagnostic::{Diagnostic, RuleMeta};
 use crate::model::ConstraintKind;
 use crate::model::graph::RevisionGraph;
 use crate::model::{
-    BaseHistory, ColumnType, FileId, Framework, Migration, MigrationSet, Op, OpKind, Phase,
-    Sources, Span,
+    BaseHistory, ColumnType, FileId, Migration, MigrationSet, Op, OpKind, Phase, Sources, Span,
 };
 
 pub struct LintContext<'a> {
@@ -65,6 +65,7 @@ pub struct LintContext<'a> {
     pub base: Option<&'a BaseHistory>,
     /// The set's revision graph, built once for every rule.
     pub graph: &'a RevisionGraph,
+    pub history: &'a history::History<'a>,
 }
 
 impl<'a> LintContext<'a> {
@@ -94,54 +95,46 @@ impl<'a> LintContext<'a> {
 
     /// Every operation of one phase in scope, with its migration, its body and its index there.
     pub fn ops(&self, phase: Phase) -> impl Iterator<Item = OpSite<'a>> + '_ {
-        self.migrations().flat_map(move |migration| {
-            let ops = &migration.body(phase).ops;
-            ops.iter().enumerate().map(move |(index, op)| OpSite {
-                migration,
-                ops,
-                index,
-                op,
-                phase,
+        self.set
+            .migrations
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| self.in_scope(m))
+            .flat_map(move |(migration_index, migration)| {
+                let ops = &migration.body(phase).ops;
+                ops.iter().enumerate().map(move |(index, op)| OpSite {
+                    migration,
+                    migration_index,
+                    ops,
+                    index,
+                    op,
+                    phase,
+                })
             })
-        })
     }
 
-    /// The operations that run before `site`, oldest first: those of the revisions applied
-    /// before its migration (ancestors in an Alembic graph, earlier files in a SQL folder),
-    /// this revision's upgrade when `site` is in the downgrade, then the body's earlier ones.
-    pub fn history_before(&self, site: &OpSite<'a>) -> Vec<&'a Op> {
-        let earlier: Vec<&'a Migration> = match self.set.framework {
-            Framework::Alembic => {
-                let Some(id) = site.migration.revision_id() else {
-                    return site.earlier().iter().collect();
-                };
-                let ancestors = self.graph.ancestors(self.set, id, true);
-                self.set
-                    .migrations
-                    .iter()
-                    .filter(|m| {
-                        m.revision_id()
-                            .is_some_and(|r| r != id && ancestors.contains(r))
-                    })
-                    .collect()
-            }
-            _ => self
-                .set
-                .migrations
-                .iter()
-                .take_while(|m| !std::ptr::eq(*m, site.migration))
-                .collect(),
+    /// The operations on `table` that run before `site`, oldest first: those of the revisions
+    /// applied before its migration (ancestors in an Alembic graph, earlier files in a SQL
+    /// folder), this revision's upgrade when `site` is in the downgrade, then the body's
+    /// earlier ones.
+    pub fn history_before(&self, site: &OpSite<'a>, table: &str) -> Vec<&'a Op> {
+        let on_table = |op: &&'a Op| {
+            op.kind
+                .table()
+                .is_some_and(|t| history::table_key(t) == history::table_key(table))
         };
         let own_upgrade: &'a [Op] = match site.phase {
             Phase::Downgrade => &site.migration.upgrade.ops,
             Phase::Upgrade => &[],
         };
-        earlier
-            .into_iter()
-            .flat_map(|m| m.upgrade.ops.iter())
-            .chain(own_upgrade)
-            .chain(&site.ops[..site.index])
-            .collect()
+        let mut before = self.history.upgrades_before(site.migration_index, table);
+        before.extend(
+            own_upgrade
+                .iter()
+                .chain(&site.ops[..site.index])
+                .filter(on_table),
+        );
+        before
     }
 
     /// Every operation of both phases in scope.
@@ -178,6 +171,8 @@ impl<'a> LintContext<'a> {
 /// One operation in its context.
 pub struct OpSite<'a> {
     pub migration: &'a Migration,
+    /// Its place in the set's migrations.
+    pub migration_index: usize,
     pub ops: &'a [Op],
     pub index: usize,
     pub op: &'a Op,

@@ -27,20 +27,41 @@ impl Rule for MultipleHeads {
             return;
         }
         // Independent labelled branches (one head per label) are a deliberate layout.
+        let by_revision = graph.labels(cx.set);
+        let no_labels = std::collections::BTreeSet::new();
         let labels: Vec<_> = graph
             .heads
             .iter()
-            .map(|h| graph.labels_of(cx.set, h))
+            .map(|h| by_revision.get(h).unwrap_or(&no_labels))
             .collect();
-        let distinct_labels = labels.iter().all(|l| !l.is_empty())
-            && labels
-                .iter()
-                .enumerate()
-                .all(|(i, a)| labels.iter().skip(i + 1).all(|b| a.is_disjoint(b)));
+        let mut label_uses = std::collections::BTreeMap::new();
+        for label in labels.iter().flat_map(|l| l.iter()) {
+            *label_uses.entry(label).or_insert(0usize) += 1;
+        }
+        let distinct_labels =
+            labels.iter().all(|l| !l.is_empty()) && label_uses.values().all(|&uses| uses == 1);
         if distinct_labels {
             return;
         }
-        let heads = graph.heads.join(", ");
+        // A wide history can have thousands of heads: name a few, count the rest.
+        const NAMED: usize = 5;
+        let count = graph.heads.len();
+        let heads = match count {
+            n if n <= NAMED => graph.heads.join(", "),
+            n => format!(
+                "{}, and {} more",
+                graph.heads[..NAMED].join(", "),
+                n - NAMED
+            ),
+        };
+        let help = if count <= NAMED {
+            format!(
+                "merge them: `alembic merge -m \"merge heads\" {}`",
+                graph.heads.join(" ")
+            )
+        } else {
+            "merge them: `alembic merge -m \"merge heads\" heads`".to_string()
+        };
         for head in &graph.heads {
             let Some(migration) = graph.migration(cx.set, head) else {
                 continue;
@@ -53,12 +74,9 @@ impl Rule for MultipleHeads {
                     &META,
                     migration,
                     migration.revision_span,
-                    format!("`{head}` is one of {} heads ({heads})", graph.heads.len()),
+                    format!("`{head}` is one of {count} heads ({heads})"),
                 )
-                .with_help(format!(
-                    "merge them: `alembic merge -m \"merge heads\" {}`",
-                    graph.heads.join(" ")
-                )),
+                .with_help(help.clone()),
             );
         }
     }

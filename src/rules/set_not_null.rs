@@ -36,7 +36,7 @@ impl Rule for SetNotNull {
             }
             if cx.postgres_version >= 12
                 && proven_not_null(&every_op, table, column)
-                && proven_not_null(&cx.history_before(&site), table, column)
+                && proven_not_null(&cx.history_before(&site, table), table, column)
             {
                 continue;
             }

@@ -36,7 +36,9 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
     if let Some(deep) = nesting::check_nesting(source) {
         let starts = crate::model::source::line_starts(source);
         let start = starts.get(deep.line - 1).copied().unwrap_or(source.len());
-        let end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         return Err(InputProblem {
             kind: InputProblemKind::Unreadable,
             message: format!(

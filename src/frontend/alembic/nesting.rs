@@ -5,9 +5,9 @@
 //! budget (CPython itself refuses 200 nested brackets), so a file over it is reported as
 //! unreadable instead of being parsed.
 
-use ruff_python_parser::lexer::lex;
 use ruff_python_ast::token::TokenKind;
 use ruff_python_parser::Mode;
+use ruff_python_parser::lexer::lex;
 
 /// Brackets, indentation and operators chained without a separator, counted together.
 pub const NESTING_BUDGET: usize = 1000;
