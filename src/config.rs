@@ -89,7 +89,9 @@ pub fn find(start: &Path) -> Result<Option<(PathBuf, Config)>, ConfigError> {
     let mut dir = first;
     while let Some(current) = dir {
         let own = current.join("migration-gate.toml");
-        if own.is_file() {
+        // Present in any form (a folder, a dangling link) it is meant as the config: reading
+        // it says what is wrong instead of silently using the defaults.
+        if own.symlink_metadata().is_ok() {
             return load(&own).map(|c| Some((own, c)));
         }
         let pyproject = current.join("pyproject.toml");
@@ -118,6 +120,21 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
+    let problem = |message: &str| ConfigError::Invalid {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    };
+    if path.is_dir() {
+        return Err(problem("is a folder, not a config file"));
+    }
+    if !path.exists() && path.symlink_metadata().is_ok() {
+        return Err(problem("is a symbolic link to a file that does not exist"));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > 1024 * 1024) {
+        return Err(problem(
+            "is over 1 MiB; a config file is a few lines of TOML",
+        ));
+    }
     std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.display().to_string(),
         source,

@@ -39,6 +39,40 @@ pub struct DiscoveredSet {
     pub scope: Option<Vec<PathBuf>>,
 }
 
+/// A path under a checked folder that was not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A folder or file that cannot be listed or opened (permissions, I/O).
+    Unreadable(String),
+    /// A symbolic link to somewhere outside the checked folder: following it would read (and
+    /// echo) any file on the machine.
+    LeavesTree(PathBuf),
+    /// A symbolic link to a folder that contains it.
+    Loop(PathBuf),
+    /// A symbolic link to nothing.
+    Dangling,
+}
+
+/// What discovery found: the sets, and what it did not read.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub sets: Vec<DiscoveredSet>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// What the walk collects as it goes.
+#[derive(Default)]
+struct Found {
+    sets: BTreeMap<PathBuf, DiscoveredSet>,
+    skipped: Vec<Skipped>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
     #[error("{0}: no such file or directory")]
@@ -73,25 +107,119 @@ pub fn is_support_file(path: &Path) -> bool {
     }
 }
 
-pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Vec<DiscoveredSet>, DiscoverError> {
-    let mut sets: BTreeMap<PathBuf, DiscoveredSet> = BTreeMap::new();
+pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Discovery, DiscoverError> {
+    let mut found = Found::default();
     for path in paths {
-        if !path.exists() {
+        // A dangling link exists as a name only: say so rather than "no such file".
+        if !path.exists() && path.symlink_metadata().is_err() {
             return Err(DiscoverError::Missing(path.display().to_string()));
         }
-        if path.is_file() {
-            if is_support_file(path) {
+        if path.is_dir() {
+            add_directory(path, &mut found, exclude);
+            continue;
+        }
+        if is_support_file(path) {
+            continue;
+        }
+        if !is_revision_file(path) && !is_sql_file(path) {
+            return Err(DiscoverError::NotMigration(path.display().to_string()));
+        }
+        if !path.exists() {
+            found.skipped.push(Skipped {
+                path: path.clone(),
+                reason: SkipReason::Dangling,
+            });
+            continue;
+        }
+        add_single_file(path, &mut found, exclude);
+    }
+    // An Alembic folder is walked both as part of its parent and as a script directory.
+    found.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    found.skipped.dedup();
+    Ok(Discovery {
+        sets: found
+            .sets
+            .into_values()
+            .filter(|s| !s.files.is_empty())
+            .collect(),
+        skipped: found.skipped,
+    })
+}
+
+/// A file found by [`walk`], with its depth below the walked folder.
+struct Walked {
+    path: PathBuf,
+    depth: usize,
+}
+
+/// The files under `dir` (down to `max_depth`), in name order, leaving out hidden, build and
+/// other databases' folders. Symbolic links are read only when they stay inside `dir`;
+/// unreadable folders, links leaving it, loops and dangling links go to `skipped`.
+fn walk(dir: &Path, max_depth: usize, skipped: &mut Vec<Skipped>) -> Vec<Walked> {
+    let tree = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let walker = WalkDir::new(dir)
+        .max_depth(max_depth)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0 || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
+        });
+    let mut files = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error.path().unwrap_or(dir).to_path_buf();
+                let reason = error
+                    .io_error()
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| error.to_string());
+                skipped.push(Skipped {
+                    path,
+                    reason: SkipReason::Unreadable(reason),
+                });
                 continue;
             }
-            if !is_revision_file(path) && !is_sql_file(path) {
-                return Err(DiscoverError::NotMigration(path.display().to_string()));
-            }
-            add_single_file(path, &mut sets, exclude);
-        } else {
-            add_directory(path, &mut sets, exclude);
+        };
+        let path = entry.path();
+        if entry.file_type().is_file() {
+            files.push(Walked {
+                path: path.to_path_buf(),
+                depth: entry.depth(),
+            });
+            continue;
         }
+        if !entry.path_is_symlink() {
+            continue;
+        }
+        let reason = match path.canonicalize() {
+            Err(_) => SkipReason::Dangling,
+            Ok(target) if !target.starts_with(&tree) => SkipReason::LeavesTree(target),
+            Ok(target) if target.is_file() => {
+                if is_revision_file(path) || is_sql_file(path) {
+                    files.push(Walked {
+                        path: path.to_path_buf(),
+                        depth: entry.depth(),
+                    });
+                }
+                continue;
+            }
+            // A link to a folder inside the tree: that folder is walked where it is.
+            Ok(target) => {
+                let parent = path.parent().and_then(|p| p.canonicalize().ok());
+                if parent.is_some_and(|parent| parent.starts_with(&target)) {
+                    SkipReason::Loop(target)
+                } else {
+                    continue;
+                }
+            }
+        };
+        skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason,
+        });
     }
-    Ok(sets.into_values().filter(|s| !s.files.is_empty()).collect())
+    files
 }
 
 /// Names projects give PostgreSQL, and other databases, in folder and file names
@@ -200,11 +328,18 @@ fn enclosing_alembic_root(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
+fn add_single_file(path: &Path, found: &mut Found, exclude: &GlobSet) {
+    if let Some(target) = link_leaving(path) {
+        found.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::LeavesTree(target),
+        });
+        return;
+    }
     if is_revision_file(path) {
         if let Some(root) = enclosing_alembic_root(path) {
-            add_alembic_root(&root, None, sets, exclude);
-            if let Some(set) = sets.get_mut(&root) {
+            add_alembic_root(&root, None, found, exclude);
+            if let Some(set) = found.sets.get_mut(&root) {
                 set.scope
                     .get_or_insert_with(Vec::new)
                     .push(path.to_path_buf());
@@ -213,7 +348,7 @@ fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exc
         }
         let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let key = path.to_path_buf();
-        sets.insert(
+        found.sets.insert(
             key,
             DiscoveredSet {
                 kind: SetKind::Alembic { env_py: None },
@@ -225,7 +360,7 @@ fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exc
     } else {
         let key = path.to_path_buf();
         let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        sets.insert(
+        found.sets.insert(
             key,
             DiscoveredSet {
                 kind: SetKind::SqlFolder,
@@ -237,13 +372,26 @@ fn add_single_file(path: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exc
     }
 }
 
-fn add_alembic_root(
-    root: &Path,
-    ini: Option<&AlembicIni>,
-    sets: &mut BTreeMap<PathBuf, DiscoveredSet>,
-    exclude: &GlobSet,
-) {
-    if sets.contains_key(root) {
+/// A file named on the command line that is a link to outside its own folder: where the
+/// target is cannot be known to be part of the project.
+fn link_leaving(path: &Path) -> Option<PathBuf> {
+    if !path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return None;
+    }
+    let target = path.canonicalize().ok()?;
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let folder = folder.canonicalize().ok()?;
+    (!target.starts_with(folder)).then_some(target)
+}
+
+fn add_alembic_root(root: &Path, ini: Option<&AlembicIni>, found: &mut Found, exclude: &GlobSet) {
+    if found.sets.contains_key(root) {
         return;
     }
     // Without `version_locations` in the ini, sub-folders of versions/ are read too: env.py
@@ -257,25 +405,18 @@ fn add_alembic_root(
     for location in &locations {
         // `versions/postgresql/` beside `versions/sqlite/` (env.py picks one at run time):
         // only the PostgreSQL history is read.
-        let walker = WalkDir::new(location)
-            .max_depth(if recursive { usize::MAX } else { 1 })
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
-            });
+        let depth = if recursive { usize::MAX } else { 1 };
         files.extend(
-            walker
-                .filter_map(Result::ok)
-                .map(|e| e.into_path())
-                .filter(|p| p.is_file() && is_revision_file(p) && !is_excluded(p, exclude)),
+            walk(location, depth, &mut found.skipped)
+                .into_iter()
+                .map(|walked| walked.path)
+                .filter(|p| is_revision_file(p) && !is_excluded(p, exclude)),
         );
     }
     files.sort();
     files.dedup();
     let env_py = Some(root.join("env.py")).filter(|p| p.is_file());
-    sets.insert(
+    found.sets.insert(
         root.to_path_buf(),
         DiscoveredSet {
             kind: SetKind::Alembic { env_py },
@@ -298,25 +439,16 @@ fn is_hidden_or_skipped(path: &Path) -> bool {
 /// component's migrations, run through the application's env.py).
 const REVISION_FOLDERS: &[&str] = &["versions", "migrations", "alembic", "revisions"];
 
-fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclude: &GlobSet) {
+fn add_directory(dir: &Path, found: &mut Found, exclude: &GlobSet) {
     let mut alembic_roots: BTreeMap<PathBuf, Option<AlembicIni>> = BTreeMap::new();
     let mut sql_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut python_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    let walker = WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0 || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
-        });
-    for entry in walker.filter_map(Result::ok) {
-        let path = entry.path();
-        if entry.depth() > 0 && is_excluded(path, exclude) {
+    for entry in walk(dir, usize::MAX, &mut found.skipped) {
+        let path = entry.path.as_path();
+        if entry.depth > 0 && is_excluded(path, exclude) {
             continue;
         }
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
         let folder = path.parent().unwrap_or(dir);
         if name == "env.py" && folder.join("versions").is_dir() {
             alembic_roots.entry(normalize(folder)).or_insert(None);
@@ -333,7 +465,7 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
                 .or_default()
                 .push(path.to_path_buf());
         } else if is_revision_file(path)
-            && (entry.depth() == 1
+            && (entry.depth == 1
                 || folder
                     .file_name()
                     .and_then(|n| n.to_str())
@@ -348,7 +480,7 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
     let mut claimed: Vec<PathBuf> = Vec::new();
     for (root, ini) in &alembic_roots {
         claimed.push(root.clone());
-        add_alembic_root(root, ini.as_ref(), sets, exclude);
+        add_alembic_root(root, ini.as_ref(), found, exclude);
         if let Some(locations) = ini.as_ref().and_then(|i| i.version_locations.as_ref()) {
             claimed.extend(locations.iter().map(|l| normalize(l)));
         }
@@ -368,7 +500,7 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
             .parent()
             .map(|p| p.join("env.py"))
             .filter(|p| p.is_file());
-        sets.entry(folder.clone()).or_insert(DiscoveredSet {
+        found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::Alembic { env_py },
             root: folder,
             files,
@@ -385,7 +517,7 @@ fn add_directory(dir: &Path, sets: &mut BTreeMap<PathBuf, DiscoveredSet>, exclud
         {
             continue;
         }
-        sets.entry(folder.clone()).or_insert(DiscoveredSet {
+        found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::SqlFolder,
             root: folder,
             files,

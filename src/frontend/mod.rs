@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::discover::{DiscoveredSet, SetKind};
+use crate::discover::{Discovery, SetKind, SkipReason, Skipped};
 use crate::model::{
     AlembicEnv, FileId, Framework, InputProblem, InputProblemKind, Migration, MigrationSet,
     SourceFile, Sources, Span,
@@ -47,15 +47,65 @@ pub fn display_path(path: &Path) -> String {
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
+/// A path discovery did not read, as a finding on it.
+fn skip_problem(skipped: &Skipped, file: FileId) -> InputProblem {
+    let (kind, message) = match &skipped.reason {
+        SkipReason::Unreadable(reason) => (
+            InputProblemKind::Unreadable,
+            format!(
+                "cannot read this folder or file ({reason}); the migrations in it were not checked"
+            ),
+        ),
+        SkipReason::LeavesTree(target) => (
+            InputProblemKind::SkippedLink,
+            format!(
+                "a symbolic link to {}, outside the checked folder: not read",
+                target.display()
+            ),
+        ),
+        SkipReason::Loop(target) => (
+            InputProblemKind::SkippedLink,
+            format!(
+                "a symbolic link to {}, a folder that contains it (a loop): not followed",
+                target.display()
+            ),
+        ),
+        SkipReason::Dangling => (
+            InputProblemKind::SkippedLink,
+            "a symbolic link to nothing (its target does not exist): not read".to_string(),
+        ),
+    };
+    InputProblem {
+        kind,
+        message,
+        span: Span::new(file, 0..0),
+    }
+}
+
 /// Reads a file as text, or says why it cannot be a migration.
 fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(format!(
+    use std::io::Read;
+    let too_large = |size: u64| {
+        format!(
             "the file is {:.1} MiB, over the {} MiB limit for a migration file",
-            bytes.len() as f64 / 1048576.0,
+            size as f64 / 1048576.0,
             MAX_FILE_BYTES / 1048576
-        ));
+        )
+    };
+    let cannot_read = |e: std::io::Error| format!("cannot read the file: {e}");
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    // The size is checked before reading, and the read is capped: a file that grows, or
+    // reports no size (a device, /proc), cannot make the check read gigabytes.
+    let size = file.metadata().map_err(cannot_read)?.len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
     }
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return Err("the file is binary (it contains NUL bytes), not a migration".into());
@@ -68,7 +118,8 @@ fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
-pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
+pub fn load(discovery: &Discovery) -> Loaded {
+    let discovered = &discovery.sets;
     // Every file once, in a stable order: its index is its FileId.
     let mut jobs: Vec<(PathBuf, usize, bool)> = Vec::new();
     for (set_index, set) in discovered.iter().enumerate() {
@@ -106,6 +157,11 @@ pub fn load(discovered: &[DiscoveredSet]) -> Loaded {
             Parsed::Problem(problem) => problems.push(problem),
             Parsed::NotMigration => {}
         }
+    }
+    for skipped in &discovery.skipped {
+        let file = FileId(sources.len() as u32);
+        sources.push(SourceFile::new(display_path(&skipped.path), String::new()));
+        problems.push(skip_problem(skipped, file));
     }
 
     let mut sets = Vec::new();

@@ -99,11 +99,16 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
             let meta = match problem.kind {
                 InputProblemKind::SyntaxError => &rules::SYNTAX_ERROR,
                 InputProblemKind::Unreadable => &rules::UNREADABLE_FILE,
+                InputProblemKind::SkippedLink => &rules::SKIPPED_LINK,
             };
             Diagnostic::new(meta, problem.span, problem.message.clone())
         })
         .collect();
-    let input_errors = diagnostics.len();
+    let input_errors = loaded
+        .problems
+        .iter()
+        .filter(|p| p.kind != InputProblemKind::SkippedLink)
+        .count();
 
     let active: Vec<&dyn rules::Rule> = rules::registry()
         .iter()

@@ -229,4 +229,6 @@ pub struct InputProblem {
 pub enum InputProblemKind {
     SyntaxError,
     Unreadable,
+    /// A symbolic link that was not followed.
+    SkippedLink,
 }

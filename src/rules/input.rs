@@ -18,6 +18,14 @@ pub static UNREADABLE_FILE: RuleMeta = RuleMeta {
     origin: Origin::Lint,
 };
 
+pub static SKIPPED_LINK: RuleMeta = RuleMeta {
+    id: "skipped-link",
+    severity: Severity::Note,
+    summary: "A symbolic link leaves the checked folder, loops, or points at nothing; it was not read.",
+    doc: include_str!("../../rules/skipped-link.md"),
+    origin: Origin::Lint,
+};
+
 pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
     id: "unused-suppression",
     severity: Severity::Note,

@@ -46,7 +46,7 @@ mod unbatched_data_migration;
 mod unnamed_constraint;
 mod unparsed_sql;
 
-pub use input::{SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
+pub use input::{SKIPPED_LINK, SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
 use crate::diagnostic::{Diagnostic, RuleMeta};
 use crate::model::ConstraintKind;
@@ -302,8 +302,13 @@ pub fn registry() -> &'static [&'static dyn Rule] {
 }
 
 /// Rules the engine itself reports: unreadable input and unused suppressions.
-pub fn engine_rules() -> [&'static RuleMeta; 3] {
-    [&SYNTAX_ERROR, &UNREADABLE_FILE, &UNUSED_SUPPRESSION]
+pub fn engine_rules() -> [&'static RuleMeta; 4] {
+    [
+        &SYNTAX_ERROR,
+        &UNREADABLE_FILE,
+        &SKIPPED_LINK,
+        &UNUSED_SUPPRESSION,
+    ]
 }
 
 /// Metadata of every rule, lint and engine, for `rules`, `explain`, config checks and reporters.

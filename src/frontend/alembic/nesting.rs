@@ -47,10 +47,10 @@ pub fn check_nesting(source: &str) -> Option<TooDeep> {
             | TokenKind::Rsqb
             | TokenKind::Rbrace
             | TokenKind::FStringEnd
-            | TokenKind::TStringEnd => {
-                if chains.len() > 1 {
-                    chained -= chains.pop().unwrap_or_default();
-                }
+            | TokenKind::TStringEnd
+                if chains.len() > 1 =>
+            {
+                chained -= chains.pop().unwrap_or_default();
             }
             TokenKind::Comma
             | TokenKind::Colon
