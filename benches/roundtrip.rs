@@ -169,7 +169,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let admin = cluster.conninfo();
-    let url_of = |db: &str| admin.with_database(db).url();
+    let url_of = |db: &str| admin.with_database(db).url_with_password();
     let sqlalchemy_url =
         |db: &str| url_of(db).replacen("postgresql://", "postgresql+psycopg://", 1);
 
@@ -186,6 +186,7 @@ fn main() {
         alembic_config: None,
         standalone: false,
         step_timeout: Duration::from_secs(300),
+        connect_timeout: migration_gate::roundtrip::postgres::DEFAULT_CONNECT_TIMEOUT,
         env: Vec::new(),
         from: None,
         to: None,

@@ -4,10 +4,10 @@
 # into a root filesystem that `docker import` turns into an image. Users pull the official
 # `postgres:<major>-alpine` instead.
 #
-#   scripts/build-test-postgres-image.sh [IMAGE]   (default migration-gate-test/postgres:local)
+#   scripts/build-test-postgres-image.sh [IMAGE]   (default migration-gate-test/postgres:local-v2)
 set -euo pipefail
 
-image="${1:-migration-gate-test/postgres:local}"
+image="${1:-migration-gate-test/postgres:local-v2}"
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image exists"
   exit 0
@@ -56,14 +56,19 @@ postgres:x:999:
 GROUP
 cat > "$root/docker-entrypoint.sh" <<ENTRY
 #!/bin/sh
-# Like the official image: a trust-authenticated server on all addresses; arguments after
-# "postgres" are passed to the server.
+# Like the official image: the socket trusts local users; TCP connections from anywhere need
+# POSTGRES_PASSWORD (scram-sha-256), unless POSTGRES_HOST_AUTH_METHOD says otherwise. Arguments
+# after "postgres" are passed to the server.
 set -e
 data=/var/lib/postgresql/data
 if [ ! -s "\$data/PG_VERSION" ]; then
-  $bindir/initdb -D "\$data" -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+  method="\${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
+  printf '%s\n' "\${POSTGRES_PASSWORD:-}" > /tmp/pwfile
+  $bindir/initdb -D "\$data" -U postgres --pwfile=/tmp/pwfile --auth-local=trust \\
+    --auth-host="\$method" -E UTF8 --locale=C --no-sync >/dev/null
+  : > /tmp/pwfile
   echo "listen_addresses = '*'" >> "\$data/postgresql.conf"
-  echo "host all all all trust" >> "\$data/pg_hba.conf"
+  echo "host all all all \$method" >> "\$data/pg_hba.conf"
 fi
 [ "\$1" = postgres ] && shift
 exec $bindir/postgres -D "\$data" -k /var/run/postgresql "\$@"

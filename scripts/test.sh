@@ -18,7 +18,7 @@ export MIGRATION_GATE_TEST_PYTHON="$PWD/$venv/bin/python"
 # The Docker provider's tests need a PostgreSQL image; no registry may be reachable, so it is
 # built from this machine's PostgreSQL packages.
 if docker version >/dev/null 2>&1; then
-  image=migration-gate-test/postgres:local
+  image=migration-gate-test/postgres:local-v2
   bash scripts/build-test-postgres-image.sh "$image"
   export MIGRATION_GATE_TEST_POSTGRES_IMAGE="$image"
 fi

@@ -101,6 +101,9 @@ pub struct RunnerArgs {
     /// Run Alembic with a generated env.py, for projects whose env.py needs the whole app.
     #[arg(long)]
     pub standalone: bool,
+    /// Seconds a connection may take, handshake and authentication included (default 10).
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,8 @@ pub struct RoundtripConfig {
     pub alembic_config: Option<String>,
     pub command: Option<String>,
     pub timeout_s: Option<u64>,
+    /// Seconds a connection may take, handshake and authentication included (default 10).
+    pub connect_timeout_s: Option<u64>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }

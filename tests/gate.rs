@@ -93,11 +93,11 @@ impl Staging {
     }
 
     fn alembic(&self, args: &[&str]) {
-        let url = self.admin.with_database("staging").url().replacen(
-            "postgresql://",
-            "postgresql+psycopg://",
-            1,
-        );
+        let url = self
+            .admin
+            .with_database("staging")
+            .url_with_password()
+            .replacen("postgresql://", "postgresql+psycopg://", 1);
         let output = Command::new(&self.python)
             .args(["-m", "alembic", "-c"])
             .arg(self.ini.path().join("alembic.ini"))
@@ -129,7 +129,7 @@ impl Staging {
                 &self.python,
             ])
             .arg("--database-url")
-            .arg(read_only.url())
+            .arg(read_only.url_with_password())
             .current_dir(repo())
             .env_remove("MIGRATION_GATE_DATABASE_URL")
             .output()
@@ -291,7 +291,7 @@ fn the_gate_reads_golang_migrate_bookkeeping_and_its_dirty_flag() {
                 "local",
             ])
             .arg("--database-url")
-            .arg(read_only.url())
+            .arg(read_only.url_with_password())
             .current_dir(repo())
             .env_remove("MIGRATION_GATE_DATABASE_URL")
             .output()

@@ -366,7 +366,7 @@ fn the_url_provider_works_only_in_its_own_scratch_database() {
     let tmp = scratch_dir();
     let cluster = migration_gate::roundtrip::postgres::LocalCluster::start().unwrap();
     let admin = cluster.conninfo();
-    let url = admin.url();
+    let url = admin.url_with_password();
     let keyvalue = format!(
         "host={} port={} user=postgres dbname=postgres",
         admin.host, admin.port

@@ -12,10 +12,8 @@ use crate::lint::LintOptions;
 use crate::report::{ReportInput, Summary};
 use crate::rules;
 
-const EXIT_INTERRUPTED: u8 = 130;
-
 pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
-    use crate::roundtrip::postgres::redact_url;
+    use crate::roundtrip::postgres::scrub;
     use crate::roundtrip::{RoundtripOptions, run};
 
     let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
@@ -48,18 +46,15 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
     };
     let result = until_interrupted(run(&options))?;
     let outcome = match result {
-        None => {
-            eprintln!("interrupted: the scratch database, cluster or container is being removed");
-            return Ok(EXIT_INTERRUPTED);
-        }
-        Some(Err(error)) => {
+        Err(interrupted) => return Ok(interrupted.report()),
+        Ok(Err(error)) => {
             let mut message = error.to_string();
             if let Some(url) = &database_url {
-                message = message.replace(url.as_str(), &redact_url(url));
+                message = scrub(&message, url);
             }
             return Err(AppError::new(message));
         }
-        Some(Ok(outcome)) => outcome,
+        Ok(Ok(outcome)) => outcome,
     };
     let metas = rules::all_metadata();
     let input = ReportInput {
@@ -92,7 +87,7 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
 }
 
 pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
-    use crate::roundtrip::postgres::redact_url;
+    use crate::roundtrip::postgres::scrub;
 
     let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
@@ -110,14 +105,11 @@ pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
     };
     let result = until_interrupted(release_gate::run(&options))?;
     let outcome = match result {
-        None => return Ok(EXIT_INTERRUPTED),
-        Some(Err(error)) => {
-            let url = &args.database_url;
-            return Err(AppError::new(
-                error.to_string().replace(url.as_str(), &redact_url(url)),
-            ));
+        Err(interrupted) => return Ok(interrupted.report()),
+        Ok(Err(error)) => {
+            return Err(AppError::new(scrub(&error.to_string(), &args.database_url)));
         }
-        Some(Ok(outcome)) => outcome,
+        Ok(Ok(outcome)) => outcome,
     };
     let metas = rules::all_metadata();
     let input = ReportInput {
@@ -184,6 +176,12 @@ fn runner_options(
             .or(settings.alembic_config.as_ref().map(PathBuf::from)),
         standalone: runner.standalone,
         step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
+        connect_timeout: runner
+            .connect_timeout
+            .or(settings.connect_timeout_s)
+            .map_or(crate::roundtrip::postgres::DEFAULT_CONNECT_TIMEOUT, |s| {
+                std::time::Duration::from_secs(s.max(1))
+            }),
         env: settings.env.clone().into_iter().collect(),
         from: None,
         to: None,
@@ -193,23 +191,62 @@ fn runner_options(
     })
 }
 
-/// Runs a database job on a small runtime; `None` when Ctrl-C ended it (the watchdogs clean
-/// up what it started).
-fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Result<Option<T>, AppError> {
+/// A run ended by a signal, and what it removed on the way out.
+struct Interrupted {
+    signal: &'static str,
+    exit_code: u8,
+    removed: Vec<String>,
+}
+
+impl Interrupted {
+    /// Says what happened and returns the exit code (128 + the signal's number).
+    fn report(self) -> u8 {
+        eprintln!("interrupted by {}", self.signal);
+        if self.removed.is_empty() {
+            eprintln!("nothing was left to remove");
+        }
+        for what in &self.removed {
+            eprintln!("  {what}");
+        }
+        self.exit_code
+    }
+}
+
+/// Runs a database job on a small runtime. Ctrl-C, SIGTERM and SIGHUP end it: what it had
+/// created is removed before returning (and by the watchdogs, should this process be killed
+/// on the way).
+fn until_interrupted<T>(
+    job: impl std::future::Future<Output = T>,
+) -> Result<Result<T, Interrupted>, AppError> {
+    use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| AppError::new(format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(async {
-        tokio::select! {
-            result = job => Some(result),
-            _ = tokio::signal::ctrl_c() => None,
-        }
+        let listen = |kind| {
+            signal(kind).map_err(|e| AppError::new(format!("cannot listen for signals: {e}")))
+        };
+        let mut terminate = listen(SignalKind::terminate())?;
+        let mut hangup = listen(SignalKind::hangup())?;
+        let mut interrupt = listen(SignalKind::interrupt())?;
+        let ended_by = tokio::select! {
+            result = job => return Ok(Ok(result)),
+            _ = interrupt.recv() => ("Ctrl-C (SIGINT)", 130),
+            _ = terminate.recv() => ("SIGTERM", 143),
+            _ = hangup.recv() => ("SIGHUP", 129),
+        };
+        let removed = crate::roundtrip::watchdog::clean_up_armed().await;
+        Ok(Err(Interrupted {
+            signal: ended_by.0,
+            exit_code: ended_by.1,
+            removed,
+        }))
     });
-    // Whatever is still running in the background (a container removal) gets a moment.
+    // Whatever is still running in the background gets a moment.
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
-    Ok(result)
+    result
 }
 
 pub(super) fn incomplete(input_errors: usize) -> Option<String> {

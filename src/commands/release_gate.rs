@@ -95,15 +95,18 @@ fn pretty_rows(rows: f64) -> String {
 
 /// Connects read-only: every transaction is READ ONLY and every statement has a time limit, so
 /// the gate cannot change the database it inspects even by mistake.
-async fn connect_read_only(url: &str) -> Result<tokio_postgres::Client, RoundtripError> {
-    let conninfo = ConnInfo::parse_url(url)?;
-    let mut config = conninfo.pg_config();
-    config.options("-c default_transaction_read_only=on -c statement_timeout=30000");
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
+async fn connect_read_only(
+    url: &str,
+    connect_timeout: std::time::Duration,
+) -> Result<tokio_postgres::Client, RoundtripError> {
+    let mut conninfo = ConnInfo::parse_url(url)?;
+    conninfo.connect_timeout = connect_timeout;
+    let client = conninfo
+        .connect_with_options(Some(
+            "-c default_transaction_read_only=on -c statement_timeout=30000",
+        ))
         .await
-        .map_err(|e| fail(format!("cannot connect to {}: {e}", conninfo.describe())))?;
-    tokio::spawn(connection);
+        .map_err(|e| fail(format!("cannot connect to {conninfo}: {e}")))?;
     Ok(client)
 }
 
@@ -268,7 +271,7 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
     if outcome.sources.is_empty() {
         return Err(fail("no migrations found to gate"));
     }
-    let live = connect_read_only(&options.live_url).await?;
+    let live = connect_read_only(&options.live_url, options.roundtrip.connect_timeout).await?;
     let sizes = table_sizes(&live).await?;
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut reasons = Vec::new();
@@ -350,6 +353,7 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
                         },
                         database_url: None,
                         image: &options.roundtrip.image,
+                        connect_timeout: options.roundtrip.connect_timeout,
                     })
                     .await?,
                 );

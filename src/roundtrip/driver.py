@@ -149,7 +149,6 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ini")
     parser.add_argument("--script-location", required=True)
-    parser.add_argument("--url", required=True)
     parser.add_argument("--standalone", action="store_true")
     args = parser.parse_args()
     try:
@@ -163,7 +162,9 @@ def main():
         send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
         return 3
 
-    url = driver_url(args.url)
+    # The URL holds the password: it comes through the environment, never the command line
+    # (which every local user can read in `ps`).
+    url = driver_url(os.environ.pop("MIGRATION_GATE_DRIVER_URL"))
     os.environ["DATABASE_URL"] = url
     os.environ["MIGRATION_GATE_DATABASE_URL"] = url
     config = Config(args.ini) if args.ini else Config()

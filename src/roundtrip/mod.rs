@@ -42,6 +42,8 @@ pub struct RoundtripOptions {
     /// Run Alembic with a generated env.py instead of the project's.
     pub standalone: bool,
     pub step_timeout: Duration,
+    /// For every connection, handshake and authentication included.
+    pub connect_timeout: Duration,
     pub env: Vec<(String, String)>,
     /// Judge only revisions from this one (inclusive) ...
     pub from: Option<String>,
@@ -87,6 +89,7 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
         provider: options.provider,
         database_url: options.database_url.as_deref(),
         image: &options.image,
+        connect_timeout: options.connect_timeout,
     })
     .await?;
     let mut revisions = Vec::new();
@@ -108,7 +111,7 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
             break;
         }
     }
-    let server_kind = format!("{} ({})", server.kind, server.admin.describe());
+    let server_kind = format!("{} ({})", server.kind, server.admin);
     let ready_in = server.ready_in;
     server.shut_down().await;
     outcome?;

@@ -9,8 +9,9 @@ use testcontainers::core::{IntoContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
-pub use super::conninfo::{ConnInfo, redact_url};
-use super::watchdog;
+use super::conninfo::ConnectError;
+pub use super::conninfo::{ConnInfo, DEFAULT_CONNECT_TIMEOUT, Secret, redact_url, scrub};
+use super::watchdog::{self, Armed, Resource};
 use super::{RoundtripError, fail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -33,7 +34,7 @@ pub struct Server {
 
 enum Keeper {
     Local(LocalCluster),
-    Docker(Option<Box<ContainerAsync<GenericImage>>>),
+    Docker(Option<(Box<ContainerAsync<GenericImage>>, Armed)>),
     External,
 }
 
@@ -43,8 +44,10 @@ impl Server {
         match &mut self.keeper {
             Keeper::Local(cluster) => cluster.stop(),
             Keeper::Docker(container) => {
-                if let Some(container) = container.take() {
-                    let _ = container.rm().await;
+                if let Some((container, armed)) = container.take()
+                    && container.rm().await.is_ok()
+                {
+                    armed.disarm();
                 }
             }
             Keeper::External => {}
@@ -56,6 +59,8 @@ pub struct ProviderRequest<'a> {
     pub provider: Provider,
     pub database_url: Option<&'a str>,
     pub image: &'a str,
+    /// For every connection: handshake and authentication included.
+    pub connect_timeout: Duration,
 }
 
 pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripError> {
@@ -71,43 +76,60 @@ pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripE
             let url = request.database_url.ok_or_else(|| {
                 fail("--postgres url needs --database-url (or the environment variable named by `database_url_env`)")
             })?;
-            let admin = ConnInfo::parse_url(url)?;
-            wait_until_ready(&admin, Duration::from_secs(10)).await?;
+            let mut admin = ConnInfo::parse_url(url)?;
+            admin.connect_timeout = request.connect_timeout;
+            wait_until_ready(&admin, request.connect_timeout).await?;
             Ok(finish(admin, "url", Keeper::External))
         }
         Provider::Local => {
             let cluster = LocalCluster::start()?;
-            let admin = cluster.conninfo();
+            let mut admin = cluster.conninfo();
+            admin.connect_timeout = request.connect_timeout;
             wait_until_ready(&admin, Duration::from_secs(30)).await?;
             Ok(finish(admin, "local", Keeper::Local(cluster)))
         }
         Provider::Docker => {
-            let container = start_container(request.image).await?;
-            let admin = ConnInfo {
-                host: container
-                    .get_host()
-                    .await
-                    .map_err(|e| fail(format!("docker: {e}")))?
-                    .to_string(),
-                port: container
-                    .get_host_port_ipv4(5432.tcp())
-                    .await
-                    .map_err(|e| fail(format!("docker: {e}")))?,
-                user: "postgres".into(),
-                password: Some("postgres".into()),
-                dbname: "postgres".into(),
+            let name = format!("migration-gate-{}", random_suffix());
+            let password = random_suffix();
+            let armed = watchdog::arm(Resource::Container { name: name.clone() });
+            let container = match start_container(request.image, &name, &password).await {
+                Ok(container) => container,
+                Err(error) => {
+                    // It may exist half made (created, not started).
+                    watchdog::clean_up(&Resource::Container { name }).await;
+                    armed.disarm();
+                    return Err(error);
+                }
             };
-            watchdog::guard_container(container.id());
-            let ready = wait_until_ready(&admin, Duration::from_secs(60)).await;
-            if let Err(error) = ready {
-                let _ = container.rm().await;
-                return Err(error);
+            let port = container
+                .get_host_port_ipv4(5432.tcp())
+                .await
+                .map_err(|e| fail(format!("docker: {e}")));
+            let admin = port.map(|port| ConnInfo {
+                host: "127.0.0.1".into(),
+                port,
+                user: "postgres".into(),
+                password: Some(Secret::new(password)),
+                dbname: "postgres".into(),
+                connect_timeout: request.connect_timeout,
+            });
+            let ready = match &admin {
+                Ok(admin) => wait_until_ready(admin, Duration::from_secs(60)).await,
+                Err(error) => Err(fail(error.to_string())),
+            };
+            match (admin, ready) {
+                (Ok(admin), Ok(())) => Ok(finish(
+                    admin,
+                    "docker",
+                    Keeper::Docker(Some((Box::new(container), armed))),
+                )),
+                (_, Err(error)) | (Err(error), _) => {
+                    if container.rm().await.is_ok() {
+                        armed.disarm();
+                    }
+                    Err(error)
+                }
             }
-            Ok(finish(
-                admin,
-                "docker",
-                Keeper::Docker(Some(Box::new(container))),
-            ))
         }
         Provider::Auto => {
             if request.database_url.is_some() {
@@ -147,13 +169,49 @@ pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripE
     }
 }
 
-async fn start_container(image: &str) -> Result<ContainerAsync<GenericImage>, RoundtripError> {
-    let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
-    GenericImage::new(name, tag)
+/// 32 hex digits from the system's random source: names nobody else uses, passwords nobody
+/// guesses.
+fn random_suffix() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No /dev/urandom: the clock and the process id still make a name unique.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The official image's server, reachable on 127.0.0.1 only, with a password made for this run
+/// (the image authenticates TCP connections by password unless told to trust them).
+async fn start_container(
+    image: &str,
+    name: &str,
+    password: &str,
+) -> Result<ContainerAsync<GenericImage>, RoundtripError> {
+    use testcontainers::bollard::models::{HostConfig, PortBinding};
+    let (image_name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+    GenericImage::new(image_name, tag)
         .with_exposed_port(5432.tcp())
         .with_wait_for(WaitFor::Nothing)
-        .with_env_var("POSTGRES_PASSWORD", "postgres")
-        .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
+        .with_container_name(name)
+        .with_env_var("POSTGRES_PASSWORD", password)
+        .with_host_config_modifier(|config: &mut HostConfig| {
+            let loopback = PortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(String::new()),
+            };
+            config.publish_all_ports = Some(false);
+            config.port_bindings = Some(
+                [("5432/tcp".to_string(), Some(vec![loopback]))]
+                    .into_iter()
+                    .collect(),
+            );
+        })
         .with_cmd([
             "postgres",
             "-c",
@@ -172,7 +230,9 @@ async fn start_container(image: &str) -> Result<ContainerAsync<GenericImage>, Ro
         })
 }
 
-/// Ready means a connection succeeds, not a line in a log.
+/// Ready means a connection succeeds, not a line in a log. A server that refuses the
+/// credentials or the database fails at once; one that is not up yet is asked again until
+/// `limit`.
 async fn wait_until_ready(conninfo: &ConnInfo, limit: Duration) -> Result<(), RoundtripError> {
     let started = Instant::now();
     loop {
@@ -181,10 +241,19 @@ async fn wait_until_ready(conninfo: &ConnInfo, limit: Duration) -> Result<(), Ro
                 drop(client);
                 return Ok(());
             }
+            Err(ConnectError::Refused(reason)) => {
+                return Err(fail(format!(
+                    "PostgreSQL at {conninfo} refuses the connection: {reason}; check the user, password and database in --database-url"
+                )));
+            }
+            Err(error @ ConnectError::TimedOut(_)) => {
+                return Err(fail(format!(
+                    "PostgreSQL at {conninfo} does not accept connections: {error}"
+                )));
+            }
             Err(error) if started.elapsed() > limit => {
                 return Err(fail(format!(
-                    "PostgreSQL at {} does not accept connections: {error}",
-                    conninfo.describe()
+                    "PostgreSQL at {conninfo} does not accept connections: {error}"
                 )));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -244,10 +313,10 @@ fn running_as_root() -> bool {
 /// A cluster in a temporary folder, listening on a unix socket only, with fsync off.
 pub struct LocalCluster {
     bin: PathBuf,
-    dir: Option<tempfile::TempDir>,
+    root: PathBuf,
     /// As root, initdb and postgres run as this user (initdb refuses to run as root).
     run_as: Option<String>,
-    stopped: bool,
+    armed: Option<Armed>,
 }
 
 impl LocalCluster {
@@ -271,33 +340,44 @@ impl LocalCluster {
         } else {
             None
         };
-        let dir = tempfile::Builder::new()
-            .prefix("migration-gate-pg-")
-            .tempdir()
-            .map_err(|e| {
-                fail(format!(
-                    "--postgres local: cannot create a temporary folder: {e}"
-                ))
-            })?;
+        // Named and watched before it exists: a run killed during initdb leaves nothing.
+        let root = std::env::temp_dir().join(format!("migration-gate-pg-{}", random_suffix()));
+        let armed = watchdog::arm(Resource::Cluster {
+            root: root.clone(),
+            pg_ctl: bin.join("pg_ctl"),
+            run_as: run_as.clone(),
+        });
         let cluster = LocalCluster {
             bin,
-            dir: Some(dir),
+            root,
             run_as,
-            stopped: false,
+            armed: Some(armed),
         };
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&cluster.root)
+                .map_err(|e| {
+                    fail(format!(
+                        "--postgres local: cannot create {}: {e}",
+                        cluster.root.display()
+                    ))
+                })?;
+        }
         if let Some(user) = &cluster.run_as {
             let status = Command::new("chown")
                 .args(["-R", user])
-                .arg(cluster.root())
+                .arg(&cluster.root)
                 .status();
             if !status.is_ok_and(|s| s.success()) {
                 return Err(fail(format!(
                     "--postgres local: cannot hand {} to the `{user}` user",
-                    cluster.root().display()
+                    cluster.root.display()
                 )));
             }
         }
-        let data = cluster.root().join("data");
+        let data = cluster.root.join("data");
         let data = data.to_string_lossy().to_string();
         cluster.run(
             "initdb",
@@ -314,13 +394,8 @@ impl LocalCluster {
                 "--no-sync",
             ],
         )?;
-        watchdog::guard_cluster(
-            &cluster.bin.join("pg_ctl"),
-            cluster.root(),
-            cluster.run_as.as_deref(),
-        );
-        let socket = cluster.root().to_string_lossy().to_string();
-        let log = cluster.root().join("server.log");
+        let socket = cluster.root.to_string_lossy().to_string();
+        let log = cluster.root.join("server.log");
         let options = format!(
             "-c listen_addresses='' -k {socket} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
         );
@@ -342,17 +417,14 @@ impl LocalCluster {
         Ok(cluster)
     }
 
-    fn root(&self) -> &Path {
-        self.dir.as_ref().expect("cluster folder").path()
-    }
-
     pub fn conninfo(&self) -> ConnInfo {
         ConnInfo {
-            host: self.root().to_string_lossy().to_string(),
+            host: self.root.to_string_lossy().to_string(),
             port: 5432,
             user: "postgres".into(),
             password: None,
             dbname: "postgres".into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 
@@ -378,7 +450,7 @@ impl LocalCluster {
         if output.status.success() {
             Ok(())
         } else {
-            let log = std::fs::read_to_string(self.root().join("server.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
             Err(fail(format!(
                 "--postgres local: {tool} failed: {}{}",
                 String::from_utf8_lossy(&output.stderr).trim(),
@@ -392,19 +464,21 @@ impl LocalCluster {
     }
 
     pub fn stop(&mut self) {
-        if self.stopped {
+        let Some(armed) = self.armed.take() else {
             return;
-        }
-        self.stopped = true;
-        let data = self.root().join("data").to_string_lossy().to_string();
+        };
+        let data = self.root.join("data").to_string_lossy().to_string();
         let _ = self
             .command("pg_ctl")
             .args(["-D", &data, "-m", "immediate", "-w", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        if let Some(dir) = self.dir.take() {
-            let _ = dir.close();
+        if std::fs::remove_dir_all(&self.root).is_ok() || !self.root.exists() {
+            armed.removed(format!(
+                "stopped the local cluster and removed {}",
+                self.root.display()
+            ));
         }
     }
 }
@@ -419,43 +493,89 @@ impl Drop for LocalCluster {
 pub struct ScratchDatabase {
     pub conninfo: ConnInfo,
     admin: ConnInfo,
+    /// How long creating or dropping it may wait (locks included).
+    limit: Duration,
+    armed: Option<Armed>,
+}
+
+/// A connection for creating and dropping databases: every statement bounded by `limit`, on
+/// the server (statement and lock timeouts) and here (a server that stops answering).
+async fn admin_session(
+    admin: &ConnInfo,
+    limit: Duration,
+) -> Result<tokio_postgres::Client, RoundtripError> {
+    let client = admin
+        .connect()
+        .await
+        .map_err(|e| fail(format!("cannot connect to {admin}: {e}")))?;
+    let millis = limit.as_millis();
+    client
+        .batch_execute(&format!(
+            "SET statement_timeout = {millis}; SET lock_timeout = {millis}"
+        ))
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "cannot set up the session on {admin}: {}",
+                db_error(&e)
+            ))
+        })?;
+    Ok(client)
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    what: &str,
+    work: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, RoundtripError> {
+    match tokio::time::timeout(limit + Duration::from_secs(1), work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(fail(format!("{what}: {}", db_error(&error)))),
+        Err(_) => Err(fail(format!(
+            "{what}: no answer within {} s (--timeout)",
+            limit.as_secs()
+        ))),
+    }
 }
 
 impl ScratchDatabase {
-    pub async fn create(admin: &ConnInfo) -> Result<ScratchDatabase, RoundtripError> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let name = format!("migration_gate_{}_{nanos:x}", std::process::id());
-        let client = admin
-            .connect()
-            .await
-            .map_err(|e| fail(format!("cannot connect to {}: {e}", admin.describe())))?;
-        client
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .map_err(|e| {
-                fail(format!(
-                    "cannot create the scratch database on {}: {}",
-                    admin.describe(),
-                    db_error(&e)
-                ))
-            })?;
-        watchdog::guard_database(admin, &name);
-        Ok(ScratchDatabase {
+    pub async fn create(
+        admin: &ConnInfo,
+        limit: Duration,
+    ) -> Result<ScratchDatabase, RoundtripError> {
+        let name = format!("migration_gate_{}", random_suffix());
+        // Watched before CREATE DATABASE is sent: a run killed while it runs leaves nothing.
+        let armed = watchdog::arm(Resource::Database {
+            admin: admin.clone(),
+            name: name.clone(),
+        });
+        let scratch = ScratchDatabase {
             conninfo: admin.with_database(&name),
             admin: admin.clone(),
-        })
+            limit,
+            armed: Some(armed),
+        };
+        let client = admin_session(admin, limit).await?;
+        bounded(
+            limit,
+            &format!("cannot create the scratch database on {admin}"),
+            client.batch_execute(&format!("CREATE DATABASE \"{name}\"")),
+        )
+        .await?;
+        Ok(scratch)
     }
 
     /// Drops the database, ending any session still in it.
-    pub async fn drop_database(&self) -> Result<(), RoundtripError> {
-        let client = self
-            .admin
-            .connect()
-            .await
-            .map_err(|e| fail(format!("cannot connect to {}: {e}", self.admin.describe())))?;
+    pub async fn drop_database(&mut self) -> Result<(), RoundtripError> {
+        self.drop_only().await?;
+        if let Some(armed) = self.armed.take() {
+            armed.disarm();
+        }
+        Ok(())
+    }
+
+    async fn drop_only(&self) -> Result<(), RoundtripError> {
+        let client = admin_session(&self.admin, self.limit).await?;
         let name = &self.conninfo.dbname;
         let _ = client
             .execute(
@@ -463,35 +583,25 @@ impl ScratchDatabase {
                 &[name],
             )
             .await;
-        client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
-            .await
-            .map_err(|e| {
-                fail(format!(
-                    "cannot drop the scratch database {name}: {}",
-                    db_error(&e)
-                ))
-            })
+        bounded(
+            self.limit,
+            &format!("cannot drop the scratch database {name}"),
+            client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\"")),
+        )
+        .await
     }
 
     /// Drops and creates the database again under the same name, so that a running driver
     /// keeps its URL.
     pub async fn recreate(&self) -> Result<(), RoundtripError> {
-        self.drop_database().await?;
-        let client = self
-            .admin
-            .connect()
-            .await
-            .map_err(|e| fail(format!("cannot connect to {}: {e}", self.admin.describe())))?;
-        client
-            .batch_execute(&format!("CREATE DATABASE \"{}\"", self.conninfo.dbname))
-            .await
-            .map_err(|e| {
-                fail(format!(
-                    "cannot create the scratch database again: {}",
-                    db_error(&e)
-                ))
-            })
+        self.drop_only().await?;
+        let client = admin_session(&self.admin, self.limit).await?;
+        bounded(
+            self.limit,
+            "cannot create the scratch database again",
+            client.batch_execute(&format!("CREATE DATABASE \"{}\"", self.conninfo.dbname)),
+        )
+        .await
     }
 
     /// Ends every session in the scratch database (a hung statement after a timeout).

@@ -78,7 +78,7 @@ impl AlembicDriver {
             .map_err(|e| fail(format!("cannot write the Alembic driver: {e}")))?;
         let mut driver = AlembicDriver {
             options,
-            url: database.url(),
+            url: database.url_with_password(),
             script,
             process: None,
             alembic_version: String::new(),
@@ -94,8 +94,7 @@ impl AlembicDriver {
             .arg(self.script.path())
             .arg("--script-location")
             .arg(&self.options.script_location)
-            .arg("--url")
-            .arg(&self.url)
+            .env("MIGRATION_GATE_DRIVER_URL", &self.url)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

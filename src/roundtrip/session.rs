@@ -24,25 +24,21 @@ pub(super) struct Session {
 
 impl Judge<'_> {
     pub(super) async fn open(&self, admin: &ConnInfo) -> Result<Session, RoundtripError> {
-        let scratch = ScratchDatabase::create(admin).await?;
+        let scratch = ScratchDatabase::create(admin, self.options.step_timeout).await?;
         self.attach(scratch).await
     }
 
     /// The tool's own connection: snapshots, and the statements of SQL migrations, which the
     /// server stops at the step limit.
-    async fn connect_scratch(
-        &self,
-        conninfo: &ConnInfo,
-    ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-        let client = conninfo.connect().await?;
+    async fn connect_scratch(&self, conninfo: &ConnInfo) -> Result<tokio_postgres::Client, String> {
         let limit = self.options.step_timeout.as_millis();
-        client
-            .batch_execute(&format!("SET statement_timeout = {limit}"))
-            .await?;
-        Ok(client)
+        conninfo
+            .connect_with_options(Some(&format!("-c statement_timeout={limit}")))
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    async fn attach(&self, scratch: ScratchDatabase) -> Result<Session, RoundtripError> {
+    async fn attach(&self, mut scratch: ScratchDatabase) -> Result<Session, RoundtripError> {
         let client = match self.connect_scratch(&scratch.conninfo).await {
             Ok(client) => client,
             Err(e) => {
@@ -82,7 +78,7 @@ impl Judge<'_> {
         })
     }
 
-    pub(super) async fn close(session: Session) -> Result<(), RoundtripError> {
+    pub(super) async fn close(mut session: Session) -> Result<(), RoundtripError> {
         if let Applier::Alembic(driver) = session.applier {
             driver.stop().await;
         }

@@ -1,0 +1,347 @@
+//! The round trip under faults: servers that hang or refuse, passwords that must not show, and
+//! runs killed at random early moments that must leave nothing behind.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::require;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn roundtrip(args: &[&str], tmp: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migration-gate"));
+    command
+        .arg("roundtrip")
+        .args(args)
+        .current_dir(repo())
+        .env("TMPDIR", tmp)
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .env_remove("GITHUB_ACTIONS");
+    command
+}
+
+fn everything(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A TCP server that accepts connections and never says a word.
+fn silent_server() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(4) {
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    (port, handle)
+}
+
+/// A server speaking just enough of PostgreSQL's protocol to reject every password.
+fn rejecting_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let read_message = |stream: &mut std::net::TcpStream| -> Option<Vec<u8>> {
+                let mut length = [0u8; 4];
+                stream.read_exact(&mut length).ok()?;
+                let mut body = vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
+                stream.read_exact(&mut body).ok()?;
+                Some(body)
+            };
+            let Some(first) = read_message(&mut stream) else {
+                continue;
+            };
+            // An SSLRequest (code 80877103) is declined before the real startup message.
+            if first == 80877103u32.to_be_bytes() {
+                let _ = stream.write_all(b"N");
+                if read_message(&mut stream).is_none() {
+                    continue;
+                }
+            }
+            let mut fields = Vec::new();
+            for (code, value) in [
+                (b'S', "FATAL"),
+                (b'V', "FATAL"),
+                (b'C', "28P01"),
+                (b'M', "password authentication failed for user \"deploy\""),
+            ] {
+                fields.push(code);
+                fields.extend_from_slice(value.as_bytes());
+                fields.push(0);
+            }
+            fields.push(0);
+            let mut message = vec![b'E'];
+            message.extend_from_slice(&((fields.len() + 4) as u32).to_be_bytes());
+            message.extend_from_slice(&fields);
+            let _ = stream.write_all(&message);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_server_that_never_answers_fails_within_the_connect_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (port, _server) = silent_server();
+    let url = format!("postgresql://deploy:hung-pw-4471@127.0.0.1:{port}/app");
+    let started = Instant::now();
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/golang",
+            "--postgres",
+            "url",
+            "--database-url",
+            &url,
+            "--connect-timeout",
+            "2",
+        ],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    let took = started.elapsed();
+    let said = everything(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("no answer within 2 s"), "{said}");
+    assert!(!said.contains("hung-pw-4471"), "{said}");
+    // Not hung: well under the 60 s a default would have allowed a retrying loop.
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[test]
+fn a_rejected_password_fails_at_once_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = rejecting_server();
+    let url = format!("postgresql://deploy:wrong-pw-8812@127.0.0.1:{port}/app");
+    let started = Instant::now();
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/golang",
+            "--postgres",
+            "url",
+            "--database-url",
+            &url,
+            "--connect-timeout",
+            "60",
+        ],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    let said = everything(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("refuses the connection"), "{said}");
+    assert!(said.contains("password authentication failed"), "{said}");
+    assert!(!said.contains("wrong-pw-8812"), "{said}");
+    // No retrying until the 60 s connect timeout: the server's answer is final.
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn passwords_never_reach_any_output_format_or_error_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (port, _server) = silent_server();
+    let urls = [
+        format!("postgresql://deploy:pw-1-secret@127.0.0.1:{port}/app"),
+        format!("postgresql://deploy:pw/2?secret@127.0.0.1:{port}/app"),
+        "deploy:pw-3-secret@127.0.0.1/app".to_string(),
+        format!("host=127.0.0.1 port={port} password=pw-4-secret user=deploy"),
+        "host=127.0.0.1 port=notaport password='pw 5 secret'".to_string(),
+        "postgres://deploy@127.0.0.1:99999/app?password=pw-6-secret".to_string(),
+    ];
+    for url in &urls {
+        for format in ["text", "json", "sarif", "markdown", "junit", "github"] {
+            let output = roundtrip(
+                &[
+                    "fixtures/roundtrip/golang",
+                    "--postgres",
+                    "url",
+                    "--database-url",
+                    url,
+                    "--connect-timeout",
+                    "1",
+                    "--format",
+                    format,
+                ],
+                tmp.path(),
+            )
+            .output()
+            .unwrap();
+            let said = everything(&output);
+            assert_eq!(output.status.code(), Some(2), "{url} {format}: {said}");
+            assert!(!said.contains("secret"), "{url} {format}: {said}");
+        }
+    }
+}
+
+fn postgres_binaries() -> Option<String> {
+    let found =
+        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string());
+    require("PostgreSQL server binaries (initdb, pg_ctl)", found)
+}
+
+fn python() -> Option<String> {
+    require(
+        "MIGRATION_GATE_TEST_PYTHON (the test venv's Python)",
+        std::env::var("MIGRATION_GATE_TEST_PYTHON").ok(),
+    )
+}
+
+fn scratch_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    // As root the cluster runs as `postgres`, which must be able to reach its folder.
+    let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
+    dir
+}
+
+fn command_lines() -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', " "))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_password_is_on_no_command_line_while_the_driver_runs() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let cluster = migration_gate::roundtrip::postgres::LocalCluster::start().unwrap();
+    let mut admin = cluster.conninfo();
+    // The cluster trusts its socket: a password is carried along, and never asked for.
+    admin.password = Some(migration_gate::roundtrip::postgres::Secret::new(
+        "argv-pw-5531",
+    ));
+    let url = admin.url_with_password();
+    let mut child = roundtrip(
+        &[
+            "fixtures/roundtrip/slow",
+            "--postgres",
+            "url",
+            "--database-url",
+            &url,
+            "--python",
+            &python,
+            "--timeout",
+            "20",
+        ],
+        tmp.path(),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    let mut driver_seen = false;
+    while started.elapsed() < Duration::from_secs(15) && !driver_seen {
+        let lines = command_lines();
+        driver_seen = lines.iter().any(|l| l.contains("migration-gate-driver-"));
+        let leaking: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("argv-pw-5531") && !l.contains("--database-url"))
+            .collect();
+        assert!(leaking.is_empty(), "{leaking:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(driver_seen, "the driver never ran");
+}
+
+fn leftovers(tmp: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(tmp)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.to_string_lossy();
+                    name.contains("migration-gate-pg-") || name.contains("migration-gate-driver-")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    done()
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn runs_killed_at_early_moments_leave_no_cluster_behind() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    // Early moments: before, during and after initdb and the server start, by SIGTERM (the
+    // run removes what it made and says so) and by SIGKILL (the watchdog does).
+    let trials = [
+        ("TERM", 0),
+        ("TERM", 150),
+        ("KILL", 100),
+        ("KILL", 300),
+        ("TERM", 700),
+    ];
+    for (signal_name, after_ms) in trials {
+        let child = roundtrip(
+            &[
+                "fixtures/roundtrip/slow",
+                "--postgres",
+                "local",
+                "--python",
+                &python,
+            ],
+            tmp.path(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(after_ms));
+        signal(&child, signal_name);
+        let output = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&output.stderr).to_string();
+        if signal_name == "TERM" && output.status.code() == Some(143) {
+            assert!(said.contains("interrupted by SIGTERM"), "{said}");
+        }
+        assert!(
+            eventually(Duration::from_secs(30), || leftovers(tmp.path()).is_empty()),
+            "SIG{signal_name} after {after_ms} ms left {:?}\n{said}",
+            leftovers(tmp.path())
+        );
+    }
+}
