@@ -255,7 +255,9 @@ fn the_password_is_on_no_command_line_while_the_driver_runs() {
     let mut driver_seen = false;
     while started.elapsed() < Duration::from_secs(15) && !driver_seen {
         let lines = command_lines();
-        driver_seen = lines.iter().any(|l| l.contains("migration-gate-driver-"));
+        driver_seen = lines
+            .iter()
+            .any(|l| l.contains("MIGRATION_GATE_DRIVER_SOURCE"));
         let leaking: Vec<&String> = lines
             .iter()
             .filter(|l| l.contains("argv-pw-5531") && !l.contains("--database-url"))

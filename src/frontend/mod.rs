@@ -83,7 +83,7 @@ fn skip_problem(skipped: &Skipped, file: FileId) -> InputProblem {
 }
 
 /// Reads a file as text, or says why it cannot be a migration.
-fn read_text(path: &Path) -> Result<String, String> {
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     use std::io::Read;
     let too_large = |size: u64| {
         format!(
@@ -169,6 +169,13 @@ pub fn load(discovery: &Discovery) -> Loaded {
         let root = display_path(&set.root);
         match set.kind {
             SetKind::Alembic { .. } => {
+                let mut migrations = migrations;
+                if let Some(convention) = &env.naming_convention {
+                    for migration in &mut migrations {
+                        convention.apply(&mut migration.upgrade.ops);
+                        convention.apply(&mut migration.downgrade.ops);
+                    }
+                }
                 let path_of = |m: &Migration| jobs[m.file.0 as usize].0.clone();
                 let histories = alembic::histories::split(&set.root, migrations, path_of);
                 let several = histories.len() > 1;
@@ -231,7 +238,7 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
     };
     let mut source = SourceFile::new(display, text);
     let parsed = if is_env {
-        Parsed::Env(alembic::read_env(&source.text, file))
+        Parsed::Env(alembic::read_env(&source.text, file, path))
     } else {
         match kind {
             SetKind::Alembic { .. } => match alembic::parse_revision(&source.text, file) {

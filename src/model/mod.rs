@@ -2,6 +2,7 @@
 
 pub mod column_type;
 pub mod graph;
+pub mod naming;
 pub mod op;
 pub mod source;
 
@@ -153,6 +154,8 @@ pub struct AlembicEnv {
     pub transaction_per_migration: bool,
     /// env.py sets `lock_timeout` (a SET statement, connection options, or connect args).
     pub sets_lock_timeout: bool,
+    /// The naming convention of env.py's `target_metadata`, when it can be read.
+    pub naming_convention: Option<naming::NamingConvention>,
 }
 
 /// Migrations that belong together: one Alembic script directory, or one SQL folder.

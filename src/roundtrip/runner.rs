@@ -16,6 +16,8 @@ use super::postgres::{ConnInfo, db_error};
 use super::{RoundtripError, fail};
 
 const DRIVER: &str = include_str!("driver.py");
+const DRIVER_SOURCE_VARIABLE: &str = "MIGRATION_GATE_DRIVER_SOURCE";
+const DRIVER_BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('MIGRATION_GATE_DRIVER_SOURCE'), 'migration-gate-driver.py', 'exec'))";
 
 /// Why a step failed, as precisely as the database and the driver tell it.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +61,6 @@ pub struct AlembicOptions {
 pub struct AlembicDriver {
     options: AlembicOptions,
     url: String,
-    script: tempfile::NamedTempFile,
     process: Option<(Child, ChildStdin, Lines<BufReader<ChildStdout>>)>,
     pub alembic_version: String,
 }
@@ -69,17 +70,9 @@ impl AlembicDriver {
         options: AlembicOptions,
         database: &ConnInfo,
     ) -> Result<Self, RoundtripError> {
-        let mut script = tempfile::Builder::new()
-            .prefix("migration-gate-driver-")
-            .suffix(".py")
-            .tempfile()
-            .map_err(|e| fail(format!("cannot write the Alembic driver: {e}")))?;
-        std::io::Write::write_all(&mut script, DRIVER.as_bytes())
-            .map_err(|e| fail(format!("cannot write the Alembic driver: {e}")))?;
         let mut driver = AlembicDriver {
             options,
             url: database.url_with_password(),
-            script,
             process: None,
             alembic_version: String::new(),
         };
@@ -91,7 +84,10 @@ impl AlembicDriver {
         let python = &self.options.python;
         let mut command = Command::new(python);
         command
-            .arg(self.script.path())
+            // The driver's source travels in the environment: no file to leave behind when
+            // the run is killed.
+            .args(["-c", DRIVER_BOOTSTRAP])
+            .env(DRIVER_SOURCE_VARIABLE, DRIVER)
             .arg("--script-location")
             .arg(&self.options.script_location)
             .env("MIGRATION_GATE_DRIVER_URL", &self.url)

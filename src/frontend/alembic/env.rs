@@ -1,4 +1,5 @@
-//! What env.py says about how revisions run: transactions and lock timeouts.
+//! What env.py says about how revisions run: transactions, lock timeouts, and the naming
+//! convention of its `target_metadata`.
 
 use ruff_python_ast::Expr;
 use ruff_python_ast::visitor::{Visitor, walk_expr};
@@ -36,7 +37,7 @@ impl<'a> Visitor<'a> for EnvScan {
 }
 
 /// Reads env.py; an env.py that does not parse tells nothing (Alembic would fail on it anyway).
-pub fn read_env(source: &str, file: FileId) -> AlembicEnv {
+pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEnv {
     let parsed = (super::nesting::check_nesting(source).is_none())
         .then(|| ruff_python_parser::parse_module(source).ok())
         .flatten();
@@ -57,5 +58,6 @@ pub fn read_env(source: &str, file: FileId) -> AlembicEnv {
         file: Some(file),
         transaction_per_migration: scan.transaction_per_migration,
         sets_lock_timeout: scan.sets_lock_timeout,
+        naming_convention: super::naming::find(parsed.suite(), path),
     }
 }

@@ -4,6 +4,7 @@ mod dialect;
 mod env;
 mod exprs;
 pub mod histories;
+mod naming;
 mod nesting;
 mod ops;
 mod strings;
