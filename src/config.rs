@@ -13,6 +13,9 @@ use crate::diagnostic::Severity;
 pub struct Config {
     pub paths: Option<Vec<PathBuf>>,
     pub postgres_version: Option<u32>,
+    /// `"postgresql"` (the default), or a table of folder globs → the database their sets are
+    /// written for: `[dialect] "migrations/mysql" = "mysql"`, `"db/legacy_sqlite" = "postgresql"`.
+    pub dialect: Option<DialectSetting>,
     pub select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
     #[serde(default)]
@@ -36,6 +39,42 @@ pub struct RoundtripConfig {
     pub connect_timeout_s: Option<u64>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum DialectSetting {
+    Everywhere(String),
+    ByFolder(BTreeMap<String, String>),
+}
+
+impl Config {
+    /// `[dialect]` as (folder glob, written for PostgreSQL); a name no database goes by, or a
+    /// whole project declared as another database's, is an error.
+    pub fn dialect_by_folder(&self) -> Result<Vec<(String, bool)>, String> {
+        let is_postgres = |value: &str| match crate::discover::names_postgres(value) {
+            Some(postgres) => Ok(postgres),
+            None => Err(format!(
+                "config: dialect: `{value}` is not a database name migration-gate knows (postgresql, mysql, mariadb, sqlite, mssql, oracle, cockroachdb, ...)"
+            )),
+        };
+        match &self.dialect {
+            None => Ok(Vec::new()),
+            Some(DialectSetting::Everywhere(value)) => {
+                if is_postgres(value)? {
+                    Ok(Vec::new())
+                } else {
+                    Err(format!(
+                        "config: dialect = \"{value}\": migration-gate judges PostgreSQL migrations only; to leave another database's sets out, name their folders: [dialect] \"migrations/{value}\" = \"{value}\""
+                    ))
+                }
+            }
+            Some(DialectSetting::ByFolder(folders)) => folders
+                .iter()
+                .map(|(glob, value)| Ok((glob.clone(), is_postgres(value)?)))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]

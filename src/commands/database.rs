@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::output::{emit, github_links};
 use super::{
-    AppError, EXIT_ERROR, EXIT_FINDINGS, exclude_globs, exit_code, release_gate, resolve_inputs,
+    AppError, EXIT_ERROR, EXIT_FINDINGS, exit_code, path_filters, release_gate, resolve_inputs,
 };
 use crate::cli::{GateArgs, RoundtripArgs};
 use crate::config::{Config, FailOn};
@@ -151,7 +151,7 @@ fn runner_options(
     Ok(crate::roundtrip::RoundtripOptions {
         lint: LintOptions {
             paths,
-            exclude: exclude_globs(config)?,
+            filters: path_filters(config)?,
             base,
             postgres_version,
             ..LintOptions::default()

@@ -14,6 +14,7 @@ use crate::cli::{
     CheckArgs, Cli, Command, GraphArgs, GraphFormat, InputArgs, ListFormat, OutputFormat,
 };
 use crate::config::{self, Config, FailOn};
+use crate::discover::PathFilters;
 use crate::lint::{self, LintOptions};
 use crate::report::{self, ReportInput, Summary};
 use crate::rules;
@@ -236,16 +237,28 @@ fn resolve_inputs(
     Ok((config, paths))
 }
 
-fn exclude_globs(config: &Config) -> Result<globset::GlobSet, AppError> {
-    let mut exclude = GlobSetBuilder::new();
-    for pattern in config.exclude.iter().flatten() {
-        let glob =
-            Glob::new(pattern).map_err(|e| AppError::new(format!("config: exclude: {e}")))?;
-        exclude.add(glob);
-    }
-    exclude
-        .build()
-        .map_err(|e| AppError::new(format!("config: exclude: {e}")))
+/// `exclude` and `[dialect]` from the config, as discovery applies them.
+fn path_filters(config: &Config) -> Result<PathFilters, AppError> {
+    let globs = |key: &str, patterns: &mut dyn Iterator<Item = &String>| {
+        let mut set = GlobSetBuilder::new();
+        for pattern in patterns {
+            set.add(Glob::new(pattern).map_err(|e| AppError::new(format!("config: {key}: {e}")))?);
+        }
+        set.build()
+            .map_err(|e| AppError::new(format!("config: {key}: {e}")))
+    };
+    let dialects = config.dialect_by_folder().map_err(AppError::new)?;
+    Ok(PathFilters {
+        exclude: globs("exclude", &mut config.exclude.iter().flatten())?,
+        postgres: globs(
+            "dialect",
+            &mut dialects.iter().filter(|(_, pg)| *pg).map(|(g, _)| g),
+        )?,
+        other_database: globs(
+            "dialect",
+            &mut dialects.iter().filter(|(_, pg)| !*pg).map(|(g, _)| g),
+        )?,
+    })
 }
 
 fn no_migrations(paths: &[PathBuf]) -> AppError {
@@ -264,7 +277,7 @@ fn graph(args: GraphArgs) -> Result<u8, AppError> {
     let options = LintOptions {
         paths,
         select: Some(Vec::new()),
-        exclude: exclude_globs(&config)?,
+        filters: path_filters(&config)?,
         ..LintOptions::default()
     };
     let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
@@ -327,7 +340,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         select,
         ignore,
         severity: config.severity.clone(),
-        exclude: exclude_globs(&config)?,
+        filters: path_filters(&config)?,
         base: args.base.clone(),
     };
     let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;

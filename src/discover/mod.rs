@@ -39,6 +39,48 @@ pub struct DiscoveredSet {
     pub scope: Option<Vec<PathBuf>>,
 }
 
+/// Which paths discovery leaves out (`exclude`), and which folders are known to hold another
+/// database's migrations or PostgreSQL's, whatever their names say (`[dialect]` in the config).
+#[derive(Debug, Clone)]
+pub struct PathFilters {
+    pub exclude: GlobSet,
+    pub postgres: GlobSet,
+    pub other_database: GlobSet,
+}
+
+impl Default for PathFilters {
+    fn default() -> Self {
+        PathFilters {
+            exclude: GlobSet::empty(),
+            postgres: GlobSet::empty(),
+            other_database: GlobSet::empty(),
+        }
+    }
+}
+
+impl PathFilters {
+    fn excludes(&self, path: &Path) -> bool {
+        matches(&self.exclude, path)
+    }
+
+    /// A folder written for another database: configured so, or named so (`mysql/`,
+    /// `versions_sqlite/`) unless configured as PostgreSQL's.
+    fn is_other_database_dir(&self, path: &Path) -> bool {
+        if !path.is_dir() || matches(&self.postgres, path) {
+            return false;
+        }
+        matches(&self.other_database, path)
+            || path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|name| names_postgres(name) == Some(false))
+    }
+}
+
+fn matches(globs: &GlobSet, path: &Path) -> bool {
+    globs.is_match(path) || globs.is_match(path.strip_prefix("./").unwrap_or(path))
+}
+
 /// A path under a checked folder that was not read, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -107,7 +149,7 @@ pub fn is_support_file(path: &Path) -> bool {
     }
 }
 
-pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Discovery, DiscoverError> {
+pub fn discover(paths: &[PathBuf], filters: &PathFilters) -> Result<Discovery, DiscoverError> {
     let mut found = Found::default();
     for path in paths {
         // A dangling link exists as a name only: say so rather than "no such file".
@@ -115,7 +157,7 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Discovery, Disco
             return Err(DiscoverError::Missing(path.display().to_string()));
         }
         if path.is_dir() {
-            add_directory(path, &mut found, exclude);
+            add_directory(path, &mut found, filters);
             continue;
         }
         if is_support_file(path) {
@@ -131,7 +173,7 @@ pub fn discover(paths: &[PathBuf], exclude: &GlobSet) -> Result<Discovery, Disco
             });
             continue;
         }
-        add_single_file(path, &mut found, exclude);
+        add_single_file(path, &mut found, filters);
     }
     // An Alembic folder is walked both as part of its parent and as a script directory.
     found.skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -155,14 +197,20 @@ struct Walked {
 /// The files under `dir` (down to `max_depth`), in name order, leaving out hidden, build and
 /// other databases' folders. Symbolic links are read only when they stay inside `dir`;
 /// unreadable folders, links leaving it, loops and dangling links go to `skipped`.
-fn walk(dir: &Path, max_depth: usize, skipped: &mut Vec<Skipped>) -> Vec<Walked> {
+fn walk(
+    dir: &Path,
+    max_depth: usize,
+    filters: &PathFilters,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Walked> {
     let tree = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let walker = WalkDir::new(dir)
         .max_depth(max_depth)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
-            e.depth() == 0 || !(is_hidden_or_skipped(e.path()) || is_other_database_dir(e.path()))
+            e.depth() == 0
+                || !(is_hidden_or_skipped(e.path()) || filters.is_other_database_dir(e.path()))
         });
     let mut files = Vec::new();
     for entry in walker {
@@ -294,18 +342,6 @@ pub fn names_postgres(name: &str) -> Option<bool> {
     answer
 }
 
-fn is_other_database_dir(path: &Path) -> bool {
-    path.is_dir()
-        && path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|name| names_postgres(name) == Some(false))
-}
-
-fn is_excluded(path: &Path, exclude: &GlobSet) -> bool {
-    exclude.is_match(path) || exclude.is_match(path.strip_prefix("./").unwrap_or(path))
-}
-
 fn is_revision_file(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "py")
         && path.file_name().is_some_and(|n| n != "__init__.py")
@@ -328,7 +364,7 @@ fn enclosing_alembic_root(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn add_single_file(path: &Path, found: &mut Found, exclude: &GlobSet) {
+fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
     if let Some(target) = link_leaving(path) {
         found.skipped.push(Skipped {
             path: path.to_path_buf(),
@@ -338,7 +374,7 @@ fn add_single_file(path: &Path, found: &mut Found, exclude: &GlobSet) {
     }
     if is_revision_file(path) {
         if let Some(root) = enclosing_alembic_root(path) {
-            add_alembic_root(&root, None, found, exclude);
+            add_alembic_root(&root, None, found, filters);
             if let Some(set) = found.sets.get_mut(&root) {
                 set.scope
                     .get_or_insert_with(Vec::new)
@@ -390,7 +426,12 @@ fn link_leaving(path: &Path) -> Option<PathBuf> {
     (!target.starts_with(folder)).then_some(target)
 }
 
-fn add_alembic_root(root: &Path, ini: Option<&AlembicIni>, found: &mut Found, exclude: &GlobSet) {
+fn add_alembic_root(
+    root: &Path,
+    ini: Option<&AlembicIni>,
+    found: &mut Found,
+    filters: &PathFilters,
+) {
     if found.sets.contains_key(root) {
         return;
     }
@@ -407,10 +448,10 @@ fn add_alembic_root(root: &Path, ini: Option<&AlembicIni>, found: &mut Found, ex
         // only the PostgreSQL history is read.
         let depth = if recursive { usize::MAX } else { 1 };
         files.extend(
-            walk(location, depth, &mut found.skipped)
+            walk(location, depth, filters, &mut found.skipped)
                 .into_iter()
                 .map(|walked| walked.path)
-                .filter(|p| is_revision_file(p) && !is_excluded(p, exclude)),
+                .filter(|p| is_revision_file(p) && !filters.excludes(p)),
         );
     }
     files.sort();
@@ -439,13 +480,13 @@ fn is_hidden_or_skipped(path: &Path) -> bool {
 /// component's migrations, run through the application's env.py).
 const REVISION_FOLDERS: &[&str] = &["versions", "migrations", "alembic", "revisions"];
 
-fn add_directory(dir: &Path, found: &mut Found, exclude: &GlobSet) {
+fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     let mut alembic_roots: BTreeMap<PathBuf, Option<AlembicIni>> = BTreeMap::new();
     let mut sql_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut python_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    for entry in walk(dir, usize::MAX, &mut found.skipped) {
+    for entry in walk(dir, usize::MAX, filters, &mut found.skipped) {
         let path = entry.path.as_path();
-        if entry.depth > 0 && is_excluded(path, exclude) {
+        if entry.depth > 0 && filters.excludes(path) {
             continue;
         }
         let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -480,7 +521,7 @@ fn add_directory(dir: &Path, found: &mut Found, exclude: &GlobSet) {
     let mut claimed: Vec<PathBuf> = Vec::new();
     for (root, ini) in &alembic_roots {
         claimed.push(root.clone());
-        add_alembic_root(root, ini.as_ref(), found, exclude);
+        add_alembic_root(root, ini.as_ref(), found, filters);
         if let Some(locations) = ini.as_ref().and_then(|i| i.version_locations.as_ref()) {
             claimed.extend(locations.iter().map(|l| normalize(l)));
         }

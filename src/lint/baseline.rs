@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use globset::GlobSet;
+use crate::discover::PathFilters;
 
 use super::git::{BaseRef, GitError};
 use crate::discover;
@@ -22,7 +22,7 @@ pub fn prepare(
     reference: &str,
     inside: &Path,
     loaded: &Loaded,
-    exclude: &GlobSet,
+    filters: &PathFilters,
 ) -> Result<Baseline, GitError> {
     let folder = if inside.is_dir() {
         inside.to_path_buf()
@@ -66,7 +66,7 @@ pub fn prepare(
         let copy = base.export_folder(&root, export.path())?;
         // A folder that does not exist on REF is new in this branch: no history to be behind.
         let history = if copy.exists() {
-            discover::discover(&[copy], exclude)
+            discover::discover(&[copy], filters)
                 .ok()
                 .map(|found| frontend::load(&found))
                 .and_then(|at_base| {

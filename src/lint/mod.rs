@@ -6,7 +6,7 @@ mod git;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use globset::GlobSet;
+use crate::discover::PathFilters;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -23,7 +23,8 @@ pub struct LintOptions {
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
-    pub exclude: GlobSet,
+    /// `exclude` globs and the folders `[dialect]` assigns to a database.
+    pub filters: PathFilters,
     /// `--base REF`: lint only what changed since the merge base with REF.
     pub base: Option<String>,
 }
@@ -36,7 +37,7 @@ impl Default for LintOptions {
             select: None,
             ignore: Vec::new(),
             severity: BTreeMap::new(),
-            exclude: GlobSet::empty(),
+            filters: PathFilters::default(),
             base: None,
         }
     }
@@ -71,14 +72,14 @@ pub enum LintError {
 }
 
 pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
-    let discovered = discover::discover(&options.paths, &options.exclude)?;
+    let discovered = discover::discover(&options.paths, &options.filters)?;
     let loaded = frontend::load(&discovered);
     let baseline = options
         .base
         .as_deref()
         .map(|reference| {
             let inside = options.paths.first().cloned().unwrap_or_default();
-            baseline::prepare(reference, &inside, &loaded, &options.exclude)
+            baseline::prepare(reference, &inside, &loaded, &options.filters)
         })
         .transpose()?;
     let scope: Option<Vec<FileId>> = match (&loaded.scope, &baseline) {
