@@ -255,7 +255,13 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     .file_name()
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_default();
-                Parsed::Sql(sql_sets::parse_file(&name, &source.text, file))
+                let script_config = read_text(&path.with_file_name(format!("{name}.conf"))).ok();
+                Parsed::Sql(sql_sets::parse_file(
+                    &name,
+                    &source.text,
+                    file,
+                    script_config.as_deref(),
+                ))
             }
         }
     };

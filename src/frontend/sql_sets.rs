@@ -94,13 +94,19 @@ fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapp
 
 /// Flyway runs each PostgreSQL migration in a transaction of its own, except one made only of
 /// statements PostgreSQL refuses inside a transaction: it runs that one without (and refuses a
-/// migration mixing both, which the in-transaction rules report).
-fn flyway_transaction(parsed: &mut Body) {
-    let outside_only = !parsed.ops.is_empty()
-        && parsed
-            .ops
-            .iter()
-            .all(|op| op.kind.runs_only_outside_transaction().is_some());
+/// migration mixing both, which the in-transaction rules report). A script config file
+/// (`V2__x.sql.conf`) with `executeInTransaction` decides instead.
+fn flyway_transaction(parsed: &mut Body, configured: Option<bool>) {
+    let outside_only = match configured {
+        Some(in_transaction) => !in_transaction,
+        None => {
+            !parsed.ops.is_empty()
+                && parsed
+                    .ops
+                    .iter()
+                    .all(|op| op.kind.runs_only_outside_transaction().is_some())
+        }
+    };
     if let Some(script) = &mut parsed.script {
         script.transaction = if outside_only {
             ScriptTransaction::PerStatement
@@ -138,7 +144,16 @@ fn one_direction(
     }
 }
 
-pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
+/// `executeInTransaction` in a Flyway script config file (`key=value` lines).
+fn execute_in_transaction(config: &str) -> Option<bool> {
+    config.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "executeInTransaction").then(|| !value.trim().eq_ignore_ascii_case("false"))
+    })
+}
+
+/// One SQL file; `script_config` is the text of Flyway's `<file>.conf` beside it, if any.
+pub fn parse_file(name: &str, text: &str, file: FileId, script_config: Option<&str>) -> SqlFile {
     let whole = 0..text.len();
     let lower = name.to_ascii_lowercase();
     // golang-migrate, pop and their kin: one file per direction, paired by the version string.
@@ -187,7 +202,7 @@ pub fn parse_file(name: &str, text: &str, file: FileId) -> SqlFile {
                 prefix[1..].replace('_', ".")
             };
             let mut parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-            flyway_transaction(&mut parsed);
+            flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
             return one_direction(Framework::Flyway, role, version_text, file, parsed);
         }
     }
