@@ -224,6 +224,8 @@ pub enum OpKind {
     },
     DropIndex {
         name: Option<String>,
+        /// When the statement says (Alembic's `table_name`); SQL's DROP INDEX does not.
+        table: Option<String>,
         concurrently: bool,
     },
     AddConstraint {

@@ -25,11 +25,19 @@ impl Rule for DropIndexNonConcurrently {
         for site in cx.all_ops() {
             let OpKind::DropIndex {
                 name,
+                table,
                 concurrently: false,
             } = &site.op.kind
             else {
                 continue;
             };
+            // Its table is dropped later in the same body: that drop takes the same lock anyway.
+            if table
+                .as_deref()
+                .is_some_and(|t| table_dropped_later(&site, t))
+            {
+                continue;
+            }
             if name
                 .as_deref()
                 .is_some_and(|n| index_is_disposable(&site, n))
@@ -42,6 +50,12 @@ impl Rule for DropIndexNonConcurrently {
             );
         }
     }
+}
+
+fn table_dropped_later(site: &OpSite, table: &str) -> bool {
+    site.ops[site.index + 1..]
+        .iter()
+        .any(|op| matches!(&op.kind, OpKind::DropTable { table: t } if same_name(t, table)))
 }
 
 /// An index created earlier in the same body, or one whose table the same downgrade drops after

@@ -619,6 +619,12 @@ impl<'r, 'a> Walker<'r, 'a> {
                 }
                 "drop_index" => vec![OpKind::DropIndex {
                     name: r.optional_name(args.find_argument_value("index_name", 0))?,
+                    table: match batch_table {
+                        Some(t) => Some(t.to_string()),
+                        None => args
+                            .find_argument_value("table_name", 1)
+                            .and_then(|t| r.string(t)),
+                    },
                     concurrently: kw("postgresql_concurrently").is_some_and(is_true),
                 }],
                 "create_foreign_key" => {

@@ -103,6 +103,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             let i = skip(2, &["CONCURRENTLY", "IF", "EXISTS"]);
             Some(OpKind::DropIndex {
                 name: w.get(i).map(|_| qualified(&w, i)),
+                table: None,
                 concurrently: w[2..i].contains(&"CONCURRENTLY"),
             })
         }

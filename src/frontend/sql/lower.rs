@@ -77,6 +77,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     ObjectType::Table => OpKind::DropTable { table: n },
                     ObjectType::Index => OpKind::DropIndex {
                         name: Some(n),
+                        table: None,
                         concurrently: false,
                     },
                     ObjectType::Type => OpKind::DropType { name: n },
