@@ -347,3 +347,65 @@ fn runs_killed_at_early_moments_leave_no_cluster_behind() {
         );
     }
 }
+
+#[test]
+fn an_env_py_that_connects_elsewhere_stops_the_run_instead_of_passing() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let cluster = migration_gate::roundtrip::postgres::LocalCluster::start().unwrap();
+    let admin = cluster.conninfo();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let live = runtime.block_on(async {
+        let client = admin.connect().await.unwrap();
+        client
+            .batch_execute("CREATE DATABASE app_live")
+            .await
+            .unwrap();
+        admin.with_database("app_live")
+    });
+    let elsewhere = live
+        .url_with_password()
+        .replacen("postgresql://", "postgresql+psycopg://", 1);
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/elsewhere",
+            "--postgres",
+            "url",
+            "--database-url",
+            &admin.url_with_password(),
+            "--python",
+            &python,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    )
+    .env("APP_DATABASE_URL", &elsewhere)
+    .output()
+    .unwrap();
+    let said = everything(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("env.py ran the revision against another database"),
+        "{said}"
+    );
+    assert!(!said.contains("\"passed\""), "{said}");
+    // And the scratch database is gone, as after any run.
+    let left = runtime.block_on(async {
+        let client = admin.connect().await.unwrap();
+        client
+            .query(
+                "SELECT datname::text FROM pg_database WHERE datname LIKE 'migration_gate_%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .len()
+    });
+    assert_eq!(left, 0);
+}

@@ -141,9 +141,16 @@ impl<'a> Judge<'a> {
                         .iter()
                         .any(|p| order[index - 1].revision_id() == Some(p.as_str())));
             let start = if follows { known.take() } else { None };
-            let (result, needs_rebuild, end) = self
+            let outcome = self
                 .judge(&mut session, migration, &mut unreachable, start)
-                .await?;
+                .await;
+            let (result, needs_rebuild, end) = match outcome {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    let _ = Self::close(session).await;
+                    return Err(error);
+                }
+            };
             dirty = needs_rebuild;
             known = end;
             self.finish(judged.len(), result);
@@ -199,6 +206,8 @@ impl<'a> Judge<'a> {
                     || lower.starts_with("select pg_catalog."))
             })
             .collect();
+        self.verify_version_table(session, migration, Phase::Upgrade)
+            .await?;
         self.report_trace(migration, &trace);
         record(&mut steps, "upgrade", Status::Passed, t);
         let upgraded = snapshot::take(&session.client).await?;
@@ -275,6 +284,7 @@ impl<'a> Judge<'a> {
             self.failed_step(steps, step, t, migration, &failure);
             return Ok(None);
         }
+        self.verify_version_table(session, migration, phase).await?;
         record(steps, step, Status::Passed, t);
         let t = Instant::now();
         let actual = snapshot::take(&session.client).await?;

@@ -10,6 +10,31 @@ use super::postgres::{ConnInfo, ScratchDatabase};
 use super::runner::{self, AlembicDriver, AlembicOptions, StepFailure};
 use super::{RoundtripError, fail, find_alembic_ini};
 
+/// Every revision the scratch database's Alembic version tables list, whatever their name
+/// and schema (`version_table` / `version_table_schema` in env.py).
+async fn alembic_versions(client: &tokio_postgres::Client) -> Vec<String> {
+    let tables = client
+        .query(
+            "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.columns
+             WHERE column_name = 'version_num'
+               AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+            &[],
+        )
+        .await
+        .unwrap_or_default();
+    let mut versions = Vec::new();
+    for table in tables {
+        let name: String = table.get(0);
+        if let Ok(rows) = client
+            .query(&format!("SELECT version_num::text FROM {name}"), &[])
+            .await
+        {
+            versions.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+        }
+    }
+    versions
+}
+
 /// How one set's revisions are applied.
 pub(super) enum Applier {
     Alembic(Box<AlembicDriver>),
@@ -141,6 +166,42 @@ impl Judge<'_> {
             session.scratch.terminate_sessions().await;
         }
         result
+    }
+
+    /// After an Alembic step that reported success: the scratch database's version table must
+    /// have moved with it. If it did not, env.py ran the revision against another database
+    /// (it builds its own URL), and nothing this run could say about the scratch database
+    /// would be true: the run stops.
+    pub(super) async fn verify_version_table(
+        &self,
+        session: &Session,
+        migration: &Migration,
+        phase: Phase,
+    ) -> Result<(), RoundtripError> {
+        if self.set.framework != Framework::Alembic {
+            return Ok(());
+        }
+        let id = Self::id(migration);
+        let versions = alembic_versions(&session.client).await;
+        let moved = match phase {
+            Phase::Upgrade => versions.contains(&id),
+            Phase::Downgrade => !versions.contains(&id),
+        };
+        if moved {
+            return Ok(());
+        }
+        let listed = if versions.is_empty() {
+            "no version at all".to_string()
+        } else {
+            versions.join(", ")
+        };
+        let step = match phase {
+            Phase::Upgrade => "upgrade",
+            Phase::Downgrade => "downgrade",
+        };
+        Err(fail(format!(
+            "the {step} of `{id}` reported success, but the scratch database's version table did not move (it lists {listed}): env.py ran the revision against another database. migration-gate gives env.py the scratch database as `sqlalchemy.url`, as DATABASE_URL and MIGRATION_GATE_DATABASE_URL, and as `-x url=...`; make env.py take its URL from one of them (`config.get_main_option(\"sqlalchemy.url\")`) rather than building its own, or run with --standalone. No revision was judged on a database other than the scratch one."
+        )))
     }
 
     /// A fresh scratch database with `order[..=upto]` applied (their upgrades, as the
