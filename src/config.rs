@@ -37,8 +37,30 @@ pub struct RoundtripConfig {
     pub timeout_s: Option<u64>,
     /// Seconds a connection may take, handshake and authentication included (default 10).
     pub connect_timeout_s: Option<u64>,
+    /// alembic.ini main options env.py reads its URL from, besides `sqlalchemy.url`.
+    pub url_option: Option<Names>,
+    /// Environment variables env.py reads its URL from, besides DATABASE_URL and
+    /// SQLALCHEMY_DATABASE_URI.
+    pub url_env: Option<Names>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+/// One name or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    pub fn joined(&self) -> String {
+        match self {
+            Names::One(name) => name.clone(),
+            Names::Many(names) => names.join(","),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -395,6 +395,27 @@ fn an_env_py_that_connects_elsewhere_stops_the_run_instead_of_passing() {
         "{said}"
     );
     assert!(!said.contains("\"passed\""), "{said}");
+    // Told the variable's name, migration-gate hands env.py the scratch database under it too.
+    let config = tmp.path().join("migration-gate.toml");
+    std::fs::write(&config, "[roundtrip]\nurl_env = \"APP_DATABASE_URL\"\n").unwrap();
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/elsewhere",
+            "--postgres",
+            "url",
+            "--database-url",
+            &admin.url_with_password(),
+            "--python",
+            &python,
+            "--config",
+            &config.to_string_lossy(),
+        ],
+        tmp.path(),
+    )
+    .env("APP_DATABASE_URL", &elsewhere)
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
     // And the scratch database is gone, as after any run.
     let left = runtime.block_on(async {
         let client = admin.connect().await.unwrap();

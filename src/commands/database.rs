@@ -182,7 +182,23 @@ fn runner_options(
             .map_or(crate::roundtrip::postgres::DEFAULT_CONNECT_TIMEOUT, |s| {
                 std::time::Duration::from_secs(s.max(1))
             }),
-        env: settings.env.clone().into_iter().collect(),
+        env: settings
+            .env
+            .clone()
+            .into_iter()
+            .chain(
+                settings
+                    .url_option
+                    .as_ref()
+                    .map(|n| ("MIGRATION_GATE_URL_OPTIONS".to_string(), n.joined())),
+            )
+            .chain(
+                settings
+                    .url_env
+                    .as_ref()
+                    .map(|n| ("MIGRATION_GATE_URL_ENV".to_string(), n.joined())),
+            )
+            .collect(),
         from: None,
         to: None,
         trace_locks: false,

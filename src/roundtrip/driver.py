@@ -6,9 +6,12 @@ Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any mis
 Answers:   {"ok": true, "current": [...]} or {"ok": false, "error": ..., "kind": ...,
            "sqlstate": ..., "statement": ..., "file": ..., "line": ...}.
 
-The database URL reaches env.py three ways, so most env.py files need no change: the
-`sqlalchemy.url` main option, the DATABASE_URL / MIGRATION_GATE_DATABASE_URL environment
-variables, and `-x url=...` (context.get_x_argument(as_dictionary=True)["url"]).
+The database URL reaches env.py in every common form, so most env.py files need no change:
+the `sqlalchemy.url` main option, the DATABASE_URL / MIGRATION_GATE_DATABASE_URL /
+SQLALCHEMY_DATABASE_URI environment variables, `-x url=...` and `-x dburl=...`
+(context.get_x_argument(as_dictionary=True)), plus the main options and environment variables
+the project names in `[roundtrip] url_option` / `url_env` (MIGRATION_GATE_URL_OPTIONS /
+MIGRATION_GATE_URL_ENV, comma-separated).
 """
 import argparse
 import json
@@ -165,21 +168,26 @@ def main():
     # The URL holds the password: it comes through the environment, never the command line
     # (which every local user can read in `ps`).
     url = driver_url(os.environ.pop("MIGRATION_GATE_DRIVER_URL"))
-    os.environ["DATABASE_URL"] = url
-    os.environ["MIGRATION_GATE_DATABASE_URL"] = url
+    names = lambda variable: [n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()]
+    for variable in ["DATABASE_URL", "MIGRATION_GATE_DATABASE_URL", "SQLALCHEMY_DATABASE_URI"] + names("MIGRATION_GATE_URL_ENV"):
+        os.environ[variable] = url
     config = Config(args.ini) if args.ini else Config()
     script_location = os.path.abspath(args.script_location)
     versions = os.path.join(script_location, "versions")
     if args.standalone:
         env_dir = tempfile.mkdtemp(prefix="migration-gate-env-")
+        import atexit
+        import shutil
+        atexit.register(shutil.rmtree, env_dir, True)
         with open(os.path.join(env_dir, "env.py"), "w") as f:
             f.write(STANDALONE_ENV)
         config.set_main_option("script_location", env_dir)
         config.set_main_option("version_locations", versions)
     else:
         config.set_main_option("script_location", script_location)
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
+    for option in ["sqlalchemy.url"] + names("MIGRATION_GATE_URL_OPTIONS"):
+        config.set_main_option(option, url.replace("%", "%%"))
+    config.cmd_opts = argparse.Namespace(x=[f"url={url}", f"dburl={url}"])
     # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
     # pattern, and what pytest-alembic requires): one pooled connection for the whole run
     # instead of a new engine and connection per step. pre_ping survives the scratch database
