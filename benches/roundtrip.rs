@@ -185,6 +185,7 @@ fn main() {
         python: Some(python.clone()),
         alembic_config: None,
         standalone: false,
+        baseline: None,
         step_timeout: Duration::from_secs(300),
         connect_timeout: migration_gate::roundtrip::postgres::DEFAULT_CONNECT_TIMEOUT,
         env: Vec::new(),

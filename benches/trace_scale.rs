@@ -117,6 +117,7 @@ fn main() {
         python: Some(PathBuf::from(python)),
         alembic_config: None,
         standalone: false,
+        baseline: None,
         step_timeout: Duration::from_secs(600),
         connect_timeout: migration_gate::roundtrip::postgres::DEFAULT_CONNECT_TIMEOUT,
         env: Vec::new(),

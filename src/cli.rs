@@ -149,6 +149,11 @@ pub struct RoundtripArgs {
     /// Last revision to judge.
     #[arg(long)]
     pub to: Option<String>,
+    /// Schema SQL (`pg_dump --schema-only`, or hand-written) applied to the scratch database
+    /// before the first revision; with --from or --base it is the schema that revision starts
+    /// from, and the revisions before it are stamped, not applied.
+    #[arg(long, value_name = "FILE.sql")]
+    pub baseline: Option<PathBuf>,
     /// Seconds one step may take before it is stopped (default 300).
     #[arg(long)]
     pub timeout: Option<u64>,

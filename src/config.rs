@@ -33,6 +33,8 @@ pub struct RoundtripConfig {
     pub postgres_image: Option<String>,
     pub python: Option<String>,
     pub alembic_config: Option<String>,
+    /// Schema SQL applied before the first revision (see `roundtrip --baseline`).
+    pub baseline: Option<String>,
     pub command: Option<String>,
     pub timeout_s: Option<u64>,
     /// Seconds a connection may take, handshake and authentication included (default 10).

@@ -1,5 +1,6 @@
-//! The round trip under faults: servers that hang or refuse, passwords that must not show, and
-//! runs killed at random early moments that must leave nothing behind.
+//! The round trip under faults: servers that hang or refuse, passwords that must not show, runs
+//! killed at random early moments that must leave nothing behind, env.py files that connect
+//! elsewhere, and histories that start from a schema no revision made.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -429,4 +430,77 @@ fn an_env_py_that_connects_elsewhere_stops_the_run_instead_of_passing() {
             .len()
     });
     assert_eq!(left, 0);
+}
+
+fn statuses(output: &Output) -> Vec<(String, String)> {
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(output)));
+    document["roundtrip"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["revision"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_history_that_starts_from_an_existing_schema_runs_on_a_baseline() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "fixtures/roundtrip/existing_schema",
+            "--postgres",
+            "local",
+            "--python",
+            &python,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        roundtrip(&args, tmp.path()).output().unwrap()
+    };
+    // Without the schema it starts from, the first revision cannot apply.
+    let bare = run(&[]);
+    assert_eq!(bare.status.code(), Some(1), "{}", everything(&bare));
+    assert_eq!(statuses(&bare)[0], ("e1".to_string(), "failed".to_string()));
+    let based = run(&[
+        "--baseline",
+        "fixtures/roundtrip/existing_schema/baseline.sql",
+    ]);
+    assert_eq!(based.status.code(), Some(0), "{}", everything(&based));
+    assert_eq!(
+        statuses(&based),
+        [
+            ("e1".into(), "passed".into()),
+            ("e2".into(), "passed".into())
+        ]
+    );
+    // A baseline taken at e1 with --from e2: e1 is stamped, not applied again (it would fail:
+    // the column exists).
+    let stamped = run(&[
+        "--baseline",
+        "fixtures/roundtrip/existing_schema/baseline_at_e1.sql",
+        "--from",
+        "e2",
+    ]);
+    assert_eq!(stamped.status.code(), Some(0), "{}", everything(&stamped));
+    assert_eq!(statuses(&stamped), [("e2".into(), "passed".into())]);
+    // A baseline that does not apply is an error before any revision is judged.
+    let broken = tmp.path().join("broken.sql");
+    std::fs::write(&broken, "CREATE TABLE accounts (id bigint;\n").unwrap();
+    let output = run(&["--baseline", &broken.to_string_lossy()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        everything(&output).contains("does not apply"),
+        "{}",
+        everything(&output)
+    );
 }

@@ -29,8 +29,16 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
             .as_ref()
             .and_then(|name| std::env::var(name).ok())
     });
+    let baseline = args
+        .baseline
+        .clone()
+        .or(settings.baseline.as_ref().map(PathBuf::from))
+        .map(|path| crate::roundtrip::Baseline::read(&path))
+        .transpose()
+        .map_err(|e| AppError::new(e.to_string()))?;
     let options = RoundtripOptions {
         database_url: database_url.clone(),
+        baseline,
         from: args.from.clone(),
         to: args.to.clone(),
         trace_locks: args.trace_locks,
@@ -175,6 +183,7 @@ fn runner_options(
             .clone()
             .or(settings.alembic_config.as_ref().map(PathBuf::from)),
         standalone: runner.standalone,
+        baseline: None,
         step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
         connect_timeout: runner
             .connect_timeout

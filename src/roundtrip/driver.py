@@ -1,6 +1,7 @@
 """migration-gate's Alembic driver: one process per round trip, JSON lines on stdin/stdout.
 
 Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any missing ancestor),
+           {"cmd": "stamp", "targets": ["<revision>", ...]} (`alembic stamp`),
            {"cmd": "downgrade_one", "target": "<revision>"} (exactly that revision, whatever else
            is applied: branches and merges stay as they are), {"cmd": "current"}.
 Answers:   {"ok": true, "current": [...]} or {"ok": false, "error": ..., "kind": ...,
@@ -226,6 +227,10 @@ def main():
                 if request.get("trace"):
                     send({"ok": True, "trace": trace})
                     continue
+            elif cmd == "stamp":
+                # `alembic stamp`: the version table says these revisions are applied.
+                targets = tuple(request["targets"])
+                run_env(lambda heads, context: script._stamp_revs(targets, heads), targets)
             elif cmd == "downgrade_one":
                 revision = script.get_revision(request["target"])
                 run_env(lambda heads, context: [RevisionStep(script.revision_map, revision, False)], None)

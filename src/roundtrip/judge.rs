@@ -37,7 +37,7 @@ impl<'a> Judge<'a> {
         migration.revision_id().unwrap_or("?").to_string()
     }
 
-    fn in_scope(&self, order: &[&Migration], index: usize) -> bool {
+    pub(super) fn in_scope(&self, order: &[&Migration], index: usize) -> bool {
         let migration = order[index];
         if self
             .scope

@@ -22,6 +22,30 @@ use crate::model::{Migration, MigrationSet, Phase, Sources};
 use judge::Judge;
 use postgres::{ConnInfo, Provider, ProviderRequest};
 
+/// Schema SQL the history starts from (a `pg_dump --schema-only`, or hand-written).
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub path: PathBuf,
+    /// The file's SQL without psql's backslash commands (`\connect`, `\restrict`).
+    pub sql: String,
+}
+
+impl Baseline {
+    pub fn read(path: &Path) -> Result<Baseline, RoundtripError> {
+        let text = crate::frontend::read_text(path)
+            .map_err(|e| fail(format!("--baseline {}: {e}", path.display())))?;
+        let sql = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('\\'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(Baseline {
+            path: path.to_path_buf(),
+            sql,
+        })
+    }
+}
+
 /// A failure that ends the run (exit code 2): no server, no Python, an unreadable project.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -41,6 +65,8 @@ pub struct RoundtripOptions {
     pub alembic_config: Option<PathBuf>,
     /// Run Alembic with a generated env.py instead of the project's.
     pub standalone: bool,
+    /// Schema applied to every fresh scratch database before any revision.
+    pub baseline: Option<Baseline>,
     pub step_timeout: Duration,
     /// For every connection, handshake and authentication included.
     pub connect_timeout: Duration,

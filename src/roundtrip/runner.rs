@@ -264,6 +264,16 @@ impl AlembicDriver {
         .await
     }
 
+    /// Marks `targets` as applied without running anything (`alembic stamp`).
+    pub async fn stamp(&mut self, targets: &[String], limit: Duration) -> Result<(), StepFailure> {
+        self.request(
+            serde_json::json!({"cmd": "stamp", "targets": targets}),
+            limit,
+        )
+        .await
+        .map(drop)
+    }
+
     pub async fn downgrade_one(
         &mut self,
         revision: &str,

@@ -71,6 +71,10 @@ impl Judge<'_> {
                 return Err(fail(format!("cannot connect to the scratch database: {e}")));
             }
         };
+        if let Err(error) = self.apply_baseline(&scratch.conninfo).await {
+            let _ = scratch.drop_database().await;
+            return Err(error);
+        }
         let applier = match self.set.framework {
             Framework::Alembic => {
                 let root = PathBuf::from(&self.set.root);
@@ -168,6 +172,34 @@ impl Judge<'_> {
         result
     }
 
+    /// The baseline's schema, on a connection of its own: a dump's `set_config('search_path',
+    /// '', false)` must not follow the tool's own session.
+    async fn apply_baseline(&self, conninfo: &ConnInfo) -> Result<(), RoundtripError> {
+        let Some(baseline) = &self.options.baseline else {
+            return Ok(());
+        };
+        let client = self
+            .connect_scratch(conninfo)
+            .await
+            .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
+        client.batch_execute(&baseline.sql).await.map_err(|e| {
+            fail(format!(
+                "the baseline {} does not apply to an empty database: {}",
+                baseline.path.display(),
+                super::postgres::db_error(&e)
+            ))
+        })
+    }
+
+    /// With a baseline and --from / --base, the baseline is the schema the first judged
+    /// revision starts from: the revisions before it are stamped, not applied.
+    fn stamped_before(&self, order: &[&Migration]) -> Option<usize> {
+        self.options.baseline.as_ref()?;
+        (0..order.len())
+            .find(|&i| self.in_scope(order, i))
+            .filter(|&first| first > 0)
+    }
+
     /// After an Alembic step that reported success: the scratch database's version table must
     /// have moved with it. If it did not, env.py ran the revision against another database
     /// (it builds its own URL), and nothing this run could say about the scratch database
@@ -217,9 +249,31 @@ impl Judge<'_> {
             .connect_scratch(&session.scratch.conninfo)
             .await
             .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
+        self.apply_baseline(&session.scratch.conninfo).await?;
         let Some(upto) = upto else {
             return Ok(true);
         };
+        let mut from = 0;
+        if let Some(first) = self.stamped_before(order) {
+            if let Applier::Alembic(driver) = &mut session.applier
+                && !order[first].parents.is_empty()
+            {
+                driver
+                    .stamp(&order[first].parents, self.options.step_timeout)
+                    .await
+                    .map_err(|f| {
+                        fail(format!(
+                            "cannot stamp the baseline as `{}`: {}",
+                            order[first].parents.join(", "),
+                            f.message
+                        ))
+                    })?;
+            }
+            if upto < first {
+                return Ok(true);
+            }
+            from = first;
+        }
         let reached = match self.set.framework {
             Framework::Alembic => self
                 .step(session, order[upto], Phase::Upgrade)
@@ -227,7 +281,7 @@ impl Judge<'_> {
                 .is_ok(),
             _ => {
                 let mut ok = true;
-                for migration in &order[..=upto] {
+                for migration in &order[from..=upto] {
                     if self.step(session, migration, Phase::Upgrade).await.is_err() {
                         ok = false;
                         break;
