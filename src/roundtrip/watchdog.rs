@@ -217,13 +217,18 @@ pub async fn clean_up(resource: &Resource) -> Option<String> {
             run_as,
         } => remove_cluster(root, pg_ctl, run_as.as_deref()),
         Resource::Container { name } => {
-            let removed = Command::new("docker")
-                .args(["rm", "-f", "-v", name])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            removed.then(|| format!("removed the container {name}"))
+            let docker = |args: &[&str]| {
+                Command::new("docker")
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            // `docker rm -f` succeeds for a container that does not exist: ask first.
+            let exists = docker(&["container", "inspect", name]);
+            (exists && docker(&["rm", "-f", "-v", name]))
+                .then(|| format!("removed the container {name}"))
         }
         Resource::Database { admin, name } => drop_database(admin, name).await,
     }
