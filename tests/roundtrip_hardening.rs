@@ -504,3 +504,38 @@ fn a_history_that_starts_from_an_existing_schema_runs_on_a_baseline() {
         everything(&output)
     );
 }
+
+#[test]
+fn a_merge_after_a_failure_on_a_sibling_branch_is_judged_on_both_branches() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/merge_after_failure",
+            "--postgres",
+            "local",
+            "--python",
+            &python,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    // Only mb's broken downgrade is a finding: the database rebuilt after it holds branch a
+    // too, so the merge is not blamed for a_items (a false schema drift before).
+    assert_eq!(
+        statuses(&output),
+        [
+            ("m0".into(), "passed".into()),
+            ("ma".into(), "passed".into()),
+            ("mb".into(), "failed".into()),
+            ("mm".into(), "passed".into())
+        ],
+        "{}",
+        everything(&output)
+    );
+}

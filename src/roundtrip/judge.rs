@@ -72,7 +72,10 @@ impl<'a> Judge<'a> {
         };
         let mut session = self.open(admin).await?;
         // Revisions before the first judged one are only applied, in one go.
-        let mut dirty = first > 0 && !self.rebuild(&mut session, &order, Some(first - 1)).await?;
+        let mut dirty = first > 0
+            && !self
+                .rebuild(&mut session, &order, Some(first - 1), &BTreeSet::new())
+                .await?;
         if dirty {
             Self::close(session).await?;
             return Err(fail(format!(
@@ -109,7 +112,7 @@ impl<'a> Judge<'a> {
             }
             if dirty {
                 let reached = self
-                    .rebuild(&mut session, &order, index.checked_sub(1))
+                    .rebuild(&mut session, &order, index.checked_sub(1), &unreachable)
                     .await?;
                 dirty = false;
                 if !reached {

@@ -1,5 +1,6 @@
 //! The scratch database a set is judged in, and the steps applied to it.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::diagnostic::TracedStatement;
@@ -9,6 +10,25 @@ use super::judge::Judge;
 use super::postgres::{ConnInfo, ScratchDatabase};
 use super::runner::{self, AlembicDriver, AlembicOptions, StepFailure};
 use super::{RoundtripError, fail, find_alembic_ini};
+
+/// The revisions of `applied` (in apply order) that no other one of them builds on, leaving
+/// out `skip` (revisions whose upgrade failed): upgrading to each applies all of `applied`.
+fn applied_heads<'m>(applied: &[&'m Migration], skip: &BTreeSet<String>) -> Vec<&'m Migration> {
+    let usable = |m: &Migration| m.revision_id().is_some_and(|id| !skip.contains(id));
+    let mut parents_in_use: BTreeSet<&str> = BTreeSet::new();
+    for migration in applied.iter().filter(|m| usable(m)) {
+        parents_in_use.extend(migration.parents.iter().map(String::as_str));
+    }
+    applied
+        .iter()
+        .filter(|m| usable(m))
+        .filter(|m| {
+            m.revision_id()
+                .is_some_and(|id| !parents_in_use.contains(id))
+        })
+        .copied()
+        .collect()
+}
 
 /// Every revision the scratch database's Alembic version tables list, whatever their name
 /// and schema (`version_table` / `version_table_schema` in env.py).
@@ -243,6 +263,7 @@ impl Judge<'_> {
         session: &mut Session,
         order: &[&Migration],
         upto: Option<usize>,
+        skip: &BTreeSet<String>,
     ) -> Result<bool, RoundtripError> {
         session.scratch.recreate().await?;
         session.client = self
@@ -275,10 +296,18 @@ impl Judge<'_> {
             from = first;
         }
         let reached = match self.set.framework {
-            Framework::Alembic => self
-                .step(session, order[upto], Phase::Upgrade)
-                .await
-                .is_ok(),
+            // Every branch applied so far, not only the one `order[upto]` is on: a merge
+            // judged next must find all of its parents' schema in place.
+            Framework::Alembic => {
+                let mut ok = true;
+                for head in applied_heads(&order[from..=upto], skip) {
+                    if self.step(session, head, Phase::Upgrade).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                ok
+            }
             _ => {
                 let mut ok = true;
                 for migration in &order[from..=upto] {
