@@ -539,3 +539,34 @@ fn a_merge_after_a_failure_on_a_sibling_branch_is_judged_on_both_branches() {
         everything(&output)
     );
 }
+
+#[test]
+fn env_py_as_alembic_init_async_writes_it_runs() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let run = |python: &str| {
+        roundtrip(
+            &[
+                "fixtures/roundtrip/async_env",
+                "--postgres",
+                "local",
+                "--python",
+                python,
+                "--format",
+                "json",
+            ],
+            tmp.path(),
+        )
+        .output()
+        .unwrap()
+    };
+    let output = run(&python);
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    assert!(
+        statuses(&output)
+            .iter()
+            .all(|(_, status)| status == "passed")
+    );
+}

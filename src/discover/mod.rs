@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 use walkdir::WalkDir;
 
-mod alembic_ini;
+pub mod alembic_ini;
 
 use alembic_ini::AlembicIni;
 

@@ -43,16 +43,23 @@ with context.config.attributes["connection"].connect() as connection:
 
 
 def driver_url(url):
-    try:
-        import psycopg  # noqa: F401
-        scheme = "postgresql+psycopg"
-    except ImportError:
-        scheme = "postgresql+psycopg2"
+    """The URL with the driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
+    from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2."""
+    import sqlalchemy
+    scheme = "postgresql+psycopg2"
+    if int(sqlalchemy.__version__.split(".")[0]) >= 2:
+        try:
+            import psycopg  # noqa: F401
+            scheme = "postgresql+psycopg"
+        except ImportError:
+            pass
     return scheme + url[len("postgresql"):]
 
 
-def describe(error, versions):
-    """The failure as the tool reports it: message, SQLSTATE, statement, revision file line."""
+def describe(error, versions, env_py=None):
+    """The failure as the tool reports it: message, SQLSTATE, statement, and the line it points
+    at: the innermost frame in a revision file, else in env.py (a failure before any revision
+    ran), else the innermost frame at all."""
     answer = {"ok": False, "kind": type(error).__name__, "error": " ".join(str(error).split())}
     original = getattr(error, "orig", None)
     if original is not None:
@@ -66,15 +73,12 @@ def describe(error, versions):
     if statement:
         answer["statement"] = str(statement)
     frames = traceback.extract_tb(error.__traceback__)
-    for frame in reversed(frames):
-        if os.path.abspath(frame.filename).startswith(versions + os.sep):
-            answer["file"] = frame.filename
-            answer["line"] = frame.lineno
-            break
-    else:
-        if frames:
-            answer["file"] = frames[-1].filename
-            answer["line"] = frames[-1].lineno
+    in_revisions = [f for f in frames if os.path.abspath(f.filename).startswith(versions + os.sep)]
+    in_env = [f for f in frames if env_py and os.path.abspath(f.filename) == env_py]
+    chosen = (in_revisions or in_env or frames or [None])[-1]
+    if chosen is not None:
+        answer["file"] = chosen.filename
+        answer["line"] = chosen.lineno
     answer["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:]
     return answer
 
@@ -243,7 +247,7 @@ def main():
                 raise ValueError(f"unknown command {cmd}")
             send({"ok": True})
         except BaseException as error:  # noqa: B036 - a revision may raise anything, SystemExit included
-            send(describe(error, versions))
+            send(describe(error, versions, None if args.standalone else os.path.join(script_location, "env.py")))
     return 0
 
 

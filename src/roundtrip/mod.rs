@@ -194,10 +194,32 @@ fn check_revision_exists(
 
 /// alembic.ini next to the script directory or one level up (the Flask-Migrate and the
 /// `alembic init` layouts).
+/// The alembic.ini for the script directory `root`: the nearest one between it and the
+/// repository's root whose `script_location` is `root` (the `alembic init app/alembic` layout
+/// keeps it two folders up), else one beside `root` or in its parent.
 fn find_alembic_ini(root: &Path) -> Option<PathBuf> {
-    [root.join("alembic.ini"), root.parent()?.join("alembic.ini")]
-        .into_iter()
-        .find(|p| p.is_file())
+    let canonical = |p: &Path| p.canonicalize().ok();
+    let wanted = canonical(root);
+    let mut nearest = None;
+    for (depth, folder) in root.ancestors().take(8).enumerate() {
+        let ini = folder.join("alembic.ini");
+        if ini.is_file() {
+            let points_here = crate::discover::alembic_ini::read(&ini)
+                .and_then(|parsed| parsed.script_location)
+                .and_then(|location| canonical(&location))
+                .is_some_and(|location| Some(location) == wanted);
+            if points_here {
+                return Some(ini);
+            }
+            if depth <= 1 && nearest.is_none() {
+                nearest = Some(ini);
+            }
+        }
+        if folder.join(".git").exists() {
+            break;
+        }
+    }
+    nearest
 }
 
 /// The schema that applying `targets` in order (Alembic: each with its missing ancestors)
@@ -250,4 +272,32 @@ pub async fn schema_at(
     };
     Judge::close(session).await?;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_alembic_ini;
+
+    #[test]
+    fn the_ini_of_an_alembic_init_app_alembic_layout_is_found_two_folders_up() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("app/alembic/versions")).unwrap();
+        std::fs::write(
+            root.join("alembic.ini"),
+            "[alembic]\nscript_location = app/alembic\n",
+        )
+        .unwrap();
+        // A stray ini in between that names another script directory is passed over.
+        std::fs::write(
+            root.join("app/alembic.ini"),
+            "[alembic]\nscript_location = %(here)s/other\n",
+        )
+        .unwrap();
+        assert_eq!(
+            find_alembic_ini(&root.join("app/alembic")),
+            Some(root.join("alembic.ini"))
+        );
+    }
 }

@@ -31,7 +31,7 @@ impl Judge<'_> {
                 .as_ref()
                 .is_some_and(|f| f.file_name().is_some_and(|n| n == "env.py"))
             {
-                help.push("env.py cannot run outside the application: pass --standalone to run the revisions with a generated env.py".into());
+                help.push(env_py_hint(&failure.message).into());
             }
             if failure.timed_out {
                 help.push(
@@ -89,6 +89,23 @@ impl Judge<'_> {
     }
 }
 
+/// What to do when env.py itself fails, before any revision runs, by what it says.
+fn env_py_hint(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("application context")
+        || lower.contains("current_app")
+        || lower.contains("flask")
+    {
+        "env.py needs the running application (Flask's `current_app`): pass --standalone to run the revisions with a generated env.py"
+    } else if lower.starts_with("importerror") || lower.starts_with("modulenotfounderror") {
+        "env.py imports something this Python lacks: pass --python naming the project's virtualenv (or install it there); if it is the application itself, --standalone runs the revisions without it"
+    } else if lower.contains("keyerror") || lower.contains("environ") {
+        "env.py reads a setting that is not there: give it through `[roundtrip] env` or the environment, name the variable it reads its URL from in `[roundtrip] url_env`, or pass --standalone"
+    } else {
+        "env.py failed before the revision ran: fix the line shown, or pass --standalone to run the revisions with a generated env.py"
+    }
+}
+
 /// The usual fix for the database errors migrations meet most, by SQLSTATE.
 fn fix_for(sqlstate: &str) -> Option<&'static str> {
     Some(match sqlstate {
@@ -117,4 +134,19 @@ fn fix_for(sqlstate: &str) -> Option<&'static str> {
         "42601" => "the SQL does not parse: check the statement as PostgreSQL sees it",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_py_hint;
+
+    #[test]
+    fn env_py_failures_get_the_hint_that_fits_their_cause() {
+        assert!(
+            env_py_hint("RuntimeError: Working outside of application context.")
+                .contains("--standalone")
+        );
+        assert!(env_py_hint("ImportError: No module named 'greenlet'").contains("--python"));
+        assert!(env_py_hint("KeyError: 'APP_DATABASE_URL'").contains("url_env"));
+    }
 }
