@@ -160,6 +160,10 @@ pub struct RoundtripArgs {
     /// Record the locks each statement of an upgrade takes and the tables it rewrites.
     #[arg(long)]
     pub trace_locks: bool,
+    /// Print on stderr the SQL each Alembic revision's upgrade sent to the database (the JSON
+    /// and Markdown reports always carry it).
+    #[arg(long)]
+    pub sql_preview: bool,
     /// Before each revision's upgrade, fill every empty table with N generated rows.
     #[arg(long, value_name = "N")]
     pub seed_rows: Option<u32>,

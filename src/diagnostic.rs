@@ -132,11 +132,16 @@ pub struct RevisionResult {
     /// `--trace-locks`: what each statement of the first upgrade locked and rewrote.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<TracedStatement>,
+    /// The SQL the first upgrade sent to the database (Alembic revisions: what op.* calls and
+    /// ORM code generated), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub sql: Vec<String>,
 }
 
 impl RevisionResult {
-    pub fn with_trace(mut self, trace: Vec<TracedStatement>) -> Self {
-        self.trace = trace;
+    /// What the first upgrade was seen doing: its locks and rewrites, and its SQL.
+    pub fn with_observed(mut self, observed: (Vec<TracedStatement>, Vec<String>)) -> Self {
+        (self.trace, self.sql) = observed;
         self
     }
 }

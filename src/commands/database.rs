@@ -78,6 +78,15 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         verdict: None,
     };
     emit(&args.input.formats, &input)?;
+    if args.sql_preview {
+        for run in outcome.revisions.iter().filter(|r| !r.sql.is_empty()) {
+            eprintln!("-- SQL of `{}`'s upgrade ({})", run.revision, run.path);
+            for statement in &run.sql {
+                eprintln!("{statement};");
+            }
+            eprintln!();
+        }
+    }
     eprintln!(
         "round trip on {}: server ready in {} ms, {} revisions in {:.1} s",
         outcome.server,

@@ -98,8 +98,14 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
             ),
             _ => format!("no findings in {checked}"),
         };
+        // A passing round trip still shows what it saw the revisions do.
+        let observed: String = [traces_block(input.runs), sql_block(input.runs)]
+            .into_iter()
+            .flatten()
+            .map(|block| format!("{block}\n"))
+            .collect();
         return format!(
-            "{mark} **migration-gate · {}**: {what}.\n\n{CUT}\n",
+            "{mark} **migration-gate · {}**: {what}.\n\n{observed}{CUT}\n",
             title(input.command)
         );
     }
@@ -138,6 +144,9 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
         blocks.push(block);
     }
     if let Some(block) = traces_block(input.runs) {
+        blocks.push(block);
+    }
+    if let Some(block) = sql_block(input.runs) {
         blocks.push(block);
     }
     let footer = format!(
@@ -350,6 +359,29 @@ fn traces_block(runs: &[RevisionResult]) -> Option<String> {
     Some(format!(
         "<details><summary>Locks and rewrites observed</summary>\n\n{}\n</details>\n",
         lines.concat()
+    ))
+}
+
+/// The SQL each revision's upgrade ran, folded: what the revision really does to the database.
+fn sql_block(runs: &[RevisionResult]) -> Option<String> {
+    let sections: Vec<String> = runs
+        .iter()
+        .filter(|run| !run.sql.is_empty())
+        .map(|run| {
+            let statements: String = run
+                .sql
+                .iter()
+                .map(|s| format!("{};\n", s.replace("```", "` ` `")))
+                .collect();
+            format!("{}\n\n```sql\n{statements}```\n", code(&run.revision))
+        })
+        .collect();
+    if sections.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "<details><summary>SQL each revision ran</summary>\n\n{}\n</details>\n",
+        sections.join("\n")
     ))
 }
 

@@ -98,6 +98,33 @@ WHERE c.relkind IN ('r', 'm')
 """
 
 
+class SqlRecorder:
+    """The statements an upgrade sends, as the database receives them: the revision's own SQL,
+    including what op.* calls and ORM code generate. Alembic's bookkeeping and catalog reads are
+    left out."""
+
+    SKIPPED = ("alembic_version", "pg_catalog.", "information_schema.", "current_schema()")
+
+    def __init__(self):
+        self.statements = None
+
+    def start(self):
+        self.statements = []
+
+    def stop(self):
+        statements, self.statements = self.statements or [], None
+        return statements
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        if self.statements is None or len(self.statements) >= 500:
+            return
+        text = " ".join(str(statement).split())
+        lower = text.lower()
+        if lower.startswith("show ") or any(marker in lower for marker in self.SKIPPED):
+            return
+        self.statements.append(text[:2000])
+
+
 class LockTracer:
     """After each statement of an upgrade, reads from the same connection which locks it holds
     and which tables that existed before the revision got a new file (were rewritten)."""
@@ -208,9 +235,11 @@ def main():
             script.run_env()
 
     tracer = LockTracer()
+    recorder = SqlRecorder()
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
     event.listen(Engine, "after_cursor_execute", tracer.after)
+    event.listen(Engine, "after_cursor_execute", recorder.after)
 
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
@@ -224,13 +253,17 @@ def main():
                 target = request["target"]
                 if request.get("trace"):
                     tracer.start(engine)
+                recorder.start()
                 try:
                     run_env(lambda heads, context: script._upgrade_revs(target, heads), target)
                 finally:
                     trace = tracer.stop()
+                    sql = recorder.stop()
+                answer = {"ok": True, "sql": sql}
                 if request.get("trace"):
-                    send({"ok": True, "trace": trace})
-                    continue
+                    answer["trace"] = trace
+                send(answer)
+                continue
             elif cmd == "stamp":
                 # `alembic stamp`: the version table says these revisions are applied.
                 targets = tuple(request["targets"])

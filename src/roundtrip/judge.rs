@@ -11,7 +11,7 @@ use crate::rules::roundtrip as findings;
 use super::diff::{self, Comparison};
 use super::postgres::ConnInfo;
 use super::runner::StepFailure;
-use super::session::Session;
+use super::session::{Applier, Session};
 use super::{RoundtripError, RoundtripOptions, fail, seed, snapshot};
 
 pub(super) struct Judge<'a> {
@@ -106,6 +106,7 @@ impl<'a> Judge<'a> {
                         steps: Vec::new(),
                         note: Some("skipped: it builds on a revision whose upgrade failed".into()),
                         trace: Vec::new(),
+                        sql: Vec::new(),
                     },
                 );
                 continue;
@@ -130,6 +131,7 @@ impl<'a> Judge<'a> {
                                 "skipped: the history before it could not be rebuilt".into(),
                             ),
                             trace: Vec::new(),
+                            sql: Vec::new(),
                         },
                     );
                     continue;
@@ -212,6 +214,11 @@ impl<'a> Judge<'a> {
         self.verify_version_table(session, migration, Phase::Upgrade)
             .await?;
         self.report_trace(migration, &trace);
+        let sql = match &session.applier {
+            Applier::Alembic(driver) => driver.last_sql.clone(),
+            Applier::Sql => Vec::new(),
+        };
+        let observed = (trace, sql);
         record(&mut steps, "upgrade", Status::Passed, t);
         let upgraded = snapshot::take(&session.client).await?;
         // SQL migrations without a down script (plain folders, Flyway without undo, a missing
@@ -225,7 +232,7 @@ impl<'a> Judge<'a> {
             record(&mut steps, "downgrade", Status::Skipped, Instant::now());
             let mut result = self.result(migration, Status::Passed, steps, started);
             result.note = Some("no down script: only the upgrade was checked".into());
-            return Ok((result.with_trace(trace), false, Some(upgraded)));
+            return Ok((result.with_observed(observed), false, Some(upgraded)));
         }
 
         let Some((_, restored)) = self
@@ -239,7 +246,7 @@ impl<'a> Judge<'a> {
             .await?
         else {
             let result = self.result(migration, Status::Failed, steps, started);
-            return Ok((result.with_trace(trace), true, None));
+            return Ok((result.with_observed(observed), true, None));
         };
         let Some((reupgraded, repeatable)) = self
             .step_then_compare(
@@ -252,7 +259,7 @@ impl<'a> Judge<'a> {
             .await?
         else {
             let result = self.result(migration, Status::Failed, steps, started);
-            return Ok((result.with_trace(trace), true, None));
+            return Ok((result.with_observed(observed), true, None));
         };
         let clean = restored && repeatable;
         let status = if clean {
@@ -262,7 +269,7 @@ impl<'a> Judge<'a> {
         };
         let result = self
             .result(migration, status, steps, started)
-            .with_trace(trace);
+            .with_observed(observed);
         // After a clean round trip the schema is the next revision's starting point.
         Ok((result, !clean, clean.then_some(reupgraded)))
     }
@@ -458,6 +465,7 @@ impl<'a> Judge<'a> {
             steps,
             note: None,
             trace: Vec::new(),
+            sql: Vec::new(),
         }
     }
 }

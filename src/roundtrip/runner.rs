@@ -45,6 +45,8 @@ struct DriverAnswer {
     #[serde(default)]
     alembic: String,
     trace: Option<Vec<TracedStatement>>,
+    /// The statements an upgrade ran, as the database received them.
+    sql: Option<Vec<String>>,
 }
 
 pub struct AlembicOptions {
@@ -63,6 +65,8 @@ pub struct AlembicDriver {
     url: String,
     process: Option<(Child, ChildStdin, Lines<BufReader<ChildStdout>>)>,
     pub alembic_version: String,
+    /// The SQL the last successful upgrade ran.
+    pub last_sql: Vec<String>,
 }
 
 impl AlembicDriver {
@@ -74,6 +78,7 @@ impl AlembicDriver {
             options,
             url: database.url_with_password(),
             process: None,
+            last_sql: Vec::new(),
             alembic_version: String::new(),
         };
         driver.spawn().await?;
@@ -211,6 +216,9 @@ impl AlembicDriver {
             ..StepFailure::default()
         })?;
         if answer.ok {
+            if let Some(sql) = answer.sql {
+                self.last_sql = sql;
+            }
             return Ok(answer.trace.unwrap_or_default());
         }
         if answer.sqlstate.as_deref() == Some(QUERY_CANCELED) {
