@@ -583,3 +583,35 @@ fn env_py_as_alembic_init_async_writes_it_runs() {
         "{first:?}"
     );
 }
+
+#[test]
+fn a_revision_importing_the_application_under_standalone_says_what_to_do() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/import_error",
+            "--postgres",
+            "local",
+            "--standalone",
+            "--python",
+            &python,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(&output)));
+    let help = document["diagnostics"][0]["help"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        help.contains("under --standalone") && help.contains("pip install -e ."),
+        "{help}"
+    );
+}

@@ -32,6 +32,8 @@ impl Judge<'_> {
                 .is_some_and(|f| f.file_name().is_some_and(|n| n == "env.py"))
             {
                 help.push(env_py_hint(&failure.message).into());
+            } else if self.options.standalone && is_import_error(&failure.message) {
+                help.push("the revision imports a module this Python lacks; under --standalone only the revision files run, so the application's own modules must be importable: install the project into --python's environment (`pip install -e .`), or run without --standalone".into());
             }
             if failure.timed_out {
                 help.push(
@@ -89,6 +91,11 @@ impl Judge<'_> {
     }
 }
 
+fn is_import_error(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.starts_with("importerror") || lower.starts_with("modulenotfounderror")
+}
+
 /// What to do when env.py itself fails, before any revision runs, by what it says.
 fn env_py_hint(message: &str) -> &'static str {
     let lower = message.to_ascii_lowercase();
@@ -97,7 +104,7 @@ fn env_py_hint(message: &str) -> &'static str {
         || lower.contains("flask")
     {
         "env.py needs the running application (Flask's `current_app`): pass --standalone to run the revisions with a generated env.py"
-    } else if lower.starts_with("importerror") || lower.starts_with("modulenotfounderror") {
+    } else if is_import_error(message) {
         "env.py imports something this Python lacks: pass --python naming the project's virtualenv (or install it there); if it is the application itself, --standalone runs the revisions without it"
     } else if lower.contains("keyerror") || lower.contains("environ") {
         "env.py reads a setting that is not there: give it through `[roundtrip] env` or the environment, name the variable it reads its URL from in `[roundtrip] url_env`, or pass --standalone"
