@@ -3,27 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
-use common::require;
+use common::{eventually, postgres_binaries, require, scratch_dir, test_python as python};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> Option<String> {
-    let python = std::env::var("MIGRATION_GATE_TEST_PYTHON").ok();
-    require(
-        "MIGRATION_GATE_TEST_PYTHON (the test venv's Python)",
-        python,
-    )
-}
-
-fn postgres_binaries() -> Option<String> {
-    let found =
-        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string());
-    require("PostgreSQL server binaries (initdb, pg_ctl)", found)
 }
 
 fn docker_image() -> Option<String> {
@@ -113,18 +99,6 @@ fn messages(document: &serde_json::Value) -> String {
         .join("\n")
 }
 
-/// Waits until `done` holds, for at most `limit`.
-fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    done()
-}
-
 fn leftover_clusters(tmp: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(tmp)
         .map(|entries| {
@@ -135,13 +109,6 @@ fn leftover_clusters(tmp: &Path) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn scratch_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    // As root the cluster runs as `postgres`, which must be able to reach its folder.
-    let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
-    dir
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::require;
+use common::{eventually, postgres_binaries, scratch_dir, test_python as python};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -189,26 +189,6 @@ fn passwords_never_reach_any_output_format_or_error_path() {
     }
 }
 
-fn postgres_binaries() -> Option<String> {
-    let found =
-        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string());
-    require("PostgreSQL server binaries (initdb, pg_ctl)", found)
-}
-
-fn python() -> Option<String> {
-    require(
-        "MIGRATION_GATE_TEST_PYTHON (the test venv's Python)",
-        std::env::var("MIGRATION_GATE_TEST_PYTHON").ok(),
-    )
-}
-
-fn scratch_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    // As root the cluster runs as `postgres`, which must be able to reach its folder.
-    let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
-    dir
-}
-
 fn command_lines() -> Vec<String> {
     std::fs::read_dir("/proc")
         .map(|entries| {
@@ -284,17 +264,6 @@ fn leftovers(tmp: &Path) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    done()
 }
 
 fn signal(child: &std::process::Child, name: &str) {
@@ -432,6 +401,21 @@ fn an_env_py_that_connects_elsewhere_stops_the_run_instead_of_passing() {
     assert_eq!(left, 0);
 }
 
+/// `roundtrip FIXTURE --postgres local --format json` with the test Python, plus `extra`.
+fn local_json(fixture: &str, python: &str, extra: &[&str], tmp: &Path) -> Output {
+    let mut args = vec![
+        fixture,
+        "--postgres",
+        "local",
+        "--python",
+        python,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    roundtrip(&args, tmp).output().unwrap()
+}
+
 fn statuses(output: &Output) -> Vec<(String, String)> {
     let document: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(output)));
@@ -455,17 +439,12 @@ fn a_history_that_starts_from_an_existing_schema_runs_on_a_baseline() {
     };
     let tmp = scratch_dir();
     let run = |extra: &[&str]| {
-        let mut args = vec![
+        local_json(
             "fixtures/roundtrip/existing_schema",
-            "--postgres",
-            "local",
-            "--python",
             &python,
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(extra);
-        roundtrip(&args, tmp.path()).output().unwrap()
+            extra,
+            tmp.path(),
+        )
     };
     // Without the schema it starts from, the first revision cannot apply.
     let bare = run(&[]);
@@ -511,20 +490,12 @@ fn a_merge_after_a_failure_on_a_sibling_branch_is_judged_on_both_branches() {
         return;
     };
     let tmp = scratch_dir();
-    let output = roundtrip(
-        &[
-            "fixtures/roundtrip/merge_after_failure",
-            "--postgres",
-            "local",
-            "--python",
-            &python,
-            "--format",
-            "json",
-        ],
+    let output = local_json(
+        "fixtures/roundtrip/merge_after_failure",
+        &python,
+        &[],
         tmp.path(),
-    )
-    .output()
-    .unwrap();
+    );
     // Only mb's broken downgrade is a finding: the database rebuilt after it holds branch a
     // too, so the merge is not blamed for a_items (a false schema drift before).
     assert_eq!(
@@ -546,20 +517,7 @@ fn env_py_as_alembic_init_async_writes_it_runs() {
         return;
     };
     let tmp = scratch_dir();
-    let output = roundtrip(
-        &[
-            "fixtures/roundtrip/async_env",
-            "--postgres",
-            "local",
-            "--python",
-            &python,
-            "--format",
-            "json",
-        ],
-        tmp.path(),
-    )
-    .output()
-    .unwrap();
+    let output = local_json("fixtures/roundtrip/async_env", &python, &[], tmp.path());
     assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
     assert!(
         statuses(&output)
@@ -590,21 +548,12 @@ fn a_revision_importing_the_application_under_standalone_says_what_to_do() {
         return;
     };
     let tmp = scratch_dir();
-    let output = roundtrip(
-        &[
-            "fixtures/roundtrip/import_error",
-            "--postgres",
-            "local",
-            "--standalone",
-            "--python",
-            &python,
-            "--format",
-            "json",
-        ],
+    let output = local_json(
+        "fixtures/roundtrip/import_error",
+        &python,
+        &["--standalone"],
         tmp.path(),
-    )
-    .output()
-    .unwrap();
+    );
     let document: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(&output)));
     let help = document["diagnostics"][0]["help"]

@@ -139,3 +139,33 @@ pub fn copy_sample(dir: &std::path::Path) {
         }
     }
 }
+
+/// PostgreSQL's server binaries (initdb, pg_ctl), required like the test Python.
+pub fn postgres_binaries() -> Option<String> {
+    let found =
+        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string());
+    require("PostgreSQL server binaries (initdb, pg_ctl)", found)
+}
+
+/// A temporary folder a local cluster can live in: as root the cluster runs as `postgres`,
+/// which must be able to reach it.
+pub fn scratch_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let _ = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(dir.path())
+        .status();
+    dir
+}
+
+/// Waits until `done` holds, for at most `limit`.
+pub fn eventually(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    done()
+}
