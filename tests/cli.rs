@@ -743,6 +743,7 @@ fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
             "roundtrip-reupgrade-failed",
             "roundtrip-schema-drift",
             "roundtrip-not-repeatable",
+            "roundtrip-model-drift",
             "traced-access-exclusive-lock",
             "traced-table-rewrite",
             "gate-unknown-revision",

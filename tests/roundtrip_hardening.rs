@@ -564,3 +564,41 @@ fn a_revision_importing_the_application_under_standalone_says_what_to_do() {
         "{help}"
     );
 }
+
+#[test]
+fn models_that_drifted_from_the_migrations_are_reported_on_the_head() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = local_json("fixtures/roundtrip/model_drift", &python, &[], tmp.path());
+    assert_eq!(output.status.code(), Some(1), "{}", everything(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let drift: Vec<(String, String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "roundtrip-model-drift")
+        .map(|d| {
+            (
+                d["severity"].as_str().unwrap().to_string(),
+                d["revision"].as_str().unwrap_or_default().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let said = |words: &str| {
+        drift
+            .iter()
+            .any(|(s, r, m)| s == "error" && r == "d1" && m.contains(words))
+    };
+    assert!(
+        said("column users.nickname is in the models but no migration creates it"),
+        "{drift:#?}"
+    );
+    assert!(
+        said("column users.email: type is VARCHAR(50) in the database, VARCHAR(100) in the models"),
+        "{drift:#?}"
+    );
+    assert_eq!(drift.len(), 2, "{drift:#?}");
+}

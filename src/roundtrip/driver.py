@@ -2,6 +2,8 @@
 
 Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any missing ancestor),
            {"cmd": "stamp", "targets": ["<revision>", ...]} (`alembic stamp`),
+           {"cmd": "compare"} (env.py's target_metadata against the database, as
+           `alembic check` compares them),
            {"cmd": "downgrade_one", "target": "<revision>"} (exactly that revision, whatever else
            is applied: branches and merges stay as they are), {"cmd": "current"}.
 Answers:   {"ok": true, "current": [...]} or {"ok": false, "error": ..., "kind": ...,
@@ -54,6 +56,37 @@ def driver_url(url):
         except ImportError:
             pass
     return scheme + url[len("postgresql"):]
+
+
+def name_of(obj):
+    table = getattr(obj, "table", None)
+    name = getattr(obj, "name", None) or "(unnamed)"
+    return f"{table.name}.{name}" if table is not None and hasattr(table, "name") else str(name)
+
+
+def explain_difference(diff):
+    """One autogenerate difference in words, model side first."""
+    if isinstance(diff, list):
+        return "; ".join(explain_difference(d) for d in diff)
+    kind = diff[0]
+    if kind in ("modify_type", "modify_nullable", "modify_default", "modify_comment"):
+        _, schema, table, column, _, old, new = diff
+        what = {"modify_type": "type", "modify_nullable": "nullable", "modify_default": "default",
+                "modify_comment": "comment"}[kind]
+        return f"column {table}.{column}: {what} is {old} in the database, {new} in the models"
+    where = {"add": "is in the models but no migration creates it",
+             "remove": "is in the database but not in the models"}
+    verb, _, what = kind.partition("_")
+    obj = diff[-1]
+    label = {"table": "table", "column": "column", "index": "index", "constraint": "constraint",
+             "fk": "foreign key"}.get(what, what)
+    if what == "column":
+        subject = f"{diff[2]}.{obj.name}"
+    elif what == "table":
+        subject = obj.name
+    else:
+        subject = name_of(obj)
+    return f"{label} {subject} {where.get(verb, verb)}"
 
 
 def describe(error, versions, env_py=None):
@@ -268,6 +301,21 @@ def main():
                 # `alembic stamp`: the version table says these revisions are applied.
                 targets = tuple(request["targets"])
                 run_env(lambda heads, context: script._stamp_revs(targets, heads), targets)
+            elif cmd == "compare":
+                found = {}
+
+                def compare(heads, context):
+                    metadata = context.opts.get("target_metadata")
+                    if metadata is None:
+                        found["no_metadata"] = True
+                    else:
+                        from alembic.autogenerate import compare_metadata
+                        found["differences"] = [explain_difference(d) for d in compare_metadata(context, metadata)]
+                    return []
+
+                run_env(compare, None)
+                send({"ok": True, **found})
+                continue
             elif cmd == "downgrade_one":
                 revision = script.get_revision(request["target"])
                 run_env(lambda heads, context: [RevisionStep(script.revision_map, revision, False)], None)

@@ -160,6 +160,9 @@ impl<'a> Judge<'a> {
             known = end;
             self.finish(judged.len(), result);
         }
+        if let Some(head) = order.last() {
+            self.compare_models(&mut session, head).await;
+        }
         Self::close(session).await
     }
 

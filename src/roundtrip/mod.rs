@@ -4,6 +4,7 @@
 mod conninfo;
 pub mod diff;
 mod judge;
+mod models;
 pub mod postgres;
 mod reporting;
 mod runner;

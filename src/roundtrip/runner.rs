@@ -47,6 +47,17 @@ struct DriverAnswer {
     trace: Option<Vec<TracedStatement>>,
     /// The statements an upgrade ran, as the database received them.
     sql: Option<Vec<String>>,
+    /// `compare`: how env.py's models differ from the database.
+    differences: Option<Vec<String>>,
+    #[serde(default)]
+    no_metadata: bool,
+}
+
+/// How env.py's `target_metadata` compares with the database.
+pub enum ModelComparison {
+    /// env.py configures no `target_metadata`: nothing to compare.
+    NoMetadata,
+    Differences(Vec<String>),
 }
 
 pub struct AlembicOptions {
@@ -67,6 +78,7 @@ pub struct AlembicDriver {
     pub alembic_version: String,
     /// The SQL the last successful upgrade ran.
     pub last_sql: Vec<String>,
+    last_comparison: Option<ModelComparison>,
 }
 
 impl AlembicDriver {
@@ -79,6 +91,7 @@ impl AlembicDriver {
             url: database.url_with_password(),
             process: None,
             last_sql: Vec::new(),
+            last_comparison: None,
             alembic_version: String::new(),
         };
         driver.spawn().await?;
@@ -219,6 +232,11 @@ impl AlembicDriver {
             if let Some(sql) = answer.sql {
                 self.last_sql = sql;
             }
+            self.last_comparison = if answer.no_metadata {
+                Some(ModelComparison::NoMetadata)
+            } else {
+                answer.differences.map(ModelComparison::Differences)
+            };
             return Ok(answer.trace.unwrap_or_default());
         }
         if answer.sqlstate.as_deref() == Some(QUERY_CANCELED) {
@@ -270,6 +288,19 @@ impl AlembicDriver {
             limit,
         )
         .await
+    }
+
+    /// env.py's `target_metadata` against the database, with env.py's own comparison options.
+    pub async fn compare_models(
+        &mut self,
+        limit: Duration,
+    ) -> Result<ModelComparison, StepFailure> {
+        self.request(serde_json::json!({"cmd": "compare"}), limit)
+            .await?;
+        Ok(self
+            .last_comparison
+            .take()
+            .unwrap_or(ModelComparison::Differences(Vec::new())))
     }
 
     /// Marks `targets` as applied without running anything (`alembic stamp`).

@@ -43,6 +43,14 @@ pub static NOT_REPEATABLE: RuleMeta = RuleMeta {
     origin: Origin::Roundtrip,
 };
 
+pub static MODEL_DRIFT: RuleMeta = RuleMeta {
+    id: "roundtrip-model-drift",
+    severity: Severity::Error,
+    summary: "At head, env.py's target_metadata differs from the schema the migrations build (what `alembic check` reports).",
+    doc: include_str!("../../rules/roundtrip-model-drift.md"),
+    origin: Origin::Roundtrip,
+};
+
 pub static TRACED_ACCESS_EXCLUSIVE: RuleMeta = RuleMeta {
     id: "traced-access-exclusive-lock",
     severity: Severity::Warning,
@@ -59,8 +67,9 @@ pub static TRACED_REWRITE: RuleMeta = RuleMeta {
     origin: Origin::Roundtrip,
 };
 
-pub fn all() -> [&'static RuleMeta; 7] {
+pub fn all() -> [&'static RuleMeta; 8] {
     [
+        &MODEL_DRIFT,
         &UPGRADE_FAILED,
         &DOWNGRADE_FAILED,
         &REUPGRADE_FAILED,

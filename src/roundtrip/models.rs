@@ -1,0 +1,58 @@
+//! Model parity: once the history is applied to head, env.py's `target_metadata` is compared
+//! with the scratch database through Alembic's autogenerate comparison (what `alembic check`
+//! does), and each difference becomes a `roundtrip-model-drift` finding on the head revision.
+
+use crate::diagnostic::{Diagnostic, Origin, Severity};
+use crate::model::{Framework, Migration};
+use crate::rules::roundtrip as findings;
+
+use super::judge::Judge;
+use super::runner::ModelComparison;
+use super::session::{Applier, Session};
+
+impl Judge<'_> {
+    /// Runs when the whole history was judged (no `--to`), on the database left at head.
+    pub(super) async fn compare_models(&mut self, session: &mut Session, head: &Migration) {
+        if self.set.framework != Framework::Alembic || self.options.to.is_some() {
+            return;
+        }
+        let Applier::Alembic(driver) = &mut session.applier else {
+            return;
+        };
+        let limit = self.options.step_timeout;
+        // Every branch at its head: the models describe the whole schema.
+        if driver.upgrade("heads", limit).await.is_err() {
+            return;
+        }
+        let report = |message: String, severity: Severity| {
+            let mut diagnostic =
+                Diagnostic::new(&findings::MODEL_DRIFT, head.revision_span, message);
+            diagnostic.severity = severity;
+            diagnostic.revision = head.revision_id().map(str::to_string);
+            diagnostic.origin = Origin::Roundtrip;
+            diagnostic
+        };
+        match driver.compare_models(limit).await {
+            Ok(ModelComparison::Differences(differences)) => {
+                for difference in differences {
+                    self.diagnostics.push(
+                        report(difference, Severity::Error).with_help(
+                            "generate the missing revision (`alembic revision --autogenerate`) and review it; differences env.py means to ignore belong in its `include_object`",
+                        ),
+                    );
+                }
+            }
+            Ok(ModelComparison::NoMetadata) => self.diagnostics.push(report(
+                "env.py configures no `target_metadata`: the models were not compared with the schema the migrations build".into(),
+                Severity::Note,
+            )),
+            Err(failure) => self.diagnostics.push(report(
+                format!(
+                    "the models could not be compared with the schema: {}",
+                    failure.message
+                ),
+                Severity::Note,
+            )),
+        }
+    }
+}
