@@ -2,6 +2,7 @@
 //! schema compared after each step.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::Instant;
 
 use crate::diagnostic::{Diagnostic, RevisionResult, Status, StepResult, TracedStatement};
@@ -333,7 +334,25 @@ impl<'a> Judge<'a> {
                 format!("the upgrade of `{id}` fails when run again after its downgrade"),
             ),
         };
-        let message = format!("{what}: {}", Self::describe(failure));
+        // Alembic imports every revision file before running any: one that cannot be imported
+        // stops them all, whichever revision was asked for.
+        let elsewhere = failure.file.as_ref().filter(|file| {
+            let own = Path::new(&self.sources.get(migration.file).path)
+                .canonicalize()
+                .ok();
+            file.canonicalize().ok() != own
+                && file.extension().is_some_and(|e| e == "py")
+                && file.file_name().is_some_and(|n| n != "env.py")
+                && file.components().any(|c| c.as_os_str() == "versions")
+        });
+        let message = match elsewhere {
+            Some(file) => format!(
+                "{what}: Alembic cannot load the revision files ({} fails to import, and Alembic imports every revision before running any): {}",
+                file.file_name().unwrap_or_default().to_string_lossy(),
+                Self::describe(failure)
+            ),
+            None => format!("{what}: {}", Self::describe(failure)),
+        };
         self.report(meta, migration, phase, Some(failure), message);
     }
 

@@ -43,7 +43,11 @@ impl Judge<'_> {
                 }
             }
             Ok(ModelComparison::NoMetadata) => self.diagnostics.push(report(
-                "env.py configures no `target_metadata`: the models were not compared with the schema the migrations build".into(),
+                if self.options.standalone {
+                    "under --standalone the generated env.py has no `target_metadata`: the models were not compared with the schema the migrations build".into()
+                } else {
+                    "env.py configures no `target_metadata`: the models were not compared with the schema the migrations build".into()
+                },
                 Severity::Note,
             )),
             Err(failure) => self.diagnostics.push(report(
