@@ -4,6 +4,7 @@
 //! a fake GitHub API). action.yml itself is checked in tests/packaging.rs.
 
 mod common;
+use common::postgres_binaries;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -251,13 +252,6 @@ fn without_timings(text: &str) -> String {
         }
     }
     out
-}
-
-fn postgres_binaries() -> Option<String> {
-    common::require(
-        "PostgreSQL server binaries (initdb, pg_ctl)",
-        migration_gate::roundtrip::postgres::find_postgres_bin().map(|p| p.display().to_string()),
-    )
 }
 
 /// A step that cannot run (exit 2) is an error annotation and a ❌ that says what failed, in
