@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::op::bare_name;
 use super::{ConstraintKind, Op, OpKind};
 
 /// Convention keys (`ix`, `uq`, `ck`, `fk`, `pk`, or SQLAlchemy's long names) → templates.
@@ -28,46 +29,32 @@ impl NamingConvention {
     /// template for its kind or the template needs what an unnamed constraint lacks (its own
     /// name, a referred column).
     pub fn constraint_name(&self, kind: &ConstraintKind, table: &str) -> Option<String> {
-        let no_columns: &[String] = &[];
-        let (template, subject) = match kind {
-            ConstraintKind::PrimaryKey { columns } => (
-                self.template("pk", "primary_key")?,
-                Subject {
-                    table,
-                    columns,
-                    referred_table: None,
-                },
-            ),
-            ConstraintKind::Unique { columns } => (
-                self.template("uq", "unique_constraint")?,
-                Subject {
-                    table,
-                    columns,
-                    referred_table: None,
-                },
-            ),
+        let (template, columns, referred_table): (_, &[String], _) = match kind {
+            ConstraintKind::PrimaryKey { columns } => {
+                (self.template("pk", "primary_key")?, columns, None)
+            }
+            ConstraintKind::Unique { columns } => {
+                (self.template("uq", "unique_constraint")?, columns, None)
+            }
             ConstraintKind::ForeignKey {
                 columns,
                 referenced_table,
             } => (
                 self.template("fk", "foreign_key_constraint")?,
-                Subject {
-                    table,
-                    columns,
-                    referred_table: Some(referenced_table),
-                },
+                columns,
+                Some(referenced_table.as_str()),
             ),
-            ConstraintKind::Check { .. } => (
-                self.template("ck", "check_constraint")?,
-                Subject {
-                    table,
-                    columns: no_columns,
-                    referred_table: None,
-                },
-            ),
+            ConstraintKind::Check { .. } => (self.template("ck", "check_constraint")?, &[], None),
             ConstraintKind::Exclusion => return None,
         };
-        render(template, &subject)
+        render(
+            template,
+            &Subject {
+                table,
+                columns,
+                referred_table,
+            },
+        )
     }
 
     pub fn index_name(&self, table: &str, columns: &[String]) -> Option<String> {
@@ -109,14 +96,10 @@ impl NamingConvention {
     }
 }
 
-fn bare(name: &str) -> &str {
-    name.rsplit('.').next().unwrap_or(name).trim_matches('"')
-}
-
 /// Expands `%(token)s` placeholders; any token it cannot fill makes the whole name unknown.
 fn render(template: &str, subject: &Subject) -> Option<String> {
-    let table = bare(subject.table);
-    let columns: Vec<&str> = subject.columns.iter().map(|c| bare(c)).collect();
+    let table = bare_name(subject.table);
+    let columns: Vec<&str> = subject.columns.iter().map(|c| bare_name(c)).collect();
     let labels: Vec<String> = columns.iter().map(|c| format!("{table}_{c}")).collect();
     let mut out = String::new();
     let mut rest = template;
@@ -127,7 +110,7 @@ fn render(template: &str, subject: &Subject) -> Option<String> {
         let token = &after[..end];
         let value = match token {
             "table_name" => table.to_string(),
-            "referred_table_name" => bare(subject.referred_table?).to_string(),
+            "referred_table_name" => bare_name(subject.referred_table?).to_string(),
             "column_0_name" | "column_0_key" => columns.first()?.to_string(),
             "column_0_label" => labels.first()?.clone(),
             "column_0N_name" | "column_0N_key" => columns.concat(),

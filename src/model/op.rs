@@ -103,7 +103,7 @@ impl ConstraintKind {
     /// on more than the statement shows (a CHECK's columns). Past 63 bytes PostgreSQL shortens
     /// the parts; the long form then matches no real name, which is the safe side.
     pub fn postgres_default_name(&self, table: &str) -> Option<String> {
-        let table = table.rsplit('.').next().unwrap_or(table).trim_matches('"');
+        let table = bare_name(table);
         let joined = |columns: &[String]| {
             columns
                 .iter()
@@ -384,15 +384,17 @@ pub fn is_new_table(ops: &[Op], index: usize, table: &str) -> bool {
         .any(|created| same_name(created, table))
 }
 
+/// A name without its schema prefix and quotes: `"app"."users"` → `users`.
+pub fn bare_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name).trim_matches('"')
+}
+
 /// Compares identifiers the way PostgreSQL folds unquoted names, ignoring a schema prefix
 /// when only one side has it.
 pub fn same_name(a: &str, b: &str) -> bool {
-    fn bare(s: &str) -> &str {
-        s.rsplit('.').next().unwrap_or(s).trim_matches('"')
-    }
     if a.contains('.') && b.contains('.') {
         a.eq_ignore_ascii_case(b)
     } else {
-        bare(a).eq_ignore_ascii_case(bare(b))
+        bare_name(a).eq_ignore_ascii_case(bare_name(b))
     }
 }

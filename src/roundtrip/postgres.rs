@@ -467,18 +467,13 @@ impl LocalCluster {
         let Some(armed) = self.armed.take() else {
             return;
         };
-        let data = self.root.join("data").to_string_lossy().to_string();
-        let _ = self
-            .command("pg_ctl")
-            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if std::fs::remove_dir_all(&self.root).is_ok() || !self.root.exists() {
-            armed.removed(format!(
-                "stopped the local cluster and removed {}",
-                self.root.display()
-            ));
+        let removed =
+            watchdog::remove_cluster(&self.root, &self.bin.join("pg_ctl"), self.run_as.as_deref());
+        match removed {
+            Some(what) if !self.root.exists() => armed.removed(what),
+            None => armed.disarm(),
+            // Left in place: the watchdog tries again once the run is over.
+            Some(_) => {}
         }
     }
 }
@@ -488,6 +483,9 @@ impl Drop for LocalCluster {
         self.stop();
     }
 }
+
+/// Ends every other session in the database named by `$1`.
+const TERMINATE_SESSIONS: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()";
 
 /// The database the round trip works in: created with a unique name, dropped at the end.
 pub struct ScratchDatabase {
@@ -577,12 +575,7 @@ impl ScratchDatabase {
     async fn drop_only(&self) -> Result<(), RoundtripError> {
         let client = admin_session(&self.admin, self.limit).await?;
         let name = &self.conninfo.dbname;
-        let _ = client
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                &[name],
-            )
-            .await;
+        let _ = client.execute(TERMINATE_SESSIONS, &[name]).await;
         bounded(
             self.limit,
             &format!("cannot drop the scratch database {name}"),
@@ -608,10 +601,7 @@ impl ScratchDatabase {
     pub async fn terminate_sessions(&self) {
         if let Ok(client) = self.admin.connect().await {
             let _ = client
-                .execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                    &[&self.conninfo.dbname],
-                )
+                .execute(TERMINATE_SESSIONS, &[&self.conninfo.dbname])
                 .await;
         }
     }

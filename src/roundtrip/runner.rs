@@ -78,7 +78,6 @@ pub struct AlembicDriver {
     pub alembic_version: String,
     /// The SQL the last successful upgrade ran.
     pub last_sql: Vec<String>,
-    last_comparison: Option<ModelComparison>,
 }
 
 impl AlembicDriver {
@@ -91,7 +90,6 @@ impl AlembicDriver {
             url: database.url_with_password(),
             process: None,
             last_sql: Vec::new(),
-            last_comparison: None,
             alembic_version: String::new(),
         };
         driver.spawn().await?;
@@ -189,7 +187,7 @@ impl AlembicDriver {
         &mut self,
         message: serde_json::Value,
         limit: Duration,
-    ) -> Result<Vec<TracedStatement>, StepFailure> {
+    ) -> Result<DriverAnswer, StepFailure> {
         if self.process.is_none() {
             self.spawn().await.map_err(|e| StepFailure {
                 message: e.to_string(),
@@ -229,15 +227,7 @@ impl AlembicDriver {
             ..StepFailure::default()
         })?;
         if answer.ok {
-            if let Some(sql) = answer.sql {
-                self.last_sql = sql;
-            }
-            self.last_comparison = if answer.no_metadata {
-                Some(ModelComparison::NoMetadata)
-            } else {
-                answer.differences.map(ModelComparison::Differences)
-            };
-            return Ok(answer.trace.unwrap_or_default());
+            return Ok(answer);
         }
         if answer.sqlstate.as_deref() == Some(QUERY_CANCELED) {
             return Err(StepFailure {
@@ -269,12 +259,23 @@ impl AlembicDriver {
     }
 
     pub async fn upgrade(&mut self, target: &str, limit: Duration) -> Result<(), StepFailure> {
-        self.request(
+        self.run_upgrade(
             serde_json::json!({"cmd": "upgrade", "target": target}),
             limit,
         )
         .await
         .map(drop)
+    }
+
+    /// An upgrade request; what it ran is kept in `last_sql`, its trace returned.
+    async fn run_upgrade(
+        &mut self,
+        message: serde_json::Value,
+        limit: Duration,
+    ) -> Result<Vec<TracedStatement>, StepFailure> {
+        let answer = self.request(message, limit).await?;
+        self.last_sql = answer.sql.unwrap_or_default();
+        Ok(answer.trace.unwrap_or_default())
     }
 
     /// The upgrade with every statement's locks and rewrites recorded.
@@ -283,7 +284,7 @@ impl AlembicDriver {
         target: &str,
         limit: Duration,
     ) -> Result<Vec<TracedStatement>, StepFailure> {
-        self.request(
+        self.run_upgrade(
             serde_json::json!({"cmd": "upgrade", "target": target, "trace": true}),
             limit,
         )
@@ -295,12 +296,14 @@ impl AlembicDriver {
         &mut self,
         limit: Duration,
     ) -> Result<ModelComparison, StepFailure> {
-        self.request(serde_json::json!({"cmd": "compare"}), limit)
+        let answer = self
+            .request(serde_json::json!({"cmd": "compare"}), limit)
             .await?;
-        Ok(self
-            .last_comparison
-            .take()
-            .unwrap_or(ModelComparison::Differences(Vec::new())))
+        Ok(if answer.no_metadata {
+            ModelComparison::NoMetadata
+        } else {
+            ModelComparison::Differences(answer.differences.unwrap_or_default())
+        })
     }
 
     /// Marks `targets` as applied without running anything (`alembic stamp`).

@@ -234,7 +234,8 @@ pub async fn clean_up(resource: &Resource) -> Option<String> {
     }
 }
 
-fn remove_cluster(root: &Path, pg_ctl: &Path, run_as: Option<&str>) -> Option<String> {
+/// Stops the cluster under `root` if it runs and removes the folder; `None` when there was none.
+pub fn remove_cluster(root: &Path, pg_ctl: &Path, run_as: Option<&str>) -> Option<String> {
     if !root.exists() {
         return None;
     }

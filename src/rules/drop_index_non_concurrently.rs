@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::{is_new_table, same_name};
-use crate::model::{OpKind, Phase};
+use crate::model::{Op, OpKind, Phase};
 
 use super::{OpSite, describe_index};
 
@@ -52,10 +52,13 @@ impl Rule for DropIndexNonConcurrently {
     }
 }
 
-fn table_dropped_later(site: &OpSite, table: &str) -> bool {
-    site.ops[site.index + 1..]
-        .iter()
+fn drops_table(ops: &[Op], table: &str) -> bool {
+    ops.iter()
         .any(|op| matches!(&op.kind, OpKind::DropTable { table: t } if same_name(t, table)))
+}
+
+fn table_dropped_later(site: &OpSite, table: &str) -> bool {
+    drops_table(&site.ops[site.index + 1..], table)
 }
 
 /// An index created earlier in the same body, or one whose table the same downgrade drops after
@@ -68,20 +71,13 @@ fn index_is_disposable(site: &OpSite, name: &str) -> bool {
         return created_here;
     }
     let upgrade = &site.migration.upgrade.ops;
-    upgrade.iter().enumerate().any(|(i, op)| {
-        match &op.kind {
+    upgrade.iter().enumerate().any(|(i, op)| match &op.kind {
         OpKind::CreateIndex {
             name: Some(n),
             table,
             ..
-        } if same_name(n, name) => {
-            is_new_table(upgrade, i, table)
-                && site.ops.iter().any(|later| {
-                    matches!(&later.kind, OpKind::DropTable { table: t } if same_name(t, table))
-                })
-        }
+        } if same_name(n, name) => is_new_table(upgrade, i, table) && drops_table(site.ops, table),
         _ => false,
-    }
     })
 }
 

@@ -24,12 +24,7 @@ pub struct History<'a> {
 
 /// The key tables are indexed under: names compare by their last part, case-insensitively.
 pub fn table_key(table: &str) -> String {
-    table
-        .rsplit('.')
-        .next()
-        .unwrap_or(table)
-        .trim_matches('"')
-        .to_ascii_lowercase()
+    crate::model::op::bare_name(table).to_ascii_lowercase()
 }
 
 impl<'a> History<'a> {

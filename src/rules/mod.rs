@@ -118,10 +118,11 @@ impl<'a> LintContext<'a> {
     /// folder), this revision's upgrade when `site` is in the downgrade, then the body's
     /// earlier ones.
     pub fn history_before(&self, site: &OpSite<'a>, table: &str) -> Vec<&'a Op> {
+        let bare = crate::model::op::bare_name;
         let on_table = |op: &&'a Op| {
             op.kind
                 .table()
-                .is_some_and(|t| history::table_key(t) == history::table_key(table))
+                .is_some_and(|t| bare(t).eq_ignore_ascii_case(bare(table)))
         };
         let own_upgrade: &'a [Op] = match site.phase {
             Phase::Downgrade => &site.migration.upgrade.ops,

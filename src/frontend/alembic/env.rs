@@ -38,10 +38,7 @@ impl<'a> Visitor<'a> for EnvScan {
 
 /// Reads env.py; an env.py that does not parse tells nothing (Alembic would fail on it anyway).
 pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEnv {
-    let parsed = (super::nesting::check_nesting(source).is_none())
-        .then(|| ruff_python_parser::parse_module(source).ok())
-        .flatten();
-    let Some(parsed) = parsed else {
+    let Some(parsed) = super::nesting::parse_within_budget(source) else {
         return AlembicEnv {
             file: Some(file),
             ..AlembicEnv::default()

@@ -37,10 +37,7 @@ pub fn find(env_suite: &[Stmt], env_path: &Path) -> Option<NamingConvention> {
         let Ok(source) = crate::frontend::read_text(&path) else {
             continue;
         };
-        if super::nesting::check_nesting(&source).is_some() {
-            continue;
-        }
-        let Ok(parsed) = ruff_python_parser::parse_module(&source) else {
+        let Some(parsed) = super::nesting::parse_within_budget(&source) else {
             continue;
         };
         if let Some(found) = in_module(parsed.suite()) {

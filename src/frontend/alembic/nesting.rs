@@ -5,9 +5,10 @@
 //! budget (CPython itself refuses 200 nested brackets), so a file over it is reported as
 //! unreadable instead of being parsed.
 
+use ruff_python_ast::ModModule;
 use ruff_python_ast::token::TokenKind;
-use ruff_python_parser::Mode;
 use ruff_python_parser::lexer::lex;
+use ruff_python_parser::{Mode, Parsed};
 
 /// Brackets, indentation and operators chained without a separator, counted together.
 pub const NESTING_BUDGET: usize = 1000;
@@ -16,6 +17,15 @@ pub const NESTING_BUDGET: usize = 1000;
 /// multi-line string before it shifts it).
 pub struct TooDeep {
     pub line: usize,
+}
+
+/// A module parsed only for what it tells (env.py, the models it imports): `None` when it is
+/// over the budget or not valid Python.
+pub fn parse_within_budget(source: &str) -> Option<Parsed<ModModule>> {
+    if check_nesting(source).is_some() {
+        return None;
+    }
+    ruff_python_parser::parse_module(source).ok()
 }
 
 pub fn check_nesting(source: &str) -> Option<TooDeep> {
