@@ -12,6 +12,9 @@ pub struct AlembicIni {
     pub version_locations: Option<Vec<PathBuf>>,
     /// `recursive_version_locations = true`: sub-folders of each location hold revisions too.
     pub recursive: bool,
+    /// The multi-database template's `databases = engine1, engine2`: one section (with its own
+    /// `sqlalchemy.url`) and one version table per name.
+    pub databases: Vec<String>,
 }
 
 pub fn read(ini: &Path) -> Option<AlembicIni> {
@@ -45,10 +48,20 @@ pub fn read(ini: &Path) -> Option<AlembicIni> {
     });
     let recursive = value("recursive_version_locations")
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"));
+    let databases = value("databases")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     Some(AlembicIni {
         script_location,
         version_locations,
         recursive,
+        databases,
     })
 }
 
@@ -122,6 +135,7 @@ mod tests {
                 .version_locations
                 .map(|v| v.into_iter().map(strip).collect()),
             recursive: read.recursive,
+            databases: read.databases,
         }
     }
 
@@ -153,6 +167,15 @@ mod tests {
             ])
         );
         assert!(!read.recursive);
+        assert!(read.databases.is_empty());
+    }
+
+    #[test]
+    fn the_multidb_templates_databases_are_listed() {
+        let read = ini(
+            "[alembic]\nscript_location = migrations\ndatabases = engine1, engine2\n\n[engine1]\nsqlalchemy.url = driver://a\n",
+        );
+        assert_eq!(read.databases, vec!["engine1", "engine2"]);
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn line_starts(text: &str) -> Vec<usize> {
 }
 
 /// Every file read in one run, addressed by `FileId`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<SourceFile>,
 }

@@ -37,10 +37,28 @@ def send(message):
 STANDALONE_ENV = '''
 from alembic import context
 
-with context.config.attributes["connection"].connect() as connection:
-    context.configure(connection=connection, transaction_per_migration=True)
-    with context.begin_transaction():
-        context.run_migrations()
+config = context.config
+# The multi-database template: each database's revisions run in its own schema of the scratch
+# database, with its own version table, as `upgrade(engine_name)` expects.
+names = [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]
+for name in names or [None]:
+    with config.attributes["connection"].connect() as connection:
+        per_database = {}
+        if name:
+            connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
+            connection.commit()
+            per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
+        context.configure(connection=connection, transaction_per_migration=True, **per_database)
+        with context.begin_transaction():
+            context.run_migrations(**({"engine_name": name} if name else {}))
+        # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
+        # transaction; what it runs afterwards, and the version table's update, are in a
+        # transaction SQLAlchemy began on its own, which nobody else commits.
+        if connection.in_transaction():
+            connection.commit()
+        if name:
+            connection.exec_driver_sql("RESET search_path")
+            connection.commit()
 '''
 
 
@@ -56,6 +74,13 @@ def driver_url(url):
         except ImportError:
             pass
     return scheme + url[len("postgresql"):]
+
+
+def in_schema(url, schema):
+    """The URL with the session's search_path on `schema` (libpq's `options`)."""
+    from sqlalchemy.engine import make_url
+    options = "-csearch_path=" + schema.replace(" ", "\\ ")
+    return make_url(url).update_query_dict({"options": options}).render_as_string(hide_password=False)
 
 
 def name_of(obj):
@@ -158,6 +183,54 @@ class SqlRecorder:
         self.statements.append(text[:2000])
 
 
+class Destinations:
+    """Where one step's statements went: the scratch database, or another one (env.py building
+    its own URL), and where a revision ended Alembic's transaction itself (a `commit()` on
+    `op.get_bind()`, `op.execute("COMMIT")`). When the version table did not move, this tells
+    the two causes apart."""
+
+    ENDS_TRANSACTION = ("commit", "end", "commit transaction", "end transaction", "rollback", "abort")
+
+    def __init__(self, url, versions):
+        from sqlalchemy.engine import make_url
+        scratch = make_url(url)
+        self.scratch = (scratch.database, scratch.port)
+        self.versions = versions
+        self.reset()
+
+    def reset(self):
+        self.elsewhere = set()
+        self.on_scratch = 0
+        self.ended_at = None
+
+    def report(self):
+        answer = {"elsewhere": sorted(self.elsewhere), "on_scratch": self.on_scratch}
+        if self.ended_at:
+            answer["ended_transaction"] = {"file": self.ended_at[0], "line": self.ended_at[1]}
+        return answer
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        url = conn.engine.url
+        if (url.database, url.port or self.scratch[1]) == self.scratch:
+            self.on_scratch += 1
+        else:
+            self.elsewhere.add(f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}")
+        if " ".join(str(statement).lower().split()).rstrip(";") in self.ENDS_TRANSACTION:
+            self.note_revision_frame()
+
+    def commit(self, conn):
+        self.note_revision_frame()
+
+    def note_revision_frame(self):
+        """The innermost frame in a revision file, if the call came from one."""
+        if self.ended_at:
+            return
+        for frame in reversed(traceback.extract_stack()):
+            if os.path.abspath(frame.filename).startswith(self.versions + os.sep):
+                self.ended_at = (frame.filename, frame.lineno)
+                return
+
+
 class LockTracer:
     """After each statement of an upgrade, reads from the same connection which locks it holds
     and which tables that existed before the revision got a new file (were rewritten)."""
@@ -252,6 +325,11 @@ def main():
         config.set_main_option("script_location", script_location)
     for option in ["sqlalchemy.url"] + names("MIGRATION_GATE_URL_OPTIONS"):
         config.set_main_option(option, url.replace("%", "%%"))
+    if not args.standalone:
+        # The multi-database template reads each database's URL from its own section: each gets
+        # the scratch database with its search_path on the schema migration-gate made for it.
+        for database in [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]:
+            config.set_section_option(database, "sqlalchemy.url", in_schema(url, database).replace("%", "%%"))
     config.cmd_opts = argparse.Namespace(x=[f"url={url}", f"dburl={url}"])
     # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
     # pattern, and what pytest-alembic requires): one pooled connection for the whole run
@@ -273,6 +351,9 @@ def main():
     from sqlalchemy.engine import Engine
     event.listen(Engine, "after_cursor_execute", tracer.after)
     event.listen(Engine, "after_cursor_execute", recorder.after)
+    destinations = Destinations(url, versions)
+    event.listen(Engine, "after_cursor_execute", destinations.after)
+    event.listen(Engine, "commit", destinations.commit)
 
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
@@ -280,6 +361,7 @@ def main():
         try:
             request = json.loads(line)
             cmd = request["cmd"]
+            destinations.reset()
             if script is None and cmd != "current":
                 script = ScriptDirectory.from_config(config)
             if cmd == "upgrade":
@@ -292,7 +374,7 @@ def main():
                 finally:
                     trace = tracer.stop()
                     sql = recorder.stop()
-                answer = {"ok": True, "sql": sql}
+                answer = {"ok": True, "sql": sql, **destinations.report()}
                 if request.get("trace"):
                     answer["trace"] = trace
                 send(answer)
@@ -305,20 +387,22 @@ def main():
                 found = {}
 
                 def compare(heads, context):
+                    # Once per database under the multi-database template.
                     metadata = context.opts.get("target_metadata")
-                    if metadata is None:
-                        found["no_metadata"] = True
-                    else:
+                    if metadata is not None:
                         from alembic.autogenerate import compare_metadata
-                        found["differences"] = [explain_difference(d) for d in compare_metadata(context, metadata)]
+                        differences = found.setdefault("differences", [])
+                        differences += [explain_difference(d) for d in compare_metadata(context, metadata)]
                     return []
 
                 run_env(compare, None)
-                send({"ok": True, **found})
+                send({"ok": True, "no_metadata": "differences" not in found, **found})
                 continue
             elif cmd == "downgrade_one":
                 revision = script.get_revision(request["target"])
                 run_env(lambda heads, context: [RevisionStep(script.revision_map, revision, False)], None)
+                send({"ok": True, **destinations.report()})
+                continue
             elif cmd == "current":
                 with engine.connect() as connection:
                     heads = MigrationContext.configure(connection).get_current_heads()

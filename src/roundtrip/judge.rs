@@ -215,8 +215,15 @@ impl<'a> Judge<'a> {
                     || lower.starts_with("select pg_catalog."))
             })
             .collect();
-        self.verify_version_table(session, migration, Phase::Upgrade)
-            .await?;
+        if let Some(failure) = self
+            .verify_version_table(session, migration, Phase::Upgrade)
+            .await?
+        {
+            self.failed_step(&mut steps, "upgrade", t, migration, &failure);
+            unreachable.insert(id);
+            let result = self.result(migration, Status::Failed, steps, started);
+            return Ok((result, true, None));
+        }
         self.report_trace(migration, &trace);
         let sql = match &session.applier {
             Applier::Alembic(driver) => driver.last_sql.clone(),
@@ -298,7 +305,10 @@ impl<'a> Judge<'a> {
             self.failed_step(steps, step, t, migration, &failure);
             return Ok(None);
         }
-        self.verify_version_table(session, migration, phase).await?;
+        if let Some(failure) = self.verify_version_table(session, migration, phase).await? {
+            self.failed_step(steps, step, t, migration, &failure);
+            return Ok(None);
+        }
         record(steps, step, Status::Passed, t);
         let t = Instant::now();
         let actual = snapshot::take(&session.client).await?;

@@ -1,6 +1,7 @@
 //! `migration-gate roundtrip`: every revision goes upgrade → downgrade → upgrade on a throwaway
 //! PostgreSQL, with the schema read from the catalogs and compared at each step.
 
+mod captured;
 mod conninfo;
 pub mod diff;
 mod judge;
@@ -97,11 +98,14 @@ pub struct RoundtripOutcome {
 
 pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, RoundtripError> {
     let started = Instant::now();
-    let loaded = lint::lint(&LintOptions {
-        select: Some(Vec::new()),
-        ..options.lint.clone()
-    })
-    .map_err(|e| fail(e.to_string()))?;
+    // The static check's findings are not the round trip's to report; they tell which findings
+    // on the executed SQL would only repeat them.
+    let loaded = lint::lint(&options.lint).map_err(|e| fail(e.to_string()))?;
+    let (static_findings, input_problems): (Vec<Diagnostic>, Vec<Diagnostic>) = loaded
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| !crate::rules::is_input_problem(d.rule));
     if loaded.sources.is_empty() {
         return Err(fail("no migrations found to round-trip"));
     }
@@ -110,7 +114,7 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
             check_revision_exists(flag, wanted, &loaded.sets)?;
         }
     }
-    let mut diagnostics = loaded.diagnostics.clone();
+    let mut diagnostics = input_problems;
     let input_errors = loaded.input_errors;
     let server = postgres::provide(&ProviderRequest {
         provider: options.provider,
@@ -132,6 +136,13 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
         };
         let result = judge.run_set(&server.admin).await;
         diagnostics.append(&mut judge.diagnostics);
+        diagnostics.extend(captured::findings(
+            set,
+            &loaded.sources,
+            &judge.results,
+            &options.lint,
+            &static_findings,
+        ));
         revisions.append(&mut judge.results);
         if let Err(error) = result {
             outcome = Err(error);

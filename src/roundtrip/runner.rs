@@ -51,6 +51,27 @@ struct DriverAnswer {
     differences: Option<Vec<String>>,
     #[serde(default)]
     no_metadata: bool,
+    #[serde(flatten)]
+    destinations: Destinations,
+}
+
+/// Where the statements of the last upgrade or downgrade went, as the driver saw them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Destinations {
+    /// Other databases than the scratch one (`host:port/database`), when env.py built its own URL.
+    #[serde(default)]
+    pub elsewhere: Vec<String>,
+    /// Statements that ran on the scratch database.
+    #[serde(default)]
+    pub on_scratch: usize,
+    /// Where a revision ended Alembic's transaction itself (a `commit()`, `COMMIT`).
+    pub ended_transaction: Option<SourceLine>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceLine {
+    pub file: PathBuf,
+    pub line: usize,
 }
 
 /// How env.py's `target_metadata` compares with the database.
@@ -73,11 +94,14 @@ pub struct AlembicOptions {
 /// One long-lived Python process speaking JSON lines.
 pub struct AlembicDriver {
     options: AlembicOptions,
+    database: ConnInfo,
     url: String,
     process: Option<(Child, ChildStdin, Lines<BufReader<ChildStdout>>)>,
     pub alembic_version: String,
     /// The SQL the last successful upgrade ran.
     pub last_sql: Vec<String>,
+    /// Where the last successful upgrade or downgrade ran its statements.
+    pub last_destinations: Destinations,
 }
 
 impl AlembicDriver {
@@ -87,9 +111,11 @@ impl AlembicDriver {
     ) -> Result<Self, RoundtripError> {
         let mut driver = AlembicDriver {
             options,
+            database: database.clone(),
             url: database.url_with_password(),
             process: None,
             last_sql: Vec::new(),
+            last_destinations: Destinations::default(),
             alembic_version: String::new(),
         };
         driver.spawn().await?;
@@ -125,8 +151,11 @@ impl AlembicDriver {
                 self.options.statement_timeout.as_millis()
             ),
         );
-        for (key, value) in &self.options.env {
+        for (key, value) in scratch_variables(&self.database) {
             command.env(key, value);
+        }
+        for (key, value) in &self.options.env {
+            command.env(key, fill_in(value, &self.database, &self.url));
         }
         let mut child = command.spawn().map_err(|e| {
             fail(format!(
@@ -275,6 +304,7 @@ impl AlembicDriver {
     ) -> Result<Vec<TracedStatement>, StepFailure> {
         let answer = self.request(message, limit).await?;
         self.last_sql = answer.sql.unwrap_or_default();
+        self.last_destinations = answer.destinations;
         Ok(answer.trace.unwrap_or_default())
     }
 
@@ -321,12 +351,14 @@ impl AlembicDriver {
         revision: &str,
         limit: Duration,
     ) -> Result<(), StepFailure> {
-        self.request(
-            serde_json::json!({"cmd": "downgrade_one", "target": revision}),
-            limit,
-        )
-        .await
-        .map(drop)
+        let answer = self
+            .request(
+                serde_json::json!({"cmd": "downgrade_one", "target": revision}),
+                limit,
+            )
+            .await?;
+        self.last_destinations = answer.destinations;
+        Ok(())
     }
 
     pub async fn stop(mut self) {
@@ -340,6 +372,37 @@ impl AlembicDriver {
             }
         }
     }
+}
+
+/// libpq's own variables for the scratch database, for env.py files that connect through
+/// libpq's defaults or build their URL from them.
+fn scratch_variables(database: &ConnInfo) -> Vec<(&'static str, String)> {
+    let mut variables = vec![
+        ("PGHOST", database.host.clone()),
+        ("PGPORT", database.port.to_string()),
+        ("PGUSER", database.user.clone()),
+        ("PGDATABASE", database.dbname.clone()),
+    ];
+    if let Some(password) = &database.password {
+        variables.push(("PGPASSWORD", password.expose().to_string()));
+    }
+    variables
+}
+
+/// A `[roundtrip] env` value with the scratch database's parts filled in: `{host}`, `{port}`,
+/// `{user}`, `{password}`, `{database}` and `{url}`, for env.py files that assemble their URL
+/// from variables of their own (`POSTGRES_SERVER`, `POSTGRES_DB`, ...).
+fn fill_in(value: &str, database: &ConnInfo, url: &str) -> String {
+    value
+        .replace("{host}", &database.host)
+        .replace("{port}", &database.port.to_string())
+        .replace("{user}", &database.user)
+        .replace(
+            "{password}",
+            database.password.as_ref().map(|p| p.expose()).unwrap_or(""),
+        )
+        .replace("{database}", &database.dbname)
+        .replace("{url}", url)
 }
 
 /// The project's Python: `--python` / config, then a virtualenv next to the project, then
@@ -562,5 +625,30 @@ pub async fn run_sql(
             file: Some(PathBuf::from(&file.path)),
             ..StepFailure::default()
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_take_the_scratch_databases_parts() {
+        let database = ConnInfo {
+            host: "127.0.0.1".into(),
+            port: 54321,
+            user: "gate".into(),
+            password: Some(super::super::conninfo::Secret::new("s3cret")),
+            dbname: "mg_scratch_1".into(),
+            connect_timeout: Duration::from_secs(10),
+        };
+        assert_eq!(
+            fill_in("{user}:{password}@{host}:{port}/{database}", &database, "u"),
+            "gate:s3cret@127.0.0.1:54321/mg_scratch_1"
+        );
+        assert_eq!(fill_in("plain", &database, "u"), "plain");
+        let variables = scratch_variables(&database);
+        assert!(variables.contains(&("PGDATABASE", "mg_scratch_1".to_string())));
+        assert!(variables.contains(&("PGPASSWORD", "s3cret".to_string())));
     }
 }

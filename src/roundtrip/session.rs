@@ -91,7 +91,7 @@ impl Judge<'_> {
                 return Err(fail(format!("cannot connect to the scratch database: {e}")));
             }
         };
-        if let Err(error) = self.apply_baseline(&scratch.conninfo).await {
+        if let Err(error) = self.prepare_scratch(&scratch.conninfo).await {
             let _ = scratch.drop_database().await;
             return Err(error);
         }
@@ -100,11 +100,7 @@ impl Judge<'_> {
                 let root = PathBuf::from(&self.set.root);
                 let options = AlembicOptions {
                     python: runner::find_python(self.options.python.as_deref(), &root),
-                    ini: self
-                        .options
-                        .alembic_config
-                        .clone()
-                        .or_else(|| find_alembic_ini(&root)),
+                    ini: self.alembic_ini_path(),
                     script_location: root,
                     standalone: self.options.standalone,
                     statement_timeout: self.options.step_timeout,
@@ -192,16 +188,39 @@ impl Judge<'_> {
         result
     }
 
-    /// The baseline's schema, on a connection of its own: a dump's `set_config('search_path',
-    /// '', false)` must not follow the tool's own session.
-    async fn apply_baseline(&self, conninfo: &ConnInfo) -> Result<(), RoundtripError> {
-        let Some(baseline) = &self.options.baseline else {
+    /// What every fresh scratch database gets before the first revision: a schema per
+    /// database of Alembic's multi-database template (the driver points each engine's
+    /// `search_path` at its own), then the baseline, on a connection of its own: a dump's
+    /// `set_config('search_path', '', false)` must not follow the tool's own session.
+    async fn prepare_scratch(&self, conninfo: &ConnInfo) -> Result<(), RoundtripError> {
+        let schemas: String = self
+            .alembic_ini()
+            .map(|ini| ini.databases)
+            .unwrap_or_default()
+            .iter()
+            .map(|name| {
+                format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{}\";",
+                    name.replace('"', "\"\"")
+                )
+            })
+            .collect();
+        if schemas.is_empty() && self.options.baseline.is_none() {
             return Ok(());
-        };
+        }
         let client = self
             .connect_scratch(conninfo)
             .await
             .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
+        client.batch_execute(&schemas).await.map_err(|e| {
+            fail(format!(
+                "cannot create the schemas of alembic.ini's `databases`: {}",
+                super::postgres::db_error(&e)
+            ))
+        })?;
+        let Some(baseline) = &self.options.baseline else {
+            return Ok(());
+        };
         client.batch_execute(&baseline.sql).await.map_err(|e| {
             fail(format!(
                 "the baseline {} does not apply to an empty database: {}",
@@ -209,6 +228,23 @@ impl Judge<'_> {
                 super::postgres::db_error(&e)
             ))
         })
+    }
+
+    /// The alembic.ini the project's Alembic runs with: `--alembic-config`, else the one found
+    /// for the script directory.
+    fn alembic_ini_path(&self) -> Option<PathBuf> {
+        if self.set.framework != Framework::Alembic {
+            return None;
+        }
+        let root = PathBuf::from(&self.set.root);
+        self.options
+            .alembic_config
+            .clone()
+            .or_else(|| find_alembic_ini(&root))
+    }
+
+    fn alembic_ini(&self) -> Option<crate::discover::alembic_ini::AlembicIni> {
+        crate::discover::alembic_ini::read(&self.alembic_ini_path()?)
     }
 
     /// With a baseline and --from / --base, the baseline is the schema the first judged
@@ -220,19 +256,20 @@ impl Judge<'_> {
             .filter(|&first| first > 0)
     }
 
-    /// After an Alembic step that reported success: the scratch database's version table must
-    /// have moved with it. If it did not, env.py ran the revision against another database
-    /// (it builds its own URL), and nothing this run could say about the scratch database
-    /// would be true: the run stops.
+    /// After an Alembic step the version table of the scratch database must have moved with
+    /// it. When it did not, either env.py ran the revision against another database (it builds
+    /// its own URL): nothing this run could say about the scratch database would be true, so
+    /// the run stops; or the revision's statements ran here but were not kept (the revision
+    /// ended Alembic's transaction itself): a failure of that step, returned for reporting.
     pub(super) async fn verify_version_table(
         &self,
         session: &Session,
         migration: &Migration,
         phase: Phase,
-    ) -> Result<(), RoundtripError> {
-        if self.set.framework != Framework::Alembic {
-            return Ok(());
-        }
+    ) -> Result<Option<StepFailure>, RoundtripError> {
+        let Applier::Alembic(driver) = &session.applier else {
+            return Ok(None);
+        };
         let id = Self::id(migration);
         let versions = alembic_versions(&session.client).await;
         let moved = match phase {
@@ -240,7 +277,7 @@ impl Judge<'_> {
             Phase::Downgrade => !versions.contains(&id),
         };
         if moved {
-            return Ok(());
+            return Ok(None);
         }
         let listed = if versions.is_empty() {
             "no version at all".to_string()
@@ -251,8 +288,17 @@ impl Judge<'_> {
             Phase::Upgrade => "upgrade",
             Phase::Downgrade => "downgrade",
         };
+        let went = &driver.last_destinations;
+        if went.elsewhere.is_empty() && went.on_scratch > 0 {
+            return Ok(Some(not_kept(step, &listed, went)));
+        }
+        let target = if went.elsewhere.is_empty() {
+            "against another database".to_string()
+        } else {
+            format!("against {}", went.elsewhere.join(", "))
+        };
         Err(fail(format!(
-            "the {step} of `{id}` reported success, but the scratch database's version table did not move (it lists {listed}): env.py ran the revision against another database. migration-gate gives env.py the scratch database as `sqlalchemy.url`, as DATABASE_URL and MIGRATION_GATE_DATABASE_URL, and as `-x url=...`; make env.py take its URL from one of them (`config.get_main_option(\"sqlalchemy.url\")`) rather than building its own, or run with --standalone. No revision was judged on a database other than the scratch one."
+            "the {step} of `{id}` reported success, but the scratch database's version table did not move (it lists {listed}): env.py ran the revision {target}. migration-gate gives env.py the scratch database as `sqlalchemy.url`, as DATABASE_URL and MIGRATION_GATE_DATABASE_URL, and as `-x url=...`; make env.py take its URL from one of them (`config.get_main_option(\"sqlalchemy.url\")`) rather than building its own; when it assembles the URL from variables of its own, fill them from the scratch database in the config (`[roundtrip.env]` `POSTGRES_DB = \"{{database}}\"`, with {{host}}, {{port}}, {{user}}, {{password}}, {{url}}); or run with --standalone. No revision was judged on a database other than the scratch one."
         )))
     }
 
@@ -270,7 +316,7 @@ impl Judge<'_> {
             .connect_scratch(&session.scratch.conninfo)
             .await
             .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
-        self.apply_baseline(&session.scratch.conninfo).await?;
+        self.prepare_scratch(&session.scratch.conninfo).await?;
         let Some(upto) = upto else {
             return Ok(true);
         };
@@ -320,5 +366,31 @@ impl Judge<'_> {
             }
         };
         Ok(reached)
+    }
+}
+
+/// The step's statements reached the scratch database, yet the version table did not move:
+/// Alembic's transaction ended before the version update, and what ran after it was rolled
+/// back when env.py closed its connection. That happens in production too.
+fn not_kept(step: &str, listed: &str, went: &runner::Destinations) -> StepFailure {
+    let (cause, file, line) = match &went.ended_transaction {
+        Some(at) => (
+            "the revision ends Alembic's transaction itself here".to_string(),
+            Some(at.file.clone()),
+            Some(at.line),
+        ),
+        None => (
+            "the revision (or env.py) ends Alembic's transaction before Alembic records it".into(),
+            None,
+            None,
+        ),
+    };
+    StepFailure {
+        message: format!(
+            "the {step} ran on the scratch database but did not stay: the version table still lists {listed}: {cause}. Since SQLAlchemy 2.0 the statements after a `commit()` run in a new transaction that env.py never commits, so they and the version update are rolled back when the connection closes (an `alembic {step}` in production loses them the same way, without an error). Run what must run outside a transaction inside `with op.get_context().autocommit_block():` instead of committing"
+        ),
+        file,
+        line,
+        ..StepFailure::default()
     }
 }

@@ -48,6 +48,12 @@ mod unparsed_sql;
 
 pub use input::{SKIPPED_LINK, SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
+/// Findings about the input itself (a file that cannot be read or parsed, a link not
+/// followed), as opposed to findings of a rule on what the input says.
+pub fn is_input_problem(rule: &str) -> bool {
+    [SYNTAX_ERROR.id, UNREADABLE_FILE.id, SKIPPED_LINK.id].contains(&rule)
+}
+
 use crate::diagnostic::{Diagnostic, RuleMeta};
 use crate::model::ConstraintKind;
 use crate::model::graph::RevisionGraph;

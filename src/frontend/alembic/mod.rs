@@ -11,6 +11,18 @@ mod strings;
 
 pub use env::read_env;
 
+/// The statements a revision sent to the database, as one SQL text for the SQL frontend: the
+/// driver's placeholders (`%(name)s`) read as values.
+pub fn executed_sql(statements: &[String]) -> String {
+    let mut text = String::new();
+    for statement in statements {
+        let statement = statement.trim().trim_end_matches(';');
+        text.push_str(&strings::neutral_placeholders(statement));
+        text.push_str(";\n");
+    }
+    text
+}
+
 use std::collections::HashMap;
 
 use ruff_python_ast::token::TokenKind;

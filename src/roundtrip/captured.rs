@@ -1,0 +1,154 @@
+//! The static SQL rules on the SQL each Alembic revision really sent during the round trip.
+//! It shows what reading the Python cannot: SQL built at run time, project helpers, ORM code.
+//! Findings the static check already makes on the revision file are not repeated, and a
+//! suppression of a rule in the revision file holds for its executed SQL too.
+
+use std::collections::BTreeSet;
+
+use crate::diagnostic::{Diagnostic, Origin, RevisionResult};
+use crate::frontend::sql::{Shifted, Wrapping, lower_sql};
+use crate::lint::LintOptions;
+use crate::model::graph::RevisionGraph;
+use crate::model::op::bare_name;
+use crate::model::{Body, BodyState, FileId, MigrationSet, Phase, SourceFile, Sources};
+use crate::rules::{self, LintContext};
+
+/// Rules about how a revision file is written rather than about what its SQL does: the
+/// round trip itself proves (or refutes) what they guess at.
+const NOT_ABOUT_EXECUTED_SQL: &[&str] = &[
+    // Downgrades are run for real; the captured SQL is the upgrade's.
+    "missing-downgrade",
+    "incomplete-downgrade",
+    // Alembic's transaction handling shows in whether the step ran.
+    "concurrent-index-in-transaction",
+    "autocommit-block-without-transaction-per-migration",
+    "batch-recreate-table",
+    // Executed SQL is never dynamic, and SQLAlchemy's rendering is not the author's to fix.
+    "dynamic-sql",
+    "unparsed-sql",
+    "unnamed-constraint",
+];
+
+/// Findings of the static SQL rules on the SQL each judged revision of `set` ran in its first
+/// upgrade, placed on the revision's `def upgrade()`.
+pub fn findings(
+    set: &MigrationSet,
+    sources: &Sources,
+    results: &[RevisionResult],
+    options: &LintOptions,
+    static_findings: &[Diagnostic],
+) -> Vec<Diagnostic> {
+    let mut sources = sources.clone();
+    let mut executed = set.clone();
+    let mut captured_files: Vec<FileId> = Vec::new();
+    for migration in &mut executed.migrations {
+        let Some(id) = migration.revision_id() else {
+            continue;
+        };
+        let Some(result) = results
+            .iter()
+            .find(|r| r.set == set.root && r.revision == id && !r.sql.is_empty())
+        else {
+            continue;
+        };
+        let text = crate::frontend::alembic::executed_sql(&result.sql);
+        let path = format!(
+            "{} (SQL sent by its upgrade)",
+            sources.get(migration.file).path
+        );
+        let file = sources.push(SourceFile::new(path, text.clone()));
+        migration.upgrade = Body {
+            state: BodyState::Code,
+            span: migration.upgrade.span,
+            ops: lower_sql(&text, file, &Shifted(0), Wrapping::Always),
+            script: None,
+        };
+        migration.file = file;
+        captured_files.push(file);
+    }
+    if captured_files.is_empty() {
+        return Vec::new();
+    }
+    let graph = RevisionGraph::build(&executed);
+    let history = rules::history::History::build(&executed, &graph);
+    let cx = LintContext {
+        set: &executed,
+        sources: &sources,
+        postgres_version: options.postgres_version,
+        scope: Some(&captured_files),
+        base: None,
+        graph: &graph,
+        history: &history,
+    };
+    let mut found = Vec::new();
+    for rule in rules::registry() {
+        let meta = rule.meta();
+        if meta.origin == Origin::Lint
+            && options.enabled(meta.id)
+            && !NOT_ABOUT_EXECUTED_SQL.contains(&meta.id)
+        {
+            rule.check(&cx, &mut found);
+        }
+    }
+    let already: BTreeSet<(&str, Option<&str>, Option<String>)> = static_findings
+        .iter()
+        .map(|d| (d.rule, d.revision.as_deref(), table_key(d)))
+        .collect();
+    let mut kept: Vec<Diagnostic> = Vec::new();
+    for mut diagnostic in found {
+        let Some(span) = diagnostic.span.filter(|s| captured_files.contains(&s.file)) else {
+            continue;
+        };
+        if diagnostic.phase != Some(Phase::Upgrade)
+            || already.contains(&(
+                diagnostic.rule,
+                diagnostic.revision.as_deref(),
+                table_key(&diagnostic),
+            ))
+        {
+            continue;
+        }
+        let Some(migration) = set
+            .migrations
+            .iter()
+            .find(|m| m.revision_id() == diagnostic.revision.as_deref())
+        else {
+            continue;
+        };
+        if silenced(sources.get(migration.file), diagnostic.rule) {
+            continue;
+        }
+        let statement = &sources.get(span.file).text[span.range()];
+        diagnostic.message = format!(
+            "{} (in the SQL its upgrade sent: `{}`)",
+            diagnostic.message,
+            super::runner::one_line(statement, 200).replace('`', "'")
+        );
+        diagnostic.span = Some(migration.upgrade.span);
+        diagnostic.origin = Origin::Roundtrip;
+        if let Some(&severity) = options.severity.get(diagnostic.rule) {
+            diagnostic.severity = severity;
+        }
+        if !kept
+            .iter()
+            .any(|k| k.rule == diagnostic.rule && k.message == diagnostic.message)
+        {
+            kept.push(diagnostic);
+        }
+    }
+    kept
+}
+
+fn table_key(diagnostic: &Diagnostic) -> Option<String> {
+    diagnostic
+        .table
+        .as_deref()
+        .map(|t| bare_name(t).to_ascii_lowercase())
+}
+
+/// The revision file silences the rule somewhere: its author has judged it for this revision.
+fn silenced(file: &SourceFile, rule: &str) -> bool {
+    file.suppressions
+        .iter()
+        .any(|s| s.rules.iter().any(|r| r == rule || r == "all"))
+}
