@@ -4,16 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=.test-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c 'import alembic, sqlalchemy, psycopg' 2>/dev/null \
-   || ! cmp -s scripts/test-requirements.txt "$venv/.requirements"; then
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
-  cp scripts/test-requirements.txt "$venv/.requirements"
-fi
-export MIGRATION_GATE_TEST_PYTHON="$PWD/$venv/bin/python"
+# A venv per requirements file, re-made only when the file changed.
+make_venv() {
+  local venv=$1 requirements=$2 probe=$3
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c "$probe" 2>/dev/null || ! cmp -s "$requirements" "$venv/.requirements"; then
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/.requirements"
+  fi
+}
+make_venv .test-venv scripts/test-requirements.txt 'import alembic, sqlalchemy, psycopg'
+export MIGRATION_GATE_TEST_PYTHON="$PWD/.test-venv/bin/python"
+# Projects still on SQLAlchemy 1.4 run on psycopg2; the round trip is tested with one too.
+make_venv .test-venv-sa14 scripts/test-requirements-sa14.txt 'import alembic, sqlalchemy, psycopg2'
+export MIGRATION_GATE_TEST_PYTHON_SA14="$PWD/.test-venv-sa14/bin/python"
 
 # The Docker provider's tests need a PostgreSQL image; no registry may be reachable, so it is
 # built from this machine's PostgreSQL packages.

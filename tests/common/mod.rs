@@ -1,6 +1,8 @@
 //! Test helpers shared by several test files.
 #![allow(dead_code)]
 
+pub mod roundtrip;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
