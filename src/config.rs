@@ -44,6 +44,9 @@ pub struct RoundtripConfig {
     /// Environment variables env.py reads its URL from, besides DATABASE_URL and
     /// SQLALCHEMY_DATABASE_URI.
     pub url_env: Option<Names>,
+    /// Under `--standalone`, the models to compare the schema with: `module:attribute`
+    /// (`app.models:Base.metadata`), imported without the application running.
+    pub metadata: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }

@@ -182,3 +182,47 @@ fn the_static_rules_also_read_the_sql_each_revision_really_ran() {
     );
     assert!(Path::new(index["path"].as_str().unwrap()).ends_with("s2_helper_index.py"));
 }
+
+#[test]
+fn standalone_compares_the_models_named_in_the_config_and_a_wrong_name_is_a_config_error() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let run_with = |metadata: &str| {
+        let config = tmp
+            .path()
+            .join(format!("{}.toml", metadata.replace([':', '.'], "_")));
+        std::fs::write(&config, format!("[roundtrip]\nmetadata = \"{metadata}\"\n")).unwrap();
+        let config = config.display().to_string();
+        local_json(
+            "fixtures/roundtrip/standalone_models",
+            &python,
+            &["--standalone", "--config", &config],
+            tmp.path(),
+        )
+    };
+    // The module is found from the folder migration-gate runs in, as `alembic` finds env.py's.
+    let output = run_with("fixtures.roundtrip.standalone_models.models:metadata");
+    assert_eq!(output.status.code(), Some(1), "{}", everything(&output));
+    let drift: Vec<String> = document(&output)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "roundtrip-model-drift" && d["revision"] == "n1")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        drift,
+        ["column accounts.plan is in the models but no migration creates it"]
+    );
+
+    let output = run_with("fixtures.roundtrip.standalone_models.models:no_such_metadata");
+    assert_eq!(output.status.code(), Some(2), "{}", everything(&output));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("[roundtrip] metadata")
+            && said.contains("has no attribute 'no_such_metadata'"),
+        "{said}"
+    );
+}

@@ -216,6 +216,12 @@ fn runner_options(
                     .as_ref()
                     .map(|n| ("MIGRATION_GATE_URL_ENV".to_string(), n.joined())),
             )
+            .chain(
+                settings
+                    .metadata
+                    .clone()
+                    .map(|m| ("MIGRATION_GATE_METADATA".to_string(), m)),
+            )
             .collect(),
         from: None,
         to: None,

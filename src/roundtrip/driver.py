@@ -38,6 +38,8 @@ STANDALONE_ENV = '''
 from alembic import context
 
 config = context.config
+# `[roundtrip] metadata`, imported by the driver before the first step.
+target_metadata = config.attributes.get("migration_gate_metadata")
 # The multi-database template: each database's revisions run in its own schema of the scratch
 # database, with its own version table, as `upgrade(engine_name)` expects.
 names = [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]
@@ -48,7 +50,8 @@ for name in names or [None]:
             connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
             connection.commit()
             per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
-        context.configure(connection=connection, transaction_per_migration=True, **per_database)
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          transaction_per_migration=True, **per_database)
         with context.begin_transaction():
             context.run_migrations(**({"engine_name": name} if name else {}))
         # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
@@ -60,6 +63,17 @@ for name in names or [None]:
             connection.exec_driver_sql("RESET search_path")
             connection.commit()
 '''
+
+
+def named_metadata(spec):
+    """The object `[roundtrip] metadata` names: "module:attribute.path", the module imported
+    from the current folder or the project's installed packages."""
+    import importlib
+    module, _, path = spec.partition(":")
+    found = importlib.import_module(module)
+    for part in filter(None, path.split(".")):
+        found = getattr(found, part)
+    return found
 
 
 def driver_url(url):
@@ -321,6 +335,14 @@ def main():
             f.write(STANDALONE_ENV)
         config.set_main_option("script_location", env_dir)
         config.set_main_option("version_locations", versions)
+        spec = os.environ.get("MIGRATION_GATE_METADATA")
+        if spec:
+            try:
+                config.attributes["migration_gate_metadata"] = named_metadata(spec)
+            except Exception as error:  # noqa: BLE001 - whatever the models' import raises
+                send({"ok": False, "kind": "ConfigError",
+                      "error": f"[roundtrip] metadata = {spec!r} cannot be imported: {type(error).__name__}: {error}"})
+                return 3
     else:
         config.set_main_option("script_location", script_location)
     for option in ["sqlalchemy.url"] + names("MIGRATION_GATE_URL_OPTIONS"):

@@ -44,7 +44,7 @@ impl Judge<'_> {
             }
             Ok(ModelComparison::NoMetadata) => self.diagnostics.push(report(
                 if self.options.standalone {
-                    "under --standalone the generated env.py has no `target_metadata`: the models were not compared with the schema the migrations build".into()
+                    "under --standalone the generated env.py has no `target_metadata`: the models were not compared with the schema the migrations build (name them with `[roundtrip] metadata = \"app.models:Base.metadata\"`)".into()
                 } else {
                     "env.py configures no `target_metadata`: the models were not compared with the schema the migrations build".into()
                 },
