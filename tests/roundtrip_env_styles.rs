@@ -226,3 +226,32 @@ fn standalone_compares_the_models_named_in_the_config_and_a_wrong_name_is_a_conf
         "{said}"
     );
 }
+
+#[test]
+fn a_python_that_dies_before_the_driver_is_ready_is_quoted_in_the_error() {
+    let Some(_) = postgres_binaries() else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let python = tmp.path().join("python");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"RuntimeError: the project's sitecustomize broke\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let output = local_json(
+        "fixtures/roundtrip/clean",
+        python.to_str().unwrap(),
+        &[],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", everything(&output));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains(
+            "exited before it was ready: RuntimeError: the project's sitecustomize broke"
+        ),
+        "{said}"
+    );
+}

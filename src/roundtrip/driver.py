@@ -79,15 +79,16 @@ def named_metadata(spec):
 def driver_url(url):
     """The URL with the driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
     from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2."""
+    import importlib.util
     import sqlalchemy
-    scheme = "postgresql+psycopg2"
+    candidates = ["psycopg2"]
     if int(sqlalchemy.__version__.split(".")[0]) >= 2:
-        try:
-            import psycopg  # noqa: F401
-            scheme = "postgresql+psycopg"
-        except ImportError:
-            pass
-    return scheme + url[len("postgresql"):]
+        candidates.insert(0, "psycopg")
+    for module in candidates:
+        if importlib.util.find_spec(module) is not None:
+            return "postgresql+" + module + url[len("postgresql"):]
+    raise ImportError(f"no PostgreSQL driver for SQLAlchemy {sqlalchemy.__version__}: "
+                      + " or ".join(candidates) + " is not installed")
 
 
 def in_schema(url, schema):
@@ -112,6 +113,10 @@ def explain_difference(diff):
         _, schema, table, column, _, old, new = diff
         what = {"modify_type": "type", "modify_nullable": "nullable", "modify_default": "default",
                 "modify_comment": "comment"}[kind]
+        if kind == "modify_type" and str(old) == str(new):
+            # Types that render alike (a non-native Enum and the VARCHAR it became) differ in
+            # their Python form.
+            old, new = repr(old), repr(new)
         return f"column {table}.{column}: {what} is {old} in the database, {new} in the models"
     where = {"add": "is in the models but no migration creates it",
              "remove": "is in the database but not in the models"}
@@ -319,7 +324,11 @@ def main():
 
     # The URL holds the password: it comes through the environment, never the command line
     # (which every local user can read in `ps`).
-    url = driver_url(os.environ.pop("MIGRATION_GATE_DRIVER_URL"))
+    try:
+        url = driver_url(os.environ.pop("MIGRATION_GATE_DRIVER_URL"))
+    except ImportError as error:
+        send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
+        return 3
     names = lambda variable: [n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()]
     for variable in ["DATABASE_URL", "MIGRATION_GATE_DATABASE_URL", "SQLALCHEMY_DATABASE_URI"] + names("MIGRATION_GATE_URL_ENV"):
         os.environ[variable] = url

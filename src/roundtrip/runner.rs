@@ -166,23 +166,42 @@ impl AlembicDriver {
         let stdin = child.stdin.take().expect("piped stdin");
         let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
         // Alembic's log lines and anything env.py prints go to stderr; keep it drained.
-        if let Some(stderr) = child.stderr.take() {
+        // Its last line is what a driver that dies before it is ready has to say (a traceback's
+        // exception line).
+        let stderr = child.stderr.take().map(|stderr| {
             tokio::spawn(async move {
                 let mut lines = BufReader::new(stderr).lines();
+                let mut last = None;
                 while let Ok(Some(line)) = lines.next_line().await {
                     if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
                         eprintln!("driver: {line}");
                     }
+                    if !line.trim().is_empty() {
+                        last = Some(line);
+                    }
                 }
-            });
-        }
+                last
+            })
+        });
         let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
         let line = match ready {
             Ok(Ok(Some(line))) => line,
             Ok(_) => {
                 let status = child.wait().await.ok();
+                let said = match stderr {
+                    Some(task) => tokio::time::timeout(Duration::from_secs(2), task)
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .flatten(),
+                    None => None,
+                };
+                let said = said.map_or_else(
+                    || format!(" ({status:?})"),
+                    |line| format!(": {}", line.trim()),
+                );
                 return Err(fail(format!(
-                    "the Alembic driver ({}) exited before it was ready ({status:?}); run with MIGRATION_GATE_DEBUG=1 to see its output",
+                    "the Alembic driver ({}) exited before it was ready{said}; run with MIGRATION_GATE_DEBUG=1 to see all its output",
                     python.display()
                 )));
             }
