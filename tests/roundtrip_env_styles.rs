@@ -255,3 +255,36 @@ fn a_python_that_dies_before_the_driver_is_ready_is_quoted_in_the_error() {
         "{said}"
     );
 }
+
+#[test]
+fn a_folder_of_revision_files_below_env_py_runs_with_that_env_py_or_standalone() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    // `roundtrip migrations/versions`: env.py one folder up runs them.
+    let output = local_json(
+        "fixtures/roundtrip/clean/versions",
+        &python,
+        &[],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("c1", "passed"), ("c2", "passed"), ("c3", "passed")])
+    );
+    // One dialect's folder of a history kept per dialect (`versions/postgresql`), env.py two
+    // folders up and needing the application.
+    let output = local_json(
+        "fixtures/roundtrip/dialect_folders/versions/postgresql",
+        &python,
+        &["--standalone"],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("p1", "passed"), ("p2", "passed")])
+    );
+}

@@ -537,10 +537,13 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         if inside_claimed(&folder) {
             continue;
         }
+        // env.py beside `versions/`, or above a per-dialect folder inside it.
         let env_py = folder
-            .parent()
+            .ancestors()
+            .skip(1)
+            .take(2)
             .map(|p| p.join("env.py"))
-            .filter(|p| p.is_file());
+            .find(|p| p.is_file());
         found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::Alembic { env_py },
             root: folder,

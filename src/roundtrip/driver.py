@@ -150,7 +150,7 @@ def describe(error, versions, env_py=None):
     if statement:
         answer["statement"] = str(statement)
     frames = traceback.extract_tb(error.__traceback__)
-    in_revisions = [f for f in frames if os.path.abspath(f.filename).startswith(versions + os.sep)]
+    in_revisions = [f for f in frames if os.path.abspath(f.filename).startswith(versions)]
     in_env = [f for f in frames if env_py and os.path.abspath(f.filename) == env_py]
     chosen = (in_revisions or in_env or frames or [None])[-1]
     if chosen is not None:
@@ -245,7 +245,7 @@ class Destinations:
         if self.ended_at:
             return
         for frame in reversed(traceback.extract_stack()):
-            if os.path.abspath(frame.filename).startswith(self.versions + os.sep):
+            if os.path.abspath(frame.filename).startswith(self.versions):
                 self.ended_at = (frame.filename, frame.lineno)
                 return
 
@@ -310,6 +310,8 @@ def main():
     parser.add_argument("--ini")
     parser.add_argument("--script-location", required=True)
     parser.add_argument("--standalone", action="store_true")
+    # The folders holding the revision files, when not `<script location>/versions`.
+    parser.add_argument("--versions", action="append", default=[])
     args = parser.parse_args()
     try:
         import alembic
@@ -334,7 +336,9 @@ def main():
         os.environ[variable] = url
     config = Config(args.ini) if args.ini else Config()
     script_location = os.path.abspath(args.script_location)
-    versions = os.path.join(script_location, "versions")
+    version_folders = [os.path.abspath(v) for v in args.versions] or [os.path.join(script_location, "versions")]
+    # Prefixes of the revision files' paths, for str.startswith.
+    versions = tuple(folder + os.sep for folder in version_folders)
     if args.standalone:
         env_dir = tempfile.mkdtemp(prefix="migration-gate-env-")
         import atexit
@@ -343,7 +347,9 @@ def main():
         with open(os.path.join(env_dir, "env.py"), "w") as f:
             f.write(STANDALONE_ENV)
         config.set_main_option("script_location", env_dir)
-        config.set_main_option("version_locations", versions)
+        for option in ("path_separator", "version_path_separator"):
+            config.set_main_option(option, "os")
+        config.set_main_option("version_locations", os.pathsep.join(version_folders))
         spec = os.environ.get("MIGRATION_GATE_METADATA")
         if spec:
             try:

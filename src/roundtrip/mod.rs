@@ -204,8 +204,6 @@ fn check_revision_exists(
     )))
 }
 
-/// alembic.ini next to the script directory or one level up (the Flask-Migrate and the
-/// `alembic init` layouts).
 /// The alembic.ini for the script directory `root`: the nearest one between it and the
 /// repository's root whose `script_location` is `root` (the `alembic init app/alembic` layout
 /// keeps it two folders up), else one beside `root` or in its parent.

@@ -86,6 +86,8 @@ pub struct AlembicOptions {
     /// The server-side limit for one statement; the driver is also killed at the step limit.
     pub statement_timeout: Duration,
     pub script_location: PathBuf,
+    /// The folders the revision files are in.
+    pub versions: Vec<PathBuf>,
     pub ini: Option<PathBuf>,
     pub standalone: bool,
     pub env: Vec<(String, String)>,
@@ -139,6 +141,9 @@ impl AlembicDriver {
             .kill_on_drop(true);
         if let Some(ini) = &self.options.ini {
             command.arg("--ini").arg(ini);
+        }
+        for folder in &self.options.versions {
+            command.arg("--versions").arg(folder);
         }
         if self.options.standalone {
             command.arg("--standalone");

@@ -1,7 +1,7 @@
 //! The scratch database a set is judged in, and the steps applied to it.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::TracedStatement;
 use crate::model::{Framework, Migration, Phase};
@@ -97,11 +97,12 @@ impl Judge<'_> {
         }
         let applier = match self.set.framework {
             Framework::Alembic => {
-                let root = PathBuf::from(&self.set.root);
+                let root = self.script_directory();
                 let options = AlembicOptions {
                     python: runner::find_python(self.options.python.as_deref(), &root),
                     ini: self.alembic_ini_path(),
                     script_location: root,
+                    versions: self.version_folders(),
                     standalone: self.options.standalone,
                     statement_timeout: self.options.step_timeout,
                     env: self.options.env.clone(),
@@ -236,11 +237,39 @@ impl Judge<'_> {
         if self.set.framework != Framework::Alembic {
             return None;
         }
-        let root = PathBuf::from(&self.set.root);
         self.options
             .alembic_config
             .clone()
-            .or_else(|| find_alembic_ini(&root))
+            .or_else(|| find_alembic_ini(&self.script_directory()))
+    }
+
+    /// The folders holding the set's revision files (Alembic's `version_locations`).
+    fn version_folders(&self) -> Vec<PathBuf> {
+        let folders: std::collections::BTreeSet<PathBuf> = self
+            .set
+            .migrations
+            .iter()
+            .filter_map(|m| {
+                Path::new(&self.sources.get(m.file).path)
+                    .parent()
+                    .map(Path::to_path_buf)
+            })
+            .collect();
+        folders.into_iter().collect()
+    }
+
+    /// Where env.py is: the set's folder, or above it when the revision files were given
+    /// (`migrations/versions`, Prefect's `_migrations/versions/postgresql`).
+    fn script_directory(&self) -> PathBuf {
+        self.set
+            .env
+            .file
+            .and_then(|env| {
+                Path::new(&self.sources.get(env).path)
+                    .parent()
+                    .map(Path::to_path_buf)
+            })
+            .unwrap_or_else(|| PathBuf::from(&self.set.root))
     }
 
     fn alembic_ini(&self) -> Option<crate::discover::alembic_ini::AlembicIni> {
