@@ -141,7 +141,7 @@ pub struct RoundtripArgs {
     #[arg(long, value_name = "GIT-REF")]
     pub base: Option<String>,
     /// Judge every revision (the default).
-    #[arg(long, conflicts_with_all = ["base", "from", "to"])]
+    #[arg(long, conflicts_with_all = ["base", "from", "to", "shard"])]
     pub all: bool,
     /// First revision to judge (earlier ones are only applied).
     #[arg(long)]
@@ -149,6 +149,10 @@ pub struct RoundtripArgs {
     /// Last revision to judge.
     #[arg(long)]
     pub to: Option<String>,
+    /// Judge only the K-th of N equal slices of the revisions (apply order; earlier ones are
+    /// only applied): spread a long history over a CI matrix.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::roundtrip::Shard>,
     /// Schema SQL (`pg_dump --schema-only`, or hand-written) applied to the scratch database
     /// before the first revision; with --from or --base it is the schema that revision starts
     /// from, and the revisions before it are stamped, not applied.

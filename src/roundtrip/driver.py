@@ -244,10 +244,15 @@ class Destinations:
         """The innermost frame in a revision file, if the call came from one."""
         if self.ended_at:
             return
-        for frame in reversed(traceback.extract_stack()):
-            if os.path.abspath(frame.filename).startswith(self.versions):
-                self.ended_at = (frame.filename, frame.lineno)
+        # Every commit passes here: walk the frames themselves, without traceback's source
+        # lookups.
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if os.path.abspath(filename).startswith(self.versions):
+                self.ended_at = (filename, frame.f_lineno)
                 return
+            frame = frame.f_back
 
 
 class LockTracer:

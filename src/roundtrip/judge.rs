@@ -63,11 +63,20 @@ impl<'a> Judge<'a> {
         after_from && before_to
     }
 
+    /// Indexes into `order` of the revisions to judge: in scope, and in this shard.
+    pub(super) fn judged(&self, order: &[&Migration]) -> Vec<usize> {
+        let in_scope: Vec<usize> = (0..order.len())
+            .filter(|&i| self.in_scope(order, i))
+            .collect();
+        match self.options.shard {
+            Some(shard) => shard.slice(&in_scope).to_vec(),
+            None => in_scope,
+        }
+    }
+
     pub(super) async fn run_set(&mut self, admin: &ConnInfo) -> Result<(), RoundtripError> {
         let order = self.order();
-        let judged: Vec<usize> = (0..order.len())
-            .filter(|&i| self.in_scope(&order, i))
-            .collect();
+        let judged = self.judged(&order);
         let Some(&first) = judged.first() else {
             return Ok(());
         };
@@ -189,7 +198,7 @@ impl<'a> Judge<'a> {
         }
         let before = match known {
             Some(snapshot) => snapshot,
-            None => snapshot::take(&session.client).await?,
+            None => session.snapshot().await?,
         };
 
         let t = Instant::now();
@@ -231,7 +240,7 @@ impl<'a> Judge<'a> {
         };
         let observed = (trace, sql);
         record(&mut steps, "upgrade", Status::Passed, t);
-        let upgraded = snapshot::take(&session.client).await?;
+        let upgraded = session.snapshot().await?;
         // SQL migrations without a down script (plain folders, Flyway without undo, a missing
         // .down.sql that `check` reports) can only be proven to apply.
         let no_down_script = self.set.framework != Framework::Alembic
@@ -311,7 +320,7 @@ impl<'a> Judge<'a> {
         }
         record(steps, step, Status::Passed, t);
         let t = Instant::now();
-        let actual = snapshot::take(&session.client).await?;
+        let actual = session.snapshot().await?;
         let agree = self.compared(steps, t, migration, (expected, &actual), comparison);
         Ok(Some((actual, agree)))
     }

@@ -7,6 +7,7 @@ pub mod diff;
 mod judge;
 mod models;
 pub mod postgres;
+mod profile;
 mod reporting;
 mod runner;
 mod seed;
@@ -77,12 +78,53 @@ pub struct RoundtripOptions {
     pub from: Option<String>,
     /// ... up to this one (inclusive).
     pub to: Option<String>,
+    /// Of the revisions to judge, only this slice (a CI matrix spreads a long history).
+    pub shard: Option<Shard>,
     /// Record each statement's locks and rewrites during the first upgrade.
     pub trace_locks: bool,
     /// Before each revision's upgrade, fill every empty table with this many generated rows.
     pub seed_rows: u32,
     /// A line on stderr per revision as it finishes.
     pub progress: bool,
+}
+
+/// `--shard K/N`: the K-th of N contiguous slices of the revisions to judge, in apply order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let wrong = || format!("`{text}` is not K/N with 1 <= K <= N (e.g. 2/4)");
+        let (index, count) = text.split_once('/').ok_or_else(wrong)?;
+        let index: usize = index.trim().parse().map_err(|_| wrong())?;
+        let count: usize = count.trim().parse().map_err(|_| wrong())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(wrong());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// This shard's part of `items`: slices as even as can be, the later ones one longer, so
+    /// the last shard (which compares the models at head) always has the head.
+    pub fn slice<T>(self, items: &[T]) -> &[T] {
+        let (size, longer) = (items.len() / self.count, items.len() % self.count);
+        let shorter = self.count - longer;
+        let before = self.index - 1;
+        let start = before * size + before.saturating_sub(shorter);
+        let length = size + usize::from(before >= shorter);
+        &items[start..start + length]
+    }
+
+    pub fn is_last(self) -> bool {
+        self.index == self.count
+    }
 }
 
 pub struct RoundtripOutcome {
@@ -152,6 +194,8 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
     let server_kind = format!("{} ({})", server.kind, server.admin);
     let ready_in = server.ready_in;
     server.shut_down().await;
+    profile::add("whole run", started);
+    profile::print();
     outcome?;
     Ok(RoundtripOutcome {
         files: loaded.sources.len(),
@@ -275,7 +319,7 @@ pub async fn schema_at(
         }
     }
     let result = match failure {
-        None => snapshot::take(&session.client).await,
+        None => session.snapshot().await,
         Some(message) => Err(fail(format!(
             "the applied revisions cannot be rebuilt for comparison: {message}"
         ))),
@@ -286,6 +330,27 @@ pub async fn schema_at(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shards_cover_every_revision_once_in_order() {
+        use super::Shard;
+        let revisions: Vec<usize> = (0..10).collect();
+        let slices: Vec<Vec<usize>> = (1..=4)
+            .map(|k| Shard { index: k, count: 4 }.slice(&revisions).to_vec())
+            .collect();
+        assert_eq!(
+            slices,
+            [vec![0, 1], vec![2, 3], vec![4, 5, 6], vec![7, 8, 9]]
+        );
+        // More shards than revisions: the first ones judge nothing; the last has the head.
+        let three = [1, 2, 3];
+        assert!(Shard { index: 1, count: 5 }.slice(&three).is_empty());
+        assert_eq!(Shard { index: 5, count: 5 }.slice(&three), [3]);
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
+        for wrong in ["0/4", "5/4", "4", "a/b", "1/0"] {
+            assert!(wrong.parse::<Shard>().is_err(), "{wrong}");
+        }
+    }
+
     use super::find_alembic_ini;
 
     #[test]

@@ -11,9 +11,11 @@ use super::runner::ModelComparison;
 use super::session::{Applier, Session};
 
 impl Judge<'_> {
-    /// Runs when the whole history was judged (no `--to`), on the database left at head.
+    /// Runs when the history was judged to its end (no `--to`, the last `--shard`), on the
+    /// database left at head.
     pub(super) async fn compare_models(&mut self, session: &mut Session, head: &Migration) {
-        if self.set.framework != Framework::Alembic || self.options.to.is_some() {
+        let earlier_shard = self.options.shard.is_some_and(|shard| !shard.is_last());
+        if self.set.framework != Framework::Alembic || self.options.to.is_some() || earlier_shard {
             return;
         }
         let Applier::Alembic(driver) = &mut session.applier else {

@@ -9,7 +9,7 @@ use crate::model::{Framework, Migration, Phase};
 use super::judge::Judge;
 use super::postgres::{ConnInfo, ScratchDatabase};
 use super::runner::{self, AlembicDriver, AlembicOptions, StepFailure};
-use super::{RoundtripError, fail, find_alembic_ini};
+use super::{RoundtripError, fail, find_alembic_ini, snapshot};
 
 /// The revisions of `applied` (in apply order) that no other one of them builds on, leaving
 /// out `skip` (revisions whose upgrade failed): upgrading to each applies all of `applied`.
@@ -30,16 +30,21 @@ fn applied_heads<'m>(applied: &[&'m Migration], skip: &BTreeSet<String>) -> Vec<
         .collect()
 }
 
-/// Every revision the scratch database's Alembic version tables list, whatever their name
-/// and schema (`version_table` / `version_table_schema` in env.py).
-async fn alembic_versions(client: &tokio_postgres::Client) -> Vec<String> {
+/// The tables holding an Alembic version, whatever their name and schema (`version_table` /
+/// `version_table_schema` in env.py). The catalogs directly: information_schema's views cost
+/// a millisecond a step.
+const VERSION_TABLES: &str = "SELECT format('%I.%I', n.nspname, c.relname)
+     FROM pg_attribute a
+     JOIN pg_class c ON c.oid = a.attrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE a.attname = 'version_num' AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')";
+
+/// Every revision the scratch database's Alembic version tables list.
+async fn alembic_versions(session: &Session) -> Vec<String> {
+    let client = &session.client;
     let tables = client
-        .query(
-            "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.columns
-             WHERE column_name = 'version_num'
-               AND table_schema NOT IN ('pg_catalog', 'information_schema')",
-            &[],
-        )
+        .query(&session.catalog.version_tables, &[])
         .await
         .unwrap_or_default();
     let mut versions = Vec::new();
@@ -64,7 +69,40 @@ pub(super) enum Applier {
 pub(super) struct Session {
     pub(super) scratch: ScratchDatabase,
     pub(super) client: tokio_postgres::Client,
+    catalog: Catalog,
     pub(super) applier: Applier,
+}
+
+/// The catalog queries a session runs after every step, prepared on its connection.
+struct Catalog {
+    schema: snapshot::Prepared,
+    version_tables: tokio_postgres::Statement,
+}
+
+impl Catalog {
+    async fn prepare(client: &tokio_postgres::Client) -> Result<Catalog, RoundtripError> {
+        let (schema, version_tables) =
+            futures_util::future::try_join(snapshot::prepare(client), async {
+                client.prepare(VERSION_TABLES).await.map_err(|e| {
+                    fail(format!(
+                        "reading the version tables: {}",
+                        super::postgres::db_error(&e)
+                    ))
+                })
+            })
+            .await?;
+        Ok(Catalog {
+            schema,
+            version_tables,
+        })
+    }
+}
+
+impl Session {
+    /// The scratch database's schema now.
+    pub(super) async fn snapshot(&self) -> Result<snapshot::Snapshot, RoundtripError> {
+        snapshot::take_prepared(&self.client, &self.catalog.schema).await
+    }
 }
 
 impl Judge<'_> {
@@ -95,6 +133,14 @@ impl Judge<'_> {
             let _ = scratch.drop_database().await;
             return Err(error);
         }
+        let prepared = Catalog::prepare(&client).await;
+        let catalog = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                let _ = scratch.drop_database().await;
+                return Err(error);
+            }
+        };
         let applier = match self.set.framework {
             Framework::Alembic => {
                 let root = self.script_directory();
@@ -120,6 +166,7 @@ impl Judge<'_> {
         Ok(Session {
             scratch,
             client,
+            catalog,
             applier,
         })
     }
@@ -152,6 +199,22 @@ impl Judge<'_> {
         trace: bool,
     ) -> Result<Vec<TracedStatement>, StepFailure> {
         let limit = self.options.step_timeout;
+        let started = std::time::Instant::now();
+        let result = self
+            .apply_step(session, migration, phase, trace, limit)
+            .await;
+        super::profile::add("step", started);
+        result
+    }
+
+    async fn apply_step(
+        &self,
+        session: &mut Session,
+        migration: &Migration,
+        phase: Phase,
+        trace: bool,
+        limit: std::time::Duration,
+    ) -> Result<Vec<TracedStatement>, StepFailure> {
         let result = match &mut session.applier {
             Applier::Alembic(driver) => {
                 let id = Self::id(migration);
@@ -280,8 +343,9 @@ impl Judge<'_> {
     /// revision starts from: the revisions before it are stamped, not applied.
     fn stamped_before(&self, order: &[&Migration]) -> Option<usize> {
         self.options.baseline.as_ref()?;
-        (0..order.len())
-            .find(|&i| self.in_scope(order, i))
+        self.judged(order)
+            .first()
+            .copied()
             .filter(|&first| first > 0)
     }
 
@@ -300,7 +364,9 @@ impl Judge<'_> {
             return Ok(None);
         };
         let id = Self::id(migration);
-        let versions = alembic_versions(&session.client).await;
+        let started = std::time::Instant::now();
+        let versions = alembic_versions(session).await;
+        super::profile::add("version table check", started);
         let moved = match phase {
             Phase::Upgrade => versions.contains(&id),
             Phase::Downgrade => !versions.contains(&id),
@@ -345,6 +411,7 @@ impl Judge<'_> {
             .connect_scratch(&session.scratch.conninfo)
             .await
             .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
+        session.catalog = Catalog::prepare(&session.client).await?;
         self.prepare_scratch(&session.scratch.conninfo).await?;
         let Some(upto) = upto else {
             return Ok(true);

@@ -182,18 +182,48 @@ fn without_clash_number(name: &str) -> &str {
     }
 }
 
-pub async fn take(client: &tokio_postgres::Client) -> Result<Snapshot, RoundtripError> {
+/// The catalog queries, parsed and planned once per connection: planning a dozen catalog
+/// joins costs more than running them on a migration-sized schema.
+pub struct Prepared {
+    statements: Vec<(&'static str, tokio_postgres::Statement)>,
+}
+
+pub async fn prepare(client: &tokio_postgres::Client) -> Result<Prepared, RoundtripError> {
     let queries = queries();
-    // Sent together: tokio-postgres pipelines concurrent queries on one connection.
-    let answers =
+    let statements =
         futures_util::future::try_join_all(queries.iter().map(|(kind, sql)| async move {
             client
-                .query(sql.as_str(), &[])
+                .prepare(sql)
                 .await
-                .map(|rows| (*kind, rows))
+                .map(|statement| (*kind, statement))
                 .map_err(|e| fail(format!("reading the schema ({kind}s): {}", db_error(&e))))
         }))
         .await?;
+    Ok(Prepared { statements })
+}
+
+/// One snapshot on a connection that takes no other: prepares and runs.
+pub async fn take(client: &tokio_postgres::Client) -> Result<Snapshot, RoundtripError> {
+    take_prepared(client, &prepare(client).await?).await
+}
+
+pub async fn take_prepared(
+    client: &tokio_postgres::Client,
+    prepared: &Prepared,
+) -> Result<Snapshot, RoundtripError> {
+    let started = std::time::Instant::now();
+    // Sent together: tokio-postgres pipelines concurrent queries on one connection.
+    let answers = futures_util::future::try_join_all(prepared.statements.iter().map(
+        |(kind, statement)| async move {
+            client
+                .query(statement, &[])
+                .await
+                .map(|rows| (*kind, rows))
+                .map_err(|e| fail(format!("reading the schema ({kind}s): {}", db_error(&e))))
+        },
+    ))
+    .await?;
+    super::profile::add("snapshot", started);
     let mut objects = BTreeMap::new();
     for (kind, rows) in answers {
         for row in rows {
