@@ -1,10 +1,14 @@
-//! The round trip against the alternatives, on one generated 100-revision Alembic history and
-//! one local PostgreSQL cluster, in the same run:
+//! The round trip against the alternatives, on generated 100- and 300-revision Alembic histories
+//! and one local PostgreSQL cluster, in the same run:
 //! - migration-gate roundtrip: upgrade → downgrade → upgrade and two schema comparisons per
 //!   revision (total and per revision);
 //! - the same DDL alone: `alembic upgrade head` once, then `alembic downgrade base`;
+//! - the psql floor: that DDL as SQL (`alembic upgrade head --sql`, `downgrade head:base --sql`)
+//!   through psql, upgrade and downgrade;
 //! - pytest-alembic's `test_up_down_consistency` (upgrade and downgrade per revision, no schema
 //!   comparison).
+//!
+//! - a 1,000-revision history, whole and as the four `--shard K/4` jobs of a CI matrix.
 //!
 //! `bash scripts/bench-roundtrip.sh` sets up the Python side and runs it.
 
@@ -14,13 +18,20 @@ use std::time::{Duration, Instant};
 
 use migration_gate::lint::LintOptions;
 use migration_gate::roundtrip::postgres::{LocalCluster, Provider};
-use migration_gate::roundtrip::{RoundtripOptions, run};
+use migration_gate::roundtrip::{RoundtripOptions, Shard, run};
 
-const REVISIONS: usize = 100;
+const SIZES: [usize; 2] = [100, 300];
 
 const ENV_PY: &str = r#"import os
 from alembic import context
 from sqlalchemy import create_engine, pool
+
+if context.is_offline_mode():
+    # `alembic upgrade head --sql`: the DDL for the psql floor.
+    context.configure(url="postgresql://", literal_binds=True, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    raise SystemExit(0)
 
 def run(connection):
     context.configure(connection=connection, transaction_per_migration=True)
@@ -102,7 +113,7 @@ fn revision(i: usize) -> String {
     )
 }
 
-fn generate(root: &Path) {
+fn generate(root: &Path, revisions: usize) {
     std::fs::create_dir_all(root.join("versions")).unwrap();
     std::fs::write(root.join("env.py"), ENV_PY).unwrap();
     // pytest-alembic binds its built-in tests to tests/conftest.py.
@@ -113,7 +124,7 @@ fn generate(root: &Path) {
         "[alembic]\nscript_location = %(here)s\n",
     )
     .unwrap();
-    for i in 0..REVISIONS {
+    for i in 0..revisions {
         std::fs::write(root.join(format!("versions/r{i:04}.py")), revision(i)).unwrap();
     }
 }
@@ -147,21 +158,34 @@ fn create_database(url_of: &dyn Fn(&str) -> String, name: &str, runtime: &tokio:
     });
 }
 
+/// One size's times, in seconds.
+#[derive(Default)]
+struct Times {
+    ours: f64,
+    pytest_alembic: Option<f64>,
+    alembic_cli: Option<f64>,
+    psql_floor: Option<f64>,
+}
+
+fn ratio(ours: f64, other: Option<f64>) -> String {
+    other.map_or("n/a".into(), |other| format!("{:.2}x", ours / other))
+}
+
+fn seconds(time: Option<f64>) -> String {
+    time.map_or("n/a".into(), |t| format!("{t:.2} s"))
+}
+
 fn main() {
     let Ok(python) = std::env::var("MIGRATION_GATE_TEST_PYTHON") else {
         println!("SKIPPED: set MIGRATION_GATE_TEST_PYTHON (scripts/bench-roundtrip.sh does)");
         return;
     };
     let python = PathBuf::from(python);
-    let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("project");
-    generate(&project);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-
     let started = Instant::now();
     let cluster = LocalCluster::start().expect("a local cluster");
     println!(
@@ -170,19 +194,84 @@ fn main() {
     );
     let admin = cluster.conninfo();
     let url_of = |db: &str| admin.with_database(db).url_with_password();
-    let sqlalchemy_url =
-        |db: &str| url_of(db).replacen("postgresql://", "postgresql+psycopg://", 1);
+    let mut all = Vec::new();
+    for revisions in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("project");
+        generate(&project, revisions);
+        println!("\n{revisions} revisions:");
+        let times = measure(&project, revisions, &python, &url_of, &runtime);
+        all.push((revisions, times));
+    }
+    println!(
+        "\n| revisions | ours | pytest-alembic | alembic CLI | psql floor | ours / pytest-alembic | ours / psql floor |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (revisions, t) in &all {
+        println!(
+            "| {revisions} | {:.2} s | {} | {} | {} | {} | {} |",
+            t.ours,
+            seconds(t.pytest_alembic),
+            seconds(t.alembic_cli),
+            seconds(t.psql_floor),
+            ratio(t.ours, t.pytest_alembic),
+            ratio(t.ours, t.psql_floor),
+        );
+    }
+    if let [(small, a), (large, b)] = &all[..] {
+        println!(
+            "growth: {large} / {small} revisions = {:.2}x (linear would be {:.1}x)",
+            b.ours / a.ours,
+            *large as f64 / *small as f64
+        );
+    }
+    shards(&python, &url_of, &runtime);
+    drop(cluster);
+}
 
-    // migration-gate, through the library, on the running cluster.
-    let options = RoundtripOptions {
+/// Ours only, on a long history: whole, then as the four jobs of a CI matrix would run it.
+fn shards(python: &Path, url_of: &dyn Fn(&str) -> String, runtime: &tokio::runtime::Runtime) {
+    const LONG: usize = 1000;
+    const COUNT: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    generate(&project, LONG);
+    let run_once = |shard: Option<Shard>| {
+        let options = RoundtripOptions {
+            shard,
+            ..options(&project, python, url_of)
+        };
+        let started = Instant::now();
+        let outcome = runtime.block_on(run(&options)).expect("round trip runs");
+        (started.elapsed().as_secs_f64(), outcome.revisions.len())
+    };
+    let (whole, judged) = run_once(None);
+    println!("\n{LONG} revisions: whole run {whole:.2} s ({judged} judged)");
+    let mut slowest: f64 = 0.0;
+    for index in 1..=COUNT {
+        let (time, judged) = run_once(Some(Shard {
+            index,
+            count: COUNT,
+        }));
+        slowest = slowest.max(time);
+        println!("  --shard {index}/{COUNT}: {time:.2} s ({judged} judged)");
+    }
+    println!(
+        "  a {COUNT}-job matrix takes {slowest:.2} s, {:.2}x the whole run",
+        slowest / whole
+    );
+}
+
+fn options(project: &Path, python: &Path, url_of: &dyn Fn(&str) -> String) -> RoundtripOptions {
+    RoundtripOptions {
         lint: LintOptions {
-            paths: vec![project.clone()],
+            paths: vec![project.to_path_buf()],
             ..LintOptions::default()
         },
         provider: Provider::Url,
         database_url: Some(url_of("postgres")),
         image: String::new(),
-        python: Some(python.clone()),
+        python: Some(python.to_path_buf()),
         alembic_config: None,
         standalone: false,
         baseline: None,
@@ -191,13 +280,30 @@ fn main() {
         env: Vec::new(),
         from: None,
         to: None,
+        shard: None,
         trace_locks: false,
         seed_rows: 0,
         progress: false,
-    };
+    }
+}
+
+fn measure(
+    project: &Path,
+    revisions: usize,
+    python: &Path,
+    url_of: &dyn Fn(&str) -> String,
+    runtime: &tokio::runtime::Runtime,
+) -> Times {
+    let sqlalchemy_url =
+        |db: &str| url_of(db).replacen("postgresql://", "postgresql+psycopg://", 1);
+    let mut times = Times::default();
+
+    // migration-gate, through the library, on the running cluster.
+    let options = options(project, python, url_of);
     let started = Instant::now();
     let outcome = runtime.block_on(run(&options)).expect("round trip runs");
     let ours = started.elapsed();
+    times.ours = ours.as_secs_f64();
     let failed = outcome
         .revisions
         .iter()
@@ -207,37 +313,83 @@ fn main() {
     let mut per_revision: Vec<u64> = outcome.revisions.iter().map(|r| r.millis).collect();
     per_revision.sort();
     println!(
-        "migration-gate roundtrip: {REVISIONS} revisions in {:.2} s ({:.1} ms per revision, median {} ms, max {} ms); 3 steps, 3 catalog snapshots and 2 comparisons each",
+        "  migration-gate roundtrip: {:.2} s ({:.1} ms per revision, median {} ms, max {} ms); 3 steps, 3 catalog snapshots and 2 comparisons each",
         ours.as_secs_f64(),
-        ours.as_secs_f64() * 1e3 / REVISIONS as f64,
+        ours.as_secs_f64() * 1e3 / revisions as f64,
         per_revision[per_revision.len() / 2],
         per_revision.last().unwrap()
     );
 
     // The same DDL alone, through Alembic's own CLI.
-    create_database(&url_of, "ddl_alone", &runtime);
+    let database = format!("ddl_alone_{revisions}");
+    create_database(url_of, &database, runtime);
     let alembic = |args: &[&str]| {
-        let mut command = Command::new(&python);
+        let mut command = Command::new(python);
         command
             .args(["-m", "alembic", "-c", "alembic.ini"])
             .args(args)
-            .current_dir(&project)
-            .env("DATABASE_URL", sqlalchemy_url("ddl_alone"));
+            .current_dir(project)
+            .env("DATABASE_URL", sqlalchemy_url(&database));
         command
     };
     let up = timed("alembic upgrade head", alembic(&["upgrade", "head"]));
     let down = timed("alembic downgrade base", alembic(&["downgrade", "base"]));
     if let (Some(up), Some(down)) = (up, down) {
+        times.alembic_cli = Some((up + down).as_secs_f64());
         println!(
-            "the same DDL alone: alembic upgrade head {:.2} s + downgrade base {:.2} s (two processes)",
+            "  the same DDL alone: alembic upgrade head {:.2} s + downgrade base {:.2} s (two processes)",
             up.as_secs_f64(),
             down.as_secs_f64()
         );
     }
 
+    // The floor: that DDL as SQL through psql, generated beforehand and not timed.
+    let database = format!("psql_floor_{revisions}");
+    create_database(url_of, &database, runtime);
+    let script = |args: &[&str]| {
+        alembic(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| o.stdout)
+    };
+    if let (Some(up_sql), Some(down_sql)) = (
+        script(&["upgrade", "head", "--sql"]),
+        script(&["downgrade", "head:base", "--sql"]),
+    ) {
+        std::fs::write(project.join("up.sql"), up_sql).unwrap();
+        std::fs::write(project.join("down.sql"), down_sql).unwrap();
+        let psql = |file: &str| {
+            let mut command = Command::new("psql");
+            command
+                .args([
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-f",
+                    file,
+                    &url_of(&database),
+                ])
+                .current_dir(project);
+            command
+        };
+        let up = timed("psql up.sql", psql("up.sql"));
+        let down = timed("psql down.sql", psql("down.sql"));
+        if let (Some(up), Some(down)) = (up, down) {
+            times.psql_floor = Some((up + down).as_secs_f64());
+            println!(
+                "  psql floor: upgrade {:.2} s + downgrade {:.2} s",
+                up.as_secs_f64(),
+                down.as_secs_f64()
+            );
+        }
+    }
+
     // pytest-alembic's up/down consistency test.
-    create_database(&url_of, "pytest_alembic", &runtime);
-    let mut pytest = Command::new(&python);
+    let database = format!("pytest_alembic_{revisions}");
+    create_database(url_of, &database, runtime);
+    let mut pytest = Command::new(python);
     pytest
         .args([
             "-m",
@@ -249,14 +401,17 @@ fn main() {
             "-k",
             "test_up_down_consistency",
         ])
-        .current_dir(&project)
-        .env("BENCH_DATABASE_URL", sqlalchemy_url("pytest_alembic"));
+        .current_dir(project)
+        .env("BENCH_DATABASE_URL", sqlalchemy_url(&database));
     match timed("pytest-alembic", pytest) {
-        Some(elapsed) => println!(
-            "pytest-alembic test_up_down_consistency: {:.2} s (upgrade + downgrade per revision, no schema comparison)",
-            elapsed.as_secs_f64()
-        ),
-        None => println!("pytest-alembic: not run (install it: scripts/bench-roundtrip.sh)"),
+        Some(elapsed) => {
+            times.pytest_alembic = Some(elapsed.as_secs_f64());
+            println!(
+                "  pytest-alembic test_up_down_consistency: {:.2} s (upgrade + downgrade per revision, no schema comparison)",
+                elapsed.as_secs_f64()
+            )
+        }
+        None => println!("  pytest-alembic: not run (install it: scripts/bench-roundtrip.sh)"),
     }
-    drop(cluster);
+    times
 }

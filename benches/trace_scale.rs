@@ -123,6 +123,7 @@ fn main() {
         env: Vec::new(),
         from: None,
         to: None,
+        shard: None,
         trace_locks: true,
         seed_rows: 0,
         progress: false,
