@@ -98,12 +98,13 @@ fn queries() -> Vec<(&'static str, String)> {
         (
             "sequence",
             format!(
-                "SELECT s.schemaname || '.' || s.sequencename,
-                        s.data_type::text || ' start ' || s.start_value || ' increment ' || s.increment_by
-                        || ' min ' || s.min_value || ' max ' || s.max_value || CASE WHEN s.cycle THEN ' cycle' ELSE '' END
-                 FROM pg_sequences s
-                 JOIN pg_namespace n ON n.nspname = s.schemaname
-                 JOIN pg_class c ON c.relname = s.sequencename AND c.relnamespace = n.oid
+                // pg_sequence itself: the pg_sequences view reads every sequence's state.
+                "SELECT n.nspname || '.' || c.relname,
+                        format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment ' || s.seqincrement
+                        || ' min ' || s.seqmin || ' max ' || s.seqmax || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END
+                 FROM pg_sequence s
+                 JOIN pg_class c ON c.oid = s.seqrelid
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE {USER_SCHEMAS} AND {}",
                 not_from_extension("pg_class", "c.oid")
             ),
@@ -223,7 +224,8 @@ pub async fn take_prepared(
         },
     ))
     .await?;
-    super::profile::add("snapshot", started);
+    super::profile::add("snapshot queries", started);
+    let started = std::time::Instant::now();
     let mut objects = BTreeMap::new();
     for (kind, rows) in answers {
         for row in rows {
@@ -251,6 +253,7 @@ pub async fn take_prepared(
             objects.insert(format!("{kind} {}", display_name(&name)), description);
         }
     }
+    super::profile::add("snapshot rows", started);
     Ok(Snapshot { objects })
 }
 
