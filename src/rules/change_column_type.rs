@@ -43,9 +43,9 @@ impl Rule for ChangeColumnType {
                 (_, Some(_)) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
                 (None, None) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
                     .with_help(if cx.set.framework == Framework::Alembic {
-                        "pass `existing_type=` to `alter_column` so the change can be judged; only widening varchar, varchar → text and widening numeric are free"
+                        "pass `existing_type=` to `alter_column` so the change can be judged; only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free"
                     } else {
-                        "only widening varchar, varchar → text and widening numeric are free; anything else needs the expand/contract way"
+                        "only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free; anything else needs the expand/contract way"
                     }),
                 (Some(from), None) => match rewrite_cost(from, to, cx.postgres_version) {
                     Cost::Free => continue,
@@ -107,6 +107,20 @@ fn rewrite_cost(from: &ColumnType, to: &ColumnType, postgres_version: u32) -> Co
                 || (!from.modifiers.is_empty()
                     && to.modifiers.first() >= from.modifiers.first()
                     && to.modifiers.get(1).unwrap_or(&0) == from.modifiers.get(1).unwrap_or(&0))
+        }
+        // Binary-coercible: every cidr value is an inet value.
+        ("cidr", "inet") => true,
+        // Fractional-second precision may grow (unconstrained is 6): existing values fit.
+        (
+            "timestamp without time zone"
+            | "timestamp with time zone"
+            | "time without time zone"
+            | "time with time zone"
+            | "interval",
+            _,
+        ) if from.name == to.name => {
+            let precision = |t: &ColumnType| t.modifiers.first().copied().unwrap_or(6);
+            precision(to) >= precision(from)
         }
         ("timestamp without time zone", "timestamp with time zone")
         | ("timestamp with time zone", "timestamp without time zone") => {

@@ -89,6 +89,8 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                     .map(|t| t.to_string()),
             })
         }
+        // Plain VACUUM and ANALYZE take no lock that blocks reads or writes.
+        ["VACUUM" | "ANALYZE" | "ANALYSE", ..] => Some(OpKind::Other),
         ["LOCK", rest @ ..] => Some(OpKind::Maintenance {
             kind: MaintenanceKind::LockTable {
                 blocks_reads: !rest.contains(&"MODE")
