@@ -23,6 +23,7 @@ mod duplicate_revision_id;
 mod dynamic_sql;
 pub mod gate;
 pub mod history;
+mod identifier_too_long;
 mod incomplete_downgrade;
 mod input;
 mod invalid_revision_id;
@@ -291,6 +292,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &add_primary_key::AddPrimaryKey,
         &rename_column::RenameColumn,
         &rename_table::RenameTable,
+        &identifier_too_long::IdentifierTooLong,
         &drop_column::DropColumn,
         &drop_table::DropTable,
         &truncate_table::TruncateTable,
