@@ -721,6 +721,7 @@ const DESIGN_CATALOG: &[&str] = &[
     "dynamic-sql",
     // Beyond the design's catalog.
     "identifier-too-long",
+    "validate-in-same-transaction",
 ];
 
 #[test]

@@ -46,6 +46,7 @@ mod truncate_table;
 mod unbatched_data_migration;
 mod unnamed_constraint;
 mod unparsed_sql;
+mod validate_in_same_transaction;
 
 pub use input::{SKIPPED_LINK, SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
@@ -288,6 +289,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &set_not_null::SetNotNull,
         &add_foreign_key_without_not_valid::AddForeignKeyWithoutNotValid,
         &add_check_constraint_without_not_valid::AddCheckConstraintWithoutNotValid,
+        &validate_in_same_transaction::ValidateInSameTransaction,
         &add_unique_constraint::AddUniqueConstraint,
         &add_primary_key::AddPrimaryKey,
         &rename_column::RenameColumn,
