@@ -95,6 +95,9 @@ pub enum Volatility {
     Constant,
     /// Evaluated per row (`random()`, `gen_random_uuid()`, `nextval(...)`, ...): a table rewrite.
     Volatile,
+    /// Calls a function PostgreSQL does not ship as immutable or stable (the project's own, an
+    /// extension's): a rewrite if it is VOLATILE, which only its definition tells.
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +120,6 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
     "timeofday",
     "nextval",
     "txid_current",
-    "statement_timestamp",
     "setseed",
 ];
 
@@ -125,6 +127,31 @@ impl DefaultExpr {
     /// Classifies a default from its SQL text. `now()` and `CURRENT_TIMESTAMP` are STABLE:
     /// PostgreSQL evaluates them once when the column is added.
     pub fn from_sql(text: &str) -> Self {
+        let calls = super::function_calls::calls(text);
+        let bare = |call: &str| call.rsplit('.').next().unwrap_or_default().to_string();
+        let volatility = if calls
+            .iter()
+            .any(|call| VOLATILE_FUNCTIONS.contains(&bare(call).as_str()))
+        {
+            Volatility::Volatile
+        } else if calls
+            .iter()
+            .any(|call| !super::function_calls::is_nonvolatile_builtin(call))
+        {
+            Volatility::Unknown
+        } else {
+            Volatility::Constant
+        };
+        DefaultExpr {
+            text: text.trim().to_string(),
+            volatility,
+        }
+    }
+
+    /// A default given as a Python expression the frontend does not translate (a project
+    /// helper, an SQLAlchemy construct): volatile only when it names a volatile function, since
+    /// its calls are Python's, not SQL's.
+    pub fn from_python(text: &str) -> Self {
         let lower = text.to_ascii_lowercase();
         let volatile = VOLATILE_FUNCTIONS.iter().any(|function| {
             lower.match_indices(function).any(|(at, _)| {
@@ -143,6 +170,13 @@ impl DefaultExpr {
         }
     }
 
+    /// The first function it calls that PostgreSQL does not ship as immutable or stable.
+    pub fn unknown_function(&self) -> Option<String> {
+        super::function_calls::calls(&self.text)
+            .into_iter()
+            .find(|call| !super::function_calls::is_nonvolatile_builtin(call))
+    }
+
     pub fn is_volatile(&self) -> bool {
         self.volatility == Volatility::Volatile
     }
@@ -159,6 +193,18 @@ mod tests {
         assert!(!DefaultExpr::from_sql("now()").is_volatile());
         assert!(!DefaultExpr::from_sql("'random'").is_volatile());
         assert!(!DefaultExpr::from_sql("my_random()").is_volatile());
+        assert_eq!(
+            DefaultExpr::from_sql("my_random()").volatility,
+            Volatility::Unknown
+        );
+        assert_eq!(
+            DefaultExpr::from_sql("statement_timestamp()").volatility,
+            Volatility::Constant
+        );
+        assert_eq!(
+            DefaultExpr::from_sql("timezone('utc', now())").volatility,
+            Volatility::Constant
+        );
     }
 
     #[test]

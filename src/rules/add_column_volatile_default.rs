@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::column_type::Volatility;
 use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -33,6 +34,22 @@ impl Rule for AddColumnVolatileDefault {
             } else if let Some(default) = column.server_default.as_ref().filter(|d| d.is_volatile())
             {
                 format!("the volatile default {}", default.text)
+            } else if let Some(function) = column
+                .server_default
+                .as_ref()
+                .filter(|d| d.volatility == Volatility::Unknown)
+                .and_then(|d| d.unknown_function())
+            {
+                out.push(
+                    cx.report_op(&META, &site, format!(
+                        "adding `{}` with a default that calls `{function}()`, which is not a built-in immutable or stable function: if it is VOLATILE, it is evaluated for every row and `{table}` is rewritten under an ACCESS EXCLUSIVE lock",
+                        column.name
+                    ))
+                    .with_severity(Severity::Warning)
+                    .with_help("make sure the function is declared IMMUTABLE or STABLE (then the default is evaluated once); otherwise add the column without a default, set it for new rows with ALTER COLUMN ... SET DEFAULT, and backfill in batches")
+                    .in_phase(Phase::Upgrade),
+                );
+                continue;
             } else {
                 continue;
             };

@@ -234,18 +234,20 @@ impl<'a> Reader<'a> {
             ))),
             Expr::Call(call) => {
                 let callee = dotted(&call.func).unwrap_or_default();
-                if matches!(callee_name(call), Some("false" | "true")) {
-                    Some(DefaultExpr::from_sql(callee_name(call).unwrap_or_default()))
+                if let Some(constant @ ("false" | "true" | "false_" | "true_" | "null")) =
+                    callee_name(call)
+                {
+                    Some(DefaultExpr::from_sql(constant.trim_end_matches('_')))
                 } else if callee.contains("func.") {
                     let function = callee.rsplit('.').next().unwrap_or_default();
                     Some(DefaultExpr::from_sql(&format!("{function}()")))
                 } else if let Some(text) = self.string(expr) {
                     Some(DefaultExpr::from_sql(&text))
                 } else {
-                    Some(DefaultExpr::from_sql(self.text(expr)))
+                    Some(DefaultExpr::from_python(self.text(expr)))
                 }
             }
-            other => Some(DefaultExpr::from_sql(self.text(other))),
+            other => Some(DefaultExpr::from_python(self.text(other))),
         }
     }
 
