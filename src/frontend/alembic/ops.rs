@@ -6,7 +6,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::frontend::sql::{self, Wrapping};
-use crate::model::op::BatchRecreate;
+use crate::model::op::{BatchRecreate, implied_by_column};
 use crate::model::{Column, ConstraintKind, FileId, Op, OpKind, Span};
 
 use super::dialect;
@@ -769,60 +769,6 @@ fn is_runtime_string(expr: &Expr) -> bool {
         }
         _ => false,
     }
-}
-
-/// What Alembic's `add_column` emits after the ALTER TABLE for a column's own flags: a foreign
-/// key for `sa.ForeignKey(...)`, a unique constraint for `unique=True`, a check for
-/// `sa.CheckConstraint(...)`, an index for `index=True` — each a statement on the existing table, named as PostgreSQL and SQLAlchemy
-/// name them by default.
-fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
-    let bare_table = table.rsplit('.').next().unwrap_or(table);
-    let mut kinds = Vec::new();
-    let mut constraint = |kind: ConstraintKind| {
-        kinds.push(OpKind::AddConstraint {
-            table: table.to_string(),
-            name: kind.postgres_default_name(table),
-            kind,
-            not_valid: false,
-            using_index: false,
-        })
-    };
-    if let Some(referenced) = &column.references {
-        let referenced_table = referenced
-            .rsplit_once('.')
-            .map_or(referenced.as_str(), |(t, _)| t)
-            .to_string();
-        constraint(ConstraintKind::ForeignKey {
-            columns: vec![column.name.clone()],
-            referenced_table,
-        });
-    }
-    if column.unique && !column.primary_key {
-        constraint(ConstraintKind::Unique {
-            columns: vec![column.name.clone()],
-        });
-    }
-    for (name, expression) in &column.checks {
-        kinds.push(OpKind::AddConstraint {
-            table: table.to_string(),
-            name: name.clone(),
-            kind: ConstraintKind::Check {
-                expression: expression.clone(),
-            },
-            not_valid: false,
-            using_index: false,
-        });
-    }
-    if column.indexed {
-        kinds.push(OpKind::CreateIndex {
-            name: Some(format!("ix_{bare_table}_{}", column.name)),
-            table: table.to_string(),
-            columns: vec![column.name.clone()],
-            unique: false,
-            concurrently: false,
-        });
-    }
-    kinds
 }
 
 /// The constraint `drop_constraint(type_=...)` names, without the details a drop does not give.

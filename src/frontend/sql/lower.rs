@@ -65,6 +65,27 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 .operations
                 .iter()
                 .filter_map(|op| alter_table(&table, op))
+                .flat_map(|op| {
+                    // `ADD COLUMN x text UNIQUE`: the constraint is built on the existing table
+                    // as part of the same statement.
+                    let mut implied = Vec::new();
+                    if let OpKind::AddColumn { table, column } = &op {
+                        if column.primary_key {
+                            let kind = ConstraintKind::PrimaryKey {
+                                columns: vec![column.name.clone()],
+                            };
+                            implied.push(OpKind::AddConstraint {
+                                table: table.clone(),
+                                name: kind.postgres_default_name(table),
+                                kind,
+                                not_valid: false,
+                                using_index: false,
+                            });
+                        }
+                        implied.extend(crate::model::op::implied_by_column(table, column));
+                    }
+                    std::iter::once(op).chain(implied)
+                })
                 .collect()
         }
         Statement::Drop {
@@ -308,6 +329,10 @@ fn column(def: &ColumnDef) -> Column {
             }
             ColumnOption::Unique(_) => column.unique = true,
             ColumnOption::ForeignKey(fk) => column.references = Some(name(&fk.foreign_table)),
+            ColumnOption::Check(check) => column.checks.push((
+                option.name.as_ref().or(check.name.as_ref()).map(identifier),
+                check.expr.to_string(),
+            )),
             ColumnOption::Generated {
                 generation_expr, ..
             } => {
