@@ -50,6 +50,40 @@ impl LintOptions {
             .is_none_or(|s| s.iter().any(|r| r == rule || r == "all"))
             && !self.ignore.iter().any(|r| r == rule)
     }
+
+    /// The severity the config gives the finding's rule, if it gives one.
+    pub fn apply_severity(&self, diagnostic: &mut Diagnostic) {
+        if let Some(&severity) = self.severity.get(diagnostic.rule) {
+            diagnostic.severity = severity;
+        }
+    }
+}
+
+/// The findings of `active` rules on one set.
+pub fn check_set(
+    set: &MigrationSet,
+    sources: &Sources,
+    options: &LintOptions,
+    scope: Option<&[FileId]>,
+    base: Option<&crate::model::BaseHistory>,
+    active: &[&dyn rules::Rule],
+) -> Vec<Diagnostic> {
+    let graph = crate::model::graph::RevisionGraph::build(set);
+    let history = rules::history::History::build(set, &graph);
+    let cx = LintContext {
+        graph: &graph,
+        history: &history,
+        set,
+        sources,
+        postgres_version: options.postgres_version,
+        scope,
+        base,
+    };
+    let mut out = Vec::new();
+    for rule in active {
+        rule.check(&cx, &mut out);
+    }
+    out
 }
 
 pub struct Outcome {
@@ -121,32 +155,23 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
         .par_iter()
         .enumerate()
         .flat_map_iter(|(position, set)| {
-            let graph = crate::model::graph::RevisionGraph::build(set);
-            let history = rules::history::History::build(set, &graph);
-            let cx = LintContext {
-                graph: &graph,
-                history: &history,
+            let base = baseline
+                .as_ref()
+                .and_then(|b| b.histories.get(position))
+                .and_then(Option::as_ref);
+            check_set(
                 set,
-                sources: &loaded.sources,
-                postgres_version: options.postgres_version,
-                scope: scope.as_deref(),
-                base: baseline
-                    .as_ref()
-                    .and_then(|b| b.histories.get(position))
-                    .and_then(Option::as_ref),
-            };
-            let mut out = Vec::new();
-            for rule in &active {
-                rule.check(&cx, &mut out);
-            }
-            out
+                &loaded.sources,
+                options,
+                scope.as_deref(),
+                base,
+                &active,
+            )
         })
         .collect();
     diagnostics.extend(found);
     for diagnostic in &mut diagnostics {
-        if let Some(&severity) = options.severity.get(diagnostic.rule) {
-            diagnostic.severity = severity;
-        }
+        options.apply_severity(diagnostic);
     }
     let mut diagnostics = apply_suppressions(diagnostics, &loaded.sources, options);
     sort(&mut diagnostics, &loaded.sources);

@@ -89,15 +89,15 @@ impl fmt::Display for ColumnType {
 }
 
 /// How PostgreSQL evaluates a default when a column is added to existing rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Volatility {
     /// A literal or a stable expression: evaluated once, stored in the catalog (PostgreSQL ≥ 11).
     Constant,
     /// Evaluated per row (`random()`, `gen_random_uuid()`, `nextval(...)`, ...): a table rewrite.
     Volatile,
-    /// Calls a function PostgreSQL does not ship as immutable or stable (the project's own, an
-    /// extension's): a rewrite if it is VOLATILE, which only its definition tells.
-    Unknown,
+    /// Calls `function`, which PostgreSQL does not ship as immutable or stable (the project's
+    /// own, an extension's): a rewrite if it is VOLATILE, which only its definition tells.
+    Unknown { function: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,16 +129,18 @@ impl DefaultExpr {
     pub fn from_sql(text: &str) -> Self {
         let calls = super::function_calls::calls(text);
         let bare = |call: &str| call.rsplit('.').next().unwrap_or_default().to_string();
+        let unknown = calls
+            .iter()
+            .find(|call| !super::function_calls::is_nonvolatile_builtin(call));
         let volatility = if calls
             .iter()
             .any(|call| VOLATILE_FUNCTIONS.contains(&bare(call).as_str()))
         {
             Volatility::Volatile
-        } else if calls
-            .iter()
-            .any(|call| !super::function_calls::is_nonvolatile_builtin(call))
-        {
-            Volatility::Unknown
+        } else if let Some(function) = unknown {
+            Volatility::Unknown {
+                function: function.clone(),
+            }
         } else {
             Volatility::Constant
         };
@@ -170,13 +172,6 @@ impl DefaultExpr {
         }
     }
 
-    /// The first function it calls that PostgreSQL does not ship as immutable or stable.
-    pub fn unknown_function(&self) -> Option<String> {
-        super::function_calls::calls(&self.text)
-            .into_iter()
-            .find(|call| !super::function_calls::is_nonvolatile_builtin(call))
-    }
-
     pub fn is_volatile(&self) -> bool {
         self.volatility == Volatility::Volatile
     }
@@ -195,7 +190,9 @@ mod tests {
         assert!(!DefaultExpr::from_sql("my_random()").is_volatile());
         assert_eq!(
             DefaultExpr::from_sql("my_random()").volatility,
-            Volatility::Unknown
+            Volatility::Unknown {
+                function: "my_random".into()
+            }
         );
         assert_eq!(
             DefaultExpr::from_sql("statement_timestamp()").volatility,

@@ -399,6 +399,18 @@ pub fn same_name(a: &str, b: &str) -> bool {
     }
 }
 
+/// A constraint added to `table` (validated, built in place) under the name PostgreSQL gives
+/// it when the statement names none.
+pub fn constraint_named_by_default(table: &str, kind: ConstraintKind) -> OpKind {
+    OpKind::AddConstraint {
+        table: table.to_string(),
+        name: kind.postgres_default_name(table),
+        kind,
+        not_valid: false,
+        using_index: false,
+    }
+}
+
 /// The constraints and index a column added to an existing table brings with it: a foreign key
 /// (`REFERENCES`, `sa.ForeignKey(...)`), a unique constraint (`UNIQUE`, `unique=True`), checks
 /// (`CHECK (...)`, `sa.CheckConstraint(...)`), an index for SQLAlchemy's `index=True` — each
@@ -408,15 +420,8 @@ pub fn same_name(a: &str, b: &str) -> bool {
 pub fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
     let bare_table = table.rsplit('.').next().unwrap_or(table);
     let mut kinds = Vec::new();
-    let mut constraint = |kind: ConstraintKind| {
-        kinds.push(OpKind::AddConstraint {
-            table: table.to_string(),
-            name: kind.postgres_default_name(table),
-            kind,
-            not_valid: false,
-            using_index: false,
-        })
-    };
+    let mut constraint =
+        |kind: ConstraintKind| kinds.push(constraint_named_by_default(table, kind));
     if let Some(referenced) = &column.references {
         let referenced_table = referenced
             .rsplit_once('.')

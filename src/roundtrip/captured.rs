@@ -8,10 +8,9 @@ use std::collections::BTreeSet;
 use crate::diagnostic::{Diagnostic, Origin, RevisionResult};
 use crate::frontend::sql::{Shifted, Wrapping, lower_sql};
 use crate::lint::LintOptions;
-use crate::model::graph::RevisionGraph;
 use crate::model::op::bare_name;
 use crate::model::{Body, BodyState, FileId, MigrationSet, Phase, SourceFile, Sources};
-use crate::rules::{self, LintContext};
+use crate::rules;
 
 /// Rules about how a revision file is written rather than about what its SQL does: the
 /// round trip itself proves (or refutes) what they guess at.
@@ -69,27 +68,24 @@ pub fn findings(
     if captured_files.is_empty() {
         return Vec::new();
     }
-    let graph = RevisionGraph::build(&executed);
-    let history = rules::history::History::build(&executed, &graph);
-    let cx = LintContext {
-        set: &executed,
-        sources: &sources,
-        postgres_version: options.postgres_version,
-        scope: Some(&captured_files),
-        base: None,
-        graph: &graph,
-        history: &history,
-    };
-    let mut found = Vec::new();
-    for rule in rules::registry() {
-        let meta = rule.meta();
-        if meta.origin == Origin::Lint
-            && options.enabled(meta.id)
-            && !NOT_ABOUT_EXECUTED_SQL.contains(&meta.id)
-        {
-            rule.check(&cx, &mut found);
-        }
-    }
+    let active: Vec<&dyn rules::Rule> = rules::registry()
+        .iter()
+        .copied()
+        .filter(|rule| {
+            let meta = rule.meta();
+            meta.origin == Origin::Lint
+                && options.enabled(meta.id)
+                && !NOT_ABOUT_EXECUTED_SQL.contains(&meta.id)
+        })
+        .collect();
+    let found = crate::lint::check_set(
+        &executed,
+        &sources,
+        options,
+        Some(&captured_files),
+        None,
+        &active,
+    );
     let already: BTreeSet<(&str, Option<&str>, Option<String>)> = static_findings
         .iter()
         .map(|d| (d.rule, d.revision.as_deref(), table_key(d)))
@@ -126,9 +122,7 @@ pub fn findings(
         );
         diagnostic.span = Some(migration.upgrade.span);
         diagnostic.origin = Origin::Roundtrip;
-        if let Some(&severity) = options.severity.get(diagnostic.rule) {
-            diagnostic.severity = severity;
-        }
+        options.apply_severity(&mut diagnostic);
         if !kept
             .iter()
             .any(|k| k.rule == diagnostic.rule && k.message == diagnostic.message)

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::column_type::Volatility;
-use crate::model::{OpKind, Phase};
+use crate::model::{OpKind, Phase, Volatility};
 
 use super::{LintContext, Rule};
 
@@ -34,11 +33,8 @@ impl Rule for AddColumnVolatileDefault {
             } else if let Some(default) = column.server_default.as_ref().filter(|d| d.is_volatile())
             {
                 format!("the volatile default {}", default.text)
-            } else if let Some(function) = column
-                .server_default
-                .as_ref()
-                .filter(|d| d.volatility == Volatility::Unknown)
-                .and_then(|d| d.unknown_function())
+            } else if let Some(Volatility::Unknown { function }) =
+                column.server_default.as_ref().map(|d| &d.volatility)
             {
                 out.push(
                     cx.report_op(&META, &site, format!(

@@ -6,6 +6,7 @@ use sqlparser::ast::{
     TableConstraint, TableFactor, TableWithJoins, UserDefinedTypeRepresentation,
 };
 
+use crate::model::op::{constraint_named_by_default, implied_by_column};
 use crate::model::{Column, ColumnType, ConstraintKind, DefaultExpr, MaintenanceKind, OpKind};
 
 pub fn lower(statement: &Statement) -> Vec<OpKind> {
@@ -74,15 +75,9 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                             let kind = ConstraintKind::PrimaryKey {
                                 columns: vec![column.name.clone()],
                             };
-                            implied.push(OpKind::AddConstraint {
-                                table: table.clone(),
-                                name: kind.postgres_default_name(table),
-                                kind,
-                                not_valid: false,
-                                using_index: false,
-                            });
+                            implied.push(constraint_named_by_default(table, kind));
                         }
-                        implied.extend(crate::model::op::implied_by_column(table, column));
+                        implied.extend(implied_by_column(table, column));
                     }
                     std::iter::once(op).chain(implied)
                 })
