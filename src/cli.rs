@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::FailOn;
+use crate::config::{FailOn, Preset};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,7 +46,7 @@ pub enum Command {
     },
     /// Every rule: id, default severity, summary.
     Rules {
-        /// text (a table) or json.
+        /// text (a table), json, or markdown (README's table).
         #[arg(long, default_value = "text")]
         format: ListFormat,
     },
@@ -186,6 +186,10 @@ pub struct CheckArgs {
     /// PostgreSQL major version the migrations run on (default 14).
     #[arg(long)]
     pub postgres_version: Option<u32>,
+    /// Which rules run when --select names none: recommended (the default) or strict (every
+    /// rule, the opinionated advice too).
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Only these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub select: Option<Vec<String>>,
@@ -217,6 +221,8 @@ pub struct GraphArgs {
 pub enum ListFormat {
     Text,
     Json,
+    /// The table README.md shows.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

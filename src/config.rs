@@ -16,6 +16,7 @@ pub struct Config {
     /// `"postgresql"` (the default), or a table of folder globs → the database their sets are
     /// written for: `[dialect] "migrations/mysql" = "mysql"`, `"db/legacy_sqlite" = "postgresql"`.
     pub dialect: Option<DialectSetting>,
+    pub preset: Option<Preset>,
     pub select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
     #[serde(default)]
@@ -100,6 +101,26 @@ impl Config {
                 .iter()
                 .map(|(glob, value)| Ok((glob.clone(), is_postgres(value)?)))
                 .collect(),
+        }
+    }
+}
+
+/// Which rules run when `select` names none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Rules whose findings are worth acting on in any project: the default.
+    #[default]
+    Recommended,
+    /// Every rule, the opinionated advice too (types, indexes, idempotent statements).
+    Strict,
+}
+
+impl Preset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Recommended => "recommended",
+            Preset::Strict => "strict",
         }
     }
 }

@@ -722,6 +722,10 @@ const DESIGN_CATALOG: &[&str] = &[
     // Beyond the design's catalog.
     "identifier-too-long",
     "validate-in-same-transaction",
+    "table-rewrite",
+    "prefer-identity",
+    "prefer-text",
+    "avoid-char-type",
 ];
 
 #[test]

@@ -172,6 +172,7 @@ fn runner_options(
             filters: path_filters(config)?,
             base,
             postgres_version,
+            preset: config.preset.unwrap_or_default(),
             ..LintOptions::default()
         },
         provider: runner

@@ -139,10 +139,11 @@ fn list_rules(format: ListFormat) -> String {
                 })
                 .collect()
         }
+        ListFormat::Markdown => rules_table(&metas),
         ListFormat::Json => {
             let list: Vec<serde_json::Value> = metas
                 .iter()
-                .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary, "source": m.origin}))
+                .map(|m| serde_json::json!({"id": m.id, "severity": m.severity, "summary": m.summary, "source": m.origin, "preset": rules::preset_of(m.id).map(|p| p.as_str())}))
                 .collect();
             format!(
                 "{}\n",
@@ -150,6 +151,31 @@ fn list_rules(format: ListFormat) -> String {
             )
         }
     }
+}
+
+/// README's rule table: every rule with its severity, the preset that turns it on, and its
+/// summary.
+fn rules_table(metas: &[&crate::diagnostic::RuleMeta]) -> String {
+    let mut table =
+        String::from("| rule | severity | runs under | what it catches |\n|---|---|---|---|\n");
+    for meta in metas {
+        let runs = match rules::preset_of(meta.id) {
+            Some(crate::config::Preset::Recommended) => "recommended, strict",
+            Some(crate::config::Preset::Strict) => "strict",
+            None => match meta.origin {
+                crate::diagnostic::Origin::Roundtrip => "`roundtrip`",
+                crate::diagnostic::Origin::Gate => "`gate`",
+                _ => "always",
+            },
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | {runs} | {} |\n",
+            meta.id,
+            meta.severity.as_str(),
+            meta.summary.replace('|', "\\|")
+        ));
+    }
+    table
 }
 
 fn resolve_config(
@@ -337,6 +363,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
     let options = LintOptions {
         paths,
         postgres_version,
+        preset: args.preset.or(config.preset).unwrap_or_default(),
         select,
         ignore,
         severity: config.severity.clone(),

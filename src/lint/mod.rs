@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use crate::discover::PathFilters;
 use rayon::prelude::*;
 
+use crate::config::Preset;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::frontend;
@@ -19,7 +20,9 @@ use crate::rules::{self, LintContext};
 pub struct LintOptions {
     pub paths: Vec<PathBuf>,
     pub postgres_version: u32,
-    /// Only these rules (all when `None`).
+    /// The rules that run when `select` is `None`.
+    pub preset: Preset,
+    /// Only these rules (the preset's when `None`).
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
@@ -34,6 +37,7 @@ impl Default for LintOptions {
         LintOptions {
             paths: vec![PathBuf::from(".")],
             postgres_version: 14,
+            preset: Preset::Recommended,
             select: None,
             ignore: Vec::new(),
             severity: BTreeMap::new(),
@@ -44,11 +48,14 @@ impl Default for LintOptions {
 }
 
 impl LintOptions {
+    /// Whether `rule` runs: named by `select` (or `all`), else in the preset; never when
+    /// ignored.
     pub fn enabled(&self, rule: &str) -> bool {
-        self.select
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|r| r == rule || r == "all"))
-            && !self.ignore.iter().any(|r| r == rule)
+        let chosen = match &self.select {
+            Some(select) => select.iter().any(|r| r == rule || r == "all"),
+            None => rules::in_preset(rule, self.preset),
+        };
+        chosen && !self.ignore.iter().any(|r| r == rule)
     }
 
     /// The severity the config gives the finding's rule, if it gives one.

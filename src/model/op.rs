@@ -20,6 +20,9 @@ pub struct Column {
     pub primary_key: bool,
     /// `GENERATED ... AS IDENTITY`, `serial` types, or SQLAlchemy's autoincrementing key.
     pub identity: bool,
+    /// Numbered by a `serial` type or SQLAlchemy's autoincrementing key without `sa.Identity()`
+    /// (SQLAlchemy emits SERIAL / BIGSERIAL for it), not by an identity.
+    pub serial: bool,
     /// `GENERATED ALWAYS AS (...) STORED`.
     pub generated_stored: bool,
     /// Column-level `REFERENCES` / `sa.ForeignKey`.
@@ -40,6 +43,7 @@ impl Column {
             server_default: None,
             primary_key: false,
             identity: false,
+            serial: false,
             generated_stored: false,
             references: None,
             unique: false,
@@ -273,6 +277,25 @@ pub enum OpKind {
         filtered: bool,
     },
     SetLockTimeout,
+    /// An ALTER TABLE form that changes neither columns nor constraints' definitions: storage,
+    /// ownership, triggers, statistics, a constraint's timing.
+    AlterTable {
+        table: String,
+        /// The form as written (`SET LOGGED`), for messages.
+        form: String,
+        /// It takes a lock that stops reads or writes (most forms: ACCESS EXCLUSIVE).
+        blocks_traffic: bool,
+        /// It rewrites the table and its indexes (SET LOGGED / UNLOGGED / TABLESPACE / ACCESS
+        /// METHOD).
+        rewrites: bool,
+    },
+    /// `ALTER TABLE parent DETACH PARTITION child`.
+    DetachPartition {
+        table: String,
+        partition: String,
+        /// `CONCURRENTLY` or `FINALIZE`: SHARE UPDATE EXCLUSIVE instead of ACCESS EXCLUSIVE.
+        concurrently: bool,
+    },
     Maintenance {
         kind: MaintenanceKind,
         table: Option<String>,
@@ -356,6 +379,8 @@ impl OpKind {
             | OpKind::ValidateConstraint { table, .. }
             | OpKind::DropConstraint { table, .. }
             | OpKind::DataChange { table, .. }
+            | OpKind::AlterTable { table, .. }
+            | OpKind::DetachPartition { table, .. }
             | OpKind::BatchTable { table, .. } => Some(table),
             OpKind::RenameTable { from, .. } => Some(from),
             OpKind::Truncate { tables } => tables.first().map(String::as_str),

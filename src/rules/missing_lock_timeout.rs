@@ -64,6 +64,14 @@ fn locked_table(kind: &OpKind) -> Option<&str> {
         | OpKind::AddConstraint { .. }
         | OpKind::DropConstraint { .. }
         | OpKind::DropTable { .. }
+        | OpKind::AlterTable {
+            blocks_traffic: true,
+            ..
+        }
+        | OpKind::DetachPartition {
+            concurrently: false,
+            ..
+        }
         | OpKind::Truncate { .. } => kind.table(),
         OpKind::Maintenance {
             kind: MaintenanceKind::Reindex {

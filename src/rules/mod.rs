@@ -10,6 +10,7 @@ mod add_foreign_key_without_not_valid;
 mod add_primary_key;
 mod add_unique_constraint;
 mod autocommit_block_without_transaction_per_migration;
+mod avoid_char_type;
 mod batch_recreate_table;
 mod blocking_maintenance;
 mod change_column_type;
@@ -32,7 +33,9 @@ mod missing_lock_timeout;
 mod missing_parent_revision;
 mod multiple_heads;
 mod prefer_bigint_primary_key;
+mod prefer_identity;
 mod prefer_jsonb;
+mod prefer_text;
 mod prefer_timestamptz;
 mod rename_column;
 mod rename_table;
@@ -40,6 +43,7 @@ mod revision_cycle;
 mod revision_not_on_head;
 pub mod roundtrip;
 mod set_not_null;
+mod table_rewrite;
 #[cfg(test)]
 pub mod testing;
 mod truncate_table;
@@ -56,6 +60,7 @@ pub fn is_input_problem(rule: &str) -> bool {
     [SYNTAX_ERROR.id, UNREADABLE_FILE.id, SKIPPED_LINK.id].contains(&rule)
 }
 
+use crate::config::Preset;
 use crate::diagnostic::{Diagnostic, RuleMeta};
 use crate::model::ConstraintKind;
 use crate::model::graph::RevisionGraph;
@@ -264,6 +269,27 @@ pub fn describe_index(name: Option<&str>) -> String {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>);
+    /// The smallest preset the rule is in: opinionated advice runs only under `strict`.
+    fn preset(&self) -> Preset {
+        Preset::Recommended
+    }
+}
+
+/// The smallest preset a lint rule is in; `None` for the findings that always run.
+pub fn preset_of(rule: &str) -> Option<Preset> {
+    registry()
+        .iter()
+        .find(|r| r.meta().id == rule)
+        .map(|r| r.preset())
+}
+
+/// Whether `rule` runs under `preset` when no `select` names rules. The engine's, round trip's
+/// and gate's findings are not lint rules and always run.
+pub fn in_preset(rule: &str, preset: Preset) -> bool {
+    match preset_of(rule) {
+        Some(smallest) => preset == Preset::Strict || smallest == Preset::Recommended,
+        None => true,
+    }
 }
 
 /// Every lint rule, in the order `rules` lists them.
@@ -298,6 +324,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &drop_column::DropColumn,
         &drop_table::DropTable,
         &truncate_table::TruncateTable,
+        &table_rewrite::TableRewrite,
         &missing_lock_timeout::MissingLockTimeout,
         &add_enum_value::AddEnumValue,
         &blocking_maintenance::BlockingMaintenance,
@@ -307,6 +334,9 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &prefer_timestamptz::PreferTimestamptz,
         &prefer_jsonb::PreferJsonb,
         &prefer_bigint_primary_key::PreferBigintPrimaryKey,
+        &prefer_identity::PreferIdentity,
+        &prefer_text::PreferText,
+        &avoid_char_type::AvoidCharType,
         &unparsed_sql::UnparsedSql,
         &dynamic_sql::DynamicSql,
     ]

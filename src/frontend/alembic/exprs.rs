@@ -310,11 +310,14 @@ impl<'a> Reader<'a> {
         if column.primary_key
             && (column.ty.is_integer() || column.ty.is("bigint"))
             && !autoincrement_off
+            && !column.identity
         {
             column.identity = true;
+            column.serial = true;
         }
         if column.ty.is_serial() {
             column.identity = true;
+            column.serial = true;
         }
         Some(column)
     }

@@ -138,6 +138,11 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             let i = skip(2, &["IF", "EXISTS", "ONLY"]);
             let table = qualified(&w, i);
             let rest = &w[i..];
+            let after_name = if w.get(i + 1) == Some(&".") {
+                i + 3
+            } else {
+                i + 1
+            };
             if let Some(at) = rest
                 .windows(2)
                 .position(|p| p == ["VALIDATE", "CONSTRAINT"])
@@ -171,8 +176,31 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                     using_index: true,
                 });
             }
-            None
+            alter_table_form(&table, w.get(after_name..).unwrap_or_default())
         }
+        // Session settings and objects no rule looks at: no table lock, no rewrite.
+        ["SET", "CONSTRAINTS", ..] | ["SELECT" | "WITH" | "VALUES" | "SHOW", ..] => {
+            Some(OpKind::RowsOnly)
+        }
+        ["UPDATE", ..] => {
+            let table_at = skip(1, &["ONLY"]);
+            Some(OpKind::DataChange {
+                table: qualified(&w, table_at),
+                statement: "UPDATE",
+                filtered: w.contains(&"WHERE"),
+            })
+        }
+        ["COMMENT", "ON", ..]
+        | ["REASSIGN", "OWNED", ..]
+        | ["DROP", "OWNED", ..]
+        | [
+            "CREATE" | "ALTER" | "DROP",
+            "DOMAIN" | "PUBLICATION" | "SUBSCRIPTION",
+            ..,
+        ]
+        | ["CREATE" | "ALTER" | "DROP", "EVENT", "TRIGGER", ..]
+        | ["ALTER", "SEQUENCE", ..]
+        | ["ALTER", "INDEX", ..] => Some(OpKind::Other),
         ["SET", rest @ ..]
             if rest
                 .iter()
@@ -183,6 +211,123 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
         }
         _ => None,
     }
+}
+
+/// The ALTER TABLE forms sqlparser does not turn into an operation of their own, from the words
+/// after the table's name. `None` when the words name no form known here.
+pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
+    let upper: Vec<String> = rest.iter().map(|t| t.to_ascii_uppercase()).collect();
+    let u: Vec<&str> = upper.iter().map(String::as_str).collect();
+    let has = |phrase: &[&str]| u.windows(phrase.len()).any(|p| p == phrase);
+    let at = |phrase: &[&str]| u.windows(phrase.len()).position(|p| p == phrase);
+    let form = |blocks_traffic: bool, rewrites: bool| {
+        let words = u
+            .iter()
+            .take_while(|t| !matches!(**t, "(" | ";"))
+            .take(3)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(OpKind::AlterTable {
+            table: table.to_string(),
+            form: words,
+            blocks_traffic,
+            rewrites,
+        })
+    };
+    if let Some(i) = at(&["DETACH", "PARTITION"]) {
+        return Some(OpKind::DetachPartition {
+            table: table.to_string(),
+            partition: qualified(rest, i + 2),
+            concurrently: has(&["CONCURRENTLY"]) || has(&["FINALIZE"]),
+        });
+    }
+    if let Some(i) = at(&["SET", "SCHEMA"]) {
+        // Unquoted names fold to lower case (keywords come back upper-cased from the tokenizer).
+        let schema = rest.get(i + 2)?.to_ascii_lowercase();
+        let bare = crate::model::op::bare_name(table);
+        return Some(OpKind::RenameTable {
+            from: table.to_string(),
+            to: format!("{schema}.{bare}"),
+        });
+    }
+    let rewrites = has(&["SET", "LOGGED"])
+        || has(&["SET", "UNLOGGED"])
+        || has(&["SET", "TABLESPACE"])
+        || has(&["SET", "ACCESS", "METHOD"]);
+    if rewrites {
+        return form(true, true);
+    }
+    if has(&["ADD"]) && has(&["FOREIGN", "KEY"]) {
+        let name = at(&["ADD", "CONSTRAINT"])
+            .and_then(|i| rest.get(i + 2))
+            .map(|n| n.to_string());
+        let key = at(&["FOREIGN", "KEY"])?;
+        let columns = rest[key + 2..]
+            .iter()
+            .take_while(|t| **t != ")")
+            .filter(|t| **t != "," && **t != "(")
+            .map(|t| t.to_string())
+            .collect();
+        let referenced_table = at(&["REFERENCES"]).map(|i| qualified(rest, i + 1))?;
+        return Some(OpKind::AddConstraint {
+            table: table.to_string(),
+            name,
+            kind: ConstraintKind::ForeignKey {
+                columns,
+                referenced_table,
+            },
+            not_valid: has(&["NOT", "VALID"]),
+            using_index: false,
+        });
+    }
+    // PostgreSQL's ALTER TABLE actions begin with these words; anything else it rejects.
+    let known = [
+        "ADD", "DROP", "ALTER", "VALIDATE", "RENAME", "SET", "RESET", "CLUSTER", "ENABLE",
+        "DISABLE", "FORCE", "NO", "INHERIT", "OF", "NOT", "OWNER", "REPLICA", "ATTACH", "DETACH",
+    ];
+    if !u.first().is_some_and(|w| known.contains(w)) {
+        return None;
+    }
+    if u.first() == Some(&"ALTER") && u.get(1) != Some(&"CONSTRAINT") {
+        let column_at = if u.get(1) == Some(&"COLUMN") { 2 } else { 1 };
+        let column = rest.get(column_at)?.to_string();
+        let after = &u[column_at + 1..];
+        let starts = |phrase: &[&str]| after.starts_with(phrase);
+        if starts(&["SET", "DATA", "TYPE"]) || starts(&["TYPE"]) {
+            let from = if starts(&["TYPE"]) { 1 } else { 3 };
+            let type_words: Vec<&str> = rest[column_at + 1 + from..]
+                .iter()
+                .take_while(|t| !matches!(t.to_ascii_uppercase().as_str(), "COLLATE" | "USING"))
+                .copied()
+                .collect();
+            let using_at = at(&["USING"]);
+            return Some(OpKind::AlterColumnType {
+                table: table.to_string(),
+                column,
+                from: None,
+                to: super::lower::column_type_from_text(&type_words.join(" ")),
+                using: using_at.map(|i| rest[i + 1..].join(" ")),
+            });
+        }
+        if !after
+            .first()
+            .is_some_and(|w| ["SET", "DROP", "ADD", "RESET", "RESTART", "TYPE"].contains(w))
+        {
+            return None;
+        }
+        // Statistics and per-column options take SHARE UPDATE EXCLUSIVE; the rest of the
+        // column forms (storage, compression, identity, generation) ACCESS EXCLUSIVE.
+        let light =
+            starts(&["SET", "STATISTICS"]) || starts(&["SET", "("]) || starts(&["RESET", "("]);
+        return form(!light, false);
+    }
+    // CLUSTER ON, SET WITHOUT CLUSTER and storage parameters take SHARE UPDATE EXCLUSIVE.
+    let light = has(&["CLUSTER", "ON"])
+        || has(&["SET", "WITHOUT", "CLUSTER"])
+        || u.starts_with(&["SET", "("])
+        || u.starts_with(&["RESET", "("]);
+    form(!light, false)
 }
 
 /// A possibly schema-qualified name starting at `i`: `a`, or `a . b`.

@@ -308,6 +308,7 @@ fn column(def: &ColumnDef) -> Column {
     let mut column = Column::new(identifier(&def.name), column_type(&def.data_type));
     if column.ty.is_serial() {
         column.identity = true;
+        column.serial = true;
         column.nullable = false;
         column.server_default = Some(DefaultExpr::from_sql("nextval(serial)"));
     }
@@ -346,7 +347,12 @@ fn column(def: &ColumnDef) -> Column {
 
 /// Reads a type from its SQL spelling: name, then modifiers in parentheses, then `[]`.
 pub fn column_type(data_type: &DataType) -> ColumnType {
-    let text = data_type.to_string();
+    column_type_from_text(&data_type.to_string())
+}
+
+/// A type as written in SQL (`varchar(20)`, `numeric ( 10 , 2 )`).
+pub fn column_type_from_text(text: &str) -> ColumnType {
+    let text = text.to_string();
     let (name, modifiers) = match (text.find('('), text.rfind(')')) {
         (Some(open), Some(close)) if close > open => {
             let modifiers = text[open + 1..close]

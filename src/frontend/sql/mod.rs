@@ -121,18 +121,31 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
                     }
                 }
             }
+            // ALTER TABLE forms sqlparser reads but has no operation for.
+            if kinds == [OpKind::Other]
+                && words.starts_with(&["ALTER".into(), "TABLE".into()])
+                && let Some(kind) = fallback::classify(&words)
+            {
+                kinds = vec![kind];
+            }
             kinds
         }
-        Err(error) => fallback::classify(&words)
-            .map(|kind| vec![kind])
-            .unwrap_or_else(|| {
-                let reason = error.to_string();
-                let reason = reason.strip_prefix("sql parser error: ").unwrap_or(&reason);
-                let first_line = text.lines().next().unwrap_or_default();
-                vec![OpKind::Unparsed {
-                    reason: format!("{reason} (in `{}`)", shorten(first_line)),
-                }]
-            }),
+        // Nesting past the limit is not read by words either: PostgreSQL rejects it too.
+        Err(error) => (!matches!(
+            error,
+            sqlparser::parser::ParserError::RecursionLimitExceeded
+        ))
+        .then(|| fallback::classify(&words))
+        .flatten()
+        .map(|kind| vec![kind])
+        .unwrap_or_else(|| {
+            let reason = error.to_string();
+            let reason = reason.strip_prefix("sql parser error: ").unwrap_or(&reason);
+            let first_line = text.lines().next().unwrap_or_default();
+            vec![OpKind::Unparsed {
+                reason: format!("{reason} (in `{}`)", shorten(first_line)),
+            }]
+        }),
     }
 }
 
