@@ -237,8 +237,8 @@ pub enum OpKind {
         name: Option<String>,
         kind: ConstraintKind,
         not_valid: bool,
-        /// `ADD CONSTRAINT ... USING INDEX idx`: adopts an index built beforehand.
-        using_index: bool,
+        /// `ADD CONSTRAINT ... USING INDEX idx`: adopts the index `idx`, built beforehand.
+        using_index: Option<String>,
     },
     ValidateConstraint {
         table: String,
@@ -432,7 +432,7 @@ pub fn constraint_named_by_default(table: &str, kind: ConstraintKind) -> OpKind 
         name: kind.postgres_default_name(table),
         kind,
         not_valid: false,
-        using_index: false,
+        using_index: None,
     }
 }
 
@@ -470,7 +470,7 @@ pub fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
                 expression: expression.clone(),
             },
             not_valid: false,
-            using_index: false,
+            using_index: None,
         });
     }
     if column.indexed {

@@ -1,6 +1,8 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::ConstraintKind;
+use crate::model::op::same_name;
+use crate::model::{ConstraintKind, Op, OpKind};
 
+use super::set_not_null::proven_not_null;
 use super::{LintContext, Rule};
 
 pub static META: RuleMeta = RuleMeta {
@@ -29,7 +31,86 @@ impl Rule for AddPrimaryKey {
                     .with_help("build a unique index CONCURRENTLY first, make the columns NOT NULL safely, then `ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...`"),
             );
         }
+        for site in cx.all_ops() {
+            let OpKind::AddConstraint {
+                table,
+                kind: ConstraintKind::PrimaryKey { .. },
+                using_index: Some(index),
+                ..
+            } = &site.op.kind
+            else {
+                continue;
+            };
+            if site.table_is_new(table) {
+                continue;
+            }
+            let history = cx.history_before(&site, table);
+            // The index's columns, when the history built it; otherwise they are unknown.
+            let Some(columns) = history.iter().rev().find_map(|op| match &op.kind {
+                OpKind::CreateIndex {
+                    name: Some(n),
+                    columns,
+                    ..
+                } if same_name(n, index) => Some(columns),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let nullable: Vec<&str> = columns
+                .iter()
+                .map(String::as_str)
+                .filter(|column| {
+                    declared_not_null(&history, table, column) == Some(false)
+                        && !(cx.postgres_version >= 12 && proven_not_null(&history, table, column))
+                })
+                .collect();
+            if nullable.is_empty() {
+                continue;
+            }
+            out.push(
+                cx.report_op(&META, &site, format!("PRIMARY KEY USING INDEX `{index}` makes `{}` NOT NULL on the spot: `{table}` is scanned for NULLs under ACCESS EXCLUSIVE", nullable.join("`, `")))
+                    .with_help("make the columns NOT NULL the safe way first (CHECK ... IS NOT NULL NOT VALID, VALIDATE, SET NOT NULL — see set-not-null), then adopt the index"),
+            );
+        }
     }
+}
+
+/// Whether the history leaves `column` NOT NULL: declared so when its table or it was created,
+/// or set so later, and not dropped since. `None` when the history never declares the column.
+fn declared_not_null(history: &[&Op], table: &str, column: &str) -> Option<bool> {
+    let mut not_null = None;
+    for op in history {
+        match &op.kind {
+            OpKind::CreateTable {
+                table: t, columns, ..
+            } if same_name(t, table) => {
+                not_null = columns
+                    .iter()
+                    .find(|c| same_name(&c.name, column))
+                    .map(|c| !c.nullable || c.primary_key);
+            }
+            OpKind::AddColumn {
+                table: t,
+                column: c,
+            } if same_name(t, table) && same_name(&c.name, column) => {
+                not_null = Some(!c.nullable || c.primary_key);
+            }
+            OpKind::SetNotNull {
+                table: t,
+                column: c,
+            } if same_name(t, table) && same_name(c, column) => {
+                not_null = Some(true);
+            }
+            OpKind::DropNotNull {
+                table: t,
+                column: c,
+            } if same_name(t, table) && same_name(c, column) => {
+                not_null = Some(false);
+            }
+            _ => {}
+        }
+    }
+    not_null
 }
 
 #[cfg(test)]

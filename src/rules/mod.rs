@@ -228,7 +228,7 @@ impl<'a> LintContext<'a> {
             else {
                 return None;
             };
-            if *not_valid || *using_index || site.table_is_new(table) {
+            if *not_valid || using_index.is_some() || site.table_is_new(table) {
                 return None;
             }
             let label = name

@@ -55,7 +55,7 @@ impl Rule for SetNotNull {
 
 /// A validated `CHECK (column IS NOT NULL)` on the table, earlier in the history, lets
 /// PostgreSQL ≥ 12 skip the scan.
-fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
+pub(super) fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
     history.iter().any(|op| match &op.kind {
         OpKind::AddConstraint {
             table: t,

@@ -647,7 +647,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                             referenced_table,
                         },
                         not_valid: kw("postgresql_not_valid").is_some_and(is_true),
-                        using_index: false,
+                        using_index: None,
                     }]
                 }
                 "create_unique_constraint"
@@ -681,7 +681,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                         name,
                         kind,
                         not_valid: kw("postgresql_not_valid").is_some_and(is_true),
-                        using_index: false,
+                        using_index: None,
                     }]
                 }
                 "drop_constraint" => vec![OpKind::DropConstraint {

@@ -152,8 +152,12 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                     name: rest.get(at + 2)?.to_string(),
                 });
             }
-            let using_index = rest.windows(2).any(|p| p == ["USING", "INDEX"]);
-            if using_index {
+            let using_index = rest
+                .windows(2)
+                .position(|p| p == ["USING", "INDEX"])
+                .and_then(|at| rest.get(at + 2))
+                .map(|index| index.to_string());
+            if using_index.is_some() {
                 let name = rest
                     .windows(2)
                     .position(|p| p == ["ADD", "CONSTRAINT"])
@@ -173,7 +177,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                     name,
                     kind,
                     not_valid: false,
-                    using_index: true,
+                    using_index,
                 });
             }
             alter_table_form(&table, w.get(after_name..).unwrap_or_default())
@@ -278,7 +282,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
                 referenced_table,
             },
             not_valid: has(&["NOT", "VALID"]),
-            using_index: false,
+            using_index: None,
         });
     }
     // PostgreSQL's ALTER TABLE actions begin with these words; anything else it rejects.

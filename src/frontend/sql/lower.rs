@@ -224,7 +224,7 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
                 name,
                 kind,
                 not_valid: *not_valid,
-                using_index: false,
+                using_index: None,
             }
         }
         AlterTableOperation::ValidateConstraint { name } => OpKind::ValidateConstraint {

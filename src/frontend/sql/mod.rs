@@ -2,6 +2,7 @@
 
 mod fallback;
 mod lower;
+mod templates;
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -48,6 +49,8 @@ struct RawStatement<'t> {
 const PARSER_RECURSION_LIMIT: usize = 64;
 
 pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrapping) -> Vec<Op> {
+    let masked = templates::mask_placeholders(sql);
+    let sql: &str = &masked;
     let dialect = PostgreSqlDialect {};
     let span_of = |range: std::ops::Range<usize>| {
         Span::new(
@@ -122,7 +125,7 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
                 }
             }
             // ALTER TABLE forms sqlparser reads but has no operation for.
-            if kinds == [OpKind::Other]
+            if (kinds.is_empty() || kinds == [OpKind::Other])
                 && words.starts_with(&["ALTER".into(), "TABLE".into()])
                 && let Some(kind) = fallback::classify(&words)
             {
