@@ -144,6 +144,28 @@ fn lock_mode(words: &str) -> String {
     mode
 }
 
+/// The SQL as the tool running it would send it: template placeholders (`{{ .Schema }}`,
+/// `${schema}`) rendered as `public`.
+fn rendered(sql: &str) -> String {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(start) = rest.find("{{").or_else(|| rest.find("${")) {
+        let close = if rest[start..].starts_with("{{") {
+            "}}"
+        } else {
+            "}"
+        };
+        let Some(length) = rest[start..].find(close) else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str("public");
+        rest = &rest[start + length + close.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A statement of a fixture's upgrade and the lines it spans (1-based).
 struct Statement {
     lines: std::ops::RangeInclusive<usize>,
@@ -172,15 +194,17 @@ fn upgrade_statements(text: &str) -> Vec<Statement> {
         if code.ends_with(';') {
             statements.push(Statement {
                 lines: first..=index + 1,
-                sql: std::mem::take(&mut sql),
+                sql: rendered(&std::mem::take(&mut sql)),
             });
         }
     }
     statements
 }
 
-/// The lines where `rule` reports a finding in `file`, as the CLI's JSON gives them.
-fn flagged_lines(rule: &str, file: &Path) -> BTreeSet<usize> {
+/// The files and lines where `rule` reports a finding in `fixture` (a file or a folder), as
+/// the CLI's JSON gives them.
+fn flagged_lines(rule: &str, fixture: &Path) -> BTreeSet<(PathBuf, usize)> {
+    let file = fixture;
     let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
         .args([
             "check",
@@ -206,7 +230,12 @@ fn flagged_lines(rule: &str, file: &Path) -> BTreeSet<usize> {
         .unwrap()
         .iter()
         .filter(|d| d["rule"] == rule)
-        .map(|d| d["line"].as_u64().unwrap() as usize)
+        .map(|d| {
+            (
+                repo().join(d["path"].as_str().unwrap()),
+                d["line"].as_u64().unwrap() as usize,
+            )
+        })
         .collect()
 }
 
@@ -389,6 +418,57 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A copy of the populated tables without those the fixture creates itself: a folder is a
+    /// history of its own and may start by creating a table the setup has too.
+    fn database_for(&self, fixture: &Path) -> ConnInfo {
+        let database = self.database(true);
+        let created: Vec<String> = migration_files(fixture)
+            .iter()
+            .flat_map(|file| {
+                let text = std::fs::read_to_string(file).unwrap();
+                upgrade_statements(&text)
+                    .into_iter()
+                    .filter_map(|statement| {
+                        let words: Vec<String> = statement
+                            .sql
+                            .split_whitespace()
+                            .map(|w| w.to_ascii_uppercase())
+                            .collect();
+                        let at = match words.get(..5) {
+                            Some([c, t, i, n, e])
+                                if c == "CREATE"
+                                    && t == "TABLE"
+                                    && i == "IF"
+                                    && n == "NOT"
+                                    && e == "EXISTS" =>
+                            {
+                                5
+                            }
+                            _ if words.get(..2) == Some(&["CREATE".into(), "TABLE".into()]) => 2,
+                            _ => return None,
+                        };
+                        let name = statement.sql.split_whitespace().nth(at)?;
+                        Some(name.split('(').next().unwrap_or(name).to_string())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if fixture.is_dir() && !created.is_empty() {
+            self.runtime.block_on(async {
+                let client = database.connect().await.unwrap();
+                for table in created {
+                    client
+                        .batch_execute(&format!("DROP TABLE IF EXISTS {table} CASCADE"))
+                        .await
+                        .unwrap();
+                }
+            });
+        }
+        database
+    }
+}
+
 fn sql_fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
     let folder = repo().join("fixtures/rules").join(rule);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
@@ -397,8 +477,25 @@ fn sql_fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
     files.retain(|path| {
         let name = path.file_name().unwrap().to_string_lossy();
         // `_pgNN` fixtures are about other versions than the one verified here.
-        name.starts_with(kind) && name.ends_with(".sql") && !name.contains("_pg")
+        name.starts_with(kind)
+            && !name.contains("_pg")
+            && (name.ends_with(".sql") || !migration_files(path).is_empty())
     });
+    files.sort();
+    files
+}
+
+/// The upgrade files of a fixture, in the order they run: the file itself, or a folder's
+/// `*.up.sql` files (golang-migrate's layout).
+fn migration_files(fixture: &Path) -> Vec<PathBuf> {
+    if !fixture.is_dir() {
+        return vec![fixture.to_path_buf()];
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
     files.sort();
     files
 }
@@ -427,15 +524,17 @@ fn every_lock_and_rewrite_claim_in_the_docs_holds_on_postgres_15() {
                 "{rule}: no bad*.sql fixture to verify its claims with"
             ));
         }
-        for file in bad {
-            let flagged = flagged_lines(rule, &file);
-            let text = std::fs::read_to_string(&file).unwrap();
-            let client_info = server.database(true);
+        for fixture in bad {
+            let flagged = flagged_lines(rule, &fixture);
+            let client_info = server.database_for(&fixture);
             server.runtime.block_on(async {
                 let client = client_info.connect().await.unwrap();
+                for file in migration_files(&fixture) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                // Tables of earlier revisions count as existing; the revision's own do not.
                 let existing: BTreeSet<u32> = table_states(&client).await.into_keys().collect();
                 for statement in upgrade_statements(&text) {
-                    let is_flagged = statement.lines.clone().any(|l| flagged.contains(&l));
+                    let is_flagged = statement.lines.clone().any(|l| flagged.contains(&(file.clone(), l)));
                     let observed = observe(&client, &statement.sql).await;
                     if !is_flagged {
                         if let Observed::Failed(error) = &observed {
@@ -466,6 +565,7 @@ fn every_lock_and_rewrite_claim_in_the_docs_holds_on_postgres_15() {
                         }
                     }
                 }
+                }
             });
         }
         for (i, used) in exercised.iter().enumerate() {
@@ -489,11 +589,12 @@ fn every_lock_and_rewrite_claim_in_the_docs_holds_on_postgres_15() {
                 )
             })
             .collect();
-        for file in sql_fixtures(rule, "good") {
-            let text = std::fs::read_to_string(&file).unwrap();
-            let client_info = server.database(true);
+        for fixture in sql_fixtures(rule, "good") {
+            let client_info = server.database_for(&fixture);
             server.runtime.block_on(async {
                 let client = client_info.connect().await.unwrap();
+                for file in migration_files(&fixture) {
+                let text = std::fs::read_to_string(&file).unwrap();
                 let existing: BTreeSet<u32> = table_states(&client).await.into_keys().collect();
                 for statement in upgrade_statements(&text) {
                     let observed = observe(&client, &statement.sql).await;
@@ -511,6 +612,7 @@ fn every_lock_and_rewrite_claim_in_the_docs_holds_on_postgres_15() {
                             ));
                         }
                     }
+                }
                 }
             });
         }

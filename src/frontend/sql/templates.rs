@@ -68,7 +68,10 @@ mod tests {
             mask_placeholders(flyway),
             "CREATE INDEX ix ON \"$schema\".t (a); -- ${unclosed"
         );
-        assert!(matches!(mask_placeholders("SELECT '{'"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            mask_placeholders("SELECT '{'"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
