@@ -726,6 +726,12 @@ const DESIGN_CATALOG: &[&str] = &[
     "prefer-identity",
     "prefer-text",
     "avoid-char-type",
+    "add-exclusion-constraint",
+    "detach-partition-non-concurrently",
+    "rename-enum-value",
+    "rename-schema",
+    "drop-database",
+    "drop-not-null",
 ];
 
 #[test]

@@ -261,6 +261,20 @@ pub enum OpKind {
     DropType {
         name: String,
     },
+    /// `ALTER TYPE ... RENAME VALUE 'a' TO 'b'`.
+    RenameEnumValue {
+        type_name: String,
+        from: String,
+        to: String,
+    },
+    /// `ALTER SCHEMA a RENAME TO b`.
+    RenameSchema {
+        from: String,
+        to: String,
+    },
+    DropDatabase {
+        name: String,
+    },
     CreateSequence {
         name: String,
     },

@@ -6,6 +6,7 @@ mod add_column_not_null_with_default;
 mod add_column_not_null_without_default;
 mod add_column_volatile_default;
 mod add_enum_value;
+mod add_exclusion_constraint;
 mod add_foreign_key_without_not_valid;
 mod add_primary_key;
 mod add_unique_constraint;
@@ -17,8 +18,11 @@ mod change_column_type;
 mod concurrent_index_in_transaction;
 mod create_index_non_concurrently;
 mod create_table_without_primary_key;
+mod detach_partition_non_concurrently;
 mod drop_column;
+mod drop_database;
 mod drop_index_non_concurrently;
+mod drop_not_null;
 mod drop_table;
 mod duplicate_revision_id;
 mod dynamic_sql;
@@ -38,6 +42,8 @@ mod prefer_jsonb;
 mod prefer_text;
 mod prefer_timestamptz;
 mod rename_column;
+mod rename_enum_value;
+mod rename_schema;
 mod rename_table;
 mod revision_cycle;
 mod revision_not_on_head;
@@ -311,18 +317,24 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
         &add_column_volatile_default::AddColumnVolatileDefault,
         &drop_index_non_concurrently::DropIndexNonConcurrently,
+        &detach_partition_non_concurrently::DetachPartitionNonConcurrently,
         &change_column_type::ChangeColumnType,
         &set_not_null::SetNotNull,
         &add_foreign_key_without_not_valid::AddForeignKeyWithoutNotValid,
         &add_check_constraint_without_not_valid::AddCheckConstraintWithoutNotValid,
         &validate_in_same_transaction::ValidateInSameTransaction,
         &add_unique_constraint::AddUniqueConstraint,
+        &add_exclusion_constraint::AddExclusionConstraint,
         &add_primary_key::AddPrimaryKey,
         &rename_column::RenameColumn,
         &rename_table::RenameTable,
+        &rename_schema::RenameSchema,
+        &rename_enum_value::RenameEnumValue,
+        &drop_not_null::DropNotNull,
         &identifier_too_long::IdentifierTooLong,
         &drop_column::DropColumn,
         &drop_table::DropTable,
+        &drop_database::DropDatabase,
         &truncate_table::TruncateTable,
         &table_rewrite::TableRewrite,
         &missing_lock_timeout::MissingLockTimeout,

@@ -262,6 +262,18 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
     if rewrites {
         return form(true, true);
     }
+    if u.first() == Some(&"ADD") && has(&["EXCLUDE"]) {
+        let name = at(&["ADD", "CONSTRAINT"])
+            .and_then(|i| rest.get(i + 2))
+            .map(|n| n.to_string());
+        return Some(OpKind::AddConstraint {
+            table: table.to_string(),
+            name,
+            kind: ConstraintKind::Exclusion,
+            not_valid: false,
+            using_index: None,
+        });
+    }
     if has(&["ADD"]) && has(&["FOREIGN", "KEY"]) {
         let name = at(&["ADD", "CONSTRAINT"])
             .and_then(|i| rest.get(i + 2))

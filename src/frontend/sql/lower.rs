@@ -98,6 +98,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     },
                     ObjectType::Type => OpKind::DropType { name: n },
                     ObjectType::Sequence => OpKind::DropSequence { name: n },
+                    ObjectType::Database => OpKind::DropDatabase { name: n },
                     _ => return None,
                 })
             })
@@ -118,8 +119,24 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     value: add.value.value.clone(),
                 }]
             }
+            AlterTypeOperation::RenameValue(rename) => vec![OpKind::RenameEnumValue {
+                type_name: name(&alter.name),
+                from: rename.from.value.clone(),
+                to: rename.to.value.clone(),
+            }],
             _ => vec![OpKind::Other],
         },
+        Statement::AlterSchema(alter) => alter
+            .operations
+            .iter()
+            .map(|operation| match operation {
+                sqlparser::ast::AlterSchemaOperation::Rename { name: to } => OpKind::RenameSchema {
+                    from: name(&alter.name),
+                    to: name(to),
+                },
+                _ => OpKind::Other,
+            })
+            .collect(),
         Statement::CreateSequence { name: seq, .. } => {
             vec![OpKind::CreateSequence { name: name(seq) }]
         }
