@@ -732,6 +732,9 @@ const DESIGN_CATALOG: &[&str] = &[
     "rename-schema",
     "drop-database",
     "drop-not-null",
+    "transaction-control-in-migration",
+    "concurrent-index-not-retryable",
+    "foreign-key-without-index",
 ];
 
 #[test]

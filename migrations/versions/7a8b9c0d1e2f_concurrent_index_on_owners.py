@@ -19,6 +19,13 @@ depends_on = None
 def upgrade():
     op.execute("SET lock_timeout = '5s'")
     with op.get_context().autocommit_block():
+        # A failed concurrent build leaves an INVALID index: clear it so a retry can build again.
+        op.drop_index(
+            'ix_property_owners_ratepayer_id',
+            table_name='property_owners',
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
         op.create_index(
             'ix_property_owners_ratepayer_id',
             'property_owners',
@@ -34,4 +41,5 @@ def downgrade():
             'ix_property_owners_ratepayer_id',
             table_name='property_owners',
             postgresql_concurrently=True,
+            if_exists=True,
         )

@@ -225,12 +225,14 @@ pub enum OpKind {
         columns: Vec<String>,
         unique: bool,
         concurrently: bool,
+        if_not_exists: bool,
     },
     DropIndex {
         name: Option<String>,
         /// When the statement says (Alembic's `table_name`); SQL's DROP INDEX does not.
         table: Option<String>,
         concurrently: bool,
+        if_exists: bool,
     },
     AddConstraint {
         table: String,
@@ -494,6 +496,7 @@ pub fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
             columns: vec![column.name.clone()],
             unique: false,
             concurrently: false,
+            if_not_exists: false,
         });
     }
     kinds

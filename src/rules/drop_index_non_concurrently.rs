@@ -27,6 +27,7 @@ impl Rule for DropIndexNonConcurrently {
                 name,
                 table,
                 concurrently: false,
+                ..
             } = &site.op.kind
             else {
                 continue;

@@ -237,7 +237,20 @@ type Change = (Object, Span);
 fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     let mut created: Vec<Change> = Vec::new();
     let mut removed: Vec<Change> = Vec::new();
-    for op in ops {
+    for (index, op) in ops.iter().enumerate() {
+        // `DROP INDEX IF EXISTS ix` before building `ix` clears what a failed run left behind:
+        // the index is created, not replaced.
+        if let OpKind::DropIndex {
+            name: Some(dropped),
+            if_exists: true,
+            ..
+        } = &op.kind
+            && ops[index + 1..].iter().any(|later| {
+                matches!(&later.kind, OpKind::CreateIndex { name: Some(n), .. } if same_name(n, dropped))
+            })
+        {
+            continue;
+        }
         // A column this upgrade created and then renamed is simply created under its new name.
         if let OpKind::RenameColumn { table, from, to } = &op.kind
             && let Some((created_column, _)) = created.iter_mut().find(|(c, _)| {

@@ -16,6 +16,7 @@ mod batch_recreate_table;
 mod blocking_maintenance;
 mod change_column_type;
 mod concurrent_index_in_transaction;
+mod concurrent_index_not_retryable;
 mod create_index_non_concurrently;
 mod create_table_without_primary_key;
 mod detach_partition_non_concurrently;
@@ -26,6 +27,7 @@ mod drop_not_null;
 mod drop_table;
 mod duplicate_revision_id;
 mod dynamic_sql;
+mod foreign_key_without_index;
 pub mod gate;
 pub mod history;
 mod identifier_too_long;
@@ -52,6 +54,7 @@ mod set_not_null;
 mod table_rewrite;
 #[cfg(test)]
 pub mod testing;
+mod transaction_control;
 mod truncate_table;
 mod unbatched_data_migration;
 mod unnamed_constraint;
@@ -313,6 +316,8 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &autocommit_block_without_transaction_per_migration::AutocommitBlockWithoutTransactionPerMigration,
         &create_index_non_concurrently::CreateIndexNonConcurrently,
         &concurrent_index_in_transaction::ConcurrentIndexInTransaction,
+        &transaction_control::TransactionControl,
+        &concurrent_index_not_retryable::ConcurrentIndexNotRetryable,
         &add_column_not_null_with_default::AddColumnNotNullWithDefault,
         &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
         &add_column_volatile_default::AddColumnVolatileDefault,
@@ -321,6 +326,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &change_column_type::ChangeColumnType,
         &set_not_null::SetNotNull,
         &add_foreign_key_without_not_valid::AddForeignKeyWithoutNotValid,
+        &foreign_key_without_index::ForeignKeyWithoutIndex,
         &add_check_constraint_without_not_valid::AddCheckConstraintWithoutNotValid,
         &validate_in_same_transaction::ValidateInSameTransaction,
         &add_unique_constraint::AddUniqueConstraint,

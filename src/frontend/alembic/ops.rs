@@ -615,6 +615,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                         columns,
                         unique: kw("unique").is_some_and(is_true),
                         concurrently: kw("postgresql_concurrently").is_some_and(is_true),
+                        if_not_exists: kw("if_not_exists").is_some_and(is_true),
                     }]
                 }
                 "drop_index" => vec![OpKind::DropIndex {
@@ -626,6 +627,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                             .and_then(|t| r.string(t)),
                     },
                     concurrently: kw("postgresql_concurrently").is_some_and(is_true),
+                    if_exists: kw("if_exists").is_some_and(is_true),
                 }],
                 "create_foreign_key" => {
                     let name = r.optional_name(args.find_argument_value("constraint_name", 0))?;

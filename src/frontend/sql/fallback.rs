@@ -107,6 +107,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 name: w.get(i).map(|_| qualified(&w, i)),
                 table: None,
                 concurrently: w[2..i].contains(&"CONCURRENTLY"),
+                if_exists: w[2..i].contains(&"EXISTS"),
             })
         }
         ["CREATE", ..] if w.iter().take(4).any(|t| *t == "INDEX") => {
@@ -121,6 +122,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 columns: Vec::new(),
                 unique,
                 concurrently: w[after_index..i].contains(&"CONCURRENTLY"),
+                if_not_exists: w[after_index..i].contains(&"EXISTS"),
             })
         }
         ["ALTER", "TYPE", rest @ ..] if rest.windows(2).any(|p| p == ["ADD", "VALUE"]) => {

@@ -59,6 +59,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 .collect(),
             unique: index.unique,
             concurrently: index.concurrently,
+            if_not_exists: index.if_not_exists,
         }],
         Statement::AlterTable(alter) => {
             let table = name(&alter.name);
@@ -84,7 +85,10 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 .collect()
         }
         Statement::Drop {
-            object_type, names, ..
+            object_type,
+            names,
+            if_exists,
+            ..
         } => names
             .iter()
             .filter_map(|n| {
@@ -95,6 +99,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                         name: Some(n),
                         table: None,
                         concurrently: false,
+                        if_exists: *if_exists,
                     },
                     ObjectType::Type => OpKind::DropType { name: n },
                     ObjectType::Sequence => OpKind::DropSequence { name: n },

@@ -1,0 +1,78 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::OpKind;
+use crate::model::op::same_name;
+
+use super::{LintContext, Rule, describe_index};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "concurrent-index-not-retryable",
+    severity: Severity::Warning,
+    summary: "CREATE / DROP INDEX CONCURRENTLY without IF NOT EXISTS / IF EXISTS: a retried migration fails half-applied.",
+    doc: include_str!("../../rules/concurrent-index-not-retryable.md"),
+    origin: Origin::Lint,
+};
+
+pub struct ConcurrentIndexNotRetryable;
+
+impl Rule for ConcurrentIndexNotRetryable {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.all_ops() {
+            // Inside a transaction the statement fails outright: concurrent-index-in-transaction.
+            if site.op.in_transaction {
+                continue;
+            }
+            let message = match &site.op.kind {
+                OpKind::CreateIndex {
+                    name,
+                    table,
+                    concurrently: true,
+                    if_not_exists: false,
+                    ..
+                } if !site.table_is_new(table)
+                    && !dropped_first(site.earlier(), name.as_deref()) =>
+                {
+                    format!(
+                        "{} is built CONCURRENTLY, outside any transaction: if the migration fails after it (or the build itself fails, leaving an INVALID index), running the migration again stops here with \"already exists\"",
+                        describe_index(name.as_deref())
+                    )
+                }
+                OpKind::DropIndex {
+                    name,
+                    concurrently: true,
+                    if_exists: false,
+                    ..
+                } => format!(
+                    "{} is dropped CONCURRENTLY, outside any transaction: if the migration fails after it, running the migration again stops here with \"does not exist\"",
+                    describe_index(name.as_deref())
+                ),
+                _ => continue,
+            };
+            out.push(
+                cx.report_op(&META, &site, message)
+                    .with_help("make the statement safe to run twice: `DROP INDEX CONCURRENTLY IF EXISTS ix` before `CREATE INDEX CONCURRENTLY ix` (which also clears an INVALID leftover), and `DROP INDEX CONCURRENTLY IF EXISTS`; in Alembic `if_exists=True` / `if_not_exists=True` (Alembic ≥ 1.12)"),
+            );
+        }
+    }
+}
+
+/// An earlier `DROP INDEX ... IF EXISTS` of the same index clears what a failed run left.
+fn dropped_first(earlier: &[crate::model::Op], index: Option<&str>) -> bool {
+    let Some(index) = index else {
+        return false;
+    };
+    earlier.iter().any(|op| {
+        matches!(&op.kind, OpKind::DropIndex { name: Some(n), if_exists: true, .. } if same_name(n, index))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}
