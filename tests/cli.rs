@@ -735,6 +735,7 @@ const DESIGN_CATALOG: &[&str] = &[
     "transaction-control-in-migration",
     "concurrent-index-not-retryable",
     "foreign-key-without-index",
+    "add-column-checked-domain",
 ];
 
 #[test]

@@ -25,6 +25,7 @@ const LOCK_AND_REWRITE_RULES: &[&str] = &[
     "add-check-constraint-without-not-valid",
     "add-column-not-null-without-default",
     "add-column-volatile-default",
+    "add-column-checked-domain",
     "add-exclusion-constraint",
     "add-foreign-key-without-not-valid",
     "add-primary-key",

@@ -277,6 +277,11 @@ pub enum OpKind {
     DropDatabase {
         name: String,
     },
+    /// A domain gets a constraint: `CREATE DOMAIN ... CHECK (...)` / `NOT NULL`, or `ALTER DOMAIN
+    /// ... ADD CONSTRAINT` / `SET NOT NULL`.
+    ConstrainDomain {
+        domain: String,
+    },
     CreateSequence {
         name: String,
     },

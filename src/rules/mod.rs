@@ -2,6 +2,7 @@
 //! the model only, and writes diagnostics.
 
 mod add_check_constraint_without_not_valid;
+mod add_column_checked_domain;
 mod add_column_not_null_with_default;
 mod add_column_not_null_without_default;
 mod add_column_volatile_default;
@@ -321,6 +322,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &add_column_not_null_with_default::AddColumnNotNullWithDefault,
         &add_column_not_null_without_default::AddColumnNotNullWithoutDefault,
         &add_column_volatile_default::AddColumnVolatileDefault,
+        &add_column_checked_domain::AddColumnCheckedDomain,
         &drop_index_non_concurrently::DropIndexNonConcurrently,
         &detach_partition_non_concurrently::DetachPartitionNonConcurrently,
         &change_column_type::ChangeColumnType,

@@ -196,6 +196,17 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 filtered: w.contains(&"WHERE"),
             })
         }
+        ["CREATE" | "ALTER", "DOMAIN", rest @ ..]
+            if rest.contains(&"CHECK")
+                || (rest
+                    .windows(2)
+                    .any(|p| p == ["NOT", "NULL"] || p == ["ADD", "CONSTRAINT"])
+                    && !rest.windows(2).any(|p| p == ["DROP", "NOT"])) =>
+        {
+            Some(OpKind::ConstrainDomain {
+                domain: qualified(&w, 2),
+            })
+        }
         ["COMMENT", "ON", ..]
         | ["REASSIGN", "OWNED", ..]
         | ["DROP", "OWNED", ..]

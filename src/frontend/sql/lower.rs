@@ -131,6 +131,11 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             }],
             _ => vec![OpKind::Other],
         },
+        Statement::CreateDomain(domain) if !domain.constraints.is_empty() => {
+            vec![OpKind::ConstrainDomain {
+                domain: name(&domain.name),
+            }]
+        }
         Statement::AlterSchema(alter) => alter
             .operations
             .iter()
