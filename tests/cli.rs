@@ -736,6 +736,7 @@ const DESIGN_CATALOG: &[&str] = &[
     "concurrent-index-not-retryable",
     "foreign-key-without-index",
     "add-column-checked-domain",
+    "attach-partition-without-check",
 ];
 
 #[test]

@@ -30,6 +30,7 @@ const LOCK_AND_REWRITE_RULES: &[&str] = &[
     "add-foreign-key-without-not-valid",
     "add-primary-key",
     "add-unique-constraint",
+    "attach-partition-without-check",
     "blocking-maintenance",
     "change-column-type",
     "create-index-non-concurrently",

@@ -310,6 +310,11 @@ pub enum OpKind {
         /// METHOD).
         rewrites: bool,
     },
+    /// `ALTER TABLE parent ATTACH PARTITION child FOR VALUES ...`.
+    AttachPartition {
+        table: String,
+        partition: String,
+    },
     /// `ALTER TABLE parent DETACH PARTITION child`.
     DetachPartition {
         table: String,
@@ -402,6 +407,7 @@ impl OpKind {
             | OpKind::DataChange { table, .. }
             | OpKind::AlterTable { table, .. }
             | OpKind::DetachPartition { table, .. }
+            | OpKind::AttachPartition { table, .. }
             | OpKind::BatchTable { table, .. } => Some(table),
             OpKind::RenameTable { from, .. } => Some(from),
             OpKind::Truncate { tables } => tables.first().map(String::as_str),

@@ -11,6 +11,7 @@ mod add_exclusion_constraint;
 mod add_foreign_key_without_not_valid;
 mod add_primary_key;
 mod add_unique_constraint;
+mod attach_partition_without_check;
 mod autocommit_block_without_transaction_per_migration;
 mod avoid_char_type;
 mod batch_recreate_table;
@@ -325,6 +326,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &add_column_checked_domain::AddColumnCheckedDomain,
         &drop_index_non_concurrently::DropIndexNonConcurrently,
         &detach_partition_non_concurrently::DetachPartitionNonConcurrently,
+        &attach_partition_without_check::AttachPartitionWithoutCheck,
         &change_column_type::ChangeColumnType,
         &set_not_null::SetNotNull,
         &add_foreign_key_without_not_valid::AddForeignKeyWithoutNotValid,

@@ -259,6 +259,12 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
             concurrently: has(&["CONCURRENTLY"]) || has(&["FINALIZE"]),
         });
     }
+    if let Some(i) = at(&["ATTACH", "PARTITION"]) {
+        return Some(OpKind::AttachPartition {
+            table: table.to_string(),
+            partition: qualified(rest, i + 2),
+        });
+    }
     if let Some(i) = at(&["SET", "SCHEMA"]) {
         // Unquoted names fold to lower case (keywords come back upper-cased from the tokenizer).
         let schema = rest.get(i + 2)?.to_ascii_lowercase();

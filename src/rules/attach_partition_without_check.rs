@@ -1,0 +1,52 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::same_name;
+use crate::model::{ConstraintKind, OpKind, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "attach-partition-without-check",
+    severity: Severity::Warning,
+    summary: "ATTACH PARTITION without a CHECK that matches the bound scans the partition under ACCESS EXCLUSIVE.",
+    doc: include_str!("../../rules/attach-partition-without-check.md"),
+    origin: Origin::Lint,
+};
+
+pub struct AttachPartitionWithoutCheck;
+
+impl Rule for AttachPartitionWithoutCheck {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        for site in cx.ops(Phase::Upgrade) {
+            let OpKind::AttachPartition { table, partition } = &site.op.kind else {
+                continue;
+            };
+            if site.table_is_new(partition) {
+                continue;
+            }
+            // A CHECK added to the partition beforehand is taken as the bound's proof; whether
+            // it implies the bound is PostgreSQL's to decide.
+            let checked = cx.history_before(&site, partition).iter().any(|op| {
+                matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::Check { .. }, .. } if same_name(t, partition))
+            });
+            if checked {
+                continue;
+            }
+            out.push(
+                cx.report_op(&META, &site, format!("attaching `{partition}` to `{table}` scans every row of `{partition}` to check the partition bound, while `{partition}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
+                    .with_help("first add a CHECK that matches the bound NOT VALID and VALIDATE it (no blocking lock), then ATTACH PARTITION skips the scan; drop the CHECK afterwards"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}
