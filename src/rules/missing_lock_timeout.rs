@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::is_new_table;
-use crate::model::{MaintenanceKind, OpKind, Phase};
+use crate::model::{ConstraintKind, MaintenanceKind, OpKind, Phase};
 
 use super::{LintContext, Rule};
 
@@ -30,14 +30,19 @@ impl Rule for MissingLockTimeout {
                     if matches!(op.kind, OpKind::SetLockTimeout) {
                         break;
                     }
-                    let Some(table) = locked_table(&op.kind) else {
+                    let Some((table, mode)) = locked_table(&op.kind) else {
                         continue;
                     };
                     if is_new_table(ops, index, table) {
                         continue;
                     }
+                    let blocked = if mode == "ACCESS EXCLUSIVE" {
+                        "every other query"
+                    } else {
+                        "every write"
+                    };
                     out.push(
-                        cx.report(&META, migration, op.span, format!("this locks `{table}` (ACCESS EXCLUSIVE) with no lock_timeout: if a long query holds `{table}`, the statement waits in the lock queue and every other query on `{table}` waits behind it"))
+                        cx.report(&META, migration, op.span, format!("this locks `{table}` ({mode}) with no lock_timeout: if a long query holds `{table}`, the statement waits in the lock queue and {blocked} on `{table}` waits behind it"))
                             .with_help("start the revision with `op.execute(\"SET lock_timeout = '5s'\")`, or set it for every revision in env.py (`connect_args={\"options\": \"-c lock_timeout=5s\"}`), and retry on timeout")
                             .in_phase(phase)
                             .about_table(Some(table)),
@@ -49,10 +54,11 @@ impl Rule for MissingLockTimeout {
     }
 }
 
-/// The existing table an operation locks in ACCESS EXCLUSIVE mode (or SHARE ROW EXCLUSIVE for a
-/// foreign key, which queues the same way).
-fn locked_table(kind: &OpKind) -> Option<&str> {
-    match kind {
+/// The existing table an operation locks against writes or reads, and the lock's mode: the
+/// statements whose wait in the lock queue stops traffic behind them.
+fn locked_table(kind: &OpKind) -> Option<(&str, &'static str)> {
+    const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
+    let mode = match kind {
         OpKind::AddColumn { .. }
         | OpKind::DropColumn { .. }
         | OpKind::RenameColumn { .. }
@@ -61,7 +67,6 @@ fn locked_table(kind: &OpKind) -> Option<&str> {
         | OpKind::SetNotNull { .. }
         | OpKind::DropNotNull { .. }
         | OpKind::SetDefault { .. }
-        | OpKind::AddConstraint { .. }
         | OpKind::DropConstraint { .. }
         | OpKind::DropTable { .. }
         | OpKind::AlterTable {
@@ -72,16 +77,32 @@ fn locked_table(kind: &OpKind) -> Option<&str> {
             concurrently: false,
             ..
         }
-        | OpKind::Truncate { .. } => kind.table(),
+        | OpKind::Truncate { .. } => ACCESS_EXCLUSIVE,
+        OpKind::AddConstraint {
+            kind: ConstraintKind::ForeignKey { .. },
+            ..
+        } => "SHARE ROW EXCLUSIVE",
+        OpKind::AddConstraint { .. } => ACCESS_EXCLUSIVE,
+        OpKind::CreateIndex {
+            concurrently: false,
+            ..
+        } => "SHARE",
+        // DROP INDEX locks the index's table; SQL does not name it, Alembic's `table_name` does.
+        OpKind::DropIndex {
+            table: Some(table),
+            concurrently: false,
+            ..
+        } => return Some((table, ACCESS_EXCLUSIVE)),
         OpKind::Maintenance {
             kind: MaintenanceKind::Reindex {
                 concurrently: true, ..
             },
             ..
-        } => None,
-        OpKind::Maintenance { .. } => kind.table(),
-        _ => None,
-    }
+        } => return None,
+        OpKind::Maintenance { .. } => ACCESS_EXCLUSIVE,
+        _ => return None,
+    };
+    kind.table().map(|table| (table, mode))
 }
 
 #[cfg(test)]
