@@ -185,7 +185,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             alter_table_form(&table, w.get(after_name..).unwrap_or_default())
         }
         // Session settings and objects no rule looks at: no table lock, no rewrite.
-        ["SET", "CONSTRAINTS", ..] | ["SELECT" | "WITH" | "VALUES" | "SHOW", ..] => {
+        ["SET", "CONSTRAINTS", ..] | ["SELECT" | "WITH" | "VALUES" | "SHOW" | "COPY", ..] => {
             Some(OpKind::RowsOnly)
         }
         ["UPDATE", ..] => {

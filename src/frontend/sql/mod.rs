@@ -99,11 +99,13 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
     ops
 }
 
-fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
+fn parse_one(
+    tokens: &[TokenWithSpan],
+) -> Result<sqlparser::ast::Statement, sqlparser::parser::ParserError> {
     let mut parser = Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
         .with_tokens_with_locations(tokens.to_vec());
-    let parsed = parser.parse_statement().and_then(|statement| {
+    parser.parse_statement().and_then(|statement| {
         // The parser stops after one statement; anything left means it misread this one.
         match parser.peek_token().token {
             Token::EOF | Token::SemiColon => Ok(statement),
@@ -111,11 +113,71 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
                 "unexpected `{extra}` after the statement"
             ))),
         }
-    });
+    })
+}
+
+/// PostgreSQL 18's additions sqlparser does not know, rewritten to what it does so the statement
+/// can be read: `GENERATED ALWAYS AS (...) VIRTUAL` as `STORED` (the caller clears the stored
+/// mark again) and a key's `WITHOUT OVERLAPS` left out. `None` when there is none.
+fn without_newer_syntax(tokens: &[TokenWithSpan]) -> Option<Vec<TokenWithSpan>> {
+    let is_word = |token: &TokenWithSpan, word: &str| matches!(&token.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    let mut changed = false;
+    let mut rewritten = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let next_word = tokens[i + 1..].iter().find(|t| !is_trivia(&t.token));
+        if is_word(&tokens[i], "WITHOUT") && next_word.is_some_and(|t| is_word(t, "OVERLAPS")) {
+            let overlaps = i
+                + 1
+                + tokens[i + 1..]
+                    .iter()
+                    .position(|t| !is_trivia(&t.token))
+                    .unwrap_or(0);
+            i = overlaps + 1;
+            changed = true;
+            continue;
+        }
+        if is_word(&tokens[i], "VIRTUAL") {
+            let mut stored = tokens[i].clone();
+            stored.token = Token::make_keyword("STORED");
+            rewritten.push(stored);
+            changed = true;
+        } else {
+            rewritten.push(tokens[i].clone());
+        }
+        i += 1;
+    }
+    changed.then_some(rewritten)
+}
+
+fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
+    let mut parsed = parse_one(tokens);
+    let mut virtual_columns = false;
+    if parsed.is_err()
+        && let Some(rewritten) = without_newer_syntax(tokens)
+        && let Ok(statement) = parse_one(&rewritten)
+    {
+        virtual_columns = tokens
+            .iter()
+            .any(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("VIRTUAL")));
+        parsed = Ok(statement);
+    }
     let words = fallback::words(tokens);
     match parsed {
         Ok(statement) => {
             let mut kinds = lower::lower(&statement);
+            // Virtual generated columns are computed on read: nothing is stored or rewritten.
+            if virtual_columns {
+                for kind in &mut kinds {
+                    match kind {
+                        OpKind::CreateTable { columns, .. } => {
+                            columns.iter_mut().for_each(|c| c.generated_stored = false)
+                        }
+                        OpKind::AddColumn { column, .. } => column.generated_stored = false,
+                        _ => {}
+                    }
+                }
+            }
             // sqlparser accepts DROP INDEX CONCURRENTLY but does not keep the keyword.
             if words.get(2).is_some_and(|w| w == "CONCURRENTLY") {
                 for kind in &mut kinds {
