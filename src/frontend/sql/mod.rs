@@ -2,6 +2,7 @@
 
 mod fallback;
 mod lower;
+mod plpgsql;
 mod templates;
 
 use sqlparser::dialect::PostgreSqlDialect;
@@ -36,6 +37,18 @@ pub struct Shifted(pub usize);
 impl OffsetMap for Shifted {
     fn file_offset(&self, sql_offset: usize) -> usize {
         self.0 + sql_offset
+    }
+}
+
+/// SQL inside other SQL (a `DO` block's body) starting at `base` of the outer text.
+struct Nested<'m> {
+    outer: &'m dyn OffsetMap,
+    base: usize,
+}
+
+impl OffsetMap for Nested<'_> {
+    fn file_offset(&self, sql_offset: usize) -> usize {
+        self.outer.file_offset(self.base + sql_offset)
     }
 }
 
@@ -82,6 +95,22 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
     let mut ops = Vec::new();
     for statement in statements {
         let text = &sql[statement.range.clone()];
+        // A DO block's statements are read where they stand; they run as one.
+        if let Some((at, body)) = plpgsql::do_body(statement.tokens, text)
+            && let Some((statements_only, dynamic)) = plpgsql::sql_statements(body)
+        {
+            let base = statement.range.start + at;
+            let nested = Nested { outer: map, base };
+            let mut inner = lower_sql(&statements_only, file, &nested, Wrapping::Always);
+            inner.extend(dynamic.into_iter().map(|range| Op {
+                kind: OpKind::DynamicSql,
+                span: span_of(base + range.start..base + range.end),
+                in_transaction: true,
+            }));
+            inner.sort_by_key(|op| op.span.range().start);
+            ops.extend(inner);
+            continue;
+        }
         for kind in lower_statement(statement.tokens, text) {
             if kind == OpKind::CommitTransaction {
                 explicit = false;

@@ -33,22 +33,34 @@ pub fn mask_placeholders(sql: &str) -> Cow<'_, str> {
             continue;
         };
         let end = body_start + length + close.len();
-        // Opening and closing bytes become the identifier's quotes, quotes inside become
-        // apostrophes: same length, same char boundaries.
-        masked[i] = b'"';
-        masked[end - 1] = b'"';
-        if close == b"}" {
-            // `${schema}` reads `$schema`.
-            masked[i + 1] = b'$';
-        }
-        for byte in &mut masked[i + 1..end - 1] {
-            if *byte == b'"' {
-                *byte = b'\'';
+        match i.checked_sub(1).map(|before| bytes[before]) {
+            // Inside a string literal the placeholder is just text.
+            Some(b'\'') => {}
+            // Already inside a quoted name: only its own quotes must go.
+            Some(b'"') => swap_quotes(&mut masked[i..end]),
+            // Opening and closing bytes become the name's quotes, quotes inside become
+            // apostrophes: same length, same char boundaries.
+            _ => {
+                swap_quotes(&mut masked[i + 1..end - 1]);
+                masked[i] = b'"';
+                masked[end - 1] = b'"';
+                if close == b"}" {
+                    // `${schema}` reads `$schema`.
+                    masked[i + 1] = b'$';
+                }
             }
         }
         i = end;
     }
     Cow::Owned(String::from_utf8(masked).expect("only whole placeholders are replaced, by ASCII"))
+}
+
+fn swap_quotes(bytes: &mut [u8]) {
+    for byte in bytes {
+        if *byte == b'"' {
+            *byte = b'\'';
+        }
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +84,17 @@ mod tests {
             mask_placeholders("SELECT '{'"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn placeholders_already_quoted_stay_inside_their_quotes() {
+        let sql = r#"ALTER TABLE "{{ .Schema "x" }}"."users" ADD COLUMN a int;"#;
+        assert_eq!(
+            mask_placeholders(sql),
+            r#"ALTER TABLE "{{ .Schema 'x' }}"."users" ADD COLUMN a int;"#
+        );
+        let literal = r#"SELECT 1 WHERE table_schema = '{{ index .Options "Namespace" }}';"#;
+        assert_eq!(mask_placeholders(literal), literal);
     }
 
     #[test]
