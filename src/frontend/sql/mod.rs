@@ -62,6 +62,19 @@ struct RawStatement<'t> {
 const PARSER_RECURSION_LIMIT: usize = 64;
 
 pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrapping) -> Vec<Op> {
+    lower_nested(sql, file, map, wrapping, 0)
+}
+
+/// DO blocks inside DO blocks (through nested dollar quotes) are read this deep, no deeper.
+const DO_BLOCK_DEPTH_LIMIT: usize = 4;
+
+fn lower_nested(
+    sql: &str,
+    file: FileId,
+    map: &dyn OffsetMap,
+    wrapping: Wrapping,
+    depth: usize,
+) -> Vec<Op> {
     let masked = templates::mask_placeholders(sql);
     let sql: &str = &masked;
     let dialect = PostgreSqlDialect {};
@@ -96,12 +109,14 @@ pub fn lower_sql(sql: &str, file: FileId, map: &dyn OffsetMap, wrapping: Wrappin
     for statement in statements {
         let text = &sql[statement.range.clone()];
         // A DO block's statements are read where they stand; they run as one.
-        if let Some((at, body)) = plpgsql::do_body(statement.tokens, text)
+        if depth < DO_BLOCK_DEPTH_LIMIT
+            && let Some((at, body)) = plpgsql::do_body(statement.tokens, text)
             && let Some((statements_only, dynamic)) = plpgsql::sql_statements(body)
         {
             let base = statement.range.start + at;
             let nested = Nested { outer: map, base };
-            let mut inner = lower_sql(&statements_only, file, &nested, Wrapping::Always);
+            let mut inner =
+                lower_nested(&statements_only, file, &nested, Wrapping::Always, depth + 1);
             inner.extend(dynamic.into_iter().map(|range| Op {
                 kind: OpKind::DynamicSql,
                 span: span_of(base + range.start..base + range.end),
