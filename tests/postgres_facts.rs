@@ -177,11 +177,12 @@ struct Statement {
 }
 
 /// The upgrade's statements: the text before `-- migrate:down`, one statement per `;` at a
-/// line's end (the fixtures are written that way).
+/// line's end outside dollar quotes (the fixtures are written that way).
 fn upgrade_statements(text: &str) -> Vec<Statement> {
     let mut statements = Vec::new();
     let mut sql = String::new();
     let mut first = 0;
+    let mut in_dollar_quote = false;
     for (index, line) in text.lines().enumerate() {
         if line.starts_with("-- migrate:down") {
             break;
@@ -195,7 +196,10 @@ fn upgrade_statements(text: &str) -> Vec<Statement> {
         }
         sql.push_str(code);
         sql.push('\n');
-        if code.ends_with(';') {
+        if code.matches("$$").count() % 2 == 1 {
+            in_dollar_quote = !in_dollar_quote;
+        }
+        if code.ends_with(';') && !in_dollar_quote {
             statements.push(Statement {
                 lines: first..=index + 1,
                 sql: rendered(&std::mem::take(&mut sql)),
@@ -259,7 +263,7 @@ async fn table_states(client: &Client) -> BTreeMap<u32, TableState> {
             "SELECT c.oid, c.relname::text, c.relfilenode, coalesce(s.seq_scan, 0)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
-             WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+             WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
             &[],
         )
         .await

@@ -8,7 +8,7 @@ pub mod op;
 pub mod source;
 
 pub use column_type::{ColumnType, DefaultExpr, Volatility};
-pub use op::{Column, ConstraintKind, MaintenanceKind, Op, OpKind, ReindexScope};
+pub use op::{Column, ConstraintKind, MaintenanceKind, Op, OpKind, ReindexScope, TableLock};
 pub use source::{FileId, SourceFile, Sources, Span, Suppression};
 
 use serde::Serialize;

@@ -150,6 +150,29 @@ pub enum MaintenanceKind {
     LockTable {
         blocks_reads: bool,
     },
+    /// `REFRESH MATERIALIZED VIEW` without CONCURRENTLY: rebuilt under ACCESS EXCLUSIVE.
+    RefreshMaterializedView,
+}
+
+/// The table lock a statement takes, of those that matter to traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableLock {
+    /// Reads and writes go on (statistics, storage parameters, CLUSTER ON).
+    ShareUpdateExclusive,
+    /// Writes stop (triggers, rules, foreign keys).
+    ShareRowExclusive,
+    /// Reads and writes stop.
+    AccessExclusive,
+}
+
+impl TableLock {
+    pub fn name(self) -> &'static str {
+        match self {
+            TableLock::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            TableLock::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            TableLock::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
 }
 
 /// What a REINDEX rebuilds.
@@ -298,14 +321,15 @@ pub enum OpKind {
         filtered: bool,
     },
     SetLockTimeout,
-    /// An ALTER TABLE form that changes neither columns nor constraints' definitions: storage,
-    /// ownership, triggers, statistics, a constraint's timing.
-    AlterTable {
+    /// A statement that locks a table without changing its columns or constraints' definitions:
+    /// ALTER TABLE's storage, ownership, trigger and statistics forms, a constraint's timing;
+    /// CREATE / DROP TRIGGER, CREATE / ALTER / DROP POLICY, CREATE RULE.
+    LocksTable {
         table: String,
-        /// The form as written (`SET LOGGED`), for messages.
+        /// The statement or form as written (`SET LOGGED`, `CREATE TRIGGER`), for messages.
         form: String,
-        /// It takes a lock that stops reads or writes (most forms: ACCESS EXCLUSIVE).
-        blocks_traffic: bool,
+        /// The lock it takes on the table.
+        lock: TableLock,
         /// It rewrites the table and its indexes (SET LOGGED / UNLOGGED / TABLESPACE / ACCESS
         /// METHOD).
         rewrites: bool,
@@ -405,7 +429,7 @@ impl OpKind {
             | OpKind::ValidateConstraint { table, .. }
             | OpKind::DropConstraint { table, .. }
             | OpKind::DataChange { table, .. }
-            | OpKind::AlterTable { table, .. }
+            | OpKind::LocksTable { table, .. }
             | OpKind::DetachPartition { table, .. }
             | OpKind::AttachPartition { table, .. }
             | OpKind::BatchTable { table, .. } => Some(table),

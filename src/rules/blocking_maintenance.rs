@@ -37,6 +37,10 @@ impl Rule for BlockingMaintenance {
                     format!("CLUSTER rewrites {target} {held}"),
                     "use pg_repack outside the migration",
                 ),
+                MaintenanceKind::RefreshMaterializedView => (
+                    format!("REFRESH MATERIALIZED VIEW rebuilds {target} {held}"),
+                    "give the view a unique index and `REFRESH MATERIALIZED VIEW CONCURRENTLY`, which lets reads go on; or refresh it outside the migration",
+                ),
                 MaintenanceKind::Reindex {
                     concurrently: true, ..
                 } => continue,

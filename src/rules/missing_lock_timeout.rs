@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::is_new_table;
-use crate::model::{ConstraintKind, MaintenanceKind, OpKind, Phase};
+use crate::model::{ConstraintKind, MaintenanceKind, OpKind, Phase, TableLock};
 
 use super::{LintContext, Rule};
 
@@ -69,10 +69,6 @@ fn locked_table(kind: &OpKind) -> Option<(&str, &'static str)> {
         | OpKind::SetDefault { .. }
         | OpKind::DropConstraint { .. }
         | OpKind::DropTable { .. }
-        | OpKind::AlterTable {
-            blocks_traffic: true,
-            ..
-        }
         | OpKind::DetachPartition {
             concurrently: false,
             ..
@@ -87,6 +83,7 @@ fn locked_table(kind: &OpKind) -> Option<(&str, &'static str)> {
             concurrently: false,
             ..
         } => "SHARE",
+        OpKind::LocksTable { lock, .. } if *lock != TableLock::ShareUpdateExclusive => lock.name(),
         // DROP INDEX locks the index's table; SQL does not name it, Alembic's `table_name` does.
         OpKind::DropIndex {
             table: Some(table),

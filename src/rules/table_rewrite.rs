@@ -20,7 +20,7 @@ impl Rule for TableRewrite {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for site in cx.all_ops() {
-            let OpKind::AlterTable {
+            let OpKind::LocksTable {
                 table,
                 form,
                 rewrites: true,

@@ -4,7 +4,7 @@
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
-use crate::model::{ConstraintKind, MaintenanceKind, OpKind, ReindexScope};
+use crate::model::{ConstraintKind, MaintenanceKind, OpKind, ReindexScope, TableLock};
 
 /// The statement's words (keywords and identifiers, upper-cased) and punctuation, in order.
 pub fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
@@ -207,6 +207,14 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 domain: qualified(&w, 2),
             })
         }
+        ["REFRESH", "MATERIALIZED", "VIEW", rest @ ..] if !rest.contains(&"CONCURRENTLY") => {
+            let at = 3 + usize::from(rest.first() == Some(&"CONCURRENTLY"));
+            Some(OpKind::Maintenance {
+                kind: MaintenanceKind::RefreshMaterializedView,
+                table: Some(qualified(&w, at)),
+            })
+        }
+        ["REFRESH", "MATERIALIZED", "VIEW", ..] => Some(OpKind::Other),
         ["COMMENT", "ON", ..]
         | ["REASSIGN", "OWNED", ..]
         | ["DROP", "OWNED", ..]
@@ -237,7 +245,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
     let u: Vec<&str> = upper.iter().map(String::as_str).collect();
     let has = |phrase: &[&str]| u.windows(phrase.len()).any(|p| p == phrase);
     let at = |phrase: &[&str]| u.windows(phrase.len()).position(|p| p == phrase);
-    let form = |blocks_traffic: bool, rewrites: bool| {
+    let form = |lock: TableLock, rewrites: bool| {
         let words = u
             .iter()
             .take_while(|t| !matches!(**t, "(" | ";"))
@@ -245,10 +253,10 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
             .copied()
             .collect::<Vec<_>>()
             .join(" ");
-        Some(OpKind::AlterTable {
+        Some(OpKind::LocksTable {
             table: table.to_string(),
             form: words,
-            blocks_traffic,
+            lock,
             rewrites,
         })
     };
@@ -279,7 +287,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
         || has(&["SET", "TABLESPACE"])
         || has(&["SET", "ACCESS", "METHOD"]);
     if rewrites {
-        return form(true, true);
+        return form(TableLock::AccessExclusive, true);
     }
     if u.first() == Some(&"ADD") && has(&["EXCLUDE"]) {
         let name = at(&["ADD", "CONSTRAINT"])
@@ -355,14 +363,63 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
         // column forms (storage, compression, identity, generation) ACCESS EXCLUSIVE.
         let light =
             starts(&["SET", "STATISTICS"]) || starts(&["SET", "("]) || starts(&["RESET", "("]);
-        return form(!light, false);
+        return form(
+            if light {
+                TableLock::ShareUpdateExclusive
+            } else {
+                TableLock::AccessExclusive
+            },
+            false,
+        );
     }
     // CLUSTER ON, SET WITHOUT CLUSTER and storage parameters take SHARE UPDATE EXCLUSIVE.
     let light = has(&["CLUSTER", "ON"])
         || has(&["SET", "WITHOUT", "CLUSTER"])
         || u.starts_with(&["SET", "("])
         || u.starts_with(&["RESET", "("]);
-    form(!light, false)
+    // ENABLE / DISABLE TRIGGER take SHARE ROW EXCLUSIVE.
+    let lock = if light {
+        TableLock::ShareUpdateExclusive
+    } else if has(&["TRIGGER"]) && matches!(u.first(), Some(&"ENABLE" | &"DISABLE")) {
+        TableLock::ShareRowExclusive
+    } else {
+        TableLock::AccessExclusive
+    };
+    form(lock, false)
+}
+
+/// Statements sqlparser reads without an operation of their own that lock a table: triggers
+/// and rules (SHARE ROW EXCLUSIVE: writes stop), policies (ACCESS EXCLUSIVE).
+pub fn table_lock(words: &[String]) -> Option<OpKind> {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    if !matches!(w.first(), Some(&"CREATE" | &"DROP" | &"ALTER")) {
+        return None;
+    }
+    let (form, table) = on_table(&w, &["TRIGGER", "RULE", "POLICY"])?;
+    let lock = if form.ends_with("POLICY") {
+        TableLock::AccessExclusive
+    } else {
+        TableLock::ShareRowExclusive
+    };
+    Some(OpKind::LocksTable {
+        table,
+        form,
+        lock,
+        rewrites: false,
+    })
+}
+
+/// `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name ... ON table`, `DROP POLICY [IF EXISTS] name ON
+/// table` and the like: the statement's form (`CREATE TRIGGER`) and its table. Event triggers
+/// have no table.
+fn on_table(w: &[&str], objects: &[&str]) -> Option<(String, String)> {
+    let object_at = w.iter().take(5).position(|t| objects.contains(t))?;
+    if w[..object_at].contains(&"EVENT") {
+        return None;
+    }
+    let on = object_at + w[object_at..].iter().position(|t| *t == "ON")?;
+    let table_at = on + 1 + usize::from(w.get(on + 1) == Some(&"ONLY"));
+    Some((format!("{} {}", w[0], w[object_at]), qualified(w, table_at)))
 }
 
 /// A possibly schema-qualified name starting at `i`: `a`, or `a . b`.

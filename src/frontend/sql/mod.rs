@@ -230,10 +230,11 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
                     }
                 }
             }
-            // ALTER TABLE forms sqlparser reads but has no operation for.
+            // Statements sqlparser reads but the lowering has no operation for (ALTER TABLE
+            // storage forms, triggers, policies, REFRESH): the keyword classifier may know them.
             if (kinds.is_empty() || kinds == [OpKind::Other])
-                && words.starts_with(&["ALTER".into(), "TABLE".into()])
-                && let Some(kind) = fallback::classify(&words)
+                && let Some(kind) =
+                    fallback::table_lock(&words).or_else(|| fallback::classify(&words))
             {
                 kinds = vec![kind];
             }
