@@ -1,6 +1,7 @@
 //! The vocabulary shared by every stage: frontends write it, rules and the graph read it.
 
 pub mod column_type;
+pub mod constraint;
 pub mod function_calls;
 pub mod graph;
 pub mod naming;
