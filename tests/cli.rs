@@ -737,6 +737,7 @@ const DESIGN_CATALOG: &[&str] = &[
     "foreign-key-without-index",
     "add-column-checked-domain",
     "attach-partition-without-check",
+    "add-domain-constraint",
 ];
 
 #[test]

@@ -217,10 +217,18 @@ pub enum OpKind {
     DropDatabase {
         name: String,
     },
-    /// A domain gets a constraint: `CREATE DOMAIN ... CHECK (...)` / `NOT NULL`, or `ALTER DOMAIN
-    /// ... ADD CONSTRAINT` / `SET NOT NULL`.
+    /// `CREATE DOMAIN`; `constrained` when it declares a CHECK or NOT NULL.
+    CreateDomain {
+        name: String,
+        constrained: bool,
+    },
+    /// An existing domain gets a constraint, or has one validated: `ALTER DOMAIN ... ADD
+    /// CONSTRAINT` / `VALIDATE CONSTRAINT` / `SET NOT NULL`.
     ConstrainDomain {
         domain: String,
+        /// The existing columns of the domain are checked now (ALTER DOMAIN ... ADD CONSTRAINT
+        /// without NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL), not only new values.
+        checks_existing: bool,
     },
     CreateSequence {
         name: String,

@@ -26,7 +26,11 @@ impl Rule for AddColumnCheckedDomain {
             .iter()
             .flat_map(|m| m.upgrade.ops.iter())
             .filter_map(|op| match &op.kind {
-                OpKind::ConstrainDomain { domain } => Some(domain.as_str()),
+                OpKind::ConstrainDomain { domain, .. }
+                | OpKind::CreateDomain {
+                    name: domain,
+                    constrained: true,
+                } => Some(domain.as_str()),
                 _ => None,
             })
             .collect();

@@ -6,6 +6,7 @@ mod add_column_checked_domain;
 mod add_column_not_null_with_default;
 mod add_column_not_null_without_default;
 mod add_column_volatile_default;
+mod add_domain_constraint;
 mod add_enum_value;
 mod add_exclusion_constraint;
 mod add_foreign_key_without_not_valid;
@@ -332,6 +333,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &add_foreign_key_without_not_valid::AddForeignKeyWithoutNotValid,
         &foreign_key_without_index::ForeignKeyWithoutIndex,
         &add_check_constraint_without_not_valid::AddCheckConstraintWithoutNotValid,
+        &add_domain_constraint::AddDomainConstraint,
         &validate_in_same_transaction::ValidateInSameTransaction,
         &add_unique_constraint::AddUniqueConstraint,
         &add_exclusion_constraint::AddExclusionConstraint,

@@ -32,6 +32,7 @@ const LOCK_AND_REWRITE_RULES: &[&str] = &[
     "add-check-constraint-without-not-valid",
     "add-column-not-null-without-default",
     "add-column-volatile-default",
+    "add-domain-constraint",
     "add-column-checked-domain",
     "add-exclusion-constraint",
     "add-foreign-key-without-not-valid",

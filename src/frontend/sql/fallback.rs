@@ -196,15 +196,22 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 filtered: w.contains(&"WHERE"),
             })
         }
-        ["CREATE" | "ALTER", "DOMAIN", rest @ ..]
+        ["CREATE", "DOMAIN", rest @ ..] => Some(OpKind::CreateDomain {
+            name: qualified(&w, 2),
+            constrained: rest.contains(&"CHECK") || rest.windows(2).any(|p| p == ["NOT", "NULL"]),
+        }),
+        ["ALTER", "DOMAIN", rest @ ..]
             if rest.contains(&"CHECK")
+                || rest.windows(2).any(|p| p == ["VALIDATE", "CONSTRAINT"])
                 || (rest
                     .windows(2)
                     .any(|p| p == ["NOT", "NULL"] || p == ["ADD", "CONSTRAINT"])
                     && !rest.windows(2).any(|p| p == ["DROP", "NOT"])) =>
         {
+            let not_valid = rest.windows(2).any(|p| p == ["NOT", "VALID"]);
             Some(OpKind::ConstrainDomain {
                 domain: qualified(&w, 2),
+                checks_existing: !not_valid,
             })
         }
         ["REFRESH", "MATERIALIZED", "VIEW", rest @ ..] if !rest.contains(&"CONCURRENTLY") => {

@@ -131,11 +131,10 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             }],
             _ => vec![OpKind::Other],
         },
-        Statement::CreateDomain(domain) if !domain.constraints.is_empty() => {
-            vec![OpKind::ConstrainDomain {
-                domain: name(&domain.name),
-            }]
-        }
+        Statement::CreateDomain(domain) => vec![OpKind::CreateDomain {
+            name: name(&domain.name),
+            constrained: !domain.constraints.is_empty(),
+        }],
         Statement::AlterSchema(alter) => alter
             .operations
             .iter()
