@@ -32,8 +32,17 @@ impl Rule for TableRewrite {
             if site.table_is_new(table) {
                 continue;
             }
+            let message = if form.starts_with("ALTER INDEX") {
+                format!(
+                    "`{form}` copies index `{table}` into new files while it is locked: every query that plans on its table waits"
+                )
+            } else {
+                format!(
+                    "`{form}` copies every row and index of `{table}` into new files while it is locked against reads and writes"
+                )
+            };
             out.push(
-                cx.report_op(&META, &site, format!("`{form}` copies every row and index of `{table}` into new files while it is locked against reads and writes"))
+                cx.report_op(&META, &site, message)
                     .with_help("on a large table, create the new table the way you want it, copy the rows in batches, and swap names in a short transaction; or run it in a maintenance window"),
             );
         }

@@ -222,6 +222,17 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             })
         }
         ["REFRESH", "MATERIALIZED", "VIEW", ..] => Some(OpKind::Other),
+        // Moving an index copies it into new files under ACCESS EXCLUSIVE on the index: queries
+        // that plan on its table wait.
+        ["ALTER", "INDEX", rest @ ..] if rest.windows(2).any(|p| p == ["SET", "TABLESPACE"]) => {
+            let at = 2 + usize::from(rest.first() == Some(&"IF")) * 2;
+            Some(OpKind::LocksTable {
+                table: qualified(&w, at),
+                form: "ALTER INDEX SET TABLESPACE".into(),
+                lock: TableLock::AccessExclusive,
+                rewrites: true,
+            })
+        }
         ["COMMENT", "ON", ..]
         | ["REASSIGN", "OWNED", ..]
         | ["DROP", "OWNED", ..]
@@ -289,12 +300,19 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
             to: format!("{schema}.{bare}"),
         });
     }
-    let rewrites = has(&["SET", "LOGGED"])
-        || has(&["SET", "UNLOGGED"])
-        || has(&["SET", "TABLESPACE"])
-        || has(&["SET", "ACCESS", "METHOD"]);
-    if rewrites {
-        return form(TableLock::AccessExclusive, true);
+    let rewriting = [
+        &["SET", "LOGGED"][..],
+        &["SET", "UNLOGGED"],
+        &["SET", "TABLESPACE"],
+        &["SET", "ACCESS", "METHOD"],
+    ];
+    if let Some(phrase) = rewriting.iter().find(|phrase| has(phrase)) {
+        return Some(OpKind::LocksTable {
+            table: table.to_string(),
+            form: phrase.join(" "),
+            lock: TableLock::AccessExclusive,
+            rewrites: true,
+        });
     }
     if u.first() == Some(&"ADD") && has(&["EXCLUDE"]) {
         let name = at(&["ADD", "CONSTRAINT"])
