@@ -225,8 +225,45 @@ fn main() {
             *large as f64 / *small as f64
         );
     }
+    option_costs(&python, &url_of, &runtime);
     shards(&python, &url_of, &runtime);
     drop(cluster);
+}
+
+/// What `--trace-locks` and `--seed-rows 1000` add to a 100-revision run (goals: at most +10%
+/// and 1.5x).
+fn option_costs(python: &Path, url_of: &dyn Fn(&str) -> String, runtime: &tokio::runtime::Runtime) {
+    const REVISIONS: usize = 100;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    generate(&project, REVISIONS);
+    let time = |trace_locks: bool, seed_rows: u32| {
+        let options = RoundtripOptions {
+            trace_locks,
+            seed_rows,
+            ..options(&project, python, url_of)
+        };
+        let started = Instant::now();
+        let outcome = runtime.block_on(run(&options)).expect("round trip runs");
+        assert_eq!(outcome.revisions.len(), REVISIONS);
+        started.elapsed().as_secs_f64()
+    };
+    let plain = time(false, 0);
+    let traced = time(true, 0);
+    let seeded = time(false, 1000);
+    println!(
+        "
+{REVISIONS} revisions, options:"
+    );
+    println!("  plain {plain:.2} s");
+    println!(
+        "  --trace-locks {traced:.2} s: {:.2}x (goal at most 1.10x)",
+        traced / plain
+    );
+    println!(
+        "  --seed-rows 1000 {seeded:.2} s: {:.2}x (goal at most 1.5x)",
+        seeded / plain
+    );
 }
 
 /// Ours only, on a long history: whole, then as the four jobs of a CI matrix would run it.
