@@ -194,6 +194,11 @@ fn main() {
     );
     let admin = cluster.conninfo();
     let url_of = |db: &str| admin.with_database(db).url_with_password();
+    // `MIGRATION_GATE_BENCH_ONLY=options` measures only what the run options cost.
+    if std::env::var("MIGRATION_GATE_BENCH_ONLY").as_deref() == Ok("options") {
+        option_costs(&python, &url_of, &runtime);
+        return;
+    }
     let mut all = Vec::new();
     for revisions in SIZES {
         let dir = tempfile::tempdir().unwrap();

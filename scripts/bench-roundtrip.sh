@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Round-trip bench: migration-gate vs the same DDL alone vs pytest-alembic, one run, one cluster.
+# MIGRATION_GATE_BENCH_ONLY=options measures only what --trace-locks and --seed-rows cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.test-venv

@@ -56,7 +56,7 @@ fn generator(column: &Column) -> Option<String> {
 async fn empty_tables(
     client: &tokio_postgres::Client,
 ) -> Result<Vec<Table>, tokio_postgres::Error> {
-    let rows = client
+    let all = client
         .query(
             "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -66,63 +66,81 @@ async fn empty_tables(
             &[],
         )
         .await?;
-    let mut tables = Vec::new();
-    for row in rows {
-        let oid: u32 = row.get(0);
-        let qualified: String = row.get(1);
-        let has_rows: bool = client
-            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {qualified})"), &[])
-            .await?
-            .get(0);
-        if has_rows {
-            continue;
-        }
-        let columns = client
-            .query(
-                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text,
-                        a.attnotnull, a.atthasdef, a.attidentity <> '' OR a.attgenerated <> '',
-                        t.typtype = 'e'
-                 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-                 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-                 ORDER BY a.attnum",
-                &[&oid],
-            )
-            .await?
-            .iter()
-            .map(|r| Column {
-                name: r.get(0),
-                ty: r.get(1),
-                category: r.get(2),
-                not_null: r.get(3),
-                has_default: r.get(4),
-                generated: r.get(5),
-                is_enum: r.get(6),
-            })
-            .collect();
-        let references = client
-            .query(
-                "SELECT a.attname::text, k.confrelid,
-                        quote_ident(n.nspname) || '.' || quote_ident(rc.relname), ra.attname::text
-                 FROM pg_constraint k
-                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-                 JOIN pg_class rc ON rc.oid = k.confrelid
-                 JOIN pg_namespace n ON n.oid = rc.relnamespace
-                 JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1]
-                 WHERE k.contype = 'f' AND k.conrelid = $1 AND array_length(k.conkey, 1) = 1",
-                &[&oid],
-            )
-            .await?
-            .iter()
-            .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2), r.get(3))))
-            .collect();
-        tables.push(Table {
-            oid,
-            qualified,
-            columns,
-            references,
+    if all.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Which tables are empty, in one round trip however many tables the history has made.
+    let probe = all
+        .iter()
+        .map(|row| {
+            let oid: u32 = row.get(0);
+            let qualified: String = row.get(1);
+            format!("SELECT {oid}::oid WHERE NOT EXISTS (SELECT 1 FROM {qualified})")
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let empty: BTreeSet<u32> = client
+        .query(&probe, &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let oids: Vec<u32> = empty.iter().copied().collect();
+    let mut columns: BTreeMap<u32, Vec<Column>> = BTreeMap::new();
+    for r in client
+        .query(
+            "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text,
+                    a.attnotnull, a.atthasdef, a.attidentity <> '' OR a.attgenerated <> '',
+                    t.typtype = 'e'
+             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+             WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attrelid, a.attnum",
+            &[&oids],
+        )
+        .await?
+    {
+        columns.entry(r.get(0)).or_default().push(Column {
+            name: r.get(1),
+            ty: r.get(2),
+            category: r.get(3),
+            not_null: r.get(4),
+            has_default: r.get(5),
+            generated: r.get(6),
+            is_enum: r.get(7),
         });
     }
-    Ok(tables)
+    let mut references: BTreeMap<u32, BTreeMap<String, (u32, String, String)>> = BTreeMap::new();
+    for r in client
+        .query(
+            "SELECT k.conrelid, a.attname::text, k.confrelid,
+                    quote_ident(n.nspname) || '.' || quote_ident(rc.relname), ra.attname::text
+             FROM pg_constraint k
+             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+             JOIN pg_class rc ON rc.oid = k.confrelid
+             JOIN pg_namespace n ON n.oid = rc.relnamespace
+             JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1]
+             WHERE k.contype = 'f' AND k.conrelid = ANY($1) AND array_length(k.conkey, 1) = 1",
+            &[&oids],
+        )
+        .await?
+    {
+        references
+            .entry(r.get(0))
+            .or_default()
+            .insert(r.get(1), (r.get(2), r.get(3), r.get(4)));
+    }
+    Ok(all
+        .iter()
+        .filter_map(|row| {
+            let oid: u32 = row.get(0);
+            empty.contains(&oid).then(|| Table {
+                oid,
+                qualified: row.get(1),
+                columns: columns.remove(&oid).unwrap_or_default(),
+                references: references.remove(&oid).unwrap_or_default(),
+            })
+        })
+        .collect())
 }
 
 /// Fills every empty table with `rows` rows, parents before children; returns what could not
@@ -156,16 +174,24 @@ pub async fn fill(client: &tokio_postgres::Client, rows: u32) -> Vec<String> {
         for table in &batch {
             let mut names = Vec::new();
             let mut values = Vec::new();
+            // Each referenced table's keys, read once per statement, not once per row.
+            let mut parents = Vec::new();
             for column in &table.columns {
                 if column.generated {
                     continue;
                 }
                 let value = match table.references.get(&column.name) {
                     Some((parent, _, _)) if *parent == table.oid => None,
-                    Some((_, parent, key)) => Some(format!(
-                        "(SELECT {key} FROM {parent} ORDER BY 1 OFFSET ((g - 1) % GREATEST((SELECT count(*) FROM {parent}), 1)) LIMIT 1)",
-                        key = quote(key)
-                    )),
+                    Some((_, parent, key)) => {
+                        let alias = format!("parent_{}", parents.len());
+                        parents.push(format!(
+                            "(SELECT array_agg({key} ORDER BY {key}) AS keys FROM {parent}) AS {alias}",
+                            key = quote(key)
+                        ));
+                        Some(format!(
+                            "{alias}.keys[1 + (g - 1) % GREATEST(cardinality({alias}.keys), 1)]"
+                        ))
+                    }
                     None if column.has_default && !column.not_null => None,
                     None => generator(column),
                 };
@@ -174,14 +200,15 @@ pub async fn fill(client: &tokio_postgres::Client, rows: u32) -> Vec<String> {
                     values.push(value);
                 }
             }
+            let source = std::iter::once(format!("generate_series(1, {rows}) g"))
+                .chain(parents)
+                .collect::<Vec<_>>()
+                .join(", ");
             let statement = if names.is_empty() {
-                format!(
-                    "INSERT INTO {} SELECT FROM generate_series(1, {rows}) g",
-                    table.qualified
-                )
+                format!("INSERT INTO {} SELECT FROM {source}", table.qualified)
             } else {
                 format!(
-                    "INSERT INTO {} ({}) SELECT {} FROM generate_series(1, {rows}) g",
+                    "INSERT INTO {} ({}) SELECT {} FROM {source}",
                     table.qualified,
                     names.join(", "),
                     values.join(", ")

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::is_new_table;
-use crate::model::{ConstraintKind, MaintenanceKind, OpKind, Phase, TableLock};
+use crate::model::{ConstraintKind, Framework, MaintenanceKind, OpKind, Phase, TableLock};
 
 use super::{LintContext, Rule};
 
@@ -43,7 +43,11 @@ impl Rule for MissingLockTimeout {
                     };
                     out.push(
                         cx.report(&META, migration, op.span, format!("this locks `{table}` ({mode}) with no lock_timeout: if a long query holds `{table}`, the statement waits in the lock queue and {blocked} on `{table}` waits behind it"))
-                            .with_help("start the revision with `op.execute(\"SET lock_timeout = '5s'\")`, or set it for every revision in env.py (`connect_args={\"options\": \"-c lock_timeout=5s\"}`), and retry on timeout")
+                            .with_help(if migration.framework == Framework::Alembic {
+                                "start the revision with `op.execute(\"SET lock_timeout = '5s'\")`, or set it for every revision in env.py (`connect_args={\"options\": \"-c lock_timeout=5s\"}`), and retry on timeout"
+                            } else {
+                                "start the migration with `SET lock_timeout = '5s';` (inside its transaction: `SET LOCAL`), or set it for the migration role (`ALTER ROLE migrator SET lock_timeout = '5s'`), and retry on timeout"
+                            })
                             .in_phase(phase)
                             .about_table(Some(table)),
                     );
