@@ -288,3 +288,34 @@ fn a_folder_of_revision_files_below_env_py_runs_with_that_env_py_or_standalone()
         pairs(&[("p1", "passed"), ("p2", "passed")])
     );
 }
+
+/// Drift made by something the step's statements do not name — a function that alters another
+/// table, a trigger that builds an index elsewhere — is still found: whatever the snapshots
+/// become, they must see the whole schema, not only the objects a step names.
+#[test]
+fn drift_made_through_a_function_or_a_trigger_is_found() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = local_json(
+        "fixtures/roundtrip/indirect_drift",
+        &python,
+        &[],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", everything(&output));
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("i1", "passed"), ("i2", "failed"), ("i3", "failed")])
+    );
+    let drift: Vec<_> = findings(&output)
+        .into_iter()
+        .filter(|(rule, ..)| rule == "roundtrip-schema-drift")
+        .map(|(_, revision, ..)| revision)
+        .collect();
+    assert_eq!(drift, ["i2", "i3"], "{}", everything(&output));
+    let text = everything(&output);
+    assert!(text.contains("audit_log.note"), "{text}");
+    assert!(text.contains("ix_audit_log_id"), "{text}");
+}
