@@ -76,6 +76,8 @@ pub enum MaintenanceKind {
 pub enum TableLock {
     /// Reads and writes go on (statistics, storage parameters, CLUSTER ON).
     ShareUpdateExclusive,
+    /// Writes stop (CREATE INDEX).
+    Share,
     /// Writes stop (triggers, rules, foreign keys).
     ShareRowExclusive,
     /// Reads and writes stop.
@@ -86,6 +88,7 @@ impl TableLock {
     pub fn name(self) -> &'static str {
         match self {
             TableLock::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            TableLock::Share => "SHARE",
             TableLock::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
             TableLock::AccessExclusive => "ACCESS EXCLUSIVE",
         }

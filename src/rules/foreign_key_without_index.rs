@@ -113,20 +113,20 @@ fn indexed(history: &[&Op], table: &str, columns: &[String]) -> bool {
             constraints,
             ..
         } if same_name(t, table) => {
-            constraints.iter().any(|(_, kind)| match kind {
-                ConstraintKind::PrimaryKey { columns: c }
-                | ConstraintKind::Unique { columns: c } => leads_with(c),
-                _ => false,
-            }) || cs
+            let primary_key: Vec<String> = cs
                 .iter()
-                .any(|c| (c.primary_key || c.unique || c.indexed) && single(&c.name))
-                || (cs.iter().filter(|c| c.primary_key).count() > 1
-                    && leads_with(
-                        &cs.iter()
-                            .filter(|c| c.primary_key)
-                            .map(|c| c.name.clone())
-                            .collect::<Vec<_>>(),
-                    ))
+                .filter(|c| c.primary_key)
+                .map(|c| c.name.clone())
+                .collect();
+            leads_with(&primary_key)
+                || constraints.iter().any(|(_, kind)| match kind {
+                    ConstraintKind::PrimaryKey { columns: c }
+                    | ConstraintKind::Unique { columns: c } => leads_with(c),
+                    _ => false,
+                })
+                || cs
+                    .iter()
+                    .any(|c| (c.unique || c.indexed) && single(&c.name))
         }
         OpKind::AddColumn { table: t, column } if same_name(t, table) => {
             (column.primary_key || column.unique || column.indexed) && single(&column.name)

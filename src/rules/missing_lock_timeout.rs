@@ -30,13 +30,14 @@ impl Rule for MissingLockTimeout {
                     if matches!(op.kind, OpKind::SetLockTimeout) {
                         break;
                     }
-                    let Some((table, mode)) = locked_table(&op.kind) else {
+                    let Some((table, lock)) = locked_table(&op.kind) else {
                         continue;
                     };
                     if is_new_table(ops, index, table) {
                         continue;
                     }
-                    let blocked = if mode == "ACCESS EXCLUSIVE" {
+                    let mode = lock.name();
+                    let blocked = if lock == TableLock::AccessExclusive {
                         "every other query"
                     } else {
                         "every write"
@@ -60,9 +61,8 @@ impl Rule for MissingLockTimeout {
 
 /// The existing table an operation locks against writes or reads, and the lock's mode: the
 /// statements whose wait in the lock queue stops traffic behind them.
-fn locked_table(kind: &OpKind) -> Option<(&str, &'static str)> {
-    const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
-    let mode = match kind {
+fn locked_table(kind: &OpKind) -> Option<(&str, TableLock)> {
+    let lock = match kind {
         OpKind::AddColumn { .. }
         | OpKind::DropColumn { .. }
         | OpKind::RenameColumn { .. }
@@ -77,33 +77,33 @@ fn locked_table(kind: &OpKind) -> Option<(&str, &'static str)> {
             concurrently: false,
             ..
         }
-        | OpKind::Truncate { .. } => ACCESS_EXCLUSIVE,
+        | OpKind::Truncate { .. } => TableLock::AccessExclusive,
         OpKind::AddConstraint {
             kind: ConstraintKind::ForeignKey { .. },
             ..
-        } => "SHARE ROW EXCLUSIVE",
-        OpKind::AddConstraint { .. } => ACCESS_EXCLUSIVE,
+        } => TableLock::ShareRowExclusive,
+        OpKind::AddConstraint { .. } => TableLock::AccessExclusive,
         OpKind::CreateIndex {
             concurrently: false,
             ..
-        } => "SHARE",
-        OpKind::LocksTable { lock, .. } if *lock != TableLock::ShareUpdateExclusive => lock.name(),
+        } => TableLock::Share,
+        OpKind::LocksTable { lock, .. } if *lock != TableLock::ShareUpdateExclusive => *lock,
         // DROP INDEX locks the index's table; SQL does not name it, Alembic's `table_name` does.
         OpKind::DropIndex {
             table: Some(table),
             concurrently: false,
             ..
-        } => return Some((table, ACCESS_EXCLUSIVE)),
+        } => return Some((table, TableLock::AccessExclusive)),
         OpKind::Maintenance {
             kind: MaintenanceKind::Reindex {
                 concurrently: true, ..
             },
             ..
         } => return None,
-        OpKind::Maintenance { .. } => ACCESS_EXCLUSIVE,
+        OpKind::Maintenance { .. } => TableLock::AccessExclusive,
         _ => return None,
     };
-    kind.table().map(|table| (table, mode))
+    kind.table().map(|table| (table, lock))
 }
 
 #[cfg(test)]

@@ -215,10 +215,9 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             })
         }
         ["REFRESH", "MATERIALIZED", "VIEW", rest @ ..] if !rest.contains(&"CONCURRENTLY") => {
-            let at = 3 + usize::from(rest.first() == Some(&"CONCURRENTLY"));
             Some(OpKind::Maintenance {
                 kind: MaintenanceKind::RefreshMaterializedView,
-                table: Some(qualified(&w, at)),
+                table: Some(qualified(&w, 3)),
             })
         }
         ["REFRESH", "MATERIALIZED", "VIEW", ..] => Some(OpKind::Other),
@@ -263,6 +262,11 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
     let u: Vec<&str> = upper.iter().map(String::as_str).collect();
     let has = |phrase: &[&str]| u.windows(phrase.len()).any(|p| p == phrase);
     let at = |phrase: &[&str]| u.windows(phrase.len()).position(|p| p == phrase);
+    let constraint_name = || {
+        at(&["ADD", "CONSTRAINT"])
+            .and_then(|i| rest.get(i + 2))
+            .map(|n| n.to_string())
+    };
     let form = |lock: TableLock, rewrites: bool| {
         let words = u
             .iter()
@@ -315,21 +319,16 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
         });
     }
     if u.first() == Some(&"ADD") && has(&["EXCLUDE"]) {
-        let name = at(&["ADD", "CONSTRAINT"])
-            .and_then(|i| rest.get(i + 2))
-            .map(|n| n.to_string());
         return Some(OpKind::AddConstraint {
             table: table.to_string(),
-            name,
+            name: constraint_name(),
             kind: ConstraintKind::Exclusion,
             not_valid: false,
             using_index: None,
         });
     }
     if has(&["ADD"]) && has(&["FOREIGN", "KEY"]) {
-        let name = at(&["ADD", "CONSTRAINT"])
-            .and_then(|i| rest.get(i + 2))
-            .map(|n| n.to_string());
+        let name = constraint_name();
         let key = at(&["FOREIGN", "KEY"])?;
         let columns = rest[key + 2..]
             .iter()

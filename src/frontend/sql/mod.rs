@@ -162,50 +162,50 @@ fn parse_one(
     })
 }
 
-/// PostgreSQL 18's additions sqlparser does not know, rewritten to what it does so the statement
-/// can be read: `GENERATED ALWAYS AS (...) VIRTUAL` as `STORED` (the caller clears the stored
-/// mark again) and a key's `WITHOUT OVERLAPS` left out. `None` when there is none.
-fn without_newer_syntax(tokens: &[TokenWithSpan]) -> Option<Vec<TokenWithSpan>> {
-    let is_word = |token: &TokenWithSpan, word: &str| matches!(&token.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+/// An unquoted word, case aside.
+fn is_word(token: &Token, word: &str) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+}
+
+/// The statement rewritten as sqlparser can read it, and whether it declared virtual generated
+/// columns: PostgreSQL 18's `GENERATED ALWAYS AS (...) VIRTUAL` becomes `STORED` (the caller
+/// clears the stored mark again) and a key's `WITHOUT OVERLAPS` is left out. `None` when the
+/// statement has neither.
+fn without_newer_syntax(tokens: &[TokenWithSpan]) -> Option<(Vec<TokenWithSpan>, bool)> {
     let mut changed = false;
+    let mut virtual_columns = false;
     let mut rewritten = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
-        let next_word = tokens[i + 1..].iter().find(|t| !is_trivia(&t.token));
-        if is_word(&tokens[i], "WITHOUT") && next_word.is_some_and(|t| is_word(t, "OVERLAPS")) {
-            let overlaps = i
-                + 1
-                + tokens[i + 1..]
-                    .iter()
-                    .position(|t| !is_trivia(&t.token))
-                    .unwrap_or(0);
+        if is_word(&tokens[i].token, "WITHOUT")
+            && let Some(overlaps) = (i + 1..tokens.len())
+                .find(|&k| !is_trivia(&tokens[k].token))
+                .filter(|&k| is_word(&tokens[k].token, "OVERLAPS"))
+        {
             i = overlaps + 1;
             changed = true;
             continue;
         }
-        if is_word(&tokens[i], "VIRTUAL") {
-            let mut stored = tokens[i].clone();
-            stored.token = Token::make_keyword("STORED");
-            rewritten.push(stored);
+        let mut token = tokens[i].clone();
+        if is_word(&token.token, "VIRTUAL") {
+            token.token = Token::make_keyword("STORED");
+            virtual_columns = true;
             changed = true;
-        } else {
-            rewritten.push(tokens[i].clone());
         }
+        rewritten.push(token);
         i += 1;
     }
-    changed.then_some(rewritten)
+    changed.then_some((rewritten, virtual_columns))
 }
 
 fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
     let mut parsed = parse_one(tokens);
     let mut virtual_columns = false;
     if parsed.is_err()
-        && let Some(rewritten) = without_newer_syntax(tokens)
+        && let Some((rewritten, declares_virtual)) = without_newer_syntax(tokens)
         && let Ok(statement) = parse_one(&rewritten)
     {
-        virtual_columns = tokens
-            .iter()
-            .any(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("VIRTUAL")));
+        virtual_columns = declares_virtual;
         parsed = Ok(statement);
     }
     let words = fallback::words(tokens);

@@ -16,7 +16,7 @@ pub fn do_body<'t>(tokens: &[TokenWithSpan], text: &'t str) -> Option<(usize, &'
         .map(|t| &t.token)
         .filter(|t| !matches!(t, Token::Whitespace(_)))
         .collect();
-    if !matches!(words.first(), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("DO")) {
+    if !words.first().is_some_and(|t| super::is_word(t, "DO")) {
         return None;
     }
     let language = words.windows(2).find_map(|pair| match pair {
@@ -43,6 +43,16 @@ pub fn do_body<'t>(tokens: &[TokenWithSpan], text: &'t str) -> Option<(usize, &'
     let start = text.find(&delimiter)? + delimiter.len();
     let end = start + body.value.len();
     (text.get(start..end) == Some(body.value.as_str())).then(|| (start, &text[start..end]))
+}
+
+/// The first token from `from` (up to `last`) that is not whitespace.
+fn next_significant(tokens: &[TokenWithSpan], from: usize, last: usize) -> Option<usize> {
+    (from..last).find(|&k| !matches!(tokens[k].token, Token::Whitespace(_) | Token::EOF))
+}
+
+/// The first unquoted `word` from `from` (up to `last`).
+fn find_word(tokens: &[TokenWithSpan], from: usize, last: usize, word: &str) -> Option<usize> {
+    (from..last).find(|&k| super::is_word(&tokens[k].token, word))
 }
 
 /// The block's text with everything but its SQL statements replaced by spaces, and the ranges
@@ -77,9 +87,7 @@ pub fn sql_statements(body: &str) -> Option<(String, Vec<Range<usize>>)> {
     let mut variables: Vec<String> = Vec::new();
     for (first, last) in chunks {
         let mut i = first;
-        while let Some(at) =
-            (i..last).find(|&k| !matches!(tokens[k].token, Token::Whitespace(_) | Token::EOF))
-        {
+        while let Some(at) = next_significant(&tokens, i, last) {
             let word = match &tokens[at].token {
                 Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
                 _ => String::new(),
@@ -96,14 +104,13 @@ pub fn sql_statements(body: &str) -> Option<(String, Vec<Range<usize>>)> {
                         depth -= 1;
                         false
                     }
-                    Token::Word(w) => depth == 0 && w.value.eq_ignore_ascii_case(keyword),
-                    _ => false,
+                    token => depth == 0 && super::is_word(token, keyword),
                 })
             };
             if in_declarations {
                 // `DECLARE name type;` / `name type;`: the name is a variable from now on.
                 let name_at = if word == "DECLARE" {
-                    (at + 1..last).find(|&k| !matches!(tokens[k].token, Token::Whitespace(_)))
+                    next_significant(&tokens, at + 1, last)
                 } else {
                     Some(at)
                 };
@@ -112,7 +119,7 @@ pub fn sql_statements(body: &str) -> Option<(String, Vec<Range<usize>>)> {
                 {
                     variables.push(name.value.to_ascii_lowercase());
                 }
-                match (at..last).find(|&k| matches!(&tokens[k].token, Token::Word(w) if w.value.eq_ignore_ascii_case("BEGIN"))) {
+                match find_word(&tokens, at, last, "BEGIN") {
                     Some(begin) => {
                         blank(end_of(at)..end_of(begin + 1), &mut blanked);
                         in_declarations = false;
@@ -145,8 +152,7 @@ pub fn sql_statements(body: &str) -> Option<(String, Vec<Range<usize>>)> {
                 if w.keyword == sqlparser::keywords::Keyword::NoKeyword
                     || variables.contains(&w.value.to_ascii_lowercase()));
             let is_assignment = names_a_variable
-                && (at + 1..last)
-                    .find(|&k| !matches!(tokens[k].token, Token::Whitespace(_)))
+                && next_significant(&tokens, at + 1, last)
                     .is_some_and(|k| matches!(tokens[k].token, Token::Assignment | Token::Eq));
             let control = matches!(
                 word.as_str(),
@@ -164,10 +170,14 @@ pub fn sql_statements(body: &str) -> Option<(String, Vec<Range<usize>>)> {
                     | "FETCH"
             );
             // `... RETURNING id INTO new_id`: the INTO target is the block's variable.
-            if let Some(returning) = (at..last).find(|&k| matches!(&tokens[k].token, Token::Word(w) if w.value.eq_ignore_ascii_case("RETURNING")))
-                && let Some(into) = (returning..last).find(|&k| matches!(&tokens[k].token, Token::Word(w) if w.value.eq_ignore_ascii_case("INTO")))
+            if let Some(returning) = find_word(&tokens, at, last, "RETURNING")
+                && let Some(into) = find_word(&tokens, returning, last, "INTO")
             {
-                let semicolon = if tokens[last - 1].token == Token::SemiColon { last - 1 } else { last };
+                let semicolon = if tokens[last - 1].token == Token::SemiColon {
+                    last - 1
+                } else {
+                    last
+                };
                 blank(end_of(into)..end_of(semicolon), &mut blanked);
             }
             if word == "EXECUTE" {
