@@ -12,10 +12,12 @@ pub enum Comparison {
     Live,
 }
 
+/// In proportion to what differs: owners both snapshots share unchanged are not looked at.
 pub fn differences(expected: &Snapshot, actual: &Snapshot, comparison: Comparison) -> Vec<String> {
+    let (expected, actual) = expected.differing(actual);
     let mut found = Vec::new();
-    for (object, description) in &actual.objects {
-        match expected.objects.get(object) {
+    for (object, description) in &actual {
+        match expected.get(object) {
             None => found.push(match comparison {
                 Comparison::AfterDowngrade => format!("{object} still exists"),
                 Comparison::AfterReupgrade => {
@@ -32,8 +34,8 @@ pub fn differences(expected: &Snapshot, actual: &Snapshot, comparison: Compariso
             Some(_) => {}
         }
     }
-    for object in expected.objects.keys() {
-        if !actual.objects.contains_key(object) {
+    for object in expected.keys() {
+        if !actual.contains_key(object) {
             found.push(match comparison {
                 Comparison::AfterDowngrade => format!("{object} was not restored"),
                 Comparison::AfterReupgrade => {
@@ -51,12 +53,12 @@ mod tests {
     use super::*;
 
     fn snapshot(items: &[(&str, &str)]) -> Snapshot {
-        Snapshot {
-            objects: items
+        Snapshot::of(
+            items
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        }
+        )
     }
 
     #[test]

@@ -164,14 +164,13 @@ LOCKS_SQL = """
 SELECT c.relname, l.mode
 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p', 'm')
-  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'information_schema' OR nspname LIKE 'pg\\_%')
 """
 
 FILENODES_SQL = """
 SELECT c.oid, c.relname, c.relfilenode FROM pg_class c
 WHERE c.relkind IN ('r', 'm')
-  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
-  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg\\_%')
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'information_schema' OR nspname LIKE 'pg\\_%')
 """
 
 
@@ -310,6 +309,41 @@ class LockTracer:
         self.busy = False
 
 
+def keep_env_py_compiled():
+    """Alembic reads and compiles env.py again for every command, and a round trip runs three
+    commands per revision: that was a fifth of a step. The compiled code is kept (per path,
+    size and modification time); every command still runs it afresh in a new module, as
+    Alembic does."""
+    try:
+        import importlib.util
+        from alembic.util import pyfiles
+    except ImportError:
+        return
+    load = getattr(pyfiles, "load_module_py", None)
+    if load is None:
+        return
+    compiled = {}
+
+    def load_module_py(module_id, path):
+        if os.path.basename(path) != "env.py":
+            return load(module_id, path)
+        try:
+            stat = os.stat(path)
+            key = (path, stat.st_mtime_ns, stat.st_size)
+            code = compiled.get(key)
+            if code is None:
+                with open(path, "rb") as source:
+                    code = compile(source.read(), path, "exec")
+                compiled[key] = code
+        except OSError:
+            return load(module_id, path)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(module_id, path))
+        exec(code, module.__dict__)
+        return module
+
+    pyfiles.load_module_py = load_module_py
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ini")
@@ -375,9 +409,9 @@ def main():
     config.cmd_opts = argparse.Namespace(x=[f"url={url}", f"dburl={url}"])
     # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
     # pattern, and what pytest-alembic requires): one pooled connection for the whole run
-    # instead of a new engine and connection per step. pre_ping survives the scratch database
-    # being recreated under it.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=2)
+    # instead of a new engine and connection per step. When migration-gate ends the scratch
+    # database's sessions (a rebuild, a timeout) its next request says "reconnect".
+    engine = create_engine(url, pool_size=1, max_overflow=2)
     config.attributes["connection"] = engine
     # One ScriptDirectory for the whole run: Alembic's commands build a new one each time and
     # import every revision file again, which dominates a long history.
@@ -397,12 +431,15 @@ def main():
     event.listen(Engine, "after_cursor_execute", destinations.after)
     event.listen(Engine, "commit", destinations.commit)
 
+    keep_env_py_compiled()
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
     for line in sys.stdin:
         try:
             request = json.loads(line)
             cmd = request["cmd"]
+            if request.get("reconnect"):
+                engine.dispose()
             destinations.reset()
             if script is None and cmd != "current":
                 script = ScriptDirectory.from_config(config)
@@ -459,4 +496,11 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Nothing is left but tearing the interpreter down, which took longer than a step: exit
+    # once what was registered to run at exit (a --standalone env folder's removal) has run.
+    import atexit
+    atexit._run_exitfuncs()
+    protocol.flush()
+    sys.stderr.flush()
+    os._exit(code)

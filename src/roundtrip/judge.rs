@@ -171,7 +171,9 @@ impl<'a> Judge<'a> {
             self.finish(judged.len(), result);
         }
         if let Some(head) = order.last() {
+            let started = Instant::now();
             self.compare_models(&mut session, head).await;
+            super::profile::add("model comparison", started);
         }
         Self::close(session).await
     }
@@ -190,7 +192,10 @@ impl<'a> Judge<'a> {
         let id = Self::id(migration);
         let mut steps = Vec::new();
         if self.options.seed_rows > 0 {
-            for problem in seed::fill(&session.client, self.options.seed_rows).await {
+            let seeding = Instant::now();
+            let problems = seed::fill(&session.client, self.options.seed_rows).await;
+            super::profile::add("seeding", seeding);
+            for problem in problems {
                 if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
                     eprintln!("seed: {problem}");
                 }

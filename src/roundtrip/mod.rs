@@ -5,6 +5,7 @@ mod captured;
 mod conninfo;
 pub mod diff;
 mod judge;
+mod local_cluster;
 mod models;
 pub mod postgres;
 mod profile;
@@ -13,6 +14,8 @@ mod runner;
 mod seed;
 mod session;
 pub mod snapshot;
+mod sql_steps;
+mod version_table;
 pub mod watchdog;
 
 use std::path::{Path, PathBuf};
@@ -143,6 +146,7 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
     // The static check's findings are not the round trip's to report; they tell which findings
     // on the executed SQL would only repeat them.
     let loaded = lint::lint(&options.lint).map_err(|e| fail(e.to_string()))?;
+    profile::add("static check", started);
     let (static_findings, input_problems): (Vec<Diagnostic>, Vec<Diagnostic>) = loaded
         .diagnostics
         .iter()

@@ -1,7 +1,6 @@
 //! Throwaway PostgreSQL servers (a local temporary cluster, a Docker container, or a server the
 //! user names) and the scratch database the round trip works in.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::conninfo::ConnectError;
 pub use super::conninfo::{ConnInfo, DEFAULT_CONNECT_TIMEOUT, Secret, redact_url, scrub};
+pub use super::local_cluster::{LocalCluster, find_postgres_bin};
 use super::watchdog::{self, Armed, Resource};
 use super::{RoundtripError, fail};
 
@@ -171,7 +171,7 @@ pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripE
 
 /// 32 hex digits from the system's random source: names nobody else uses, passwords nobody
 /// guesses.
-fn random_suffix() -> String {
+pub(super) fn random_suffix() -> String {
     use std::io::Read;
     let mut bytes = [0u8; 16];
     let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
@@ -270,220 +270,6 @@ fn docker_answers() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The directory with initdb and pg_ctl: PATH, `pg_config --bindir`, then the newest
-/// `/usr/lib/postgresql/*/bin`.
-pub fn find_postgres_bin() -> Option<PathBuf> {
-    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(dir) = std::env::var_os("PATH")
-        .and_then(|path| std::env::split_paths(&path).find(|d| has_tools(d)))
-    {
-        return Some(dir);
-    }
-    if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-        if has_tools(&dir) {
-            return Some(dir);
-        }
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let version = e.file_name().to_string_lossy().parse().ok()?;
-            Some((version, e.path().join("bin")))
-        })
-        .filter(|(_, dir)| has_tools(dir))
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, dir)| dir)
-}
-
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// A cluster in a temporary folder, listening on a unix socket only, with fsync off.
-pub struct LocalCluster {
-    bin: PathBuf,
-    root: PathBuf,
-    /// As root, initdb and postgres run as this user (initdb refuses to run as root).
-    run_as: Option<String>,
-    armed: Option<Armed>,
-}
-
-impl LocalCluster {
-    pub fn start() -> Result<LocalCluster, RoundtripError> {
-        let bin = find_postgres_bin().ok_or_else(|| {
-            fail("--postgres local: no initdb/pg_ctl found on PATH, through `pg_config --bindir`, or under /usr/lib/postgresql/*/bin; install PostgreSQL's server package")
-        })?;
-        let run_as = if running_as_root() {
-            let exists = Command::new("id")
-                .arg("postgres")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !exists {
-                return Err(fail(
-                    "--postgres local: running as root, and initdb refuses to run as root; create an unprivileged `postgres` user, run as a normal user, or use --postgres docker / --database-url",
-                ));
-            }
-            Some("postgres".to_string())
-        } else {
-            None
-        };
-        // Named and watched before it exists: a run killed during initdb leaves nothing.
-        let root = std::env::temp_dir().join(format!("migration-gate-pg-{}", random_suffix()));
-        let armed = watchdog::arm(Resource::Cluster {
-            root: root.clone(),
-            pg_ctl: bin.join("pg_ctl"),
-            run_as: run_as.clone(),
-        });
-        let cluster = LocalCluster {
-            bin,
-            root,
-            run_as,
-            armed: Some(armed),
-        };
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&cluster.root)
-                .map_err(|e| {
-                    fail(format!(
-                        "--postgres local: cannot create {}: {e}",
-                        cluster.root.display()
-                    ))
-                })?;
-        }
-        if let Some(user) = &cluster.run_as {
-            let status = Command::new("chown")
-                .args(["-R", user])
-                .arg(&cluster.root)
-                .status();
-            if !status.is_ok_and(|s| s.success()) {
-                return Err(fail(format!(
-                    "--postgres local: cannot hand {} to the `{user}` user",
-                    cluster.root.display()
-                )));
-            }
-        }
-        let data = cluster.root.join("data");
-        let data = data.to_string_lossy().to_string();
-        cluster.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-        )?;
-        let socket = cluster.root.to_string_lossy().to_string();
-        let log = cluster.root.join("server.log");
-        let options = format!(
-            "-c listen_addresses='' -k {socket} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
-        );
-        cluster.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &data,
-                "-l",
-                &log.to_string_lossy(),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &options,
-                "start",
-            ],
-        )?;
-        Ok(cluster)
-    }
-
-    pub fn conninfo(&self) -> ConnInfo {
-        ConnInfo {
-            host: self.root.to_string_lossy().to_string(),
-            port: 5432,
-            user: "postgres".into(),
-            password: None,
-            dbname: "postgres".into(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        }
-    }
-
-    fn command(&self, tool: &str) -> Command {
-        let program = self.bin.join(tool);
-        match &self.run_as {
-            Some(user) => {
-                let mut command = Command::new("runuser");
-                command.args(["-u", user, "--"]).arg(program);
-                command
-            }
-            None => Command::new(program),
-        }
-    }
-
-    fn run(&self, tool: &str, args: &[&str]) -> Result<(), RoundtripError> {
-        let output = self
-            .command(tool)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| fail(format!("--postgres local: cannot run {tool}: {e}")))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            let log = std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
-            Err(fail(format!(
-                "--postgres local: {tool} failed: {}{}",
-                String::from_utf8_lossy(&output.stderr).trim(),
-                if log.is_empty() {
-                    String::new()
-                } else {
-                    format!("\n{log}")
-                }
-            )))
-        }
-    }
-
-    pub fn stop(&mut self) {
-        let Some(armed) = self.armed.take() else {
-            return;
-        };
-        let removed =
-            watchdog::remove_cluster(&self.root, &self.bin.join("pg_ctl"), self.run_as.as_deref());
-        match removed {
-            Some(what) if !self.root.exists() => armed.removed(what),
-            None => armed.disarm(),
-            // Left in place: the watchdog tries again once the run is over.
-            Some(_) => {}
-        }
-    }
-}
-
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// Ends every other session in the database named by `$1`.
 const TERMINATE_SESSIONS: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()";
 
@@ -541,26 +327,36 @@ impl ScratchDatabase {
         admin: &ConnInfo,
         limit: Duration,
     ) -> Result<ScratchDatabase, RoundtripError> {
+        let scratch = ScratchDatabase::named(admin, limit);
+        scratch.create_on_server().await?;
+        Ok(scratch)
+    }
+
+    /// A name for the database, watched from now on: a run killed while CREATE DATABASE runs
+    /// leaves nothing. Its URL can be handed out before the database exists.
+    pub fn named(admin: &ConnInfo, limit: Duration) -> ScratchDatabase {
         let name = format!("migration_gate_{}", random_suffix());
-        // Watched before CREATE DATABASE is sent: a run killed while it runs leaves nothing.
         let armed = watchdog::arm(Resource::Database {
             admin: admin.clone(),
             name: name.clone(),
         });
-        let scratch = ScratchDatabase {
+        ScratchDatabase {
             conninfo: admin.with_database(&name),
             admin: admin.clone(),
             limit,
             armed: Some(armed),
-        };
-        let client = admin_session(admin, limit).await?;
+        }
+    }
+
+    pub async fn create_on_server(&self) -> Result<(), RoundtripError> {
+        let admin = &self.admin;
+        let client = admin_session(admin, self.limit).await?;
         bounded(
-            limit,
+            self.limit,
             &format!("cannot create the scratch database on {admin}"),
-            client.batch_execute(&format!("CREATE DATABASE \"{name}\"")),
+            client.batch_execute(&format!("CREATE DATABASE \"{}\"", self.conninfo.dbname)),
         )
-        .await?;
-        Ok(scratch)
+        .await
     }
 
     /// Drops the database, ending any session still in it.

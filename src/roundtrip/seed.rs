@@ -153,6 +153,7 @@ pub async fn fill(client: &tokio_postgres::Client, rows: u32) -> Vec<String> {
     let empty: BTreeSet<u32> = tables.iter().map(|t| t.oid).collect();
     let mut done: BTreeSet<u32> = BTreeSet::new();
     let mut problems = Vec::new();
+    let mut seeded: Vec<&str> = Vec::new();
     // Parents first: a table waits while it references an empty table not yet filled.
     let mut waiting: Vec<&Table> = tables.iter().collect();
     while !waiting.is_empty() {
@@ -214,17 +215,24 @@ pub async fn fill(client: &tokio_postgres::Client, rows: u32) -> Vec<String> {
                     values.join(", ")
                 )
             };
-            if let Err(error) = client.batch_execute(&statement).await {
-                problems.push(format!(
+            match client.batch_execute(&statement).await {
+                Ok(()) => seeded.push(table.qualified.as_str()),
+                Err(error) => problems.push(format!(
                     "{} not seeded: {}",
                     table.qualified,
                     db_error(&error)
-                ));
+                )),
             }
             done.insert(table.oid);
         }
         waiting.retain(|t| !done.contains(&t.oid));
     }
-    let _ = client.batch_execute("ANALYZE").await;
+    // Statistics for the tables just filled (the planner of a data migration sees rows), not
+    // for the whole database again before every revision.
+    if !seeded.is_empty() {
+        let _ = client
+            .batch_execute(&format!("ANALYZE {}", seeded.join(", ")))
+            .await;
+    }
     problems
 }

@@ -9,7 +9,9 @@ pub fn repo() -> &'static Path {
 }
 
 /// `migration-gate roundtrip ARGS` from the repository's root, with temporary files under
-/// `tmp` and nothing inherited that would change where it connects or how it reports.
+/// `tmp` and nothing inherited that would change where it connects or how it reports. Every
+/// snapshot read in part is checked against the whole schema: each fixture is also a test of
+/// the change log.
 pub fn roundtrip(args: &[&str], tmp: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_migration-gate"));
     command
@@ -18,7 +20,8 @@ pub fn roundtrip(args: &[&str], tmp: &Path) -> Command {
         .current_dir(repo())
         .env("TMPDIR", tmp)
         .env_remove("MIGRATION_GATE_DATABASE_URL")
-        .env_remove("GITHUB_ACTIONS");
+        .env_remove("GITHUB_ACTIONS")
+        .env("MIGRATION_GATE_CHECK_SNAPSHOTS", "1");
     command
 }
 

@@ -1,0 +1,188 @@
+//! The steps of SQL migrations (golang-migrate, dbmate, Flyway, plain folders): each script run
+//! over the tool's own connection the way its framework runs it, and with `--trace-locks`
+//! statement by statement, each one's locks and rewrites read before the next.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::diagnostic::{TracedLock, TracedStatement};
+use crate::model::{Migration, Phase, ScriptTransaction, Sources};
+
+use super::postgres::db_error;
+use super::runner::{KILL_GRACE, QUERY_CANCELED, StepFailure, timed_out_message};
+
+const LOCKS_SQL: &str = "SELECT c.relname::text, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+     WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p', 'm') \
+     AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'information_schema' OR nspname LIKE 'pg\\_%')";
+const FILENODES_SQL: &str = "SELECT c.oid::int8, c.relname::text, c.relfilenode::int8 FROM pg_class c \
+     WHERE c.relkind IN ('r', 'm') AND c.relnamespace NOT IN \
+     (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema') OR nspname LIKE 'pg\\_%')";
+
+/// Lock and rewrite tracing over the tool's own connection, statement by statement.
+pub struct SqlTracer {
+    before: std::collections::BTreeMap<i64, (String, i64)>,
+    held: std::collections::BTreeSet<(String, String)>,
+    pub statements: Vec<TracedStatement>,
+}
+
+impl SqlTracer {
+    pub async fn start(client: &tokio_postgres::Client) -> Option<SqlTracer> {
+        let rows = client.query(FILENODES_SQL, &[]).await.ok()?;
+        Some(SqlTracer {
+            before: rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.get::<_, i64>(0),
+                        (r.get::<_, String>(1), r.get::<_, i64>(2)),
+                    )
+                })
+                .collect(),
+            held: Default::default(),
+            statements: Vec::new(),
+        })
+    }
+
+    async fn after(&mut self, client: &tokio_postgres::Client, statement: &str) {
+        let (Ok(locks), Ok(nodes)) = (
+            client.query(LOCKS_SQL, &[]).await,
+            client.query(FILENODES_SQL, &[]).await,
+        ) else {
+            return;
+        };
+        let held: std::collections::BTreeSet<(String, String)> = locks
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect();
+        let existing: std::collections::BTreeSet<String> =
+            self.before.values().map(|(name, _)| name.clone()).collect();
+        let locks = held
+            .difference(&self.held)
+            .map(|(table, mode)| TracedLock {
+                table: table.clone(),
+                mode: mode.clone(),
+                existed: existing.contains(table),
+            })
+            .collect();
+        self.held = held;
+        let mut rewritten = Vec::new();
+        for row in &nodes {
+            let (oid, node): (i64, i64) = (row.get(0), row.get(2));
+            if let Some((name, before)) = self.before.get_mut(&oid)
+                && *before != node
+            {
+                rewritten.push(name.clone());
+                *before = node;
+            }
+        }
+        self.statements.push(TracedStatement {
+            statement: statement.split_whitespace().collect::<Vec<_>>().join(" "),
+            locks,
+            rewritten,
+        });
+    }
+}
+
+/// Runs the script of one direction of a SQL migration the way its framework does; with a
+/// tracer, statement by statement so each one's locks can be read before the next.
+pub async fn run_sql(
+    client: &tokio_postgres::Client,
+    migration: &Migration,
+    phase: Phase,
+    sources: &Sources,
+    limit: Duration,
+    mut tracer: Option<&mut SqlTracer>,
+) -> Result<(), StepFailure> {
+    let body = migration.body(phase);
+    let Some(script) = body.script else {
+        return Ok(());
+    };
+    let file = sources.get(script.span.file);
+    let text = &file.text[script.span.start..script.span.end];
+    let statements = crate::frontend::sql::statement_ranges(text);
+    // An implicit multi-statement transaction behaves like BEGIN … COMMIT, which can be traced.
+    let transaction = match (script.transaction, tracer.is_some()) {
+        (ScriptTransaction::AsWritten, true) if statements.len() > 1 => ScriptTransaction::Wrapped,
+        (ScriptTransaction::AsWritten, true) => ScriptTransaction::PerStatement,
+        (mode, _) => mode,
+    };
+    let run = async {
+        match transaction {
+            ScriptTransaction::AsWritten => {
+                client.batch_execute(text).await.map_err(|e| (e, 0usize))
+            }
+            ScriptTransaction::Wrapped => {
+                client.batch_execute("BEGIN").await.map_err(|e| (e, 0))?;
+                for range in &statements {
+                    if let Err(error) = client.batch_execute(&text[range.clone()]).await {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        return Err((error, range.start));
+                    }
+                    if let Some(tracer) = tracer.as_deref_mut() {
+                        tracer.after(client, &text[range.clone()]).await;
+                    }
+                }
+                client.batch_execute("COMMIT").await.map_err(|e| (e, 0))
+            }
+            ScriptTransaction::PerStatement => {
+                for range in &statements {
+                    client
+                        .batch_execute(&text[range.clone()])
+                        .await
+                        .map_err(|e| (e, range.start))?;
+                    if let Some(tracer) = tracer.as_deref_mut() {
+                        tracer.after(client, &text[range.clone()]).await;
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+    match tokio::time::timeout(limit + KILL_GRACE, run).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((error, statement_start))) => {
+            let db = error.as_db_error();
+            // PostgreSQL's position is a 1-based character index into the statement sent.
+            let offset = db
+                .and_then(|d| match d.position() {
+                    Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+                    _ => None,
+                })
+                .map(|chars| {
+                    let sent = &text[statement_start..];
+                    statement_start
+                        + sent
+                            .char_indices()
+                            .nth(chars.saturating_sub(1))
+                            .map_or(0, |(byte, _)| byte)
+                })
+                .unwrap_or(statement_start);
+            let absolute = script.span.start + offset;
+            let line = file.line_col(absolute).0;
+            let statement = statements
+                .iter()
+                .find(|r| r.contains(&offset) || r.start == statement_start)
+                .map(|r| text[r.clone()].trim().to_string());
+            let sqlstate = db.map(|d| d.code().code().to_string());
+            let timed_out = sqlstate.as_deref() == Some(QUERY_CANCELED);
+            Err(StepFailure {
+                message: if timed_out {
+                    timed_out_message(limit, statement.as_deref())
+                } else {
+                    db_error(&error)
+                },
+                sqlstate,
+                statement,
+                file: Some(PathBuf::from(&file.path)),
+                line: Some(line),
+                timed_out,
+            })
+        }
+        Err(_) => Err(StepFailure {
+            message: timed_out_message(limit, None),
+            timed_out: true,
+            file: Some(PathBuf::from(&file.path)),
+            ..StepFailure::default()
+        }),
+    }
+}
