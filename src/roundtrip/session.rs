@@ -309,7 +309,8 @@ impl Judge<'_> {
                 )
             })
             .collect();
-        if schemas.is_empty() && self.options.baseline.is_none() {
+        let bookkeeping = bookkeeping_table(self.set.framework);
+        if schemas.is_empty() && self.options.baseline.is_none() && bookkeeping.is_none() {
             return Ok(());
         }
         let client = self
@@ -322,16 +323,25 @@ impl Judge<'_> {
                 super::postgres::db_error(&e)
             ))
         })?;
-        let Some(baseline) = &self.options.baseline else {
-            return Ok(());
-        };
-        client.batch_execute(&baseline.sql).await.map_err(|e| {
-            fail(format!(
-                "the baseline {} does not apply to an empty database: {}",
-                baseline.path.display(),
-                super::postgres::db_error(&e)
-            ))
-        })
+        if let Some(baseline) = &self.options.baseline {
+            client.batch_execute(&baseline.sql).await.map_err(|e| {
+                fail(format!(
+                    "the baseline {} does not apply to an empty database: {}",
+                    baseline.path.display(),
+                    super::postgres::db_error(&e)
+                ))
+            })?;
+        }
+        // After the baseline, which may hold the table already (a dump of a real database).
+        if let Some(table) = bookkeeping {
+            client.batch_execute(table).await.map_err(|e| {
+                fail(format!(
+                    "cannot create the migration tool's version table: {}",
+                    super::postgres::db_error(&e)
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// The alembic.ini the project's Alembic runs with: `--alembic-config`, else the one found
@@ -456,5 +466,23 @@ impl Judge<'_> {
             }
         };
         Ok(reached)
+    }
+}
+
+/// The version table a SQL migration tool creates before running any migration: migrations
+/// that read or alter it (harbor's 0030 adds a column to `schema_migrations`) find it as they
+/// would in production. Alembic's driver makes Alembic's own.
+fn bookkeeping_table(framework: Framework) -> Option<&'static str> {
+    match framework {
+        Framework::GolangMigrate => Some(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
+        ),
+        Framework::Dbmate => {
+            Some("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY)")
+        }
+        Framework::Flyway => Some(
+            "CREATE TABLE IF NOT EXISTS flyway_schema_history (installed_rank integer NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL, installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL)",
+        ),
+        Framework::Alembic | Framework::PlainSql => None,
     }
 }
