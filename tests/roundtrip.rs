@@ -224,6 +224,33 @@ fn each_failure_is_caught_on_its_revision_and_the_run_goes_on() {
 }
 
 #[test]
+fn a_golang_migrate_history_finds_the_version_table_golang_migrate_makes() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = run(
+        &[
+            "fixtures/roundtrip/golang_version_table",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    assert_eq!(
+        statuses(&document),
+        [("001", "passed"), ("002", "passed")]
+            .map(|(r, s)| (r.to_string(), s.to_string()))
+            .to_vec()
+    );
+}
+
+#[test]
 fn golang_migrate_dbmate_and_flyway_sets_round_trip_and_sql_errors_point_at_their_line() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
