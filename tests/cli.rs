@@ -504,6 +504,26 @@ fn several_migration_sets_in_one_repository_are_checked_separately() {
     assert_eq!(json(&output)["summary"]["revisions"], 5);
 }
 
+/// Flask-Migrate keeps alembic.ini inside migrations/ with `script_location = .`; checked from
+/// there, the project is one set, not two that repeat every finding.
+#[test]
+fn a_project_checked_from_inside_its_script_folder_is_read_once() {
+    let from_above = json(&run(&["check", "migrations", "--format", "json"], repo()));
+    for args in [
+        &["check", "--format", "json"][..],
+        &["check", ".", "--format", "json"],
+    ] {
+        let from_inside = json(&run(args, &repo().join("migrations")));
+        assert_eq!(
+            from_inside["summary"],
+            from_above["summary"],
+            "{args:?}: {:#?}",
+            findings(&from_inside)
+        );
+        assert_eq!(findings(&from_inside).len(), findings(&from_above).len());
+    }
+}
+
 #[test]
 fn graph_marks_heads_bases_branch_points_and_merges() {
     let fixture = repo().join("fixtures/rules/revision-cycle/good");

@@ -528,7 +528,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     }
     let inside_claimed = |folder: &Path| {
         let folder = normalize(folder);
-        claimed.iter().any(|root| folder.starts_with(root))
+        claimed.iter().any(|root| within(&folder, root))
     };
     for (folder, files) in python_by_dir {
         // Revision files without an env.py of their own (`check migrations/versions`, a
@@ -557,7 +557,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         let folder_normal = normalize(&folder);
         if claimed
             .iter()
-            .any(|root| folder_normal.starts_with(root) || root.starts_with(&folder_normal))
+            .any(|root| within(&folder_normal, root) || within(root, &folder_normal))
         {
             continue;
         }
@@ -567,6 +567,16 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             files,
             scope: None,
         });
+    }
+}
+
+/// Whether `path` is `folder` or inside it, both normalized. The current folder is `.`, which
+/// `Path::starts_with` sees as a component of its own that relative paths below it lack.
+fn within(path: &Path, folder: &Path) -> bool {
+    if folder == Path::new(".") {
+        path.is_relative() && !path.starts_with("..")
+    } else {
+        path.starts_with(folder)
     }
 }
 
