@@ -8,7 +8,7 @@ mod judge;
 mod local_cluster;
 mod models;
 pub mod postgres;
-mod profile;
+pub mod profile;
 mod reporting;
 mod runner;
 mod seed;

@@ -18,6 +18,11 @@ pub fn add(what: &'static str, since: Instant) {
     }
 }
 
+/// What was recorded so far, emptied: (what, total, count). The bench reads it per run.
+pub fn take() -> Vec<(&'static str, Duration, u32)> {
+    std::mem::take(&mut *SPENT.lock().unwrap())
+}
+
 pub fn print() {
     if std::env::var_os("MIGRATION_GATE_PROFILE").is_none() {
         return;

@@ -2,10 +2,13 @@
 
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, RuleMeta};
-use crate::model::{Framework, Migration, Phase, Span};
+use std::time::Instant;
 
-use super::judge::Judge;
+use crate::diagnostic::{Diagnostic, RuleMeta, Status, StepResult, TracedStatement};
+use crate::model::{Framework, Migration, Phase, Span};
+use crate::rules::roundtrip as findings;
+
+use super::judge::{Judge, record};
 use super::runner::StepFailure;
 
 impl Judge<'_> {
@@ -87,6 +90,97 @@ impl Judge<'_> {
                 format!("{} (SQLSTATE {code})", failure.message)
             }
             _ => failure.message.clone(),
+        }
+    }
+
+    /// Records a failed step and reports it with the database's own words.
+    pub(super) fn failed_step(
+        &mut self,
+        steps: &mut Vec<StepResult>,
+        step: &'static str,
+        since: Instant,
+        migration: &Migration,
+        failure: &StepFailure,
+    ) {
+        record(steps, step, Status::Failed, since);
+        let id = Self::id(migration);
+        let (meta, phase, what) = match step {
+            "upgrade" => (
+                &findings::UPGRADE_FAILED,
+                Phase::Upgrade,
+                format!("the upgrade of `{id}` fails"),
+            ),
+            "downgrade" => (
+                &findings::DOWNGRADE_FAILED,
+                Phase::Downgrade,
+                format!("the downgrade of `{id}` fails right after its upgrade"),
+            ),
+            _ => (
+                &findings::REUPGRADE_FAILED,
+                Phase::Upgrade,
+                format!("the upgrade of `{id}` fails when run again after its downgrade"),
+            ),
+        };
+        // Alembic imports every revision file before running any: one that cannot be imported
+        // stops them all, whichever revision was asked for.
+        let elsewhere = failure.file.as_ref().filter(|file| {
+            let own = Path::new(&self.sources.get(migration.file).path)
+                .canonicalize()
+                .ok();
+            file.canonicalize().ok() != own
+                && file.extension().is_some_and(|e| e == "py")
+                && file.file_name().is_some_and(|n| n != "env.py")
+                && file.components().any(|c| c.as_os_str() == "versions")
+        });
+        let message = match elsewhere {
+            Some(file) => format!(
+                "{what}: Alembic cannot load the revision files ({} fails to import, and Alembic imports every revision before running any): {}",
+                file.file_name().unwrap_or_default().to_string_lossy(),
+                Self::describe(failure)
+            ),
+            None => format!("{what}: {}", Self::describe(failure)),
+        };
+        self.report(meta, migration, phase, Some(failure), message);
+    }
+
+    /// Findings for what the trace observed on tables that existed before the revision.
+    pub(super) fn report_trace(&mut self, migration: &Migration, trace: &[TracedStatement]) {
+        const BOOKKEEPING: [&str; 3] = [
+            "alembic_version",
+            "schema_migrations",
+            "flyway_schema_history",
+        ];
+        let id = Self::id(migration);
+        for statement in trace {
+            let short: String = statement.statement.chars().take(200).collect();
+            for lock in &statement.locks {
+                if lock.existed
+                    && lock.mode == "AccessExclusiveLock"
+                    && !BOOKKEEPING.contains(&lock.table.as_str())
+                {
+                    self.report(
+                        &findings::TRACED_ACCESS_EXCLUSIVE,
+                        migration,
+                        Phase::Upgrade,
+                        None,
+                        format!(
+                            "the upgrade of `{id}` took ACCESS EXCLUSIVE on `{}`: `{short}`",
+                            lock.table
+                        ),
+                    );
+                }
+            }
+            for table in &statement.rewritten {
+                if !BOOKKEEPING.contains(&table.as_str()) {
+                    self.report(
+                        &findings::TRACED_REWRITE,
+                        migration,
+                        Phase::Upgrade,
+                        None,
+                        format!("the upgrade of `{id}` rewrote `{table}`: `{short}`"),
+                    );
+                }
+            }
         }
     }
 }

@@ -294,13 +294,9 @@ pub async fn prepare(client: &tokio_postgres::Client) -> Result<Prepared, Roundt
             .map(|statement| (q.kind, q.owner, statement))
             .map_err(|e| reading(&format!("{}s", q.kind), &e))
     }));
-    let owners = [
-        OwnerKind::Relation,
-        OwnerKind::Type,
-        OwnerKind::Function,
-        OwnerKind::Namespace,
-        OwnerKind::Extension,
-    ];
+    // The owners a partial snapshot reads: a changed schema or extension makes
+    // `changes::plan` read everything.
+    let owners = [OwnerKind::Relation, OwnerKind::Type, OwnerKind::Function];
     let statements: Vec<(OwnerKind, String)> = owners
         .iter()
         .map(|owner| (*owner, some_statement(&queries, *owner)))
