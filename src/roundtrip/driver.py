@@ -194,11 +194,12 @@ class SqlRecorder:
     def after(self, conn, cursor, statement, parameters, context, executemany):
         if self.statements is None or len(self.statements) >= 500:
             return
-        text = " ".join(str(statement).split())
-        lower = text.lower()
-        if lower.startswith("show ") or any(marker in lower for marker in self.SKIPPED):
+        # Every statement passes here, Alembic's long catalog queries too: skip before
+        # normalising.
+        lower = str(statement).lower()
+        if any(marker in lower for marker in self.SKIPPED) or lower.split(None, 1)[:1] == ["show"]:
             return
-        self.statements.append(text[:2000])
+        self.statements.append(" ".join(str(statement).split())[:2000])
 
 
 class Destinations:
@@ -233,7 +234,9 @@ class Destinations:
             self.on_scratch += 1
         else:
             self.elsewhere.add(f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}")
-        if " ".join(str(statement).lower().split()).rstrip(";") in self.ENDS_TRANSACTION:
+        text = str(statement)
+        # The longest of them is "commit transaction;" with some spacing.
+        if len(text) < 40 and " ".join(text.lower().split()).rstrip(";") in self.ENDS_TRANSACTION:
             self.note_revision_frame()
 
     def commit(self, conn):

@@ -227,9 +227,10 @@ impl<'a> Judge<'a> {
                     || lower.starts_with("select pg_catalog."))
             })
             .collect();
-        if let Some(failure) = self
-            .verify_version_table(session, migration, Phase::Upgrade)
-            .await?
+        let stepped = Instant::now();
+        let (upgraded, versions) = session.snapshot_after_step().await?;
+        if let Some(failure) =
+            self.verify_version_table(session, migration, Phase::Upgrade, versions)?
         {
             self.failed_step(&mut steps, "upgrade", t, migration, &failure);
             unreachable.insert(id);
@@ -242,8 +243,7 @@ impl<'a> Judge<'a> {
             Applier::Sql => Vec::new(),
         };
         let observed = (trace, sql);
-        record(&mut steps, "upgrade", Status::Passed, t);
-        let upgraded = session.snapshot().await?;
+        record_until(&mut steps, "upgrade", Status::Passed, t, stepped);
         // SQL migrations without a down script (plain folders, Flyway without undo, a missing
         // .down.sql that `check` reports) can only be proven to apply.
         let no_down_script = self.set.framework != Framework::Alembic
@@ -317,13 +317,14 @@ impl<'a> Judge<'a> {
             self.failed_step(steps, step, t, migration, &failure);
             return Ok(None);
         }
-        if let Some(failure) = self.verify_version_table(session, migration, phase).await? {
+        let snapshot_started = Instant::now();
+        let (actual, versions) = session.snapshot_after_step().await?;
+        if let Some(failure) = self.verify_version_table(session, migration, phase, versions)? {
             self.failed_step(steps, step, t, migration, &failure);
             return Ok(None);
         }
-        record(steps, step, Status::Passed, t);
-        let t = Instant::now();
-        let actual = session.snapshot().await?;
+        record_until(steps, step, Status::Passed, t, snapshot_started);
+        let t = snapshot_started;
         let agree = self.compared(steps, t, migration, (expected, &actual), comparison);
         Ok(Some((actual, agree)))
     }
@@ -429,10 +430,21 @@ pub(super) fn record(
     status: Status,
     since: Instant,
 ) {
+    record_until(steps, step, status, since, Instant::now());
+}
+
+/// A step that ended before the snapshot read with its check.
+fn record_until(
+    steps: &mut Vec<StepResult>,
+    step: &'static str,
+    status: Status,
+    since: Instant,
+    until: Instant,
+) {
     steps.push(StepResult {
         step,
         status,
-        millis: millis(since),
+        millis: u64::try_from(until.duration_since(since).as_millis()).unwrap_or(u64::MAX),
     });
 }
 

@@ -18,10 +18,14 @@ pub(super) const VERSION_TABLES: &str = "SELECT format('%I.%I', n.nspname, c.rel
      WHERE a.attname = 'version_num' AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')";
 
-/// Every revision the scratch database's Alembic version tables list. The tables found last
-/// time are read while the catalogs are asked which tables there are: one round trip, unless
-/// they changed.
-async fn alembic_versions(session: &mut Session) -> Vec<String> {
+/// Every revision the scratch database's Alembic version tables list, and those tables. The
+/// tables found last time are read while the catalogs are asked which tables there are: one
+/// round trip, unless they changed.
+pub(super) async fn alembic_versions(
+    client: &tokio_postgres::Client,
+    find_tables: &tokio_postgres::Statement,
+    known_tables: &[String],
+) -> (Vec<String>, Vec<String>) {
     async fn read(client: &tokio_postgres::Client, tables: &[String]) -> Vec<String> {
         if tables.is_empty() {
             return Vec::new();
@@ -42,23 +46,19 @@ async fn alembic_versions(session: &mut Session) -> Vec<String> {
             })
             .collect()
     }
-    let client = &session.client;
-    let (tables, guessed) = futures_util::future::join(
-        client.query(&session.catalog.version_tables, &[]),
-        read(client, &session.version_tables),
-    )
-    .await;
+    let (tables, guessed) =
+        futures_util::future::join(client.query(find_tables, &[]), read(client, known_tables))
+            .await;
     let tables: Vec<String> = tables
         .unwrap_or_default()
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if tables == session.version_tables {
-        return guessed;
+    if tables == known_tables {
+        return (guessed, tables);
     }
     let versions = read(client, &tables).await;
-    session.version_tables = tables;
-    versions
+    (versions, tables)
 }
 
 impl Judge<'_> {
@@ -67,19 +67,19 @@ impl Judge<'_> {
     /// its own URL): nothing this run could say about the scratch database would be true, so
     /// the run stops; or the revision's statements ran here but were not kept (the revision
     /// ended Alembic's transaction itself): a failure of that step, returned for reporting.
-    pub(super) async fn verify_version_table(
+    /// `versions` is what the version tables listed right after the step (`None` for SQL
+    /// migrations, whose runner keeps its own table).
+    pub(super) fn verify_version_table(
         &self,
-        session: &mut Session,
+        session: &Session,
         migration: &Migration,
         phase: Phase,
+        versions: Option<Vec<String>>,
     ) -> Result<Option<StepFailure>, RoundtripError> {
-        if !matches!(session.applier, Applier::Alembic(_)) {
+        let Some(versions) = versions else {
             return Ok(None);
-        }
+        };
         let id = Self::id(migration);
-        let started = std::time::Instant::now();
-        let versions = alembic_versions(session).await;
-        super::profile::add("version table check", started);
         let moved = match phase {
             Phase::Upgrade => versions.contains(&id),
             Phase::Downgrade => !versions.contains(&id),
