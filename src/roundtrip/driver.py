@@ -173,6 +173,13 @@ WHERE c.relkind IN ('r', 'm')
   AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'information_schema' OR nspname LIKE 'pg\\_%')
 """
 
+# Both in one round trip: a lock row has no oid, a file row no lock mode.
+LOCKS_AND_FILENODES_SQL = f"""
+SELECT relname, mode, NULL::oid, NULL::oid FROM ({LOCKS_SQL}) AS locks
+UNION ALL
+SELECT relname, NULL, oid, relfilenode FROM ({FILENODES_SQL}) AS files
+"""
+
 
 class SqlRecorder:
     """The statements an upgrade sends, as the database receives them: the revision's own SQL,
@@ -282,17 +289,30 @@ class LockTracer:
         self.active = False
         return self.statements
 
+    @staticmethod
+    def bookkeeping(statement):
+        """Alembic's own statements: its catalog reads and version table, which lock no table
+        of the project's (the version table's locks are not reported). Whatever they did hold
+        shows with the next statement traced."""
+        lower = str(statement).lower()
+        if "alembic_version" in lower:
+            return True
+        return lower.lstrip().startswith("select") and any(
+            marker in lower for marker in ("pg_catalog.", "information_schema."))
+
     def after(self, conn, cursor, statement, parameters, context, executemany):
-        if not self.active or self.busy:
+        if not self.active or self.busy or self.bookkeeping(statement):
             return
         self.busy = True
         try:
             raw = conn.connection.cursor()
-            raw.execute(LOCKS_SQL)
-            held = {(table, mode) for table, mode in raw.fetchall()}
-            raw.execute(FILENODES_SQL)
-            now = {oid: node for oid, _, node in raw.fetchall()}
+            raw.execute(LOCKS_AND_FILENODES_SQL)
+            rows = raw.fetchall()
             raw.close()
+            # The version table's locks come from Alembic's statements, which are not traced.
+            held = {(table, mode) for table, mode, oid, _ in rows
+                    if oid is None and table != "alembic_version"}
+            now = {oid: node for _, _, oid, node in rows if oid is not None}
         except Exception:  # noqa: BLE001 - an aborted transaction cannot be asked; the error surfaces anyway
             self.busy = False
             return
