@@ -2,8 +2,10 @@
 //! PostgreSQL, with the schema read from the catalogs and compared at each step.
 
 mod captured;
+mod catalog;
 mod conninfo;
 pub mod diff;
+mod driver_env;
 mod judge;
 mod local_cluster;
 mod models;

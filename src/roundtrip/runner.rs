@@ -1,7 +1,7 @@
 //! Applies one revision up or down: Alembic through the embedded Python driver, SQL frameworks
 //! over tokio-postgres.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::diagnostic::TracedStatement;
 
+use super::driver_env::{fill_in, scratch_variables};
 use super::postgres::ConnInfo;
 use super::{RoundtripError, fail};
 
@@ -409,57 +410,6 @@ impl AlembicDriver {
     }
 }
 
-/// libpq's own variables for the scratch database, for env.py files that connect through
-/// libpq's defaults or build their URL from them.
-fn scratch_variables(database: &ConnInfo) -> Vec<(&'static str, String)> {
-    let mut variables = vec![
-        ("PGHOST", database.host.clone()),
-        ("PGPORT", database.port.to_string()),
-        ("PGUSER", database.user.clone()),
-        ("PGDATABASE", database.dbname.clone()),
-    ];
-    if let Some(password) = &database.password {
-        variables.push(("PGPASSWORD", password.expose().to_string()));
-    }
-    variables
-}
-
-/// A `[roundtrip] env` value with the scratch database's parts filled in: `{host}`, `{port}`,
-/// `{user}`, `{password}`, `{database}` and `{url}`, for env.py files that assemble their URL
-/// from variables of their own (`POSTGRES_SERVER`, `POSTGRES_DB`, ...).
-fn fill_in(value: &str, database: &ConnInfo, url: &str) -> String {
-    value
-        .replace("{host}", &database.host)
-        .replace("{port}", &database.port.to_string())
-        .replace("{user}", &database.user)
-        .replace(
-            "{password}",
-            database.password.as_ref().map(|p| p.expose()).unwrap_or(""),
-        )
-        .replace("{database}", &database.dbname)
-        .replace("{url}", url)
-}
-
-/// The project's Python: `--python` / config, then a virtualenv next to the project, then
-/// `python3` on PATH.
-pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
-    if let Some(python) = given {
-        return python.to_path_buf();
-    }
-    let mut dir = project.canonicalize().ok();
-    for _ in 0..4 {
-        let Some(current) = dir else { break };
-        for venv in [".venv", "venv"] {
-            let candidate = current.join(venv).join("bin/python");
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-        dir = current.parent().map(Path::to_path_buf);
-    }
-    PathBuf::from("python3")
-}
-
 /// statement_timeout (the step limit, set on every connection) cancels a statement first; the
 /// process is stopped only if the step is still running this much later (Python code hangs).
 pub(super) const KILL_GRACE: Duration = Duration::from_secs(3);
@@ -485,29 +435,4 @@ pub(super) fn timed_out_message(limit: Duration, statement: Option<&str>) -> Str
         "the step did not finish within {} s (--timeout) and was stopped{what}",
         limit.as_secs()
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_values_take_the_scratch_databases_parts() {
-        let database = ConnInfo {
-            host: "127.0.0.1".into(),
-            port: 54321,
-            user: "gate".into(),
-            password: Some(super::super::conninfo::Secret::new("s3cret")),
-            dbname: "mg_scratch_1".into(),
-            connect_timeout: Duration::from_secs(10),
-        };
-        assert_eq!(
-            fill_in("{user}:{password}@{host}:{port}/{database}", &database, "u"),
-            "gate:s3cret@127.0.0.1:54321/mg_scratch_1"
-        );
-        assert_eq!(fill_in("plain", &database, "u"), "plain");
-        let variables = scratch_variables(&database);
-        assert!(variables.contains(&("PGDATABASE", "mg_scratch_1".to_string())));
-        assert!(variables.contains(&("PGPASSWORD", "s3cret".to_string())));
-    }
 }

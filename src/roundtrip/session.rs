@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::TracedStatement;
 use crate::model::{Framework, Migration, Phase};
 
+use super::catalog::Catalog;
 use super::judge::Judge;
 use super::postgres::{ConnInfo, ScratchDatabase};
-use super::runner::{self, AlembicDriver, AlembicOptions, StepFailure};
-use super::sql_steps;
+use super::runner::{AlembicDriver, AlembicOptions, StepFailure};
 use super::{RoundtripError, fail, find_alembic_ini, snapshot};
+use super::{driver_env, sql_steps};
 
 /// The revisions of `applied` (in apply order) that no other one of them builds on, leaving
 /// out `skip` (revisions whose upgrade failed): upgrading to each applies all of `applied`.
@@ -42,46 +43,6 @@ pub(super) struct Session {
     pub(super) client: tokio_postgres::Client,
     pub(super) catalog: Catalog,
     pub(super) applier: Applier,
-    /// The last snapshot of this database: the next one reads only what changed since.
-    last_snapshot: Option<snapshot::Snapshot>,
-    /// The Alembic version tables found at the last check.
-    pub(super) version_tables: Vec<String>,
-}
-
-/// The catalog queries a session runs after every step, prepared on its connection.
-pub(super) struct Catalog {
-    schema: snapshot::Prepared,
-    pub(super) version_tables: tokio_postgres::Statement,
-}
-
-impl Catalog {
-    /// Installs the change log the snapshots read (where the server lets us) and prepares the
-    /// queries, on a fresh scratch database.
-    async fn prepare(client: &tokio_postgres::Client) -> Result<Catalog, RoundtripError> {
-        let with_log = snapshot::install_change_log(client).await;
-        // Custom plans would plan the per-owner snapshot queries again on every run, which
-        // costs ten times running them (PostgreSQL 12 and later; older servers keep custom).
-        let _ = client
-            .batch_execute("SET plan_cache_mode = force_generic_plan")
-            .await;
-        let (schema, version_tables) =
-            futures_util::future::try_join(snapshot::prepare(client, with_log), async {
-                client
-                    .prepare(super::version_table::VERSION_TABLES)
-                    .await
-                    .map_err(|e| {
-                        fail(format!(
-                            "reading the version tables: {}",
-                            super::postgres::db_error(&e)
-                        ))
-                    })
-            })
-            .await?;
-        Ok(Catalog {
-            schema,
-            version_tables,
-        })
-    }
 }
 
 impl Session {
@@ -95,52 +56,15 @@ impl Session {
 
     /// The scratch database's schema now.
     pub(super) async fn snapshot(&mut self) -> Result<snapshot::Snapshot, RoundtripError> {
-        let started = std::time::Instant::now();
-        let taken = snapshot::take_after(
-            &self.client,
-            &self.catalog.schema,
-            self.last_snapshot.as_ref(),
-        )
-        .await?;
-        super::profile::add("snapshot", started);
-        self.last_snapshot = Some(taken.clone());
-        Ok(taken)
+        self.catalog.snapshot(&self.client).await
     }
 
-    /// The schema right after a step, and for Alembic what its version tables list, read in one
-    /// round trip: the version check is a third of a snapshot's cost when asked on its own.
+    /// The schema right after a step, and for Alembic what its version tables list.
     pub(super) async fn snapshot_after_step(
         &mut self,
     ) -> Result<(snapshot::Snapshot, Option<Vec<String>>), RoundtripError> {
-        let started = std::time::Instant::now();
         let alembic = matches!(self.applier, Applier::Alembic(_));
-        let versions = async {
-            if alembic {
-                let (versions, tables) = super::version_table::alembic_versions(
-                    &self.client,
-                    &self.catalog.version_tables,
-                    &self.version_tables,
-                )
-                .await;
-                Some((versions, tables))
-            } else {
-                None
-            }
-        };
-        let schema = snapshot::take_after(
-            &self.client,
-            &self.catalog.schema,
-            self.last_snapshot.as_ref(),
-        );
-        let (versions, taken) = futures_util::future::join(versions, schema).await;
-        let taken = taken?;
-        super::profile::add("snapshot and version tables", started);
-        let versions = versions.map(|(versions, tables)| {
-            self.version_tables = tables;
-            versions
-        });
-        self.last_snapshot = Some(taken.clone());
-        Ok((taken, versions))
+        self.catalog.after_step(&self.client, alembic).await
     }
 }
 
@@ -182,7 +106,7 @@ impl Judge<'_> {
             Framework::Alembic => {
                 let root = self.script_directory();
                 let options = AlembicOptions {
-                    python: runner::find_python(self.options.python.as_deref(), &root),
+                    python: driver_env::find_python(self.options.python.as_deref(), &root),
                     ini: self.alembic_ini_path(),
                     script_location: root,
                     versions: self.version_folders(),
@@ -226,8 +150,6 @@ impl Judge<'_> {
                 client,
                 catalog,
                 applier,
-                last_snapshot: None,
-                version_tables: Vec::new(),
             }),
             Err(error) => {
                 if let Applier::Alembic(driver) = applier {
@@ -451,7 +373,6 @@ impl Judge<'_> {
             .await
             .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
         session.catalog = Catalog::prepare(&session.client).await?;
-        session.last_snapshot = None;
         self.prepare_scratch(&session.scratch.conninfo).await?;
         let Some(upto) = upto else {
             return Ok(true);

@@ -1,0 +1,143 @@
+//! Which folders discovery leaves out or reads as another database's: `exclude` and `[dialect]`
+//! globs from the config, and folder names that say which database they are for.
+
+use std::path::Path;
+
+use globset::GlobSet;
+
+/// Which paths discovery leaves out (`exclude`), and which folders are known to hold another
+/// database's migrations or PostgreSQL's, whatever their names say (`[dialect]` in the config).
+#[derive(Debug, Clone)]
+pub struct PathFilters {
+    pub exclude: GlobSet,
+    pub postgres: GlobSet,
+    pub other_database: GlobSet,
+}
+
+impl Default for PathFilters {
+    fn default() -> Self {
+        PathFilters {
+            exclude: GlobSet::empty(),
+            postgres: GlobSet::empty(),
+            other_database: GlobSet::empty(),
+        }
+    }
+}
+
+impl PathFilters {
+    pub(super) fn excludes(&self, path: &Path) -> bool {
+        matches(&self.exclude, path)
+    }
+
+    /// A folder written for another database: configured so, or named so (`mysql/`,
+    /// `versions_sqlite/`) unless configured as PostgreSQL's.
+    pub(super) fn is_other_database_dir(&self, path: &Path) -> bool {
+        if !path.is_dir() || matches(&self.postgres, path) {
+            return false;
+        }
+        matches(&self.other_database, path)
+            || path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|name| names_postgres(name) == Some(false))
+    }
+}
+
+fn matches(globs: &GlobSet, path: &Path) -> bool {
+    globs.is_match(path) || globs.is_match(path.strip_prefix("./").unwrap_or(path))
+}
+
+/// Names projects give PostgreSQL, and other databases, in folder and file names
+/// (`versions/sqlite/`, `001_users.mysql.up.sql`), dialect tests and URLs. What is written for
+/// another database is not judged as PostgreSQL.
+const POSTGRES_NAMES: &[&str] = &[
+    "postgresql",
+    "postgres",
+    "pg",
+    "psql",
+    "psycopg",
+    "psycopg2",
+    "asyncpg",
+];
+const OTHER_DATABASES: &[&str] = &[
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "sqlite3",
+    "cockroach",
+    "cockroachdb",
+    "crdb",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "clickhouse",
+    "spanner",
+    "tidb",
+    "firebird",
+    "sybase",
+    "duckdb",
+    "h2",
+    "hsqldb",
+    "derby",
+    "db2",
+    "informix",
+    "snowflake",
+    "redshift",
+    "bigquery",
+];
+
+/// `Some(true)` for a name of PostgreSQL, `Some(false)` for another database's, `None` for a
+/// name that names no database. A compound name (`migration_sqlite`, `mysql-persistence`,
+/// `SQL_SERVER`) counts by its words; one naming both (`mysql_to_postgres`) names neither.
+pub fn names_postgres(name: &str) -> Option<bool> {
+    let name = name.to_ascii_lowercase();
+    let joined: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .collect();
+    let one_word = |word: &str| {
+        if POSTGRES_NAMES.contains(&word) {
+            Some(true)
+        } else if OTHER_DATABASES.contains(&word) {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    if let Some(answer) = one_word(&joined) {
+        return Some(answer);
+    }
+    let mut answer = None;
+    for word in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        match (answer, one_word(word)) {
+            (_, None) => {}
+            (None, found) => answer = found,
+            (Some(seen), Some(found)) if seen != found => return None,
+            _ => {}
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_postgres;
+
+    #[test]
+    fn database_names_count_by_their_words() {
+        for (name, expected) in [
+            ("postgres", Some(true)),
+            ("POSTGRESQL", Some(true)),
+            ("migration_postgres_notify", Some(true)),
+            ("SQL_SERVER", Some(false)),
+            ("H2", Some(false)),
+            ("mysql-persistence", Some(false)),
+            ("migration_sqlite", Some(false)),
+            ("mysql_to_postgres", None),
+            ("migrations", None),
+            ("versions", None),
+        ] {
+            assert_eq!(names_postgres(name), expected, "{name}");
+        }
+    }
+}

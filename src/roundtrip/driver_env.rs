@@ -1,0 +1,84 @@
+//! What the Alembic driver's process is given: the project's interpreter, and the scratch
+//! database's coordinates for env.py files that do not take a URL.
+
+use std::path::{Path, PathBuf};
+
+use super::postgres::ConnInfo;
+
+/// libpq's own variables for the scratch database, for env.py files that connect through
+/// libpq's defaults or build their URL from them.
+pub(super) fn scratch_variables(database: &ConnInfo) -> Vec<(&'static str, String)> {
+    let mut variables = vec![
+        ("PGHOST", database.host.clone()),
+        ("PGPORT", database.port.to_string()),
+        ("PGUSER", database.user.clone()),
+        ("PGDATABASE", database.dbname.clone()),
+    ];
+    if let Some(password) = &database.password {
+        variables.push(("PGPASSWORD", password.expose().to_string()));
+    }
+    variables
+}
+
+/// A `[roundtrip] env` value with the scratch database's parts filled in: `{host}`, `{port}`,
+/// `{user}`, `{password}`, `{database}` and `{url}`, for env.py files that assemble their URL
+/// from variables of their own (`POSTGRES_SERVER`, `POSTGRES_DB`, ...).
+pub(super) fn fill_in(value: &str, database: &ConnInfo, url: &str) -> String {
+    value
+        .replace("{host}", &database.host)
+        .replace("{port}", &database.port.to_string())
+        .replace("{user}", &database.user)
+        .replace(
+            "{password}",
+            database.password.as_ref().map(|p| p.expose()).unwrap_or(""),
+        )
+        .replace("{database}", &database.dbname)
+        .replace("{url}", url)
+}
+
+/// The project's Python: `--python` / config, then a virtualenv next to the project, then
+/// `python3` on PATH.
+pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
+    if let Some(python) = given {
+        return python.to_path_buf();
+    }
+    let mut dir = project.canonicalize().ok();
+    for _ in 0..4 {
+        let Some(current) = dir else { break };
+        for venv in [".venv", "venv"] {
+            let candidate = current.join(venv).join("bin/python");
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+        dir = current.parent().map(Path::to_path_buf);
+    }
+    PathBuf::from("python3")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn env_values_take_the_scratch_databases_parts() {
+        let database = ConnInfo {
+            host: "127.0.0.1".into(),
+            port: 54321,
+            user: "gate".into(),
+            password: Some(super::super::conninfo::Secret::new("s3cret")),
+            dbname: "mg_scratch_1".into(),
+            connect_timeout: Duration::from_secs(10),
+        };
+        assert_eq!(
+            fill_in("{user}:{password}@{host}:{port}/{database}", &database, "u"),
+            "gate:s3cret@127.0.0.1:54321/mg_scratch_1"
+        );
+        assert_eq!(fill_in("plain", &database, "u"), "plain");
+        let variables = scratch_variables(&database);
+        assert!(variables.contains(&("PGDATABASE", "mg_scratch_1".to_string())));
+        assert!(variables.contains(&("PGPASSWORD", "s3cret".to_string())));
+    }
+}
