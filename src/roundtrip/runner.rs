@@ -15,7 +15,18 @@ use super::driver_env::{fill_in, scratch_variables};
 use super::postgres::ConnInfo;
 use super::{RoundtripError, fail};
 
-const DRIVER: &str = include_str!("driver.py");
+/// The driver's script, kept in parts by what they do.
+const DRIVER: &str = concat!(
+    include_str!("driver/protocol.py"),
+    "\n\n",
+    include_str!("driver/project.py"),
+    "\n\n",
+    include_str!("driver/observers.py"),
+    "\n\n",
+    include_str!("driver/steps.py"),
+    "\n\n",
+    include_str!("driver/main.py"),
+);
 const DRIVER_SOURCE_VARIABLE: &str = "MIGRATION_GATE_DRIVER_SOURCE";
 const DRIVER_BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('MIGRATION_GATE_DRIVER_SOURCE'), 'migration-gate-driver.py', 'exec'))";
 

@@ -1,0 +1,158 @@
+# The Alembic driver, part 5 of 5: start-up and the request loop. runner.rs joins protocol.py, project.py, observers.py, steps.py
+# and main.py, in that order, into the one script the driver's interpreter runs.
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ini")
+    parser.add_argument("--script-location", required=True)
+    parser.add_argument("--standalone", action="store_true")
+    # The folders holding the revision files, when not `<script location>/versions`.
+    parser.add_argument("--versions", action="append", default=[])
+    args = parser.parse_args()
+    try:
+        import alembic
+        from alembic.config import Config
+        from alembic.runtime.environment import EnvironmentContext
+        from alembic.runtime.migration import MigrationContext, RevisionStep
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import create_engine
+    except ImportError as error:
+        send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
+        return 3
+
+    # The URL holds the password: it comes through the environment, never the command line
+    # (which every local user can read in `ps`).
+    try:
+        url = driver_url(os.environ.pop("MIGRATION_GATE_DRIVER_URL"))
+    except ImportError as error:
+        send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
+        return 3
+    names = lambda variable: [n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()]
+    for variable in ["DATABASE_URL", "MIGRATION_GATE_DATABASE_URL", "SQLALCHEMY_DATABASE_URI"] + names("MIGRATION_GATE_URL_ENV"):
+        os.environ[variable] = url
+    config = Config(args.ini) if args.ini else Config()
+    script_location = os.path.abspath(args.script_location)
+    version_folders = [os.path.abspath(v) for v in args.versions] or [os.path.join(script_location, "versions")]
+    # Prefixes of the revision files' paths, for str.startswith.
+    versions = tuple(folder + os.sep for folder in version_folders)
+    if args.standalone:
+        env_dir = tempfile.mkdtemp(prefix="migration-gate-env-")
+        import atexit
+        import shutil
+        atexit.register(shutil.rmtree, env_dir, True)
+        with open(os.path.join(env_dir, "env.py"), "w") as f:
+            f.write(STANDALONE_ENV)
+        config.set_main_option("script_location", env_dir)
+        for option in ("path_separator", "version_path_separator"):
+            config.set_main_option(option, "os")
+        config.set_main_option("version_locations", os.pathsep.join(version_folders))
+        spec = os.environ.get("MIGRATION_GATE_METADATA")
+        if spec:
+            try:
+                config.attributes["migration_gate_metadata"] = named_metadata(spec)
+            except Exception as error:  # noqa: BLE001 - whatever the models' import raises
+                send({"ok": False, "kind": "ConfigError",
+                      "error": f"[roundtrip] metadata = {spec!r} cannot be imported: {type(error).__name__}: {error}"})
+                return 3
+    else:
+        config.set_main_option("script_location", script_location)
+    for option in ["sqlalchemy.url"] + names("MIGRATION_GATE_URL_OPTIONS"):
+        config.set_main_option(option, url.replace("%", "%%"))
+    if not args.standalone:
+        # The multi-database template reads each database's URL from its own section: each gets
+        # the scratch database with its search_path on the schema migration-gate made for it.
+        for database in [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]:
+            config.set_section_option(database, "sqlalchemy.url", in_schema(url, database).replace("%", "%%"))
+    config.cmd_opts = argparse.Namespace(x=[f"url={url}", f"dburl={url}"])
+    # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
+    # pattern, and what pytest-alembic requires): one pooled connection for the whole run
+    # instead of a new engine and connection per step. When migration-gate ends the scratch
+    # database's sessions (a rebuild, a timeout) its next request says "reconnect".
+    engine = create_engine(url, pool_size=1, max_overflow=2)
+    config.attributes["connection"] = engine
+    # One ScriptDirectory for the whole run: Alembic's commands build a new one each time and
+    # import every revision file again, which dominates a long history.
+    script = None
+
+    def run_env(steps, destination):
+        with EnvironmentContext(config, script, fn=steps, destination_rev=destination):
+            script.run_env()
+
+    tracer = LockTracer()
+    recorder = SqlRecorder()
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    event.listen(Engine, "after_cursor_execute", tracer.after)
+    event.listen(Engine, "after_cursor_execute", recorder.after)
+    destinations = Destinations(url, versions)
+    event.listen(Engine, "after_cursor_execute", destinations.after)
+    event.listen(Engine, "commit", destinations.commit)
+
+    keep_env_py_compiled()
+    commit_each_step()
+    send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
+
+    steps = StepRuns(script_of=lambda: script, tracer=tracer, recorder=recorder,
+                     destinations=destinations, engine=engine)
+    pending = []
+    while True:
+        line = pending.pop() if pending else sys.stdin.readline()
+        if not line:
+            break
+        try:
+            request = json.loads(line)
+            cmd = request["cmd"]
+            if request.get("reconnect"):
+                engine.dispose()
+            destinations.reset()
+            if script is None and cmd != "current":
+                script = ScriptDirectory.from_config(config)
+            if cmd in ("upgrade", "downgrade_one"):
+                ended = steps.run(request, run_env)
+                if ended.next_line is not None:
+                    pending.append(ended.next_line)
+                continue
+            elif cmd == "stamp":
+                # `alembic stamp`: the version table says these revisions are applied.
+                targets = tuple(request["targets"])
+                run_env(lambda heads, context: script._stamp_revs(targets, heads), targets)
+            elif cmd == "compare":
+                found = {}
+
+                def compare(heads, context):
+                    # Once per database under the multi-database template.
+                    metadata = context.opts.get("target_metadata")
+                    if metadata is not None:
+                        from alembic.autogenerate import compare_metadata
+                        differences = found.setdefault("differences", [])
+                        differences += [explain_difference(d) for d in compare_metadata(context, metadata)]
+                    return []
+
+                run_env(compare, None)
+                send({"ok": True, "no_metadata": "differences" not in found, **found})
+                continue
+            elif cmd == "current":
+                with engine.connect() as connection:
+                    heads = MigrationContext.configure(connection).get_current_heads()
+                send({"ok": True, "current": sorted(heads)})
+                continue
+            else:
+                raise ValueError(f"unknown command {cmd}")
+            send({"ok": True})
+        except BaseException as error:  # noqa: B036 - a revision may raise anything, SystemExit included
+            tracer.stop()
+            recorder.stop()
+            send(describe(error, versions, None if args.standalone else os.path.join(script_location, "env.py")))
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    # Nothing is left but tearing the interpreter down, which took longer than a step: exit
+    # once what was registered to run at exit (a --standalone env folder's removal) has run.
+    import atexit
+    atexit._run_exitfuncs()
+    protocol.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,174 @@
+# The Alembic driver, part 3 of 5: what a step's statements did (the SQL sent, where it went, locks and rewrites). runner.rs joins protocol.py, project.py, observers.py, steps.py
+# and main.py, in that order, into the one script the driver's interpreter runs.
+
+
+LOCKS_SQL = """
+SELECT c.relname, l.mode
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p', 'm')
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'information_schema' OR nspname LIKE 'pg\\_%')
+"""
+
+FILENODES_SQL = """
+SELECT c.oid, c.relname, c.relfilenode FROM pg_class c
+WHERE c.relkind IN ('r', 'm')
+  AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname = 'information_schema' OR nspname LIKE 'pg\\_%')
+"""
+
+# Both in one round trip: a lock row has no oid, a file row no lock mode.
+LOCKS_AND_FILENODES_SQL = f"""
+SELECT relname, mode, NULL::oid, NULL::oid FROM ({LOCKS_SQL}) AS locks
+UNION ALL
+SELECT relname, NULL, oid, relfilenode FROM ({FILENODES_SQL}) AS files
+"""
+
+
+class SqlRecorder:
+    """The statements an upgrade sends, as the database receives them: the revision's own SQL,
+    including what op.* calls and ORM code generate. Alembic's bookkeeping and catalog reads are
+    left out."""
+
+    SKIPPED = ("alembic_version", "pg_catalog.", "information_schema.", "current_schema()")
+
+    def __init__(self):
+        self.statements = None
+
+    def start(self):
+        self.statements = []
+
+    def stop(self):
+        statements, self.statements = self.statements or [], None
+        return statements
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        if self.statements is None or len(self.statements) >= 500:
+            return
+        # Every statement passes here, Alembic's long catalog queries too: skip before
+        # normalising.
+        lower = str(statement).lower()
+        if any(marker in lower for marker in self.SKIPPED) or lower.split(None, 1)[:1] == ["show"]:
+            return
+        self.statements.append(" ".join(str(statement).split())[:2000])
+
+
+class Destinations:
+    """Where one step's statements went: the scratch database, or another one (env.py building
+    its own URL), and where a revision ended Alembic's transaction itself (a `commit()` on
+    `op.get_bind()`, `op.execute("COMMIT")`). When the version table did not move, this tells
+    the two causes apart."""
+
+    ENDS_TRANSACTION = ("commit", "end", "commit transaction", "end transaction", "rollback", "abort")
+
+    def __init__(self, url, versions):
+        from sqlalchemy.engine import make_url
+        scratch = make_url(url)
+        self.scratch = (scratch.database, scratch.port)
+        self.versions = versions
+        self.reset()
+
+    def reset(self):
+        self.elsewhere = set()
+        self.on_scratch = 0
+        self.ended_at = None
+
+    def report(self):
+        answer = {"elsewhere": sorted(self.elsewhere), "on_scratch": self.on_scratch}
+        if self.ended_at:
+            answer["ended_transaction"] = {"file": self.ended_at[0], "line": self.ended_at[1]}
+        return answer
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        url = conn.engine.url
+        if (url.database, url.port or self.scratch[1]) == self.scratch:
+            self.on_scratch += 1
+        else:
+            self.elsewhere.add(f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}")
+        text = str(statement)
+        # The longest of them is "commit transaction;" with some spacing.
+        if len(text) < 40 and " ".join(text.lower().split()).rstrip(";") in self.ENDS_TRANSACTION:
+            self.note_revision_frame()
+
+    def commit(self, conn):
+        self.note_revision_frame()
+
+    def note_revision_frame(self):
+        """The innermost frame in a revision file, if the call came from one."""
+        if self.ended_at:
+            return
+        # Every commit passes here: walk the frames themselves, without traceback's source
+        # lookups.
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if os.path.abspath(filename).startswith(self.versions):
+                self.ended_at = (filename, frame.f_lineno)
+                return
+            frame = frame.f_back
+
+
+class LockTracer:
+    """After each statement of an upgrade, reads from the same connection which locks it holds
+    and which tables that existed before the revision got a new file (were rewritten)."""
+
+    def __init__(self):
+        self.active = False
+        self.busy = False
+        self.before = {}
+        self.held = set()
+        self.statements = []
+
+    def start(self, engine):
+        with engine.connect() as connection:
+            cursor = connection.connection.cursor()
+            cursor.execute(FILENODES_SQL)
+            self.before = {oid: (name, node) for oid, name, node in cursor.fetchall()}
+            cursor.close()
+        self.held = set()
+        self.statements = []
+        self.active = True
+
+    def stop(self):
+        self.active = False
+        return self.statements
+
+    @staticmethod
+    def bookkeeping(statement):
+        """Alembic's own statements: its catalog reads and version table, which lock no table
+        of the project's (the version table's locks are not reported). Whatever they did hold
+        shows with the next statement traced."""
+        lower = str(statement).lower()
+        if "alembic_version" in lower:
+            return True
+        return lower.lstrip().startswith("select") and any(
+            marker in lower for marker in ("pg_catalog.", "information_schema."))
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.active or self.busy or self.bookkeeping(statement):
+            return
+        self.busy = True
+        try:
+            raw = conn.connection.cursor()
+            raw.execute(LOCKS_AND_FILENODES_SQL)
+            rows = raw.fetchall()
+            raw.close()
+            # The version table's locks come from Alembic's statements, which are not traced.
+            held = {(table, mode) for table, mode, oid, _ in rows
+                    if oid is None and table != "alembic_version"}
+            now = {oid: node for _, _, oid, node in rows if oid is not None}
+        except Exception:  # noqa: BLE001 - an aborted transaction cannot be asked; the error surfaces anyway
+            self.busy = False
+            return
+        new_locks = sorted(held - self.held)
+        self.held = held
+        rewritten = []
+        for oid, (name, node) in list(self.before.items()):
+            if oid in now and now[oid] != node:
+                rewritten.append(name)
+                self.before[oid] = (name, now[oid])
+        existing = {name for name, _ in self.before.values()}
+        self.statements.append({
+            "statement": " ".join(str(statement).split())[:500],
+            "locks": [{"table": t, "mode": m, "existed": t in existing} for t, m in new_locks],
+            "rewritten": sorted(rewritten),
+        })
+        self.busy = False

@@ -1,0 +1,101 @@
+# The Alembic driver, part 2 of 5: the project's env.py, URL and models. runner.rs joins protocol.py, project.py, observers.py, steps.py
+# and main.py, in that order, into the one script the driver's interpreter runs.
+
+
+STANDALONE_ENV = '''
+from alembic import context
+
+config = context.config
+# `[roundtrip] metadata`, imported by the driver before the first step.
+target_metadata = config.attributes.get("migration_gate_metadata")
+# The multi-database template: each database's revisions run in its own schema of the scratch
+# database, with its own version table, as `upgrade(engine_name)` expects.
+names = [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]
+for name in names or [None]:
+    with config.attributes["connection"].connect() as connection:
+        per_database = {}
+        if name:
+            connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
+            connection.commit()
+            per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          transaction_per_migration=True, **per_database)
+        with context.begin_transaction():
+            context.run_migrations(**({"engine_name": name} if name else {}))
+        # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
+        # transaction; what it runs afterwards, and the version table's update, are in a
+        # transaction SQLAlchemy began on its own, which nobody else commits.
+        if connection.in_transaction():
+            connection.commit()
+        if name:
+            connection.exec_driver_sql("RESET search_path")
+            connection.commit()
+'''
+
+
+def named_metadata(spec):
+    """The object `[roundtrip] metadata` names: "module:attribute.path", the module imported
+    from the current folder or the project's installed packages."""
+    import importlib
+    module, _, path = spec.partition(":")
+    found = importlib.import_module(module)
+    for part in filter(None, path.split(".")):
+        found = getattr(found, part)
+    return found
+
+
+def driver_url(url):
+    """The URL with the driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
+    from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2."""
+    import importlib.util
+    import sqlalchemy
+    candidates = ["psycopg2"]
+    if int(sqlalchemy.__version__.split(".")[0]) >= 2:
+        candidates.insert(0, "psycopg")
+    for module in candidates:
+        if importlib.util.find_spec(module) is not None:
+            return "postgresql+" + module + url[len("postgresql"):]
+    raise ImportError(f"no PostgreSQL driver for SQLAlchemy {sqlalchemy.__version__}: "
+                      + " or ".join(candidates) + " is not installed")
+
+
+def in_schema(url, schema):
+    """The URL with the session's search_path on `schema` (libpq's `options`)."""
+    from sqlalchemy.engine import make_url
+    options = "-csearch_path=" + schema.replace(" ", "\\ ")
+    return make_url(url).update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def name_of(obj):
+    table = getattr(obj, "table", None)
+    name = getattr(obj, "name", None) or "(unnamed)"
+    return f"{table.name}.{name}" if table is not None and hasattr(table, "name") else str(name)
+
+
+def explain_difference(diff):
+    """One autogenerate difference in words, model side first."""
+    if isinstance(diff, list):
+        return "; ".join(explain_difference(d) for d in diff)
+    kind = diff[0]
+    if kind in ("modify_type", "modify_nullable", "modify_default", "modify_comment"):
+        _, schema, table, column, _, old, new = diff
+        what = {"modify_type": "type", "modify_nullable": "nullable", "modify_default": "default",
+                "modify_comment": "comment"}[kind]
+        if kind == "modify_type" and str(old) == str(new):
+            # Types that render alike (a non-native Enum and the VARCHAR it became) differ in
+            # their Python form.
+            old, new = repr(old), repr(new)
+        return f"column {table}.{column}: {what} is {old} in the database, {new} in the models"
+    where = {"add": "is in the models but no migration creates it",
+             "remove": "is in the database but not in the models"}
+    verb, _, what = kind.partition("_")
+    obj = diff[-1]
+    label = {"table": "table", "column": "column", "index": "index", "constraint": "constraint",
+             "fk": "foreign key"}.get(what, what)
+    if what == "column":
+        subject = f"{diff[2]}.{obj.name}"
+    elif what == "table":
+        subject = obj.name
+    else:
+        subject = name_of(obj)
+    return f"{label} {subject} {where.get(verb, verb)}"

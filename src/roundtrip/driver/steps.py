@@ -1,0 +1,179 @@
+# The Alembic driver, part 4 of 5: upgrade and downgrade steps, and how Alembic runs env.py for them. runner.rs joins protocol.py, project.py, observers.py, steps.py
+# and main.py, in that order, into the one script the driver's interpreter runs.
+
+
+class StepRuns:
+    """Upgrade and downgrade steps, each answered as soon as Alembic has committed it.
+
+    Alembic runs env.py once per command, and a round trip sends three commands per revision:
+    running env.py and reading the version table's existence and heads again were a third of
+    a step. When env.py has shown, on a first step, that it runs the migrations once per run and
+    that Alembic commits each step (its `transaction_per_migration`, which the driver turns on:
+    one revision per command made one transaction per revision anyway), the run goes on: the
+    next step is read while Alembic waits for it, as `alembic upgrade head` runs revision after
+    revision. Anything else (a comparison, a stamp, a reconnect, a failure) ends the run, and
+    the next run starts as a new command would."""
+
+    class Ended:
+        def __init__(self):
+            self.next_line = None
+
+    def __init__(self, script_of, tracer, recorder, destinations, engine):
+        self.script_of = script_of
+        self.tracer = tracer
+        self.recorder = recorder
+        self.destinations = destinations
+        self.engine = engine
+        # None until a first step tells; then whether a run may take more than one step.
+        # MIGRATION_GATE_ONE_STEP_PER_RUN=1 runs env.py for every step, as Alembic's commands do.
+        self.continuable = False if os.environ.get("MIGRATION_GATE_ONE_STEP_PER_RUN") == "1" else None
+
+    def begin(self, request):
+        self.destinations.reset()
+        if request["cmd"] == "upgrade":
+            if request.get("trace"):
+                self.tracer.start(self.engine)
+            self.recorder.start()
+
+    def answer(self, request):
+        trace = self.tracer.stop()
+        sql = self.recorder.stop()
+        answer = {"ok": True, **self.destinations.report()}
+        if request["cmd"] == "upgrade":
+            answer["sql"] = sql
+            if request.get("trace"):
+                answer["trace"] = trace
+        return answer
+
+    def plan(self, request, heads):
+        from alembic.runtime.migration import RevisionStep
+        script = self.script_of()
+        if request["cmd"] == "upgrade":
+            return script._upgrade_revs(request["target"], heads)
+        revision = script.get_revision(request["target"])
+        return [RevisionStep(script.revision_map, revision, False)]
+
+    @staticmethod
+    def parse(line):
+        try:
+            request = json.loads(line) if line else None
+        except ValueError:
+            return None
+        return request if isinstance(request, dict) else None
+
+    def takes(self, line):
+        request = self.parse(line)
+        if request and request.get("cmd") in ("upgrade", "downgrade_one") and not request.get("reconnect"):
+            return request
+        return None
+
+    def run(self, request, run_env):
+        ended = self.Ended()
+        current = {"request": request, "answered": False}
+        calls = {"count": 0, "committed": False}
+
+        def steps(heads, context):
+            calls["count"] += 1
+            if calls["count"] > 1:
+                # env.py runs the migrations once per database (the multi-database template):
+                # each run takes exactly the requested step, for each database.
+                self.continuable = False
+            heads_now = [tuple(heads)]
+
+            def track(ctx, step, heads, run_args):
+                heads_now[0] = tuple(heads)
+
+            context.on_version_apply_callbacks = tuple(context.on_version_apply_callbacks) + (track,)
+            while True:
+                yield from self.plan(current["request"], heads_now[0])
+                # Alembic asks for the next step once it has committed this one.
+                calls["committed"] = not context.connection.in_transaction()
+                if not (self.continuable and calls["committed"]):
+                    return
+                send(self.answer(current["request"]))
+                current["answered"] = True
+                line = sys.stdin.readline()
+                following = self.takes(line)
+                if following is None:
+                    ended.next_line = line
+                    return
+                current["request"] = following
+                current["answered"] = False
+                # What a new command starts without: the named types (enums) Alembic's DDL
+                # runner remembers having created, which a dropped and re-created type is not.
+                memo = getattr(context.impl, "memo", None)
+                if isinstance(memo, dict):
+                    memo.clear()
+                self.begin(following)
+
+        self.begin(request)
+        try:
+            run_env(steps, request.get("target") if request["cmd"] == "upgrade" else None)
+        except BaseException:
+            if not current["answered"]:
+                raise
+            # What env.py ran after the last answered step failed. The next request is told,
+            # unless it reconnects anyway (the database's sessions were ended on purpose).
+            following = self.parse(ended.next_line)
+            if ended.next_line is not None and not (following and following.get("reconnect")):
+                ended.next_line = None
+                raise
+            traceback.print_exc()
+            return ended
+        if self.continuable is None:
+            self.continuable = calls["count"] == 1 and calls["committed"]
+        if not current["answered"]:
+            send(self.answer(current["request"]))
+        return ended
+
+
+def commit_each_step():
+    """Each step in its own transaction, committed before the next (Alembic's
+    `transaction_per_migration`): a step is one revision, so this is the transaction env.py
+    would have given the command; it lets one env.py run take step after step."""
+    try:
+        from alembic.runtime.environment import EnvironmentContext
+    except ImportError:
+        return
+    configure = EnvironmentContext.configure
+
+    def configure_per_step(self, *args, **kwargs):
+        kwargs["transaction_per_migration"] = True
+        return configure(self, *args, **kwargs)
+
+    EnvironmentContext.configure = configure_per_step
+
+
+def keep_env_py_compiled():
+    """Alembic reads and compiles env.py again for every command, and a round trip runs three
+    commands per revision: that was a fifth of a step. The compiled code is kept (per path,
+    size and modification time); every command still runs it afresh in a new module, as
+    Alembic does."""
+    try:
+        import importlib.util
+        from alembic.util import pyfiles
+    except ImportError:
+        return
+    load = getattr(pyfiles, "load_module_py", None)
+    if load is None:
+        return
+    compiled = {}
+
+    def load_module_py(module_id, path):
+        if os.path.basename(path) != "env.py":
+            return load(module_id, path)
+        try:
+            stat = os.stat(path)
+            key = (path, stat.st_mtime_ns, stat.st_size)
+            code = compiled.get(key)
+            if code is None:
+                with open(path, "rb") as source:
+                    code = compile(source.read(), path, "exec")
+                compiled[key] = code
+        except OSError:
+            return load(module_id, path)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(module_id, path))
+        exec(code, module.__dict__)
+        return module
+
+    pyfiles.load_module_py = load_module_py
