@@ -391,3 +391,30 @@ fn one_env_run_for_many_steps_finds_what_a_run_per_step_finds() {
         );
     }
 }
+
+/// A step that hangs in Python inside an env.py run that has taken other steps is stopped at
+/// the limit like any other; the driver starts again and the revisions after it are judged.
+#[test]
+fn a_step_that_hangs_inside_a_longer_env_run_is_stopped_and_the_run_goes_on() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = local_json(
+        "fixtures/roundtrip/hang_in_run",
+        &python,
+        &["--timeout", "2"],
+        tmp.path(),
+    );
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("h1", "passed"), ("h2", "failed"), ("h3", "passed")]),
+        "{}",
+        everything(&output)
+    );
+    let said = everything(&output);
+    assert!(
+        said.contains("the downgrade of `h2` fails right after its upgrade: the step did not finish within 2 s (--timeout) and was stopped outside any SQL statement"),
+        "{said}"
+    );
+}
