@@ -65,25 +65,19 @@ impl Catalog {
         client: &tokio_postgres::Client,
         alembic: bool,
     ) -> Result<(snapshot::Snapshot, Option<Vec<String>>), RoundtripError> {
+        if !alembic {
+            return Ok((self.snapshot(client).await?, None));
+        }
         let started = Instant::now();
-        let versions = async {
-            if alembic {
-                Some(
-                    alembic_versions(client, &self.find_version_tables, &self.version_tables).await,
-                )
-            } else {
-                None
-            }
-        };
-        let schema = snapshot::take_after(client, &self.schema, self.last_snapshot.as_ref());
-        let (versions, taken) = futures_util::future::join(versions, schema).await;
+        let ((versions, tables), taken) = futures_util::future::join(
+            alembic_versions(client, &self.find_version_tables, &self.version_tables),
+            snapshot::take_after(client, &self.schema, self.last_snapshot.as_ref()),
+        )
+        .await;
         let taken = taken?;
         profile::add("snapshot and version tables", started);
-        let versions = versions.map(|(versions, tables)| {
-            self.version_tables = tables;
-            versions
-        });
+        self.version_tables = tables;
         self.last_snapshot = Some(taken.clone());
-        Ok((taken, versions))
+        Ok((taken, Some(versions)))
     }
 }

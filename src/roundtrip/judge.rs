@@ -324,8 +324,13 @@ impl<'a> Judge<'a> {
             return Ok(None);
         }
         record_until(steps, step, Status::Passed, t, snapshot_started);
-        let t = snapshot_started;
-        let agree = self.compared(steps, t, migration, (expected, &actual), comparison);
+        let agree = self.compared(
+            steps,
+            snapshot_started,
+            migration,
+            (expected, &actual),
+            comparison,
+        );
         Ok(Some((actual, agree)))
     }
 

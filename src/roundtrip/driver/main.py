@@ -1,5 +1,6 @@
-# The Alembic driver, part 5 of 5: start-up and the request loop. runner.rs joins protocol.py, project.py, observers.py, steps.py
-# and main.py, in that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 5 of 5: start-up and the request loop.
+# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# into the one script the driver's interpreter runs.
 
 
 def main():
@@ -14,7 +15,7 @@ def main():
         import alembic
         from alembic.config import Config
         from alembic.runtime.environment import EnvironmentContext
-        from alembic.runtime.migration import MigrationContext, RevisionStep
+        from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
         from sqlalchemy import create_engine
     except ImportError as error:
@@ -95,9 +96,10 @@ def main():
 
     steps = StepRuns(script_of=lambda: script, tracer=tracer, recorder=recorder,
                      destinations=destinations, engine=engine)
-    pending = []
+    # A request a run of steps read and left unanswered.
+    pending = None
     while True:
-        line = pending.pop() if pending else sys.stdin.readline()
+        line, pending = (pending if pending is not None else sys.stdin.readline()), None
         if not line:
             break
         try:
@@ -109,9 +111,7 @@ def main():
             if script is None and cmd != "current":
                 script = ScriptDirectory.from_config(config)
             if cmd in ("upgrade", "downgrade_one"):
-                ended = steps.run(request, run_env)
-                if ended.next_line is not None:
-                    pending.append(ended.next_line)
+                pending = steps.run(request, run_env)
                 continue
             elif cmd == "stamp":
                 # `alembic stamp`: the version table says these revisions are applied.

@@ -1,5 +1,7 @@
-# The Alembic driver, part 3 of 5: what a step's statements did (the SQL sent, where it went, locks and rewrites). runner.rs joins protocol.py, project.py, observers.py, steps.py
-# and main.py, in that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 3 of 5: what a step's statements did (the SQL sent, where it went, locks
+# and rewrites).
+# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# into the one script the driver's interpreter runs.
 
 
 LOCKS_SQL = """
@@ -23,12 +25,16 @@ SELECT relname, NULL, oid, relfilenode FROM ({FILENODES_SQL}) AS files
 """
 
 
+# What Alembic's and SQLAlchemy's catalog reads name; no revision's own statement needs them.
+CATALOG_READS = ("pg_catalog.", "information_schema.")
+
+
 class SqlRecorder:
     """The statements an upgrade sends, as the database receives them: the revision's own SQL,
     including what op.* calls and ORM code generate. Alembic's bookkeeping and catalog reads are
     left out."""
 
-    SKIPPED = ("alembic_version", "pg_catalog.", "information_schema.", "current_schema()")
+    SKIPPED = ("alembic_version", "current_schema()") + CATALOG_READS
 
     def __init__(self):
         self.statements = None
@@ -45,10 +51,11 @@ class SqlRecorder:
             return
         # Every statement passes here, Alembic's long catalog queries too: skip before
         # normalising.
-        lower = str(statement).lower()
+        text = str(statement)
+        lower = text.lower()
         if any(marker in lower for marker in self.SKIPPED) or lower.split(None, 1)[:1] == ["show"]:
             return
-        self.statements.append(" ".join(str(statement).split())[:2000])
+        self.statements.append(" ".join(text.split())[:2000])
 
 
 class Destinations:
@@ -139,8 +146,7 @@ class LockTracer:
         lower = str(statement).lower()
         if "alembic_version" in lower:
             return True
-        return lower.lstrip().startswith("select") and any(
-            marker in lower for marker in ("pg_catalog.", "information_schema."))
+        return lower.lstrip().startswith("select") and any(marker in lower for marker in CATALOG_READS)
 
     def after(self, conn, cursor, statement, parameters, context, executemany):
         if not self.active or self.busy or self.bookkeeping(statement):

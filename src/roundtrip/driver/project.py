@@ -1,5 +1,6 @@
-# The Alembic driver, part 2 of 5: the project's env.py, URL and models. runner.rs joins protocol.py, project.py, observers.py, steps.py
-# and main.py, in that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 2 of 5: the project's env.py, URL and models.
+# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# into the one script the driver's interpreter runs.
 
 
 STANDALONE_ENV = '''

@@ -1,5 +1,6 @@
-# The Alembic driver, part 4 of 5: upgrade and downgrade steps, and how Alembic runs env.py for them. runner.rs joins protocol.py, project.py, observers.py, steps.py
-# and main.py, in that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 4 of 5: upgrade and downgrade steps, and the env.py runs that take them.
+# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# into the one script the driver's interpreter runs.
 
 
 class StepRuns:
@@ -13,10 +14,6 @@ class StepRuns:
     next step is read while Alembic waits for it, as `alembic upgrade head` runs revision after
     revision. Anything else (a comparison, a stamp, a reconnect, a failure) ends the run, and
     the next run starts as a new command would."""
-
-    class Ended:
-        def __init__(self):
-            self.next_line = None
 
     def __init__(self, script_of, tracer, recorder, destinations, engine):
         self.script_of = script_of
@@ -68,37 +65,40 @@ class StepRuns:
         return None
 
     def run(self, request, run_env):
-        ended = self.Ended()
-        current = {"request": request, "answered": False}
-        calls = {"count": 0, "committed": False}
+        """Runs env.py for `request` and, while it can, for the step requests after it. Returns
+        the request line that ended the run unanswered, if one did."""
+        current, answered = request, False
+        next_line = None
+        calls, committed = 0, False
 
         def steps(heads, context):
-            calls["count"] += 1
-            if calls["count"] > 1:
+            nonlocal current, answered, next_line, calls, committed
+            calls += 1
+            if calls > 1:
                 # env.py runs the migrations once per database (the multi-database template):
                 # each run takes exactly the requested step, for each database.
                 self.continuable = False
-            heads_now = [tuple(heads)]
+            heads_now = tuple(heads)
 
             def track(ctx, step, heads, run_args):
-                heads_now[0] = tuple(heads)
+                nonlocal heads_now
+                heads_now = tuple(heads)
 
             context.on_version_apply_callbacks = tuple(context.on_version_apply_callbacks) + (track,)
             while True:
-                yield from self.plan(current["request"], heads_now[0])
+                yield from self.plan(current, heads_now)
                 # Alembic asks for the next step once it has committed this one.
-                calls["committed"] = not context.connection.in_transaction()
-                if not (self.continuable and calls["committed"]):
+                committed = not context.connection.in_transaction()
+                if not (self.continuable and committed):
                     return
-                send(self.answer(current["request"]))
-                current["answered"] = True
+                send(self.answer(current))
+                answered = True
                 line = sys.stdin.readline()
                 following = self.takes(line)
                 if following is None:
-                    ended.next_line = line
+                    next_line = line
                     return
-                current["request"] = following
-                current["answered"] = False
+                current, answered = following, False
                 # What a new command starts without: the named types (enums) Alembic's DDL
                 # runner remembers having created, which a dropped and re-created type is not.
                 memo = getattr(context.impl, "memo", None)
@@ -110,21 +110,20 @@ class StepRuns:
         try:
             run_env(steps, request.get("target") if request["cmd"] == "upgrade" else None)
         except BaseException:
-            if not current["answered"]:
+            if not answered:
                 raise
             # What env.py ran after the last answered step failed. The next request is told,
             # unless it reconnects anyway (the database's sessions were ended on purpose).
-            following = self.parse(ended.next_line)
-            if ended.next_line is not None and not (following and following.get("reconnect")):
-                ended.next_line = None
+            following = self.parse(next_line)
+            if next_line is not None and not (following and following.get("reconnect")):
                 raise
             traceback.print_exc()
-            return ended
+            return next_line
         if self.continuable is None:
-            self.continuable = calls["count"] == 1 and calls["committed"]
-        if not current["answered"]:
-            send(self.answer(current["request"]))
-        return ended
+            self.continuable = calls == 1 and committed
+        if not answered:
+            send(self.answer(current))
+        return next_line
 
 
 def commit_each_step():
