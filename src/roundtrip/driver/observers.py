@@ -71,6 +71,8 @@ class Destinations:
         scratch = make_url(url)
         self.scratch = (scratch.database, scratch.port)
         self.versions = versions
+        # Per code file: whether it is a revision file. Every commit walks the stack.
+        self.in_versions = {}
         self.reset()
 
     def reset(self):
@@ -107,7 +109,11 @@ class Destinations:
         frame = sys._getframe(1)
         while frame is not None:
             filename = frame.f_code.co_filename
-            if os.path.abspath(filename).startswith(self.versions):
+            revision_file = self.in_versions.get(filename)
+            if revision_file is None:
+                revision_file = os.path.abspath(filename).startswith(self.versions)
+                self.in_versions[filename] = revision_file
+            if revision_file:
                 self.ended_at = (filename, frame.f_lineno)
                 return
             frame = frame.f_back

@@ -46,9 +46,31 @@ class StepRuns:
         from alembic.runtime.migration import RevisionStep
         script = self.script_of()
         if request["cmd"] == "upgrade":
+            following = self.following(script, request["target"], heads)
+            if following is not None:
+                return [RevisionStep(script.revision_map, following, True)]
             return script._upgrade_revs(request["target"], heads)
         revision = script.get_revision(request["target"])
         return [RevisionStep(script.revision_map, revision, False)]
+
+    @staticmethod
+    def following(script, target, heads):
+        """`target`'s revision when it comes right after `heads` (every revision it is based on
+        is a head, and it depends on no other), else None. Alembic plans any upgrade by walking
+        the target's whole ancestry, which made each step cost more the longer the history;
+        for the next revision its plan is that revision alone."""
+        try:
+            revision = script.revision_map.get_revision(target)
+        except Exception:
+            return None
+        if revision is None or revision.revision != target or revision.dependencies:
+            return None
+        down = revision.down_revision
+        parents = set(down if isinstance(down, (tuple, list)) else (down,) if down else ())
+        heads = set(heads)
+        if parents <= heads and (parents or not heads):
+            return revision
+        return None
 
     @staticmethod
     def parse(line):

@@ -67,7 +67,9 @@ SELECT r.classid::regclass::text, r.objid, r.relation, c.relkind::text,
        coalesce(c.relkind = 'p' OR c.relispartition OR c.relhassubclass
                 OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid), false),
        r.variety
-FROM resolved r LEFT JOIN pg_class c ON c.oid = r.relation";
+FROM resolved r
+-- Looked up per entry: joined, the generic plan hashed the whole of pg_class for a few entries.
+LEFT JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = r.relation OFFSET 0) c ON true";
 
 const HEALTHY: &str = "SELECT count(*) FROM pg_event_trigger
   WHERE evtname IN ('migration_gate_command', 'migration_gate_drop') AND evtenabled = 'A'";

@@ -43,8 +43,18 @@ fn query(kind: &'static str, owner: OwnerKind, owner_oid: &str, select: String) 
         kind,
         owner,
         all: format!("{select}{group}"),
-        some: format!("{select} AND {owner_oid} = ANY($1::oid[]){group}"),
+        some: per_owner(&format!("{select} AND {owner_oid} = o.oid{group}")),
     }
+}
+
+/// `select`, which names the owner as `o.oid`, run once per owner in `$1`. Filtered with
+/// `= ANY($1)` instead, the generic plan scanned whole catalogs for the few owners a step
+/// changed, which made each snapshot cost more as the schema grew; `OFFSET 0` keeps the
+/// planner from flattening the lookup back into such a join.
+fn per_owner(select: &str) -> String {
+    format!(
+        "SELECT l.* FROM unnest($1::oid[]) AS o(oid) CROSS JOIN LATERAL ({select} OFFSET 0) AS l"
+    )
 }
 
 fn queries() -> Vec<Query> {
@@ -112,7 +122,7 @@ fn queries() -> Vec<Query> {
                  JOIN pg_class t ON t.oid = i.indrelid
                  JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE {USER_SCHEMAS} AND t.relname NOT IN ({VERSION_TABLES})
-                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = i.indrelid AND k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
                    AND {}",
                 not_from_extension("pg_class", "c.oid")
             ),
@@ -227,13 +237,25 @@ fn queries() -> Vec<Query> {
 }
 
 /// A relation's parts that can be dropped on their own (an index, a constraint, a trigger, a
-/// rule, a default): once dropped, the change log names only them.
+/// rule, a default): once dropped, the change log names only them. `OWNER` stands for the
+/// relations: all of them in a whole snapshot, one at a time in a partial one.
 const PARTS: &str = "
-SELECT i.indrelid, i.indexrelid FROM pg_index i WHERE i.indrelid = ANY($1::oid[])
-UNION ALL SELECT k.conrelid, k.oid FROM pg_constraint k WHERE k.conrelid = ANY($1::oid[])
-UNION ALL SELECT g.tgrelid, g.oid FROM pg_trigger g WHERE g.tgrelid = ANY($1::oid[])
-UNION ALL SELECT w.ev_class, w.oid FROM pg_rewrite w WHERE w.ev_class = ANY($1::oid[])
-UNION ALL SELECT d.adrelid, d.oid FROM pg_attrdef d WHERE d.adrelid = ANY($1::oid[])";
+SELECT i.indrelid, i.indexrelid FROM pg_index i WHERE i.indrelid OWNER
+UNION ALL SELECT k.conrelid, k.oid FROM pg_constraint k WHERE k.conrelid OWNER
+UNION ALL SELECT g.tgrelid, g.oid FROM pg_trigger g WHERE g.tgrelid OWNER
+UNION ALL SELECT w.ev_class, w.oid FROM pg_rewrite w WHERE w.ev_class OWNER
+UNION ALL SELECT d.adrelid, d.oid FROM pg_attrdef d WHERE d.adrelid OWNER";
+
+fn parts_of_all() -> String {
+    PARTS.replace("OWNER", "= ANY($1::oid[])")
+}
+
+fn parts_per_owner() -> String {
+    per_owner(&format!(
+        "SELECT * FROM ({}) AS p",
+        PARTS.replace("OWNER", "= o.oid")
+    ))
+}
 
 /// `users_email_key1` → `users_email_key`: the number PostgreSQL appends when the name it
 /// generates is taken, which differs between two builds of the same schema.
@@ -279,7 +301,8 @@ fn some_statement(queries: &[Query], owner: OwnerKind) -> String {
         .collect();
     if owner == OwnerKind::Relation {
         selects.push(format!(
-            "SELECT '{PART}'::text, p.part::text, ''::text, p.owner FROM ({PARTS}) AS p(owner, part)"
+            "SELECT '{PART}'::text, p.part::text, ''::text, p.owner FROM ({}) AS p(owner, part)",
+            parts_per_owner()
         ));
     }
     selects.join("\nUNION ALL\n")
@@ -311,7 +334,7 @@ pub async fn prepare(client: &tokio_postgres::Client) -> Result<Prepared, Roundt
         }));
     let parts = async {
         client
-            .prepare(PARTS)
+            .prepare(&parts_of_all())
             .await
             .map_err(|e| reading("parts of tables", &e))
     };
