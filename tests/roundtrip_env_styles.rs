@@ -228,6 +228,52 @@ fn standalone_compares_the_models_named_in_the_config_and_a_wrong_name_is_a_conf
 }
 
 #[test]
+fn roundtrip_env_reaches_env_py_both_the_scratch_database_parts_and_the_interpreter_settings() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let fixture = common::roundtrip::repo().join("fixtures/roundtrip/url_from_parts");
+    // PYTHONPATH must be there when the interpreter starts, before the database exists;
+    // the parts of the scratch database only once it does.
+    let config = tmp.path().join("migration-gate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[roundtrip.env]\nPYTHONPATH = \"{}\"\nPOSTGRES_SERVER = \"{{host}}\"\nPOSTGRES_PORT = \"{{port}}\"\nPOSTGRES_USER = \"{{user}}\"\nPOSTGRES_PASSWORD = \"{{password}}\"\nPOSTGRES_DB = \"{{database}}\"\n",
+            fixture.join("app_settings").display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let output = local_json(
+        "fixtures/roundtrip/url_from_parts",
+        &python,
+        &["--config", &config],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("u1", "passed"), ("u2", "passed")])
+    );
+
+    // Without the config, env.py cannot even import its settings: the run says so.
+    let output = local_json(
+        "fixtures/roundtrip/url_from_parts",
+        &python,
+        &[],
+        tmp.path(),
+    );
+    assert_ne!(output.status.code(), Some(0), "{}", everything(&output));
+    assert!(
+        everything(&output).contains("No module named 'settings'"),
+        "{}",
+        everything(&output)
+    );
+}
+
+#[test]
 fn a_python_that_dies_before_the_driver_is_ready_is_quoted_in_the_error() {
     let Some(_) = postgres_binaries() else {
         return;

@@ -20,6 +20,21 @@ pub(super) fn scratch_variables(database: &ConnInfo) -> Vec<(&'static str, Strin
     variables
 }
 
+const DATABASE_PARTS: [&str; 6] = [
+    "{host}",
+    "{port}",
+    "{user}",
+    "{password}",
+    "{database}",
+    "{url}",
+];
+
+/// Whether a `[roundtrip] env` value names a part of the scratch database, which is known only
+/// once the database exists.
+pub(super) fn needs_database(value: &str) -> bool {
+    DATABASE_PARTS.iter().any(|part| value.contains(part))
+}
+
 /// A `[roundtrip] env` value with the scratch database's parts filled in: `{host}`, `{port}`,
 /// `{user}`, `{password}`, `{database}` and `{url}`, for env.py files that assemble their URL
 /// from variables of their own (`POSTGRES_SERVER`, `POSTGRES_DB`, ...).

@@ -9,6 +9,7 @@ use crate::model::{BodyState, Framework, Migration, MigrationSet, Phase, Sources
 use crate::rules::roundtrip as findings;
 
 use super::diff::{self, Comparison};
+use super::interpreter::Interpreter;
 use super::postgres::ConnInfo;
 use super::session::{Applier, Session};
 use super::{RoundtripError, RoundtripOptions, fail, seed, snapshot};
@@ -72,13 +73,19 @@ impl<'a> Judge<'a> {
         }
     }
 
-    pub(super) async fn run_set(&mut self, admin: &ConnInfo) -> Result<(), RoundtripError> {
+    /// Judges the set's revisions in scratch databases on `admin`'s server; `interpreter`, the
+    /// Alembic driver's process when it was started ahead of the server.
+    pub(super) async fn run_set(
+        &mut self,
+        admin: &ConnInfo,
+        interpreter: Option<Interpreter>,
+    ) -> Result<(), RoundtripError> {
         let order = self.order();
         let judged = self.judged(&order);
         let Some(&first) = judged.first() else {
             return Ok(());
         };
-        let mut session = self.open(admin).await?;
+        let mut session = self.open(admin, interpreter).await?;
         // Revisions before the first judged one are only applied, in one go.
         let mut dirty = first > 0
             && !self

@@ -6,6 +6,7 @@ mod catalog;
 mod conninfo;
 pub mod diff;
 mod driver_env;
+mod interpreter;
 mod judge;
 mod local_cluster;
 mod models;
@@ -164,6 +165,19 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
     }
     let mut diagnostics = input_problems;
     let input_errors = loaded.input_errors;
+    // The first set's Alembic driver starts while the server does: both take about half a
+    // second. A driver that cannot start says so at its launch, as one started then would.
+    let mut interpreter = loaded.sets.first().and_then(|set| {
+        let judge = Judge {
+            options,
+            sources: &loaded.sources,
+            set,
+            scope: &loaded.scope,
+            diagnostics: Vec::new(),
+            results: Vec::new(),
+        };
+        interpreter::Interpreter::start(&judge.alembic_options()?).ok()
+    });
     let server = postgres::provide(&ProviderRequest {
         provider: options.provider,
         database_url: options.database_url.as_deref(),
@@ -182,7 +196,7 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
             diagnostics: Vec::new(),
             results: Vec::new(),
         };
-        let result = judge.run_set(&server.admin).await;
+        let result = judge.run_set(&server.admin, interpreter.take()).await;
         diagnostics.append(&mut judge.diagnostics);
         diagnostics.extend(captured::findings(
             set,
@@ -300,7 +314,7 @@ pub async fn schema_at(
         diagnostics: Vec::new(),
         results: Vec::new(),
     };
-    let mut session = judge.open(admin).await?;
+    let mut session = judge.open(admin, None).await?;
     let mut failure = None;
     for (index, target) in targets.iter().enumerate() {
         let started = Instant::now();

@@ -2,33 +2,17 @@
 //! over tokio-postgres.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::io::AsyncWriteExt;
 
 use crate::diagnostic::TracedStatement;
 
-use super::driver_env::{fill_in, scratch_variables};
+use super::RoundtripError;
+use super::driver_env::{fill_in, needs_database, scratch_variables};
+use super::interpreter::{Interpreter, Running};
 use super::postgres::ConnInfo;
-use super::{RoundtripError, fail};
-
-/// The driver's script, kept in parts by what they do.
-const DRIVER: &str = concat!(
-    include_str!("driver/protocol.py"),
-    "\n\n",
-    include_str!("driver/project.py"),
-    "\n\n",
-    include_str!("driver/observers.py"),
-    "\n\n",
-    include_str!("driver/steps.py"),
-    "\n\n",
-    include_str!("driver/main.py"),
-);
-const DRIVER_SOURCE_VARIABLE: &str = "MIGRATION_GATE_DRIVER_SOURCE";
-const DRIVER_BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('MIGRATION_GATE_DRIVER_SOURCE'), 'migration-gate-driver.py', 'exec'))";
 
 /// Why a step failed, as precisely as the database and the driver tell it.
 #[derive(Debug, Clone, Default)]
@@ -43,18 +27,18 @@ pub struct StepFailure {
 }
 
 #[derive(Debug, Deserialize)]
-struct DriverAnswer {
-    ok: bool,
+pub(super) struct DriverAnswer {
+    pub(super) ok: bool,
     #[serde(default)]
-    error: String,
+    pub(super) error: String,
     #[serde(default)]
-    kind: String,
+    pub(super) kind: String,
     sqlstate: Option<String>,
     statement: Option<String>,
     file: Option<String>,
     line: Option<usize>,
     #[serde(default)]
-    alembic: String,
+    pub(super) alembic: String,
     trace: Option<Vec<TracedStatement>>,
     /// The statements an upgrade ran, as the database received them.
     sql: Option<Vec<String>>,
@@ -109,7 +93,9 @@ pub struct AlembicDriver {
     options: AlembicOptions,
     database: ConnInfo,
     url: String,
-    process: Option<(Child, ChildStdin, Lines<BufReader<ChildStdout>>)>,
+    process: Option<Running>,
+    /// A process started before the scratch database existed, for the first launch.
+    started: Option<Interpreter>,
     pub alembic_version: String,
     /// The SQL the last successful upgrade ran.
     pub last_sql: Vec<String>,
@@ -120,15 +106,18 @@ pub struct AlembicDriver {
 }
 
 impl AlembicDriver {
+    /// The driver for `database`, in `started` when the process was started ahead of it.
     pub async fn start(
         options: AlembicOptions,
         database: &ConnInfo,
+        started: Option<Interpreter>,
     ) -> Result<Self, RoundtripError> {
         let mut driver = AlembicDriver {
             options,
             database: database.clone(),
             url: database.url_with_password(),
             process: None,
+            started,
             last_sql: Vec::new(),
             last_destinations: Destinations::default(),
             alembic_version: String::new(),
@@ -139,114 +128,22 @@ impl AlembicDriver {
     }
 
     async fn spawn(&mut self) -> Result<(), RoundtripError> {
-        let python = &self.options.python;
-        let mut command = Command::new(python);
-        command
-            // The driver's source travels in the environment: no file to leave behind when
-            // the run is killed.
-            .args(["-c", DRIVER_BOOTSTRAP])
-            .env(DRIVER_SOURCE_VARIABLE, DRIVER)
-            .arg("--script-location")
-            .arg(&self.options.script_location)
-            .env("MIGRATION_GATE_DRIVER_URL", &self.url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(ini) = &self.options.ini {
-            command.arg("--ini").arg(ini);
-        }
-        for folder in &self.options.versions {
-            command.arg("--versions").arg(folder);
-        }
-        if self.options.standalone {
-            command.arg("--standalone");
-        }
-        // libpq reads PGOPTIONS when env.py sets no `options` of its own.
-        command.env(
-            "PGOPTIONS",
-            format!(
-                "-c statement_timeout={}",
-                self.options.statement_timeout.as_millis()
-            ),
-        );
-        for (key, value) in scratch_variables(&self.database) {
-            command.env(key, value);
-        }
-        for (key, value) in &self.options.env {
-            command.env(key, fill_in(value, &self.database, &self.url));
-        }
-        let mut child = command.spawn().map_err(|e| {
-            fail(format!(
-                "cannot run {}: {e}; pass --python (or `python` in [roundtrip]) naming the project's Python",
-                python.display()
-            ))
-        })?;
-        let stdin = child.stdin.take().expect("piped stdin");
-        let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
-        // Alembic's log lines and anything env.py prints go to stderr; keep it drained.
-        // Its last line is what a driver that dies before it is ready has to say (a traceback's
-        // exception line).
-        let stderr = child.stderr.take().map(|stderr| {
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                let mut last = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if std::env::var_os("MIGRATION_GATE_DEBUG").is_some() {
-                        eprintln!("driver: {line}");
-                    }
-                    if !line.trim().is_empty() {
-                        last = Some(line);
-                    }
-                }
-                last
-            })
-        });
-        let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
-        let line = match ready {
-            Ok(Ok(Some(line))) => line,
-            Ok(_) => {
-                let status = child.wait().await.ok();
-                let said = match stderr {
-                    Some(task) => tokio::time::timeout(Duration::from_secs(2), task)
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                        .flatten(),
-                    None => None,
-                };
-                let said = said.map_or_else(
-                    || format!(" ({status:?})"),
-                    |line| format!(": {}", line.trim()),
-                );
-                return Err(fail(format!(
-                    "the Alembic driver ({}) exited before it was ready{said}; run with MIGRATION_GATE_DEBUG=1 to see all its output",
-                    python.display()
-                )));
-            }
-            Err(_) => return Err(fail("the Alembic driver did not start within 60 s")),
+        let interpreter = match self.started.take() {
+            Some(interpreter) => interpreter,
+            None => Interpreter::start(&self.options)?,
         };
-        let answer: DriverAnswer = serde_json::from_str(&line).map_err(|e| {
-            fail(format!(
-                "the Alembic driver said something unexpected ({e}): {line}"
-            ))
-        })?;
-        if !answer.ok {
-            let hint = if answer.kind == "ImportError" {
-                format!(
-                    "; install alembic, SQLAlchemy and psycopg into it (`{} -m pip install alembic sqlalchemy 'psycopg[binary]'`) or pass --python",
-                    python.display()
-                )
-            } else {
-                String::new()
-            };
-            return Err(fail(format!(
-                "the Alembic driver cannot start: {}{hint}",
-                answer.error
-            )));
+        // The URL holds the password: it goes through the environment, never the command
+        // line (which every local user can read in `ps`).
+        let mut env = vec![("MIGRATION_GATE_DRIVER_URL".to_string(), self.url.clone())];
+        for (key, value) in scratch_variables(&self.database) {
+            env.push((key.to_string(), value));
         }
-        self.alembic_version = answer.alembic;
-        self.process = Some((child, stdin, lines));
+        for (key, value) in self.options.env.iter().filter(|(_, v)| needs_database(v)) {
+            env.push((key.clone(), fill_in(value, &self.database, &self.url)));
+        }
+        let (process, alembic_version) = interpreter.launch(env).await?;
+        self.alembic_version = alembic_version;
+        self.process = Some(process);
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use crate::diagnostic::TracedStatement;
 use crate::model::{Framework, Migration, Phase};
 
 use super::catalog::Catalog;
+use super::interpreter::Interpreter;
 use super::judge::Judge;
 use super::postgres::{ConnInfo, ScratchDatabase};
 use super::runner::{AlembicDriver, AlembicOptions, StepFailure};
@@ -69,14 +70,20 @@ impl Session {
 }
 
 impl Judge<'_> {
-    pub(super) async fn open(&self, admin: &ConnInfo) -> Result<Session, RoundtripError> {
+    /// A session on a new scratch database; `interpreter`, the driver's process when it was
+    /// started ahead of the server.
+    pub(super) async fn open(
+        &self,
+        admin: &ConnInfo,
+        interpreter: Option<Interpreter>,
+    ) -> Result<Session, RoundtripError> {
         let started = std::time::Instant::now();
-        // The driver's interpreter starts (imports Alembic and SQLAlchemy, half a second)
-        // while the database is created: it connects only at its first step.
+        // A driver's interpreter not started ahead of the server starts now (imports Alembic
+        // and SQLAlchemy, half a second) while the database is created.
         let mut scratch = ScratchDatabase::named(admin, self.options.step_timeout);
         let (created, applier) = tokio::join!(
             scratch.create_on_server(),
-            self.start_applier(&scratch.conninfo)
+            self.start_applier(&scratch.conninfo, interpreter)
         );
         super::profile::add("scratch database and driver", started);
         let applier = match (created, applier) {
@@ -101,22 +108,33 @@ impl Judge<'_> {
         session
     }
 
-    async fn start_applier(&self, conninfo: &ConnInfo) -> Result<Applier, RoundtripError> {
-        Ok(match self.set.framework {
-            Framework::Alembic => {
-                let root = self.script_directory();
-                let options = AlembicOptions {
-                    python: driver_env::find_python(self.options.python.as_deref(), &root),
-                    ini: self.alembic_ini_path(),
-                    script_location: root,
-                    versions: self.version_folders(),
-                    standalone: self.options.standalone,
-                    statement_timeout: self.options.step_timeout,
-                    env: self.options.env.clone(),
-                };
-                Applier::Alembic(Box::new(AlembicDriver::start(options, conninfo).await?))
-            }
-            _ => Applier::Sql,
+    /// How this set's Alembic driver is run; `None` for SQL migrations.
+    pub(super) fn alembic_options(&self) -> Option<AlembicOptions> {
+        if self.set.framework != Framework::Alembic {
+            return None;
+        }
+        let root = self.script_directory();
+        Some(AlembicOptions {
+            python: driver_env::find_python(self.options.python.as_deref(), &root),
+            ini: self.alembic_ini_path(),
+            script_location: root,
+            versions: self.version_folders(),
+            standalone: self.options.standalone,
+            statement_timeout: self.options.step_timeout,
+            env: self.options.env.clone(),
+        })
+    }
+
+    async fn start_applier(
+        &self,
+        conninfo: &ConnInfo,
+        interpreter: Option<Interpreter>,
+    ) -> Result<Applier, RoundtripError> {
+        Ok(match self.alembic_options() {
+            Some(options) => Applier::Alembic(Box::new(
+                AlembicDriver::start(options, conninfo, interpreter).await?,
+            )),
+            None => Applier::Sql,
         })
     }
 

@@ -1,5 +1,5 @@
 # The Alembic driver, part 5 of 5: start-up and the request loop.
-# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
 # into the one script the driver's interpreter runs.
 
 
@@ -21,6 +21,14 @@ def main():
     except ImportError as error:
         send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
         return 3
+    preload_postgres_dbapi()
+
+    # The interpreter was started before the scratch database existed (importing Alembic and
+    # SQLAlchemy overlaps the server's start): the database's environment is the first line.
+    launch = sys.stdin.readline()
+    if not launch:
+        return 0
+    os.environ.update(json.loads(launch)["env"])
 
     # The URL holds the password: it comes through the environment, never the command line
     # (which every local user can read in `ps`).

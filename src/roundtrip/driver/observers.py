@@ -1,6 +1,6 @@
 # The Alembic driver, part 3 of 5: what a step's statements did (the SQL sent, where it went, locks
 # and rewrites).
-# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
 # into the one script the driver's interpreter runs.
 
 

@@ -1,5 +1,5 @@
 # The Alembic driver, part 2 of 5: the project's env.py, URL and models.
-# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
 # into the one script the driver's interpreter runs.
 
 
@@ -45,8 +45,8 @@ def named_metadata(spec):
     return found
 
 
-def driver_url(url):
-    """The URL with the driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
+def postgres_dbapi():
+    """The PostgreSQL driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
     from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2."""
     import importlib.util
     import sqlalchemy
@@ -55,9 +55,26 @@ def driver_url(url):
         candidates.insert(0, "psycopg")
     for module in candidates:
         if importlib.util.find_spec(module) is not None:
-            return "postgresql+" + module + url[len("postgresql"):]
+            return module
     raise ImportError(f"no PostgreSQL driver for SQLAlchemy {sqlalchemy.__version__}: "
                       + " or ".join(candidates) + " is not installed")
+
+
+def driver_url(url):
+    """The URL naming the driver the project can use."""
+    return "postgresql+" + postgres_dbapi() + url[len("postgresql"):]
+
+
+def preload_postgres_dbapi():
+    """Imports the driver and its SQLAlchemy dialect while the database is still starting;
+    a failure is reported where the driver is chosen."""
+    import importlib
+    try:
+        module = postgres_dbapi()
+        importlib.import_module(module)
+        importlib.import_module("sqlalchemy.dialects.postgresql." + module)
+    except ImportError:
+        pass
 
 
 def in_schema(url, schema):

@@ -1,5 +1,8 @@
 """migration-gate's Alembic driver: one process per round trip, JSON lines on stdin/stdout.
 
+Launch:    {"env": {"MIGRATION_GATE_DRIVER_URL": ..., "PGHOST": ..., ...}}, the first line: the
+           process starts before the scratch database exists and learns of it here; it answers
+           {"ok": true, "ready": true, "alembic": "<version>", ...}.
 Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any missing ancestor),
            {"cmd": "stamp", "targets": ["<revision>", ...]} (`alembic stamp`),
            {"cmd": "compare"} (env.py's target_metadata against the database, as
@@ -16,7 +19,7 @@ SQLALCHEMY_DATABASE_URI environment variables, `-x url=...` and `-x dburl=...`
 the project names in `[roundtrip] url_option` / `url_env` (MIGRATION_GATE_URL_OPTIONS /
 MIGRATION_GATE_URL_ENV, comma-separated).
 
-This is part 1 of 5 (the protocol and how failures are described); runner.rs joins protocol.py,
+This is part 1 of 5 (the protocol and how failures are described); interpreter.rs joins protocol.py,
 project.py, observers.py, steps.py and main.py, in that order, into the one script the
 driver's interpreter runs.
 """

@@ -1,5 +1,5 @@
 # The Alembic driver, part 4 of 5: upgrade and downgrade steps, and the env.py runs that take them.
-# runner.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
+# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
 # into the one script the driver's interpreter runs.
 
 
