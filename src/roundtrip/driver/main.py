@@ -92,6 +92,7 @@ def main():
     recorder = SqlRecorder()
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    event.listen(Engine, "before_cursor_execute", tracer.first)
     event.listen(Engine, "after_cursor_execute", tracer.after)
     event.listen(Engine, "after_cursor_execute", recorder.after)
     destinations = Destinations(url, versions)
@@ -103,7 +104,7 @@ def main():
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
     steps = StepRuns(script_of=lambda: script, tracer=tracer, recorder=recorder,
-                     destinations=destinations, engine=engine)
+                     destinations=destinations)
     # A request a run of steps read and left unanswered.
     pending = None
     while True:

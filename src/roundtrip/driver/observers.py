@@ -126,19 +126,33 @@ class LockTracer:
     def __init__(self):
         self.active = False
         self.busy = False
-        self.before = {}
+        # The tables' files before the revision's first statement; None until it comes.
+        self.before = None
         self.held = set()
         self.statements = []
 
-    def start(self, engine):
-        with engine.connect() as connection:
-            cursor = connection.connection.cursor()
-            cursor.execute(FILENODES_SQL)
-            self.before = {oid: (name, node) for oid, name, node in cursor.fetchall()}
-            cursor.close()
+    def start(self):
+        self.before = None
         self.held = set()
         self.statements = []
         self.active = True
+
+    def first(self, conn, cursor, statement, parameters, context, executemany):
+        """Before the revision's first statement, on its connection and in its transaction:
+        the tables' files it starts from. Read on a connection of its own, this cost as much
+        as tracing every statement after."""
+        if not self.active or self.before is not None or self.busy or self.bookkeeping(statement):
+            return
+        self.busy = True
+        try:
+            raw = conn.connection.cursor()
+            raw.execute(FILENODES_SQL)
+            self.before = {oid: (name, node) for oid, name, node in raw.fetchall()}
+            raw.close()
+        except Exception:  # noqa: BLE001 - the statement itself will tell what is wrong
+            self.before = {}
+        finally:
+            self.busy = False
 
     def stop(self):
         self.active = False
@@ -173,6 +187,8 @@ class LockTracer:
         new_locks = sorted(held - self.held)
         self.held = held
         rewritten = []
+        if self.before is None:
+            self.before = {}
         for oid, (name, node) in list(self.before.items()):
             if oid in now and now[oid] != node:
                 rewritten.append(name)

@@ -15,12 +15,11 @@ class StepRuns:
     revision. Anything else (a comparison, a stamp, a reconnect, a failure) ends the run, and
     the next run starts as a new command would."""
 
-    def __init__(self, script_of, tracer, recorder, destinations, engine):
+    def __init__(self, script_of, tracer, recorder, destinations):
         self.script_of = script_of
         self.tracer = tracer
         self.recorder = recorder
         self.destinations = destinations
-        self.engine = engine
         # None until a first step tells; then whether a run may take more than one step.
         # MIGRATION_GATE_ONE_STEP_PER_RUN=1 runs env.py for every step, as Alembic's commands do.
         self.continuable = False if os.environ.get("MIGRATION_GATE_ONE_STEP_PER_RUN") == "1" else None
@@ -29,7 +28,7 @@ class StepRuns:
         self.destinations.reset()
         if request["cmd"] == "upgrade":
             if request.get("trace"):
-                self.tracer.start(self.engine)
+                self.tracer.start()
             self.recorder.start()
 
     def answer(self, request):
