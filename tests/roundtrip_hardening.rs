@@ -459,6 +459,25 @@ fn a_merge_after_a_failure_on_a_sibling_branch_is_judged_on_both_branches() {
 }
 
 #[test]
+fn a_revision_that_depends_on_another_branch_is_judged_after_what_it_depends_on() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = local_json("fixtures/roundtrip/branches", &python, &[], tmp.path());
+    // a1 (on a second base) `depends_on` the merge b4: Alembic applies b0..b4 with it. Judged
+    // before them, its upgrade applied them unseen and b0's upgrade was then blamed on env.py
+    // connecting elsewhere. Merges, branch points, a second base and the downgrades that
+    // delete or unmerge a head all pass through the driver's own step planning here.
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    let expected: Vec<(String, String)> = ["a0", "b0", "b1", "b2", "b3", "b4", "a1", "b5"]
+        .iter()
+        .map(|id| (id.to_string(), "passed".to_string()))
+        .collect();
+    assert_eq!(statuses(&output), expected, "{}", everything(&output));
+}
+
+#[test]
 fn env_py_as_alembic_init_async_writes_it_runs() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;

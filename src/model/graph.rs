@@ -182,8 +182,9 @@ impl RevisionGraph {
             .collect()
     }
 
-    /// Heads first, each revision after all its children; ties in id order so output is
-    /// stable. Revisions on a `down_revision` loop are left out.
+    /// Heads first, each revision after all its children and all the revisions that name it
+    /// in `depends_on` (Alembic applies a dependency first); ties in id order so output is
+    /// stable. Revisions on a loop are left out.
     pub fn newest_first(&self, set: &MigrationSet) -> Vec<String> {
         let mut waiting: BTreeMap<&String, usize> = self
             .index
@@ -195,6 +196,13 @@ impl RevisionGraph {
                 (id, children)
             })
             .collect();
+        for &i in self.index.values() {
+            for dependency in &set.migrations[i].depends_on {
+                if let Some(count) = waiting.get_mut(dependency) {
+                    *count += 1;
+                }
+            }
+        }
         let mut ready: BTreeSet<&String> = waiting
             .iter()
             .filter(|(_, n)| **n == 0)
@@ -206,7 +214,7 @@ impl RevisionGraph {
             let Some(migration) = self.migration(set, id) else {
                 continue;
             };
-            for parent in &migration.parents {
+            for parent in migration.parents.iter().chain(&migration.depends_on) {
                 if let Some((key, count)) = waiting.get_key_value(parent).map(|(k, c)| (*k, *c)) {
                     let left = count.saturating_sub(1);
                     waiting.insert(key, left);

@@ -23,6 +23,7 @@ class StepRuns:
         # None until a first step tells; then whether a run may take more than one step.
         # MIGRATION_GATE_ONE_STEP_PER_RUN=1 runs env.py for every step, as Alembic's commands do.
         self.continuable = False if os.environ.get("MIGRATION_GATE_ONE_STEP_PER_RUN") == "1" else None
+        self.downgrade_step = one_revision_downgrade()
 
     def begin(self, request):
         self.destinations.reset()
@@ -50,7 +51,7 @@ class StepRuns:
                 return [RevisionStep(script.revision_map, following, True)]
             return script._upgrade_revs(request["target"], heads)
         revision = script.get_revision(request["target"])
-        return [RevisionStep(script.revision_map, revision, False)]
+        return [self.downgrade_step(script.revision_map, revision, False)]
 
     @staticmethod
     def following(script, target, heads):
@@ -145,6 +146,24 @@ class StepRuns:
         if not answered:
             send(self.answer(current))
         return next_line
+
+
+def one_revision_downgrade():
+    """Alembic's step for downgrading one revision, without its walk of the whole ancestry when
+    the answer is plain: to tell whether the version table loses a row or gets the revision's
+    parent, Alembic removes from the revisions it goes back to their own ancestors, which for a
+    single one, alone at the head, leaves it. That walk made each downgrade cost more the longer
+    the history."""
+    from alembic.runtime.migration import RevisionStep
+
+    class OneRevisionDowngrade(RevisionStep):
+        def _unmerge_to_revisions(self, heads):
+            to_revisions = tuple(self.to_revisions)
+            if len(to_revisions) == 1 and set(heads) == {self.revision.revision}:
+                return to_revisions
+            return super()._unmerge_to_revisions(heads)
+
+    return OneRevisionDowngrade
 
 
 def commit_each_step():
