@@ -165,19 +165,23 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
     }
     let mut diagnostics = input_problems;
     let input_errors = loaded.input_errors;
-    // The first set's Alembic driver starts while the server does: both take about half a
-    // second. A driver that cannot start says so at its launch, as one started then would.
-    let mut interpreter = loaded.sets.first().and_then(|set| {
-        let judge = Judge {
+    let mut judges: Vec<Judge> = loaded
+        .sets
+        .iter()
+        .map(|set| Judge {
             options,
             sources: &loaded.sources,
             set,
             scope: &loaded.scope,
             diagnostics: Vec::new(),
             results: Vec::new(),
-        };
-        interpreter::Interpreter::start(&judge.alembic_options()?).ok()
-    });
+        })
+        .collect();
+    // The first set's Alembic driver starts while the server does: both take about half a
+    // second. A driver that cannot start says so at its launch, as one started then would.
+    let mut interpreter = judges
+        .first()
+        .and_then(|judge| interpreter::Interpreter::start(&judge.alembic_options()?).ok());
     let server = postgres::provide(&ProviderRequest {
         provider: options.provider,
         database_url: options.database_url.as_deref(),
@@ -187,19 +191,11 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
     .await?;
     let mut revisions = Vec::new();
     let mut outcome = Ok(());
-    for set in &loaded.sets {
-        let mut judge = Judge {
-            options,
-            sources: &loaded.sources,
-            set,
-            scope: &loaded.scope,
-            diagnostics: Vec::new(),
-            results: Vec::new(),
-        };
+    for judge in &mut judges {
         let result = judge.run_set(&server.admin, interpreter.take()).await;
         diagnostics.append(&mut judge.diagnostics);
         diagnostics.extend(captured::findings(
-            set,
+            judge.set,
             &loaded.sources,
             &judge.results,
             &options.lint,

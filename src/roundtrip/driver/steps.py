@@ -65,8 +65,8 @@ class StepRuns:
             return None
         if revision is None or revision.revision != target or revision.dependencies:
             return None
-        down = revision.down_revision
-        parents = set(down if isinstance(down, (tuple, list)) else (down,) if down else ())
+        from alembic.util import to_tuple
+        parents = set(to_tuple(revision.down_revision, default=()))
         heads = set(heads)
         if parents <= heads and (parents or not heads):
             return revision
