@@ -368,6 +368,8 @@ fn options(project: &Path, python: &Path, url_of: &dyn Fn(&str) -> String) -> Ro
         shard: None,
         trace_locks: false,
         seed_rows: 0,
+        upgrade_only: false,
+        irreversible: Vec::new(),
         progress: false,
     }
 }

@@ -126,6 +126,8 @@ fn main() {
         shard: None,
         trace_locks: true,
         seed_rows: 0,
+        upgrade_only: false,
+        irreversible: Vec::new(),
         progress: false,
     };
     let stop = Arc::new(AtomicBool::new(false));

@@ -164,6 +164,10 @@ pub struct RoundtripArgs {
     /// Record the locks each statement of an upgrade takes and the tables it rewrites.
     #[arg(long)]
     pub trace_locks: bool,
+    /// Prove each upgrade and its schema, without downgrades: for forward-only histories
+    /// (automatic when no revision has a downgrade).
+    #[arg(long)]
+    pub upgrade_only: bool,
     /// Print on stderr the SQL each Alembic revision's upgrade sent to the database (the JSON
     /// and Markdown reports always carry it).
     #[arg(long)]

@@ -1,5 +1,6 @@
 //! `migration-gate.toml` or `[tool.migration-gate]` in `pyproject.toml`, found by walking up
-//! from the checked path.
+//! from the checked path. Keys are kebab-case like the command line's flags (`fail-on`, as
+//! ruff's are); the snake_case spelling is accepted too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,10 @@ use serde::Deserialize;
 use crate::diagnostic::Severity;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
     pub paths: Option<Vec<PathBuf>>,
+    #[serde(alias = "postgres_version")]
     pub postgres_version: Option<u32>,
     /// `"postgresql"` (the default), or a table of folder globs → the database their sets are
     /// written for: `[dialect] "migrations/mysql" = "mysql"`, `"db/legacy_sqlite" = "postgresql"`.
@@ -22,32 +24,53 @@ pub struct Config {
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
     pub exclude: Option<Vec<String>>,
+    #[serde(alias = "fail_on")]
     pub fail_on: Option<FailOn>,
     pub roundtrip: Option<RoundtripConfig>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RoundtripConfig {
+    #[serde(alias = "database_url_env")]
     pub database_url_env: Option<String>,
     pub postgres: Option<crate::roundtrip::postgres::Provider>,
+    #[serde(alias = "postgres_image")]
     pub postgres_image: Option<String>,
     pub python: Option<String>,
+    #[serde(alias = "alembic_config")]
     pub alembic_config: Option<String>,
     /// Schema SQL applied before the first revision (see `roundtrip --baseline`).
     pub baseline: Option<String>,
     pub command: Option<String>,
+    #[serde(alias = "timeout_s")]
     pub timeout_s: Option<u64>,
     /// Seconds a connection may take, handshake and authentication included (default 10).
+    #[serde(alias = "connect_timeout_s")]
     pub connect_timeout_s: Option<u64>,
     /// alembic.ini main options env.py reads its URL from, besides `sqlalchemy.url`.
+    #[serde(alias = "url_option")]
     pub url_option: Option<Names>,
     /// Environment variables env.py reads its URL from, besides DATABASE_URL and
     /// SQLALCHEMY_DATABASE_URI.
+    #[serde(alias = "url_env")]
     pub url_env: Option<Names>,
     /// Under `--standalone`, the models to compare the schema with: `module:attribute`
     /// (`app.models:Base.metadata`), imported without the application running.
     pub metadata: Option<String>,
+    /// Run Alembic with a generated env.py (`--standalone`).
+    pub standalone: Option<bool>,
+    /// Record each statement's locks and rewrites (`--trace-locks`).
+    #[serde(alias = "trace_locks")]
+    pub trace_locks: Option<bool>,
+    /// Fill every empty table with this many rows before each upgrade (`--seed-rows`).
+    #[serde(alias = "seed_rows")]
+    pub seed_rows: Option<u32>,
+    /// Prove upgrades only (`--upgrade-only`): a forward-only history.
+    #[serde(alias = "upgrade_only")]
+    pub upgrade_only: Option<bool>,
+    /// Revisions accepted as irreversible: their failing downgrade is a note, not an error.
+    pub irreversible: Option<Vec<String>>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }

@@ -105,11 +105,17 @@ impl Diagnostic {
 /// What the round trip did with one revision: reported next to the findings (text, JSON,
 /// Markdown, JUnit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     Passed,
     Failed,
     Skipped,
+    /// The upgrade sent no SQL (a guard returned early): nothing was proven, and it is never
+    /// counted as passed.
+    RanNothing,
+    /// The upgrade passed; the downgrade raises on purpose (or the config accepts it as
+    /// irreversible), so there is no way back to prove.
+    Irreversible,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,14 +142,13 @@ pub struct RevisionResult {
     /// ORM code generated), in order.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub sql: Vec<String>,
-}
-
-impl RevisionResult {
-    /// What the first upgrade was seen doing: its locks and rewrites, and its SQL.
-    pub fn with_observed(mut self, observed: (Vec<TracedStatement>, Vec<String>)) -> Self {
-        (self.trace, self.sql) = observed;
-        self
-    }
+    /// `sql` holds only the first statements: the run's budget for captured SQL ran out.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub sql_incomplete: bool,
+    /// BEGIN / COMMIT in `sql` stand where PostgreSQL saw transactions begin and end; without
+    /// them the statements ran in the revision's one transaction, as far as is known.
+    #[serde(skip)]
+    pub sql_transactions: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -783,6 +783,8 @@ fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
             "roundtrip-schema-drift",
             "roundtrip-not-repeatable",
             "roundtrip-model-drift",
+            "roundtrip-ran-nothing",
+            "roundtrip-irreversible",
             "traced-access-exclusive-lock",
             "traced-table-rewrite",
             "gate-unknown-revision",

@@ -156,15 +156,49 @@ fn the_static_rules_also_read_the_sql_each_revision_really_ran() {
         .map(|(rule, id, _, _)| (rule.clone(), id.clone()))
         .collect();
     // A project helper and a string built at run time hide these from the Python-level
-    // reading; the SQL the database received shows them.
+    // reading; the SQL the database received shows them. It shows the transactions too: s5's
+    // VALIDATE ran after the COMMIT of Alembic's autocommit block, s6's in the transaction of
+    // the add; and s7's CREATE TABLE of several thousand characters is read whole, so the index
+    // on the table it creates is no finding.
     assert_eq!(
         from_roundtrip,
         pairs(&[
             ("create-index-non-concurrently", "s2"),
             ("set-not-null", "s3"),
+            ("validate-in-same-transaction", "s6"),
         ]),
         "{}",
         everything(&output)
+    );
+    let s5_sql: Vec<String> = document(&output)["roundtrip"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["revision"] == "s5")
+        .unwrap()["sql"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            s.as_str()
+                .unwrap()
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        s5_sql,
+        [
+            "BEGIN",
+            "CREATE TABLE",
+            "ALTER TABLE",
+            "ALTER TABLE",
+            "COMMIT",
+            "ALTER TABLE"
+        ],
+        "the SQL as PostgreSQL received it, with its transactions"
     );
     let document = document(&output);
     let index = document["diagnostics"]

@@ -42,8 +42,10 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         from: args.from.clone(),
         to: args.to.clone(),
         shard: args.shard,
-        trace_locks: args.trace_locks,
-        seed_rows: args.seed_rows.unwrap_or(0),
+        trace_locks: args.trace_locks || settings.trace_locks.unwrap_or(false),
+        seed_rows: args.seed_rows.or(settings.seed_rows).unwrap_or(0),
+        upgrade_only: args.upgrade_only || settings.upgrade_only.unwrap_or(false),
+        irreversible: settings.irreversible.clone().unwrap_or_default(),
         progress: !args.quiet,
         ..runner_options(
             &config,
@@ -72,11 +74,13 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         diagnostics: &outcome.diagnostics,
         sources: &outcome.sources,
         rules: &metas,
-        summary: Summary::count(outcome.files, outcome.revisions.len(), &outcome.diagnostics),
+        summary: Summary::count(outcome.files, outcome.revisions.len(), &outcome.diagnostics)
+            .with_runs(&outcome.revisions),
         runs: &outcome.revisions,
         checked: &[],
         links: github_links(),
         verdict: None,
+        failure: None,
     };
     emit(&args.input.formats, &input)?;
     if args.sql_preview {
@@ -141,6 +145,7 @@ pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
         checked: &[],
         links: github_links(),
         verdict: Some(&outcome.verdict),
+        failure: None,
     };
     emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {
@@ -193,7 +198,7 @@ fn runner_options(
             .alembic_config
             .clone()
             .or(settings.alembic_config.as_ref().map(PathBuf::from)),
-        standalone: runner.standalone,
+        standalone: runner.standalone || settings.standalone.unwrap_or(false),
         baseline: None,
         step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
         connect_timeout: runner
@@ -230,6 +235,8 @@ fn runner_options(
         shard: None,
         trace_locks: false,
         seed_rows: 0,
+        upgrade_only: false,
+        irreversible: Vec::new(),
         progress: false,
     })
 }

@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSetBuilder};
 
-use crate::cli::{
-    CheckArgs, Cli, Command, GraphArgs, GraphFormat, InputArgs, ListFormat, OutputFormat,
-};
+use crate::cli::{CheckArgs, Cli, Command, GraphArgs, GraphFormat, InputArgs, ListFormat};
 use crate::config::{self, Config, FailOn};
 use crate::discover::PathFilters;
 use crate::lint::{self, LintOptions};
@@ -42,24 +40,15 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Gate(args) => (report::Command::Gate, Some(&args.input)),
         _ => (report::Command::Check, None),
     };
-    let markdown_files: Vec<PathBuf> = input
-        .map(|input: &InputArgs| {
-            input
-                .formats
-                .iter()
-                .filter(|o| o.format == OutputFormat::Markdown)
-                .filter_map(|o| o.file.clone())
-                .collect()
-        })
+    let formats: Vec<crate::cli::Output> = input
+        .map(|input: &InputArgs| input.formats.clone())
         .unwrap_or_default();
     let result = match input {
         Some(input) => output::check_outputs(&input.formats).and_then(|()| dispatch(cli)),
         None => dispatch(cli),
     };
     if let Err(error) = &result {
-        for file in markdown_files {
-            let _ = std::fs::write(file, report::markdown::render_failure(label, &error.0));
-        }
+        output::emit_failure(&formats, label, &error.0);
     }
     result
 }
@@ -407,6 +396,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         checked: &checked_revisions(&outcome),
         links: output::github_links(),
         verdict: None,
+        failure: None,
     };
     output::emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {

@@ -95,14 +95,15 @@ pub(super) fn github_links() -> Option<String> {
 /// Writes every requested format (text to stdout by default).
 pub(super) fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppError> {
     github_extras(formats, input)?;
-    let outputs = if formats.is_empty() {
-        vec![Output {
+    // Text on stdout unless a format is sent there: with every report in a file
+    // (`--format json=report.json`), the terminal still says what was found and why.
+    let mut outputs = formats.to_vec();
+    if outputs.iter().all(|o| o.file.is_some()) {
+        outputs.push(Output {
             format: OutputFormat::Text,
             file: None,
-        }]
-    } else {
-        formats.to_vec()
-    };
+        });
+    }
     for output in &outputs {
         let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
         let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
@@ -124,4 +125,45 @@ pub(super) fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppErr
         }
     }
     Ok(())
+}
+
+/// When the command stops with an error (exit 2), every report asked for still says why: a
+/// file left missing or stale (a job summary, a SARIF upload, a JSON a later step reads) would
+/// tell of a run that did not happen. Text goes to stderr, where the error is printed anyway.
+pub(super) fn emit_failure(formats: &[Output], command: report::Command, message: &str) {
+    let empty = crate::model::Sources::default();
+    let input = ReportInput {
+        command,
+        incomplete: None,
+        diagnostics: &[],
+        sources: &empty,
+        rules: &[],
+        summary: report::Summary::default(),
+        runs: &[],
+        checked: &[],
+        links: None,
+        verdict: None,
+        failure: Some(message),
+    };
+    for output in formats {
+        let rendered = match output.format {
+            OutputFormat::Text => continue,
+            OutputFormat::Json => report::json::render(&input),
+            OutputFormat::Sarif => report::sarif::render(&input),
+            OutputFormat::Junit => report::junit::render(&input),
+            OutputFormat::Markdown => report::markdown::render_failure(command, message),
+            OutputFormat::Github => format!(
+                "::error title=migration-gate::{}\n",
+                report::github::escape_data(message)
+            ),
+        };
+        match &output.file {
+            Some(path) => {
+                let _ = std::fs::write(path, rendered);
+            }
+            None => {
+                let _ = std::io::stdout().lock().write_all(rendered.as_bytes());
+            }
+        }
+    }
 }

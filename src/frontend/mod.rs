@@ -30,7 +30,7 @@ pub struct Loaded {
 enum Parsed {
     Revision(Box<Migration>),
     Env(AlembicEnv),
-    Sql(sql_sets::SqlFile),
+    Sql(Box<sql_sets::SqlFile>),
     Problem(InputProblem),
     /// A helper module beside the revisions: read, but not part of the history.
     NotMigration,
@@ -153,7 +153,7 @@ pub fn load(discovery: &Discovery) -> Loaded {
         match result {
             Parsed::Revision(migration) => slot.1.push(*migration),
             Parsed::Env(env) => slot.0 = env,
-            Parsed::Sql(file) => slot.2.push(file),
+            Parsed::Sql(file) => slot.2.push(*file),
             Parsed::Problem(problem) => problems.push(problem),
             Parsed::NotMigration => {}
         }
@@ -256,12 +256,12 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_default();
                 let script_config = read_text(&path.with_file_name(format!("{name}.conf"))).ok();
-                Parsed::Sql(sql_sets::parse_file(
+                Parsed::Sql(Box::new(sql_sets::parse_file(
                     &name,
                     &source.text,
                     file,
                     script_config.as_deref(),
-                ))
+                )))
             }
         }
     };

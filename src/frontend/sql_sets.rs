@@ -89,6 +89,7 @@ fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapp
             span: Span::new(file, range),
             transaction,
         }),
+        early_returns: Vec::new(),
     }
 }
 

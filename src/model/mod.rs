@@ -67,6 +67,9 @@ pub struct Body {
     pub ops: Vec<Op>,
     /// For SQL migrations: the text to run and how the framework runs it.
     pub script: Option<Script>,
+    /// The conditions under which a Python body returns before its end (`if not is_postgres:
+    /// return`), at its top level: what stops a body that ran nothing.
+    pub early_returns: Vec<Span>,
 }
 
 impl Body {
@@ -76,6 +79,7 @@ impl Body {
             span,
             ops: Vec::new(),
             script: None,
+            early_returns: Vec::new(),
         }
     }
 }

@@ -16,6 +16,9 @@ struct Document<'a> {
     roundtrip: &'a [crate::diagnostic::RevisionResult],
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a crate::diagnostic::Verdict>,
+    /// Why the command stopped before its end (exit code 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +75,7 @@ pub fn render(input: &ReportInput) -> String {
         summary: input.summary,
         roundtrip: input.runs,
         gate: input.verdict,
+        error: input.failure,
     };
     let mut out = serde_json::to_string_pretty(&document)
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

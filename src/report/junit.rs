@@ -103,7 +103,13 @@ pub fn render(input: &ReportInput) -> String {
                 seconds: step.millis as f64 / 1000.0,
                 failure: (step.status == Status::Failed)
                     .then(|| (format!("{} failed", step.step), findings.join("\n"))),
-                skipped: (step.status == Status::Skipped).then(String::new),
+                // Nothing proven is not a pass: a step that ran nothing, or a way back the
+                // revision declares it has not, is a skipped case saying why.
+                skipped: matches!(
+                    step.status,
+                    Status::Skipped | Status::RanNothing | Status::Irreversible
+                )
+                .then(|| run.note.clone().unwrap_or_default()),
                 output: String::new(),
             });
         }
@@ -120,13 +126,24 @@ pub fn render(input: &ReportInput) -> String {
             output: format!("pending: {}", verdict.pending.join(", ")),
         });
     }
+    if let Some(failure) = input.failure {
+        cases.push(Case {
+            suite: "setup",
+            class: "migration-gate.setup".into(),
+            name: "run to the end".into(),
+            seconds: 0.0,
+            failure: Some(("did not run to the end".into(), failure.to_string())),
+            skipped: None,
+            output: String::new(),
+        });
+    }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
     out.push_str(&format!(
         "<testsuites name=\"migration-gate\" tests=\"{}\" failures=\"{failures}\">\n",
         cases.len()
     ));
-    for suite in ["lint", "roundtrip", "gate"] {
+    for suite in ["setup", "lint", "roundtrip", "gate"] {
         let members: Vec<&Case> = cases.iter().filter(|c| c.suite == suite).collect();
         if members.is_empty() {
             continue;

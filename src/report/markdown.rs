@@ -127,13 +127,10 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
             list_or_none(&verdict.pending)
         ));
     }
-    if !input.runs.is_empty() {
-        let count = |status| input.runs.iter().filter(|r| r.status == status).count();
+    if let Some(counts) = input.summary.roundtrip {
         head.push_str(&format!(
-            "Round trip (upgrade → downgrade → upgrade, schema compared): {} passed, {} failed, {} skipped.\n\n",
-            count(Status::Passed),
-            count(Status::Failed),
-            count(Status::Skipped)
+            "Round trip (upgrade → downgrade → upgrade, schema compared): {}.\n\n",
+            counts.describe()
         ));
     }
     head.push_str(&format!("{checked} checked.\n"));
@@ -304,16 +301,17 @@ fn runs_block(runs: &[RevisionResult]) -> Option<String> {
             .find(|s| s.status == Status::Failed)
             .map(|s| format!(" at {}", s.step))
             .unwrap_or_default();
+        let note = run
+            .note
+            .as_deref()
+            .map(|n| format!(": {}", inline(n).replace('|', "\\|")))
+            .unwrap_or_default();
         let result = match run.status {
             Status::Passed => "✅ passed".to_string(),
             Status::Failed => format!("❌ failed{failed_step}"),
-            Status::Skipped => format!(
-                "⏭️ skipped{}",
-                run.note
-                    .as_deref()
-                    .map(|n| format!(": {}", inline(n).replace('|', "\\|")))
-                    .unwrap_or_default()
-            ),
+            Status::Skipped => format!("⏭️ skipped{note}"),
+            Status::RanNothing => format!("⚪ ran nothing{note}"),
+            Status::Irreversible => format!("↪️ irreversible{note}"),
         };
         block.push_str(&format!(
             "| {} | {result} | {} ms |\n",

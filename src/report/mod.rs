@@ -19,6 +19,9 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+    /// A round trip's revisions by result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roundtrip: Option<RunCounts>,
 }
 
 impl Summary {
@@ -30,7 +33,13 @@ impl Summary {
             errors: of(Severity::Error),
             warnings: of(Severity::Warning),
             notes: of(Severity::Note),
+            roundtrip: None,
         }
+    }
+
+    pub fn with_runs(mut self, runs: &[RevisionResult]) -> Self {
+        self.roundtrip = RunCounts::of(runs);
+        self
     }
 }
 
@@ -71,6 +80,9 @@ pub struct ReportInput<'a> {
     pub links: Option<String>,
     /// The release gate's verdict, for `gate`.
     pub verdict: Option<&'a crate::diagnostic::Verdict>,
+    /// Why the command stopped before its end (a set-up error, exit 2): reports a program
+    /// reads still say so, instead of being missing or stale.
+    pub failure: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,7 +122,54 @@ impl Status {
             Status::Passed => "passed",
             Status::Failed => "FAILED",
             Status::Skipped => "skipped",
+            Status::RanNothing => "ran nothing",
+            Status::Irreversible => "irreversible",
         }
+    }
+}
+
+/// How many revisions the round trip judged with each result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub ran_nothing: usize,
+    pub irreversible: usize,
+    pub skipped: usize,
+}
+
+impl RunCounts {
+    pub fn of(runs: &[RevisionResult]) -> Option<RunCounts> {
+        if runs.is_empty() {
+            return None;
+        }
+        let count = |status| runs.iter().filter(|r| r.status == status).count();
+        Some(RunCounts {
+            passed: count(Status::Passed),
+            failed: count(Status::Failed),
+            ran_nothing: count(Status::RanNothing),
+            irreversible: count(Status::Irreversible),
+            skipped: count(Status::Skipped),
+        })
+    }
+
+    /// "9 passed, 1 failed, 2 ran nothing": what ran nothing or has no way back is never
+    /// folded into "passed"; kinds with none are left out (but for passed and failed).
+    pub fn describe(self) -> String {
+        let mut parts = vec![
+            format!("{} passed", self.passed),
+            format!("{} failed", self.failed),
+        ];
+        for (n, label) in [
+            (self.ran_nothing, "ran nothing"),
+            (self.irreversible, "irreversible"),
+            (self.skipped, "skipped"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {label}"));
+            }
+        }
+        parts.join(", ")
     }
 }
 

@@ -178,6 +178,16 @@ pub fn render(input: &ReportInput) -> String {
     if let Some(verdict) = input.verdict {
         document["runs"][0]["properties"] = json!({"releaseGate": verdict});
     }
+    if let Some(counts) = input.summary.roundtrip {
+        document["runs"][0]["properties"]["roundtrip"] = json!(counts);
+    }
+    if let Some(failure) = input.failure {
+        // Code scanning shows a run that did not complete as a tool error, not as "no alerts".
+        document["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": [{"level": "error", "message": {"text": failure}}],
+        }]);
+    }
     let mut out = serde_json::to_string_pretty(&document).unwrap_or_default();
     out.push('\n');
     out

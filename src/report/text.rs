@@ -61,6 +61,9 @@ pub fn render(input: &ReportInput, color: bool) -> String {
     if let Some(verdict) = input.verdict {
         out.push_str(&format!("verdict: {}\n", verdict.headline()));
     }
+    if let Some(counts) = s.roundtrip {
+        out.push_str(&format!("round trip: {}\n", counts.describe()));
+    }
     out.push_str(&format!(
         "{}, {}, {} in {} and {}\n",
         plural(s.errors, "error"),

@@ -18,8 +18,10 @@ const NOT_ABOUT_EXECUTED_SQL: &[&str] = &[
     // Downgrades are run for real; the captured SQL is the upgrade's.
     "missing-downgrade",
     "incomplete-downgrade",
-    // Alembic's transaction handling shows in whether the step ran.
+    // Alembic's transaction handling shows in whether the step ran; the BEGIN / COMMIT in
+    // the captured SQL are Alembic's own.
     "concurrent-index-in-transaction",
+    "transaction-control-in-migration",
     "autocommit-block-without-transaction-per-migration",
     "batch-recreate-table",
     // Executed SQL is never dynamic, and SQLAlchemy's rendering is not the author's to fix.
@@ -44,10 +46,11 @@ pub fn findings(
         let Some(id) = migration.revision_id() else {
             continue;
         };
-        let Some(result) = results
-            .iter()
-            .find(|r| r.set == set.root && r.revision == id && !r.sql.is_empty())
-        else {
+        // A capture cut short by the run's budget is not read: rules would judge half a
+        // revision (an index whose table's CREATE was not kept).
+        let Some(result) = results.iter().find(|r| {
+            r.set == set.root && r.revision == id && !r.sql.is_empty() && !r.sql_incomplete
+        }) else {
             continue;
         };
         let text = crate::frontend::alembic::executed_sql(&result.sql);
@@ -59,8 +62,20 @@ pub fn findings(
         migration.upgrade = Body {
             state: BodyState::Code,
             span: migration.upgrade.span,
-            ops: lower_sql(&text, file, &Shifted(0), Wrapping::Always),
+            // With BEGIN / COMMIT where PostgreSQL saw them, the statements run as written;
+            // without, as one transaction (Alembic's transactional DDL).
+            ops: lower_sql(
+                &text,
+                file,
+                &Shifted(0),
+                if result.sql_transactions {
+                    Wrapping::None
+                } else {
+                    Wrapping::Always
+                },
+            ),
             script: None,
+            early_returns: Vec::new(),
         };
         migration.file = file;
         captured_files.push(file);

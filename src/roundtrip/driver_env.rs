@@ -51,10 +51,33 @@ pub(super) fn fill_in(value: &str, database: &ConnInfo, url: &str) -> String {
         .replace("{url}", url)
 }
 
+/// The folder the project runs `alembic` in, where the driver runs too: alembic.ini's (Alembic
+/// looks for it in the current folder, and resolves `prepend_sys_path = .` and env.py's
+/// relative paths against that folder), or, when the ini sits inside the script directory
+/// (Flask-Migrate's `migrations/alembic.ini`) or there is none, the folder above the script
+/// directory (`flask db` runs from the application's folder).
+pub(super) fn working_dir(ini: Option<&Path>, script_location: &Path) -> PathBuf {
+    let above_scripts = || {
+        script_location
+            .parent()
+            .unwrap_or(script_location)
+            .to_path_buf()
+    };
+    match ini.and_then(Path::parent) {
+        Some(folder) if folder != script_location => folder.to_path_buf(),
+        _ => above_scripts(),
+    }
+}
+
 /// The project's Python: `--python` / config, then a virtualenv next to the project, then
 /// `python3` on PATH.
 pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
     if let Some(python) = given {
+        // A path (not a bare command name) from the folder migration-gate runs in: the
+        // driver runs in the project's Alembic folder.
+        if python.components().count() > 1 {
+            return std::path::absolute(python).unwrap_or_else(|_| python.to_path_buf());
+        }
         return python.to_path_buf();
     }
     let mut dir = project.canonicalize().ok();

@@ -17,6 +17,8 @@ use super::{RoundtripError, fail};
 const DRIVER: &str = concat!(
     include_str!("driver/protocol.py"),
     "\n\n",
+    include_str!("driver/guard.py"),
+    "\n\n",
     include_str!("driver/project.py"),
     "\n\n",
     include_str!("driver/observers.py"),
@@ -26,7 +28,10 @@ const DRIVER: &str = concat!(
     include_str!("driver/main.py"),
 );
 const DRIVER_SOURCE_VARIABLE: &str = "MIGRATION_GATE_DRIVER_SOURCE";
-const DRIVER_BOOTSTRAP: &str = "import os; exec(compile(os.environ.pop('MIGRATION_GATE_DRIVER_SOURCE'), 'migration-gate-driver.py', 'exec'))";
+/// `python -c` puts the current folder first on `sys.path`, where the `alembic` command puts
+/// nothing: a project package named like a standard module (`types`, `select`) would shadow
+/// it. The bootstrap takes it off first (`-P` does the same, from Python 3.11 only).
+const DRIVER_BOOTSTRAP: &str = "import os, sys; sys.path[:1] = [] if sys.path and sys.path[0] in ('', os.getcwd()) else sys.path[:1]; exec(compile(os.environ.pop('MIGRATION_GATE_DRIVER_SOURCE'), 'migration-gate-driver.py', 'exec'))";
 
 /// A driver that is ready for requests.
 pub(super) type Running = (Child, ChildStdin, Lines<BufReader<ChildStdout>>);
@@ -51,6 +56,11 @@ impl Interpreter {
             // the run is killed.
             .args(["-c", DRIVER_BOOTSTRAP])
             .env(DRIVER_SOURCE_VARIABLE, DRIVER)
+            .current_dir(&options.working_dir)
+            // libpq would take a service's or an address's target over the scratch database's
+            // PGHOST for every connection that names none.
+            .env_remove("PGSERVICE")
+            .env_remove("PGHOSTADDR")
             .arg("--script-location")
             .arg(&options.script_location)
             .stdin(std::process::Stdio::piped())
@@ -65,6 +75,9 @@ impl Interpreter {
         }
         if options.standalone {
             command.arg("--standalone");
+        }
+        if let Ok(folder) = std::env::current_dir() {
+            command.arg("--invoked-from").arg(folder);
         }
         // libpq reads PGOPTIONS when env.py sets no `options` of its own.
         command.env(

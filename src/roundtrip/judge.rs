@@ -11,8 +11,26 @@ use crate::rules::roundtrip as findings;
 use super::diff::{self, Comparison};
 use super::interpreter::Interpreter;
 use super::postgres::ConnInfo;
+use super::runner::Observe;
 use super::session::{Applier, Session};
-use super::{RoundtripError, RoundtripOptions, fail, seed, snapshot};
+use super::way_back::WayBack;
+use super::{RoundtripError, RoundtripOptions, fail, reporting, seed, snapshot};
+
+/// How a downgrade or second upgrade ended.
+enum Stepped {
+    /// The step ran; the schema it left, and whether it is the one expected.
+    Done(snapshot::Snapshot, bool),
+    Failed,
+    /// A downgrade that failed as declared; the revision's note.
+    Irreversible(String),
+}
+
+/// What the first upgrade was seen doing.
+#[derive(Clone)]
+struct Observed {
+    trace: Vec<TracedStatement>,
+    capture: super::runner::Capture,
+}
 
 pub(super) struct Judge<'a> {
     pub(super) options: &'a RoundtripOptions,
@@ -122,6 +140,8 @@ impl<'a> Judge<'a> {
                         note: Some("skipped: it builds on a revision whose upgrade failed".into()),
                         trace: Vec::new(),
                         sql: Vec::new(),
+                        sql_incomplete: false,
+                        sql_transactions: false,
                     },
                 );
                 continue;
@@ -147,6 +167,8 @@ impl<'a> Judge<'a> {
                             ),
                             trace: Vec::new(),
                             sql: Vec::new(),
+                            sql_incomplete: false,
+                            sql_transactions: false,
                         },
                     );
                     continue;
@@ -212,12 +234,19 @@ impl<'a> Judge<'a> {
         };
 
         let t = Instant::now();
+        let observe = Observe {
+            trace: self.options.trace_locks,
+            capture: true,
+        };
         let first = self
-            .step_traced(session, migration, Phase::Upgrade, self.options.trace_locks)
+            .step_observed(session, migration, Phase::Upgrade, observe)
             .await;
         let trace = match first {
             Ok(trace) => trace,
             Err(failure) => {
+                if let Some(error) = reporting::fatal(&failure) {
+                    return Err(error);
+                }
                 self.failed_step(&mut steps, "upgrade", t, migration, &failure);
                 unreachable.insert(id);
                 let result = self.result(migration, Status::Failed, steps, started);
@@ -245,27 +274,61 @@ impl<'a> Judge<'a> {
             return Ok((result, true, None));
         }
         self.report_trace(migration, &trace);
-        let sql = match &session.applier {
-            Applier::Alembic(driver) => driver.last_sql.clone(),
-            Applier::Sql => Vec::new(),
+        let capture = match &session.applier {
+            Applier::Alembic(driver) => Some(driver.last_capture.clone()),
+            Applier::Sql => None,
         };
-        let observed = (trace, sql);
-        record_until(&mut steps, "upgrade", Status::Passed, t, stepped);
-        // SQL migrations without a down script (plain folders, Flyway without undo, a missing
-        // .down.sql that `check` reports) can only be proven to apply.
-        let no_down_script = self.set.framework != Framework::Alembic
-            && matches!(
-                migration.downgrade.state,
-                BodyState::Missing | BodyState::NotApplicable
-            );
-        if no_down_script {
-            record(&mut steps, "downgrade", Status::Skipped, Instant::now());
-            let mut result = self.result(migration, Status::Passed, steps, started);
-            result.note = Some("no down script: only the upgrade was checked".into());
-            return Ok((result.with_observed(observed), false, Some(upgraded)));
+        // A merge revision is empty by design: it joins branches, and the version table moving
+        // is all it does.
+        let empty_merge =
+            migration.parents.len() > 1 && migration.upgrade.state == BodyState::Empty;
+        let ran_nothing = !empty_merge
+            && match &capture {
+                Some(capture) => capture.statements == 0,
+                None => migration.upgrade.state == BodyState::Empty,
+            };
+        let mut notes = Vec::new();
+        if ran_nothing {
+            notes.push(self.report_ran_nothing(migration));
         }
+        if let Some(capture) = capture.as_ref().filter(|c| c.incomplete) {
+            notes.push(format!(
+                "its SQL was captured only in part ({} statements kept): the run's budget of {} MiB for captured SQL ran out, so the rules on executed SQL did not read it",
+                capture.sql.len(),
+                super::runner::CAPTURE_BUDGET / (1024 * 1024)
+            ));
+        }
+        let observed = Observed {
+            trace,
+            capture: capture.unwrap_or_default(),
+        };
+        let upgrade_status = if ran_nothing {
+            Status::RanNothing
+        } else {
+            Status::Passed
+        };
+        record_until(&mut steps, "upgrade", upgrade_status, t, stepped);
+        let finish = |judge: &Self, steps, status: Status, notes: &[String]| {
+            let status = match status {
+                Status::Passed | Status::Irreversible if ran_nothing => Status::RanNothing,
+                other => other,
+            };
+            let mut result = judge.result(migration, status, steps, started);
+            result.note = (!notes.is_empty()).then(|| notes.join("; "));
+            result.trace = observed.trace.clone();
+            result.sql = observed.capture.sql.clone();
+            result.sql_incomplete = observed.capture.incomplete;
+            result.sql_transactions = observed.capture.transactions_known;
+            result
+        };
 
-        let Some((_, restored)) = self
+        if let WayBack::UpgradeOnly(why) = self.way_back(migration) {
+            record(&mut steps, "downgrade", Status::Skipped, Instant::now());
+            notes.insert(0, why);
+            let result = finish(self, steps, Status::Passed, &notes);
+            return Ok((result, false, Some(upgraded)));
+        }
+        let restored = match self
             .step_then_compare(
                 session,
                 migration,
@@ -274,11 +337,25 @@ impl<'a> Judge<'a> {
                 Comparison::AfterDowngrade,
             )
             .await?
-        else {
-            let result = self.result(migration, Status::Failed, steps, started);
-            return Ok((result.with_observed(observed), true, None));
+        {
+            Stepped::Done(_, agree) => agree,
+            Stepped::Failed => {
+                let result = finish(self, steps, Status::Failed, &notes);
+                return Ok((result, true, None));
+            }
+            Stepped::Irreversible(note) => {
+                // The downgrade raised before changing anything (its transaction was rolled
+                // back): the database is still at this revision, the next one's start.
+                self.report_irreversible(migration, &note);
+                notes.insert(0, note);
+                let (now, versions) = session.snapshot_after_step().await?;
+                let intact = versions.is_none_or(|v| v.contains(&id))
+                    && diff::differences(&upgraded, &now, Comparison::AfterReupgrade).is_empty();
+                let result = finish(self, steps, Status::Irreversible, &notes);
+                return Ok((result, !intact, intact.then_some(upgraded)));
+            }
         };
-        let Some((reupgraded, repeatable)) = self
+        let (reupgraded, repeatable) = match self
             .step_then_compare(
                 session,
                 migration,
@@ -287,9 +364,12 @@ impl<'a> Judge<'a> {
                 Comparison::AfterReupgrade,
             )
             .await?
-        else {
-            let result = self.result(migration, Status::Failed, steps, started);
-            return Ok((result.with_observed(observed), true, None));
+        {
+            Stepped::Done(snapshot, agree) => (snapshot, agree),
+            Stepped::Failed | Stepped::Irreversible(_) => {
+                let result = finish(self, steps, Status::Failed, &notes);
+                return Ok((result, true, None));
+            }
         };
         let clean = restored && repeatable;
         let status = if clean {
@@ -297,16 +377,15 @@ impl<'a> Judge<'a> {
         } else {
             Status::Failed
         };
-        let result = self
-            .result(migration, status, steps, started)
-            .with_observed(observed);
+        let result = finish(self, steps, status, &notes);
         // After a clean round trip the schema is the next revision's starting point.
         Ok((result, !clean, clean.then_some(reupgraded)))
     }
 
     /// The downgrade (compared with the schema before the upgrade) or the second upgrade
-    /// (compared with the first upgrade's schema): the schema it left and whether it matches,
-    /// or `None` when the step itself failed (already recorded and reported).
+    /// (compared with the first upgrade's schema): the schema it left and whether it matches;
+    /// or that the step failed (already recorded and reported), or that the downgrade failed
+    /// as the revision declares it will.
     async fn step_then_compare(
         &mut self,
         session: &mut Session,
@@ -314,21 +393,30 @@ impl<'a> Judge<'a> {
         steps: &mut Vec<StepResult>,
         expected: &snapshot::Snapshot,
         comparison: Comparison,
-    ) -> Result<Option<(snapshot::Snapshot, bool)>, RoundtripError> {
+    ) -> Result<Stepped, RoundtripError> {
         let (phase, step) = match comparison {
             Comparison::AfterDowngrade => (Phase::Downgrade, "downgrade"),
             _ => (Phase::Upgrade, "reupgrade"),
         };
         let t = Instant::now();
         if let Err(failure) = self.step(session, migration, phase).await {
+            if let Some(error) = reporting::fatal(&failure) {
+                return Err(error);
+            }
+            if phase == Phase::Downgrade
+                && let Some(note) = self.accepted_irreversible(migration, &failure)
+            {
+                record(steps, step, Status::Irreversible, t);
+                return Ok(Stepped::Irreversible(note));
+            }
             self.failed_step(steps, step, t, migration, &failure);
-            return Ok(None);
+            return Ok(Stepped::Failed);
         }
         let snapshot_started = Instant::now();
         let (actual, versions) = session.snapshot_after_step().await?;
         if let Some(failure) = self.verify_version_table(session, migration, phase, versions)? {
             self.failed_step(steps, step, t, migration, &failure);
-            return Ok(None);
+            return Ok(Stepped::Failed);
         }
         record_until(steps, step, Status::Passed, t, snapshot_started);
         let agree = self.compared(
@@ -338,7 +426,7 @@ impl<'a> Judge<'a> {
             (expected, &actual),
             comparison,
         );
-        Ok(Some((actual, agree)))
+        Ok(Stepped::Done(actual, agree))
     }
 
     /// Compares two snapshots as one step of the round trip; true when they agree.
@@ -432,6 +520,8 @@ impl<'a> Judge<'a> {
             note: None,
             trace: Vec::new(),
             sql: Vec::new(),
+            sql_incomplete: false,
+            sql_transactions: false,
         }
     }
 }

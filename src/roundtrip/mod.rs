@@ -20,6 +20,7 @@ pub mod snapshot;
 mod sql_steps;
 mod version_table;
 pub mod watchdog;
+mod way_back;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -90,6 +91,10 @@ pub struct RoundtripOptions {
     pub trace_locks: bool,
     /// Before each revision's upgrade, fill every empty table with this many generated rows.
     pub seed_rows: u32,
+    /// Prove upgrades only: no downgrade is run.
+    pub upgrade_only: bool,
+    /// Revisions whose failing downgrade is accepted (`[roundtrip] irreversible`).
+    pub irreversible: Vec<String>,
     /// A line on stderr per revision as it finishes.
     pub progress: bool,
 }
@@ -326,6 +331,10 @@ pub async fn schema_at(
             );
         }
         if let Err(error) = stepped {
+            if let Some(fatal) = reporting::fatal(&error) {
+                Judge::close(session).await?;
+                return Err(fatal);
+            }
             failure = Some(format!(
                 "`{}` does not apply: {}",
                 Judge::id(target),

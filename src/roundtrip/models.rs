@@ -23,7 +23,11 @@ impl Judge<'_> {
         };
         let limit = self.options.step_timeout;
         // Every branch at its head: the models describe the whole schema.
-        if driver.upgrade("heads", limit).await.is_err() {
+        if driver
+            .upgrade("heads", limit, Default::default())
+            .await
+            .is_err()
+        {
             return;
         }
         let report = |message: String, severity: Severity| {

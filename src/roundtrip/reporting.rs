@@ -9,7 +9,9 @@ use crate::model::{Framework, Migration, Phase, Span};
 use crate::rules::roundtrip as findings;
 
 use super::judge::{Judge, record};
-use super::runner::StepFailure;
+use super::runner::{FailureCause, StepFailure};
+use super::version_table::POINT_ENV_PY_AT_SCRATCH;
+use super::{RoundtripError, fail};
 
 impl Judge<'_> {
     pub(super) fn report(
@@ -132,6 +134,11 @@ impl Judge<'_> {
                 && file.file_name().is_some_and(|n| n != "env.py")
                 && file.components().any(|c| c.as_os_str() == "versions")
         });
+        let what = if failure.cause == FailureCause::EnvPy {
+            format!("env.py fails while running the {step} of `{id}`")
+        } else {
+            what
+        };
         let message = match elsewhere {
             Some(file) => format!(
                 "{what}: Alembic cannot load the revision files ({} fails to import, and Alembic imports every revision before running any): {}",
@@ -185,6 +192,39 @@ impl Judge<'_> {
     }
 }
 
+/// A failure after which no revision can be judged, as the error that ends the run (exit 2):
+/// a connection the guard refused, or env.py failing before any step ever ran (every step
+/// would fail the same way, and no revision is to blame).
+pub(super) fn fatal(failure: &StepFailure) -> Option<RoundtripError> {
+    let location = match (&failure.file, failure.line) {
+        (Some(file), Some(line)) => format!(" ({}:{line})", file.display()),
+        _ => String::new(),
+    };
+    match failure.cause {
+        FailureCause::ForeignDatabase => {
+            let from_env_py = failure
+                .file
+                .as_ref()
+                .is_none_or(|f| f.file_name().is_some_and(|n| n == "env.py"));
+            let fix = if from_env_py {
+                POINT_ENV_PY_AT_SCRATCH
+            } else {
+                "a revision works on the database Alembic runs it on through `op.get_bind()` (or `op.execute`); a connection of its own reaches whatever its settings name, in production too"
+            };
+            Some(fail(format!(
+                "{}{location}. {fix}. Nothing ran on any other database.",
+                failure.message
+            )))
+        }
+        FailureCause::Setup => Some(fail(format!(
+            "env.py fails before any revision runs{location}: {}. {}",
+            failure.message,
+            env_py_hint(&failure.message)
+        ))),
+        FailureCause::Revision | FailureCause::EnvPy => None,
+    }
+}
+
 fn is_import_error(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     lower.starts_with("importerror") || lower.starts_with("modulenotfounderror")
@@ -193,13 +233,13 @@ fn is_import_error(message: &str) -> bool {
 /// What to do when env.py itself fails, before any revision runs, by what it says.
 fn env_py_hint(message: &str) -> &'static str {
     let lower = message.to_ascii_lowercase();
-    if lower.contains("application context")
+    if is_import_error(message) {
+        "env.py imports something this Python lacks: pass --python naming the project's virtualenv (or install it there); if it is the application itself, --standalone runs the revisions without it"
+    } else if lower.contains("application context")
         || lower.contains("current_app")
         || lower.contains("flask")
     {
         "env.py needs the running application (Flask's `current_app`): pass --standalone to run the revisions with a generated env.py"
-    } else if is_import_error(message) {
-        "env.py imports something this Python lacks: pass --python naming the project's virtualenv (or install it there); if it is the application itself, --standalone runs the revisions without it"
     } else if lower.contains("keyerror") || lower.contains("environ") {
         "env.py reads a setting that is not there: give it through `[roundtrip] env` or the environment, name the variable it reads its URL from in `[roundtrip] url_env`, or pass --standalone"
     } else {

@@ -14,10 +14,29 @@ use super::driver_env::{fill_in, needs_database, scratch_variables};
 use super::interpreter::{Interpreter, Running};
 use super::postgres::ConnInfo;
 
+/// Whose failure a failed step is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailureCause {
+    /// The revision's (or the database refused what it sent): a finding on the revision.
+    #[default]
+    Revision,
+    /// env.py's own code (or a library it calls) raised, outside any revision, after earlier
+    /// steps had run: reported at env.py's line.
+    EnvPy,
+    /// env.py (or the driver's set-up) raised before any step ever ran: nothing can be judged,
+    /// the run ends with exit 2 and what to do.
+    Setup,
+    /// The connection guard refused a connection to another database: the run ends at once.
+    ForeignDatabase,
+}
+
 /// Why a step failed, as precisely as the database and the driver tell it.
 #[derive(Debug, Clone, Default)]
 pub struct StepFailure {
+    pub cause: FailureCause,
     pub message: String,
+    /// The Python exception's class, when the driver raised one.
+    pub kind: String,
     pub sqlstate: Option<String>,
     pub statement: Option<String>,
     /// The file and 1-based line the failure points at, when known.
@@ -33,6 +52,11 @@ pub(super) struct DriverAnswer {
     pub(super) error: String,
     #[serde(default)]
     pub(super) kind: String,
+    /// Whose code raised: "revision", "env" (env.py) or "setup" (Alembic, the driver).
+    origin: Option<String>,
+    /// Connections the guard refused during the request (even where env.py caught them).
+    #[serde(default)]
+    refused: Vec<String>,
     sqlstate: Option<String>,
     statement: Option<String>,
     file: Option<String>,
@@ -42,6 +66,16 @@ pub(super) struct DriverAnswer {
     trace: Option<Vec<TracedStatement>>,
     /// The statements an upgrade ran, as the database received them.
     sql: Option<Vec<String>>,
+    /// How many statements of the revision's own the upgrade sent (kept or not).
+    statements: Option<usize>,
+    #[serde(default)]
+    sql_bytes: usize,
+    /// The capture budget ran out: `sql` holds only the first statements.
+    #[serde(default)]
+    sql_incomplete: bool,
+    /// The driver could not tell where transactions began and ended (asyncpg).
+    #[serde(default)]
+    transactions_unknown: bool,
     /// `compare`: how env.py's models differ from the database.
     differences: Option<Vec<String>>,
     #[serde(default)]
@@ -69,6 +103,34 @@ pub struct SourceLine {
     pub line: usize,
 }
 
+/// Bytes of executed SQL one run keeps for the rules on executed SQL and the reports: enough
+/// for any history's DDL; a history that sends more (bulk data in its statements) is told
+/// where the capture stopped, and no rule reads a capture cut short.
+pub const CAPTURE_BUDGET: usize = 64 * 1024 * 1024;
+
+/// What an upgrade request asks the driver to observe.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observe {
+    /// Each statement's locks and rewrites (`--trace-locks`).
+    pub trace: bool,
+    /// The statements themselves, within the run's budget.
+    pub capture: bool,
+}
+
+/// What one upgrade sent to the database.
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    /// The statements as the database received them, with BEGIN / COMMIT where transactions
+    /// began and ended.
+    pub sql: Vec<String>,
+    /// How many statements of the revision's own it sent: 0 is an upgrade that ran nothing.
+    pub statements: usize,
+    /// The budget ran out during this upgrade: `sql` holds only its first statements.
+    pub incomplete: bool,
+    /// Whether BEGIN / COMMIT in `sql` are where PostgreSQL saw them.
+    pub transactions_known: bool,
+}
+
 /// How env.py's `target_metadata` compares with the database.
 pub enum ModelComparison {
     /// env.py configures no `target_metadata`: nothing to compare.
@@ -78,6 +140,8 @@ pub enum ModelComparison {
 
 pub struct AlembicOptions {
     pub python: PathBuf,
+    /// Where the driver runs: where the project runs `alembic` (see `driver_env::working_dir`).
+    pub working_dir: PathBuf,
     /// The server-side limit for one statement; the driver is also killed at the step limit.
     pub statement_timeout: Duration,
     pub script_location: PathBuf,
@@ -97,12 +161,16 @@ pub struct AlembicDriver {
     /// A process started before the scratch database existed, for the first launch.
     started: Option<Interpreter>,
     pub alembic_version: String,
-    /// The SQL the last successful upgrade ran.
-    pub last_sql: Vec<String>,
+    /// What the last successful upgrade sent.
+    pub last_capture: Capture,
+    /// Bytes of SQL still to be kept in this run (`CAPTURE_BUDGET` at the start).
+    capture_left: usize,
     /// Where the last successful upgrade or downgrade ran its statements.
     pub last_destinations: Destinations,
     /// The scratch database's sessions were ended since the last request.
     reconnect: bool,
+    /// Whether any step has succeeded yet: env.py failing before that is a set-up problem.
+    stepped: bool,
 }
 
 impl AlembicDriver {
@@ -118,10 +186,12 @@ impl AlembicDriver {
             url: database.url_with_password(),
             process: None,
             started,
-            last_sql: Vec::new(),
+            last_capture: Capture::default(),
+            capture_left: CAPTURE_BUDGET,
             last_destinations: Destinations::default(),
             alembic_version: String::new(),
             reconnect: false,
+            stepped: false,
         };
         driver.spawn().await?;
         Ok(driver)
@@ -199,6 +269,23 @@ impl AlembicDriver {
             message: format!("unexpected answer from the Alembic driver ({e}): {line}"),
             ..StepFailure::default()
         })?;
+        if !answer.refused.is_empty() {
+            return Err(StepFailure {
+                cause: FailureCause::ForeignDatabase,
+                message: if answer.kind == "ForeignDatabase" {
+                    answer.error
+                } else {
+                    format!(
+                        "env.py or a revision tried to connect to {}, not to the scratch database migration-gate made: refused before connecting",
+                        answer.refused.join(", ")
+                    )
+                },
+                kind: answer.kind,
+                file: answer.file.map(PathBuf::from),
+                line: answer.line,
+                ..StepFailure::default()
+            });
+        }
         if answer.ok {
             return Ok(answer);
         }
@@ -210,9 +297,21 @@ impl AlembicDriver {
                 file: answer.file.map(PathBuf::from),
                 line: answer.line,
                 timed_out: true,
+                ..StepFailure::default()
             });
         }
+        // A Python exception no revision raised, with no word from the database: env.py's
+        // (or Alembic's) own failure, which no revision can be blamed for.
+        let outside_revisions =
+            answer.sqlstate.is_none() && matches!(answer.origin.as_deref(), Some("env" | "setup"));
+        let cause = match (outside_revisions, self.stepped) {
+            (false, _) => FailureCause::Revision,
+            (true, false) => FailureCause::Setup,
+            (true, true) => FailureCause::EnvPy,
+        };
         Err(StepFailure {
+            cause,
+            kind: answer.kind.clone(),
             // With a SQLSTATE the database's own message says it all; otherwise the Python
             // exception class is part of the story (ImportError, NameError, ...).
             message: if answer.sqlstate.is_some()
@@ -231,38 +330,45 @@ impl AlembicDriver {
         })
     }
 
-    pub async fn upgrade(&mut self, target: &str, limit: Duration) -> Result<(), StepFailure> {
-        self.run_upgrade(
-            serde_json::json!({"cmd": "upgrade", "target": target}),
-            limit,
-        )
-        .await
-        .map(drop)
-    }
-
-    /// An upgrade request; what it ran is kept in `last_sql`, its trace returned.
-    async fn run_upgrade(
+    /// A step request: an answer means env.py ran, so later failures outside the revisions
+    /// are no longer set-up problems.
+    async fn step_request(
         &mut self,
         message: serde_json::Value,
         limit: Duration,
-    ) -> Result<Vec<TracedStatement>, StepFailure> {
+    ) -> Result<DriverAnswer, StepFailure> {
         let answer = self.request(message, limit).await?;
-        self.last_sql = answer.sql.unwrap_or_default();
-        self.last_destinations = answer.destinations;
-        Ok(answer.trace.unwrap_or_default())
+        self.stepped = true;
+        Ok(answer)
     }
 
-    /// The upgrade with every statement's locks and rewrites recorded.
-    pub async fn upgrade_traced(
+    /// Upgrades to `target`; what it sent is kept in `last_capture` (its statements only
+    /// when `observe.capture`), and with `observe.trace` each statement's locks and rewrites
+    /// come back.
+    pub async fn upgrade(
         &mut self,
         target: &str,
         limit: Duration,
+        observe: Observe,
     ) -> Result<Vec<TracedStatement>, StepFailure> {
-        self.run_upgrade(
-            serde_json::json!({"cmd": "upgrade", "target": target, "trace": true}),
-            limit,
-        )
-        .await
+        let budget = if observe.capture {
+            self.capture_left
+        } else {
+            0
+        };
+        let message = serde_json::json!({
+            "cmd": "upgrade", "target": target, "trace": observe.trace, "capture_budget": budget
+        });
+        let answer = self.step_request(message, limit).await?;
+        self.capture_left = self.capture_left.saturating_sub(answer.sql_bytes);
+        self.last_capture = Capture {
+            sql: answer.sql.unwrap_or_default(),
+            statements: answer.statements.unwrap_or(0),
+            incomplete: observe.capture && answer.sql_incomplete,
+            transactions_known: !answer.transactions_unknown,
+        };
+        self.last_destinations = answer.destinations;
+        Ok(answer.trace.unwrap_or_default())
     }
 
     /// env.py's `target_metadata` against the database, with env.py's own comparison options.
@@ -296,7 +402,7 @@ impl AlembicDriver {
         limit: Duration,
     ) -> Result<(), StepFailure> {
         let answer = self
-            .request(
+            .step_request(
                 serde_json::json!({"cmd": "downgrade_one", "target": revision}),
                 limit,
             )

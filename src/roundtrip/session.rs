@@ -10,7 +10,7 @@ use super::catalog::Catalog;
 use super::interpreter::Interpreter;
 use super::judge::Judge;
 use super::postgres::{ConnInfo, ScratchDatabase};
-use super::runner::{AlembicDriver, AlembicOptions, StepFailure};
+use super::runner::{AlembicDriver, AlembicOptions, Observe, StepFailure};
 use super::{RoundtripError, fail, find_alembic_ini, snapshot};
 use super::{driver_env, sql_steps};
 
@@ -31,6 +31,11 @@ fn applied_heads<'m>(applied: &[&'m Migration], skip: &BTreeSet<String>) -> Vec<
         })
         .copied()
         .collect()
+}
+
+/// `path` from the folder migration-gate runs in: the driver runs in the project's own.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// How one set's revisions are applied.
@@ -113,12 +118,14 @@ impl Judge<'_> {
         if self.set.framework != Framework::Alembic {
             return None;
         }
-        let root = self.script_directory();
+        let root = absolute(&self.script_directory());
+        let ini = self.alembic_ini_path().map(|ini| absolute(&ini));
         Some(AlembicOptions {
             python: driver_env::find_python(self.options.python.as_deref(), &root),
-            ini: self.alembic_ini_path(),
+            working_dir: driver_env::working_dir(ini.as_deref(), &root),
+            ini,
             script_location: root,
-            versions: self.version_folders(),
+            versions: self.version_folders().iter().map(|v| absolute(v)).collect(),
             standalone: self.options.standalone,
             statement_timeout: self.options.step_timeout,
             env: self.options.env.clone(),
@@ -200,23 +207,24 @@ impl Judge<'_> {
         migration: &Migration,
         phase: Phase,
     ) -> Result<(), StepFailure> {
-        self.step_traced(session, migration, phase, false)
+        self.step_observed(session, migration, phase, Observe::default())
             .await
             .map(drop)
     }
 
-    /// One step; with `trace`, each statement's locks and rewrites come back.
-    pub(super) async fn step_traced(
+    /// One step; what `observe` asks for comes back (each statement's locks and rewrites) or
+    /// is kept by the driver (the SQL sent).
+    pub(super) async fn step_observed(
         &self,
         session: &mut Session,
         migration: &Migration,
         phase: Phase,
-        trace: bool,
+        observe: Observe,
     ) -> Result<Vec<TracedStatement>, StepFailure> {
         let limit = self.options.step_timeout;
         let started = std::time::Instant::now();
         let result = self
-            .apply_step(session, migration, phase, trace, limit)
+            .apply_step(session, migration, phase, observe, limit)
             .await;
         super::profile::add("step", started);
         result
@@ -227,24 +235,19 @@ impl Judge<'_> {
         session: &mut Session,
         migration: &Migration,
         phase: Phase,
-        trace: bool,
+        observe: Observe,
         limit: std::time::Duration,
     ) -> Result<Vec<TracedStatement>, StepFailure> {
         let result = match &mut session.applier {
             Applier::Alembic(driver) => {
                 let id = Self::id(migration);
-                match (phase, trace) {
-                    (Phase::Upgrade, true) => driver.upgrade_traced(&id, limit).await,
-                    (Phase::Upgrade, false) => {
-                        driver.upgrade(&id, limit).await.map(|()| Vec::new())
-                    }
-                    (Phase::Downgrade, _) => {
-                        driver.downgrade_one(&id, limit).await.map(|()| Vec::new())
-                    }
+                match phase {
+                    Phase::Upgrade => driver.upgrade(&id, limit, observe).await,
+                    Phase::Downgrade => driver.downgrade_one(&id, limit).await.map(|()| Vec::new()),
                 }
             }
             Applier::Sql => {
-                let mut tracer = if trace {
+                let mut tracer = if observe.trace {
                     sql_steps::SqlTracer::start(&session.client).await
                 } else {
                     None
@@ -422,7 +425,10 @@ impl Judge<'_> {
             Framework::Alembic => {
                 let mut ok = true;
                 for head in applied_heads(&order[from..=upto], skip) {
-                    if self.step(session, head, Phase::Upgrade).await.is_err() {
+                    if let Err(failure) = self.step(session, head, Phase::Upgrade).await {
+                        if let Some(error) = super::reporting::fatal(&failure) {
+                            return Err(error);
+                        }
                         ok = false;
                         break;
                     }
@@ -432,7 +438,10 @@ impl Judge<'_> {
             _ => {
                 let mut ok = true;
                 for migration in &order[from..=upto] {
-                    if self.step(session, migration, Phase::Upgrade).await.is_err() {
+                    if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
+                        if let Some(error) = super::reporting::fatal(&failure) {
+                            return Err(error);
+                        }
                         ok = false;
                         break;
                     }

@@ -176,6 +176,7 @@ pub async fn run_sql(
                 file: Some(PathBuf::from(&file.path)),
                 line: Some(line),
                 timed_out,
+                ..StepFailure::default()
             })
         }
         Err(_) => Err(StepFailure {

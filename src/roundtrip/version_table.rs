@@ -109,10 +109,13 @@ impl Judge<'_> {
             format!("against {}", went.elsewhere.join(", "))
         };
         Err(fail(format!(
-            "the {step} of `{id}` reported success, but the scratch database's version table did not move (it lists {listed}): env.py ran the revision {target}. migration-gate gives env.py the scratch database as `sqlalchemy.url`, as DATABASE_URL and MIGRATION_GATE_DATABASE_URL, and as `-x url=...`; make env.py take its URL from one of them (`config.get_main_option(\"sqlalchemy.url\")`) rather than building its own; when it assembles the URL from variables of its own, fill them from the scratch database in the config (`[roundtrip.env]` `POSTGRES_DB = \"{{database}}\"`, with {{host}}, {{port}}, {{user}}, {{password}}, {{url}}); or run with --standalone. No revision was judged on a database other than the scratch one."
+            "the {step} of `{id}` reported success, but the scratch database's version table did not move (it lists {listed}): env.py ran the revision {target}. {POINT_ENV_PY_AT_SCRATCH}. No revision was judged on a database other than the scratch one."
         )))
     }
 }
+
+/// How env.py is made to work on the scratch database, for every way it can miss it.
+pub(super) const POINT_ENV_PY_AT_SCRATCH: &str = "migration-gate gives env.py the scratch database as `sqlalchemy.url`, as DATABASE_URL and MIGRATION_GATE_DATABASE_URL, and as `-x url=...`; make env.py take its URL from one of them (`config.get_main_option(\"sqlalchemy.url\")`) rather than building its own, or name the variable or option it reads in `[roundtrip] url-env` / `url-option`; when it assembles the URL from variables of its own, fill them from the scratch database in the config (`[roundtrip.env]` `POSTGRES_DB = \"{database}\"`, with {host}, {port}, {user}, {password}, {url}); or run with --standalone";
 
 /// The step's statements reached the scratch database, yet the version table did not move:
 /// Alembic's transaction ended before the version update, and what ran after it was rolled

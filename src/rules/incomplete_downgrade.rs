@@ -382,6 +382,7 @@ fn group_downgrade(group: &[&Migration]) -> Body {
             .collect(),
         span: group[0].downgrade.span,
         script: group[0].downgrade.script,
+        early_returns: Vec::new(),
     }
 }
 

@@ -67,7 +67,23 @@ pub static TRACED_REWRITE: RuleMeta = RuleMeta {
     origin: Origin::Roundtrip,
 };
 
-pub fn all() -> [&'static RuleMeta; 8] {
+pub static RAN_NOTHING: RuleMeta = RuleMeta {
+    id: "roundtrip-ran-nothing",
+    severity: Severity::Note,
+    summary: "The revision's upgrade sent no SQL on PostgreSQL (an early return): nothing of it was proven.",
+    doc: include_str!("../../rules/roundtrip-ran-nothing.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub static IRREVERSIBLE: RuleMeta = RuleMeta {
+    id: "roundtrip-irreversible",
+    severity: Severity::Note,
+    summary: "The revision's downgrade raises on purpose (or is accepted as irreversible): only its upgrade was proven.",
+    doc: include_str!("../../rules/roundtrip-irreversible.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub fn all() -> [&'static RuleMeta; 10] {
     [
         &MODEL_DRIFT,
         &UPGRADE_FAILED,
@@ -77,5 +93,7 @@ pub fn all() -> [&'static RuleMeta; 8] {
         &NOT_REPEATABLE,
         &TRACED_ACCESS_EXCLUSIVE,
         &TRACED_REWRITE,
+        &RAN_NOTHING,
+        &IRREVERSIBLE,
     ]
 }

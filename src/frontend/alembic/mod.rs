@@ -173,6 +173,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                 ),
                 ops: walker.ops,
                 script: None,
+                early_returns: early_returns(function, file),
             };
         }
     }
@@ -252,6 +253,31 @@ fn body_state(function: &StmtFunctionDef) -> BodyState {
         Some(_) if meaningful.iter().all(|stmt| does_nothing(stmt)) => BodyState::Empty,
         Some(_) => BodyState::Code,
     }
+}
+
+/// The tests of the top-level `if` statements after which the function returns (`if not
+/// is_postgres(): return`): a body that ran nothing was stopped by one of them.
+fn early_returns(function: &StmtFunctionDef, file: FileId) -> Vec<Span> {
+    let returns = |body: &[Stmt]| body.iter().any(|stmt| matches!(stmt, Stmt::Return(_)));
+    function
+        .body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::If(guard)
+                if returns(&guard.body)
+                    || guard
+                        .elif_else_clauses
+                        .iter()
+                        .any(|clause| returns(&clause.body)) =>
+            {
+                Some(Span::new(
+                    file,
+                    guard.range.start().to_usize()..guard.test.range().end().to_usize(),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `return`, `pass`, or a guard whose every branch only returns: a body made of these does

@@ -1,6 +1,6 @@
-# The Alembic driver, part 5 of 5: start-up and the request loop.
-# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
-# into the one script the driver's interpreter runs.
+# The Alembic driver, part 6 of 6: start-up and the request loop.
+# interpreter.rs joins protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in
+# that order, into the one script the driver's interpreter runs.
 
 
 def main():
@@ -8,6 +8,8 @@ def main():
     parser.add_argument("--ini")
     parser.add_argument("--script-location", required=True)
     parser.add_argument("--standalone", action="store_true")
+    # The folder migration-gate was run in (the driver runs in the project's Alembic folder).
+    parser.add_argument("--invoked-from", default=os.getcwd())
     # The folders holding the revision files, when not `<script location>/versions`.
     parser.add_argument("--versions", action="append", default=[])
     args = parser.parse_args()
@@ -15,13 +17,15 @@ def main():
         import alembic
         from alembic.config import Config
         from alembic.runtime.environment import EnvironmentContext
-        from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
         from sqlalchemy import create_engine
     except ImportError as error:
         send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
         return 3
     preload_postgres_dbapi()
+    # Before env.py or any revision can connect anywhere.
+    guard = ConnectionGuard()
+    guard.install()
 
     # The interpreter was started before the scratch database existed (importing Alembic and
     # SQLAlchemy overlaps the server's start): the database's environment is the first line.
@@ -29,6 +33,7 @@ def main():
     if not launch:
         return 0
     os.environ.update(json.loads(launch)["env"])
+    guard.arm(os.environ)
 
     # The URL holds the password: it comes through the environment, never the command line
     # (which every local user can read in `ps`).
@@ -59,7 +64,7 @@ def main():
         spec = os.environ.get("MIGRATION_GATE_METADATA")
         if spec:
             try:
-                config.attributes["migration_gate_metadata"] = named_metadata(spec)
+                config.attributes["migration_gate_metadata"] = named_metadata(spec, [args.invoked_from, os.getcwd()])
             except Exception as error:  # noqa: BLE001 - whatever the models' import raises
                 send({"ok": False, "kind": "ConfigError",
                       "error": f"[roundtrip] metadata = {spec!r} cannot be imported: {type(error).__name__}: {error}"})
@@ -75,18 +80,21 @@ def main():
             config.set_section_option(database, "sqlalchemy.url", in_schema(url, database).replace("%", "%%"))
     config.cmd_opts = argparse.Namespace(x=[f"url={url}", f"dburl={url}"])
     # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
-    # pattern, and what pytest-alembic requires): one pooled connection for the whole run
-    # instead of a new engine and connection per step. When migration-gate ends the scratch
-    # database's sessions (a rebuild, a timeout) its next request says "reconnect".
-    engine = create_engine(url, pool_size=1, max_overflow=2)
-    config.attributes["connection"] = engine
+    # pattern, and what pytest-alembic requires): one connection for the whole run instead of a
+    # new engine and connection per step. When migration-gate ends the scratch database's
+    # sessions (a rebuild, a timeout) its next request says "reconnect".
+    shared = SharedConnection(create_engine(url, pool_size=1, max_overflow=2), config)
     # One ScriptDirectory for the whole run: Alembic's commands build a new one each time and
     # import every revision file again, which dominates a long history.
     script = None
 
     def run_env(steps, destination):
-        with EnvironmentContext(config, script, fn=steps, destination_rev=destination):
-            script.run_env()
+        shared.ready()
+        try:
+            with EnvironmentContext(config, script, fn=steps, destination_rev=destination):
+                script.run_env()
+        finally:
+            shared.settle()
 
     tracer = LockTracer()
     recorder = SqlRecorder()
@@ -95,6 +103,8 @@ def main():
     event.listen(Engine, "before_cursor_execute", tracer.first)
     event.listen(Engine, "after_cursor_execute", tracer.after)
     event.listen(Engine, "after_cursor_execute", recorder.after)
+    event.listen(Engine, "commit", recorder.ended("COMMIT"))
+    event.listen(Engine, "rollback", recorder.ended("ROLLBACK"))
     destinations = Destinations(url, versions)
     event.listen(Engine, "after_cursor_execute", destinations.after)
     event.listen(Engine, "commit", destinations.commit)
@@ -104,7 +114,7 @@ def main():
     send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
 
     steps = StepRuns(script_of=lambda: script, tracer=tracer, recorder=recorder,
-                     destinations=destinations)
+                     destinations=destinations, guard=guard)
     # A request a run of steps read and left unanswered.
     pending = None
     while True:
@@ -115,8 +125,9 @@ def main():
             request = json.loads(line)
             cmd = request["cmd"]
             if request.get("reconnect"):
-                engine.dispose()
+                shared.renew()
             destinations.reset()
+            guard.reset()
             if script is None and cmd != "current":
                 script = ScriptDirectory.from_config(config)
             if cmd in ("upgrade", "downgrade_one"):
@@ -139,20 +150,16 @@ def main():
                     return []
 
                 run_env(compare, None)
-                send({"ok": True, "no_metadata": "differences" not in found, **found})
-                continue
-            elif cmd == "current":
-                with engine.connect() as connection:
-                    heads = MigrationContext.configure(connection).get_current_heads()
-                send({"ok": True, "current": sorted(heads)})
+                send({"ok": True, "no_metadata": "differences" not in found, "refused": guard.refused, **found})
                 continue
             else:
                 raise ValueError(f"unknown command {cmd}")
-            send({"ok": True})
+            send({"ok": True, "refused": guard.refused})
         except BaseException as error:  # noqa: B036 - a revision may raise anything, SystemExit included
             tracer.stop()
             recorder.stop()
-            send(describe(error, versions, None if args.standalone else os.path.join(script_location, "env.py")))
+            answer = describe(error, versions, None if args.standalone else os.path.join(script_location, "env.py"))
+            send({**answer, "refused": guard.refused})
     return 0
 
 

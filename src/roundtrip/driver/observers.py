@@ -1,7 +1,7 @@
-# The Alembic driver, part 3 of 5: what a step's statements did (the SQL sent, where it went, locks
+# The Alembic driver, part 4 of 6: what a step's statements did (the SQL sent, where it went, locks
 # and rewrites).
-# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
-# into the one script the driver's interpreter runs.
+# interpreter.rs joins protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in
+# that order, into the one script the driver's interpreter runs.
 
 
 LOCKS_SQL = """
@@ -29,25 +29,62 @@ SELECT relname, NULL, oid, relfilenode FROM ({FILENODES_SQL}) AS files
 CATALOG_READS = ("pg_catalog.", "information_schema.")
 
 
+def transaction_status(conn):
+    """libpq's transaction status of a SQLAlchemy connection's DBAPI connection (0 idle,
+    2 in a transaction block, 3 in a failed one), read without a round trip; None when the
+    driver does not tell (asyncpg)."""
+    fairy = conn.connection
+    dbapi = getattr(fairy, "dbapi_connection", None) or getattr(fairy, "connection", None)
+    info = getattr(dbapi, "info", None)
+    status = getattr(info, "transaction_status", None)
+    if status is None and hasattr(dbapi, "get_transaction_status"):
+        status = dbapi.get_transaction_status()
+    return None if status is None else int(status)
+
+
 class SqlRecorder:
     """The statements an upgrade sends, as the database receives them: the revision's own SQL,
-    including what op.* calls and ORM code generate. Alembic's bookkeeping and catalog reads are
-    left out."""
+    including what op.* calls and ORM code generate, whole, with BEGIN / COMMIT where
+    PostgreSQL saw a transaction start and end (a VALIDATE after an autocommit block's COMMIT
+    is not in the transaction that added the constraint). Alembic's bookkeeping and catalog
+    reads are left out. What is kept is bounded by a budget in bytes for the whole run: past
+    it the statements are counted, not kept, and the answer says the SQL is incomplete."""
 
     SKIPPED = ("alembic_version", "current_schema()") + CATALOG_READS
 
     def __init__(self):
         self.statements = None
 
-    def start(self):
+    def start(self, budget):
         self.statements = []
+        self.count = 0
+        self.budget = budget
+        self.used = 0
+        self.incomplete = False
+        # Whether a transaction block is open, as far as the statements kept tell.
+        self.open = False
+        self.transactions_known = True
 
     def stop(self):
-        statements, self.statements = self.statements or [], None
-        return statements
+        if self.statements is None:
+            return {"sql": [], "statements": 0}
+        statements, self.statements = self.statements, None
+        answer = {"sql": statements, "statements": self.count, "sql_bytes": self.used}
+        if self.incomplete:
+            answer["sql_incomplete"] = True
+        if not self.transactions_known:
+            answer["transactions_unknown"] = True
+        return answer
+
+    def keep(self, text):
+        if self.incomplete or (self.budget is not None and self.used + len(text) > self.budget):
+            self.incomplete = True
+            return
+        self.used += len(text)
+        self.statements.append(text)
 
     def after(self, conn, cursor, statement, parameters, context, executemany):
-        if self.statements is None or len(self.statements) >= 500:
+        if self.statements is None:
             return
         # Every statement passes here, Alembic's long catalog queries too: skip before
         # normalising.
@@ -55,7 +92,31 @@ class SqlRecorder:
         lower = text.lower()
         if any(marker in lower for marker in self.SKIPPED) or lower.split(None, 1)[:1] == ["show"]:
             return
-        self.statements.append(" ".join(text.split())[:2000])
+        self.count += 1
+        words = " ".join(lower.split()).rstrip(";")
+        if words in Destinations.ENDS_TRANSACTION or words in ("begin", "start transaction"):
+            # The revision's own transaction control, kept as it was sent.
+            self.keep(" ".join(text.split()))
+            self.open = words in ("begin", "start transaction")
+            return
+        status = transaction_status(conn)
+        if status is None:
+            self.transactions_known = False
+        elif status in (2, 3) and not self.open:
+            self.keep("BEGIN")
+            self.open = True
+        elif status == 0 and self.open:
+            # The block ended without a COMMIT SQLAlchemy saw (a `COMMIT` the revision sent).
+            self.keep("COMMIT")
+            self.open = False
+        self.keep(" ".join(text.split()))
+
+    def ended(self, word):
+        def listener(conn):
+            if self.statements is not None and self.open:
+                self.keep(word)
+                self.open = False
+        return listener
 
 
 class Destinations:

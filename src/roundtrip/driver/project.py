@@ -1,6 +1,6 @@
-# The Alembic driver, part 2 of 5: the project's env.py, URL and models.
-# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
-# into the one script the driver's interpreter runs.
+# The Alembic driver, part 3 of 6: the project's env.py, URL and models.
+# interpreter.rs joins protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in
+# that order, into the one script the driver's interpreter runs.
 
 
 STANDALONE_ENV = '''
@@ -12,32 +12,91 @@ target_metadata = config.attributes.get("migration_gate_metadata")
 # The multi-database template: each database's revisions run in its own schema of the scratch
 # database, with its own version table, as `upgrade(engine_name)` expects.
 names = [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]
+connection = config.attributes["connection"]
 for name in names or [None]:
-    with config.attributes["connection"].connect() as connection:
-        per_database = {}
-        if name:
-            connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
-            connection.commit()
-            per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          transaction_per_migration=True, **per_database)
-        with context.begin_transaction():
-            context.run_migrations(**({"engine_name": name} if name else {}))
-        # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
-        # transaction; what it runs afterwards, and the version table's update, are in a
-        # transaction SQLAlchemy began on its own, which nobody else commits.
+    per_database = {}
+    if name:
+        connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
         if connection.in_transaction():
-            connection.commit()
-        if name:
-            connection.exec_driver_sql("RESET search_path")
-            connection.commit()
+            connection.get_transaction().commit()
+        per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      transaction_per_migration=True, **per_database)
+    with context.begin_transaction():
+        context.run_migrations(**({"engine_name": name} if name else {}))
+    # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
+    # transaction; what it runs afterwards, and the version table's update, are in a
+    # transaction SQLAlchemy began on its own, which nobody else commits.
+    if connection.in_transaction():
+        connection.get_transaction().commit()
+    if name:
+        connection.exec_driver_sql("RESET search_path")
+        if connection.in_transaction():
+            connection.get_transaction().commit()
 '''
 
 
-def named_metadata(spec):
+class SharedConnection:
+    """The connection in `config.attributes["connection"]`: a Connection, as Alembic's cookbook
+    and pytest-alembic hand it to env.py, not yet in a transaction, so that Alembic begins and
+    commits each step itself. It lives across steps; after each env.py run, what env.py left
+    open is committed, as the cookbook's `with engine.begin()` around a command does."""
+
+    def __init__(self, engine, config):
+        self.engine = engine
+        self.config = config
+        # env.py files written for an Engine there (`with connectable.connect() as connection`)
+        # get the same connection back, left open.
+        import contextlib
+
+        class Shared(engine._connection_cls):
+            def connect(self, *args, **kwargs):
+                return contextlib.nullcontext(self)
+
+        engine._connection_cls = Shared
+        self.connection = None
+
+    def ready(self):
+        """An open connection in the attribute before env.py runs (env.py may have closed the
+        last one with `with connection:`)."""
+        if self.connection is None or self.connection.closed:
+            self.connection = self.engine.connect()
+        self.config.attributes["connection"] = self.connection
+
+    def settle(self):
+        connection = self.connection
+        if connection is None or connection.closed:
+            return
+        try:
+            if connection.in_transaction():
+                connection.get_transaction().commit()
+        except Exception:  # noqa: BLE001 - a failed step's transaction: the next step starts anew
+            try:
+                connection.get_transaction().rollback()
+            except Exception:  # noqa: BLE001
+                self.renew()
+
+    def renew(self):
+        """The scratch database's sessions were ended: a new connection for the next step."""
+        if self.connection is not None:
+            try:
+                self.connection.invalidate()
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - it is gone already
+                pass
+        self.connection = None
+        self.engine.dispose()
+
+
+def named_metadata(spec, folders):
     """The object `[roundtrip] metadata` names: "module:attribute.path", the module imported
-    from the current folder or the project's installed packages."""
+    from the project's installed packages, the folder migration-gate was run in or the folder
+    Alembic runs in."""
     import importlib
+    for folder in folders:
+        if folder not in sys.path:
+            # Last: a module of the project's named like a standard one must not shadow it.
+            sys.path.append(folder)
     module, _, path = spec.partition(":")
     found = importlib.import_module(module)
     for part in filter(None, path.split(".")):

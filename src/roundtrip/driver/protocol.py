@@ -8,9 +8,10 @@ Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any mis
            {"cmd": "compare"} (env.py's target_metadata against the database, as
            `alembic check` compares them),
            {"cmd": "downgrade_one", "target": "<revision>"} (exactly that revision, whatever else
-           is applied: branches and merges stay as they are), {"cmd": "current"}.
-Answers:   {"ok": true, "current": [...]} or {"ok": false, "error": ..., "kind": ...,
-           "sqlstate": ..., "statement": ..., "file": ..., "line": ...}.
+           is applied: branches and merges stay as they are).
+Answers:   {"ok": true, ...} or {"ok": false, "error": ..., "kind": ..., "origin": ...,
+           "sqlstate": ..., "statement": ..., "file": ..., "line": ...}; both with "refused": the
+           connections the guard refused (guard.py) during the request.
 
 The database URL reaches env.py in every common form, so most env.py files need no change:
 the `sqlalchemy.url` main option, the DATABASE_URL / MIGRATION_GATE_DATABASE_URL /
@@ -19,9 +20,9 @@ SQLALCHEMY_DATABASE_URI environment variables, `-x url=...` and `-x dburl=...`
 the project names in `[roundtrip] url_option` / `url_env` (MIGRATION_GATE_URL_OPTIONS /
 MIGRATION_GATE_URL_ENV, comma-separated).
 
-This is part 1 of 5 (the protocol and how failures are described); interpreter.rs joins protocol.py,
-project.py, observers.py, steps.py and main.py, in that order, into the one script the
-driver's interpreter runs.
+This is part 1 of 6 (the protocol and how failures are described); interpreter.rs joins
+protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in that order, into the one
+script the driver's interpreter runs.
 """
 import argparse
 import json
@@ -61,6 +62,9 @@ def describe(error, versions, env_py=None):
     in_revisions = [f for f in frames if os.path.abspath(f.filename).startswith(versions)]
     in_env = [f for f in frames if env_py and os.path.abspath(f.filename) == env_py]
     chosen = (in_revisions or in_env or frames or [None])[-1]
+    # Whose code raised: a revision's, env.py's (its own code or a library it calls, before or
+    # around the revisions), or neither (Alembic, the driver, migration-gate's own env.py).
+    answer["origin"] = "revision" if in_revisions else "env" if in_env else "setup"
     if chosen is not None:
         answer["file"] = chosen.filename
         answer["line"] = chosen.lineno

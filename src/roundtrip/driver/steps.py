@@ -1,6 +1,6 @@
-# The Alembic driver, part 4 of 5: upgrade and downgrade steps, and the env.py runs that take them.
-# interpreter.rs joins protocol.py, project.py, observers.py, steps.py and main.py, in that order,
-# into the one script the driver's interpreter runs.
+# The Alembic driver, part 5 of 6: upgrade and downgrade steps, and the env.py runs that take them.
+# interpreter.rs joins protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in
+# that order, into the one script the driver's interpreter runs.
 
 
 class StepRuns:
@@ -15,8 +15,9 @@ class StepRuns:
     revision. Anything else (a comparison, a stamp, a reconnect, a failure) ends the run, and
     the next run starts as a new command would."""
 
-    def __init__(self, script_of, tracer, recorder, destinations):
+    def __init__(self, script_of, tracer, recorder, destinations, guard):
         self.script_of = script_of
+        self.guard = guard
         self.tracer = tracer
         self.recorder = recorder
         self.destinations = destinations
@@ -27,17 +28,18 @@ class StepRuns:
 
     def begin(self, request):
         self.destinations.reset()
+        self.guard.reset()
         if request["cmd"] == "upgrade":
             if request.get("trace"):
                 self.tracer.start()
-            self.recorder.start()
+            self.recorder.start(request.get("capture_budget"))
 
     def answer(self, request):
         trace = self.tracer.stop()
-        sql = self.recorder.stop()
-        answer = {"ok": True, **self.destinations.report()}
+        recorded = self.recorder.stop()
+        answer = {"ok": True, **self.destinations.report(), "refused": self.guard.refused}
         if request["cmd"] == "upgrade":
-            answer["sql"] = sql
+            answer.update(recorded)
             if request.get("trace"):
                 answer["trace"] = trace
         return answer
