@@ -22,14 +22,6 @@ impl Judge<'_> {
             return;
         };
         let limit = self.options.step_timeout;
-        // Every branch at its head: the models describe the whole schema.
-        if driver
-            .upgrade("heads", limit, Default::default())
-            .await
-            .is_err()
-        {
-            return;
-        }
         let report = |message: String, severity: Severity| {
             let mut diagnostic =
                 Diagnostic::new(&findings::MODEL_DRIFT, head.revision_span, message);
@@ -38,11 +30,45 @@ impl Judge<'_> {
             diagnostic.origin = Origin::Roundtrip;
             diagnostic
         };
+        // Every branch at its head: the models describe the whole schema. When a head does not
+        // upgrade, the models are compared where the history stops: differences there may be
+        // the failing revisions' own, so they are warnings, and a note says where.
+        let mut below_head = None;
+        if let Err(failure) = driver.upgrade("heads", limit, Default::default()).await {
+            let applied = match session.snapshot_after_step().await {
+                Ok((_, Some(versions))) if !versions.is_empty() => versions,
+                _ => {
+                    self.diagnostics.push(report(
+                        format!(
+                            "the models were not compared: the history does not upgrade to its head ({})",
+                            failure.message
+                        ),
+                        Severity::Note,
+                    ));
+                    return;
+                }
+            };
+            let at = applied.join("`, `");
+            self.diagnostics.push(report(
+                format!(
+                    "the history does not upgrade to its head: the models were compared with the schema at `{at}`, the last revision whose upgrade passed"
+                ),
+                Severity::Note,
+            ));
+            below_head = Some(at);
+        }
+        let Applier::Alembic(driver) = &mut session.applier else {
+            return;
+        };
         match driver.compare_models(limit).await {
             Ok(ModelComparison::Differences(differences)) => {
                 for difference in differences {
+                    let (difference, severity) = match &below_head {
+                        Some(at) => (format!("at `{at}`: {difference}"), Severity::Warning),
+                        None => (difference, Severity::Error),
+                    };
                     self.diagnostics.push(
-                        report(difference, Severity::Error).with_help(
+                        report(difference, severity).with_help(
                             "generate the missing revision (`alembic revision --autogenerate`) and review it; differences env.py means to ignore belong in its `include_object`",
                         ),
                     );

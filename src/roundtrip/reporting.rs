@@ -243,7 +243,7 @@ fn env_py_hint(message: &str) -> &'static str {
     } else if lower.contains("keyerror") || lower.contains("environ") {
         "env.py reads a setting that is not there: give it through `[roundtrip] env` or the environment, name the variable it reads its URL from in `[roundtrip] url_env`, or pass --standalone"
     } else {
-        "env.py failed before the revision ran: fix the line shown, or pass --standalone to run the revisions with a generated env.py"
+        "env.py itself failed, outside the revision's code: fix the line shown, or pass --standalone to run the revisions with a generated env.py"
     }
 }
 
