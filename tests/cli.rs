@@ -777,6 +777,7 @@ fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
             "unreadable-file",
             "unused-suppression",
             "skipped-link",
+            "skipped-folder",
             "roundtrip-upgrade-failed",
             "roundtrip-downgrade-failed",
             "roundtrip-reupgrade-failed",

@@ -423,6 +423,44 @@ fn env_py_as_alembic_init_async_writes_it_runs() {
         !first.iter().any(|s| s.contains("alembic_version")),
         "{first:?}"
     );
+    // A project with asyncpg and no other driver: its own async env.py, and --standalone's.
+    let Some(asyncpg_only) = common::require(
+        "MIGRATION_GATE_TEST_PYTHON_ASYNCPG (the asyncpg-only venv's Python)",
+        std::env::var("MIGRATION_GATE_TEST_PYTHON_ASYNCPG").ok(),
+    ) else {
+        return;
+    };
+    let output = local_json(
+        "fixtures/roundtrip/async_env",
+        &asyncpg_only,
+        &[],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    // asyncpg tells where its transactions begin and end, as libpq's drivers do.
+    let output = local_json(
+        "fixtures/roundtrip/captured",
+        &asyncpg_only,
+        &["--standalone"],
+        tmp.path(),
+    );
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let s5: Vec<&str> = document["roundtrip"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["revision"] == "s5")
+        .unwrap()["sql"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(s5.first(), Some(&"BEGIN"), "{s5:?}");
+    assert!(
+        s5[s5.len() - 2] == "COMMIT" && s5[s5.len() - 1].contains("VALIDATE"),
+        "{s5:?}"
+    );
 }
 
 #[test]

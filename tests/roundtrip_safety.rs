@@ -49,6 +49,10 @@ fn no_connection_to_another_database_is_opened_whichever_driver_opens_it() {
         "MIGRATION_GATE_TEST_PYTHON_SA14 (the SQLAlchemy 1.4 venv's Python)",
         std::env::var("MIGRATION_GATE_TEST_PYTHON_SA14").ok(),
     );
+    let asyncpg_only = require(
+        "MIGRATION_GATE_TEST_PYTHON_ASYNCPG (the asyncpg-only venv's Python)",
+        std::env::var("MIGRATION_GATE_TEST_PYTHON_ASYNCPG").ok(),
+    );
     let tmp = scratch_dir();
     let cluster = migration_gate::roundtrip::postgres::LocalCluster::start().unwrap();
     let admin = cluster.conninfo();
@@ -112,6 +116,18 @@ fn no_connection_to_another_database_is_opened_whichever_driver_opens_it() {
     if let Some(python_14) = &sqlalchemy_14 {
         let elsewhere = live.url_with_password();
         let output = base("fixtures/roundtrip/elsewhere", python_14)
+            .env("APP_DATABASE_URL", &elsewhere)
+            .output()
+            .unwrap();
+        refused(&output, "app_live");
+    }
+
+    // ... and on asyncpg, in a project that has no other driver.
+    if let Some(python_asyncpg) = &asyncpg_only {
+        let elsewhere =
+            live.url_with_password()
+                .replacen("postgresql://", "postgresql+asyncpg://", 1);
+        let output = base("fixtures/roundtrip/async_elsewhere", python_asyncpg)
             .env("APP_DATABASE_URL", &elsewhere)
             .output()
             .unwrap();

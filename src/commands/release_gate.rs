@@ -354,6 +354,7 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
                         database_url: None,
                         image: &options.roundtrip.image,
                         connect_timeout: options.roundtrip.connect_timeout,
+                        local_tcp: options.roundtrip.needs_host_name(),
                     })
                     .await?,
                 );

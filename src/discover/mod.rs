@@ -39,6 +39,8 @@ pub struct DiscoveredSet {
     /// When only some files were named on the command line: lint those, but read the whole
     /// set so the revision graph stays complete.
     pub scope: Option<Vec<PathBuf>>,
+    /// A file named on the command line, judged for what it is whatever its name.
+    pub named: bool,
 }
 
 /// A path under a checked folder that was not read, and why.
@@ -279,6 +281,7 @@ fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
                 root,
                 files: vec![path.to_path_buf()],
                 scope: None,
+                named: false,
             },
         );
     } else {
@@ -291,6 +294,7 @@ fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
                 root,
                 files: vec![path.to_path_buf()],
                 scope: None,
+                named: true,
             },
         );
     }
@@ -352,6 +356,7 @@ fn add_alembic_root(
             root: root.to_path_buf(),
             files,
             scope: None,
+            named: false,
         },
     );
 }
@@ -437,6 +442,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             root: folder,
             files,
             scope: None,
+            named: false,
         });
     }
     for (folder, files) in sql_by_dir {
@@ -454,6 +460,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             root: folder,
             files,
             scope: None,
+            named: false,
         });
     }
 }

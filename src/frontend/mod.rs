@@ -192,7 +192,26 @@ pub fn load(discovery: &Discovery) -> Loaded {
                     });
                 }
             }
-            SetKind::SqlFolder => sets.extend(sql_sets::build(root, sql_files)),
+            SetKind::SqlFolder => {
+                let (built, unordered) = sql_sets::build(root.clone(), sql_files, set.named);
+                sets.extend(built);
+                if let Some(first) = unordered.first() {
+                    problems.push(InputProblem {
+                        kind: InputProblemKind::SkippedFolder,
+                        message: format!(
+                            "{root}: {} whose {} no version to order {} by (a schema dump, seeds or scripts, not a migration history): not checked or run; a history there is named in the config's `paths`",
+                            if unordered.len() == 1 {
+                                "1 `.sql` file".to_string()
+                            } else {
+                                format!("{} `.sql` files", unordered.len())
+                            },
+                            if unordered.len() == 1 { "name carries" } else { "names carry" },
+                            if unordered.len() == 1 { "it" } else { "them" },
+                        ),
+                        span: Span::new(*first, 0..0),
+                    });
+                }
+            }
         }
     }
 

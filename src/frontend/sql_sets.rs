@@ -256,8 +256,29 @@ pub fn parse_file(name: &str, text: &str, file: FileId, script_config: Option<&s
     }
 }
 
-/// Groups one folder's files into sets, one per framework found there, in apply order.
-pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
+/// Plain `.sql` files form a history only when something orders them: a version at the start of
+/// their names (`0001_x.sql`, `V2__x.sql`), or of the folder's (one folder per migration).
+/// Without one (`ddl/schema.sql`, `seeds/users.sql`) a folder is a dump or a set of scripts,
+/// and running it as migrations would judge a history that does not exist.
+fn unordered(file: &SqlFile, folder: &str) -> bool {
+    let versioned = |name: &str| {
+        let name = name.strip_prefix(['V', 'v']).unwrap_or(name);
+        name.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let folder_name = folder.rsplit('/').next().unwrap_or(folder);
+    file.framework == Framework::PlainSql
+        && !versioned(&file.version_text)
+        && !versioned(folder_name)
+}
+
+/// Groups one folder's files into sets, one per framework found there, in apply order; plain
+/// files nothing orders are returned apart, left out.
+/// `named`: the files were named on the command line, and are judged whatever their names.
+pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> (Vec<MigrationSet>, Vec<FileId>) {
+    let (files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
+        .into_iter()
+        .partition(|f| named || !unordered(f, &root));
+    let unordered = unordered.iter().map(|f| f.file).collect();
     let mut by_framework: BTreeMap<&'static str, Vec<SqlFile>> = BTreeMap::new();
     // Another database's variant of a migration is that database's business.
     for file in files.into_iter().filter(|f| !f.other_database) {
@@ -266,7 +287,7 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
             .or_default()
             .push(file);
     }
-    by_framework
+    let sets = by_framework
         .into_values()
         .map(|files| {
             let framework = files[0].framework;
@@ -341,7 +362,8 @@ pub fn build(root: String, files: Vec<SqlFile>) -> Vec<MigrationSet> {
                 migrations,
             }
         })
-        .collect()
+        .collect();
+    (sets, unordered)
 }
 
 /// pop writes one change as numbered steps: a 14-digit timestamp and a 6-digit step.

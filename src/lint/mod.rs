@@ -142,6 +142,7 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
                 InputProblemKind::SyntaxError => &rules::SYNTAX_ERROR,
                 InputProblemKind::Unreadable => &rules::UNREADABLE_FILE,
                 InputProblemKind::SkippedLink => &rules::SKIPPED_LINK,
+                InputProblemKind::SkippedFolder => &rules::SKIPPED_FOLDER,
             };
             Diagnostic::new(meta, problem.span, problem.message.clone())
         })
@@ -149,7 +150,12 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
     let input_errors = loaded
         .problems
         .iter()
-        .filter(|p| p.kind != InputProblemKind::SkippedLink)
+        .filter(|p| {
+            !matches!(
+                p.kind,
+                InputProblemKind::SkippedLink | InputProblemKind::SkippedFolder
+            )
+        })
         .count();
 
     let active: Vec<&dyn rules::Rule> = rules::registry()

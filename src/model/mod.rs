@@ -240,4 +240,6 @@ pub enum InputProblemKind {
     Unreadable,
     /// A symbolic link that was not followed.
     SkippedLink,
+    /// A folder of `.sql` files that is no migration history (nothing orders its files).
+    SkippedFolder,
 }

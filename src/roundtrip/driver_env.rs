@@ -69,6 +69,24 @@ pub(super) fn working_dir(ini: Option<&Path>, script_location: &Path) -> PathBuf
     }
 }
 
+/// The command that installs `packages` into `python`'s environment: a virtualenv made by uv
+/// has no pip (its pyvenv.cfg names uv), and uv installs into it.
+pub(super) fn install_command(python: &str, packages: &str) -> String {
+    let made_by_uv = Path::new(python)
+        .parent()
+        .and_then(Path::parent)
+        .and_then(|venv| std::fs::read_to_string(venv.join("pyvenv.cfg")).ok())
+        .is_some_and(|cfg| {
+            cfg.lines()
+                .any(|line| line.split('=').next().is_some_and(|key| key.trim() == "uv"))
+        });
+    if made_by_uv {
+        format!("uv pip install --python {python} {packages}")
+    } else {
+        format!("{python} -m pip install {packages}")
+    }
+}
+
 /// The project's Python: `--python` / config, then a virtualenv next to the project, then
 /// `python3` on PATH.
 pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
@@ -99,6 +117,27 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_install_hint_fits_a_virtualenv_made_by_uv() {
+        let venv = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(venv.path().join("bin")).unwrap();
+        let python = venv.path().join("bin/python").display().to_string();
+        std::fs::write(
+            venv.path().join("pyvenv.cfg"),
+            "home = /usr/bin\nuv = 0.9.2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            install_command(&python, "alembic"),
+            format!("uv pip install --python {python} alembic")
+        );
+        std::fs::write(venv.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        assert_eq!(
+            install_command(&python, "alembic"),
+            format!("{python} -m pip install alembic")
+        );
+    }
 
     #[test]
     fn env_values_take_the_scratch_databases_parts() {

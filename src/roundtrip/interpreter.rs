@@ -153,8 +153,11 @@ impl Interpreter {
         if !answer.ok {
             let hint = if answer.kind == "ImportError" {
                 format!(
-                    "; install alembic, SQLAlchemy and psycopg into it (`{} -m pip install alembic sqlalchemy 'psycopg[binary]'`) or pass --python",
-                    self.python
+                    "; install alembic, SQLAlchemy and a PostgreSQL driver (psycopg, psycopg2 or asyncpg) into it (`{}`) or pass --python naming the project's Python",
+                    super::driver_env::install_command(
+                        &self.python,
+                        "alembic sqlalchemy 'psycopg[binary]'"
+                    )
                 )
             } else {
                 String::new()

@@ -1,5 +1,6 @@
 //! `--postgres local`: a PostgreSQL cluster made for the run in a temporary folder, listening
-//! on a unix socket only, with fsync off, removed at the end.
+//! on a unix socket only (or, for env.py files that assemble a URL from a host name, also on
+//! 127.0.0.1 with a password of the run's own), with fsync off, removed at the end.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -70,10 +71,21 @@ pub struct LocalCluster {
     /// As root, initdb and postgres run as this user (initdb refuses to run as root).
     run_as: Option<String>,
     armed: Option<Armed>,
+    /// Listening on 127.0.0.1 too: the port and the password TCP connections need.
+    tcp: Option<(u16, String)>,
 }
 
 impl LocalCluster {
+    /// A cluster listening on a unix socket only.
     pub fn start() -> Result<LocalCluster, RoundtripError> {
+        Self::start_listening(false)
+    }
+
+    /// With `tcp`, the cluster also listens on 127.0.0.1, on a free port, where connections
+    /// must give the run's password (the socket stays in a folder only this user can open):
+    /// `{host}` in a URL template is then a host name, as env.py files that assemble their URL
+    /// from parts expect, and every connection of the run goes that way.
+    pub fn start_listening(tcp: bool) -> Result<LocalCluster, RoundtripError> {
         let bin = find_postgres_bin().ok_or_else(|| {
             fail("--postgres local: no initdb/pg_ctl found on PATH, through `pg_config --bindir`, or under /usr/lib/postgresql/*/bin; install PostgreSQL's server package")
         })?;
@@ -100,11 +112,17 @@ impl LocalCluster {
             pg_ctl: bin.join("pg_ctl"),
             run_as: run_as.clone(),
         });
+        let tcp = if tcp {
+            Some((free_port()?, random_suffix()))
+        } else {
+            None
+        };
         let cluster = LocalCluster {
             bin,
             root,
             run_as,
             armed: Some(armed),
+            tcp,
         };
         {
             use std::os::unix::fs::DirBuilderExt;
@@ -118,39 +136,44 @@ impl LocalCluster {
                     ))
                 })?;
         }
-        if let Some(user) = &cluster.run_as {
-            let status = Command::new("chown")
-                .args(["-R", user])
-                .arg(&cluster.root)
-                .status();
-            if !status.is_ok_and(|s| s.success()) {
-                return Err(fail(format!(
-                    "--postgres local: cannot hand {} to the `{user}` user",
-                    cluster.root.display()
-                )));
-            }
-        }
+        cluster.hand_over(&cluster.root)?;
         let data = cluster.root.join("data");
         let data = data.to_string_lossy().to_string();
-        cluster.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-        )?;
+        let mut initdb: Vec<String> = [
+            "-D",
+            &data,
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--auth-local=trust",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some((_, password)) = &cluster.tcp {
+            let file = cluster.root.join("password");
+            std::fs::write(&file, password)
+                .map_err(|e| fail(format!("--postgres local: cannot write the password: {e}")))?;
+            cluster.hand_over(&file)?;
+            initdb.push("--auth-host=scram-sha-256".into());
+            initdb.push(format!("--pwfile={}", file.display()));
+        } else {
+            initdb.push("--auth-host=trust".into());
+        }
+        let initdb: Vec<&str> = initdb.iter().map(String::as_str).collect();
+        cluster.run("initdb", &initdb)?;
+        let _ = std::fs::remove_file(cluster.root.join("password"));
         let socket = cluster.root.to_string_lossy().to_string();
         let log = cluster.root.join("server.log");
+        let (listen, port) = match &cluster.tcp {
+            Some((port, _)) => ("127.0.0.1", *port),
+            None => ("", 5432),
+        };
         let options = format!(
-            "-c listen_addresses='' -k {socket} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
+            "-c listen_addresses='{listen}' -k {socket} -p {port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
         );
         cluster.run(
             "pg_ctl",
@@ -171,13 +194,39 @@ impl LocalCluster {
     }
 
     pub fn conninfo(&self) -> ConnInfo {
-        ConnInfo {
-            host: self.root.to_string_lossy().to_string(),
-            port: 5432,
-            user: "postgres".into(),
-            password: None,
-            dbname: "postgres".into(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        match &self.tcp {
+            Some((port, password)) => ConnInfo {
+                host: "127.0.0.1".into(),
+                port: *port,
+                user: "postgres".into(),
+                password: Some(super::conninfo::Secret::new(password)),
+                dbname: "postgres".into(),
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            },
+            None => ConnInfo {
+                host: self.root.to_string_lossy().to_string(),
+                port: 5432,
+                user: "postgres".into(),
+                password: None,
+                dbname: "postgres".into(),
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            },
+        }
+    }
+
+    /// As root, the cluster's files belong to the user the server runs as.
+    fn hand_over(&self, path: &Path) -> Result<(), RoundtripError> {
+        let Some(user) = &self.run_as else {
+            return Ok(());
+        };
+        let status = Command::new("chown").args(["-R", user]).arg(path).status();
+        if status.is_ok_and(|s| s.success()) {
+            Ok(())
+        } else {
+            Err(fail(format!(
+                "--postgres local: cannot hand {} to the `{user}` user",
+                path.display()
+            )))
         }
     }
 
@@ -229,6 +278,14 @@ impl LocalCluster {
             Some(_) => {}
         }
     }
+}
+
+/// A port nothing listens on at 127.0.0.1 now (the system's pick for a socket bound to 0).
+fn free_port() -> Result<u16, RoundtripError> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|e| fail(format!("--postgres local: no free port on 127.0.0.1: {e}")))
 }
 
 impl Drop for LocalCluster {

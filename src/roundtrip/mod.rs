@@ -99,6 +99,14 @@ pub struct RoundtripOptions {
     pub progress: bool,
 }
 
+impl RoundtripOptions {
+    /// A `[roundtrip.env]` value names the scratch database's host: env.py assembles a URL
+    /// from it, where a socket folder is no host name.
+    pub fn needs_host_name(&self) -> bool {
+        self.env.iter().any(|(_, value)| value.contains("{host}"))
+    }
+}
+
 /// `--shard K/N`: the K-th of N contiguous slices of the revisions to judge, in apply order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -192,6 +200,7 @@ pub async fn run(options: &RoundtripOptions) -> Result<RoundtripOutcome, Roundtr
         database_url: options.database_url.as_deref(),
         image: &options.image,
         connect_timeout: options.connect_timeout,
+        local_tcp: options.needs_host_name(),
     })
     .await?;
     let mut revisions = Vec::new();

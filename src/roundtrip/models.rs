@@ -35,8 +35,10 @@ impl Judge<'_> {
         // the failing revisions' own, so they are warnings, and a note says where.
         let mut below_head = None;
         if let Err(failure) = driver.upgrade("heads", limit, Default::default()).await {
-            let applied = match session.snapshot_after_step().await {
-                Ok((_, Some(versions))) if !versions.is_empty() => versions,
+            match session.snapshot_after_step().await {
+                Ok((_, Some(versions))) if !versions.is_empty() => {
+                    below_head = Some(versions.join("`, `"));
+                }
                 _ => {
                     self.diagnostics.push(report(
                         format!(
@@ -47,21 +49,21 @@ impl Judge<'_> {
                     ));
                     return;
                 }
-            };
-            let at = applied.join("`, `");
-            self.diagnostics.push(report(
-                format!(
-                    "the history does not upgrade to its head: the models were compared with the schema at `{at}`, the last revision whose upgrade passed"
-                ),
-                Severity::Note,
-            ));
-            below_head = Some(at);
+            }
         }
         let Applier::Alembic(driver) = &mut session.applier else {
             return;
         };
         match driver.compare_models(limit).await {
             Ok(ModelComparison::Differences(differences)) => {
+                if let Some(at) = &below_head {
+                    self.diagnostics.push(report(
+                        format!(
+                            "the history does not upgrade to its head: the models were compared with the schema at `{at}`, the last revision whose upgrade passed"
+                        ),
+                        Severity::Note,
+                    ));
+                }
                 for difference in differences {
                     let (difference, severity) = match &below_head {
                         Some(at) => (format!("at `{at}`: {difference}"), Severity::Warning),

@@ -61,6 +61,8 @@ pub struct ProviderRequest<'a> {
     pub image: &'a str,
     /// For every connection: handshake and authentication included.
     pub connect_timeout: Duration,
+    /// A local cluster listens on 127.0.0.1 too (`{host}` in `[roundtrip.env]` values).
+    pub local_tcp: bool,
 }
 
 pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripError> {
@@ -82,7 +84,7 @@ pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripE
             Ok(finish(admin, "url", Keeper::External))
         }
         Provider::Local => {
-            let cluster = LocalCluster::start()?;
+            let cluster = LocalCluster::start_listening(request.local_tcp)?;
             let mut admin = cluster.conninfo();
             admin.connect_timeout = request.connect_timeout;
             wait_until_ready(&admin, Duration::from_secs(30)).await?;

@@ -127,8 +127,30 @@ pub struct Capture {
     pub statements: usize,
     /// The budget ran out during this upgrade: `sql` holds only its first statements.
     pub incomplete: bool,
-    /// Whether BEGIN / COMMIT in `sql` are where PostgreSQL saw them.
+    /// Whether BEGIN / COMMIT in `sql` are where PostgreSQL saw them; false when the whole
+    /// upgrade ran in one transaction (its BEGIN and COMMIT are left out, as they say nothing)
+    /// or the driver could not tell.
     pub transactions_known: bool,
+}
+
+/// Takes off the BEGIN and COMMIT around statements that all ran in one transaction (the usual
+/// revision, under Alembic's transactional DDL); true when it did.
+fn unwrap_one_transaction(sql: &mut Vec<String>) -> bool {
+    let marker = |s: &String| {
+        matches!(
+            s.to_ascii_lowercase().trim_end_matches(';'),
+            "begin" | "commit" | "rollback" | "start transaction" | "end"
+        )
+    };
+    let wrapped = sql.len() >= 2
+        && sql[0] == "BEGIN"
+        && sql[sql.len() - 1] == "COMMIT"
+        && !sql[1..sql.len() - 1].iter().any(marker);
+    if wrapped {
+        sql.pop();
+        sql.remove(0);
+    }
+    wrapped
 }
 
 /// How env.py's `target_metadata` compares with the database.
@@ -361,11 +383,13 @@ impl AlembicDriver {
         });
         let answer = self.step_request(message, limit).await?;
         self.capture_left = self.capture_left.saturating_sub(answer.sql_bytes);
+        let mut sql = answer.sql.unwrap_or_default();
+        let in_one_transaction = unwrap_one_transaction(&mut sql);
         self.last_capture = Capture {
-            sql: answer.sql.unwrap_or_default(),
+            sql,
             statements: answer.statements.unwrap_or(0),
             incomplete: observe.capture && answer.sql_incomplete,
-            transactions_known: !answer.transactions_unknown,
+            transactions_known: !answer.transactions_unknown && !in_one_transaction,
         };
         self.last_destinations = answer.destinations;
         Ok(answer.trace.unwrap_or_default())

@@ -26,6 +26,14 @@ pub static SKIPPED_LINK: RuleMeta = RuleMeta {
     origin: Origin::Lint,
 };
 
+pub static SKIPPED_FOLDER: RuleMeta = RuleMeta {
+    id: "skipped-folder",
+    severity: Severity::Note,
+    summary: "A folder of .sql files whose names carry no version is no migration history; it was not checked or run.",
+    doc: include_str!("../../rules/skipped-folder.md"),
+    origin: Origin::Lint,
+};
+
 pub static UNUSED_SUPPRESSION: RuleMeta = RuleMeta {
     id: "unused-suppression",
     severity: Severity::Note,

@@ -64,12 +64,18 @@ mod unnamed_constraint;
 mod unparsed_sql;
 mod validate_in_same_transaction;
 
-pub use input::{SKIPPED_LINK, SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
+pub use input::{SKIPPED_FOLDER, SKIPPED_LINK, SYNTAX_ERROR, UNREADABLE_FILE, UNUSED_SUPPRESSION};
 
 /// Findings about the input itself (a file that cannot be read or parsed, a link not
 /// followed), as opposed to findings of a rule on what the input says.
 pub fn is_input_problem(rule: &str) -> bool {
-    [SYNTAX_ERROR.id, UNREADABLE_FILE.id, SKIPPED_LINK.id].contains(&rule)
+    [
+        SYNTAX_ERROR.id,
+        UNREADABLE_FILE.id,
+        SKIPPED_LINK.id,
+        SKIPPED_FOLDER.id,
+    ]
+    .contains(&rule)
 }
 
 use crate::config::Preset;
@@ -367,11 +373,12 @@ pub fn registry() -> &'static [&'static dyn Rule] {
 }
 
 /// Rules the engine itself reports: unreadable input and unused suppressions.
-pub fn engine_rules() -> [&'static RuleMeta; 4] {
+pub fn engine_rules() -> [&'static RuleMeta; 5] {
     [
         &SYNTAX_ERROR,
         &UNREADABLE_FILE,
         &SKIPPED_LINK,
+        &SKIPPED_FOLDER,
         &UNUSED_SUPPRESSION,
     ]
 }

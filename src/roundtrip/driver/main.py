@@ -83,18 +83,23 @@ def main():
     # pattern, and what pytest-alembic requires): one connection for the whole run instead of a
     # new engine and connection per step. When migration-gate ends the scratch database's
     # sessions (a rebuild, a timeout) its next request says "reconnect".
-    shared = SharedConnection(create_engine(url, pool_size=1, max_overflow=2), config)
+    # asyncpg has no synchronous connection to share: env.py makes its own async engine from
+    # the URL, as Alembic's async template does.
+    shared = None if url.startswith("postgresql+asyncpg") else SharedConnection(
+        create_engine(url, pool_size=1, max_overflow=2), config)
     # One ScriptDirectory for the whole run: Alembic's commands build a new one each time and
     # import every revision file again, which dominates a long history.
     script = None
 
     def run_env(steps, destination):
-        shared.ready()
+        if shared is not None:
+            shared.ready()
         try:
             with EnvironmentContext(config, script, fn=steps, destination_rev=destination):
                 script.run_env()
         finally:
-            shared.settle()
+            if shared is not None:
+                shared.settle()
 
     tracer = LockTracer()
     recorder = SqlRecorder()
@@ -124,7 +129,7 @@ def main():
         try:
             request = json.loads(line)
             cmd = request["cmd"]
-            if request.get("reconnect"):
+            if request.get("reconnect") and shared is not None:
                 shared.renew()
             destinations.reset()
             guard.reset()

@@ -30,15 +30,19 @@ CATALOG_READS = ("pg_catalog.", "information_schema.")
 
 
 def transaction_status(conn):
-    """libpq's transaction status of a SQLAlchemy connection's DBAPI connection (0 idle,
-    2 in a transaction block, 3 in a failed one), read without a round trip; None when the
-    driver does not tell (asyncpg)."""
+    """The transaction status of a SQLAlchemy connection's DBAPI connection, as libpq's (0
+    idle, 2 in a transaction block, 3 in a failed one), read without a round trip; None when
+    the driver does not tell."""
     fairy = conn.connection
     dbapi = getattr(fairy, "dbapi_connection", None) or getattr(fairy, "connection", None)
     info = getattr(dbapi, "info", None)
     status = getattr(info, "transaction_status", None)
     if status is None and hasattr(dbapi, "get_transaction_status"):
         status = dbapi.get_transaction_status()
+    # SQLAlchemy's asyncpg adapter, around asyncpg's own connection.
+    inner = getattr(dbapi, "_connection", None)
+    if status is None and hasattr(inner, "is_in_transaction"):
+        status = 2 if inner.is_in_transaction() else 0
     return None if status is None else int(status)
 
 

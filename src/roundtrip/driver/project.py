@@ -12,27 +12,49 @@ target_metadata = config.attributes.get("migration_gate_metadata")
 # The multi-database template: each database's revisions run in its own schema of the scratch
 # database, with its own version table, as `upgrade(engine_name)` expects.
 names = [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]
-connection = config.attributes["connection"]
-for name in names or [None]:
-    per_database = {}
-    if name:
-        connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
-        if connection.in_transaction():
-            connection.get_transaction().commit()
-        per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      transaction_per_migration=True, **per_database)
-    with context.begin_transaction():
-        context.run_migrations(**({"engine_name": name} if name else {}))
-    # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
-    # transaction; what it runs afterwards, and the version table's update, are in a
-    # transaction SQLAlchemy began on its own, which nobody else commits.
+
+
+def commit_open(connection):
     if connection.in_transaction():
         connection.get_transaction().commit()
-    if name:
-        connection.exec_driver_sql("RESET search_path")
-        if connection.in_transaction():
-            connection.get_transaction().commit()
+
+
+def run_all(connection):
+    for name in names or [None]:
+        per_database = {}
+        if name:
+            connection.exec_driver_sql('SET search_path TO "%s"' % name.replace('"', '""'))
+            commit_open(connection)
+            per_database = {"upgrade_token": "%s_upgrades" % name, "downgrade_token": "%s_downgrades" % name}
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          transaction_per_migration=True, **per_database)
+        with context.begin_transaction():
+            context.run_migrations(**({"engine_name": name} if name else {}))
+        # A revision that commits its own connection (`op.get_bind().commit()`) ends Alembic's
+        # transaction; what it runs afterwards, and the version table's update, are in a
+        # transaction SQLAlchemy began on its own, which nobody else commits.
+        commit_open(connection)
+        if name:
+            connection.exec_driver_sql("RESET search_path")
+            commit_open(connection)
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run_all(connection)
+else:
+    # The project has asyncpg only: an async engine, as Alembic's async template runs it.
+    import asyncio
+    from sqlalchemy import pool
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run_async():
+        engine = create_async_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+        async with engine.connect() as async_connection:
+            await async_connection.run_sync(run_all)
+        await engine.dispose()
+
+    asyncio.run(run_async())
 '''
 
 
@@ -106,10 +128,11 @@ def named_metadata(spec, folders):
 
 def postgres_dbapi():
     """The PostgreSQL driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
-    from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2."""
+    from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2; async projects may have
+    asyncpg alone."""
     import importlib.util
     import sqlalchemy
-    candidates = ["psycopg2"]
+    candidates = ["psycopg2", "asyncpg"]
     if int(sqlalchemy.__version__.split(".")[0]) >= 2:
         candidates.insert(0, "psycopg")
     for module in candidates:
