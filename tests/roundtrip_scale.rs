@@ -75,3 +75,43 @@ fn only_the_last_shard_compares_the_models() {
     assert_eq!(drift("1/2"), 0);
     assert_eq!(drift("2/2"), 3);
 }
+
+#[test]
+fn restoring_from_checkpoints_finds_what_replaying_the_history_finds() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    // Every kind of failure, each followed by revisions judged on a rebuilt database.
+    let run = |checkpoint_after: &str| {
+        let output = common::roundtrip::roundtrip(
+            &[
+                "fixtures/roundtrip/broken",
+                "--postgres",
+                "local",
+                "--python",
+                &python,
+                "--format",
+                "json",
+            ],
+            tmp.path(),
+        )
+        .env("MIGRATION_GATE_CHECKPOINT_AFTER", checkpoint_after)
+        .env("MIGRATION_GATE_PROFILE", "1")
+        .output()
+        .unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(&output)));
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        (statuses(&output), document["diagnostics"].clone(), stderr)
+    };
+    // A checkpoint after every rebuild, restored from at the next; and none.
+    let (restored_statuses, restored, profile) = run("1");
+    let (replayed_statuses, replayed, _) = run("1000000");
+    assert!(
+        profile.contains("profile: checkpoint:"),
+        "checkpoints were taken: {profile}"
+    );
+    assert_eq!(restored_statuses, replayed_statuses);
+    assert_eq!(restored, replayed);
+}

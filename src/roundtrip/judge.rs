@@ -8,6 +8,7 @@ use crate::diagnostic::{Diagnostic, RevisionResult, Status, StepResult, TracedSt
 use crate::model::{BodyState, Framework, Migration, MigrationSet, Phase, Sources};
 use crate::rules::roundtrip as findings;
 
+use super::checkpoint::Expected;
 use super::diff::{self, Comparison};
 use super::interpreter::Interpreter;
 use super::postgres::ConnInfo;
@@ -16,11 +17,23 @@ use super::session::{Applier, Session};
 use super::way_back::WayBack;
 use super::{RoundtripError, RoundtripOptions, fail, reporting, seed, snapshot};
 
+/// Where the next revision starts, after one was judged.
+pub(super) enum Next {
+    /// The database is where it starts; its schema, when known.
+    Go(Option<snapshot::Snapshot>),
+    /// A step failed, and may have left the database where it was: if it did, the next
+    /// revision starts there; else the database is rebuilt.
+    Check(Expected),
+    Rebuild,
+}
+
 /// How a downgrade or second upgrade ended.
 enum Stepped {
     /// The step ran; the schema it left, and whether it is the one expected.
     Done(snapshot::Snapshot, bool),
-    Failed,
+    /// The step failed (recorded and reported); a step stopped at the time limit left the
+    /// database in no known state.
+    Failed { timed_out: bool },
     /// A downgrade that failed as declared; the revision's note.
     Irreversible(String),
 }
@@ -118,6 +131,7 @@ impl<'a> Judge<'a> {
         }
         let mut unreachable: BTreeSet<String> = BTreeSet::new();
         let mut known: Option<snapshot::Snapshot> = None;
+        let mut check: Option<Expected> = None;
         for &index in &judged {
             let migration = order[index];
             let id = Self::id(migration);
@@ -145,6 +159,12 @@ impl<'a> Judge<'a> {
                     },
                 );
                 continue;
+            }
+            if let Some(expected) = check.take().filter(|_| dirty)
+                && self.still_at(&mut session, &expected).await?
+            {
+                dirty = false;
+                known = Some(expected.schema);
             }
             if dirty {
                 let reached = self
@@ -186,15 +206,18 @@ impl<'a> Judge<'a> {
             let outcome = self
                 .judge(&mut session, migration, &mut unreachable, start)
                 .await;
-            let (result, needs_rebuild, end) = match outcome {
+            let (result, next) = match outcome {
                 Ok(outcome) => outcome,
                 Err(error) => {
                     let _ = Self::close(session).await;
                     return Err(error);
                 }
             };
-            dirty = needs_rebuild;
-            known = end;
+            (dirty, known, check) = match next {
+                Next::Go(schema) => (false, schema, None),
+                Next::Check(expected) => (true, None, Some(expected)),
+                Next::Rebuild => (true, None, None),
+            };
             self.finish(judged.len(), result);
         }
         if let Some(head) = order.last() {
@@ -214,7 +237,7 @@ impl<'a> Judge<'a> {
         migration: &Migration,
         unreachable: &mut BTreeSet<String>,
         known: Option<snapshot::Snapshot>,
-    ) -> Result<(RevisionResult, bool, Option<snapshot::Snapshot>), RoundtripError> {
+    ) -> Result<(RevisionResult, Next), RoundtripError> {
         let started = Instant::now();
         let id = Self::id(migration);
         let mut steps = Vec::new();
@@ -248,9 +271,19 @@ impl<'a> Judge<'a> {
                     return Err(error);
                 }
                 self.failed_step(&mut steps, "upgrade", t, migration, &failure);
-                unreachable.insert(id);
                 let result = self.result(migration, Status::Failed, steps, started);
-                return Ok((result, true, None));
+                // A failed upgrade's transaction leaves the database as it was.
+                let next = if failure.timed_out {
+                    Next::Rebuild
+                } else {
+                    Next::Check(Expected {
+                        schema: before,
+                        revision: id.clone(),
+                        applied: false,
+                    })
+                };
+                unreachable.insert(id);
+                return Ok((result, next));
             }
         };
         // The migration tool's own bookkeeping and introspection is not the revision's doing.
@@ -271,7 +304,7 @@ impl<'a> Judge<'a> {
             self.failed_step(&mut steps, "upgrade", t, migration, &failure);
             unreachable.insert(id);
             let result = self.result(migration, Status::Failed, steps, started);
-            return Ok((result, true, None));
+            return Ok((result, Next::Rebuild));
         }
         self.report_trace(migration, &trace);
         let capture = match &session.applier {
@@ -326,7 +359,7 @@ impl<'a> Judge<'a> {
             record(&mut steps, "downgrade", Status::Skipped, Instant::now());
             notes.insert(0, why);
             let result = finish(self, steps, Status::Passed, &notes);
-            return Ok((result, false, Some(upgraded)));
+            return Ok((result, Next::Go(Some(upgraded))));
         }
         let restored = match self
             .step_then_compare(
@@ -339,20 +372,31 @@ impl<'a> Judge<'a> {
             .await?
         {
             Stepped::Done(_, agree) => agree,
-            Stepped::Failed => {
+            // A failed downgrade's transaction leaves the revision applied: the next one's
+            // start. So does one that raised as declared.
+            Stepped::Failed { timed_out: true } => {
                 let result = finish(self, steps, Status::Failed, &notes);
-                return Ok((result, true, None));
+                return Ok((result, Next::Rebuild));
+            }
+            Stepped::Failed { timed_out: false } => {
+                let result = finish(self, steps, Status::Failed, &notes);
+                let expected = Expected {
+                    schema: upgraded,
+                    revision: id,
+                    applied: true,
+                };
+                return Ok((result, Next::Check(expected)));
             }
             Stepped::Irreversible(note) => {
-                // The downgrade raised before changing anything (its transaction was rolled
-                // back): the database is still at this revision, the next one's start.
                 self.report_irreversible(migration, &note);
                 notes.insert(0, note);
-                let (now, versions) = session.snapshot_after_step().await?;
-                let intact = versions.is_none_or(|v| v.contains(&id))
-                    && diff::differences(&upgraded, &now, Comparison::AfterReupgrade).is_empty();
                 let result = finish(self, steps, Status::Irreversible, &notes);
-                return Ok((result, !intact, intact.then_some(upgraded)));
+                let expected = Expected {
+                    schema: upgraded,
+                    revision: id,
+                    applied: true,
+                };
+                return Ok((result, Next::Check(expected)));
             }
         };
         let (reupgraded, repeatable) = match self
@@ -366,9 +410,9 @@ impl<'a> Judge<'a> {
             .await?
         {
             Stepped::Done(snapshot, agree) => (snapshot, agree),
-            Stepped::Failed | Stepped::Irreversible(_) => {
+            Stepped::Failed { .. } | Stepped::Irreversible(_) => {
                 let result = finish(self, steps, Status::Failed, &notes);
-                return Ok((result, true, None));
+                return Ok((result, Next::Rebuild));
             }
         };
         let clean = restored && repeatable;
@@ -378,8 +422,14 @@ impl<'a> Judge<'a> {
             Status::Failed
         };
         let result = finish(self, steps, status, &notes);
-        // After a clean round trip the schema is the next revision's starting point.
-        Ok((result, !clean, clean.then_some(reupgraded)))
+        // After the second upgrade the schema is the next revision's starting point when it is
+        // the first upgrade's, whatever the downgrade left in between.
+        let next = if repeatable {
+            Next::Go(Some(reupgraded))
+        } else {
+            Next::Rebuild
+        };
+        Ok((result, next))
     }
 
     /// The downgrade (compared with the schema before the upgrade) or the second upgrade
@@ -410,13 +460,15 @@ impl<'a> Judge<'a> {
                 return Ok(Stepped::Irreversible(note));
             }
             self.failed_step(steps, step, t, migration, &failure);
-            return Ok(Stepped::Failed);
+            return Ok(Stepped::Failed {
+                timed_out: failure.timed_out,
+            });
         }
         let snapshot_started = Instant::now();
         let (actual, versions) = session.snapshot_after_step().await?;
         if let Some(failure) = self.verify_version_table(session, migration, phase, versions)? {
             self.failed_step(steps, step, t, migration, &failure);
-            return Ok(Stepped::Failed);
+            return Ok(Stepped::Failed { timed_out: false });
         }
         record_until(steps, step, Status::Passed, t, snapshot_started);
         let agree = self.compared(

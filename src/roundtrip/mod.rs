@@ -3,6 +3,7 @@
 
 mod captured;
 mod catalog;
+mod checkpoint;
 mod conninfo;
 pub mod diff;
 mod driver_env;

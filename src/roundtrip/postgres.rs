@@ -395,6 +395,44 @@ impl ScratchDatabase {
         .await
     }
 
+    /// Another database on the same server, named and watched like this one.
+    pub fn sibling(&self) -> ScratchDatabase {
+        ScratchDatabase::named(&self.admin, self.limit)
+    }
+
+    /// Makes `copy` a copy of this database as it is now (`CREATE DATABASE … TEMPLATE`), which
+    /// ends every session in it first: PostgreSQL copies only a database nobody is in.
+    pub async fn copy_to(&self, copy: &ScratchDatabase) -> Result<(), RoundtripError> {
+        let client = admin_session(&self.admin, self.limit).await?;
+        let _ = client
+            .execute(TERMINATE_SESSIONS, &[&self.conninfo.dbname])
+            .await;
+        bounded(
+            self.limit,
+            "cannot copy the scratch database",
+            client.batch_execute(&format!(
+                "CREATE DATABASE \"{}\" TEMPLATE \"{}\"",
+                copy.conninfo.dbname, self.conninfo.dbname
+            )),
+        )
+        .await
+    }
+
+    /// Drops the database and creates it again as a copy of `template`, under the same name.
+    pub async fn recreate_from(&self, template: &ScratchDatabase) -> Result<(), RoundtripError> {
+        self.drop_only().await?;
+        let client = admin_session(&self.admin, self.limit).await?;
+        bounded(
+            self.limit,
+            "cannot restore the scratch database from its checkpoint",
+            client.batch_execute(&format!(
+                "CREATE DATABASE \"{}\" TEMPLATE \"{}\"",
+                self.conninfo.dbname, template.conninfo.dbname
+            )),
+        )
+        .await
+    }
+
     /// Ends every session in the scratch database (a hung statement after a timeout).
     pub async fn terminate_sessions(&self) {
         if let Ok(client) = self.admin.connect().await {

@@ -16,7 +16,10 @@ use super::{driver_env, sql_steps};
 
 /// The revisions of `applied` (in apply order) that no other one of them builds on, leaving
 /// out `skip` (revisions whose upgrade failed): upgrading to each applies all of `applied`.
-fn applied_heads<'m>(applied: &[&'m Migration], skip: &BTreeSet<String>) -> Vec<&'m Migration> {
+pub(super) fn applied_heads<'m>(
+    applied: &[&'m Migration],
+    skip: &BTreeSet<String>,
+) -> Vec<&'m Migration> {
     let usable = |m: &Migration| m.revision_id().is_some_and(|id| !skip.contains(id));
     let mut parents_in_use: BTreeSet<&str> = BTreeSet::new();
     for migration in applied.iter().filter(|m| usable(m)) {
@@ -49,12 +52,14 @@ pub(super) struct Session {
     pub(super) client: tokio_postgres::Client,
     pub(super) catalog: Catalog,
     pub(super) applier: Applier,
+    /// A copy of the scratch database at a known state, to restore after a failure.
+    pub(super) checkpoint: Option<super::checkpoint::Checkpoint>,
 }
 
 impl Session {
     /// The scratch database's sessions were ended (a timeout, a rebuild): the driver's pooled
     /// connection must be opened again before its next step.
-    fn connections_lost(&mut self) {
+    pub(super) fn connections_lost(&mut self) {
         if let Applier::Alembic(driver) = &mut self.applier {
             driver.connections_lost();
         }
@@ -147,7 +152,10 @@ impl Judge<'_> {
 
     /// The tool's own connection: snapshots, and the statements of SQL migrations, which the
     /// server stops at the step limit.
-    async fn connect_scratch(&self, conninfo: &ConnInfo) -> Result<tokio_postgres::Client, String> {
+    pub(super) async fn connect_scratch(
+        &self,
+        conninfo: &ConnInfo,
+    ) -> Result<tokio_postgres::Client, String> {
         let limit = self.options.step_timeout.as_millis();
         conninfo
             .connect_with_options(Some(&format!("-c statement_timeout={limit}")))
@@ -175,6 +183,7 @@ impl Judge<'_> {
                 client,
                 catalog,
                 applier,
+                checkpoint: None,
             }),
             Err(error) => {
                 if let Applier::Alembic(driver) = applier {
@@ -196,7 +205,12 @@ impl Judge<'_> {
                 driver.stop().await;
             }
         };
-        let (_, dropped) = tokio::join!(stopped, session.scratch.drop_database());
+        let checkpoint = async {
+            if let Some(checkpoint) = session.checkpoint.take() {
+                checkpoint.drop_database().await;
+            }
+        };
+        let (_, dropped, ()) = tokio::join!(stopped, session.scratch.drop_database(), checkpoint);
         super::profile::add("session end", started);
         dropped
     }
@@ -275,7 +289,7 @@ impl Judge<'_> {
     /// database of Alembic's multi-database template (the driver points each engine's
     /// `search_path` at its own), then the baseline, on a connection of its own: a dump's
     /// `set_config('search_path', '', false)` must not follow the tool's own session.
-    async fn prepare_scratch(&self, conninfo: &ConnInfo) -> Result<(), RoundtripError> {
+    pub(super) async fn prepare_scratch(&self, conninfo: &ConnInfo) -> Result<(), RoundtripError> {
         let schemas: String = self
             .alembic_ini()
             .map(|ini| ini.databases)
@@ -366,90 +380,6 @@ impl Judge<'_> {
 
     fn alembic_ini(&self) -> Option<crate::discover::alembic_ini::AlembicIni> {
         crate::discover::alembic_ini::read(&self.alembic_ini_path()?)
-    }
-
-    /// With a baseline and --from / --base, the baseline is the schema the first judged
-    /// revision starts from: the revisions before it are stamped, not applied.
-    fn stamped_before(&self, order: &[&Migration]) -> Option<usize> {
-        self.options.baseline.as_ref()?;
-        self.judged(order)
-            .first()
-            .copied()
-            .filter(|&first| first > 0)
-    }
-
-    /// A fresh scratch database with `order[..=upto]` applied (their upgrades, as the
-    /// framework would), for judging the next revision on its own after a failure.
-    pub(super) async fn rebuild(
-        &self,
-        session: &mut Session,
-        order: &[&Migration],
-        upto: Option<usize>,
-        skip: &BTreeSet<String>,
-    ) -> Result<bool, RoundtripError> {
-        session.scratch.recreate().await?;
-        session.connections_lost();
-        session.client = self
-            .connect_scratch(&session.scratch.conninfo)
-            .await
-            .map_err(|e| fail(format!("cannot connect to the scratch database: {e}")))?;
-        session.catalog = Catalog::prepare(&session.client).await?;
-        self.prepare_scratch(&session.scratch.conninfo).await?;
-        let Some(upto) = upto else {
-            return Ok(true);
-        };
-        let mut from = 0;
-        if let Some(first) = self.stamped_before(order) {
-            if let Applier::Alembic(driver) = &mut session.applier
-                && !order[first].parents.is_empty()
-            {
-                driver
-                    .stamp(&order[first].parents, self.options.step_timeout)
-                    .await
-                    .map_err(|f| {
-                        fail(format!(
-                            "cannot stamp the baseline as `{}`: {}",
-                            order[first].parents.join(", "),
-                            f.message
-                        ))
-                    })?;
-            }
-            if upto < first {
-                return Ok(true);
-            }
-            from = first;
-        }
-        let reached = match self.set.framework {
-            // Every branch applied so far, not only the one `order[upto]` is on: a merge
-            // judged next must find all of its parents' schema in place.
-            Framework::Alembic => {
-                let mut ok = true;
-                for head in applied_heads(&order[from..=upto], skip) {
-                    if let Err(failure) = self.step(session, head, Phase::Upgrade).await {
-                        if let Some(error) = super::reporting::fatal(&failure) {
-                            return Err(error);
-                        }
-                        ok = false;
-                        break;
-                    }
-                }
-                ok
-            }
-            _ => {
-                let mut ok = true;
-                for migration in &order[from..=upto] {
-                    if let Err(failure) = self.step(session, migration, Phase::Upgrade).await {
-                        if let Some(error) = super::reporting::fatal(&failure) {
-                            return Err(error);
-                        }
-                        ok = false;
-                        break;
-                    }
-                }
-                ok
-            }
-        };
-        Ok(reached)
     }
 }
 

@@ -16,6 +16,10 @@ use crate::roundtrip::{RoundtripError, fail};
 /// no schema snapshot sees it. GRANT and other commands without an object report NULL.
 const INSTALL: &str = "
 SET allow_system_table_mods = on;
+-- A database restored from a checkpoint has it already.
+DROP EVENT TRIGGER IF EXISTS migration_gate_command;
+DROP EVENT TRIGGER IF EXISTS migration_gate_drop;
+DROP SCHEMA IF EXISTS pg_migration_gate CASCADE;
 CREATE SCHEMA pg_migration_gate;
 CREATE UNLOGGED TABLE pg_migration_gate.changed (classid oid, objid oid);
 CREATE FUNCTION pg_migration_gate.note_command() RETURNS event_trigger LANGUAGE plpgsql
