@@ -2,12 +2,15 @@
 //! and one local PostgreSQL cluster, in the same run:
 //! - migration-gate roundtrip: upgrade → downgrade → upgrade and two schema comparisons per
 //!   revision (total and per revision);
-//! - the same DDL alone: `alembic upgrade head` once, then `alembic downgrade base`;
+//! - Alembic's CLI doing the same three passes: `alembic upgrade head`, `alembic downgrade
+//!   base`, `alembic upgrade head` (goal: ours at most 0.8x);
 //! - the psql floor: that DDL as SQL (`alembic upgrade head --sql`, `downgrade head:base --sql`)
 //!   through psql, upgrade and downgrade;
 //! - pytest-alembic's `test_up_down_consistency` (upgrade and downgrade per revision, no schema
 //!   comparison).
 //!
+//! - ours on the same histories where one revision in ten fails its downgrade, and where one in
+//!   ten leaves drift that makes its second upgrade fail (goal: at most 1.2x the run without);
 //! - a 1,000-revision history, whole and as the four `--shard K/4` jobs of a CI matrix.
 //!
 //! `bash scripts/bench-roundtrip.sh` sets up the Python side and runs it.
@@ -62,8 +65,20 @@ def alembic_engine():
     return create_engine(os.environ["BENCH_DATABASE_URL"], poolclass=pool.NullPool)
 "#;
 
-/// A reversible revision in the shapes autogenerate writes.
-fn revision(i: usize) -> String {
+/// How a generated history's revisions fail, one in ten.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Defects {
+    None,
+    /// The downgrade names a column that does not exist: it fails, and its transaction leaves
+    /// the revision applied.
+    FailingDowngrade,
+    /// The downgrade does nothing: the schema drifts and the second upgrade fails, so the
+    /// database must be restored.
+    DriftingDowngrade,
+}
+
+/// A reversible revision in the shapes autogenerate writes, or, one in ten, with `defects`.
+fn revision(i: usize, defects: Defects) -> String {
     let table = format!("t{}", i / 5);
     let body = match i % 5 {
         0 => (
@@ -102,6 +117,20 @@ fn revision(i: usize) -> String {
             ),
         ),
     };
+    // A failing downgrade on any revision; the drift on a created table, whose second
+    // upgrade then fails (the table is still there), which needs a restore.
+    let defective = match defects {
+        Defects::DriftingDowngrade => i % 10 == 5,
+        _ => i % 10 == 9,
+    };
+    let body = match defects {
+        Defects::FailingDowngrade if defective => (
+            body.0,
+            format!("    op.drop_column('{table}', 'no_such_column')"),
+        ),
+        Defects::DriftingDowngrade if defective => (body.0, "    pass".to_string()),
+        _ => body,
+    };
     let parent = if i == 0 {
         "None".to_string()
     } else {
@@ -114,6 +143,10 @@ fn revision(i: usize) -> String {
 }
 
 fn generate(root: &Path, revisions: usize) {
+    generate_with(root, revisions, Defects::None);
+}
+
+fn generate_with(root: &Path, revisions: usize, defects: Defects) {
     std::fs::create_dir_all(root.join("versions")).unwrap();
     std::fs::write(root.join("env.py"), ENV_PY).unwrap();
     // pytest-alembic binds its built-in tests to tests/conftest.py.
@@ -125,7 +158,11 @@ fn generate(root: &Path, revisions: usize) {
     )
     .unwrap();
     for i in 0..revisions {
-        std::fs::write(root.join(format!("versions/r{i:04}.py")), revision(i)).unwrap();
+        std::fs::write(
+            root.join(format!("versions/r{i:04}.py")),
+            revision(i, defects),
+        )
+        .unwrap();
     }
 }
 
@@ -165,6 +202,9 @@ struct Times {
     pytest_alembic: Option<f64>,
     alembic_cli: Option<f64>,
     psql_floor: Option<f64>,
+    /// Ours where one revision in ten fails its downgrade, and where one in ten drifts.
+    failing_downgrades: f64,
+    drifting_downgrades: f64,
     /// Where our run's time went (the profile's parts), for the fastest of our runs.
     breakdown: Vec<(&'static str, f64)>,
 }
@@ -189,8 +229,21 @@ impl Times {
             pytest_alembic: min(self.pytest_alembic, other.pytest_alembic),
             alembic_cli: min(self.alembic_cli, other.alembic_cli),
             psql_floor: min(self.psql_floor, other.psql_floor),
+            failing_downgrades: positive_min(self.failing_downgrades, other.failing_downgrades),
+            drifting_downgrades: positive_min(
+                self.drifting_downgrades,
+                other.drifting_downgrades,
+            ),
             breakdown,
         }
+    }
+}
+
+fn positive_min(a: f64, b: f64) -> f64 {
+    match (a > 0.0, b > 0.0) {
+        (true, true) => a.min(b),
+        (true, false) => a,
+        _ => b,
     }
 }
 
@@ -231,28 +284,50 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("project");
         generate(&project, revisions);
+        let failing = dir.path().join("failing");
+        generate_with(&failing, revisions, Defects::FailingDowngrade);
+        let drifting = dir.path().join("drifting");
+        generate_with(&drifting, revisions, Defects::DriftingDowngrade);
         let mut best = Times::default();
         for round in 1..=ROUNDS {
             println!("\n{revisions} revisions, round {round} of {ROUNDS}:");
-            let times = measure(&project, revisions, round, &python, &url_of, &runtime);
+            let mut times = measure(&project, revisions, round, &python, &url_of, &runtime);
+            times.failing_downgrades = with_defects(&failing, revisions, &python, &url_of, &runtime);
+            times.drifting_downgrades =
+                with_defects(&drifting, revisions, &python, &url_of, &runtime);
             best = best.best(times);
         }
         all.push((revisions, best));
     }
     println!("\nbest of {ROUNDS} rounds each:");
     println!(
-        "\n| revisions | ours | pytest-alembic | alembic CLI | psql floor | ours / pytest-alembic | ours / psql floor |"
+        "\n| revisions | ours | pytest-alembic | alembic CLI, 3 passes | psql floor | ours / pytest-alembic | ours / alembic CLI (goal <= 0.8x) | ours / psql floor |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (revisions, t) in &all {
         println!(
-            "| {revisions} | {:.2} s | {} | {} | {} | {} | {} |",
+            "| {revisions} | {:.2} s | {} | {} | {} | {} | {} | {} |",
             t.ours,
             seconds(t.pytest_alembic),
             seconds(t.alembic_cli),
             seconds(t.psql_floor),
             ratio(t.ours, t.pytest_alembic),
+            ratio(t.ours, t.alembic_cli),
             ratio(t.ours, t.psql_floor),
+        );
+    }
+    println!(
+        "\n| revisions | ours, no failures | one in ten fails its downgrade | one in ten drifts (restored) | (goal <= 1.2x) |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    for (revisions, t) in &all {
+        println!(
+            "| {revisions} | {:.2} s | {:.2} s ({}) | {:.2} s ({}) | |",
+            t.ours,
+            t.failing_downgrades,
+            ratio(t.failing_downgrades, Some(t.ours)),
+            t.drifting_downgrades,
+            ratio(t.drifting_downgrades, Some(t.ours)),
         );
     }
     // Alembic's own steps against what migration-gate adds around them.
@@ -347,6 +422,38 @@ fn shards(python: &Path, url_of: &dyn Fn(&str) -> String, runtime: &tokio::runti
     );
 }
 
+/// Ours on a history with defects: every revision judged, one in ten failed.
+fn with_defects(
+    project: &Path,
+    revisions: usize,
+    python: &Path,
+    url_of: &dyn Fn(&str) -> String,
+    runtime: &tokio::runtime::Runtime,
+) -> f64 {
+    let options = options(project, python, url_of);
+    migration_gate::roundtrip::profile::take();
+    let started = Instant::now();
+    let outcome = runtime.block_on(run(&options)).expect("round trip runs");
+    let elapsed = started.elapsed().as_secs_f64();
+    let failed = outcome
+        .revisions
+        .iter()
+        .filter(|r| r.status == migration_gate::diagnostic::Status::Failed)
+        .count();
+    assert_eq!(outcome.revisions.len(), revisions);
+    assert_eq!(failed, revisions / 10, "{:#?}", outcome.diagnostics);
+    let restores: u32 = migration_gate::roundtrip::profile::take()
+        .iter()
+        .filter(|(what, _, _)| what.starts_with("rebuild: a fresh"))
+        .map(|(_, _, count)| *count)
+        .sum();
+    println!(
+        "  {} with {failed} failures: {elapsed:.2} s, {restores} databases rebuilt",
+        project.file_name().unwrap().to_string_lossy()
+    );
+    elapsed
+}
+
 fn options(project: &Path, python: &Path, url_of: &dyn Fn(&str) -> String) -> RoundtripOptions {
     RoundtripOptions {
         lint: LintOptions {
@@ -432,12 +539,14 @@ fn measure(
     };
     let up = timed("alembic upgrade head", alembic(&["upgrade", "head"]));
     let down = timed("alembic downgrade base", alembic(&["downgrade", "base"]));
-    if let (Some(up), Some(down)) = (up, down) {
-        times.alembic_cli = Some((up + down).as_secs_f64());
+    let again = timed("alembic upgrade head", alembic(&["upgrade", "head"]));
+    if let (Some(up), Some(down), Some(again)) = (up, down, again) {
+        times.alembic_cli = Some((up + down + again).as_secs_f64());
         println!(
-            "  the same DDL alone: alembic upgrade head {:.2} s + downgrade base {:.2} s (two processes)",
+            "  Alembic's CLI: upgrade head {:.2} s + downgrade base {:.2} s + upgrade head {:.2} s (three processes, no comparison)",
             up.as_secs_f64(),
-            down.as_secs_f64()
+            down.as_secs_f64(),
+            again.as_secs_f64()
         );
     }
 
