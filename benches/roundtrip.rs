@@ -230,10 +230,7 @@ impl Times {
             alembic_cli: min(self.alembic_cli, other.alembic_cli),
             psql_floor: min(self.psql_floor, other.psql_floor),
             failing_downgrades: positive_min(self.failing_downgrades, other.failing_downgrades),
-            drifting_downgrades: positive_min(
-                self.drifting_downgrades,
-                other.drifting_downgrades,
-            ),
+            drifting_downgrades: positive_min(self.drifting_downgrades, other.drifting_downgrades),
             breakdown,
         }
     }
@@ -292,7 +289,8 @@ fn main() {
         for round in 1..=ROUNDS {
             println!("\n{revisions} revisions, round {round} of {ROUNDS}:");
             let mut times = measure(&project, revisions, round, &python, &url_of, &runtime);
-            times.failing_downgrades = with_defects(&failing, revisions, &python, &url_of, &runtime);
+            times.failing_downgrades =
+                with_defects(&failing, revisions, &python, &url_of, &runtime);
             times.drifting_downgrades =
                 with_defects(&drifting, revisions, &python, &url_of, &runtime);
             best = best.best(times);

@@ -20,6 +20,9 @@ export MIGRATION_GATE_TEST_PYTHON="$PWD/.test-venv/bin/python"
 # Projects still on SQLAlchemy 1.4 run on psycopg2; the round trip is tested with one too.
 make_venv .test-venv-sa14 scripts/test-requirements-sa14.txt 'import alembic, sqlalchemy, psycopg2'
 export MIGRATION_GATE_TEST_PYTHON_SA14="$PWD/.test-venv-sa14/bin/python"
+# A Flask-Migrate project made the way its users make one, from PyPI's Flask packages.
+make_venv .test-venv-flask scripts/test-requirements-flask.txt 'import flask, flask_migrate, flask_sqlalchemy, psycopg'
+export MIGRATION_GATE_TEST_PYTHON_FLASK="$PWD/.test-venv-flask/bin/python"
 # Async projects may have asyncpg and no psycopg at all.
 make_venv .test-venv-asyncpg scripts/test-requirements-asyncpg.txt 'import alembic, sqlalchemy, asyncpg, greenlet'
 export MIGRATION_GATE_TEST_PYTHON_ASYNCPG="$PWD/.test-venv-asyncpg/bin/python"

@@ -634,17 +634,49 @@ fn python_problems_are_clear_and_standalone_mode_runs_without_the_application() 
         tmp.path(),
         &python,
     );
+    // env.py needs the Flask application, and Flask is not even installed: the revisions run
+    // with migration-gate's own env.py, and a note says why.
+    assert_eq!(
+        needs_app.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&needs_app.stderr)
+    );
+    let document = json(&needs_app);
+    assert_eq!(
+        statuses(&document),
+        vec![("c1".to_string(), "passed".to_string())]
+    );
+    assert!(
+        messages(&document).contains(
+            "env.py needs the Flask application, which could not be loaded (ModuleNotFoundError: No module named 'flask')"
+        ),
+        "{}",
+        messages(&document)
+    );
+
     // env.py fails before any revision runs: no revision is to blame, nothing can be judged.
     // The run ends with exit 2, and the JSON asked for says why.
-    assert_eq!(needs_app.status.code(), Some(2));
-    let document = json(&needs_app);
+    let needs_setting = run(
+        &[
+            "fixtures/roundtrip/env_needs_setting",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    assert_eq!(needs_setting.status.code(), Some(2));
+    let document = json(&needs_setting);
     assert_eq!(findings(&document), vec![]);
     let error = document["error"].as_str().unwrap();
     assert!(
         error.contains("env.py fails before any revision runs")
-            && error.contains("needs_app/env.py:2")
-            && error.contains("No module named 'flask'")
-            && error.contains("--standalone"),
+            && error.contains("env_needs_setting/env.py:8")
+            && error.contains("KeyError: 'APP_SETTINGS_MODULE'")
+            && error.contains("[roundtrip] env"),
         "{error}"
     );
 

@@ -336,9 +336,12 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
         all_pending.extend(pending_ids.iter().cloned());
         let pending_files: BTreeSet<_> = pending.iter().map(|m| m.file).collect();
         for diagnostic in &outcome.diagnostics {
+            // A deploy runs the pending revisions' upgrades: what their downgrades would do is
+            // not this release's risk.
             if diagnostic
                 .span
                 .is_some_and(|s| pending_files.contains(&s.file))
+                && diagnostic.phase != Some(crate::model::Phase::Downgrade)
             {
                 diagnostics.push(weigh(diagnostic.clone(), &sizes));
             }

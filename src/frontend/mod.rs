@@ -168,6 +168,9 @@ pub fn load(discovery: &Discovery) -> Loaded {
     for (set, (env, migrations, sql_files)) in discovered.iter().zip(per_set) {
         let root = display_path(&set.root);
         match set.kind {
+            // Python modules beside the checked folder's revisions that turned out to be none
+            // (an application's app.py, a helper): no history at all.
+            SetKind::Alembic { .. } if migrations.is_empty() && env.file.is_none() => {}
             SetKind::Alembic { .. } => {
                 let mut migrations = migrations;
                 if let Some(convention) = &env.naming_convention {

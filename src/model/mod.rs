@@ -162,6 +162,8 @@ pub struct AlembicEnv {
     pub sets_lock_timeout: bool,
     /// The naming convention of env.py's `target_metadata`, when it can be read.
     pub naming_convention: Option<naming::NamingConvention>,
+    /// env.py reads Flask's `current_app` (Flask-Migrate): it runs inside the application.
+    pub reads_flask_app: bool,
 }
 
 /// Migrations that belong together: one Alembic script directory, or one SQL folder.

@@ -21,6 +21,8 @@ const DRIVER: &str = concat!(
     "\n\n",
     include_str!("driver/project.py"),
     "\n\n",
+    include_str!("driver/flask_app.py"),
+    "\n\n",
     include_str!("driver/observers.py"),
     "\n\n",
     include_str!("driver/steps.py"),
@@ -75,6 +77,8 @@ impl Interpreter {
         }
         if options.standalone {
             command.arg("--standalone");
+        } else if options.flask_app {
+            command.arg("--flask-app");
         }
         if let Ok(folder) = std::env::current_dir() {
             command.arg("--invoked-from").arg(folder);
@@ -129,7 +133,7 @@ impl Interpreter {
     pub(super) async fn launch(
         mut self,
         env: Vec<(String, String)>,
-    ) -> Result<(Running, String), RoundtripError> {
+    ) -> Result<(Running, String, Option<String>), RoundtripError> {
         let env: serde_json::Map<String, serde_json::Value> = env
             .into_iter()
             .map(|(key, value)| (key, serde_json::Value::String(value)))
@@ -167,7 +171,11 @@ impl Interpreter {
                 answer.error
             )));
         }
-        Ok(((self.child, self.stdin, self.lines), answer.alembic))
+        Ok((
+            (self.child, self.stdin, self.lines),
+            answer.alembic,
+            answer.note,
+        ))
     }
 
     async fn exited(mut self) -> RoundtripError {

@@ -117,6 +117,7 @@ impl<'a> Judge<'a> {
             return Ok(());
         };
         let mut session = self.open(admin, interpreter).await?;
+        self.report_start_note(&session);
         // Revisions before the first judged one are only applied, in one go.
         let mut dirty = first > 0
             && !self

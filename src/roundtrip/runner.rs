@@ -76,6 +76,9 @@ pub(super) struct DriverAnswer {
     /// The driver could not tell where transactions began and ended (asyncpg).
     #[serde(default)]
     transactions_unknown: bool,
+    /// The driver's start: why it runs otherwise than asked (the Flask application could not
+    /// be loaded, and the revisions run standalone).
+    pub(super) note: Option<String>,
     /// `compare`: how env.py's models differ from the database.
     differences: Option<Vec<String>>,
     #[serde(default)]
@@ -171,6 +174,8 @@ pub struct AlembicOptions {
     pub versions: Vec<PathBuf>,
     pub ini: Option<PathBuf>,
     pub standalone: bool,
+    /// env.py reads Flask's `current_app`: the driver loads the application first.
+    pub flask_app: bool,
     pub env: Vec<(String, String)>,
 }
 
@@ -193,6 +198,8 @@ pub struct AlembicDriver {
     reconnect: bool,
     /// Whether any step has succeeded yet: env.py failing before that is a set-up problem.
     stepped: bool,
+    /// What the driver said at its start about running otherwise than asked.
+    pub start_note: Option<String>,
 }
 
 impl AlembicDriver {
@@ -214,6 +221,7 @@ impl AlembicDriver {
             alembic_version: String::new(),
             reconnect: false,
             stepped: false,
+            start_note: None,
         };
         driver.spawn().await?;
         Ok(driver)
@@ -233,8 +241,9 @@ impl AlembicDriver {
         for (key, value) in self.options.env.iter().filter(|(_, v)| needs_database(v)) {
             env.push((key.clone(), fill_in(value, &self.database, &self.url)));
         }
-        let (process, alembic_version) = interpreter.launch(env).await?;
+        let (process, alembic_version, note) = interpreter.launch(env).await?;
         self.alembic_version = alembic_version;
+        self.start_note = self.start_note.take().or(note);
         self.process = Some(process);
         Ok(())
     }

@@ -128,6 +128,7 @@ impl Judge<'_> {
         Some(AlembicOptions {
             python: driver_env::find_python(self.options.python.as_deref(), &root),
             working_dir: driver_env::working_dir(ini.as_deref(), &root),
+            flask_app: self.set.env.reads_flask_app,
             ini,
             script_location: root,
             versions: self.version_folders().iter().map(|v| absolute(v)).collect(),

@@ -147,6 +147,21 @@ impl Judge<'_> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// The driver runs env.py otherwise than the project does (the Flask application did not
+    /// load): a note on env.py, once.
+    pub(super) fn report_start_note(&mut self, session: &super::session::Session) {
+        let super::session::Applier::Alembic(driver) = &session.applier else {
+            return;
+        };
+        let (Some(note), Some(env)) = (&driver.start_note, self.set.env.file) else {
+            return;
+        };
+        let mut diagnostic =
+            Diagnostic::new(&findings::ENV_FALLBACK, Span::new(env, 0..0), note.clone());
+        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
+        self.diagnostics.push(diagnostic);
+    }
+
     fn text(&self, span: Span) -> String {
         let text = &self.sources.get(span.file).text[span.range()];
         super::runner::one_line(text, 120).replace('`', "'")

@@ -83,7 +83,15 @@ pub static IRREVERSIBLE: RuleMeta = RuleMeta {
     origin: Origin::Roundtrip,
 };
 
-pub fn all() -> [&'static RuleMeta; 10] {
+pub static ENV_FALLBACK: RuleMeta = RuleMeta {
+    id: "roundtrip-env-fallback",
+    severity: Severity::Note,
+    summary: "env.py could not run as the project runs it (the Flask application did not load): the revisions ran with migration-gate's own env.py.",
+    doc: include_str!("../../rules/roundtrip-env-fallback.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub fn all() -> [&'static RuleMeta; 11] {
     [
         &MODEL_DRIFT,
         &UPGRADE_FAILED,
@@ -95,5 +103,6 @@ pub fn all() -> [&'static RuleMeta; 10] {
         &TRACED_REWRITE,
         &RAN_NOTHING,
         &IRREVERSIBLE,
+        &ENV_FALLBACK,
     ]
 }

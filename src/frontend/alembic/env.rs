@@ -1,8 +1,8 @@
 //! What env.py says about how revisions run: transactions, lock timeouts, and the naming
 //! convention of its `target_metadata`.
 
-use ruff_python_ast::Expr;
-use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Expr, Stmt};
 
 use crate::model::{AlembicEnv, FileId};
 
@@ -11,9 +11,27 @@ use super::exprs::{callee_name, is_false};
 struct EnvScan {
     transaction_per_migration: bool,
     sets_lock_timeout: bool,
+    reads_flask_app: bool,
 }
 
 impl<'a> Visitor<'a> for EnvScan {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        // `from flask import current_app`, as Flask-Migrate's template writes it.
+        if let Stmt::ImportFrom(import) = stmt
+            && import
+                .module
+                .as_ref()
+                .is_some_and(|m| m.as_str() == "flask")
+            && import
+                .names
+                .iter()
+                .any(|a| a.name.as_str() == "current_app")
+        {
+            self.reads_flask_app = true;
+        }
+        walk_stmt(self, stmt);
+    }
+
     // A non-literal value (a setting read at run time) is taken as set: only `False` or no
     // keyword at all mean one transaction for the whole run.
     fn visit_expr(&mut self, expr: &'a Expr) {
@@ -29,6 +47,13 @@ impl<'a> Visitor<'a> for EnvScan {
             }
             Expr::StringLiteral(literal) if literal.value.to_str().contains("lock_timeout") => {
                 self.sets_lock_timeout = true;
+            }
+            // `flask.current_app`
+            Expr::Attribute(attr)
+                if attr.attr.as_str() == "current_app"
+                    && matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == "flask") =>
+            {
+                self.reads_flask_app = true;
             }
             _ => {}
         }
@@ -47,6 +72,7 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
     let mut scan = EnvScan {
         transaction_per_migration: false,
         sets_lock_timeout: false,
+        reads_flask_app: false,
     };
     for stmt in parsed.suite() {
         scan.visit_stmt(stmt);
@@ -56,5 +82,6 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
         transaction_per_migration: scan.transaction_per_migration,
         sets_lock_timeout: scan.sets_lock_timeout,
         naming_convention: super::naming::find(parsed.suite(), path),
+        reads_flask_app: scan.reads_flask_app,
     }
 }

@@ -1,6 +1,6 @@
-# The Alembic driver, part 2 of 6: the connection guard.
-# interpreter.rs joins protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in
-# that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 2 of 7: the connection guard.
+# interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
+# main.py, in that order, into the one script the driver's interpreter runs.
 #
 # env.py and revisions may connect on their own: an env.py that builds its URL from settings of
 # its own, a data migration that opens a psycopg connection. On a CI runner whose environment

@@ -1,6 +1,6 @@
-# The Alembic driver, part 6 of 6: start-up and the request loop.
-# interpreter.rs joins protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in
-# that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 7 of 7: start-up and the request loop.
+# interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
+# main.py, in that order, into the one script the driver's interpreter runs.
 
 
 def main():
@@ -8,6 +8,8 @@ def main():
     parser.add_argument("--ini")
     parser.add_argument("--script-location", required=True)
     parser.add_argument("--standalone", action="store_true")
+    # env.py reads Flask's `current_app`: the application is loaded as `flask db` loads it.
+    parser.add_argument("--flask-app", action="store_true")
     # The folder migration-gate was run in (the driver runs in the project's Alembic folder).
     parser.add_argument("--invoked-from", default=os.getcwd())
     # The folders holding the revision files, when not `<script location>/versions`.
@@ -45,12 +47,18 @@ def main():
     names = lambda variable: [n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()]
     for variable in ["DATABASE_URL", "MIGRATION_GATE_DATABASE_URL", "SQLALCHEMY_DATABASE_URI"] + names("MIGRATION_GATE_URL_ENV"):
         os.environ[variable] = url
+    standalone, note = args.standalone, None
+    if args.flask_app and not standalone:
+        try:
+            load_flask_application(url)
+        except BaseException as error:  # noqa: B036 - an application factory may raise anything
+            standalone, note = True, flask_fallback_note(error)
     config = Config(args.ini) if args.ini else Config()
     script_location = os.path.abspath(args.script_location)
     version_folders = [os.path.abspath(v) for v in args.versions] or [os.path.join(script_location, "versions")]
     # Prefixes of the revision files' paths, for str.startswith.
     versions = tuple(folder + os.sep for folder in version_folders)
-    if args.standalone:
+    if standalone:
         env_dir = tempfile.mkdtemp(prefix="migration-gate-env-")
         import atexit
         import shutil
@@ -73,7 +81,7 @@ def main():
         config.set_main_option("script_location", script_location)
     for option in ["sqlalchemy.url"] + names("MIGRATION_GATE_URL_OPTIONS"):
         config.set_main_option(option, url.replace("%", "%%"))
-    if not args.standalone:
+    if not standalone:
         # The multi-database template reads each database's URL from its own section: each gets
         # the scratch database with its search_path on the schema migration-gate made for it.
         for database in [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]:
@@ -116,7 +124,8 @@ def main():
 
     keep_env_py_compiled()
     commit_each_step()
-    send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable})
+    send({"ok": True, "ready": True, "alembic": alembic.__version__, "python": sys.executable,
+          "note": note})
 
     steps = StepRuns(script_of=lambda: script, tracer=tracer, recorder=recorder,
                      destinations=destinations, guard=guard)
@@ -163,7 +172,7 @@ def main():
         except BaseException as error:  # noqa: B036 - a revision may raise anything, SystemExit included
             tracer.stop()
             recorder.stop()
-            answer = describe(error, versions, None if args.standalone else os.path.join(script_location, "env.py"))
+            answer = describe(error, versions, None if standalone else os.path.join(script_location, "env.py"))
             send({**answer, "refused": guard.refused})
     return 0
 

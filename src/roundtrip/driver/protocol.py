@@ -20,9 +20,9 @@ SQLALCHEMY_DATABASE_URI environment variables, `-x url=...` and `-x dburl=...`
 the project names in `[roundtrip] url_option` / `url_env` (MIGRATION_GATE_URL_OPTIONS /
 MIGRATION_GATE_URL_ENV, comma-separated).
 
-This is part 1 of 6 (the protocol and how failures are described); interpreter.rs joins
-protocol.py, guard.py, project.py, observers.py, steps.py and main.py, in that order, into the one
-script the driver's interpreter runs.
+This is part 1 of 7 (the protocol and how failures are described); interpreter.rs joins
+protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and main.py, in that order,
+into the one script the driver's interpreter runs.
 """
 import argparse
 import json
