@@ -88,7 +88,8 @@ pub struct RunnerArgs {
     /// Docker image for --postgres docker (default: postgres:<postgres_version>-alpine).
     #[arg(long)]
     pub postgres_image: Option<String>,
-    /// PostgreSQL major version the migrations run on (default 14; picks the Docker image).
+    /// PostgreSQL major version the migrations run on (default 15, the oldest the PostgreSQL
+    /// project still supports; picks the Docker image).
     #[arg(long)]
     pub postgres_version: Option<u32>,
     /// The project's Python (default: .venv/bin/python or venv/bin/python near the project,
@@ -187,7 +188,8 @@ pub struct RoundtripArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// PostgreSQL major version the migrations run on (default 14).
+    /// PostgreSQL major version the migrations run on (default 15, the oldest the PostgreSQL
+    /// project still supports).
     #[arg(long)]
     pub postgres_version: Option<u32>,
     /// Which rules run when --select names none: recommended (the default) or strict (every

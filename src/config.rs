@@ -9,6 +9,10 @@ use serde::Deserialize;
 
 use crate::diagnostic::Severity;
 
+/// The PostgreSQL major version rules assume when none is named: the oldest one the PostgreSQL
+/// project still supports (14 reached its end of life on 2026-11-12).
+pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
@@ -26,6 +30,10 @@ pub struct Config {
     pub exclude: Option<Vec<String>>,
     #[serde(alias = "fail_on")]
     pub fail_on: Option<FailOn>,
+    /// Where lock_timeout is set when the migrations do not set it themselves ("role",
+    /// "database", "application"): missing-lock-timeout then stays quiet.
+    #[serde(alias = "lock_timeout_set_by")]
+    pub lock_timeout_set_by: Option<String>,
     pub roundtrip: Option<RoundtripConfig>,
 }
 

@@ -413,6 +413,7 @@ fn every_rule_has_its_doc_and_fixtures() {
         "syntax-error",
         "unreadable-file",
         "skipped-link",
+        "skipped-folder",
         "unused-suppression",
     ];
     let docs: Vec<String> = std::fs::read_dir(repo().join("rules"))

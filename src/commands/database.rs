@@ -170,7 +170,7 @@ fn runner_options(
     let postgres_version = runner
         .postgres_version
         .or(config.postgres_version)
-        .unwrap_or(14);
+        .unwrap_or(crate::config::DEFAULT_POSTGRES_VERSION);
     Ok(crate::roundtrip::RoundtripOptions {
         lint: LintOptions {
             paths,
@@ -178,6 +178,7 @@ fn runner_options(
             base,
             postgres_version,
             preset: config.preset.unwrap_or_default(),
+            lock_timeout_set_by: config.lock_timeout_set_by.clone(),
             ..LintOptions::default()
         },
         provider: runner

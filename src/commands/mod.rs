@@ -43,10 +43,11 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
     let formats: Vec<crate::cli::Output> = input
         .map(|input: &InputArgs| input.formats.clone())
         .unwrap_or_default();
-    let result = match input {
-        Some(input) => output::check_outputs(&input.formats).and_then(|()| dispatch(cli)),
-        None => dispatch(cli),
-    };
+    // Reports that cannot all be written say nothing of the run: the error alone.
+    if let Some(input) = input {
+        output::check_outputs(&input.formats)?;
+    }
+    let result = dispatch(cli);
     if let Err(error) = &result {
         output::emit_failure(&formats, label, &error.0);
     }
@@ -343,7 +344,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
     let postgres_version = args
         .postgres_version
         .or(config.postgres_version)
-        .unwrap_or(14);
+        .unwrap_or(config::DEFAULT_POSTGRES_VERSION);
     if !(9..=30).contains(&postgres_version) {
         return Err(AppError::new(format!(
             "postgres_version {postgres_version} is not a PostgreSQL major version (9 to 18)"
@@ -358,6 +359,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         severity: config.severity.clone(),
         filters: path_filters(&config)?,
         base: args.base.clone(),
+        lock_timeout_set_by: config.lock_timeout_set_by.clone(),
     };
     let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
     if outcome.sources.is_empty() {

@@ -30,19 +30,23 @@ pub struct LintOptions {
     pub filters: PathFilters,
     /// `--base REF`: lint only what changed since the merge base with REF.
     pub base: Option<String>,
+    /// Where lock_timeout is set when the migrations do not set it (`lock-timeout-set-by`:
+    /// the migration role, the database, the application's engine options).
+    pub lock_timeout_set_by: Option<String>,
 }
 
 impl Default for LintOptions {
     fn default() -> Self {
         LintOptions {
             paths: vec![PathBuf::from(".")],
-            postgres_version: 14,
+            postgres_version: crate::config::DEFAULT_POSTGRES_VERSION,
             preset: Preset::Recommended,
             select: None,
             ignore: Vec::new(),
             severity: BTreeMap::new(),
             filters: PathFilters::default(),
             base: None,
+            lock_timeout_set_by: None,
         }
     }
 }
@@ -85,6 +89,7 @@ pub fn check_set(
         postgres_version: options.postgres_version,
         scope,
         base,
+        lock_timeout_set_elsewhere: options.lock_timeout_set_by.is_some(),
     };
     let mut out = Vec::new();
     for rule in active {

@@ -93,6 +93,12 @@ impl TableLock {
             TableLock::AccessExclusive => "ACCESS EXCLUSIVE",
         }
     }
+
+    /// Whether a query that only reads waits behind it (only ACCESS EXCLUSIVE conflicts with
+    /// ACCESS SHARE).
+    pub fn blocks_reads(self) -> bool {
+        self == TableLock::AccessExclusive
+    }
 }
 
 /// What a REINDEX rebuilds.

@@ -228,22 +228,59 @@ fn file_sections(input: &ReportInput) -> Vec<String> {
             let (notes, shown): (Vec<_>, Vec<_>) = findings
                 .iter()
                 .partition(|(d, _)| d.severity == Severity::Note);
-            for (diagnostic, location) in &shown {
-                block.push_str(&finding(input, diagnostic, location.as_ref()));
+            for group in same_rule_groups(&shown) {
+                block.push_str(&grouped_finding(input, &group));
             }
             if !notes.is_empty() {
                 block.push_str(&format!(
                     "\n<details><summary>{}</summary>\n\n",
                     plural(notes.len(), "note")
                 ));
-                for (diagnostic, location) in &notes {
-                    block.push_str(&finding(input, diagnostic, location.as_ref()));
+                for group in same_rule_groups(&notes) {
+                    block.push_str(&grouped_finding(input, &group));
                 }
                 block.push_str("\n</details>\n");
             }
             block
         })
         .collect()
+}
+
+type Located<'a> = (&'a Diagnostic, Option<super::Location>);
+
+/// A file's findings with those of one rule together, in the order their first one comes: a
+/// rule that fires on every statement of a file is read once, with its count.
+fn same_rule_groups<'a, 'b>(findings: &'b [&'b Located<'a>]) -> Vec<Vec<&'b Located<'a>>> {
+    let mut groups: Vec<Vec<&Located>> = Vec::new();
+    for &item in findings {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].0.rule == item.0.rule && g[0].0.severity == item.0.severity)
+        {
+            Some(group) => group.push(item),
+            None => groups.push(vec![item]),
+        }
+    }
+    groups
+}
+
+/// The first finding of a group in full; the others as their lines.
+fn grouped_finding(input: &ReportInput, group: &[&Located]) -> String {
+    let (first, location) = group[0];
+    let mut item = finding(input, first, location.as_ref());
+    if group.len() > 1 {
+        let lines: Vec<String> = group[1..]
+            .iter()
+            .map(|(_, l)| l.as_ref().map_or("?".into(), |l| l.line.to_string()))
+            .collect();
+        item.push_str(&format!(
+            "  <br>…and {} like it in this file (line{} {})\n",
+            group.len() - 1,
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", ")
+        ));
+    }
+    item
 }
 
 fn finding(

@@ -96,6 +96,8 @@ pub struct LintContext<'a> {
     pub base: Option<&'a BaseHistory>,
     /// The set's revision graph, built once for every rule.
     pub graph: &'a RevisionGraph,
+    /// The config says lock_timeout is set outside the migrations (`lock-timeout-set-by`).
+    pub lock_timeout_set_elsewhere: bool,
     pub history: &'a history::History<'a>,
 }
 

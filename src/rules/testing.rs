@@ -20,7 +20,7 @@ fn fixture_root(rule: &str) -> PathBuf {
 fn version_of(name: &str) -> u32 {
     name.split(['_', '.', '-'])
         .find_map(|part| part.strip_prefix("pg").and_then(|v| v.parse().ok()))
-        .unwrap_or(14)
+        .unwrap_or(crate::config::DEFAULT_POSTGRES_VERSION)
 }
 
 fn expectations(path: &Path) -> BTreeSet<Finding> {
