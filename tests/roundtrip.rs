@@ -332,6 +332,30 @@ fn golang_migrate_dbmate_and_flyway_sets_round_trip_and_sql_errors_point_at_thei
         )]
     );
     assert!(messages(&document).contains("type \"numerc\" does not exist (SQLSTATE 42704)"));
+
+    // golang-migrate sends a file as one query; an error with no position still points at the
+    // statement that failed, not at the file's first line.
+    let output = run(
+        &[
+            "fixtures/roundtrip/golang_error",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+        &python,
+    );
+    let document = json(&output);
+    assert_eq!(
+        findings(&document),
+        vec![(
+            "roundtrip-upgrade-failed".to_string(),
+            "001".to_string(),
+            "001_shipments.up.sql".to_string(),
+            3
+        )]
+    );
 }
 
 fn psql_rows(admin: &str, sql: &str) -> Vec<String> {

@@ -177,3 +177,43 @@ fn no_connection_to_another_database_is_opened_whichever_driver_opens_it() {
     });
     assert_eq!(left, 0);
 }
+
+#[test]
+fn a_server_that_refuses_connections_fails_at_once() {
+    let Some(python) = python() else {
+        return;
+    };
+    // A port nothing listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tmp = scratch_dir();
+    let started = std::time::Instant::now();
+    let output = roundtrip(
+        &[
+            "fixtures/roundtrip/clean",
+            "--database-url",
+            &format!("postgresql://gate:secret@127.0.0.1:{port}/postgres"),
+            "--python",
+            &python,
+        ],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    let said = everything(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("does not accept connections") && said.contains("is the server running"),
+        "{said}"
+    );
+    assert!(!said.contains("secret"), "{said}");
+    // The connect timeout (10 s) is for servers that do not answer, not for a refusal.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -80,7 +80,8 @@ pub async fn provide(request: &ProviderRequest<'_>) -> Result<Server, RoundtripE
             })?;
             let mut admin = ConnInfo::parse_url(url)?;
             admin.connect_timeout = request.connect_timeout;
-            wait_until_ready(&admin, request.connect_timeout).await?;
+            // A server named by URL is running already: nothing listening there is an answer.
+            wait_until_ready(&admin, Duration::ZERO).await?;
             Ok(finish(admin, "url", Keeper::External))
         }
         Provider::Local => {
@@ -235,6 +236,8 @@ async fn start_container(
 /// Ready means a connection succeeds, not a line in a log. A server that refuses the
 /// credentials or the database fails at once; one that is not up yet is asked again until
 /// `limit`.
+/// Connects until the server answers, for at most `limit` (a server still starting refuses
+/// connections for a while; with no limit, the first refusal is the answer).
 async fn wait_until_ready(conninfo: &ConnInfo, limit: Duration) -> Result<(), RoundtripError> {
     let started = Instant::now();
     loop {
@@ -253,9 +256,14 @@ async fn wait_until_ready(conninfo: &ConnInfo, limit: Duration) -> Result<(), Ro
                     "PostgreSQL at {conninfo} does not accept connections: {error}"
                 )));
             }
-            Err(error) if started.elapsed() > limit => {
+            Err(error) if started.elapsed() >= limit => {
+                let hint = if limit.is_zero() {
+                    "; is the server running, and are the host and port in --database-url right?"
+                } else {
+                    ""
+                };
                 return Err(fail(format!(
-                    "PostgreSQL at {conninfo} does not accept connections: {error}"
+                    "PostgreSQL at {conninfo} does not accept connections: {error}{hint}"
                 )));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,

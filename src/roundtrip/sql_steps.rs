@@ -142,6 +142,17 @@ pub async fn run_sql(
         Ok(Ok(())) => Ok(()),
         Ok(Err((error, statement_start))) => {
             let db = error.as_db_error();
+            // Sent as one query, a script fails as a whole: when PostgreSQL names no position,
+            // its statements are run again one by one in a transaction that is rolled back, and
+            // the first that fails is the one to point at.
+            let statement_start = match db {
+                Some(d) if d.position().is_none() && statements.len() > 1 => {
+                    failing_statement(client, text, &statements)
+                        .await
+                        .unwrap_or(statement_start)
+                }
+                _ => statement_start,
+            };
             // PostgreSQL's position is a 1-based character index into the statement sent.
             let offset = db
                 .and_then(|d| match d.position() {
@@ -186,4 +197,23 @@ pub async fn run_sql(
             ..StepFailure::default()
         }),
     }
+}
+
+/// Where in `text` the first statement that fails starts, found by running them one by one in
+/// a transaction that is rolled back (the failed script's own transaction left nothing).
+async fn failing_statement(
+    client: &tokio_postgres::Client,
+    text: &str,
+    statements: &[std::ops::Range<usize>],
+) -> Option<usize> {
+    client.batch_execute("BEGIN").await.ok()?;
+    let mut failed = None;
+    for range in statements {
+        if client.batch_execute(&text[range.clone()]).await.is_err() {
+            failed = Some(range.start);
+            break;
+        }
+    }
+    let _ = client.batch_execute("ROLLBACK").await;
+    failed
 }
