@@ -69,9 +69,17 @@ pub enum Command {
 pub struct InputArgs {
     /// Files or folders; default: the config's `paths`, else the current folder.
     pub paths: Vec<PathBuf>,
-    /// Output format, repeatable; `FORMAT=FILE` writes that format to a file.
-    #[arg(long = "format", value_parser = parse_output)]
+    /// Output format, repeatable: text (the default), concise (one line per finding), json,
+    /// sarif, github, markdown, junit; `FORMAT=FILE` writes that format to a file.
+    #[arg(long = "format", alias = "output-format", value_parser = parse_output)]
     pub formats: Vec<Output>,
+    /// Count findings per rule instead of listing them (text and concise output).
+    #[arg(long)]
+    pub statistics: bool,
+    /// Leave out files and folders matching these globs (repeatable, comma-separated), on top
+    /// of the config's `exclude`.
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Config file (default: migration-gate.toml, or pyproject.toml's [tool.migration-gate],
     /// found walking up from the first path).
     #[arg(long)]
@@ -241,6 +249,7 @@ pub enum GraphFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     Text,
+    Concise,
     Json,
     Sarif,
     Github,
@@ -261,6 +270,7 @@ fn parse_output(value: &str) -> Result<Output, String> {
     };
     let format = match name {
         "text" => OutputFormat::Text,
+        "concise" => OutputFormat::Concise,
         "json" => OutputFormat::Json,
         "sarif" => OutputFormat::Sarif,
         "github" => OutputFormat::Github,
@@ -268,7 +278,7 @@ fn parse_output(value: &str) -> Result<Output, String> {
         "junit" => OutputFormat::Junit,
         other => {
             return Err(format!(
-                "unknown format `{other}` (expected text, json, sarif, github, markdown or junit, optionally as FORMAT=FILE)"
+                "unknown format `{other}` (expected text, concise, json, sarif, github, markdown or junit, optionally as FORMAT=FILE)"
             ));
         }
     };

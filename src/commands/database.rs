@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::output::{emit, github_links};
 use super::{
-    AppError, EXIT_ERROR, EXIT_FINDINGS, exit_code, path_filters, release_gate, resolve_inputs,
+    AppError, EXIT_ERROR, EXIT_FINDINGS, exit_code, path_filters, release_gate, resolve_input,
 };
 use crate::cli::{GateArgs, RoundtripArgs};
 use crate::config::{Config, FailOn};
@@ -16,7 +16,7 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
     use crate::roundtrip::postgres::scrub;
     use crate::roundtrip::{RoundtripOptions, run};
 
-    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
+    let (config, paths) = resolve_input(&args.input)?;
     let settings = config.roundtrip.clone().unwrap_or_default();
     if settings.command.is_some() {
         return Err(AppError::new(
@@ -81,6 +81,7 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         links: github_links(),
         verdict: None,
         failure: None,
+        statistics: args.input.statistics,
     };
     emit(&args.input.formats, &input)?;
     if args.sql_preview {
@@ -111,7 +112,7 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
 pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
     use crate::roundtrip::postgres::scrub;
 
-    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
+    let (config, paths) = resolve_input(&args.input)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
     let mut roundtrip = runner_options(&config, &args.runner, paths, None, None)?;
     // The gate reports the pending revisions' findings as `check` would.
@@ -146,6 +147,7 @@ pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
         links: github_links(),
         verdict: Some(&outcome.verdict),
         failure: None,
+        statistics: args.input.statistics,
     };
     emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {

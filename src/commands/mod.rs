@@ -231,6 +231,19 @@ fn unknown_rule(origin: &str, id: &str) -> AppError {
 }
 
 /// The config in effect and the paths to read: those given, else the config's, else `.`.
+/// The config and the paths of a command that reads migrations, with `--exclude` added to
+/// the config's `exclude`.
+fn resolve_input(input: &InputArgs) -> Result<(Config, Vec<PathBuf>), AppError> {
+    let (mut config, paths) = resolve_inputs(input.config.as_ref(), &input.paths)?;
+    if !input.exclude.is_empty() {
+        config
+            .exclude
+            .get_or_insert_with(Vec::new)
+            .extend(input.exclude.iter().cloned());
+    }
+    Ok((config, paths))
+}
+
 fn resolve_inputs(
     config: Option<&PathBuf>,
     given: &[PathBuf],
@@ -328,7 +341,7 @@ fn graph(args: GraphArgs) -> Result<u8, AppError> {
 }
 
 fn check(args: CheckArgs) -> Result<u8, AppError> {
-    let (config, paths) = resolve_inputs(args.input.config.as_ref(), &args.input.paths)?;
+    let (config, paths) = resolve_input(&args.input)?;
     let select = args.select.clone().or(config.select.clone());
     let ignore = args
         .ignore
@@ -399,6 +412,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         links: output::github_links(),
         verdict: None,
         failure: None,
+        statistics: args.input.statistics,
     };
     output::emit(&args.input.formats, &input)?;
     if outcome.input_errors > 0 {

@@ -109,6 +109,7 @@ pub(super) fn emit(formats: &[Output], input: &ReportInput) -> Result<(), AppErr
         let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
         let rendered = match output.format {
             OutputFormat::Text => report::text::render(input, color),
+            OutputFormat::Concise => report::concise::render(input),
             OutputFormat::Json => report::json::render(input),
             OutputFormat::Sarif => report::sarif::render(input),
             OutputFormat::Github => report::github::render(input),
@@ -144,10 +145,11 @@ pub(super) fn emit_failure(formats: &[Output], command: report::Command, message
         links: None,
         verdict: None,
         failure: Some(message),
+        statistics: false,
     };
     for output in formats {
         let rendered = match output.format {
-            OutputFormat::Text => continue,
+            OutputFormat::Text | OutputFormat::Concise => continue,
             OutputFormat::Json => report::json::render(&input),
             OutputFormat::Sarif => report::sarif::render(&input),
             OutputFormat::Junit => report::junit::render(&input),

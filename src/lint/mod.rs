@@ -192,7 +192,7 @@ pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
         options.apply_severity(diagnostic);
     }
     let mut diagnostics = apply_suppressions(diagnostics, &loaded.sources, options);
-    sort(&mut diagnostics, &loaded.sources);
+    sort(&mut diagnostics, &loaded.sources, &loaded.sets);
     let revisions = loaded.sets.iter().map(|s| s.migrations.len()).sum();
     Ok(Outcome {
         sources: loaded.sources,
@@ -252,11 +252,30 @@ fn apply_suppressions(
     kept
 }
 
-fn sort(diagnostics: &mut [Diagnostic], sources: &Sources) {
+/// Findings in the order the history runs: set by set, revision by revision as they are
+/// applied (not by file name, which for Alembic is a random hash), then by place in the file.
+/// Findings on files outside any history (unreadable input, env.py) come first.
+fn sort(diagnostics: &mut [Diagnostic], sources: &Sources, sets: &[MigrationSet]) {
+    let mut applied_at: std::collections::HashMap<FileId, (usize, usize)> =
+        std::collections::HashMap::new();
+    for (set_index, set) in sets.iter().enumerate() {
+        let order = crate::model::graph::RevisionGraph::build(set).apply_order(set);
+        for (position, migration) in order.iter().enumerate() {
+            applied_at
+                .entry(migration.file)
+                .or_insert((set_index, position + 1));
+        }
+    }
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
             d.span
-                .map(|s| (sources.get(s.file).path.clone(), s.start))
+                .map(|s| {
+                    (
+                        applied_at.get(&s.file).copied().unwrap_or((0, 0)),
+                        sources.get(s.file).path.clone(),
+                        s.start,
+                    )
+                })
                 .unwrap_or_default()
         };
         key(a).cmp(&key(b)).then_with(|| a.rule.cmp(b.rule))

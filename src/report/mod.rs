@@ -1,5 +1,6 @@
 //! Reporters: each reads diagnostics (and rule metadata) and writes one format.
 
+pub mod concise;
 pub mod github;
 pub mod json;
 pub mod junit;
@@ -83,6 +84,8 @@ pub struct ReportInput<'a> {
     /// Why the command stopped before its end (a set-up error, exit 2): reports a program
     /// reads still say so, instead of being missing or stale.
     pub failure: Option<&'a str>,
+    /// `--statistics`: text and concise output count findings per rule instead of listing them.
+    pub statistics: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +129,54 @@ impl Status {
             Status::Irreversible => "irreversible",
         }
     }
+}
+
+/// `--statistics`: each rule that found something, with its count, most found first.
+pub fn statistics(input: &ReportInput) -> String {
+    let mut counts: Vec<(usize, Severity, &str)> = Vec::new();
+    for diagnostic in input.diagnostics {
+        match counts.iter_mut().find(|(_, severity, rule)| {
+            *rule == diagnostic.rule && *severity == diagnostic.severity
+        }) {
+            Some(entry) => entry.0 += 1,
+            None => counts.push((1, diagnostic.severity, diagnostic.rule)),
+        }
+    }
+    counts.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
+    let width = counts
+        .iter()
+        .map(|(_, _, rule)| rule.len())
+        .max()
+        .unwrap_or(0);
+    counts
+        .iter()
+        .map(|(count, severity, rule)| {
+            let summary = input
+                .rules
+                .iter()
+                .find(|meta| meta.id == *rule)
+                .map(|meta| meta.summary)
+                .unwrap_or_default();
+            format!(
+                "{count:>5}  {:<7}  {rule:<width$}  {summary}\n",
+                severity.as_str()
+            )
+        })
+        .collect()
+}
+
+/// The closing line of text reports: findings by severity, files and revisions read.
+pub fn totals(input: &ReportInput) -> String {
+    let s = input.summary;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}, {} in {} and {}\n",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note"),
+        plural(s.files, "file"),
+        plural(s.revisions, "revision"),
+    )
 }
 
 /// How many revisions the round trip judged with each result.

@@ -21,6 +21,26 @@ pub fn render(input: &ReportInput, color: bool) -> String {
         out.push_str(&super::runs_table(input.runs));
         out.push('\n');
     }
+    if input.statistics {
+        out.push_str(&super::statistics(input));
+        out.push('\n');
+    } else {
+        out.push_str(&snippets(input, &renderer));
+    }
+    let s = input.summary;
+    if let Some(verdict) = input.verdict {
+        out.push_str(&format!("verdict: {}\n", verdict.headline()));
+    }
+    if let Some(counts) = s.roundtrip {
+        out.push_str(&format!("round trip: {}\n", counts.describe()));
+    }
+    out.push_str(&super::totals(input));
+    out
+}
+
+/// Each finding with its source snippet, the span marked, and its help.
+fn snippets(input: &ReportInput, renderer: &Renderer) -> String {
+    let mut out = String::new();
     for diagnostic in input.diagnostics {
         let level = match diagnostic.severity {
             Severity::Error => Level::ERROR,
@@ -56,21 +76,5 @@ pub fn render(input: &ReportInput, color: bool) -> String {
         out.push_str(&renderer.render(&report));
         out.push_str("\n\n");
     }
-    let s = input.summary;
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    if let Some(verdict) = input.verdict {
-        out.push_str(&format!("verdict: {}\n", verdict.headline()));
-    }
-    if let Some(counts) = s.roundtrip {
-        out.push_str(&format!("round trip: {}\n", counts.describe()));
-    }
-    out.push_str(&format!(
-        "{}, {}, {} in {} and {}\n",
-        plural(s.errors, "error"),
-        plural(s.warnings, "warning"),
-        plural(s.notes, "note"),
-        plural(s.files, "file"),
-        plural(s.revisions, "revision"),
-    ));
     out
 }
