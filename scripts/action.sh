@@ -31,18 +31,38 @@ target_triple() {
 }
 
 # From PyPI, the same build as the release (a wheel per platform), when no release archive
-# answers: never a source build.
+# answers; fails when there is no wheel either.
 install_from_pypi() {
   local version="$1" spec=migration-gate python
   [ "$version" != latest ] && spec="migration-gate==${version#v}"
-  python="$(command -v python3 || command -v python)" || die "no release archive for this runner and no Python for pip install $spec"
+  python="$(command -v python3 || command -v python)" || { log "no Python for pip install $spec"; return 1; }
   log "installing $spec from PyPI"
-  "$python" -m venv "$work/venv" >&2 || die "cannot create a venv for pip install $spec"
+  "$python" -m venv "$work/venv" >&2 || { log "cannot create a venv for pip install $spec"; return 1; }
   local bin="$work/venv/bin"
   [ -d "$work/venv/Scripts" ] && bin="$work/venv/Scripts"
   "$bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: "$spec" >&2 \
-    || die "cannot install migration-gate $version: no release archive and no wheel ($spec) for $(uname -s) $(uname -m)"
+    || { log "no wheel ($spec) for $(uname -s) $(uname -m)"; return 1; }
   echo "$bin/migration-gate"
+}
+
+# This ref's own source, built with the runner's cargo (a ref without a release: a branch, a
+# commit). The Action keeps the build between runs.
+build_from_source() {
+  local src="${GITHUB_ACTION_PATH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+  local target="${MIGRATION_GATE_BUILD_DIR:-$work/build}"
+  [ -f "$src/Cargo.toml" ] || { log "no source to build at $src"; return 1; }
+  command -v cargo >/dev/null || { log "no cargo on this runner to build migration-gate from source (install Rust, or use a released version)"; return 1; }
+  log "building migration-gate from source ($src) into $target"
+  cargo build --release --locked --quiet --manifest-path "$src/Cargo.toml" --target-dir "$target" >&2 \
+    || { log "the source build failed"; return 1; }
+  [ -n "${GITHUB_OUTPUT:-}" ] && echo "built-from-source=true" >> "$GITHUB_OUTPUT"
+  echo "$target/release/migration-gate"
+}
+
+# A released build from PyPI, else this ref built from source.
+install_unreleased() {
+  install_from_pypi "$1" || build_from_source \
+    || die "cannot install migration-gate $1: no release archive, no wheel for $(uname -s) $(uname -m), and no source build"
 }
 
 # The released binary for this runner, checked against its published sha256.
@@ -52,8 +72,12 @@ install_binary() {
     return
   fi
   local version="${MG_VERSION:-latest}" triple base archive exe=migration-gate
+  if [ "$version" = source ]; then
+    build_from_source || die "cannot build migration-gate from source"
+    return
+  fi
   if ! triple="$(target_triple)"; then
-    install_from_pypi "$version"
+    install_unreleased "$version"
     return
   fi
   base="${MIGRATION_GATE_RELEASES_URL:-$repo_url/releases}"
@@ -75,7 +99,7 @@ install_binary() {
     return
   fi
   log "no release archive $archive for $version"
-  install_from_pypi "$version"
+  install_unreleased "$version"
 }
 
 bin="$(install_binary)" || exit 2
@@ -89,6 +113,28 @@ common=()
 [ -n "${MG_POSTGRES_VERSION:-}" ] && common+=(--postgres-version "$MG_POSTGRES_VERSION")
 [ -n "${MG_FAIL_ON:-}" ] && common+=(--fail-on "$MG_FAIL_ON")
 [ -n "${MG_LINK_SHA:-}" ] && export MIGRATION_GATE_LINK_SHA="$MG_LINK_SHA"
+[ -n "${MG_EXCLUDE:-}" ] && common+=(--exclude "$MG_EXCLUDE")
+# Rule choice, for the lint.
+lint_flags=()
+[ -n "${MG_PRESET:-}" ] && lint_flags+=(--preset "$MG_PRESET")
+[ -n "${MG_SELECT:-}" ] && lint_flags+=(--select "$MG_SELECT")
+[ -n "${MG_IGNORE:-}" ] && lint_flags+=(--ignore "$MG_IGNORE")
+# How migrations run, for the round trip and the gate's scratch schema.
+runner=()
+[ -n "${MG_POSTGRES:-}" ] && runner+=(--postgres "$MG_POSTGRES")
+[ -n "${MG_PYTHON:-}" ] && runner+=(--python "$MG_PYTHON")
+[ -n "${MG_ALEMBIC_CONFIG:-}" ] && runner+=(--alembic-config "$MG_ALEMBIC_CONFIG")
+[ -n "${MG_CONNECT_TIMEOUT:-}" ] && runner+=(--connect-timeout "$MG_CONNECT_TIMEOUT")
+[ "${MG_STANDALONE:-false}" = true ] && runner+=(--standalone)
+[ -n "${MG_METADATA:-}" ] && runner+=(--metadata "$MG_METADATA")
+[ -n "${MG_FLASK_APP:-}" ] && runner+=(--flask-app "$MG_FLASK_APP")
+roundtrip_flags=()
+[ -n "${MG_BASELINE:-}" ] && roundtrip_flags+=(--baseline "$MG_BASELINE")
+[ -n "${MG_TIMEOUT:-}" ] && roundtrip_flags+=(--timeout "$MG_TIMEOUT")
+[ "${MG_TRACE_LOCKS:-false}" = true ] && roundtrip_flags+=(--trace-locks)
+[ -n "${MG_SEED_ROWS:-}" ] && roundtrip_flags+=(--seed-rows "$MG_SEED_ROWS")
+[ "${MG_UPGRADE_ONLY:-false}" = true ] && roundtrip_flags+=(--upgrade-only)
+[ -n "${MG_SHARD:-}" ] && roundtrip_flags+=(--shard "$MG_SHARD")
 
 absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 # No associative arrays: macOS ships bash 3.2.
@@ -96,9 +142,10 @@ sarif_target() {
   case "$1" in
     lint) absolute "${MG_SARIF_FILE:-migration-gate.sarif}" ;;
     roundtrip) absolute "${MG_ROUNDTRIP_SARIF_FILE:-migration-gate-roundtrip.sarif}" ;;
+    gate) absolute migration-gate-gate.sarif ;;
   esac
 }
-title() { case "$1" in lint) echo Lint ;; roundtrip) echo "Round trip" ;; esac; }
+title() { case "$1" in lint) echo Lint ;; roundtrip) echo "Round trip" ;; gate) echo "Release gate" ;; esac; }
 
 status=0
 ran=()
@@ -129,26 +176,35 @@ run_one() { # run_one NAME subcommand args...
 }
 
 case "${MG_MODE:-lint}" in
-  lint) run_one lint check ;;
+  lint) run_one lint check ${lint_flags[@]+"${lint_flags[@]}"} ;;
+  gate)
+    [ -n "${MG_GATE_DATABASE_URL:-}" ] || die "mode gate needs gate-database-url: the live database to inspect"
+    export MIGRATION_GATE_DATABASE_URL="$MG_GATE_DATABASE_URL"
+    gate=(gate)
+    [ "${MG_GATE_CHECK_DRIFT:-true}" = false ] && gate+=(--no-drift)
+    run_one gate "${gate[@]}" ${runner[@]+"${runner[@]}"}
+    ;;
   roundtrip | all)
-    [ "$MG_MODE" = all ] && run_one lint check
-    rt=(roundtrip)
+    [ "$MG_MODE" = all ] && run_one lint check ${lint_flags[@]+"${lint_flags[@]}"}
+    rt=(roundtrip ${runner[@]+"${runner[@]}"} ${roundtrip_flags[@]+"${roundtrip_flags[@]}"})
+    # The server follows from the inputs given, unless `postgres` names it.
     if [ -n "${MG_DATABASE_URL:-}" ]; then
-      rt+=(--postgres url)
+      [ -z "${MG_POSTGRES:-}" ] && rt+=(--postgres url)
       export MIGRATION_GATE_DATABASE_URL="$MG_DATABASE_URL"
     elif [ -n "${MG_POSTGRES_IMAGE:-}" ]; then
-      rt+=(--postgres docker --postgres-image "$MG_POSTGRES_IMAGE")
+      [ -z "${MG_POSTGRES:-}" ] && rt+=(--postgres docker)
+      rt+=(--postgres-image "$MG_POSTGRES_IMAGE")
     fi
     run_one roundtrip "${rt[@]}"
     ;;
-  *) die "mode must be lint, roundtrip or all (got ${MG_MODE})" ;;
+  *) die "mode must be lint, roundtrip, all or gate (got ${MG_MODE})" ;;
 esac
 
 # Annotations: GitHub shows 10 of each type per step, and this step runs both commands, so
 # they share one budget; round-trip findings (proven on a database) go first.
 if [ "${MG_ANNOTATIONS:-true}" = true ]; then
   files=()
-  for name in roundtrip lint; do [ -f "$work/$name.annotations" ] && files+=("$work/$name.annotations"); done
+  for name in gate roundtrip lint; do [ -f "$work/$name.annotations" ] && files+=("$work/$name.annotations"); done
   if [ "${#files[@]}" -gt 0 ]; then
     awk '
       /^::(error|warning|notice) / {
@@ -178,7 +234,7 @@ fi
 
 # What a database proved leads every report; the lint follows.
 reports=()
-for name in roundtrip lint; do
+for name in gate roundtrip lint; do
   for done_name in "${ran[@]}"; do [ "$done_name" = "$name" ] && reports+=("$name"); done
 done
 

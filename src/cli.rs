@@ -55,6 +55,10 @@ pub enum Command {
         /// The rule's id, as `migration-gate rules` lists it.
         rule: String,
     },
+    /// Prints the configuration reference: `docs` (docs/configuration.md) or `readme` (README's
+    /// key table); scripts/update-config-reference.sh writes them.
+    #[command(name = "__config-reference", hide = true)]
+    ConfigReference { part: String },
     /// Cleans up after a run that ended abruptly (started by the run itself).
     #[command(name = "__watchdog", hide = true)]
     Watchdog {
@@ -110,6 +114,13 @@ pub struct RunnerArgs {
     /// Run Alembic with a generated env.py, for projects whose env.py needs the whole app.
     #[arg(long)]
     pub standalone: bool,
+    /// Under --standalone, the models to compare the schema with (`app.models:Base.metadata`).
+    #[arg(long, value_name = "MODULE:ATTRIBUTE")]
+    pub metadata: Option<String>,
+    /// The Flask application a Flask-Migrate env.py runs in, as `flask --app` takes it
+    /// (default: FLASK_APP, else wsgi.py or app.py).
+    #[arg(long, value_name = "IMPORT")]
+    pub flask_app: Option<String>,
     /// Seconds a connection may take, handshake and authentication included (default 10).
     #[arg(long, value_name = "SECONDS")]
     pub connect_timeout: Option<u64>,

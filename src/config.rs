@@ -35,6 +35,15 @@ pub struct Config {
     #[serde(alias = "lock_timeout_set_by")]
     pub lock_timeout_set_by: Option<String>,
     pub roundtrip: Option<RoundtripConfig>,
+    pub gate: Option<GateConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GateConfig {
+    /// Compare the live schema with the one the applied revisions build (default true).
+    #[serde(alias = "check_drift")]
+    pub check_drift: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -79,6 +88,10 @@ pub struct RoundtripConfig {
     pub upgrade_only: Option<bool>,
     /// Revisions accepted as irreversible: their failing downgrade is a note, not an error.
     pub irreversible: Option<Vec<String>>,
+    /// The Flask application a Flask-Migrate env.py runs in, as `flask --app` takes it
+    /// (`myapp:create_app()`); default: FLASK_APP, else wsgi.py or app.py.
+    #[serde(alias = "flask_app")]
+    pub flask_app: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }

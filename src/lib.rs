@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_reference;
 pub mod diagnostic;
 pub mod discover;
 pub mod frontend;

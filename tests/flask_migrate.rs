@@ -154,6 +154,37 @@ fn a_stock_flask_migrate_project_round_trips_with_no_flags() {
     // The application's models were compared: they match the migrations.
     assert_eq!(rules(&document), Vec::<String>::new());
 
+    // The same through the GitHub Action's script in mode all, with no input naming anything
+    // but the mode: lint and round trip, the round trip's report first.
+    let runner_temp = tmp.path().join("runner");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let action = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action.sh"))
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", tmp.path())
+        .env("TMPDIR", tmp.path())
+        .env("RUNNER_TEMP", &runner_temp)
+        .env("GITHUB_WORKSPACE", &dir)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", runner_temp.join("output.txt"))
+        .env("GITHUB_STEP_SUMMARY", runner_temp.join("summary.md"))
+        .env("MIGRATION_GATE_BIN", env!("CARGO_BIN_EXE_migration-gate"))
+        .env("SECRET_KEY", "round-trip")
+        .env("MG_MODE", "all")
+        .output()
+        .unwrap();
+    assert_eq!(action.status.code(), Some(0), "{}", everything(&action));
+    let summary = std::fs::read_to_string(runner_temp.join("summary.md")).unwrap();
+    let round_trip = summary.find("migration-gate · Round trip").expect(&summary);
+    let lint = summary.find("migration-gate · Lint").expect(&summary);
+    assert!(round_trip < lint, "{summary}");
+    assert!(
+        summary.contains("2 revisions passed upgrade → downgrade → upgrade"),
+        "{summary}"
+    );
+
     // A model column no migration adds: the parity check, through the application, says so.
     add_model_column(&dir, "nickname = db.Column(db.String(40))");
     let output = migration_gate(&dir, tmp.path(), &["roundtrip", "--format", "json"]);

@@ -123,7 +123,12 @@ pub(super) fn gate(args: GateArgs) -> Result<u8, AppError> {
     let options = release_gate::GateOptions {
         roundtrip,
         live_url: args.database_url.clone(),
-        check_drift: !args.no_drift,
+        check_drift: !args.no_drift
+            && config
+                .gate
+                .as_ref()
+                .and_then(|g| g.check_drift)
+                .unwrap_or(true),
         fail_on: fail_on.threshold(),
     };
     let result = until_interrupted(release_gate::run(&options))?;
@@ -227,10 +232,18 @@ fn runner_options(
                     .map(|n| ("MIGRATION_GATE_URL_ENV".to_string(), n.joined())),
             )
             .chain(
-                settings
+                runner
                     .metadata
                     .clone()
+                    .or(settings.metadata.clone())
                     .map(|m| ("MIGRATION_GATE_METADATA".to_string(), m)),
+            )
+            .chain(
+                runner
+                    .flask_app
+                    .clone()
+                    .or(settings.flask_app.clone())
+                    .map(|app| ("FLASK_APP".to_string(), app)),
             )
             .collect(),
         from: None,

@@ -100,6 +100,18 @@ fn dispatch(cli: Cli) -> Result<u8, AppError> {
             action,
             target,
         } => Ok(crate::roundtrip::watchdog::watch(parent, &action, &target)),
+        Command::ConfigReference { part } => {
+            match part.as_str() {
+                "docs" => print!("{}", crate::config_reference::markdown()),
+                "readme" => print!("{}", crate::config_reference::readme_table()),
+                other => {
+                    return Err(AppError::new(format!(
+                        "unknown part `{other}` (docs or readme)"
+                    )));
+                }
+            }
+            Ok(0)
+        }
         Command::Rules { format } => {
             print!("{}", list_rules(format));
             Ok(0)
