@@ -243,6 +243,19 @@ fn the_gate_judges_staging_in_each_state_without_writing_to_it() {
         drift.contains("index ix_manual exists only in the live database"),
         "{drift}"
     );
+    // Placed on the revision the database says it is at.
+    let placed = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "gate-schema-drift")
+        .unwrap();
+    assert!(
+        placed["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("g3_payload_required.py")),
+        "{placed:#}"
+    );
     assert!(
         document["gate"]["reasons"][0]
             .as_str()

@@ -49,6 +49,41 @@ const SIZE_SENSITIVE: &[&str] = &[
     "batch-recreate-table",
 ];
 
+/// Findings that fail on a table with rows and pass on an empty one: whether this database's
+/// table has any decides.
+const ROW_SENSITIVE: &[&str] = &["add-column-not-null-without-default"];
+
+/// A row-sensitive finding with the live table's row count: an error that will happen when the
+/// table has rows, a note when it is empty here (it still fails on a database with rows).
+fn weigh_rows(mut diagnostic: Diagnostic, sizes: &[TableSize]) -> Diagnostic {
+    let Some(table) = diagnostic.table.clone() else {
+        return diagnostic;
+    };
+    let Some(size) = sizes.iter().find(|s| {
+        same_name(&table, &s.name) || same_name(&table, &format!("{}.{}", s.schema, s.name))
+    }) else {
+        return diagnostic;
+    };
+    if size.rows > 0.0 {
+        diagnostic.severity = Severity::Error;
+        diagnostic.message = format!(
+            "{} — `{table}` has {} in this database: the deploy fails on this revision",
+            diagnostic.message,
+            pretty_rows(size.rows)
+        );
+    } else if size.rows == 0.0 && size.bytes <= EMPTY_BYTES {
+        diagnostic.severity = Severity::Note;
+        diagnostic.message = format!(
+            "{} — `{table}` is empty in this database, so it applies here (it fails wherever the table has rows)",
+            diagnostic.message
+        );
+    }
+    diagnostic
+}
+
+/// A heap with no rows ever written, and its indexes: a few pages.
+const EMPTY_BYTES: i64 = 64 * 1024;
+
 /// At most this many rows and bytes, a blocking change is over before anyone notices.
 const SMALL_ROWS: f64 = 10_000.0;
 const SMALL_BYTES: i64 = 10 * 1024 * 1024;
@@ -167,6 +202,9 @@ async fn table_sizes(client: &tokio_postgres::Client) -> Result<Vec<TableSize>, 
 
 /// A pending finding weighed by the size of its table in this database.
 fn weigh(mut diagnostic: Diagnostic, sizes: &[TableSize]) -> Diagnostic {
+    if ROW_SENSITIVE.contains(&diagnostic.rule) {
+        return weigh_rows(diagnostic, sizes);
+    }
     if !SIZE_SENSITIVE.contains(&diagnostic.rule) {
         return diagnostic;
     }
@@ -387,18 +425,22 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
             let differences = diff::differences(&expected, &actual, Comparison::Live);
             if !differences.is_empty() {
                 reasons.push(format!("the live schema differs from what {} produces at its applied revision ({} difference(s))", set.root, differences.len()));
-                diagnostics.push(
-                    Diagnostic::unplaced(
-                        &findings::SCHEMA_DRIFT,
-                        format!(
-                            "the live schema is not the one the applied revisions produce: {}",
-                            differences.join("; ")
-                        ),
-                    )
-                    .with_help(
-                        "turn the hand-made change into a revision (or undo it) before deploying",
-                    ),
+                let message = format!(
+                    "the live schema is not the one the applied revisions produce: {}",
+                    differences.join("; ")
                 );
+                // On the revision the database says it is at: the schema it should have.
+                let mut drift = match targets.last() {
+                    Some(at) => Diagnostic::new(&findings::SCHEMA_DRIFT, at.revision_span, message),
+                    None => Diagnostic::unplaced(&findings::SCHEMA_DRIFT, message),
+                };
+                drift.revision = targets
+                    .last()
+                    .and_then(|m| m.revision_id())
+                    .map(str::to_string);
+                diagnostics.push(drift.with_help(
+                    "turn the hand-made change into a revision (or undo it) before deploying",
+                ));
             }
         }
     }
@@ -434,6 +476,43 @@ pub async fn run(options: &GateOptions) -> Result<GateOutcome, RoundtripError> {
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnostic::{Diagnostic, Severity};
+
+    #[test]
+    fn a_not_null_column_without_default_is_weighed_by_the_live_rows() {
+        let finding = || {
+            Diagnostic::unplaced(
+                &crate::rules::all_metadata()
+                    .into_iter()
+                    .find(|m| m.id == "add-column-not-null-without-default")
+                    .unwrap(),
+                "NOT NULL column `email` has no server default".to_string(),
+            )
+            .about_table(Some("users"))
+        };
+        let table = |rows: f64, bytes: i64| super::TableSize {
+            schema: "public".into(),
+            name: "users".into(),
+            rows,
+            bytes,
+        };
+        let full = super::weigh(finding(), &[table(1234.0, 200_000)]);
+        assert_eq!(full.severity, Severity::Error);
+        assert!(
+            full.message
+                .contains("`users` has ~1,234 rows in this database"),
+            "{}",
+            full.message
+        );
+        let empty = super::weigh(finding(), &[table(0.0, 8192)]);
+        assert_eq!(empty.severity, Severity::Note);
+        assert!(
+            empty.message.contains("empty in this database"),
+            "{}",
+            empty.message
+        );
+    }
+
     #[test]
     fn versions_compare_as_sql_frameworks_store_them() {
         assert_eq!(super::normalized_version("001"), "1");
