@@ -482,7 +482,7 @@ mod tests {
     fn a_not_null_column_without_default_is_weighed_by_the_live_rows() {
         let finding = || {
             Diagnostic::unplaced(
-                &crate::rules::all_metadata()
+                crate::rules::all_metadata()
                     .into_iter()
                     .find(|m| m.id == "add-column-not-null-without-default")
                     .unwrap(),
