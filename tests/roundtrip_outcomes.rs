@@ -295,3 +295,37 @@ fn when_the_head_fails_the_models_are_compared_at_the_last_revision_that_upgrade
         "{messages:#?}"
     );
 }
+
+#[test]
+fn what_revision_files_do_when_imported_happens_before_any_revision_and_at_every_step() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    // m2 makes its enum type when imported, as every `alembic` command imports every file:
+    // the type is there before m1 runs (m1 is not blamed for it), m2's downgrade drops a type
+    // that was there before its upgrade, and its second upgrade, a command of its own,
+    // imports the file again and finds the type made anew.
+    let output = local_json(
+        "fixtures/roundtrip/import_time_ddl",
+        &python,
+        &[],
+        tmp.path(),
+    );
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("m1", "passed"), ("m2", "failed"), ("m3", "passed")])
+    );
+    let messages: Vec<String> = document(&output)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        messages.contains(
+            &"after upgrade and downgrade of `m2` the schema differs from before: type account_status was not restored".to_string()
+        ),
+        "{messages:#?}"
+    );
+}

@@ -81,6 +81,7 @@ impl Judge<'_> {
             }
         };
         self.reconnect(session).await?;
+        session.database_replaced();
         if restored_at.is_none() {
             self.prepare_scratch(&session.scratch.conninfo).await?;
         }

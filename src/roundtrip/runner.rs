@@ -196,6 +196,8 @@ pub struct AlembicDriver {
     pub last_destinations: Destinations,
     /// The scratch database's sessions were ended since the last request.
     reconnect: bool,
+    /// The scratch database was made anew since the last request.
+    fresh_database: bool,
     /// Whether any step has succeeded yet: env.py failing before that is a set-up problem.
     stepped: bool,
     /// What the driver said at its start about running otherwise than asked.
@@ -220,6 +222,7 @@ impl AlembicDriver {
             last_destinations: Destinations::default(),
             alembic_version: String::new(),
             reconnect: false,
+            fresh_database: false,
             stepped: false,
             start_note: None,
         };
@@ -254,6 +257,14 @@ impl AlembicDriver {
         self.reconnect = true;
     }
 
+    /// The scratch database was replaced (a rebuild): the next step starts as a new Alembic
+    /// command does on it, importing the revision files again (what they do at import, such as
+    /// creating a type with `op.get_bind()`, happens again).
+    pub fn database_replaced(&mut self) {
+        self.reconnect = true;
+        self.fresh_database = true;
+    }
+
     async fn request(
         &mut self,
         mut message: serde_json::Value,
@@ -261,6 +272,9 @@ impl AlembicDriver {
     ) -> Result<DriverAnswer, StepFailure> {
         if std::mem::take(&mut self.reconnect) {
             message["reconnect"] = serde_json::Value::Bool(true);
+        }
+        if std::mem::take(&mut self.fresh_database) {
+            message["fresh_database"] = serde_json::Value::Bool(true);
         }
         if self.process.is_none() {
             self.spawn().await.map_err(|e| StepFailure {
@@ -417,6 +431,15 @@ impl AlembicDriver {
         } else {
             ModelComparison::Differences(answer.differences.unwrap_or_default())
         })
+    }
+
+    /// Imports the revision files inside a migration context before the first step: what a
+    /// file does at import belongs to the database every revision starts from. A failure here
+    /// shows again, and is reported, at the first step.
+    pub async fn load(&mut self, limit: Duration) {
+        let _ = self
+            .request(serde_json::json!({"cmd": "load"}), limit)
+            .await;
     }
 
     /// Marks `targets` as applied without running anything (`alembic stamp`).

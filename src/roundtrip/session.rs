@@ -65,6 +65,13 @@ impl Session {
         }
     }
 
+    /// The scratch database was replaced by a fresh or restored one.
+    pub(super) fn database_replaced(&mut self) {
+        if let Applier::Alembic(driver) = &mut self.applier {
+            driver.database_replaced();
+        }
+    }
+
     /// The scratch database's schema now.
     pub(super) async fn snapshot(&mut self) -> Result<snapshot::Snapshot, RoundtripError> {
         self.catalog.snapshot(&self.client).await
@@ -113,9 +120,12 @@ impl Judge<'_> {
             }
         };
         let started = std::time::Instant::now();
-        let session = self.attach(scratch, applier).await;
+        let mut session = self.attach(scratch, applier).await?;
+        if let Applier::Alembic(driver) = &mut session.applier {
+            driver.load(self.options.step_timeout).await;
+        }
         super::profile::add("session start (connection, change log)", started);
-        session
+        Ok(session)
     }
 
     /// How this set's Alembic driver is run; `None` for SQL migrations.
@@ -127,7 +137,12 @@ impl Judge<'_> {
         let ini = self.alembic_ini_path().map(|ini| absolute(&ini));
         Some(AlembicOptions {
             python: driver_env::find_python(self.options.python.as_deref(), &root),
-            working_dir: driver_env::working_dir(ini.as_deref(), &root),
+            // `flask db` runs where the user runs it: the application is found from there
+            // (FLASK_APP, app.py), as from where migration-gate runs.
+            working_dir: match std::env::current_dir() {
+                Ok(here) if self.set.env.reads_flask_app && !self.options.standalone => here,
+                _ => driver_env::working_dir(ini.as_deref(), &root),
+            },
             flask_app: self.set.env.reads_flask_app,
             ini,
             script_location: root,

@@ -131,6 +131,8 @@ def main():
                      destinations=destinations, guard=guard)
     # A request a run of steps read and left unanswered.
     pending = None
+    # Revision files send SQL when imported (the `load` request tells).
+    import_sends_sql = False
     while True:
         line, pending = (pending if pending is not None else sys.stdin.readline()), None
         if not line:
@@ -140,11 +142,29 @@ def main():
             cmd = request["cmd"]
             if request.get("reconnect") and shared is not None:
                 shared.renew()
+            if request.get("fresh_database") or (import_sends_sql and cmd != "load"):
+                # A new database, or revision files that send SQL when imported: they are
+                # imported again, as every `alembic` command imports them.
+                script = None
             destinations.reset()
             guard.reset()
-            if script is None and cmd != "current":
+            if script is None:
                 script = ScriptDirectory.from_config(config)
-            if cmd in ("upgrade", "downgrade_one"):
+            if cmd == "load":
+                # The revision files imported inside a migration context, as `alembic upgrade`
+                # imports them before its first step: what a file does at import (a type made
+                # with `op.get_bind()`) is part of the database every revision starts from,
+                # not of the first revision's upgrade. Files that send SQL when imported are
+                # imported again for every step from then on, each step a command of its own.
+                if shared is not None:
+                    import_revisions(script, shared)
+                else:
+                    run_env(lambda heads, context: list(script.revision_map.heads and []), None)
+                # Any statement at all, a catalog read included (`create(checkfirst=True)`).
+                import_sends_sql = destinations.on_scratch > 0
+                if import_sends_sql:
+                    steps.continuable = False
+            elif cmd in ("upgrade", "downgrade_one"):
                 pending = steps.run(request, run_env)
                 continue
             elif cmd == "stamp":

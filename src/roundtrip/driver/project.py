@@ -110,6 +110,18 @@ class SharedConnection:
         self.engine.dispose()
 
 
+def import_revisions(script, shared):
+    """Imports the revision files with `op` bound to the scratch database, and commits what they
+    did there: what `alembic upgrade` would do at import in its first command's transaction."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+    shared.ready()
+    context = MigrationContext.configure(shared.connection)
+    with Operations.context(context):
+        script.revision_map.heads
+    shared.settle()
+
+
 def named_metadata(spec, folders):
     """The object `[roundtrip] metadata` names: "module:attribute.path", the module imported
     from the project's installed packages, the folder migration-gate was run in or the folder

@@ -8,7 +8,8 @@ Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any mis
            {"cmd": "compare"} (env.py's target_metadata against the database, as
            `alembic check` compares them),
            {"cmd": "downgrade_one", "target": "<revision>"} (exactly that revision, whatever else
-           is applied: branches and merges stay as they are).
+           is applied: branches and merges stay as they are), {"cmd": "load"} (import the
+           revision files, in a migration context, before the first step).
 Answers:   {"ok": true, ...} or {"ok": false, "error": ..., "kind": ..., "origin": ...,
            "sqlstate": ..., "statement": ..., "file": ..., "line": ...}; both with "refused": the
            connections the guard refused (guard.py) during the request.
