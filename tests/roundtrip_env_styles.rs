@@ -118,6 +118,17 @@ fn a_sqlalchemy_14_project_round_trips_on_psycopg2_and_its_defects_are_caught() 
             "{rule} on {revision} missing: {found:#?}"
         );
     }
+
+    // With psycopg2 and asyncpg both installed, an async env.py that reads its URL from the
+    // environment is handed one naming asyncpg (psycopg2 cannot run an async engine).
+    let output = local_json(
+        "fixtures/roundtrip/async_settings_url",
+        &python,
+        &[],
+        tmp.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", everything(&output));
+    assert_eq!(statuses(&output), pairs(&[("c1", "passed")]));
 }
 
 #[test]

@@ -65,6 +65,7 @@ fn guarded_irreversible_and_accepted_revisions_are_counted_apart_and_the_run_goe
             ("o3", "irreversible"),
             ("o4", "failed"),
             ("o5", "passed"),
+            ("o6", "irreversible"),
         ])
     );
     assert!(
@@ -89,14 +90,15 @@ fn guarded_irreversible_and_accepted_revisions_are_counted_apart_and_the_run_goe
                 "error".into()
             ),
             ("roundtrip-irreversible".into(), "o3".into(), "note".into()),
+            ("roundtrip-irreversible".into(), "o6".into(), "note".into()),
             // env.py names no models: nothing to compare at head, which a note says.
-            ("roundtrip-model-drift".into(), "o5".into(), "note".into()),
+            ("roundtrip-model-drift".into(), "o6".into(), "note".into()),
             ("roundtrip-ran-nothing".into(), "o2".into(), "note".into()),
         ]
     );
     assert_eq!(
         document(&output)["summary"]["roundtrip"],
-        serde_json::json!({"passed": 2, "failed": 1, "ran_nothing": 1, "irreversible": 1, "skipped": 0})
+        serde_json::json!({"passed": 2, "failed": 1, "ran_nothing": 1, "irreversible": 2, "skipped": 0})
     );
 
     // Accepted in the config, o4's failing downgrade is a note too; with the setting the guard
@@ -121,7 +123,7 @@ fn guarded_irreversible_and_accepted_revisions_are_counted_apart_and_the_run_goe
     let said = everything(&output);
     assert_eq!(output.status.code(), Some(0), "{said}");
     assert!(
-        said.contains("round trip: 3 passed, 0 failed, 2 irreversible"),
+        said.contains("round trip: 3 passed, 0 failed, 3 irreversible"),
         "the text summary counts them apart: {said}"
     );
     assert!(

@@ -164,6 +164,9 @@ pub struct AlembicEnv {
     pub naming_convention: Option<naming::NamingConvention>,
     /// env.py reads Flask's `current_app` (Flask-Migrate): it runs inside the application.
     pub reads_flask_app: bool,
+    /// env.py makes an async engine (`create_async_engine`, `async_engine_from_config`): the
+    /// URL it is handed must name an async driver.
+    pub makes_async_engine: bool,
 }
 
 /// Migrations that belong together: one Alembic script directory, or one SQL folder.

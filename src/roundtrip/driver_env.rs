@@ -51,21 +51,29 @@ pub(super) fn fill_in(value: &str, database: &ConnInfo, url: &str) -> String {
         .replace("{url}", url)
 }
 
-/// The folder the project runs `alembic` in, where the driver runs too: alembic.ini's (Alembic
-/// looks for it in the current folder, and resolves `prepend_sys_path = .` and env.py's
-/// relative paths against that folder), or, when the ini sits inside the script directory
-/// (Flask-Migrate's `migrations/alembic.ini`) or there is none, the folder above the script
-/// directory (`flask db` runs from the application's folder).
-pub(super) fn working_dir(ini: Option<&Path>, script_location: &Path) -> PathBuf {
-    let above_scripts = || {
-        script_location
+/// The folder the project runs `alembic` in, where the driver runs too: Alembic resolves
+/// `prepend_sys_path = .` and env.py resolves its relative paths against it. An ini named with
+/// `--alembic-config` is used as `alembic -c FILE` is, from the folder migration-gate runs in
+/// (`invoked_from`). An ini found beside the project is alembic.ini's own folder, where
+/// `alembic` finds it by default. When the ini sits inside the script directory (Flask-Migrate's
+/// `migrations/alembic.ini`) or there is none, the project runs its tool from a folder above:
+/// `invoked_from` when it holds the script directory, else the folder right above it.
+pub(super) fn working_dir(
+    ini: Option<&Path>,
+    ini_named: bool,
+    script_location: &Path,
+    invoked_from: &Path,
+) -> PathBuf {
+    match ini.and_then(Path::parent) {
+        Some(_) if ini_named => invoked_from.to_path_buf(),
+        Some(folder) if folder != script_location => folder.to_path_buf(),
+        _ if script_location.starts_with(invoked_from) && script_location != invoked_from => {
+            invoked_from.to_path_buf()
+        }
+        _ => script_location
             .parent()
             .unwrap_or(script_location)
-            .to_path_buf()
-    };
-    match ini.and_then(Path::parent) {
-        Some(folder) if folder != script_location => folder.to_path_buf(),
-        _ => above_scripts(),
+            .to_path_buf(),
     }
 }
 
@@ -98,18 +106,29 @@ pub fn find_python(given: Option<&Path>, project: &Path) -> PathBuf {
         }
         return python.to_path_buf();
     }
-    let mut dir = project.canonicalize().ok();
-    for _ in 0..4 {
-        let Some(current) = dir else { break };
-        for venv in [".venv", "venv"] {
-            let candidate = current.join(venv).join("bin/python");
-            if candidate.is_file() {
-                return candidate;
-            }
+    // The nearest one above the project, up to the repository's root; then the folder
+    // migration-gate runs in.
+    let venv_in = |folder: &Path| {
+        [".venv", "venv"]
+            .iter()
+            .map(|venv| folder.join(venv).join("bin/python"))
+            .find(|candidate| candidate.is_file())
+    };
+    let project = project
+        .canonicalize()
+        .unwrap_or_else(|_| project.to_path_buf());
+    for folder in project.ancestors().take(12) {
+        if let Some(python) = venv_in(folder) {
+            return python;
         }
-        dir = current.parent().map(Path::to_path_buf);
+        if folder.join(".git").exists() {
+            break;
+        }
     }
-    PathBuf::from("python3")
+    std::env::current_dir()
+        .ok()
+        .and_then(|here| venv_in(&here))
+        .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 #[cfg(test)]
@@ -117,6 +136,39 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_driver_runs_where_the_project_runs_alembic() {
+        let project = Path::new("/repo/backend");
+        let scripts = project.join("migrations");
+        // alembic.ini beside the project: its folder, wherever migration-gate runs.
+        let ini = project.join("alembic.ini");
+        assert_eq!(
+            working_dir(Some(&ini), false, &scripts, Path::new("/repo")),
+            project
+        );
+        // Named with --alembic-config, as `alembic -c`: from where migration-gate runs.
+        assert_eq!(
+            working_dir(
+                Some(Path::new("/tmp/x.ini")),
+                true,
+                &scripts,
+                Path::new("/repo/backend")
+            ),
+            project
+        );
+        // Inside the script folder (Flask-Migrate), or none: the folder migration-gate runs in
+        // when it holds the scripts, else the one above them.
+        let inside = scripts.join("alembic.ini");
+        assert_eq!(
+            working_dir(Some(&inside), false, &scripts, Path::new("/repo")),
+            Path::new("/repo")
+        );
+        assert_eq!(
+            working_dir(None, false, &scripts, Path::new("/elsewhere")),
+            project
+        );
+    }
 
     #[test]
     fn the_install_hint_fits_a_virtualenv_made_by_uv() {

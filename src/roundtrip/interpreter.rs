@@ -80,6 +80,9 @@ impl Interpreter {
         } else if options.flask_app {
             command.arg("--flask-app");
         }
+        if options.async_env && !options.standalone {
+            command.arg("--async-env");
+        }
         if let Ok(folder) = std::env::current_dir() {
             command.arg("--invoked-from").arg(folder);
         }

@@ -176,6 +176,8 @@ pub struct AlembicOptions {
     pub standalone: bool,
     /// env.py reads Flask's `current_app`: the driver loads the application first.
     pub flask_app: bool,
+    /// env.py makes an async engine: the URL it gets names an async driver.
+    pub async_env: bool,
     pub env: Vec<(String, String)>,
 }
 

@@ -139,11 +139,18 @@ impl Judge<'_> {
             python: driver_env::find_python(self.options.python.as_deref(), &root),
             // `flask db` runs where the user runs it: the application is found from there
             // (FLASK_APP, app.py), as from where migration-gate runs.
-            working_dir: match std::env::current_dir() {
+            working_dir: match std::env::current_dir().map(|here| absolute(&here)) {
                 Ok(here) if self.set.env.reads_flask_app && !self.options.standalone => here,
-                _ => driver_env::working_dir(ini.as_deref(), &root),
+                Ok(here) => driver_env::working_dir(
+                    ini.as_deref(),
+                    self.options.alembic_config.is_some(),
+                    &root,
+                    &here,
+                ),
+                Err(_) => driver_env::working_dir(ini.as_deref(), false, &root, &root),
             },
             flask_app: self.set.env.reads_flask_app,
+            async_env: self.set.env.makes_async_engine,
             ini,
             script_location: root,
             versions: self.version_folders().iter().map(|v| absolute(v)).collect(),

@@ -52,17 +52,19 @@ impl Judge<'_> {
         }
     }
 
-    /// A failing downgrade that is no defect: one whose body starts by raising (the author
-    /// declared the revision irreversible) and failed on that, without a word from the
-    /// database, or one of a revision the config lists under `irreversible`. The revision's
-    /// note, or `None` for a real failure.
+    /// A failing downgrade that is no defect: one whose body starts by raising, or that raised
+    /// Python's NotImplementedError (in the body or a helper it calls: the convention for "not
+    /// done on purpose"), without a word from the database — the author declared the revision
+    /// irreversible; or one of a revision the config lists under `irreversible`. The
+    /// revision's note, or `None` for a real failure.
     pub(super) fn accepted_irreversible(
         &self,
         migration: &Migration,
         failure: &StepFailure,
     ) -> Option<String> {
         let id = Self::id(migration);
-        let raised_on_purpose = migration.downgrade.state == BodyState::Raises
+        let raised_on_purpose = (migration.downgrade.state == BodyState::Raises
+            || failure.kind == "NotImplementedError")
             && failure.cause == FailureCause::Revision
             && failure.sqlstate.is_none()
             && !failure.timed_out;

@@ -12,7 +12,11 @@ struct EnvScan {
     transaction_per_migration: bool,
     sets_lock_timeout: bool,
     reads_flask_app: bool,
+    makes_async_engine: bool,
 }
+
+/// What env.py calls to make an async engine.
+const ASYNC_ENGINE_MAKERS: [&str; 2] = ["create_async_engine", "async_engine_from_config"];
 
 impl<'a> Visitor<'a> for EnvScan {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
@@ -48,6 +52,12 @@ impl<'a> Visitor<'a> for EnvScan {
             Expr::StringLiteral(literal) if literal.value.to_str().contains("lock_timeout") => {
                 self.sets_lock_timeout = true;
             }
+            Expr::Name(name) if ASYNC_ENGINE_MAKERS.contains(&name.id.as_str()) => {
+                self.makes_async_engine = true;
+            }
+            Expr::Attribute(attr) if ASYNC_ENGINE_MAKERS.contains(&attr.attr.as_str()) => {
+                self.makes_async_engine = true;
+            }
             // `flask.current_app`
             Expr::Attribute(attr)
                 if attr.attr.as_str() == "current_app"
@@ -73,6 +83,7 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
         transaction_per_migration: false,
         sets_lock_timeout: false,
         reads_flask_app: false,
+        makes_async_engine: false,
     };
     for stmt in parsed.suite() {
         scan.visit_stmt(stmt);
@@ -83,5 +94,6 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
         sets_lock_timeout: scan.sets_lock_timeout,
         naming_convention: super::naming::find(parsed.suite(), path),
         reads_flask_app: scan.reads_flask_app,
+        makes_async_engine: scan.makes_async_engine,
     }
 }

@@ -10,6 +10,8 @@ def main():
     parser.add_argument("--standalone", action="store_true")
     # env.py reads Flask's `current_app`: the application is loaded as `flask db` loads it.
     parser.add_argument("--flask-app", action="store_true")
+    # env.py makes an async engine: the URL it gets names an async driver.
+    parser.add_argument("--async-env", action="store_true")
     # The folder migration-gate was run in (the driver runs in the project's Alembic folder).
     parser.add_argument("--invoked-from", default=os.getcwd())
     # The folders holding the revision files, when not `<script location>/versions`.
@@ -39,14 +41,18 @@ def main():
 
     # The URL holds the password: it comes through the environment, never the command line
     # (which every local user can read in `ps`).
+    # `url` for the driver's own engine; `env_url`, handed to env.py, names an async driver
+    # when env.py makes an async engine.
     try:
-        url = driver_url(os.environ.pop("MIGRATION_GATE_DRIVER_URL"))
+        plain = os.environ.pop("MIGRATION_GATE_DRIVER_URL")
+        url = driver_url(plain)
+        env_url = driver_url(plain, asynchronous=True) if args.async_env else url
     except ImportError as error:
         send({"ok": False, "kind": "ImportError", "error": f"{error} (python: {sys.executable})"})
         return 3
     names = lambda variable: [n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()]
     for variable in ["DATABASE_URL", "MIGRATION_GATE_DATABASE_URL", "SQLALCHEMY_DATABASE_URI"] + names("MIGRATION_GATE_URL_ENV"):
-        os.environ[variable] = url
+        os.environ[variable] = env_url
     standalone, note = args.standalone, None
     if args.flask_app and not standalone:
         try:
@@ -80,13 +86,13 @@ def main():
     else:
         config.set_main_option("script_location", script_location)
     for option in ["sqlalchemy.url"] + names("MIGRATION_GATE_URL_OPTIONS"):
-        config.set_main_option(option, url.replace("%", "%%"))
+        config.set_main_option(option, env_url.replace("%", "%%"))
     if not standalone:
         # The multi-database template reads each database's URL from its own section: each gets
         # the scratch database with its search_path on the schema migration-gate made for it.
         for database in [n.strip() for n in (config.get_main_option("databases") or "").split(",") if n.strip()]:
-            config.set_section_option(database, "sqlalchemy.url", in_schema(url, database).replace("%", "%%"))
-    config.cmd_opts = argparse.Namespace(x=[f"url={url}", f"dburl={url}"])
+            config.set_section_option(database, "sqlalchemy.url", in_schema(env_url, database).replace("%", "%%"))
+    config.cmd_opts = argparse.Namespace(x=[f"url={env_url}", f"dburl={env_url}"])
     # Shared with env.py files that honour `config.attributes["connection"]` (Alembic's cookbook
     # pattern, and what pytest-alembic requires): one connection for the whole run instead of a
     # new engine and connection per step. When migration-gate ends the scratch database's
@@ -156,12 +162,10 @@ def main():
                 # with `op.get_bind()`) is part of the database every revision starts from,
                 # not of the first revision's upgrade. Files that send SQL when imported are
                 # imported again for every step from then on, each step a command of its own.
-                if shared is not None:
-                    import_revisions(script, shared)
-                else:
-                    run_env(lambda heads, context: list(script.revision_map.heads and []), None)
+                sent = []
+                run_env(import_revisions(script, destinations, sent), None)
                 # Any statement at all, a catalog read included (`create(checkfirst=True)`).
-                import_sends_sql = destinations.on_scratch > 0
+                import_sends_sql = sum(sent) > 0
                 if import_sends_sql:
                     steps.continuable = False
             elif cmd in ("upgrade", "downgrade_one"):

@@ -110,16 +110,21 @@ class SharedConnection:
         self.engine.dispose()
 
 
-def import_revisions(script, shared):
-    """Imports the revision files with `op` bound to the scratch database, and commits what they
-    did there: what `alembic upgrade` would do at import in its first command's transaction."""
-    from alembic.operations import Operations
-    from alembic.runtime.migration import MigrationContext
-    shared.ready()
-    context = MigrationContext.configure(shared.connection)
-    with Operations.context(context):
+def import_revisions(script, destinations, sent):
+    """A run of env.py that imports the revision files and takes no step, as `alembic upgrade`
+    imports them once env.py has run its own imports (a file imported before env.py may find
+    the application half imported). What the files did at import is committed: under the
+    per-step transactions the driver asks for, nothing else would. `sent` learns how many
+    statements the imports sent (env.py's own are not theirs)."""
+    def imports(heads, context):
+        before = destinations.on_scratch
         script.revision_map.heads
-    shared.settle()
+        sent.append(destinations.on_scratch - before)
+        connection = context.connection
+        if connection is not None and connection.in_transaction():
+            connection.get_transaction().commit()
+        return []
+    return imports
 
 
 def named_metadata(spec, folders):
@@ -138,15 +143,18 @@ def named_metadata(spec, folders):
     return found
 
 
-def postgres_dbapi():
+def postgres_dbapi(asynchronous=False):
     """The PostgreSQL driver the project can use: psycopg 3 exists as a SQLAlchemy dialect only
     from SQLAlchemy 2.0; SQLAlchemy 1.3 / 1.4 projects run on psycopg2; async projects may have
-    asyncpg alone."""
+    asyncpg alone. An async env.py (`create_async_engine`) needs an async driver: asyncpg, or
+    psycopg 3, never psycopg2."""
     import importlib.util
     import sqlalchemy
-    candidates = ["psycopg2", "asyncpg"]
-    if int(sqlalchemy.__version__.split(".")[0]) >= 2:
-        candidates.insert(0, "psycopg")
+    sqlalchemy_2 = int(sqlalchemy.__version__.split(".")[0]) >= 2
+    if asynchronous:
+        candidates = ["asyncpg", "psycopg"] if sqlalchemy_2 else ["asyncpg"]
+    else:
+        candidates = ["psycopg", "psycopg2", "asyncpg"] if sqlalchemy_2 else ["psycopg2", "asyncpg"]
     for module in candidates:
         if importlib.util.find_spec(module) is not None:
             return module
@@ -154,9 +162,9 @@ def postgres_dbapi():
                       + " or ".join(candidates) + " is not installed")
 
 
-def driver_url(url):
-    """The URL naming the driver the project can use."""
-    return "postgresql+" + postgres_dbapi() + url[len("postgresql"):]
+def driver_url(url, asynchronous=False):
+    """The URL naming the driver the project can use (an async one for an async env.py)."""
+    return "postgresql+" + postgres_dbapi(asynchronous) + url[len("postgresql"):]
 
 
 def preload_postgres_dbapi():
@@ -201,6 +209,12 @@ def explain_difference(diff):
     where = {"add": "is in the models but no migration creates it",
              "remove": "is in the database but not in the models"}
     verb, _, what = kind.partition("_")
+    if verb not in where:
+        # A comparator of a plugin's (alembic-postgresql-enum's `drop_enum`, ...): its own
+        # words, with the values it names.
+        shown = [str(part) if not isinstance(part, (list, tuple)) else "(" + ", ".join(map(str, part)) + ")"
+                 for part in diff[1:] if part is not None and not hasattr(part, "c")]
+        return f"{kind.replace('_', ' ')}: {' '.join(shown)}".strip()
     obj = diff[-1]
     label = {"table": "table", "column": "column", "index": "index", "constraint": "constraint",
              "fk": "foreign key"}.get(what, what)
