@@ -119,6 +119,8 @@ def main():
     recorder = SqlRecorder()
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    engines = EnginesInUse()
+    event.listen(Engine, "engine_connect", engines.connected)
     event.listen(Engine, "before_cursor_execute", tracer.first)
     event.listen(Engine, "after_cursor_execute", tracer.after)
     event.listen(Engine, "after_cursor_execute", recorder.after)
@@ -146,8 +148,10 @@ def main():
         try:
             request = json.loads(line)
             cmd = request["cmd"]
-            if request.get("reconnect") and shared is not None:
-                shared.renew()
+            if request.get("reconnect"):
+                if shared is not None:
+                    shared.renew()
+                engines.dispose_all()
             if request.get("fresh_database") or (import_sends_sql and cmd != "load"):
                 # A new database, or revision files that send SQL when imported: they are
                 # imported again, as every `alembic` command imports them.

@@ -110,6 +110,27 @@ class SharedConnection:
         self.engine.dispose()
 
 
+class EnginesInUse:
+    """Every engine that has connected in this process: the driver's, env.py's, the Flask
+    application's. When migration-gate ends the scratch database's sessions (a rebuild, a
+    timeout), the connections their pools keep are dead; each pool is emptied so that the next
+    step opens fresh ones, as a new `alembic` command would."""
+
+    def __init__(self):
+        import weakref
+        self.engines = weakref.WeakSet()
+
+    def connected(self, connection, *_branch):
+        self.engines.add(connection.engine)
+
+    def dispose_all(self):
+        for engine in list(self.engines):
+            try:
+                engine.dispose()
+            except Exception:  # noqa: BLE001 - a pool that cannot be emptied is dropped anyway
+                pass
+
+
 def import_revisions(script, destinations, sent):
     """A run of env.py that imports the revision files and takes no step, as `alembic upgrade`
     imports them once env.py has run its own imports (a file imported before env.py may find
