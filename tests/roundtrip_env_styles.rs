@@ -6,13 +6,8 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::roundtrip::{everything, local_json, roundtrip, statuses};
+use common::roundtrip::{document, everything, local_json, pairs, roundtrip, statuses};
 use common::{postgres_binaries, require, scratch_dir, test_python as python};
-
-fn document(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(output)))
-}
 
 /// (rule, revision, line, source) of each finding.
 fn findings(output: &Output) -> Vec<(String, String, u64, String)> {
@@ -28,12 +23,6 @@ fn findings(output: &Output) -> Vec<(String, String, u64, String)> {
                 d["source"].as_str().unwrap_or_default().to_string(),
             )
         })
-        .collect()
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
 

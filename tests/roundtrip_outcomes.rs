@@ -6,19 +6,8 @@
 use std::process::Output;
 
 mod common;
-use common::roundtrip::{everything, local_json, repo, roundtrip, statuses};
+use common::roundtrip::{document, everything, local_json, pairs, repo, roundtrip, statuses};
 use common::{postgres_binaries, scratch_dir, test_python as python};
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
-}
-
-fn document(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(output)))
-}
 
 /// (rule, revision, severity) of every round-trip finding.
 fn findings(output: &Output) -> Vec<(String, String, String)> {

@@ -65,3 +65,16 @@ pub fn statuses(output: &Output) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Owned pairs, for comparing with what a run reports.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// A JSON run's document.
+pub fn document(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", everything(output)))
+}
