@@ -322,3 +322,53 @@ fn the_gate_reads_golang_migrate_bookkeeping_and_its_dirty_flag() {
     assert_eq!(output.status.code(), Some(1));
     assert!(message_of(&document, "gate-unknown-revision").contains("dirty"));
 }
+
+#[test]
+fn a_gate_whose_env_py_cannot_run_says_why_in_every_report_asked_for() {
+    let Some(python) = prerequisites() else {
+        return;
+    };
+    let staging = Staging::start(python.clone());
+    staging.sql(
+        "staging",
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('c1')",
+    );
+    let reports = tempfile::tempdir().unwrap();
+    let json = reports.path().join("gate.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args([
+            "gate",
+            "fixtures/roundtrip/env_needs_setting",
+            "--postgres",
+            "local",
+            "--python",
+            &python,
+            "--format",
+            "text",
+        ])
+        .arg("--format")
+        .arg(format!("json={}", json.display()))
+        .arg("--database-url")
+        .arg(staging.admin.with_database("staging").url_with_password())
+        .current_dir(repo())
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("env.py fails before any revision runs")
+            && stderr.contains("KeyError: 'APP_SETTINGS_MODULE'")
+            && stderr.contains("[roundtrip] env"),
+        "{stderr}"
+    );
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(
+        document["error"]
+            .as_str()
+            .unwrap()
+            .contains("env.py fails before any revision runs"),
+        "{document:#}"
+    );
+}
