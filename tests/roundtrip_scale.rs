@@ -2,7 +2,7 @@
 //! the revisions before it, and compares the models only in the last slice.
 
 mod common;
-use common::roundtrip::{everything, local_json, statuses};
+use common::roundtrip::{everything, local_json, pairs, statuses};
 use common::{postgres_binaries, scratch_dir, test_python as python};
 
 fn judged(output: &std::process::Output) -> Vec<String> {
@@ -114,4 +114,55 @@ fn restoring_from_checkpoints_finds_what_replaying_the_history_finds() {
     );
     assert_eq!(restored_statuses, replayed_statuses);
     assert_eq!(restored, replayed);
+}
+
+/// A downgrade that does nothing leaves the upgraded schema, so the second upgrade fails on it
+/// and the next revision can start right there once the version table is stamped: the state
+/// check finds the schema it expects, and nothing is rebuilt.
+#[test]
+fn a_downgrade_that_does_nothing_costs_no_rebuild() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = common::roundtrip::roundtrip(
+        &[
+            "fixtures/roundtrip/downgrade_does_nothing",
+            "--postgres",
+            "local",
+            "--python",
+            &python,
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    )
+    .env("MIGRATION_GATE_PROFILE", "1")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", everything(&output));
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("d1", "passed"), ("d2", "failed"), ("d3", "passed")])
+    );
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["roundtrip-schema-drift", "roundtrip-reupgrade-failed"],
+        "{}",
+        everything(&output)
+    );
+    let profile = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !profile.contains("rebuild:"),
+        "the database was rebuilt: {profile}"
+    );
+    assert!(profile.contains("state check after a failure"), "{profile}");
 }

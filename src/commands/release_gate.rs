@@ -53,15 +53,22 @@ const SIZE_SENSITIVE: &[&str] = &[
 /// table has any decides.
 const ROW_SENSITIVE: &[&str] = &["add-column-not-null-without-default"];
 
+/// The table a finding names, with its live size when this database has it.
+fn live_size_of<'a>(
+    diagnostic: &Diagnostic,
+    sizes: &'a [TableSize],
+) -> Option<(String, &'a TableSize)> {
+    let table = diagnostic.table.clone()?;
+    let size = sizes.iter().find(|s| {
+        same_name(&table, &s.name) || same_name(&table, &format!("{}.{}", s.schema, s.name))
+    })?;
+    Some((table, size))
+}
+
 /// A row-sensitive finding with the live table's row count: an error that will happen when the
 /// table has rows, a note when it is empty here (it still fails on a database with rows).
 fn weigh_rows(mut diagnostic: Diagnostic, sizes: &[TableSize]) -> Diagnostic {
-    let Some(table) = diagnostic.table.clone() else {
-        return diagnostic;
-    };
-    let Some(size) = sizes.iter().find(|s| {
-        same_name(&table, &s.name) || same_name(&table, &format!("{}.{}", s.schema, s.name))
-    }) else {
+    let Some((table, size)) = live_size_of(&diagnostic, sizes) else {
         return diagnostic;
     };
     if size.rows > 0.0 {
@@ -208,12 +215,7 @@ fn weigh(mut diagnostic: Diagnostic, sizes: &[TableSize]) -> Diagnostic {
     if !SIZE_SENSITIVE.contains(&diagnostic.rule) {
         return diagnostic;
     }
-    let Some(table) = diagnostic.table.clone() else {
-        return diagnostic;
-    };
-    let Some(size) = sizes.iter().find(|s| {
-        same_name(&table, &s.name) || same_name(&table, &format!("{}.{}", s.schema, s.name))
-    }) else {
+    let Some((table, size)) = live_size_of(&diagnostic, sizes) else {
         return diagnostic;
     };
     let measured = format!(

@@ -411,7 +411,19 @@ impl<'a> Judge<'a> {
             .await?
         {
             Stepped::Done(snapshot, agree) => (snapshot, agree),
-            Stepped::Failed { .. } | Stepped::Irreversible(_) => {
+            // A failed second upgrade's transaction leaves what the downgrade left: when that
+            // is the upgraded schema (a downgrade that did nothing), the next revision can start
+            // there once the version table is stamped.
+            Stepped::Failed { timed_out: false } => {
+                let result = finish(self, steps, Status::Failed, &notes);
+                let expected = Expected {
+                    schema: upgraded,
+                    revision: id,
+                    applied: true,
+                };
+                return Ok((result, Next::Check(expected)));
+            }
+            Stepped::Failed { timed_out: true } | Stepped::Irreversible(_) => {
                 let result = finish(self, steps, Status::Failed, &notes);
                 return Ok((result, Next::Rebuild));
             }

@@ -415,13 +415,11 @@ impl ScratchDatabase {
         let _ = client
             .execute(TERMINATE_SESSIONS, &[&self.conninfo.dbname])
             .await;
-        bounded(
-            self.limit,
+        self.create_from_template(
+            &client,
+            &copy.conninfo.dbname,
+            &self.conninfo.dbname,
             "cannot copy the scratch database",
-            client.batch_execute(&format!(
-                "CREATE DATABASE \"{}\" TEMPLATE \"{}\"",
-                copy.conninfo.dbname, self.conninfo.dbname
-            )),
         )
         .await
     }
@@ -430,12 +428,27 @@ impl ScratchDatabase {
     pub async fn recreate_from(&self, template: &ScratchDatabase) -> Result<(), RoundtripError> {
         self.drop_only().await?;
         let client = admin_session(&self.admin, self.limit).await?;
+        self.create_from_template(
+            &client,
+            &self.conninfo.dbname,
+            &template.conninfo.dbname,
+            "cannot restore the scratch database from its checkpoint",
+        )
+        .await
+    }
+
+    async fn create_from_template(
+        &self,
+        client: &tokio_postgres::Client,
+        name: &str,
+        template: &str,
+        context: &str,
+    ) -> Result<(), RoundtripError> {
         bounded(
             self.limit,
-            "cannot restore the scratch database from its checkpoint",
+            context,
             client.batch_execute(&format!(
-                "CREATE DATABASE \"{}\" TEMPLATE \"{}\"",
-                self.conninfo.dbname, template.conninfo.dbname
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
             )),
         )
         .await
