@@ -88,10 +88,16 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
     for stmt in parsed.suite() {
         scan.visit_stmt(stmt);
     }
+    // Flask-Migrate's env.py runs on the application's engine: its options count too.
+    let sets_lock_timeout = scan.sets_lock_timeout
+        || (scan.reads_flask_app
+            && path
+                .parent()
+                .is_some_and(super::flask_engine::sets_lock_timeout));
     AlembicEnv {
         file: Some(file),
         transaction_per_migration: scan.transaction_per_migration,
-        sets_lock_timeout: scan.sets_lock_timeout,
+        sets_lock_timeout,
         naming_convention: super::naming::find(parsed.suite(), path),
         reads_flask_app: scan.reads_flask_app,
         makes_async_engine: scan.makes_async_engine,
