@@ -4,6 +4,8 @@
 //! cargo and python3 are stand-ins here that record how they were called: what is under test is
 //! the script's order of fallbacks and the build it asks for, not cargo.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -33,9 +35,12 @@ fn stand_ins(dir: &Path) {
 fn action(dir: &Path, version: &str) -> Output {
     let runner_temp = dir.join("runner");
     std::fs::create_dir_all(&runner_temp).unwrap();
+    // The workspace is a copy of the sample: the reports the action writes stay out of the repo.
+    let workspace = dir.join("workspace");
+    common::copy_sample(&workspace);
     Command::new("bash")
         .arg(repo().join("scripts/action.sh"))
-        .current_dir(repo())
+        .current_dir(&workspace)
         .env_clear()
         .env(
             "PATH",
