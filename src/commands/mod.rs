@@ -242,7 +242,6 @@ fn unknown_rule(origin: &str, id: &str) -> AppError {
     ))
 }
 
-/// The config in effect and the paths to read: those given, else the config's, else `.`.
 /// The config and the paths of a command that reads migrations, with `--exclude` added to
 /// the config's `exclude`.
 fn resolve_input(input: &InputArgs) -> Result<(Config, Vec<PathBuf>), AppError> {
@@ -256,6 +255,7 @@ fn resolve_input(input: &InputArgs) -> Result<(Config, Vec<PathBuf>), AppError> 
     Ok((config, paths))
 }
 
+/// The config in effect and the paths to read: those given, else the config's, else `.`.
 fn resolve_inputs(
     config: Option<&PathBuf>,
     given: &[PathBuf],

@@ -199,17 +199,14 @@ pub fn load(discovery: &Discovery) -> Loaded {
                 let (built, unordered) = sql_sets::build(root.clone(), sql_files, set.named);
                 sets.extend(built);
                 if let Some(first) = unordered.first() {
+                    let (files, names, them) = match unordered.len() {
+                        1 => ("1 `.sql` file".to_string(), "name carries", "it"),
+                        n => (format!("{n} `.sql` files"), "names carry", "them"),
+                    };
                     problems.push(InputProblem {
                         kind: InputProblemKind::SkippedFolder,
                         message: format!(
-                            "{root}: {} whose {} no version to order {} by (a schema dump, seeds or scripts, not a migration history): not checked or run; a history there is named in the config's `paths`",
-                            if unordered.len() == 1 {
-                                "1 `.sql` file".to_string()
-                            } else {
-                                format!("{} `.sql` files", unordered.len())
-                            },
-                            if unordered.len() == 1 { "name carries" } else { "names carry" },
-                            if unordered.len() == 1 { "it" } else { "them" },
+                            "{root}: {files} whose {names} no version to order {them} by (a schema dump, seeds or scripts, not a migration history): not checked or run; a history there is named in the config's `paths`"
                         ),
                         span: Span::new(*first, 0..0),
                     });

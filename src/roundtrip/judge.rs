@@ -27,6 +27,19 @@ pub(super) enum Next {
     Rebuild,
 }
 
+impl Next {
+    /// The revision should still be applied, with the schema its upgrade left: a failed
+    /// downgrade's transaction, a declared irreversible one, or a second upgrade failing on what
+    /// a downgrade that did nothing left.
+    fn still_applied(schema: snapshot::Snapshot, revision: String) -> Next {
+        Next::Check(Expected {
+            schema,
+            revision,
+            applied: true,
+        })
+    }
+}
+
 /// How a downgrade or second upgrade ended.
 enum Stepped {
     /// The step ran; the schema it left, and whether it is the one expected.
@@ -381,23 +394,13 @@ impl<'a> Judge<'a> {
             }
             Stepped::Failed { timed_out: false } => {
                 let result = finish(self, steps, Status::Failed, &notes);
-                let expected = Expected {
-                    schema: upgraded,
-                    revision: id,
-                    applied: true,
-                };
-                return Ok((result, Next::Check(expected)));
+                return Ok((result, Next::still_applied(upgraded, id)));
             }
             Stepped::Irreversible(note) => {
                 self.report_irreversible(migration, &note);
                 notes.insert(0, note);
                 let result = finish(self, steps, Status::Irreversible, &notes);
-                let expected = Expected {
-                    schema: upgraded,
-                    revision: id,
-                    applied: true,
-                };
-                return Ok((result, Next::Check(expected)));
+                return Ok((result, Next::still_applied(upgraded, id)));
             }
         };
         let (reupgraded, repeatable) = match self
@@ -416,12 +419,7 @@ impl<'a> Judge<'a> {
             // there once the version table is stamped.
             Stepped::Failed { timed_out: false } => {
                 let result = finish(self, steps, Status::Failed, &notes);
-                let expected = Expected {
-                    schema: upgraded,
-                    revision: id,
-                    applied: true,
-                };
-                return Ok((result, Next::Check(expected)));
+                return Ok((result, Next::still_applied(upgraded, id)));
             }
             Stepped::Failed { timed_out: true } | Stepped::Irreversible(_) => {
                 let result = finish(self, steps, Status::Failed, &notes);

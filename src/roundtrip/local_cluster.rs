@@ -194,23 +194,21 @@ impl LocalCluster {
     }
 
     pub fn conninfo(&self) -> ConnInfo {
-        match &self.tcp {
-            Some((port, password)) => ConnInfo {
-                host: "127.0.0.1".into(),
-                port: *port,
-                user: "postgres".into(),
-                password: Some(super::conninfo::Secret::new(password)),
-                dbname: "postgres".into(),
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            },
-            None => ConnInfo {
-                host: self.root.to_string_lossy().to_string(),
-                port: 5432,
-                user: "postgres".into(),
-                password: None,
-                dbname: "postgres".into(),
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            },
+        let (host, port, password) = match &self.tcp {
+            Some((port, password)) => (
+                "127.0.0.1".to_string(),
+                *port,
+                Some(super::conninfo::Secret::new(password)),
+            ),
+            None => (self.root.to_string_lossy().to_string(), 5432, None),
+        };
+        ConnInfo {
+            host,
+            port,
+            user: "postgres".into(),
+            password,
+            dbname: "postgres".into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 

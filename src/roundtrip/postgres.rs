@@ -234,10 +234,9 @@ async fn start_container(
 }
 
 /// Ready means a connection succeeds, not a line in a log. A server that refuses the
-/// credentials or the database fails at once; one that is not up yet is asked again until
-/// `limit`.
-/// Connects until the server answers, for at most `limit` (a server still starting refuses
-/// connections for a while; with no limit, the first refusal is the answer).
+/// credentials or the database fails at once; one that is not up yet (still starting, it
+/// refuses connections for a while) is asked again until `limit`; with no limit, the first
+/// refusal is the answer.
 async fn wait_until_ready(conninfo: &ConnInfo, limit: Duration) -> Result<(), RoundtripError> {
     let started = Instant::now();
     loop {

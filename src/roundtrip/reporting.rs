@@ -26,8 +26,6 @@ impl Judge<'_> {
             .and_then(|f| self.span_of(f))
             .unwrap_or_else(|| self.default_span(migration, phase));
         let mut diagnostic = Diagnostic::new(meta, span, message).in_phase(phase);
-        diagnostic.revision = migration.revision_id().map(str::to_string);
-        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
         if let Some(failure) = failure {
             // The fix first, then the statement the database refused.
             let mut help: Vec<String> = Vec::new();
@@ -55,6 +53,15 @@ impl Judge<'_> {
                 diagnostic = diagnostic.with_help(help.join(". "));
             }
         }
+        self.push_found(diagnostic, Some(migration));
+    }
+
+    /// A finding of the round trip's, on `migration` when it is about one.
+    pub(super) fn push_found(&mut self, mut diagnostic: Diagnostic, migration: Option<&Migration>) {
+        diagnostic.revision = migration
+            .and_then(Migration::revision_id)
+            .map(str::to_string);
+        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
         self.diagnostics.push(diagnostic);
     }
 

@@ -119,7 +119,7 @@ impl Judge<'_> {
         };
         let id = Self::id(migration);
         let note = format!("ran nothing: {why}");
-        let mut diagnostic = Diagnostic::new(
+        let diagnostic = Diagnostic::new(
             &findings::RAN_NOTHING,
             span,
             format!(
@@ -128,25 +128,21 @@ impl Judge<'_> {
         )
         .in_phase(Phase::Upgrade)
         .with_help("if the revision is meant for PostgreSQL, the condition is wrong (check what it reads: the dialect, a setting, an environment variable); if it is meant for another database only, nothing needs doing");
-        diagnostic.revision = Some(id);
-        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
-        self.diagnostics.push(diagnostic);
+        self.push_found(diagnostic, Some(migration));
         note
     }
 
     /// A note on the downgrade of a revision accepted as irreversible.
     pub(super) fn report_irreversible(&mut self, migration: &Migration, note: &str) {
         let id = Self::id(migration);
-        let mut diagnostic = Diagnostic::new(
+        let diagnostic = Diagnostic::new(
             &findings::IRREVERSIBLE,
             migration.downgrade.span,
             format!("`{id}` has no way back: {note}"),
         )
         .in_phase(Phase::Downgrade)
         .with_help("its upgrade was proven; the run went on from the schema it left");
-        diagnostic.revision = Some(id);
-        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
-        self.diagnostics.push(diagnostic);
+        self.push_found(diagnostic, Some(migration));
     }
 
     /// The driver runs env.py otherwise than the project does (the Flask application did not
@@ -158,10 +154,9 @@ impl Judge<'_> {
         let (Some(note), Some(env)) = (&driver.start_note, self.set.env.file) else {
             return;
         };
-        let mut diagnostic =
+        let diagnostic =
             Diagnostic::new(&findings::ENV_FALLBACK, Span::new(env, 0..0), note.clone());
-        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
-        self.diagnostics.push(diagnostic);
+        self.push_found(diagnostic, None);
     }
 
     fn text(&self, span: Span) -> String {

@@ -68,7 +68,6 @@ class ConnectionGuard:
     def check_libpq(self, how, params):
         """A libpq connection string's parameters (psycopg, psycopg2); what they leave out
         comes from PGHOST, PGPORT and PGDATABASE, which name the scratch database."""
-        import os
         hosts = params.get("hostaddr") or params.get("host") or os.environ.get("PGHOSTADDR") or os.environ.get("PGHOST")
         self.check(how, hosts.split(",") if hosts else None,
                    params.get("port") or os.environ.get("PGPORT"),
@@ -126,7 +125,6 @@ class ConnectionGuard:
     def check_asyncpg(self, dsn, host, port, database):
         """asyncpg's own reading of its arguments: keywords over the DSN over PGHOST, PGPORT
         and PGDATABASE."""
-        import os
         from urllib.parse import parse_qs, unquote, urlsplit
         hosts, ports = None, None
         if dsn:
