@@ -264,22 +264,40 @@ fn same_rule_groups<'a, 'b>(findings: &'b [&'b Located<'a>]) -> Vec<Vec<&'b Loca
     groups
 }
 
-/// The first finding of a group in full; the others as their lines.
+/// The first finding of a group in full; the others as their lines, or, when they stand on the
+/// first one's line (model drift on the head revision), as their messages: a line number
+/// repeated would say nothing of what they are.
 fn grouped_finding(input: &ReportInput, group: &[&Located]) -> String {
     let (first, location) = group[0];
     let mut item = finding(input, first, location.as_ref());
-    if group.len() > 1 {
-        let lines: Vec<String> = group[1..]
-            .iter()
-            .map(|(_, l)| l.as_ref().map_or("?".into(), |l| l.line.to_string()))
-            .collect();
-        item.push_str(&format!(
-            "  <br>…and {} like it in this file (line{} {})\n",
-            group.len() - 1,
-            if lines.len() == 1 { "" } else { "s" },
-            lines.join(", ")
-        ));
+    let others = &group[1..];
+    if others.is_empty() {
+        return item;
     }
+    let line_of = |l: &Option<super::Location>| l.as_ref().map(|l| l.line);
+    let first_line = line_of(location);
+    if others.iter().all(|(_, l)| line_of(l) == first_line) {
+        let messages: Vec<String> = others.iter().map(|(d, _)| inline(&d.message)).collect();
+        item.push_str(&format!(
+            "  <br>…and {} like it on the same line: {}\n",
+            others.len(),
+            messages.join("; ")
+        ));
+        return item;
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for (_, l) in others {
+        let line = line_of(l).map_or("?".into(), |n| n.to_string());
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    item.push_str(&format!(
+        "  <br>…and {} like it in this file (line{} {})\n",
+        others.len(),
+        if lines.len() == 1 { "" } else { "s" },
+        lines.join(", ")
+    ));
     item
 }
 

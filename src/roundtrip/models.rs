@@ -55,7 +55,10 @@ impl Judge<'_> {
             return;
         };
         match driver.compare_models(limit).await {
-            Ok(ModelComparison::Differences(differences)) => {
+            Ok(ModelComparison::Differences(mut differences)) => {
+                // Alembic compares tables in set order, which differs from run to run: sorted,
+                // a report (and the PR comment it updates) says the same thing each time.
+                differences.sort();
                 if let Some(at) = &below_head {
                     self.diagnostics.push(report(
                         format!(
