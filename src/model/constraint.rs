@@ -20,6 +20,13 @@ pub enum ConstraintKind {
     Exclusion,
 }
 
+/// Whether `column` is a word of an SQL expression (a CHECK, an index's key expression).
+pub fn mentions_column(expression: &str, column: &str) -> bool {
+    expression
+        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .any(|word| same_name(word, column))
+}
+
 impl ConstraintKind {
     /// Whether the constraint involves `column`: its key columns, or a word of its CHECK
     /// expression (PostgreSQL drops such constraints with the column).
@@ -30,14 +37,14 @@ impl ConstraintKind {
             | ConstraintKind::ForeignKey { columns, .. } => {
                 columns.iter().any(|c| same_name(c, column))
             }
-            ConstraintKind::Check { expression } => expression
-                .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
-                .any(|word| same_name(word, column)),
+            ConstraintKind::Check { expression } => mentions_column(expression, column),
             ConstraintKind::Exclusion => false,
         }
     }
 
-    /// A CHECK that says `column IS NOT NULL` (quotes, case and spacing aside).
+    /// A CHECK that proves `column IS NOT NULL` the way PostgreSQL's predicate proof does: the
+    /// expression is that test, or an AND of terms one of which is (quotes, case, spacing and
+    /// parentheses aside). A disjunction proves nothing; nor does a test of another column.
     pub fn checks_not_null(&self, column: &str) -> bool {
         let ConstraintKind::Check { expression } = self else {
             return false;
@@ -48,7 +55,11 @@ impl ConstraintKind {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        normalized.contains(&format!("{} is not null", column.to_ascii_lowercase()))
+        let wanted = format!("{} is not null", bare_name(column).to_ascii_lowercase());
+        top_level_terms(&normalized, " and ")
+            .iter()
+            .any(|term| strip_parentheses(term) == wanted)
+            && top_level_terms(&normalized, " or ").len() == 1
     }
 
     /// The name PostgreSQL gives the constraint when the statement names none
@@ -84,5 +95,81 @@ impl ConstraintKind {
             ConstraintKind::Check { .. } => "check constraint",
             ConstraintKind::Exclusion => "exclusion constraint",
         }
+    }
+}
+
+/// `text` split at `separator` where it is outside parentheses, each part without its outer
+/// parentheses.
+fn top_level_terms<'a>(text: &'a str, separator: &str) -> Vec<&'a str> {
+    let text = strip_parentheses(text);
+    let mut terms = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut position = 0;
+    while position < text.len() {
+        match text.as_bytes()[position] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            _ if depth == 0 && text[position..].starts_with(separator) => {
+                terms.push(text[start..position].trim());
+                position += separator.len();
+                start = position;
+                continue;
+            }
+            _ => {}
+        }
+        position += 1;
+    }
+    terms.push(text[start..].trim());
+    terms
+}
+
+/// `((x))` → `x`, when the outer parentheses enclose the whole text.
+fn strip_parentheses(text: &str) -> &str {
+    let mut text = text.trim();
+    while text.starts_with('(') && text.ends_with(')') && encloses_whole(text) {
+        text = text[1..text.len() - 1].trim();
+    }
+    text
+}
+
+/// The opening parenthesis at the start closes at the very end.
+fn encloses_whole(text: &str) -> bool {
+    let mut depth = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        match byte {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i == text.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConstraintKind;
+
+    fn check(expression: &str) -> ConstraintKind {
+        ConstraintKind::Check {
+            expression: expression.into(),
+        }
+    }
+
+    #[test]
+    fn only_a_test_of_the_column_or_a_conjunction_with_one_proves_not_null() {
+        assert!(check("email IS NOT NULL").checks_not_null("email"));
+        assert!(check("(\"email\" is not null)").checks_not_null("email"));
+        assert!(check("(email IS NOT NULL) AND (length(email) > 3)").checks_not_null("email"));
+        assert!(!check("email IS NOT NULL OR legacy").checks_not_null("email"));
+        assert!(!check("(a AND email IS NOT NULL) OR b").checks_not_null("email"));
+        assert!(!check("backup_email IS NOT NULL").checks_not_null("email"));
+        assert!(!check("email IS NOT NULL AND (x OR y)").checks_not_null("phone"));
+        assert!(!check("length(email) > 3").checks_not_null("email"));
     }
 }

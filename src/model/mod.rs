@@ -7,9 +7,12 @@ pub mod graph;
 pub mod naming;
 pub mod op;
 pub mod source;
+pub mod table_state;
 
 pub use column_type::{ColumnType, DefaultExpr, Volatility};
-pub use op::{Column, ConstraintKind, MaintenanceKind, Op, OpKind, ReindexScope, TableLock};
+pub use op::{
+    Column, ConstraintKind, MaintenanceKind, Op, OpKind, ReindexScope, RelationKind, TableLock,
+};
 pub use source::{FileId, SourceFile, Sources, Span, Suppression};
 
 use serde::Serialize;

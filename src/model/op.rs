@@ -111,6 +111,13 @@ pub enum ReindexScope {
     System,
 }
 
+/// What a `CreateRelation` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    TemporaryTable,
+    MaterializedView,
+}
+
 /// A table change that takes effect only as part of a batch (`batch_alter_table`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchRecreate {
@@ -129,6 +136,12 @@ pub enum OpKind {
     },
     DropTable {
         table: String,
+    },
+    /// A relation that is not an ordinary table of the schema: a temporary table (gone at the
+    /// end of the session) or a materialized view. New, it holds nothing anyone else uses.
+    CreateRelation {
+        name: String,
+        kind: RelationKind,
     },
     RenameTable {
         from: String,
@@ -368,30 +381,12 @@ impl OpKind {
             | OpKind::AttachPartition { table, .. }
             | OpKind::BatchTable { table, .. } => Some(table),
             OpKind::RenameTable { from, .. } => Some(from),
+            OpKind::CreateRelation { name, .. } => Some(name),
             OpKind::Truncate { tables } => tables.first().map(String::as_str),
             OpKind::Maintenance { table, .. } => table.as_deref(),
             _ => None,
         }
     }
-}
-
-/// Tables created by the operations before `index` in `ops`: they are new in this revision, so
-/// nothing else uses them yet and they hold no rows.
-pub fn tables_created_before(ops: &[Op], index: usize) -> Vec<&str> {
-    ops[..index]
-        .iter()
-        .filter_map(|op| match &op.kind {
-            OpKind::CreateTable { table, .. } => Some(table.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Whether `table` is created by an operation earlier than `index` in the same body.
-pub fn is_new_table(ops: &[Op], index: usize, table: &str) -> bool {
-    tables_created_before(ops, index)
-        .iter()
-        .any(|created| same_name(created, table))
 }
 
 /// A name without its schema prefix and quotes: `"app"."users"` → `users`.

@@ -28,7 +28,7 @@ impl Rule for AddColumnNotNullWithoutDefault {
                 || column.server_default.is_some()
                 || column.identity
                 || column.generated_stored
-                || site.table_is_new(table)
+                || site.table_holds_no_rows(table)
             {
                 continue;
             }

@@ -28,7 +28,12 @@ impl Rule for AddEnumValue {
                     .with_severity(Severity::Error)
                     .with_help("run it inside `op.get_context().autocommit_block()` (SQL: outside BEGIN/COMMIT)")
             } else {
-                let usable = if site.op.in_transaction {
+                // Committed later in the body (a COMMIT, or an autocommit block, which commits
+                // what ran before it): the value is usable from there on.
+                let committed_later = site.ops[site.index + 1..].iter().any(|later| {
+                    matches!(later.kind, OpKind::CommitTransaction) || !later.in_transaction
+                });
+                let usable = if site.op.in_transaction && !committed_later {
                     ", and the value cannot be used until this transaction commits"
                 } else {
                     ""
@@ -46,5 +51,37 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// The value is usable once a COMMIT follows: the message must not say otherwise.
+    #[test]
+    fn a_value_committed_later_in_the_migration_is_not_said_to_wait_for_the_commit() {
+        let messages = |fixture: &str| -> Vec<String> {
+            let options = crate::lint::LintOptions {
+                paths: vec![super::super::testing::fixture_path(
+                    "add-enum-value",
+                    fixture,
+                )],
+                select: Some(vec![super::META.id.to_string()]),
+                ..Default::default()
+            };
+            let outcome = crate::lint::lint(&options).unwrap();
+            outcome
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect()
+        };
+        let committed = messages("bad_committed.sql");
+        assert_eq!(committed.len(), 1);
+        assert!(
+            !committed[0].contains("until this transaction commits"),
+            "{committed:?}"
+        );
+        let open = messages("bad.py");
+        assert!(
+            open[0].contains("until this transaction commits"),
+            "{open:?}"
+        );
     }
 }

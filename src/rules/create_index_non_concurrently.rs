@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{OpKind, Phase};
+use crate::model::table_state::relation_kind;
+use crate::model::{OpKind, Phase, RelationKind};
 
 use super::{LintContext, Rule};
 
@@ -37,6 +38,18 @@ impl Rule for CreateIndexNonConcurrently {
                     .as_deref()
                     .map(|n| format!("index `{n}`"))
                     .unwrap_or_else(|| "an index".into());
+                // A materialized view takes no writes: the build holds up its REFRESH only.
+                let on_view = relation_kind(&cx.history_before(&site, table), table)
+                    == Some(RelationKind::MaterializedView);
+                if on_view {
+                    out.push(
+                        cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: a REFRESH of materialized view `{table}` waits until it is done (reads go on)"))
+                            .with_severity(Severity::Warning)
+                            .with_help("build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `CREATE INDEX CONCURRENTLY`, outside a transaction) if the view is refreshed while the migration runs")
+                            .in_phase(phase),
+                    );
+                    continue;
+                }
                 out.push(
                     cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
                         .with_help("build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `CREATE INDEX CONCURRENTLY`, outside a transaction)")

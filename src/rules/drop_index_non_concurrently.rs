@@ -1,5 +1,7 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::op::{is_new_table, same_name};
+use crate::model::constraint::mentions_column;
+use crate::model::op::same_name;
+use crate::model::table_state::is_new_table;
 use crate::model::{Op, OpKind, Phase};
 
 use super::{OpSite, describe_index};
@@ -41,7 +43,7 @@ impl Rule for DropIndexNonConcurrently {
             }
             if name
                 .as_deref()
-                .is_some_and(|n| index_is_disposable(&site, n))
+                .is_some_and(|n| index_is_disposable(&site, n) || dropped_anyway(cx, &site, n))
             {
                 continue;
             }
@@ -80,6 +82,57 @@ fn index_is_disposable(site: &OpSite, name: &str) -> bool {
         } if same_name(n, name) => is_new_table(upgrade, i, table) && drops_table(site.ops, table),
         _ => false,
     })
+}
+
+/// The table and columns of index `name` as the last CREATE INDEX before `site` built it: this
+/// body's earlier operations, then (in a downgrade) its own upgrade, then earlier migrations.
+fn index_definition<'a>(
+    cx: &LintContext<'a>,
+    site: &OpSite<'a>,
+    name: &str,
+) -> Option<(&'a str, &'a [String])> {
+    let defines = |op: &'a Op| match &op.kind {
+        OpKind::CreateIndex {
+            name: Some(n),
+            table,
+            columns,
+            ..
+        } if same_name(n, name) => Some((table.as_str(), columns.as_slice())),
+        _ => None,
+    };
+    let own_upgrade: &'a [Op] = match site.phase {
+        Phase::Downgrade => &site.migration.upgrade.ops,
+        Phase::Upgrade => &[],
+    };
+    site.earlier()
+        .iter()
+        .rev()
+        .chain(own_upgrade.iter().rev())
+        .chain(
+            cx.set.migrations[..site.migration_index]
+                .iter()
+                .rev()
+                .flat_map(|m| m.upgrade.ops.iter().rev()),
+        )
+        .find_map(defines)
+}
+
+/// Later in the same transaction the body drops the index's table or one of its columns, which
+/// drops the index too, under the same ACCESS EXCLUSIVE lock: CONCURRENTLY would spare nothing.
+fn dropped_anyway(cx: &LintContext, site: &OpSite, name: &str) -> bool {
+    let Some((table, columns)) = index_definition(cx, site, name) else {
+        return false;
+    };
+    let covers = |column: &str| columns.iter().any(|c| mentions_column(c, column));
+    site.ops[site.index + 1..]
+        .iter()
+        .take_while(|op| op.in_transaction && !matches!(op.kind, OpKind::CommitTransaction))
+        .any(|op| match &op.kind {
+            OpKind::DropTable { table: t } => same_name(t, table),
+            OpKind::DropColumn { table: t, column } => same_name(t, table) && covers(column),
+            _ => false,
+        })
+        && site.op.in_transaction
 }
 
 #[cfg(test)]

@@ -237,7 +237,20 @@ type Change = (Object, Span);
 fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     let mut created: Vec<Change> = Vec::new();
     let mut removed: Vec<Change> = Vec::new();
+    // Tables dropped and created anew under the same name: the table exists after the upgrade
+    // and after the downgrade, and the next upgrade drops it before creating it, so neither
+    // the table nor what is built on it is left over or missing.
+    let mut replaced: Vec<String> = Vec::new();
     for (index, op) in ops.iter().enumerate() {
+        if let OpKind::CreateTable { table, .. } = &op.kind
+            && let Some(position) = removed
+                .iter()
+                .position(|(o, _)| matches!(o, Object::Table(t) if same_name(t, table)))
+        {
+            removed.remove(position);
+            replaced.push(table.clone());
+            continue;
+        }
         // `DROP INDEX IF EXISTS ix` before building `ix` clears what a failed run left behind:
         // the index is created, not replaced.
         if let OpKind::DropIndex {
@@ -277,6 +290,14 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
         }
         created.extend(made.into_iter().map(|o| (o, op.span)));
     }
+    let on_replaced = |object: &Object| {
+        replaced.iter().any(|r| match object {
+            Object::Table(t) => same_name(t, r),
+            _ => object.table().is_some_and(|t| same_name(t, r)),
+        })
+    };
+    created.retain(|(o, _)| !on_replaced(o));
+    removed.retain(|(o, _)| !on_replaced(o));
     (created, removed)
 }
 
@@ -293,9 +314,9 @@ fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
             ) => return same_name(from, t) && same_name(to, f),
             _ => {}
         }
-        // Dropping what the rename produced also takes the upgrade back (the downgrade
-        // rebuilds the old column or table another way).
-        let renamed_away = match object {
+        // Dropping what the rename produced takes the upgrade back when the downgrade rebuilds
+        // the old column or table another way, copying the values over first.
+        let renamed_away = copies_rows(object, downgrade) && match object {
             Object::ColumnRename { table, to, .. } => gone.iter().any(|g| {
                 matches!(g, Object::Column { table: t, column } if same_name(t, table) && same_name(column, to))
             }),
@@ -315,6 +336,48 @@ fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
             _ => object.same(g),
         })
     })
+}
+
+/// Whether the downgrade writes rows where a rename's data can go back: an UPDATE of the
+/// renamed column's table, or, for a table, an INSERT ... SELECT (the model knows no INSERT's
+/// target, so any statement that writes rows counts).
+fn copies_rows(object: &Object, downgrade: &[Op]) -> bool {
+    downgrade.iter().any(|op| match (&op.kind, object) {
+        (
+            OpKind::DataChange {
+                table,
+                statement: "UPDATE",
+                ..
+            },
+            Object::ColumnRename { table: t, .. },
+        ) => same_name(table, t),
+        (OpKind::RowsOnly, Object::TableRename { .. }) => true,
+        _ => false,
+    })
+}
+
+/// The downgrade drops what a rename produced without copying its values back: the column or
+/// table it re-creates under the old name comes back empty.
+fn dropped_after_rename(object: &Object, downgrade: &[Op]) -> Option<String> {
+    let drops = |wanted: &Object| {
+        downgrade
+            .iter()
+            .any(|op| effects(&op.kind).1.iter().any(|g| g.same(wanted)))
+    };
+    match object {
+        Object::ColumnRename { table, to, .. }
+            if drops(&Object::Column {
+                table: table.clone(),
+                column: to.clone(),
+            }) =>
+        {
+            Some(format!("column `{table}.{to}`"))
+        }
+        Object::TableRename { to, .. } if drops(&Object::Table(to.clone())) => {
+            Some(format!("table `{to}`"))
+        }
+        _ => None,
+    }
 }
 
 /// Constraints an operation creates without naming them, under the name PostgreSQL gives them:
@@ -433,18 +496,34 @@ impl Rule for IncompleteDowngrade {
                 {
                     continue;
                 }
-                let what = match object {
+                const LEFT_BEHIND: &str = "after a rollback the object stays behind, and the next upgrade fails with \"already exists\"; undo it in `downgrade()`";
+                let (what, help) = match object {
                     Object::TableRename { .. } | Object::ColumnRename { .. } => {
-                        format!("the downgrade does not reverse {}", object.describe())
+                        match dropped_after_rename(object, &downgrade.ops) {
+                            Some(dropped) => (
+                                format!(
+                                    "the downgrade does not reverse {}: it drops {dropped} without copying its values back, so a rollback loses that data",
+                                    object.describe()
+                                ),
+                                "rename it back in `downgrade()` (`op.alter_column(..., new_column_name=...)`, `op.rename_table`), or copy the values into the re-created object before dropping",
+                            ),
+                            None => (
+                                format!("the downgrade does not reverse {}", object.describe()),
+                                LEFT_BEHIND,
+                            ),
+                        }
                     }
-                    _ => format!(
-                        "the upgrade creates {}, and the downgrade does not remove it",
-                        object.describe()
+                    _ => (
+                        format!(
+                            "the upgrade creates {}, and the downgrade does not remove it",
+                            object.describe()
+                        ),
+                        LEFT_BEHIND,
                     ),
                 };
                 out.push(
                     cx.report(&META, migration, *span, what)
-                        .with_help("after a rollback the object stays behind, and the next upgrade fails with \"already exists\"; undo it in `downgrade()`")
+                        .with_help(help)
                         .in_phase(Phase::Upgrade),
                 );
             }

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::op::is_new_table;
+use crate::model::table_state::is_new_table;
 use crate::model::{ConstraintKind, Framework, MaintenanceKind, OpKind, Phase, TableLock};
 
 use super::{LintContext, Rule};

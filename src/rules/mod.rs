@@ -214,9 +214,16 @@ pub struct OpSite<'a> {
 }
 
 impl<'a> OpSite<'a> {
-    /// The table was created earlier in the same body: it is empty and unused.
+    /// The table was created earlier in the same body (empty and unused), or TRUNCATEd earlier
+    /// in the same open transaction (empty, and its lock already held).
     pub fn table_is_new(&self, table: &str) -> bool {
-        crate::model::op::is_new_table(self.ops, self.index, table)
+        crate::model::table_state::is_new_table(self.ops, self.index, table)
+    }
+
+    /// The table holds no rows here: created, or emptied (TRUNCATE, DELETE without WHERE)
+    /// earlier in the same body with nothing written back.
+    pub fn table_holds_no_rows(&self, table: &str) -> bool {
+        crate::model::table_state::holds_no_rows(self.ops, self.index, table)
     }
 
     /// Operations of the same body before this one.

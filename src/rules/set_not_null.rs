@@ -35,7 +35,7 @@ impl Rule for SetNotNull {
                 continue;
             }
             if cx.postgres_version >= 12
-                && proven_not_null(&every_op, table, column)
+                && may_prove(&every_op, table, column)
                 && proven_not_null(&cx.history_before(&site, table), table, column)
             {
                 continue;
@@ -53,27 +53,54 @@ impl Rule for SetNotNull {
     }
 }
 
-/// A validated `CHECK (column IS NOT NULL)` on the table, earlier in the history, lets
-/// PostgreSQL ≥ 12 skip the scan.
-pub(super) fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
-    history.iter().any(|op| match &op.kind {
-        OpKind::AddConstraint {
-            table: t,
-            name,
-            kind,
-            not_valid,
-            ..
-        } if same_name(t, table) && kind.checks_not_null(column) => {
-            !*not_valid
-                || name.as_deref().is_some_and(|name| {
-                    history.iter().any(|later| {
-                        matches!(&later.kind,
-                        OpKind::ValidateConstraint { name: n, .. } if same_name(n, name))
-                    })
-                })
-        }
-        _ => false,
+/// Some operation of the set adds a check that could prove the column not null.
+fn may_prove(every_op: &[&Op], table: &str, column: &str) -> bool {
+    every_op.iter().any(|op| {
+        matches!(&op.kind, OpKind::AddConstraint { table: t, kind, .. }
+            if same_name(t, table) && kind.checks_not_null(column))
     })
+}
+
+/// A validated `CHECK (column IS NOT NULL)` on the table, still in place at the end of
+/// `history` (operations in the order they ran), lets PostgreSQL ≥ 12 skip the scan.
+pub(super) fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
+    // Each proving check by name (None: unnamed), and whether it is validated yet.
+    let mut proofs: Vec<(Option<&str>, bool)> = Vec::new();
+    for op in history {
+        match &op.kind {
+            OpKind::AddConstraint {
+                table: t,
+                name,
+                kind,
+                not_valid,
+                ..
+            } if same_name(t, table) && kind.checks_not_null(column) => {
+                proofs.push((name.as_deref(), !*not_valid));
+            }
+            OpKind::ValidateConstraint { table: t, name } if same_name(t, table) => {
+                for proof in proofs.iter_mut() {
+                    if proof.0.is_some_and(|n| same_name(n, name)) {
+                        proof.1 = true;
+                    }
+                }
+            }
+            OpKind::DropConstraint {
+                table: t,
+                name: Some(name),
+                ..
+            } if same_name(t, table) => {
+                proofs.retain(|(n, _)| !n.is_some_and(|n| same_name(n, name)));
+            }
+            // The check goes with its table or its column.
+            OpKind::DropTable { table: t } if same_name(t, table) => proofs.clear(),
+            OpKind::DropColumn {
+                table: t,
+                column: c,
+            } if same_name(t, table) && same_name(c, column) => proofs.clear(),
+            _ => {}
+        }
+    }
+    proofs.iter().any(|(_, validated)| *validated)
 }
 
 #[cfg(test)]

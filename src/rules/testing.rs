@@ -16,6 +16,11 @@ fn fixture_root(rule: &str) -> PathBuf {
         .join(rule)
 }
 
+/// One fixture of a rule, for tests that look at more than the findings' lines.
+pub fn fixture_path(rule: &str, name: &str) -> PathBuf {
+    fixture_root(rule).join(name)
+}
+
 /// Postgres version from a fixture's name: `bad_pg10.py` runs with `postgres_version = 10`.
 fn version_of(name: &str) -> u32 {
     name.split(['_', '.', '-'])

@@ -98,7 +98,11 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
         file: Some(file),
         transaction_per_migration: scan.transaction_per_migration,
         sets_lock_timeout,
-        naming_convention: super::naming::find(parsed.suite(), path),
+        naming_convention: super::naming::find(parsed.suite(), path).or_else(|| {
+            scan.reads_flask_app
+                .then(|| super::naming::find_in_flask_app(path))
+                .flatten()
+        }),
         reads_flask_app: scan.reads_flask_app,
         makes_async_engine: scan.makes_async_engine,
     }

@@ -4,20 +4,13 @@
 //! `SQLAlchemy(engine_options=...)`, `create_engine(..., connect_args=...)`) holds for every
 //! revision although env.py never names it.
 //!
-//! Flask apps reach their settings in too many ways to follow imports (`from_object("config")`,
-//! a factory importing inside a function, an environment variable naming the class), so the
-//! application's Python files around the migrations folder are read instead, bounded, and only
-//! those that mention `lock_timeout` are parsed.
+//! The application's files are found by `flask_app`, which says why imports are not followed.
 
 use std::path::Path;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::Ranged;
-
-/// At most this many Python files are looked at, this many folders deep.
-const MAX_FILES: usize = 2_000;
-const MAX_DEPTH: usize = 5;
 
 /// Names whose value configures the application's engine or its connections.
 const ENGINE_SETTINGS: [&str; 3] = [
@@ -26,65 +19,11 @@ const ENGINE_SETTINGS: [&str; 3] = [
     "connect_args",
 ];
 
-/// Folders that hold no application code, or code that does not run in production.
-const NOT_THE_APP: [&str; 9] = [
-    "migrations",
-    "versions",
-    "tests",
-    "test",
-    "node_modules",
-    "site-packages",
-    "venv",
-    "__pycache__",
-    "docs",
-];
-
 /// Whether the Flask application around `migrations_dir` (the folder holding env.py) sets
-/// `lock_timeout` in its engine options. The application is the folder above the migrations
-/// one: the project root for `flask db init`, the package when migrations live inside it.
+/// `lock_timeout` in its engine options.
 pub fn sets_lock_timeout(migrations_dir: &Path) -> bool {
-    // env.py's path is as discovery found it, often relative ("migrations/env.py", "env.py").
-    let folder = if migrations_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        migrations_dir
-    };
-    let Some(app_root) = std::fs::canonicalize(folder)
-        .ok()
-        .and_then(|dir| dir.parent().map(Path::to_path_buf))
-    else {
-        return false;
-    };
-    let files = walkdir::WalkDir::new(&app_root)
-        .max_depth(MAX_DEPTH)
-        .into_iter()
-        .filter_entry(|entry| {
-            let name = entry.file_name().to_string_lossy();
-            entry.depth() == 0
-                || !(name.starts_with('.')
-                    || (entry.file_type().is_dir()
-                        && NOT_THE_APP.contains(&name.to_ascii_lowercase().as_str())))
-        })
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "py")
-        })
-        .take(MAX_FILES);
-    for entry in files {
-        let Ok(source) = crate::frontend::read_text(entry.path()) else {
-            continue;
-        };
-        if !source.contains("lock_timeout") {
-            continue;
-        }
-        let Some(parsed) = super::nesting::parse_within_budget(&source) else {
-            continue;
-        };
-        if sets_in_module(&source, parsed.suite()) {
-            return true;
-        }
-    }
-    false
+    super::flask_app::modules_mentioning(migrations_dir, "lock_timeout")
+        .any(|(source, parsed)| sets_in_module(&source, parsed.suite()))
 }
 
 fn sets_in_module(source: &str, suite: &[Stmt]) -> bool {

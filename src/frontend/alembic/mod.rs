@@ -3,6 +3,7 @@
 mod dialect;
 mod env;
 mod exprs;
+mod flask_app;
 mod flask_engine;
 pub mod histories;
 mod naming;

@@ -7,10 +7,21 @@ use sqlparser::ast::{
 };
 
 use crate::model::op::{constraint_named_by_default, implied_by_column};
-use crate::model::{Column, ColumnType, ConstraintKind, DefaultExpr, MaintenanceKind, OpKind};
+use crate::model::{
+    Column, ColumnType, ConstraintKind, DefaultExpr, MaintenanceKind, OpKind, RelationKind,
+};
 
 pub fn lower(statement: &Statement) -> Vec<OpKind> {
     match statement {
+        // A temporary table lives for the session; nothing of the schema changes.
+        Statement::CreateTable(create) if create.temporary => vec![OpKind::CreateRelation {
+            name: name(&create.name),
+            kind: RelationKind::TemporaryTable,
+        }],
+        Statement::CreateView(view) if view.materialized => vec![OpKind::CreateRelation {
+            name: name(&view.name),
+            kind: RelationKind::MaterializedView,
+        }],
         Statement::CreateTable(create) => {
             let mut columns: Vec<Column> = create.columns.iter().map(column).collect();
             let mut constraints: Vec<(Option<String>, ConstraintKind)> = create

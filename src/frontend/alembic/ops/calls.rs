@@ -3,7 +3,7 @@
 use ruff_python_ast::ExprCall;
 
 use crate::model::op::implied_by_column;
-use crate::model::{Column, ConstraintKind, OpKind};
+use crate::model::{Column, ConstraintKind, OpKind, RelationKind};
 
 use super::super::exprs::{Reader, as_call, callee_name, is_false, is_true};
 use super::Walker;
@@ -38,6 +38,18 @@ impl Walker<'_, '_> {
                 }
                 "create_table" => {
                     let table = r.string(args.args.first()?)?;
+                    // `prefixes=["TEMPORARY"]`: a session's table, no part of the schema.
+                    let temporary = kw("prefixes").and_then(|p| r.strings(p)).is_some_and(|p| {
+                        p.iter().any(|w| {
+                            w.eq_ignore_ascii_case("temporary") || w.eq_ignore_ascii_case("temp")
+                        })
+                    });
+                    if temporary {
+                        return Some(vec![OpKind::CreateRelation {
+                            name: table,
+                            kind: RelationKind::TemporaryTable,
+                        }]);
+                    }
                     let mut columns: Vec<Column> = Vec::new();
                     let mut constraints = Vec::new();
                     let mut enums = Vec::new();
