@@ -11,6 +11,26 @@ pub struct Op {
     /// The statement runs inside a transaction block (Alembic's transactional DDL, an explicit
     /// BEGIN, or the framework wrapping the file).
     pub in_transaction: bool,
+    /// How the name of the index or constraint the operation makes or drops was given: what
+    /// SQLAlchemy does to it before PostgreSQL sees it.
+    pub name_origin: NameOrigin,
+}
+
+/// Who wrote the name of an index or constraint, which decides what reaches PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameOrigin {
+    /// Sent as written (SQL), or the operation names nothing.
+    #[default]
+    AsWritten,
+    /// A plain string in an Alembic call, or `None` there: SQLAlchemy names an unnamed one by
+    /// the naming convention, a naming convention whose template holds `%(constraint_name)s`
+    /// turns a given name into its own (`"positive"` → `ck_orders_positive`), and past 63 bytes
+    /// SQLAlchemy raises `IdentifierError` before PostgreSQL sees anything.
+    AlembicString,
+    /// `op.f()` / `conv()` in an Alembic call, or made by a naming convention: final, and past
+    /// 63 bytes SQLAlchemy shortens it to 55 bytes and `_` and 4 hex digits of its MD5, the
+    /// same way each time.
+    Final,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -101,6 +101,7 @@ mod tests {
             kind,
             span: Span::new(FileId(0), 0..0),
             in_transaction,
+            name_origin: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! one removes the other restores.
 
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::naming::names_match;
 use crate::model::op::same_name;
 use crate::model::{Body, BodyState, ConstraintKind, Migration, Op, OpKind, Phase, Span};
 
@@ -83,8 +84,9 @@ impl Object {
         match (self, other) {
             (Object::Table(a), Object::Table(b))
             | (Object::EnumType(a), Object::EnumType(b))
-            | (Object::Sequence(a), Object::Sequence(b))
-            | (Object::Index { name: a, .. }, Object::Index { name: b, .. }) => same_name(a, b),
+            | (Object::Sequence(a), Object::Sequence(b)) => same_name(a, b),
+            // Names from a naming convention may hold a token the model could not evaluate.
+            (Object::Index { name: a, .. }, Object::Index { name: b, .. }) => names_match(a, b),
             (
                 Object::Column { table, column },
                 Object::Column {
@@ -93,7 +95,7 @@ impl Object {
                 },
             ) => same_name(table, t2) && same_name(column, c2),
             (Object::Constraint { name: a, .. }, Object::Constraint { name: b, .. }) => {
-                same_name(a, b)
+                names_match(a, b)
             }
             _ => false,
         }

@@ -6,7 +6,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::frontend::sql::{self, Wrapping};
-use crate::model::op::BatchRecreate;
+use crate::model::op::{BatchRecreate, NameOrigin};
 use crate::model::{FileId, Op, OpKind, Span};
 
 use super::dialect;
@@ -36,6 +36,8 @@ pub struct Walker<'r, 'a> {
     sql_locals: HashMap<String, ruff_python_ast::ExprStringLiteral>,
     /// The module's helper functions being read, innermost last (no recursion into one twice).
     helpers_entered: Vec<String>,
+    /// How the `op.*` call being read names its index or constraint.
+    name_origin: NameOrigin,
 }
 
 impl<'r, 'a> Walker<'r, 'a> {
@@ -51,6 +53,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             enums: HashMap::new(),
             sql_locals: HashMap::new(),
             helpers_entered: Vec::new(),
+            name_origin: NameOrigin::AsWritten,
         }
     }
 
@@ -61,12 +64,17 @@ impl<'r, 'a> Walker<'r, 'a> {
         )
     }
 
-    fn push(&mut self, kind: OpKind, span: Span) {
+    fn push(&mut self, mut kind: OpKind, span: Span) {
         let in_transaction = self.autocommit_depth == 0;
+        // `op.f("...")` past 63 bytes reaches PostgreSQL shortened by SQLAlchemy.
+        if self.name_origin == NameOrigin::Final {
+            crate::model::naming::shorten_final_name(&mut kind);
+        }
         self.ops.push(Op {
             kind,
             span,
             in_transaction,
+            name_origin: self.name_origin,
         });
     }
 
@@ -350,6 +358,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                 for kind in self.op_call(method, call, None) {
                     self.push(kind, span);
                 }
+                self.name_origin = NameOrigin::AsWritten;
             }
             Expr::Name(name)
                 if self
@@ -366,6 +375,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                 for kind in self.op_call(method, call, table.as_deref()) {
                     self.push(kind, span);
                 }
+                self.name_origin = NameOrigin::AsWritten;
             }
             Expr::Name(name)
                 if method == "execute" && self.binds.iter().any(|b| b == name.id.as_str()) =>

@@ -12,6 +12,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
+use crate::model::op::NameOrigin;
 use crate::model::{FileId, Op, OpKind, Span, Suppression};
 
 use super::suppression;
@@ -96,6 +97,7 @@ fn lower_nested(
                 },
                 span: span_of(at..sql.len()),
                 in_transaction: false,
+                name_origin: NameOrigin::AsWritten,
             }];
         }
     };
@@ -123,6 +125,7 @@ fn lower_nested(
                 kind: OpKind::DynamicSql,
                 span: span_of(base + range.start..base + range.end),
                 in_transaction: true,
+                name_origin: NameOrigin::AsWritten,
             }));
             inner.sort_by_key(|op| op.span.range().start);
             ops.extend(inner);
@@ -134,6 +137,7 @@ fn lower_nested(
             }
             ops.push(Op {
                 in_transaction: implicit || explicit,
+                name_origin: NameOrigin::AsWritten,
                 kind: kind.clone(),
                 span: span_of(statement.range.clone()),
             });

@@ -2,6 +2,7 @@
 
 use ruff_python_ast::ExprCall;
 
+use crate::model::op::NameOrigin;
 use crate::model::op::implied_by_column;
 use crate::model::{Column, ConstraintKind, OpKind, RelationKind};
 
@@ -29,6 +30,23 @@ impl Walker<'_, '_> {
                     .find_argument_value("table_name", position)
                     .and_then(|e| r.string(e)),
             }
+        };
+        // How the index or constraint is named: a plain string is SQLAlchemy's to rename or
+        // refuse, `op.f()` is final.
+        let name_argument = match method {
+            "create_foreign_key"
+            | "create_unique_constraint"
+            | "create_primary_key"
+            | "create_check_constraint"
+            | "drop_constraint" => args.find_argument_value("constraint_name", 0),
+            "create_index" | "drop_index" => args.find_argument_value("index_name", 0),
+            _ => None,
+        };
+        self.name_origin = match name_argument {
+            Some(name) if is_conv_call(name) => NameOrigin::Final,
+            // A string, or None for SQLAlchemy (and its naming convention) to name.
+            Some(_) => NameOrigin::AlembicString,
+            None => NameOrigin::AsWritten,
         };
         let result: Option<Vec<OpKind>> = (|| {
             Some(match method {
@@ -317,4 +335,9 @@ fn constraint_of_type(type_: &str) -> Option<ConstraintKind> {
         },
         _ => return None,
     })
+}
+
+/// `op.f("...")` / `conv("...")`: a name SQLAlchemy takes as final, whatever the convention.
+fn is_conv_call(expr: &ruff_python_ast::Expr) -> bool {
+    matches!(expr, ruff_python_ast::Expr::Call(call) if matches!(callee_name(call), Some("f" | "conv")))
 }
