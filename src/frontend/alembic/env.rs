@@ -49,6 +49,18 @@ impl<'a> Visitor<'a> for EnvScan {
             {
                 self.transaction_per_migration = true;
             }
+            // `transactional_ddl=False`: Alembic opens no run-wide transaction and begins one
+            // per revision instead (`MigrationContext.begin_transaction`), the same as
+            // `transaction_per_migration=True`.
+            Expr::Call(call)
+                if callee_name(call) == Some("configure")
+                    && call
+                        .arguments
+                        .find_keyword("transactional_ddl")
+                        .is_some_and(|k| is_false(&k.value)) =>
+            {
+                self.transaction_per_migration = true;
+            }
             Expr::StringLiteral(literal) if literal.value.to_str().contains("lock_timeout") => {
                 self.sets_lock_timeout = true;
             }

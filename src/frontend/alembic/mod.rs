@@ -163,7 +163,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                 _ => continue,
             };
             let mut walker = ops::Walker::new(&reader, file);
-            walker.walk(&function.body);
+            walker.walk_function(&function.body);
             if migration.uses_autocommit_block.is_none() {
                 migration.uses_autocommit_block = walker.autocommit_block;
             }

@@ -38,6 +38,9 @@ pub struct Walker<'r, 'a> {
     helpers_entered: Vec<String>,
     /// How the `op.*` call being read names its index or constraint.
     name_origin: NameOrigin,
+    /// A branch that runs on PostgreSQL returned (`if dialect == "postgresql": return`): the
+    /// rest of the function does not run there.
+    returned_on_postgres: bool,
 }
 
 impl<'r, 'a> Walker<'r, 'a> {
@@ -54,6 +57,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             sql_locals: HashMap::new(),
             helpers_entered: Vec::new(),
             name_origin: NameOrigin::AsWritten,
+            returned_on_postgres: false,
         }
     }
 
@@ -80,8 +84,18 @@ impl<'r, 'a> Walker<'r, 'a> {
 
     pub fn walk(&mut self, body: &'a [Stmt]) {
         for stmt in body {
+            if self.returned_on_postgres {
+                break;
+            }
             self.statement(stmt);
         }
+    }
+
+    /// Reads a function's body (the revision's, or a helper's it calls): a return inside it
+    /// ends that function only.
+    pub fn walk_function(&mut self, body: &'a [Stmt]) {
+        self.walk(body);
+        self.returned_on_postgres = false;
     }
 
     fn statement(&mut self, stmt: &'a Stmt) {
@@ -168,6 +182,10 @@ impl<'r, 'a> Walker<'r, 'a> {
                     match test.and_then(|t| dialect::holds_on_postgres(t, self.reader)) {
                         Some(true) => {
                             self.walk(body);
+                            // What follows the branch runs on other databases only.
+                            if matches!(body.last(), Some(Stmt::Return(_) | Stmt::Raise(_))) {
+                                self.returned_on_postgres = true;
+                            }
                             break;
                         }
                         Some(false) => {}
@@ -235,7 +253,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             ));
         }
         self.helpers_entered.push(name.to_string());
-        self.with_bindings(bindings, |walker| walker.walk(&function.body));
+        self.with_bindings(bindings, |walker| walker.walk_function(&function.body));
         self.helpers_entered.pop();
     }
 
