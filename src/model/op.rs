@@ -259,6 +259,21 @@ pub enum OpKind {
     DropDatabase {
         name: String,
     },
+    /// `DROP ... CASCADE` of a constraint, type, domain, schema or extension: besides the object,
+    /// PostgreSQL drops whatever depends on it — other tables' foreign keys, columns of the type,
+    /// every object in the schema — without listing them. Comes after the drop's own operation.
+    CascadeDrop {
+        /// `constraint`, `type`, `domain`, `schema`, `extension`.
+        object: &'static str,
+        name: String,
+        /// The table of a dropped constraint.
+        table: Option<String>,
+    },
+    /// INSERT, UPDATE or DELETE on a system catalog (`pg_class`, `pg_index`, ...).
+    CatalogWrite {
+        catalog: String,
+        statement: &'static str,
+    },
     /// `CREATE DOMAIN`; `constrained` when it declares a CHECK or NOT NULL.
     CreateDomain {
         name: String,

@@ -23,6 +23,7 @@ mod concurrent_index_not_retryable;
 mod create_index_non_concurrently;
 mod create_table_without_primary_key;
 mod detach_partition_non_concurrently;
+mod drop_cascade;
 mod drop_column;
 mod drop_database;
 mod drop_index_non_concurrently;
@@ -54,6 +55,7 @@ mod revision_cycle;
 mod revision_not_on_head;
 pub mod roundtrip;
 mod set_not_null;
+mod system_catalog_write;
 mod table_rewrite;
 #[cfg(test)]
 pub mod testing;
@@ -361,8 +363,10 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &identifier_too_long::IdentifierTooLong,
         &drop_column::DropColumn,
         &drop_table::DropTable,
+        &drop_cascade::DropCascade,
         &drop_database::DropDatabase,
         &truncate_table::TruncateTable,
+        &system_catalog_write::SystemCatalogWrite,
         &table_rewrite::TableRewrite,
         &missing_lock_timeout::MissingLockTimeout,
         &add_enum_value::AddEnumValue,

@@ -15,6 +15,10 @@ pub enum Claim {
         effect: Effect,
     },
     FailsWithRows,
+    /// `drops columns or constraints of other tables.`: what depends on the dropped object.
+    DropsDependents,
+    /// `takes no lock on the table.`: it changes what describes a table behind its back.
+    TakesNoLock,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +46,10 @@ pub fn claims(doc: &str) -> Vec<Stated> {
                 .trim();
             let claim = if said == "fails on a table with rows." {
                 Claim::FailsWithRows
+            } else if said == "drops columns or constraints of other tables." {
+                Claim::DropsDependents
+            } else if said == "takes no lock on the table." {
+                Claim::TakesNoLock
             } else {
                 let said = said
                     .strip_prefix("takes ")

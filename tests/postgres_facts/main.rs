@@ -27,7 +27,8 @@ use fixtures::{flagged_lines, migration_files, sql_fixtures, upgrade_statements}
 use observe::{Observed, observe, table_states};
 use server::Server;
 
-/// Rules whose findings are about a lock, a rewrite or a scan: each must state what it claims.
+/// Rules whose findings are about a lock, a rewrite, a scan or what a statement takes with it:
+/// each must state what it claims.
 const LOCK_AND_REWRITE_RULES: &[&str] = &[
     "add-check-constraint-without-not-valid",
     "add-column-not-null-without-default",
@@ -43,12 +44,14 @@ const LOCK_AND_REWRITE_RULES: &[&str] = &[
     "change-column-type",
     "create-index-non-concurrently",
     "detach-partition-non-concurrently",
+    "drop-cascade",
     "drop-column",
     "drop-index-non-concurrently",
     "drop-table",
     "rename-column",
     "rename-table",
     "set-not-null",
+    "system-catalog-write",
     "table-rewrite",
     "truncate-table",
 ];
@@ -153,7 +156,7 @@ fn every_lock_and_rewrite_claim_in_the_docs_holds_on_postgres_15() {
                     Claim::Takes {
                         effect: Effect::Lock,
                         ..
-                    }
+                    } | Claim::TakesNoLock
                 )
             })
             .collect();

@@ -12,6 +12,8 @@ pub struct TableState {
     name: String,
     filenode: Option<u32>,
     seq_scans: i64,
+    /// Live columns and constraints: what a CASCADE may take away.
+    parts: i64,
     locks: BTreeSet<String>,
 }
 
@@ -19,7 +21,10 @@ pub async fn table_states(client: &Client) -> BTreeMap<u32, TableState> {
     let mut states = BTreeMap::new();
     for row in client
         .query(
-            "SELECT c.oid, c.relname::text, c.relfilenode, coalesce(s.seq_scan, 0)
+            "SELECT c.oid, c.relname::text, c.relfilenode, coalesce(s.seq_scan, 0),
+                    (SELECT count(*) FROM pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+                    + (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
              WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
@@ -36,6 +41,7 @@ pub async fn table_states(client: &Client) -> BTreeMap<u32, TableState> {
                 name: row.get(1),
                 filenode: Some(filenode),
                 seq_scans: row.get(3),
+                parts: row.get(4),
                 locks: BTreeSet::new(),
             },
         );
@@ -120,6 +126,29 @@ impl Observed {
                 })
                 .map(|(_, was)| was.name.clone())
                 .collect(),
+            // Existing tables that lost columns or constraints, or went altogether.
+            (Observed::Ran { before, after }, Claim::DropsDependents) => before
+                .iter()
+                .filter(|(oid, was)| {
+                    existing.contains(oid) && after.get(oid).is_none_or(|now| now.parts < was.parts)
+                })
+                .map(|(_, was)| was.name.clone())
+                .collect(),
+            // Shown when the statement ran and no existing table holds a lock it did not hold.
+            (Observed::Ran { before, after }, Claim::TakesNoLock) => {
+                let locked = after.iter().any(|(oid, now)| {
+                    existing.contains(oid)
+                        && now
+                            .locks
+                            .iter()
+                            .any(|l| !before.get(oid).is_some_and(|was| was.locks.contains(l)))
+                });
+                if locked {
+                    Vec::new()
+                } else {
+                    vec!["(no table locked)".into()]
+                }
+            }
             _ => Vec::new(),
         }
     }

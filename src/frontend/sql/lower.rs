@@ -77,8 +77,8 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             alter
                 .operations
                 .iter()
-                .filter_map(|op| alter_table(&table, op))
-                .flat_map(|op| {
+                .filter_map(|operation| Some((operation, alter_table(&table, operation)?)))
+                .flat_map(|(operation, op)| {
                     // `ADD COLUMN x text UNIQUE`: the constraint is built on the existing table
                     // as part of the same statement.
                     let mut implied = Vec::new();
@@ -91,6 +91,19 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                         }
                         implied.extend(implied_by_column(table, column));
                     }
+                    // `DROP CONSTRAINT ... CASCADE` takes other tables' foreign keys with it.
+                    if let AlterTableOperation::DropConstraint {
+                        name: dropped,
+                        drop_behavior: Some(sqlparser::ast::DropBehavior::Cascade),
+                        ..
+                    } = operation
+                    {
+                        implied.push(OpKind::CascadeDrop {
+                            object: "constraint",
+                            name: identifier(dropped),
+                            table: Some(table.clone()),
+                        });
+                    }
                     std::iter::once(op).chain(implied)
                 })
                 .collect()
@@ -99,12 +112,24 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             object_type,
             names,
             if_exists,
+            cascade,
             ..
         } => names
             .iter()
-            .filter_map(|n| {
+            .flat_map(|n| {
                 let n = name(n);
-                Some(match object_type {
+                let cascaded = match object_type {
+                    ObjectType::Type => Some("type"),
+                    ObjectType::Schema => Some("schema"),
+                    _ => None,
+                }
+                .filter(|_| *cascade)
+                .map(|object| OpKind::CascadeDrop {
+                    object,
+                    name: n.clone(),
+                    table: None,
+                });
+                let dropped = match object_type {
                     ObjectType::Table => OpKind::DropTable { table: n },
                     ObjectType::Index => OpKind::DropIndex {
                         name: Some(n),
@@ -115,10 +140,33 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     ObjectType::Type => OpKind::DropType { name: n },
                     ObjectType::Sequence => OpKind::DropSequence { name: n },
                     ObjectType::Database => OpKind::DropDatabase { name: n },
-                    _ => return None,
-                })
+                    _ => OpKind::Other,
+                };
+                std::iter::once(dropped).chain(cascaded)
+            })
+            .filter(|kind| *kind != OpKind::Other)
+            .collect(),
+        Statement::DropExtension(drop) if is_cascade(drop.cascade_or_restrict.as_ref()) => drop
+            .names
+            .iter()
+            .map(|n| OpKind::CascadeDrop {
+                object: "extension",
+                name: n.value.clone(),
+                table: None,
             })
             .collect(),
+        Statement::DropDomain(drop)
+            if matches!(
+                drop.drop_behavior,
+                Some(sqlparser::ast::DropBehavior::Cascade)
+            ) =>
+        {
+            vec![OpKind::CascadeDrop {
+                object: "domain",
+                name: name(&drop.name),
+                table: None,
+            }]
+        }
         Statement::CreateType {
             name: type_name,
             representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
@@ -165,17 +213,34 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 tables: truncate.table_names.iter().map(|t| name(&t.name)).collect(),
             }]
         }
+        Statement::Update(update) if system_catalog(&relation(&update.table)).is_some() => {
+            vec![OpKind::CatalogWrite {
+                catalog: relation(&update.table),
+                statement: "UPDATE",
+            }]
+        }
+        Statement::Delete(delete)
+            if delete_target(delete).is_some_and(|t| system_catalog(&t).is_some()) =>
+        {
+            vec![OpKind::CatalogWrite {
+                catalog: delete_target(delete).unwrap_or_default(),
+                statement: "DELETE",
+            }]
+        }
+        Statement::Insert(insert) if system_catalog(&insert.table.to_string()).is_some() => {
+            vec![OpKind::CatalogWrite {
+                catalog: insert.table.to_string(),
+                statement: "INSERT",
+            }]
+        }
         Statement::Update(update) => vec![OpKind::DataChange {
             table: relation(&update.table),
             statement: "UPDATE",
             filtered: update.selection.is_some(),
         }],
         Statement::Delete(delete) => {
-            let from = match &delete.from {
-                FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables) => tables,
-            };
             vec![OpKind::DataChange {
-                table: from.first().map(relation).unwrap_or_default(),
+                table: delete_target(delete).unwrap_or_default(),
                 statement: "DELETE",
                 filtered: delete.selection.is_some(),
             }]
@@ -437,5 +502,62 @@ fn relation(table: &TableWithJoins) -> String {
     match &table.relation {
         TableFactor::Table { name: n, .. } => name(n),
         other => other.to_string(),
+    }
+}
+
+/// `CASCADE` in a DROP EXTENSION.
+fn is_cascade(action: Option<&sqlparser::ast::ReferentialAction>) -> bool {
+    matches!(action, Some(sqlparser::ast::ReferentialAction::Cascade))
+}
+
+/// The table a DELETE removes rows from.
+fn delete_target(delete: &sqlparser::ast::Delete) -> Option<String> {
+    let from = match &delete.from {
+        FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables) => tables,
+    };
+    from.first().map(relation)
+}
+
+/// PostgreSQL's system catalogs a migration may be tempted to edit by hand.
+const SYSTEM_CATALOGS: &[&str] = &[
+    "pg_attrdef",
+    "pg_attribute",
+    "pg_class",
+    "pg_constraint",
+    "pg_database",
+    "pg_depend",
+    "pg_description",
+    "pg_enum",
+    "pg_extension",
+    "pg_index",
+    "pg_inherits",
+    "pg_namespace",
+    "pg_proc",
+    "pg_rewrite",
+    "pg_sequence",
+    "pg_statistic",
+    "pg_trigger",
+    "pg_type",
+    "pg_authid",
+    "pg_auth_members",
+    "pg_shdepend",
+    "pg_cast",
+    "pg_opclass",
+    "pg_am",
+];
+
+/// The catalog a table name names: anything in `pg_catalog`, or a system catalog's bare name
+/// (found first on every search_path).
+fn system_catalog(table: &str) -> Option<&str> {
+    let lower = table.trim_matches('"');
+    match lower.split_once('.') {
+        Some((schema, name)) if schema.trim_matches('"').eq_ignore_ascii_case("pg_catalog") => {
+            Some(name)
+        }
+        Some(_) => None,
+        None => SYSTEM_CATALOGS
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(lower))
+            .then_some(lower),
     }
 }

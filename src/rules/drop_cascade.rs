@@ -1,0 +1,67 @@
+use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::{OpKind, Phase};
+
+use super::{LintContext, Rule};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "drop-cascade",
+    severity: Severity::Error,
+    summary: "DROP ... CASCADE of a constraint, type, domain, schema or extension silently drops what depends on it.",
+    doc: include_str!("../../rules/drop-cascade.md"),
+    origin: Origin::Lint,
+};
+
+pub struct DropCascade;
+
+impl Rule for DropCascade {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
+        // A downgrade drops what its upgrade made, dependents included: that is its job.
+        for site in cx.ops(Phase::Upgrade) {
+            let OpKind::CascadeDrop {
+                object,
+                name,
+                table,
+            } = &site.op.kind
+            else {
+                continue;
+            };
+            let (what, takes) = match *object {
+                "constraint" => (
+                    format!(
+                        "constraint `{name}` on `{}`",
+                        table.as_deref().unwrap_or("?")
+                    ),
+                    "the foreign keys of other tables that reference it",
+                ),
+                "type" | "domain" => (
+                    format!("{object} `{name}`"),
+                    "every column of that type in every table, with its data, and the functions and views that use it",
+                ),
+                "schema" => (
+                    format!("schema `{name}`"),
+                    "every table, view, function and type in it, with their data",
+                ),
+                _ => (
+                    format!("extension `{name}`"),
+                    "every column, index and function built on its types and operators, with their data",
+                ),
+            };
+            out.push(
+                cx.report_op(&META, &site, format!("dropping {what} with CASCADE also drops {takes}, without listing them: the migration succeeds and what went is only noticed when it is missed"))
+                    .with_help("drop the dependent objects explicitly first (each one in the migration, where review sees it), then drop this one without CASCADE: PostgreSQL then refuses if anything still depends on it"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
+    }
+}
