@@ -296,11 +296,15 @@ pub enum OpKind {
     Truncate {
         tables: Vec<String>,
     },
-    /// UPDATE or DELETE; `filtered` is false when there is no WHERE clause.
+    /// UPDATE or DELETE; `filtered` is false when nothing limits the rows: no WHERE clause, or
+    /// only the join conditions of an `UPDATE ... FROM`.
     DataChange {
         table: String,
         statement: &'static str,
         filtered: bool,
+        /// The WHERE is only `column IS NULL`: every row matches when the column was added
+        /// earlier in the same body without a default.
+        null_test: Option<String>,
     },
     SetLockTimeout,
     /// A statement that locks a table without changing its columns or constraints' definitions:

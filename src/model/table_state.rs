@@ -55,6 +55,7 @@ fn state_before(ops: &[Op], index: usize, table: &str) -> TableState {
                 table: changed,
                 statement: "DELETE",
                 filtered: false,
+                ..
             } if same_name(changed, table) => state.emptied = true,
             OpKind::CommitTransaction => state.truncate_lock_held = false,
             // An INSERT, COPY or bulk insert names no table in the model: it may have written
@@ -138,6 +139,7 @@ mod tests {
                     table: "public.t".into(),
                     statement: "DELETE",
                     filtered,
+                    null_test: None,
                 },
                 true,
             )

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::OpKind;
+use crate::model::op::same_name;
+use crate::model::{Op, OpKind};
 
 use super::{LintContext, Rule};
 
@@ -23,12 +24,19 @@ impl Rule for UnbatchedDataMigration {
             let OpKind::DataChange {
                 table,
                 statement,
-                filtered: false,
+                filtered,
+                null_test,
             } = &site.op.kind
             else {
                 continue;
             };
-            if site.table_is_new(table) {
+            // `WHERE col IS NULL` on a column this body just added without a default: every
+            // row is NULL there, so every row matches.
+            let every_row = !*filtered
+                || null_test
+                    .as_deref()
+                    .is_some_and(|column| added_without_default(site.earlier(), table, column));
+            if !every_row || site.table_is_new(table) {
                 continue;
             }
             out.push(
@@ -37,6 +45,15 @@ impl Rule for UnbatchedDataMigration {
             );
         }
     }
+}
+
+/// Whether the operations add `column` to `table` with no server default (so it is NULL in
+/// every existing row).
+fn added_without_default(earlier: &[Op], table: &str, column: &str) -> bool {
+    earlier.iter().any(|op| {
+        matches!(&op.kind, OpKind::AddColumn { table: t, column: c }
+            if same_name(t, table) && same_name(&c.name, column) && c.server_default.is_none())
+    })
 }
 
 #[cfg(test)]

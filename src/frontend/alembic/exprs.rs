@@ -124,7 +124,7 @@ impl<'a> Reader<'a> {
                                 {
                                     return None;
                                 }
-                                text.push_str(&self.string(&value.expression)?);
+                                text.push_str(&self.interpolated(&value.expression)?);
                             }
                         }
                     }
@@ -132,6 +132,19 @@ impl<'a> Reader<'a> {
             }
         }
         Some(text)
+    }
+
+    /// What an f-string placeholder renders: a string as above, or an integer literal (given
+    /// directly or as a module constant) as written.
+    fn interpolated(&self, expr: &Expr) -> Option<String> {
+        let number = |e: &Expr| match e {
+            Expr::NumberLiteral(n) if n.value.as_int().is_some() => Some(self.text(e).to_string()),
+            _ => None,
+        };
+        self.string(expr).or_else(|| match expr {
+            Expr::Name(name) => self.constants.get(name.id.as_str()).and_then(|v| number(v)),
+            other => number(other),
+        })
     }
 
     /// A constraint or index name: a string, or `None` when Python says `None`.

@@ -453,6 +453,22 @@ impl<'r, 'a> Walker<'r, 'a> {
                 let sql_ops = sql::lower_sql(&text, self.file, &map, wrapping);
                 self.ops.extend(sql_ops);
             }
+            // An f-string of constants and literal loop values: its text is known, though not
+            // where each character sits in the file; findings point at the f-string.
+            None if let Some(text) = self.evaluated_sql(argument) => {
+                let start = argument.range().start().to_usize();
+                let wrapping = if self.autocommit_depth == 0 {
+                    Wrapping::Always
+                } else {
+                    Wrapping::None
+                };
+                let text = super::strings::neutral_placeholders(&text).into_owned();
+                let sql_ops = sql::lower_sql(&text, self.file, &sql::Shifted(start), wrapping);
+                self.ops.extend(sql_ops.into_iter().map(|mut op| {
+                    op.span = Span::new(self.file, start..start);
+                    op
+                }));
+            }
             None => {
                 let span = self.span(call);
                 match as_call(argument).and_then(callee_name) {
@@ -483,6 +499,18 @@ impl<'r, 'a> Walker<'r, 'a> {
     /// The string literal holding SQL: direct, in `sa.text(...)`, or a module constant.
     /// The string literal holding a statement's SQL: written in the call, wrapped in
     /// `sa.text(...)`, or held by a module constant or a local variable.
+    /// The text of SQL given as an f-string (directly or in `sa.text(...)`) whose placeholders
+    /// are all known.
+    fn evaluated_sql(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::FString(_) => self.reader.string(expr),
+            Expr::Call(call) if matches!(callee_name(call), Some("text")) => {
+                self.evaluated_sql(call.arguments.args.first()?)
+            }
+            _ => None,
+        }
+    }
+
     fn sql_literal(&self, expr: &Expr) -> Option<ruff_python_ast::ExprStringLiteral> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.clone()),

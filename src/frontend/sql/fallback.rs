@@ -194,6 +194,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 table: qualified(&w, table_at),
                 statement: "UPDATE",
                 filtered: w.contains(&"WHERE"),
+                null_test: None,
             })
         }
         ["CREATE", "DOMAIN", rest @ ..] => Some(OpKind::CreateDomain {

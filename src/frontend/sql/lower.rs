@@ -233,16 +233,22 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 statement: "INSERT",
             }]
         }
-        Statement::Update(update) => vec![OpKind::DataChange {
-            table: relation(&update.table),
-            statement: "UPDATE",
-            filtered: update.selection.is_some(),
-        }],
+        Statement::Update(update) => {
+            let (filtered, null_test) =
+                row_filter(update.selection.as_ref(), update.from.is_some());
+            vec![OpKind::DataChange {
+                table: relation(&update.table),
+                statement: "UPDATE",
+                filtered,
+                null_test,
+            }]
+        }
         Statement::Delete(delete) => {
             vec![OpKind::DataChange {
                 table: delete_target(delete).unwrap_or_default(),
                 statement: "DELETE",
                 filtered: delete.selection.is_some(),
+                null_test: None,
             }]
         }
         Statement::StartTransaction { .. } => vec![OpKind::BeginTransaction],
@@ -559,5 +565,51 @@ fn system_catalog(table: &str) -> Option<&str> {
             .iter()
             .any(|c| c.eq_ignore_ascii_case(lower))
             .then_some(lower),
+    }
+}
+
+/// What an UPDATE's WHERE says about the rows it touches: whether it limits them at all (an
+/// `UPDATE ... FROM` whose WHERE only joins the tables touches every row with a partner), and
+/// the column of a WHERE that is only `column IS NULL`.
+fn row_filter(selection: Option<&Expr>, joined: bool) -> (bool, Option<String>) {
+    let Some(selection) = selection else {
+        return (false, None);
+    };
+    if joined && only_joins(selection) {
+        return (false, None);
+    }
+    let null_test = match unnested(selection) {
+        Expr::IsNull(inner) => match unnested(inner) {
+            Expr::Identifier(column) => Some(column.value.clone()),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    (true, null_test)
+}
+
+/// A WHERE made only of `a.x = b.y` conditions between columns, joined by AND.
+fn only_joins(expr: &Expr) -> bool {
+    let is_column = |e: &Expr| {
+        matches!(
+            unnested(e),
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+        )
+    };
+    match unnested(expr) {
+        Expr::BinaryOp { left, op, right } => match op {
+            sqlparser::ast::BinaryOperator::And => only_joins(left) && only_joins(right),
+            sqlparser::ast::BinaryOperator::Eq => is_column(left) && is_column(right),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn unnested(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Nested(inner) => unnested(inner),
+        other => other,
     }
 }
