@@ -84,43 +84,10 @@ fn index_is_disposable(site: &OpSite, name: &str) -> bool {
     })
 }
 
-/// The table and columns of index `name` as the last CREATE INDEX before `site` built it: this
-/// body's earlier operations, then (in a downgrade) its own upgrade, then earlier migrations.
-fn index_definition<'a>(
-    cx: &LintContext<'a>,
-    site: &OpSite<'a>,
-    name: &str,
-) -> Option<(&'a str, &'a [String])> {
-    let defines = |op: &'a Op| match &op.kind {
-        OpKind::CreateIndex {
-            name: Some(n),
-            table,
-            columns,
-            ..
-        } if same_name(n, name) => Some((table.as_str(), columns.as_slice())),
-        _ => None,
-    };
-    let own_upgrade: &'a [Op] = match site.phase {
-        Phase::Downgrade => &site.migration.upgrade.ops,
-        Phase::Upgrade => &[],
-    };
-    site.earlier()
-        .iter()
-        .rev()
-        .chain(own_upgrade.iter().rev())
-        .chain(
-            cx.set.migrations[..site.migration_index]
-                .iter()
-                .rev()
-                .flat_map(|m| m.upgrade.ops.iter().rev()),
-        )
-        .find_map(defines)
-}
-
 /// Later in the same transaction the body drops the index's table or one of its columns, which
 /// drops the index too, under the same ACCESS EXCLUSIVE lock: CONCURRENTLY would spare nothing.
 fn dropped_anyway(cx: &LintContext, site: &OpSite, name: &str) -> bool {
-    let Some((table, columns)) = index_definition(cx, site, name) else {
+    let Some((table, columns)) = cx.index_definition(site, name) else {
         return false;
     };
     let covers = |column: &str| columns.iter().any(|c| mentions_column(c, column));

@@ -1,8 +1,10 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::table_state::is_new_table;
-use crate::model::{ConstraintKind, Framework, MaintenanceKind, OpKind, Phase, TableLock};
+use crate::model::{
+    ConstraintKind, Framework, MaintenanceKind, Migration, OpKind, Phase, TableLock,
+};
 
-use super::{LintContext, Rule};
+use super::{LintContext, OpSite, Rule};
 
 pub static META: RuleMeta = RuleMeta {
     id: "missing-lock-timeout",
@@ -23,13 +25,16 @@ impl Rule for MissingLockTimeout {
         if cx.set.env.sets_lock_timeout || cx.lock_timeout_set_elsewhere {
             return;
         }
-        for migration in cx.migrations() {
+        for (migration_index, migration) in cx.set.migrations.iter().enumerate() {
+            if !cx.migrations().any(|m| std::ptr::eq(m, migration)) {
+                continue;
+            }
             // Once per revision, on the first statement that waits, naming every one: a
             // lock_timeout set at the start covers them all.
             let locking: Vec<(Phase, Locking)> = [Phase::Upgrade, Phase::Downgrade]
                 .into_iter()
                 .flat_map(|phase| {
-                    locking(migration.body(phase))
+                    locking(cx, migration, migration_index, phase)
                         .into_iter()
                         .map(move |l| (phase, l))
                 })
@@ -49,18 +54,16 @@ impl Rule for MissingLockTimeout {
                 .iter()
                 .map(|(t, lock)| format!("`{t}` ({})", lock.name()))
                 .collect::<Vec<_>>();
+            // One statement may lock several times (an ALTER TABLE with several actions): each
+            // line is named once.
             let lines = |phase: Phase| {
-                locking
+                let mut lines: Vec<usize> = locking
                     .iter()
                     .filter(|(p, _)| *p == phase)
-                    .map(|(_, l)| {
-                        cx.sources
-                            .get(l.span.file)
-                            .line_col(l.span.start)
-                            .0
-                            .to_string()
-                    })
-                    .collect::<Vec<_>>()
+                    .map(|(_, l)| cx.sources.get(l.span.file).line_col(l.span.start).0)
+                    .collect();
+                lines.dedup();
+                lines.iter().map(usize::to_string).collect::<Vec<_>>()
             };
             let counted = [
                 (Phase::Upgrade, "the upgrade"),
@@ -109,15 +112,42 @@ struct Locking<'a> {
     span: crate::model::Span,
 }
 
-/// The statements of `body` that lock an existing table, up to a SET lock_timeout.
-fn locking(body: &crate::model::Body) -> Vec<Locking<'_>> {
-    let ops = &body.ops;
+/// The statements of a body that lock an existing table, up to a SET lock_timeout.
+fn locking<'a>(
+    cx: &LintContext<'a>,
+    migration: &'a Migration,
+    migration_index: usize,
+    phase: Phase,
+) -> Vec<Locking<'a>> {
+    let ops = &migration.body(phase).ops;
     let mut found = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         if matches!(op.kind, OpKind::SetLockTimeout) {
             break;
         }
-        let Some((table, lock)) = locked_table(&op.kind) else {
+        // SQL's DROP INDEX names no table: the index's CREATE INDEX does.
+        let index_table = match &op.kind {
+            OpKind::DropIndex {
+                name: Some(name),
+                table: None,
+                concurrently: false,
+                ..
+            } => cx
+                .index_definition(
+                    &OpSite {
+                        migration,
+                        migration_index,
+                        ops,
+                        index,
+                        op,
+                        phase,
+                    },
+                    name.as_str(),
+                )
+                .map(|(table, _)| (table, TableLock::AccessExclusive)),
+            _ => None,
+        };
+        let Some((table, lock)) = index_table.or_else(|| locked_table(&op.kind)) else {
             continue;
         };
         if !is_new_table(ops, index, table) {
@@ -192,5 +222,30 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// SQL's DROP INDEX locks the table its CREATE INDEX named; an ALTER TABLE with two actions
+    /// is one statement.
+    #[test]
+    fn the_message_names_each_statement_once_and_the_dropped_index_table() {
+        let options = crate::lint::LintOptions {
+            paths: vec![super::super::testing::fixture_path(
+                "missing-lock-timeout",
+                "bad_drop_index_sql",
+            )],
+            select: Some(vec![super::META.id.to_string()]),
+            ..Default::default()
+        };
+        let outcome = crate::lint::lint(&options).unwrap();
+        let messages: Vec<&str> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with("`users` (ACCESS EXCLUSIVE) is locked with no lock_timeout, by 2 statements of the upgrade (lines 1, 2)"),
+            "{messages:?}"
+        );
     }
 }

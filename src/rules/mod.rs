@@ -204,6 +204,42 @@ impl<'a> LintContext<'a> {
     }
 }
 
+impl<'a> LintContext<'a> {
+    /// The table and columns of index `name` as the last CREATE INDEX before `site` built it:
+    /// the body's earlier operations, then (in a downgrade) its own upgrade, then earlier
+    /// migrations. SQL's DROP INDEX names no table; this finds it.
+    pub fn index_definition(
+        &self,
+        site: &OpSite<'a>,
+        name: &str,
+    ) -> Option<(&'a str, &'a [String])> {
+        let defines = |op: &'a Op| match &op.kind {
+            OpKind::CreateIndex {
+                name: Some(n),
+                table,
+                columns,
+                ..
+            } if crate::model::op::same_name(n, name) => Some((table.as_str(), columns.as_slice())),
+            _ => None,
+        };
+        let own_upgrade: &'a [Op] = match site.phase {
+            Phase::Downgrade => &site.migration.upgrade.ops,
+            Phase::Upgrade => &[],
+        };
+        site.earlier()
+            .iter()
+            .rev()
+            .chain(own_upgrade.iter().rev())
+            .chain(
+                self.set.migrations[..site.migration_index]
+                    .iter()
+                    .rev()
+                    .flat_map(|m| m.upgrade.ops.iter().rev()),
+            )
+            .find_map(defines)
+    }
+}
+
 /// One operation in its context.
 pub struct OpSite<'a> {
     pub migration: &'a Migration,

@@ -154,7 +154,7 @@ fn parse_one(
 ) -> Result<sqlparser::ast::Statement, sqlparser::parser::ParserError> {
     let mut parser = Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(PARSER_RECURSION_LIMIT)
-        .with_tokens_with_locations(tokens.to_vec());
+        .with_tokens_with_locations(with_continued_strings(tokens));
     parser.parse_statement().and_then(|statement| {
         // The parser stops after one statement; anything left means it misread this one.
         match parser.peek_token().token {
@@ -164,6 +164,51 @@ fn parse_one(
             ))),
         }
     })
+}
+
+/// PostgreSQL joins string constants separated only by whitespace with at least one newline
+/// (`'a'\n'b'` is `'ab'`, SQL's continuation rule); sqlparser does not, so they are joined here.
+fn with_continued_strings(tokens: &[TokenWithSpan]) -> Vec<TokenWithSpan> {
+    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        if let Token::SingleQuotedString(first) = &token.token {
+            let mut value = first.clone();
+            let mut end = token.span.end;
+            let mut next = i + 1;
+            loop {
+                let mut j = next;
+                let mut newline = false;
+                while let Some(Token::Whitespace(space)) = tokens.get(j).map(|t| &t.token) {
+                    newline |= matches!(space, Whitespace::Newline);
+                    j += 1;
+                }
+                match tokens.get(j) {
+                    Some(TokenWithSpan {
+                        token: Token::SingleQuotedString(more),
+                        span,
+                    }) if newline => {
+                        value.push_str(more);
+                        end = span.end;
+                        next = j + 1;
+                    }
+                    _ => break,
+                }
+            }
+            if next > i + 1 {
+                out.push(TokenWithSpan::new(
+                    Token::SingleQuotedString(value),
+                    sqlparser::tokenizer::Span::new(token.span.start, end),
+                ));
+                i = next;
+                continue;
+            }
+        }
+        out.push(token.clone());
+        i += 1;
+    }
+    out
 }
 
 /// An unquoted word, case aside.
