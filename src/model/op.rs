@@ -346,6 +346,11 @@ pub enum OpKind {
     Unparsed {
         reason: String,
     },
+    /// SQL PostgreSQL rejects because it is written for another database: MySQL's `MODIFY`,
+    /// `CHANGE`, `DROP PRIMARY KEY`, backquoted names. `construct` names what gives it away.
+    OtherDialect {
+        construct: String,
+    },
     /// SQL built at run time: f-strings, concatenation, variables.
     DynamicSql,
     /// A schema operation (`op.create_index(...)`) whose table or names are computed at run time

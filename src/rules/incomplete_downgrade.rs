@@ -471,7 +471,10 @@ impl Rule for IncompleteDowngrade {
             let opaque = |op: &Op| {
                 matches!(
                     op.kind,
-                    OpKind::DynamicSql | OpKind::DynamicOp { .. } | OpKind::Unparsed { .. }
+                    OpKind::DynamicSql
+                        | OpKind::DynamicOp { .. }
+                        | OpKind::Unparsed { .. }
+                        | OpKind::OtherDialect { .. }
                 )
             };
             if downgrade.state != BodyState::Code

@@ -21,6 +21,15 @@ impl Rule for UnparsedSql {
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for phase in [Phase::Upgrade, Phase::Downgrade] {
             for site in cx.ops(phase) {
+                if let OpKind::OtherDialect { construct } = &site.op.kind {
+                    out.push(
+                        cx.report_op(&META, &site, format!("PostgreSQL rejects this statement: {construct}, so the migration fails here if it runs on PostgreSQL, and no rule checked it"))
+                            .with_severity(Severity::Warning)
+                            .with_help("if it is meant for MySQL only, put it behind a dialect test (`if op.get_bind().dialect.name == \"mysql\":`); on PostgreSQL write it in PostgreSQL's syntax (`ALTER TABLE ... ALTER COLUMN ... TYPE`, `DROP CONSTRAINT`, `\"name\"`)")
+                            .in_phase(phase),
+                    );
+                    continue;
+                }
                 let OpKind::Unparsed { reason } = &site.op.kind else {
                     continue;
                 };

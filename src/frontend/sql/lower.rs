@@ -339,6 +339,12 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
             table,
             name: identifier(name),
         },
+        // MySQL's forms, which PostgreSQL's parser rejects.
+        AlterTableOperation::ModifyColumn { .. } => mysql("ALTER TABLE ... MODIFY"),
+        AlterTableOperation::ChangeColumn { .. } => mysql("ALTER TABLE ... CHANGE"),
+        AlterTableOperation::DropPrimaryKey { .. } => mysql("ALTER TABLE ... DROP PRIMARY KEY"),
+        AlterTableOperation::DropForeignKey { .. } => mysql("ALTER TABLE ... DROP FOREIGN KEY"),
+        AlterTableOperation::DropIndex { .. } => mysql("ALTER TABLE ... DROP INDEX"),
         AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
             table,
             name: Some(identifier(name)),
@@ -611,5 +617,11 @@ fn unnested(expr: &Expr) -> &Expr {
     match expr {
         Expr::Nested(inner) => unnested(inner),
         other => other,
+    }
+}
+
+fn mysql(construct: &str) -> OpKind {
+    OpKind::OtherDialect {
+        construct: format!("`{construct}` is MySQL's"),
     }
 }

@@ -248,6 +248,12 @@ fn without_newer_syntax(tokens: &[TokenWithSpan]) -> Option<(Vec<TokenWithSpan>,
 }
 
 fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
+    // Backquoted names are MySQL's: PostgreSQL quotes with `"`.
+    if tokens.iter().any(|t| t.token.to_string() == "`") {
+        return vec![OpKind::OtherDialect {
+            construct: "backquoted names (`name`) are MySQL's".into(),
+        }];
+    }
     let mut parsed = parse_one(tokens);
     let mut virtual_columns = false;
     if parsed.is_err()
