@@ -367,13 +367,20 @@ fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
                 },
                 AlterColumnOperation::SetDataType {
                     data_type, using, ..
-                } => OpKind::AlterColumnType {
-                    table,
-                    column,
-                    from: None,
-                    to: column_type(data_type),
-                    using: using.as_ref().map(Expr::to_string),
-                },
+                } => {
+                    let to = column_type(data_type);
+                    let using = using
+                        .as_ref()
+                        .filter(|expr| !using_adds_nothing(expr, &column, &to))
+                        .map(Expr::to_string);
+                    OpKind::AlterColumnType {
+                        table,
+                        column,
+                        from: None,
+                        to,
+                        using,
+                    }
+                }
                 _ => OpKind::Other,
             }
         }
@@ -623,5 +630,38 @@ fn unnested(expr: &Expr) -> &Expr {
 fn mysql(construct: &str) -> OpKind {
     OpKind::OtherDialect {
         construct: format!("`{construct}` is MySQL's"),
+    }
+}
+
+/// A USING that is the column itself, or the column cast to the new type: PostgreSQL builds the
+/// same conversion as without USING, so a change it makes without a rewrite (varchar → text,
+/// widening) stays without one (verified in the facts suite).
+fn using_adds_nothing(expr: &Expr, column: &str, to: &ColumnType) -> bool {
+    let is_the_column = |e: &Expr| match unnested(e) {
+        Expr::Identifier(ident) => crate::model::op::same_name(&ident.value, column),
+        Expr::CompoundIdentifier(parts) => parts
+            .last()
+            .is_some_and(|p| crate::model::op::same_name(&p.value, column)),
+        _ => false,
+    };
+    match unnested(expr) {
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } => is_the_column(inner) && column_type(data_type) == *to,
+        other => is_the_column(other),
+    }
+}
+
+/// `postgresql_using="..."` of an Alembic `alter_column`, as the SQL expression PostgreSQL
+/// reads: `None` when it adds nothing to the type change (see `using_adds_nothing`).
+pub fn significant_using(text: &str, column: &str, to: &ColumnType) -> Option<String> {
+    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(text)
+        .and_then(|mut parser| parser.parse_expr());
+    match parsed {
+        Ok(expr) if using_adds_nothing(&expr, column, to) => None,
+        _ => Some(text.to_string()),
     }
 }

@@ -2,6 +2,8 @@
 
 mod fallback;
 mod lower;
+
+pub use lower::significant_using;
 mod offsets;
 mod plpgsql;
 mod templates;
