@@ -259,11 +259,11 @@ pub enum OpKind {
     DropDatabase {
         name: String,
     },
-    /// `DROP ... CASCADE` of a constraint, type, domain, schema or extension: besides the object,
+    /// `DROP ... CASCADE` of a constraint, type, domain, sequence, schema or extension: besides the object,
     /// PostgreSQL drops whatever depends on it — other tables' foreign keys, columns of the type,
     /// every object in the schema — without listing them. Comes after the drop's own operation.
     CascadeDrop {
-        /// `constraint`, `type`, `domain`, `schema`, `extension`.
+        /// `constraint`, `type`, `domain`, `sequence`, `schema`, `extension`.
         object: &'static str,
         name: String,
         /// The table of a dropped constraint.

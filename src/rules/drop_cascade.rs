@@ -6,7 +6,7 @@ use super::{LintContext, Rule};
 pub static META: RuleMeta = RuleMeta {
     id: "drop-cascade",
     severity: Severity::Error,
-    summary: "DROP ... CASCADE of a constraint, type, domain, schema or extension silently drops what depends on it.",
+    summary: "DROP ... CASCADE of a constraint, type, domain, sequence, schema or extension silently drops what depends on it.",
     doc: include_str!("../../rules/drop-cascade.md"),
     origin: Origin::Lint,
 };
@@ -40,6 +40,10 @@ impl Rule for DropCascade {
                 "type" | "domain" => (
                     format!("{object} `{name}`"),
                     "every column of that type in every table, with its data, and the functions and views that use it",
+                ),
+                "sequence" => (
+                    format!("sequence `{name}`"),
+                    "the defaults of the columns that draw from it (`nextval(...)`): new rows get NULL or fail NOT NULL",
                 ),
                 "schema" => (
                     format!("schema `{name}`"),

@@ -15,7 +15,8 @@ pub enum Claim {
         effect: Effect,
     },
     FailsWithRows,
-    /// `drops columns or constraints of other tables.`: what depends on the dropped object.
+    /// `drops columns, constraints or defaults of other tables.`: what depends on the dropped
+    /// object.
     DropsDependents,
     /// `takes no lock on the table.`: it changes what describes a table behind its back.
     TakesNoLock,
@@ -46,7 +47,7 @@ pub fn claims(doc: &str) -> Vec<Stated> {
                 .trim();
             let claim = if said == "fails on a table with rows." {
                 Claim::FailsWithRows
-            } else if said == "drops columns or constraints of other tables." {
+            } else if said == "drops columns, constraints or defaults of other tables." {
                 Claim::DropsDependents
             } else if said == "takes no lock on the table." {
                 Claim::TakesNoLock

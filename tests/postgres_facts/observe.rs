@@ -12,7 +12,7 @@ pub struct TableState {
     name: String,
     filenode: Option<u32>,
     seq_scans: i64,
-    /// Live columns and constraints: what a CASCADE may take away.
+    /// Live columns, constraints and column defaults: what a CASCADE may take away.
     parts: i64,
     locks: BTreeSet<String>,
 }
@@ -25,6 +25,7 @@ pub async fn table_states(client: &Client) -> BTreeMap<u32, TableState> {
                     (SELECT count(*) FROM pg_attribute a
                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
                     + (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid)
+                    + (SELECT count(*) FROM pg_attrdef d WHERE d.adrelid = c.oid)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
              WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",

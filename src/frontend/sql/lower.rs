@@ -121,6 +121,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 let cascaded = match object_type {
                     ObjectType::Type => Some("type"),
                     ObjectType::Schema => Some("schema"),
+                    ObjectType::Sequence => Some("sequence"),
                     _ => None,
                 }
                 .filter(|_| *cascade)
