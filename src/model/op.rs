@@ -220,6 +220,9 @@ pub enum OpKind {
         table: String,
         name: Option<String>,
         kind: ConstraintKind,
+        /// The existing rows are not checked now: `NOT VALID`, or a foreign key added in the
+        /// same statement as its column without a default, which is NULL in every row (SQL's
+        /// `ADD COLUMN x bigint REFERENCES t`: PostgreSQL does not scan).
         not_valid: bool,
         /// `ADD CONSTRAINT ... USING INDEX idx`: adopts the index `idx`, built beforehand.
         using_index: Option<String>,

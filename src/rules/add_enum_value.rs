@@ -1,5 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::OpKind;
+use crate::model::op::same_name;
+use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
 
@@ -29,16 +30,36 @@ impl Rule for AddEnumValue {
                     .with_help("run it inside `op.get_context().autocommit_block()` (SQL: outside BEGIN/COMMIT)")
             } else {
                 // Committed later in the body (a COMMIT, or an autocommit block, which commits
-                // what ran before it): the value is usable from there on.
+                // what ran before it): the value is usable from there on. After an explicit
+                // COMMIT earlier in the body, whether a transaction is open at all depends on
+                // the driver (psycopg2 sends no new BEGIN), so nothing is claimed.
                 let committed_later = site.ops[site.index + 1..].iter().any(|later| {
                     matches!(later.kind, OpKind::CommitTransaction) || !later.in_transaction
                 });
-                let usable = if site.op.in_transaction && !committed_later {
-                    ", and the value cannot be used until this transaction commits"
-                } else {
-                    ""
+                let committed_before = site
+                    .earlier()
+                    .iter()
+                    .any(|op| matches!(op.kind, OpKind::CommitTransaction));
+                let waits_for_commit =
+                    site.op.in_transaction && !committed_later && !committed_before;
+                // The downgrade makes the type again without the value: it is undone.
+                let undone = site.phase == Phase::Upgrade
+                    && site.migration.downgrade.ops.iter().any(|op| {
+                        matches!(&op.kind, OpKind::CreateEnum { name, .. } if same_name(name, type_name))
+                    });
+                let message = match (undone, waits_for_commit) {
+                    (true, false) => continue,
+                    (true, true) => format!(
+                        "the value `{value}` added to enum `{type_name}` cannot be used until this transaction commits (\"unsafe use of new value\")"
+                    ),
+                    (false, true) => format!(
+                        "adding `{value}` to enum `{type_name}` cannot be undone (PostgreSQL has no DROP VALUE), and the value cannot be used until this transaction commits"
+                    ),
+                    (false, false) => format!(
+                        "adding `{value}` to enum `{type_name}` cannot be undone (PostgreSQL has no DROP VALUE)"
+                    ),
                 };
-                cx.report_op(&META, &site, format!("adding `{value}` to enum `{type_name}` cannot be undone (PostgreSQL has no DROP VALUE){usable}"))
+                cx.report_op(&META, &site, message)
                     .with_help("run it inside `op.get_context().autocommit_block()` and use the value in a later revision; the downgrade must recreate the type to remove it, or leave it")
             };
             out.push(diagnostic);

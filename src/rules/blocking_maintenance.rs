@@ -1,7 +1,8 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::same_name;
 use crate::model::{MaintenanceKind, OpKind, ReindexScope};
 
-use super::{LintContext, Rule};
+use super::{LintContext, OpSite, Rule};
 
 pub static META: RuleMeta = RuleMeta {
     id: "blocking-maintenance",
@@ -23,6 +24,11 @@ impl Rule for BlockingMaintenance {
             let OpKind::Maintenance { kind, table } = &site.op.kind else {
                 continue;
             };
+            if matches!(kind, MaintenanceKind::LockTable { .. })
+                && table.as_deref().is_some_and(|t| bounded_lock(&site, t))
+            {
+                continue;
+            }
             let target = table
                 .as_deref()
                 .map(|t| format!("`{t}`"))
@@ -79,6 +85,49 @@ impl Rule for BlockingMaintenance {
             out.push(cx.report_op(&META, &site, message).with_help(help));
         }
     }
+}
+
+/// The lock-then-alter pattern: a LOCK TABLE taken with a lock_timeout set earlier in its
+/// transaction (its wait is bounded), in a transaction the body commits right after the
+/// statements on that table (its hold is what they need anyway).
+fn bounded_lock(site: &OpSite, table: &str) -> bool {
+    let since_begin = site.earlier().iter().rev().take_while(|op| {
+        op.in_transaction
+            && !matches!(
+                op.kind,
+                OpKind::CommitTransaction | OpKind::BeginTransaction
+            )
+    });
+    let timeout_set = since_begin
+        .clone()
+        .any(|op| matches!(op.kind, OpKind::SetLockTimeout));
+    let explicit = site
+        .earlier()
+        .iter()
+        .rev()
+        .find(|op| {
+            matches!(
+                op.kind,
+                OpKind::CommitTransaction | OpKind::BeginTransaction
+            )
+        })
+        .is_some_and(|op| matches!(op.kind, OpKind::BeginTransaction));
+    let rest = &site.ops[site.index + 1..];
+    let Some(commit) = rest
+        .iter()
+        .position(|op| matches!(op.kind, OpKind::CommitTransaction))
+    else {
+        return false;
+    };
+    // Until the commit, nothing but work on the locked table (or what cannot be read).
+    let only_this_table = rest[..commit].iter().all(|op| match op.kind.table() {
+        Some(other) => same_name(other, table),
+        None => matches!(
+            op.kind,
+            OpKind::DynamicSql | OpKind::RowsOnly | OpKind::SetLockTimeout
+        ),
+    });
+    timeout_set && explicit && only_this_table
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::constraint::mentions_column;
+use crate::model::locks::held_before;
 use crate::model::op::same_name;
 use crate::model::table_state::is_new_table;
-use crate::model::{Op, OpKind, Phase};
+use crate::model::{Op, OpKind, Phase, TableLock};
 
 use super::{OpSite, describe_index};
 
@@ -45,6 +46,18 @@ impl Rule for DropIndexNonConcurrently {
                 .as_deref()
                 .is_some_and(|n| index_is_disposable(&site, n) || dropped_anyway(cx, &site, n))
             {
+                continue;
+            }
+            // The same transaction already holds ACCESS EXCLUSIVE on the table: the drop waits
+            // for nobody and makes nobody wait who was not already waiting.
+            let index_table = table.as_deref().or_else(|| {
+                name.as_deref()
+                    .and_then(|n| cx.index_definition(&site, n))
+                    .map(|(t, _)| t)
+            });
+            if index_table.is_some_and(|t| {
+                held_before(site.ops, site.index, t) == Some(TableLock::AccessExclusive)
+            }) {
                 continue;
             }
             out.push(

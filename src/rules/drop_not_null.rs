@@ -25,7 +25,10 @@ impl Rule for DropNotNull {
             let OpKind::DropNotNull { table, column } = &site.op.kind else {
                 continue;
             };
-            if site.table_is_new(table) {
+            // Already nullable: nothing changes for running code.
+            if site.table_is_new(table)
+                || cx.column_nullable_before(&site, table, column) == Some(true)
+            {
                 continue;
             }
             out.push(

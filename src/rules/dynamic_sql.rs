@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{OpKind, Phase};
+use crate::model::{Framework, OpKind, Phase};
 
 use super::{LintContext, Rule};
 
@@ -22,9 +22,14 @@ impl Rule for DynamicSql {
         for phase in [Phase::Upgrade, Phase::Downgrade] {
             for site in cx.ops(phase) {
                 let (message, help) = match &site.op.kind {
-                    OpKind::DynamicSql => (
+                    // In Python: a string made at run time; in SQL: PL/pgSQL's EXECUTE of one.
+                    OpKind::DynamicSql if site.migration.framework == Framework::Alembic => (
                         "the SQL is built at run time (f-string, concatenation or a variable), so no rule checked it".to_string(),
                         "write the statement as a literal string, or review it by hand and suppress this note",
+                    ),
+                    OpKind::DynamicSql => (
+                        "`EXECUTE` runs SQL built at run time (`format(...)`, concatenation or a variable), so no rule checked it".to_string(),
+                        "write the statement itself instead of building it, or review it by hand and suppress this note",
                     ),
                     OpKind::DynamicOp { call } => (
                         format!("`op.{call}(...)` gets its table or names at run time (a variable, a function argument, a loop over something not literal), so no rule checked it"),

@@ -253,11 +253,11 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             replaced.push(table.clone());
             continue;
         }
-        // `DROP INDEX IF EXISTS ix` before building `ix` clears what a failed run left behind:
-        // the index is created, not replaced.
+        // `DROP INDEX [IF EXISTS] ix` before building `ix` clears what a failed run left behind
+        // (an invalid index), or replaces it: either way the index exists after the upgrade,
+        // and its drop is no removal for the downgrade to restore.
         if let OpKind::DropIndex {
             name: Some(dropped),
-            if_exists: true,
             ..
         } = &op.kind
             && ops[index + 1..].iter().any(|later| {

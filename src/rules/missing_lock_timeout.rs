@@ -1,8 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::table_state::is_new_table;
-use crate::model::{
-    ConstraintKind, Framework, MaintenanceKind, Migration, OpKind, Phase, TableLock,
-};
+use crate::model::{Framework, Migration, OpKind, Phase, TableLock};
 
 use super::{LintContext, OpSite, Rule};
 
@@ -147,7 +145,7 @@ fn locking<'a>(
                 .map(|(table, _)| (table, TableLock::AccessExclusive)),
             _ => None,
         };
-        let Some((table, lock)) = index_table.or_else(|| locked_table(&op.kind)) else {
+        let Some((table, lock)) = index_table.or_else(|| op.kind.table_lock()) else {
             continue;
         };
         if !is_new_table(ops, index, table) {
@@ -168,53 +166,6 @@ fn join_and(items: &[String]) -> String {
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
-}
-
-/// The existing table an operation locks against writes or reads, and the lock's mode: the
-/// statements whose wait in the lock queue stops traffic behind them.
-fn locked_table(kind: &OpKind) -> Option<(&str, TableLock)> {
-    let lock = match kind {
-        OpKind::AddColumn { .. }
-        | OpKind::DropColumn { .. }
-        | OpKind::RenameColumn { .. }
-        | OpKind::RenameTable { .. }
-        | OpKind::AlterColumnType { .. }
-        | OpKind::SetNotNull { .. }
-        | OpKind::DropNotNull { .. }
-        | OpKind::SetDefault { .. }
-        | OpKind::DropConstraint { .. }
-        | OpKind::DropTable { .. }
-        | OpKind::DetachPartition {
-            concurrently: false,
-            ..
-        }
-        | OpKind::Truncate { .. } => TableLock::AccessExclusive,
-        OpKind::AddConstraint {
-            kind: ConstraintKind::ForeignKey { .. },
-            ..
-        } => TableLock::ShareRowExclusive,
-        OpKind::AddConstraint { .. } => TableLock::AccessExclusive,
-        OpKind::CreateIndex {
-            concurrently: false,
-            ..
-        } => TableLock::Share,
-        OpKind::LocksTable { lock, .. } if *lock != TableLock::ShareUpdateExclusive => *lock,
-        // DROP INDEX locks the index's table; SQL does not name it, Alembic's `table_name` does.
-        OpKind::DropIndex {
-            table: Some(table),
-            concurrently: false,
-            ..
-        } => return Some((table, TableLock::AccessExclusive)),
-        OpKind::Maintenance {
-            kind: MaintenanceKind::Reindex {
-                concurrently: true, ..
-            },
-            ..
-        } => return None,
-        OpKind::Maintenance { .. } => TableLock::AccessExclusive,
-        _ => return None,
-    };
-    kind.table().map(|table| (table, lock))
 }
 
 #[cfg(test)]

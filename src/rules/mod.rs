@@ -240,6 +240,52 @@ impl<'a> LintContext<'a> {
     }
 }
 
+impl<'a> LintContext<'a> {
+    /// Whether `table.column` accepts NULL just before `site`, as the history declares it:
+    /// `None` when no operation before says (the column predates what was read).
+    pub fn column_nullable_before(
+        &self,
+        site: &OpSite<'a>,
+        table: &str,
+        column: &str,
+    ) -> Option<bool> {
+        use crate::model::op::same_name;
+        let mut nullable = None;
+        for op in self.history_before(site, table) {
+            match &op.kind {
+                OpKind::CreateTable { columns, .. } => {
+                    nullable = columns
+                        .iter()
+                        .find(|c| same_name(&c.name, column))
+                        .map(|c| c.nullable && !c.primary_key);
+                }
+                OpKind::AddColumn { column: added, .. } if same_name(&added.name, column) => {
+                    nullable = Some(added.nullable && !added.primary_key);
+                }
+                OpKind::SetNotNull { column: c, .. } if same_name(c, column) => {
+                    nullable = Some(false)
+                }
+                OpKind::DropNotNull { column: c, .. } if same_name(c, column) => {
+                    nullable = Some(true)
+                }
+                OpKind::AddConstraint {
+                    kind: ConstraintKind::PrimaryKey { columns },
+                    ..
+                } if columns.iter().any(|c| same_name(c, column)) => nullable = Some(false),
+                OpKind::DropColumn { column: c, .. } if same_name(c, column) => nullable = None,
+                OpKind::RenameColumn { from, to, .. }
+                    if same_name(from, column) || same_name(to, column) =>
+                {
+                    nullable = None
+                }
+                OpKind::DropTable { .. } => nullable = None,
+                _ => {}
+            }
+        }
+        nullable
+    }
+}
+
 /// One operation in its context.
 pub struct OpSite<'a> {
     pub migration: &'a Migration,

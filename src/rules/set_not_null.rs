@@ -31,7 +31,10 @@ impl Rule for SetNotNull {
             let OpKind::SetNotNull { table, column } = &site.op.kind else {
                 continue;
             };
-            if site.table_is_new(table) {
+            // Already NOT NULL: PostgreSQL has nothing to check and does not scan.
+            if site.table_is_new(table)
+                || cx.column_nullable_before(&site, table, column) == Some(false)
+            {
                 continue;
             }
             if cx.postgres_version >= 12

@@ -38,6 +38,9 @@ pub struct Walker<'r, 'a> {
     helpers_entered: Vec<String>,
     /// How the `op.*` call being read names its index or constraint.
     name_origin: NameOrigin,
+    /// Inside an autocommit block, an explicit `op.execute("BEGIN")` opened a transaction block
+    /// that no `COMMIT` / `ROLLBACK` has closed yet: the statements between run in it.
+    explicit_transaction: bool,
     /// A branch that runs on PostgreSQL returned (`if dialect == "postgresql": return`): the
     /// rest of the function does not run there.
     returned_on_postgres: bool,
@@ -58,6 +61,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             helpers_entered: Vec::new(),
             name_origin: NameOrigin::AsWritten,
             returned_on_postgres: false,
+            explicit_transaction: false,
         }
     }
 
@@ -69,7 +73,7 @@ impl<'r, 'a> Walker<'r, 'a> {
     }
 
     fn push(&mut self, mut kind: OpKind, span: Span) {
-        let in_transaction = self.autocommit_depth == 0;
+        let in_transaction = self.autocommit_depth == 0 || self.explicit_transaction;
         // `op.f("...")` past 63 bytes reaches PostgreSQL shortened by SQLAlchemy.
         if self.name_origin == NameOrigin::Final {
             crate::model::naming::shorten_final_name(&mut kind);
@@ -451,7 +455,7 @@ impl<'r, 'a> Walker<'r, 'a> {
                 // Bound parameters (`:name`, `%s`, `%(name)s`) are values to the SQL parser.
                 let text = super::strings::neutral_placeholders(literal.value.to_str());
                 let sql_ops = sql::lower_sql(&text, self.file, &map, wrapping);
-                self.ops.extend(sql_ops);
+                self.extend_sql(sql_ops);
             }
             // An f-string of constants and literal loop values: its text is known, though not
             // where each character sits in the file; findings point at the f-string.
@@ -464,10 +468,11 @@ impl<'r, 'a> Walker<'r, 'a> {
                 };
                 let text = super::strings::neutral_placeholders(&text).into_owned();
                 let sql_ops = sql::lower_sql(&text, self.file, &sql::Shifted(start), wrapping);
-                self.ops.extend(sql_ops.into_iter().map(|mut op| {
+                let pinned = sql_ops.into_iter().map(|mut op| {
                     op.span = Span::new(self.file, start..start);
                     op
-                }));
+                });
+                self.extend_sql(pinned.collect());
             }
             None => {
                 let span = self.span(call);
@@ -499,6 +504,22 @@ impl<'r, 'a> Walker<'r, 'a> {
     /// The string literal holding SQL: direct, in `sa.text(...)`, or a module constant.
     /// The string literal holding a statement's SQL: written in the call, wrapped in
     /// `sa.text(...)`, or held by a module constant or a local variable.
+    /// Adds the operations of one `op.execute`, following explicit BEGIN / COMMIT across calls
+    /// inside an autocommit block, where the connection itself is in no transaction.
+    fn extend_sql(&mut self, ops: Vec<Op>) {
+        for mut op in ops {
+            if self.autocommit_depth > 0 && self.explicit_transaction {
+                op.in_transaction = true;
+            }
+            match op.kind {
+                OpKind::BeginTransaction => self.explicit_transaction = true,
+                OpKind::CommitTransaction => self.explicit_transaction = false,
+                _ => {}
+            }
+            self.ops.push(op);
+        }
+    }
+
     /// The text of SQL given as an f-string (directly or in `sa.text(...)`) whose placeholders
     /// are all known.
     fn evaluated_sql(&self, expr: &Expr) -> Option<String> {

@@ -89,7 +89,22 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                             };
                             implied.push(constraint_named_by_default(table, kind));
                         }
-                        implied.extend(implied_by_column(table, column));
+                        let all_null = column.server_default.is_none() && !column.identity;
+                        implied.extend(implied_by_column(table, column).into_iter().map(
+                            |mut kind| {
+                                // One statement adds the column, NULL in every row, and its
+                                // foreign key: there is nothing to check (verified: no scan).
+                                if let OpKind::AddConstraint {
+                                    kind: ConstraintKind::ForeignKey { .. },
+                                    not_valid,
+                                    ..
+                                } = &mut kind
+                                {
+                                    *not_valid |= all_null;
+                                }
+                                kind
+                            },
+                        ));
                     }
                     // `DROP CONSTRAINT ... CASCADE` takes other tables' foreign keys with it.
                     if let AlterTableOperation::DropConstraint {
@@ -273,7 +288,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     None | Some(sqlparser::ast::LockTableMode::AccessExclusive)
                 ),
             },
-            table: lock.tables.first().map(|t| t.to_string()),
+            table: lock.tables.first().map(|t| name(&t.name)),
         }],
         Statement::Insert(_) | Statement::Query(_) | Statement::Copy { .. } | Statement::Set(_) => {
             vec![OpKind::RowsOnly]

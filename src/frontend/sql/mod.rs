@@ -227,7 +227,29 @@ fn without_newer_syntax(tokens: &[TokenWithSpan]) -> Option<(Vec<TokenWithSpan>,
     let mut virtual_columns = false;
     let mut rewritten = Vec::with_capacity(tokens.len());
     let mut i = 0;
-    while i < tokens.len() {
+    // `CREATE MATERIALIZED VIEW / TABLE ... AS query WITH [NO] DATA`: whether it is filled now
+    // changes nothing the rules read, and sqlparser stops before it.
+    let meaningful: Vec<usize> = (0..tokens.len())
+        .filter(|&k| !is_trivia(&tokens[k].token) && tokens[k].token != Token::SemiColon)
+        .collect();
+    let with_data = match meaningful.as_slice() {
+        [.., with, no, data]
+            if is_word(&tokens[*with].token, "WITH")
+                && is_word(&tokens[*no].token, "NO")
+                && is_word(&tokens[*data].token, "DATA") =>
+        {
+            Some(*with)
+        }
+        [.., with, data]
+            if is_word(&tokens[*with].token, "WITH") && is_word(&tokens[*data].token, "DATA") =>
+        {
+            Some(*with)
+        }
+        _ => None,
+    };
+    let end = with_data.unwrap_or(tokens.len());
+    changed |= with_data.is_some();
+    while i < end {
         if is_word(&tokens[i].token, "WITHOUT")
             && let Some(overlaps) = (i + 1..tokens.len())
                 .find(|&k| !is_trivia(&tokens[k].token))

@@ -1,0 +1,85 @@
+//! The table locks operations take, as the statements whose wait in the lock queue stops
+//! traffic see them.
+
+use super::op::{ConstraintKind, MaintenanceKind, Op, OpKind, TableLock, same_name};
+
+impl OpKind {
+    /// The existing table an operation locks against writes or reads, and the lock's mode: the
+    /// statements whose wait in the lock queue stops traffic behind them.
+    pub fn table_lock(&self) -> Option<(&str, TableLock)> {
+        let kind = self;
+        let lock = match kind {
+            OpKind::AddColumn { .. }
+            | OpKind::DropColumn { .. }
+            | OpKind::RenameColumn { .. }
+            | OpKind::RenameTable { .. }
+            | OpKind::AlterColumnType { .. }
+            | OpKind::SetNotNull { .. }
+            | OpKind::DropNotNull { .. }
+            | OpKind::SetDefault { .. }
+            | OpKind::DropConstraint { .. }
+            | OpKind::DropTable { .. }
+            | OpKind::DetachPartition {
+                concurrently: false,
+                ..
+            }
+            | OpKind::Truncate { .. } => TableLock::AccessExclusive,
+            OpKind::AddConstraint {
+                kind: ConstraintKind::ForeignKey { .. },
+                ..
+            } => TableLock::ShareRowExclusive,
+            OpKind::AddConstraint { .. } => TableLock::AccessExclusive,
+            OpKind::CreateIndex {
+                concurrently: false,
+                ..
+            } => TableLock::Share,
+            OpKind::LocksTable { lock, .. } if *lock != TableLock::ShareUpdateExclusive => *lock,
+            // DROP INDEX locks the index's table; SQL does not name it, Alembic's `table_name` does.
+            OpKind::DropIndex {
+                table: Some(table),
+                concurrently: false,
+                ..
+            } => return Some((table, TableLock::AccessExclusive)),
+            OpKind::Maintenance {
+                kind:
+                    MaintenanceKind::Reindex {
+                        concurrently: true, ..
+                    },
+                ..
+            } => return None,
+            OpKind::Maintenance { .. } => TableLock::AccessExclusive,
+            _ => return None,
+        };
+        kind.table().map(|table| (table, lock))
+    }
+}
+
+/// The strongest lock the operations before `index` took on `table` in the transaction still
+/// open at `index`: a later statement on the table waits for nothing weaker than it.
+pub fn held_before(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {
+    let mut held: Option<TableLock> = None;
+    for op in &ops[..index] {
+        // Outside a transaction block each statement commits, releasing what it took.
+        if !op.in_transaction || matches!(op.kind, OpKind::CommitTransaction) {
+            held = None;
+            continue;
+        }
+        if let Some((t, lock)) = op.kind.table_lock()
+            && same_name(t, table)
+            && held.is_none_or(|h| strength(lock) > strength(h))
+        {
+            held = Some(lock);
+        }
+    }
+    held.filter(|_| ops.get(index).is_some_and(|op| op.in_transaction))
+}
+
+/// Lock modes by how much they exclude.
+fn strength(lock: TableLock) -> u8 {
+    match lock {
+        TableLock::ShareUpdateExclusive => 1,
+        TableLock::Share => 2,
+        TableLock::ShareRowExclusive => 3,
+        TableLock::AccessExclusive => 4,
+    }
+}
