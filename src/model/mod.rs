@@ -4,6 +4,7 @@ pub mod column_type;
 pub mod constraint;
 pub mod function_calls;
 pub mod graph;
+pub mod implied;
 pub mod locks;
 pub mod naming;
 pub mod op;

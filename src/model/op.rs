@@ -3,6 +3,7 @@
 use super::{ColumnType, DefaultExpr, Span};
 
 pub use super::constraint::ConstraintKind;
+pub use super::implied::{constraint_named_by_default, implied_by_column};
 
 #[derive(Debug, Clone)]
 pub struct Op {
@@ -163,6 +164,12 @@ pub enum OpKind {
         name: String,
         kind: RelationKind,
     },
+    /// `DROP MATERIALIZED VIEW`: the view and its indexes go; no data is lost that its query
+    /// cannot make again.
+    DropRelation {
+        name: String,
+        kind: RelationKind,
+    },
     RenameTable {
         from: String,
         to: String,
@@ -292,6 +299,12 @@ pub enum OpKind {
     },
     CreateSequence {
         name: String,
+    },
+    /// `ALTER SEQUENCE s OWNED BY t.c` (or `CREATE SEQUENCE ... OWNED BY`): the sequence is
+    /// dropped with its table or column.
+    SequenceOwnedBy {
+        sequence: String,
+        table: String,
     },
     DropSequence {
         name: String,
@@ -428,7 +441,7 @@ impl OpKind {
             | OpKind::AttachPartition { table, .. }
             | OpKind::BatchTable { table, .. } => Some(table),
             OpKind::RenameTable { from, .. } => Some(from),
-            OpKind::CreateRelation { name, .. } => Some(name),
+            OpKind::CreateRelation { name, .. } | OpKind::DropRelation { name, .. } => Some(name),
             OpKind::Truncate { tables } => tables.first().map(String::as_str),
             OpKind::Maintenance { table, .. } => table.as_deref(),
             _ => None,
@@ -449,66 +462,4 @@ pub fn same_name(a: &str, b: &str) -> bool {
     } else {
         bare_name(a).eq_ignore_ascii_case(bare_name(b))
     }
-}
-
-/// A constraint added to `table` (validated, built in place) under the name PostgreSQL gives
-/// it when the statement names none.
-pub fn constraint_named_by_default(table: &str, kind: ConstraintKind) -> OpKind {
-    OpKind::AddConstraint {
-        table: table.to_string(),
-        name: kind.postgres_default_name(table),
-        kind,
-        not_valid: false,
-        using_index: None,
-    }
-}
-
-/// The constraints and index a column added to an existing table brings with it: a foreign key
-/// (`REFERENCES`, `sa.ForeignKey(...)`), a unique constraint (`UNIQUE`, `unique=True`), checks
-/// (`CHECK (...)`, `sa.CheckConstraint(...)`), an index for SQLAlchemy's `index=True` — each
-/// built on the existing table, named as PostgreSQL and SQLAlchemy name them by default. A
-/// primary key is the caller's: Alembic's `add_column` does not add one, SQL's `ADD COLUMN ...
-/// PRIMARY KEY` does.
-pub fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
-    let bare_table = table.rsplit('.').next().unwrap_or(table);
-    let mut kinds = Vec::new();
-    let mut constraint =
-        |kind: ConstraintKind| kinds.push(constraint_named_by_default(table, kind));
-    if let Some(referenced) = &column.references {
-        let referenced_table = referenced
-            .rsplit_once('.')
-            .map_or(referenced.as_str(), |(t, _)| t)
-            .to_string();
-        constraint(ConstraintKind::ForeignKey {
-            columns: vec![column.name.clone()],
-            referenced_table,
-        });
-    }
-    if column.unique && !column.primary_key {
-        constraint(ConstraintKind::Unique {
-            columns: vec![column.name.clone()],
-        });
-    }
-    for (name, expression) in &column.checks {
-        kinds.push(OpKind::AddConstraint {
-            table: table.to_string(),
-            name: name.clone(),
-            kind: ConstraintKind::Check {
-                expression: expression.clone(),
-            },
-            not_valid: false,
-            using_index: None,
-        });
-    }
-    if column.indexed {
-        kinds.push(OpKind::CreateIndex {
-            name: Some(format!("ix_{bare_table}_{}", column.name)),
-            table: table.to_string(),
-            columns: vec![column.name.clone()],
-            unique: false,
-            concurrently: false,
-            if_not_exists: false,
-        });
-    }
-    kinds
 }

@@ -38,7 +38,9 @@ fn state_before(ops: &[Op], index: usize, table: &str) -> TableState {
                     ..TableState::default()
                 };
             }
-            OpKind::DropTable { table: dropped } if same_name(dropped, table) => {
+            OpKind::DropTable { table: dropped } | OpKind::DropRelation { name: dropped, .. }
+                if same_name(dropped, table) =>
+            {
                 state = TableState::default();
             }
             OpKind::RenameTable { from, to } if same_name(to, table) => {

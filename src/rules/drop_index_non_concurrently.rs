@@ -57,6 +57,7 @@ impl Rule for DropIndexNonConcurrently {
             });
             if index_table.is_some_and(|t| {
                 held_before(site.ops, site.index, t) == Some(TableLock::AccessExclusive)
+                    || earlier_index_drop_on(cx, &site, t)
             }) {
                 continue;
             }
@@ -95,6 +96,36 @@ fn index_is_disposable(site: &OpSite, name: &str) -> bool {
         } if same_name(n, name) => is_new_table(upgrade, i, table) && drops_table(site.ops, table),
         _ => false,
     })
+}
+
+/// An SQL `DROP INDEX` earlier in the same open transaction dropped another index of `table`
+/// (SQL names no table; its CREATE INDEX does): ACCESS EXCLUSIVE on the table is held already.
+fn earlier_index_drop_on(cx: &LintContext, site: &OpSite, table: &str) -> bool {
+    let open_since = site.ops[..site.index]
+        .iter()
+        .rposition(|op| !op.in_transaction || matches!(op.kind, OpKind::CommitTransaction))
+        .map_or(0, |i| i + 1);
+    (open_since..site.index).any(|i| {
+        let op = &site.ops[i];
+        let OpKind::DropIndex {
+            name: Some(name),
+            table: None,
+            ..
+        } = &op.kind
+        else {
+            return false;
+        };
+        let earlier = OpSite {
+            migration: site.migration,
+            migration_index: site.migration_index,
+            ops: site.ops,
+            index: i,
+            op,
+            phase: site.phase,
+        };
+        cx.index_definition(&earlier, name)
+            .is_some_and(|(t, _)| same_name(t, table))
+    }) && site.op.in_transaction
 }
 
 /// Later in the same transaction the body drops the index's table or one of its columns, which

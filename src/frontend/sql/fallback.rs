@@ -242,8 +242,21 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             ..,
         ]
         | ["CREATE" | "ALTER" | "DROP", "EVENT", "TRIGGER", ..]
-        | ["ALTER", "SEQUENCE", ..]
         | ["ALTER", "INDEX", ..] => Some(OpKind::Other),
+        // `ALTER SEQUENCE s OWNED BY [schema.]table.column`: dropped with the table.
+        ["ALTER", "SEQUENCE", rest @ ..] => {
+            let by = rest.windows(2).position(|p| p == ["OWNED", "BY"]);
+            let owner = by
+                .map(|at| rest[at + 2..].concat().trim_end_matches(';').to_string())
+                .filter(|o| o != "NONE");
+            Some(match owner.as_deref().and_then(|o| o.rsplit_once('.')) {
+                Some((table, _)) => OpKind::SequenceOwnedBy {
+                    sequence: qualified(&w, 2),
+                    table: table.to_string(),
+                },
+                None => OpKind::Other,
+            })
+        }
         ["SET", rest @ ..]
             if rest
                 .iter()

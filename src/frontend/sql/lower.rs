@@ -1,10 +1,16 @@
 //! Parsed sqlparser statements → model operations.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
-    DataType, Expr, FromTable, ObjectName, ObjectType, RenameTableNameKind, Set, Statement,
-    TableConstraint, TableFactor, TableWithJoins, UserDefinedTypeRepresentation,
+    AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption, DataType, ObjectName,
+    ObjectType, Set, Statement, TableConstraint, TableFactor, TableWithJoins,
+    UserDefinedTypeRepresentation,
 };
+
+mod alter_table;
+mod dml;
+
+use alter_table::alter_table;
+pub use alter_table::significant_using;
 
 use crate::model::op::{constraint_named_by_default, implied_by_column};
 use crate::model::{
@@ -12,6 +18,9 @@ use crate::model::{
 };
 
 pub fn lower(statement: &Statement) -> Vec<OpKind> {
+    if let Some(kinds) = dml::lower_dml(statement) {
+        return kinds;
+    }
     match statement {
         // A temporary table lives for the session; nothing of the schema changes.
         Statement::CreateTable(create) if create.temporary => vec![OpKind::CreateRelation {
@@ -156,6 +165,10 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     ObjectType::Type => OpKind::DropType { name: n },
                     ObjectType::Sequence => OpKind::DropSequence { name: n },
                     ObjectType::Database => OpKind::DropDatabase { name: n },
+                    ObjectType::MaterializedView => OpKind::DropRelation {
+                        name: n,
+                        kind: RelationKind::MaterializedView,
+                    },
                     _ => OpKind::Other,
                 };
                 std::iter::once(dropped).chain(cascaded)
@@ -221,50 +234,27 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 _ => OpKind::Other,
             })
             .collect(),
-        Statement::CreateSequence { name: seq, .. } => {
-            vec![OpKind::CreateSequence { name: name(seq) }]
+        Statement::CreateSequence {
+            name: seq,
+            sequence_options,
+            ..
+        } => {
+            let owner = sequence_options.iter().find_map(|option| match option {
+                sqlparser::ast::SequenceOptions::OwnedBy(Some(column)) => Some(name(column)),
+                _ => None,
+            });
+            std::iter::once(OpKind::CreateSequence { name: name(seq) })
+                .chain(owner.and_then(|column| {
+                    Some(OpKind::SequenceOwnedBy {
+                        sequence: name(seq),
+                        table: column.rsplit_once('.')?.0.to_string(),
+                    })
+                }))
+                .collect()
         }
         Statement::Truncate(truncate) => {
             vec![OpKind::Truncate {
                 tables: truncate.table_names.iter().map(|t| name(&t.name)).collect(),
-            }]
-        }
-        Statement::Update(update) if system_catalog(&relation(&update.table)).is_some() => {
-            vec![OpKind::CatalogWrite {
-                catalog: relation(&update.table),
-                statement: "UPDATE",
-            }]
-        }
-        Statement::Delete(delete)
-            if delete_target(delete).is_some_and(|t| system_catalog(&t).is_some()) =>
-        {
-            vec![OpKind::CatalogWrite {
-                catalog: delete_target(delete).unwrap_or_default(),
-                statement: "DELETE",
-            }]
-        }
-        Statement::Insert(insert) if system_catalog(&insert.table.to_string()).is_some() => {
-            vec![OpKind::CatalogWrite {
-                catalog: insert.table.to_string(),
-                statement: "INSERT",
-            }]
-        }
-        Statement::Update(update) => {
-            let (filtered, null_test) =
-                row_filter(update.selection.as_ref(), update.from.is_some());
-            vec![OpKind::DataChange {
-                table: relation(&update.table),
-                statement: "UPDATE",
-                filtered,
-                null_test,
-            }]
-        }
-        Statement::Delete(delete) => {
-            vec![OpKind::DataChange {
-                table: delete_target(delete).unwrap_or_default(),
-                statement: "DELETE",
-                filtered: delete.selection.is_some(),
-                null_test: None,
             }]
         }
         Statement::StartTransaction { .. } => vec![OpKind::BeginTransaction],
@@ -307,101 +297,6 @@ fn is_lock_timeout(variable: &str) -> bool {
 fn sets_lock_timeout_by_function(query: &str) -> bool {
     let lower = query.to_ascii_lowercase();
     lower.contains("set_config") && lower.contains("'lock_timeout'")
-}
-
-fn alter_table(table: &str, operation: &AlterTableOperation) -> Option<OpKind> {
-    let table = table.to_string();
-    Some(match operation {
-        AlterTableOperation::AddColumn { column_def, .. } => OpKind::AddColumn {
-            table,
-            column: column(column_def),
-        },
-        AlterTableOperation::DropColumn { column_names, .. } => OpKind::DropColumn {
-            table,
-            column: column_names
-                .iter()
-                .map(identifier)
-                .collect::<Vec<_>>()
-                .join(", "),
-        },
-        AlterTableOperation::RenameColumn {
-            old_column_name,
-            new_column_name,
-        } => OpKind::RenameColumn {
-            table,
-            from: identifier(old_column_name),
-            to: identifier(new_column_name),
-        },
-        AlterTableOperation::RenameTable { table_name } => {
-            let to = match table_name {
-                RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => name(n),
-            };
-            OpKind::RenameTable { from: table, to }
-        }
-        AlterTableOperation::AddConstraint {
-            constraint,
-            not_valid,
-        } => {
-            let (name, kind) = table_constraint(constraint)?;
-            OpKind::AddConstraint {
-                table,
-                name,
-                kind,
-                not_valid: *not_valid,
-                using_index: None,
-            }
-        }
-        AlterTableOperation::ValidateConstraint { name } => OpKind::ValidateConstraint {
-            table,
-            name: identifier(name),
-        },
-        // MySQL's forms, which PostgreSQL's parser rejects.
-        AlterTableOperation::ModifyColumn { .. } => mysql("ALTER TABLE ... MODIFY"),
-        AlterTableOperation::ChangeColumn { .. } => mysql("ALTER TABLE ... CHANGE"),
-        AlterTableOperation::DropPrimaryKey { .. } => mysql("ALTER TABLE ... DROP PRIMARY KEY"),
-        AlterTableOperation::DropForeignKey { .. } => mysql("ALTER TABLE ... DROP FOREIGN KEY"),
-        AlterTableOperation::DropIndex { .. } => mysql("ALTER TABLE ... DROP INDEX"),
-        AlterTableOperation::DropConstraint { name, .. } => OpKind::DropConstraint {
-            table,
-            name: Some(identifier(name)),
-            kind: None,
-        },
-        AlterTableOperation::AlterColumn { column_name, op } => {
-            let column = identifier(column_name);
-            match op {
-                AlterColumnOperation::SetNotNull => OpKind::SetNotNull { table, column },
-                AlterColumnOperation::DropNotNull => OpKind::DropNotNull { table, column },
-                AlterColumnOperation::SetDefault { value } => OpKind::SetDefault {
-                    table,
-                    column,
-                    default: Some(DefaultExpr::from_sql(&value.to_string())),
-                },
-                AlterColumnOperation::DropDefault => OpKind::SetDefault {
-                    table,
-                    column,
-                    default: None,
-                },
-                AlterColumnOperation::SetDataType {
-                    data_type, using, ..
-                } => {
-                    let to = column_type(data_type);
-                    let using = using
-                        .as_ref()
-                        .filter(|expr| !using_adds_nothing(expr, &column, &to))
-                        .map(Expr::to_string);
-                    OpKind::AlterColumnType {
-                        table,
-                        column,
-                        from: None,
-                        to,
-                        using,
-                    }
-                }
-                _ => OpKind::Other,
-            }
-        }
-        _ => OpKind::Other,
-    })
 }
 
 fn table_constraint(constraint: &TableConstraint) -> Option<(Option<String>, ConstraintKind)> {
@@ -543,141 +438,4 @@ fn relation(table: &TableWithJoins) -> String {
 /// `CASCADE` in a DROP EXTENSION.
 fn is_cascade(action: Option<&sqlparser::ast::ReferentialAction>) -> bool {
     matches!(action, Some(sqlparser::ast::ReferentialAction::Cascade))
-}
-
-/// The table a DELETE removes rows from.
-fn delete_target(delete: &sqlparser::ast::Delete) -> Option<String> {
-    let from = match &delete.from {
-        FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables) => tables,
-    };
-    from.first().map(relation)
-}
-
-/// PostgreSQL's system catalogs a migration may be tempted to edit by hand.
-const SYSTEM_CATALOGS: &[&str] = &[
-    "pg_attrdef",
-    "pg_attribute",
-    "pg_class",
-    "pg_constraint",
-    "pg_database",
-    "pg_depend",
-    "pg_description",
-    "pg_enum",
-    "pg_extension",
-    "pg_index",
-    "pg_inherits",
-    "pg_namespace",
-    "pg_proc",
-    "pg_rewrite",
-    "pg_sequence",
-    "pg_statistic",
-    "pg_trigger",
-    "pg_type",
-    "pg_authid",
-    "pg_auth_members",
-    "pg_shdepend",
-    "pg_cast",
-    "pg_opclass",
-    "pg_am",
-];
-
-/// The catalog a table name names: anything in `pg_catalog`, or a system catalog's bare name
-/// (found first on every search_path).
-fn system_catalog(table: &str) -> Option<&str> {
-    let lower = table.trim_matches('"');
-    match lower.split_once('.') {
-        Some((schema, name)) if schema.trim_matches('"').eq_ignore_ascii_case("pg_catalog") => {
-            Some(name)
-        }
-        Some(_) => None,
-        None => SYSTEM_CATALOGS
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(lower))
-            .then_some(lower),
-    }
-}
-
-/// What an UPDATE's WHERE says about the rows it touches: whether it limits them at all (an
-/// `UPDATE ... FROM` whose WHERE only joins the tables touches every row with a partner), and
-/// the column of a WHERE that is only `column IS NULL`.
-fn row_filter(selection: Option<&Expr>, joined: bool) -> (bool, Option<String>) {
-    let Some(selection) = selection else {
-        return (false, None);
-    };
-    if joined && only_joins(selection) {
-        return (false, None);
-    }
-    let null_test = match unnested(selection) {
-        Expr::IsNull(inner) => match unnested(inner) {
-            Expr::Identifier(column) => Some(column.value.clone()),
-            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
-            _ => None,
-        },
-        _ => None,
-    };
-    (true, null_test)
-}
-
-/// A WHERE made only of `a.x = b.y` conditions between columns, joined by AND.
-fn only_joins(expr: &Expr) -> bool {
-    let is_column = |e: &Expr| {
-        matches!(
-            unnested(e),
-            Expr::Identifier(_) | Expr::CompoundIdentifier(_)
-        )
-    };
-    match unnested(expr) {
-        Expr::BinaryOp { left, op, right } => match op {
-            sqlparser::ast::BinaryOperator::And => only_joins(left) && only_joins(right),
-            sqlparser::ast::BinaryOperator::Eq => is_column(left) && is_column(right),
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-fn unnested(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Nested(inner) => unnested(inner),
-        other => other,
-    }
-}
-
-fn mysql(construct: &str) -> OpKind {
-    OpKind::OtherDialect {
-        construct: format!("`{construct}` is MySQL's"),
-    }
-}
-
-/// A USING that is the column itself, or the column cast to the new type: PostgreSQL builds the
-/// same conversion as without USING, so a change it makes without a rewrite (varchar → text,
-/// widening) stays without one (verified in the facts suite).
-fn using_adds_nothing(expr: &Expr, column: &str, to: &ColumnType) -> bool {
-    let is_the_column = |e: &Expr| match unnested(e) {
-        Expr::Identifier(ident) => crate::model::op::same_name(&ident.value, column),
-        Expr::CompoundIdentifier(parts) => parts
-            .last()
-            .is_some_and(|p| crate::model::op::same_name(&p.value, column)),
-        _ => false,
-    };
-    match unnested(expr) {
-        Expr::Cast {
-            expr: inner,
-            data_type,
-            ..
-        } => is_the_column(inner) && column_type(data_type) == *to,
-        other => is_the_column(other),
-    }
-}
-
-/// `postgresql_using="..."` of an Alembic `alter_column`, as the SQL expression PostgreSQL
-/// reads: `None` when it adds nothing to the type change (see `using_adds_nothing`).
-pub fn significant_using(text: &str, column: &str, to: &ColumnType) -> Option<String> {
-    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
-        .try_with_sql(text)
-        .and_then(|mut parser| parser.parse_expr());
-    match parsed {
-        Ok(expr) if using_adds_nothing(&expr, column, to) => None,
-        _ => Some(text.to_string()),
-    }
 }

@@ -1,0 +1,152 @@
+//! UPDATE, DELETE and INSERT: which rows they touch, and whether they write the system
+//! catalogs.
+
+use sqlparser::ast::{Expr, FromTable, Statement};
+
+use crate::model::OpKind;
+
+use super::relation;
+
+/// The operation of a data statement; `None` for any other statement.
+pub(super) fn lower_dml(statement: &Statement) -> Option<Vec<OpKind>> {
+    Some(match statement {
+        Statement::Update(update) if system_catalog(&relation(&update.table)).is_some() => {
+            vec![OpKind::CatalogWrite {
+                catalog: relation(&update.table),
+                statement: "UPDATE",
+            }]
+        }
+        Statement::Delete(delete)
+            if delete_target(delete).is_some_and(|t| system_catalog(&t).is_some()) =>
+        {
+            vec![OpKind::CatalogWrite {
+                catalog: delete_target(delete).unwrap_or_default(),
+                statement: "DELETE",
+            }]
+        }
+        Statement::Insert(insert) if system_catalog(&insert.table.to_string()).is_some() => {
+            vec![OpKind::CatalogWrite {
+                catalog: insert.table.to_string(),
+                statement: "INSERT",
+            }]
+        }
+        Statement::Update(update) => {
+            let (filtered, null_test) =
+                row_filter(update.selection.as_ref(), update.from.is_some());
+            vec![OpKind::DataChange {
+                table: relation(&update.table),
+                statement: "UPDATE",
+                filtered,
+                null_test,
+            }]
+        }
+        Statement::Delete(delete) => {
+            vec![OpKind::DataChange {
+                table: delete_target(delete).unwrap_or_default(),
+                statement: "DELETE",
+                filtered: delete.selection.is_some(),
+                null_test: None,
+            }]
+        }
+        _ => return None,
+    })
+}
+
+/// The table a DELETE removes rows from.
+fn delete_target(delete: &sqlparser::ast::Delete) -> Option<String> {
+    let from = match &delete.from {
+        FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables) => tables,
+    };
+    from.first().map(relation)
+}
+
+/// PostgreSQL's system catalogs a migration may be tempted to edit by hand.
+const SYSTEM_CATALOGS: &[&str] = &[
+    "pg_attrdef",
+    "pg_attribute",
+    "pg_class",
+    "pg_constraint",
+    "pg_database",
+    "pg_depend",
+    "pg_description",
+    "pg_enum",
+    "pg_extension",
+    "pg_index",
+    "pg_inherits",
+    "pg_namespace",
+    "pg_proc",
+    "pg_rewrite",
+    "pg_sequence",
+    "pg_statistic",
+    "pg_trigger",
+    "pg_type",
+    "pg_authid",
+    "pg_auth_members",
+    "pg_shdepend",
+    "pg_cast",
+    "pg_opclass",
+    "pg_am",
+];
+
+/// The catalog a table name names: anything in `pg_catalog`, or a system catalog's bare name
+/// (found first on every search_path).
+fn system_catalog(table: &str) -> Option<&str> {
+    let lower = table.trim_matches('"');
+    match lower.split_once('.') {
+        Some((schema, name)) if schema.trim_matches('"').eq_ignore_ascii_case("pg_catalog") => {
+            Some(name)
+        }
+        Some(_) => None,
+        None => SYSTEM_CATALOGS
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(lower))
+            .then_some(lower),
+    }
+}
+
+/// What an UPDATE's WHERE says about the rows it touches: whether it limits them at all (an
+/// `UPDATE ... FROM` whose WHERE only joins the tables touches every row with a partner), and
+/// the column of a WHERE that is only `column IS NULL`.
+fn row_filter(selection: Option<&Expr>, joined: bool) -> (bool, Option<String>) {
+    let Some(selection) = selection else {
+        return (false, None);
+    };
+    if joined && only_joins(selection) {
+        return (false, None);
+    }
+    let null_test = match unnested(selection) {
+        Expr::IsNull(inner) => match unnested(inner) {
+            Expr::Identifier(column) => Some(column.value.clone()),
+            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    (true, null_test)
+}
+
+/// A WHERE made only of `a.x = b.y` conditions between columns, joined by AND.
+fn only_joins(expr: &Expr) -> bool {
+    let is_column = |e: &Expr| {
+        matches!(
+            unnested(e),
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+        )
+    };
+    match unnested(expr) {
+        Expr::BinaryOp { left, op, right } => match op {
+            sqlparser::ast::BinaryOperator::And => only_joins(left) && only_joins(right),
+            sqlparser::ast::BinaryOperator::Eq => is_column(left) && is_column(right),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// An expression without the parentheses around it.
+pub(super) fn unnested(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Nested(inner) => unnested(inner),
+        other => other,
+    }
+}
