@@ -97,3 +97,92 @@ fn a_schema_dump_beside_the_migrations_is_no_history_and_says_so() {
         "{document:#?}"
     );
 }
+
+/// Diesel keeps a folder per migration: `<version>_<name>/up.sql`, `down.sql` and an optional
+/// `metadata.toml`. The folders are one history in version order, each `down.sql` its
+/// migration's downgrade, and each script runs in Diesel's transaction unless the metadata
+/// turns it off.
+#[test]
+fn a_diesel_history_is_one_set_whose_down_scripts_are_downgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "migrations/00000000000000_diesel_initial_setup/up.sql",
+        "CREATE FUNCTION diesel_set_updated_at() RETURNS trigger AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$ LANGUAGE plpgsql;\n",
+    );
+    write(
+        root,
+        "migrations/00000000000000_diesel_initial_setup/down.sql",
+        "DROP FUNCTION IF EXISTS diesel_set_updated_at();\n",
+    );
+    write(
+        root,
+        "migrations/2024-01-31-120000_create_users/up.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n",
+    );
+    // A rollback dropping what its migration made is no drop-table finding.
+    write(
+        root,
+        "migrations/2024-01-31-120000_create_users/down.sql",
+        "DROP TABLE users;\n",
+    );
+    write(
+        root,
+        "migrations/2024-02-01-090000_users_email_index/up.sql",
+        "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    write(
+        root,
+        "migrations/2024-02-01-090000_users_email_index/down.sql",
+        "DROP INDEX CONCURRENTLY users_email_idx;\n",
+    );
+    write(
+        root,
+        "migrations/2024-02-01-090000_users_email_index/metadata.toml",
+        "run_in_transaction = false\n",
+    );
+    write(
+        root,
+        "migrations/2024-02-02-090000_users_name_index/up.sql",
+        "CREATE INDEX CONCURRENTLY users_name_idx ON users (email);\n",
+    );
+    write(
+        root,
+        "migrations/2024-02-02-090000_users_name_index/down.sql",
+        "DROP INDEX users_name_idx;\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(document["summary"]["revisions"], 4, "{document:#?}");
+    let found: Vec<(String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] != "note")
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Only the migration Diesel runs in a transaction fails its CONCURRENTLY.
+    assert!(
+        found.contains(&(
+            "concurrent-index-in-transaction".into(),
+            "migrations/2024-02-02-090000_users_name_index/up.sql".into()
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(rule, path)| rule == "concurrent-index-in-transaction"
+                && path.contains("users_email_index")),
+        "{found:#?}"
+    );
+    assert!(
+        !found.iter().any(|(rule, _)| rule == "drop-table"),
+        "{found:#?}"
+    );
+}

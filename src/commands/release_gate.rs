@@ -165,6 +165,10 @@ async fn applied_versions(
             "SELECT version::text FROM flyway_schema_history WHERE success AND version IS NOT NULL",
             false,
         ),
+        Framework::Diesel => (
+            "SELECT version::text FROM __diesel_schema_migrations",
+            false,
+        ),
         Framework::PlainSql => return Ok((Vec::new(), false)),
     };
     match client.query(sql, &[]).await {

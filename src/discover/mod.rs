@@ -237,6 +237,21 @@ fn is_revision_file(path: &Path) -> bool {
         && path.file_name().is_some_and(|n| n != "__init__.py")
 }
 
+/// `up.sql` / `down.sql` in a folder whose name starts with a version (Diesel:
+/// `2024-01-31-120000_create_users/up.sql`, or `00000000000000_diesel_initial_setup`).
+pub fn is_migration_folder_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let folder = path
+        .parent()
+        .and_then(|f| f.file_name())
+        .and_then(|f| f.to_str())
+        .unwrap_or_default();
+    matches!(name, "up.sql" | "down.sql") && folder.starts_with(|c: char| c.is_ascii_digit())
+}
+
 fn is_sql_file(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
@@ -394,8 +409,14 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
                 alembic_roots.insert(normalize(&location), Some(ini));
             }
         } else if is_sql_file(path) {
+            // A folder per migration (Diesel's `<version>_<name>/up.sql`): the set is the
+            // folder holding the migration folders.
+            let set_folder = match folder.parent() {
+                Some(parent) if is_migration_folder_file(path) => parent,
+                _ => folder,
+            };
             sql_by_dir
-                .entry(folder.to_path_buf())
+                .entry(set_folder.to_path_buf())
                 .or_default()
                 .push(path.to_path_buf());
         } else if is_revision_file(path)

@@ -274,9 +274,20 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     .file_name()
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or_default();
-                let script_config = read_text(&path.with_file_name(format!("{name}.conf"))).ok();
+                // A folder per migration: its name is the version, and `metadata.toml` beside
+                // the scripts its settings (Diesel); otherwise Flyway's `<file>.conf`.
+                let migration_folder = crate::discover::is_migration_folder_file(path)
+                    .then(|| path.parent().and_then(|f| f.file_name()))
+                    .flatten()
+                    .map(|f| f.to_string_lossy().to_string());
+                let config_name = match migration_folder {
+                    Some(_) => "metadata.toml".to_string(),
+                    None => format!("{name}.conf"),
+                };
+                let script_config = read_text(&path.with_file_name(config_name)).ok();
                 Parsed::Sql(Box::new(sql_sets::parse_file(
                     &name,
+                    migration_folder.as_deref(),
                     &source.text,
                     file,
                     script_config.as_deref(),

@@ -9,8 +9,10 @@ use crate::model::{
 
 use super::sql::{self, Shifted, Wrapping};
 
+mod diesel;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     Up,
     Down,
     /// dbmate: both directions in one file.
@@ -69,7 +71,12 @@ fn leading_version(stem: &str) -> Option<&str> {
     (end > digits_from).then(|| &stem[..end])
 }
 
-fn body(text: &str, range: std::ops::Range<usize>, file: FileId, wrapping: Wrapping) -> Body {
+pub(super) fn body(
+    text: &str,
+    range: std::ops::Range<usize>,
+    file: FileId,
+    wrapping: Wrapping,
+) -> Body {
     let section = &text[range.clone()];
     let transaction = match wrapping {
         Wrapping::Always => ScriptTransaction::Wrapped,
@@ -121,7 +128,7 @@ fn flyway_transaction(parsed: &mut Body, configured: Option<bool>) {
 }
 
 /// A file holding one direction of a migration (golang-migrate, Flyway).
-fn one_direction(
+pub(super) fn one_direction(
     framework: Framework,
     role: Role,
     version_text: String,
@@ -153,8 +160,19 @@ fn execute_in_transaction(config: &str) -> Option<bool> {
     })
 }
 
-/// One SQL file; `script_config` is the text of Flyway's `<file>.conf` beside it, if any.
-pub fn parse_file(name: &str, text: &str, file: FileId, script_config: Option<&str>) -> SqlFile {
+/// One SQL file; `migration_folder` is the name of the folder it sits in when that folder is
+/// one migration (Diesel); `script_config` the text of the settings file beside it, if any
+/// (Flyway's `<file>.conf`, Diesel's `metadata.toml`).
+pub fn parse_file(
+    name: &str,
+    migration_folder: Option<&str>,
+    text: &str,
+    file: FileId,
+    script_config: Option<&str>,
+) -> SqlFile {
+    if let Some(folder) = migration_folder {
+        return diesel::parse(name, folder, text, file, script_config);
+    }
     let whole = 0..text.len();
     let lower = name.to_ascii_lowercase();
     // golang-migrate, pop and their kin: one file per direction, paired by the version string.

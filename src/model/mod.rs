@@ -34,6 +34,8 @@ pub enum Framework {
     GolangMigrate,
     Dbmate,
     Flyway,
+    /// Diesel: a folder per migration (`<version>_<name>/up.sql`, `down.sql`, `metadata.toml`).
+    Diesel,
     PlainSql,
 }
 
@@ -44,6 +46,7 @@ impl Framework {
             Framework::GolangMigrate => "golang-migrate",
             Framework::Dbmate => "dbmate",
             Framework::Flyway => "flyway",
+            Framework::Diesel => "diesel",
             Framework::PlainSql => "sql",
         }
     }

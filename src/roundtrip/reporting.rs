@@ -259,7 +259,7 @@ fn fix_for(sqlstate: &str) -> Option<&'static str> {
     Some(match sqlstate {
         // active_sql_transaction: CONCURRENTLY, ALTER TYPE ... ADD VALUE (< 12), VACUUM.
         "25001" => {
-            "run the statement outside the migration's transaction: in Alembic inside `with op.get_context().autocommit_block():`; in SQL outside BEGIN/COMMIT (dbmate: `-- migrate:up transaction:false`)"
+            "run the statement outside the migration's transaction: in Alembic inside `with op.get_context().autocommit_block():`; in SQL outside BEGIN/COMMIT (dbmate: `-- migrate:up transaction:false`; Diesel: `run_in_transaction = false` in the migration's metadata.toml, with that statement alone in its script)"
         }
         "23502" => {
             "existing rows have no value for the column: add it nullable, backfill, then set NOT NULL (or give it a `server_default`)"

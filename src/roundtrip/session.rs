@@ -420,6 +420,10 @@ fn bookkeeping_table(framework: Framework) -> Option<&'static str> {
         Framework::Flyway => Some(
             "CREATE TABLE IF NOT EXISTS flyway_schema_history (installed_rank integer NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL, installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL)",
         ),
+        // diesel/src/migration/setup_migration_table.sql
+        Framework::Diesel => Some(
+            "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        ),
         Framework::Alembic | Framework::PlainSql => None,
     }
 }
