@@ -169,6 +169,10 @@ async fn applied_versions(
             "SELECT version::text FROM __diesel_schema_migrations",
             false,
         ),
+        Framework::Prisma => (
+            "SELECT migration_name::text FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+            false,
+        ),
         Framework::PlainSql => return Ok((Vec::new(), false)),
     };
     match client.query(sql, &[]).await {

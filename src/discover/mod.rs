@@ -237,8 +237,10 @@ fn is_revision_file(path: &Path) -> bool {
         && path.file_name().is_some_and(|n| n != "__init__.py")
 }
 
-/// `up.sql` / `down.sql` in a folder whose name starts with a version (Diesel:
-/// `2024-01-31-120000_create_users/up.sql`, or `00000000000000_diesel_initial_setup`).
+/// A script of a folder-per-migration layout, in a folder whose name starts with a version:
+/// Diesel's `up.sql` / `down.sql` (`2024-01-31-120000_create_users/up.sql`,
+/// `00000000000000_diesel_initial_setup`), Prisma's `migration.sql`
+/// (`20240131120000_create_users/migration.sql`).
 pub fn is_migration_folder_file(path: &Path) -> bool {
     let name = path
         .file_name()
@@ -249,7 +251,8 @@ pub fn is_migration_folder_file(path: &Path) -> bool {
         .and_then(|f| f.file_name())
         .and_then(|f| f.to_str())
         .unwrap_or_default();
-    matches!(name, "up.sql" | "down.sql") && folder.starts_with(|c: char| c.is_ascii_digit())
+    matches!(name, "up.sql" | "down.sql" | "migration.sql")
+        && folder.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn is_sql_file(path: &Path) -> bool {

@@ -280,11 +280,16 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     .then(|| path.parent().and_then(|f| f.file_name()))
                     .flatten()
                     .map(|f| f.to_string_lossy().to_string());
-                let config_name = match migration_folder {
-                    Some(_) => "metadata.toml".to_string(),
-                    None => format!("{name}.conf"),
+                let config = match migration_folder {
+                    // Prisma's provider is in the migrations folder's migration_lock.toml.
+                    Some(_) if name == "migration.sql" => path
+                        .parent()
+                        .and_then(Path::parent)
+                        .map(|migrations| migrations.join("migration_lock.toml")),
+                    Some(_) => Some(path.with_file_name("metadata.toml")),
+                    None => Some(path.with_file_name(format!("{name}.conf"))),
                 };
-                let script_config = read_text(&path.with_file_name(config_name)).ok();
+                let script_config = config.and_then(|c| read_text(&c).ok());
                 Parsed::Sql(Box::new(sql_sets::parse_file(
                     &name,
                     migration_folder.as_deref(),

@@ -10,6 +10,7 @@ use crate::model::{
 use super::sql::{self, Shifted, Wrapping};
 
 mod diesel;
+mod prisma;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Role {
@@ -170,8 +171,12 @@ pub fn parse_file(
     file: FileId,
     script_config: Option<&str>,
 ) -> SqlFile {
-    if let Some(folder) = migration_folder {
-        return diesel::parse(name, folder, text, file, script_config);
+    match migration_folder {
+        Some(folder) if name == "migration.sql" => {
+            return prisma::parse(folder, text, file, script_config);
+        }
+        Some(folder) => return diesel::parse(name, folder, text, file, script_config),
+        None => {}
     }
     let whole = 0..text.len();
     let lower = name.to_ascii_lowercase();
@@ -333,10 +338,13 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> (Vec<MigrationSe
                         state: BodyState::NotApplicable,
                         ..missing
                     },
-                    (_, None) if framework == Framework::PlainSql => Body {
-                        state: BodyState::NotApplicable,
-                        ..missing
-                    },
+                    // Plain SQL and Prisma have no down scripts at all.
+                    (_, None) if matches!(framework, Framework::PlainSql | Framework::Prisma) => {
+                        Body {
+                            state: BodyState::NotApplicable,
+                            ..missing
+                        }
+                    }
                     (_, None) if framework == Framework::Flyway && !has_undo => Body {
                         state: BodyState::NotApplicable,
                         ..missing

@@ -36,6 +36,8 @@ pub enum Framework {
     Flyway,
     /// Diesel: a folder per migration (`<version>_<name>/up.sql`, `down.sql`, `metadata.toml`).
     Diesel,
+    /// Prisma Migrate: `<timestamp>_<name>/migration.sql` folders, forward only.
+    Prisma,
     PlainSql,
 }
 
@@ -47,6 +49,7 @@ impl Framework {
             Framework::Dbmate => "dbmate",
             Framework::Flyway => "flyway",
             Framework::Diesel => "diesel",
+            Framework::Prisma => "prisma",
             Framework::PlainSql => "sql",
         }
     }

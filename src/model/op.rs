@@ -255,6 +255,11 @@ pub enum OpKind {
     DropType {
         name: String,
     },
+    /// `ALTER TYPE a RENAME TO b`.
+    RenameType {
+        from: String,
+        to: String,
+    },
     /// `ALTER TYPE ... RENAME VALUE 'a' TO 'b'`.
     RenameEnumValue {
         type_name: String,

@@ -424,6 +424,9 @@ fn bookkeeping_table(framework: Framework) -> Option<&'static str> {
         Framework::Diesel => Some(
             "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)",
         ),
+        Framework::Prisma => Some(
+            "CREATE TABLE IF NOT EXISTS _prisma_migrations (id varchar(36) PRIMARY KEY NOT NULL, checksum varchar(64) NOT NULL, finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0)",
+        ),
         Framework::Alembic | Framework::PlainSql => None,
     }
 }

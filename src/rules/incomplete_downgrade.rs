@@ -33,7 +33,39 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     // and after the downgrade, and the next upgrade drops it before creating it, so neither
     // the table nor what is built on it is left over or missing.
     let mut replaced: Vec<String> = Vec::new();
+    // Types the upgrade found and renamed (`ALTER TYPE status RENAME TO status_old`): the new
+    // name → the type's own. Creating the old name again and dropping the renamed one is the
+    // way PostgreSQL changes an enum: the type is replaced, not created or removed.
+    let mut renamed_types: Vec<(String, String)> = Vec::new();
+    let mut replaced_types: Vec<String> = Vec::new();
     for (index, op) in ops.iter().enumerate() {
+        match &op.kind {
+            OpKind::RenameType { from, to } => {
+                let created_here = created
+                    .iter_mut()
+                    .find(|(o, _)| matches!(o, Object::EnumType(t) if same_name(t, from)));
+                match created_here {
+                    Some((object, _)) => *object = Object::EnumType(to.clone()),
+                    None => renamed_types.push((to.clone(), from.clone())),
+                }
+                continue;
+            }
+            OpKind::CreateEnum { name, .. }
+                if renamed_types.iter().any(|(_, own)| same_name(own, name)) =>
+            {
+                replaced_types.push(name.clone());
+                continue;
+            }
+            OpKind::DropType { name } => {
+                if let Some((_, own)) = renamed_types.iter().find(|(new, _)| same_name(new, name)) {
+                    if !replaced_types.iter().any(|r| same_name(r, own)) {
+                        removed.push((Object::EnumType(own.clone()), op.span));
+                    }
+                    continue;
+                }
+            }
+            _ => {}
+        }
         if let OpKind::CreateTable { table, .. } = &op.kind
             && let Some(position) = removed
                 .iter()
@@ -106,6 +138,23 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
 }
 
 fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
+    // Renamed away, then dropped under the new name (`ALTER TYPE x RENAME TO x_old`, ...,
+    // `DROP TYPE x_old`): the type the upgrade made is gone.
+    if let Object::EnumType(name) = object {
+        let renamed_to: Vec<&String> = downgrade
+            .iter()
+            .filter_map(|op| match &op.kind {
+                OpKind::RenameType { from, to } if same_name(from, name) => Some(to),
+                _ => None,
+            })
+            .collect();
+        if downgrade.iter().any(|op| {
+            matches!(&op.kind, OpKind::DropType { name: dropped }
+                if renamed_to.iter().any(|to| same_name(to, dropped)))
+        }) {
+            return true;
+        }
+    }
     downgrade.iter().any(|op| {
         let (_, gone) = effects(&op.kind);
         match (&op.kind, object) {

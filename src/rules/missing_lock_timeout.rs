@@ -40,17 +40,36 @@ impl Rule for MissingLockTimeout {
             let Some((phase, first)) = locking.first() else {
                 continue;
             };
-            let mut tables: Vec<(&str, TableLock)> = Vec::new();
-            for (_, l) in &locking {
-                match tables.iter_mut().find(|(t, _)| *t == l.table) {
-                    Some((_, strongest)) if l.lock.blocks_reads() => *strongest = l.lock,
-                    Some(_) => {}
-                    None => tables.push((l.table, l.lock)),
+            // Each table with the strongest lock taken on it, per phase: a CREATE INDEX of the
+            // upgrade takes SHARE even when the downgrade's DROP INDEX takes ACCESS EXCLUSIVE.
+            let mut tables: Vec<(&str, Option<TableLock>, Option<TableLock>)> = Vec::new();
+            for (phase, l) in &locking {
+                let entry = match tables.iter().position(|(t, _, _)| *t == l.table) {
+                    Some(i) => &mut tables[i],
+                    None => {
+                        tables.push((l.table, None, None));
+                        tables.last_mut().expect("just pushed")
+                    }
+                };
+                let slot = match phase {
+                    Phase::Upgrade => &mut entry.1,
+                    Phase::Downgrade => &mut entry.2,
+                };
+                if slot.is_none_or(|held| l.lock.blocks_reads() && !held.blocks_reads()) {
+                    *slot = Some(l.lock);
                 }
             }
             let named = tables
                 .iter()
-                .map(|(t, lock)| format!("`{t}` ({})", lock.name()))
+                .map(|(t, up, down)| match (up, down) {
+                    (Some(up), Some(down)) if up != down => format!(
+                        "`{t}` ({} in the upgrade, {} in the downgrade)",
+                        up.name(),
+                        down.name()
+                    ),
+                    (Some(lock), _) | (None, Some(lock)) => format!("`{t}` ({})", lock.name()),
+                    (None, None) => format!("`{t}`"),
+                })
                 .collect::<Vec<_>>();
             // One statement may lock several times (an ALTER TABLE with several actions): each
             // line is named once.
@@ -81,7 +100,9 @@ impl Rule for MissingLockTimeout {
             })
             .collect::<Vec<_>>()
             .join(" and ");
-            let blocked = if tables.iter().any(|(_, lock)| lock.blocks_reads()) {
+            let blocked = if tables.iter().any(|(_, up, down)| {
+                up.is_some_and(TableLock::blocks_reads) || down.is_some_and(TableLock::blocks_reads)
+            }) {
                 "every other query"
             } else {
                 "every write"
@@ -197,6 +218,22 @@ mod tests {
         assert!(
             messages[0].starts_with("`users` (ACCESS EXCLUSIVE) is locked with no lock_timeout, by 2 statements of the upgrade (lines 1, 2)"),
             "{messages:?}"
+        );
+        let options = crate::lint::LintOptions {
+            paths: vec![super::super::testing::fixture_path(
+                "missing-lock-timeout",
+                "bad_index_and_its_drop.py",
+            )],
+            select: Some(vec![super::META.id.to_string()]),
+            ..Default::default()
+        };
+        let outcome = crate::lint::lint(&options).unwrap();
+        assert!(
+            outcome.diagnostics[0]
+                .message
+                .starts_with("`orders` (SHARE in the upgrade, ACCESS EXCLUSIVE in the downgrade)"),
+            "{:?}",
+            outcome.diagnostics
         );
     }
 }

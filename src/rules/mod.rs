@@ -205,7 +205,8 @@ impl<'a> LintContext<'a> {
 }
 
 impl<'a> LintContext<'a> {
-    /// The table and columns of index `name` as the last CREATE INDEX before `site` built it:
+    /// The table and columns of index `name` as the last CREATE INDEX (or unique or primary key
+    /// constraint, whose index has its name) before `site` built it:
     /// the body's earlier operations, then (in a downgrade) its own upgrade, then earlier
     /// migrations. SQL's DROP INDEX names no table; this finds it.
     pub fn index_definition(
@@ -213,13 +214,35 @@ impl<'a> LintContext<'a> {
         site: &OpSite<'a>,
         name: &str,
     ) -> Option<(&'a str, &'a [String])> {
+        use crate::model::op::same_name;
+        // A unique or primary key constraint builds an index of its own name.
+        let keyed = |kind: &'a ConstraintKind| match kind {
+            ConstraintKind::Unique { columns } | ConstraintKind::PrimaryKey { columns } => {
+                Some(columns.as_slice())
+            }
+            _ => None,
+        };
         let defines = |op: &'a Op| match &op.kind {
             OpKind::CreateIndex {
                 name: Some(n),
                 table,
                 columns,
                 ..
-            } if crate::model::op::same_name(n, name) => Some((table.as_str(), columns.as_slice())),
+            } if same_name(n, name) => Some((table.as_str(), columns.as_slice())),
+            OpKind::AddConstraint {
+                name: Some(n),
+                table,
+                kind,
+                ..
+            } if same_name(n, name) => keyed(kind).map(|columns| (table.as_str(), columns)),
+            OpKind::CreateTable {
+                table, constraints, ..
+            } => constraints.iter().find_map(|(n, kind)| {
+                n.as_deref()
+                    .filter(|n| same_name(n, name))
+                    .and(keyed(kind))
+                    .map(|columns| (table.as_str(), columns))
+            }),
             _ => None,
         };
         let own_upgrade: &'a [Op] = match site.phase {

@@ -212,12 +212,15 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     value: add.value.value.clone(),
                 }]
             }
+            AlterTypeOperation::Rename(rename) => vec![OpKind::RenameType {
+                from: name(&alter.name),
+                to: identifier(&rename.new_name),
+            }],
             AlterTypeOperation::RenameValue(rename) => vec![OpKind::RenameEnumValue {
                 type_name: name(&alter.name),
                 from: rename.from.value.clone(),
                 to: rename.to.value.clone(),
             }],
-            _ => vec![OpKind::Other],
         },
         Statement::CreateDomain(domain) => vec![OpKind::CreateDomain {
             name: name(&domain.name),

@@ -124,8 +124,10 @@ impl Walker<'_, '_> {
                 "add_column" => {
                     let column_call = as_call(args.find_argument_value("column", shift)?)?;
                     let column = r.column(column_call)?;
-                    let mut kinds: Vec<OpKind> =
-                        enum_created_by(r, column_call).into_iter().collect();
+                    // Unlike create_table, add_column creates no enum type for the column:
+                    // it must exist already (verified with Alembic 1.13 and 1.20 on a real
+                    // PostgreSQL: "type ... does not exist").
+                    let mut kinds: Vec<OpKind> = Vec::new();
                     let table = table_at(0)?;
                     let implied = implied_by_column(&table, &column);
                     kinds.push(OpKind::AddColumn { table, column });
@@ -294,8 +296,8 @@ impl Walker<'_, '_> {
     }
 }
 
-/// `sa.Enum("a", "b", name="status")` as a column type creates the type with the table,
-/// unless `create_type=False`.
+/// `sa.Enum("a", "b", name="status")` as a column type of `op.create_table` creates the type
+/// with the table, unless `create_type=False`.
 fn enum_created_by(r: &Reader, column: &ExprCall) -> Option<OpKind> {
     let enum_call = column
         .arguments
