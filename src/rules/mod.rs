@@ -238,7 +238,9 @@ impl<'a> LintContext<'a> {
             OpKind::CreateTable {
                 table, constraints, ..
             } => constraints.iter().find_map(|(n, kind)| {
-                n.as_deref()
+                // Unnamed, it has the name PostgreSQL gives it (`jobs_namespace_uuid_name_key`).
+                n.clone()
+                    .or_else(|| kind.postgres_default_name(table))
                     .filter(|n| same_name(n, name))
                     .and(keyed(kind))
                     .map(|columns| (table.as_str(), columns))
