@@ -173,6 +173,11 @@ async fn applied_versions(
             "SELECT migration_name::text FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
             false,
         ),
+        // goose writes a row per up and per down; a version is applied when its latest row says so.
+        Framework::Goose => (
+            "SELECT version_id::text FROM goose_db_version g WHERE is_applied AND NOT EXISTS (SELECT 1 FROM goose_db_version later WHERE later.version_id = g.version_id AND later.id > g.id)",
+            false,
+        ),
         Framework::PlainSql => return Ok((Vec::new(), false)),
     };
     match client.query(sql, &[]).await {

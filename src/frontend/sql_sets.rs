@@ -10,6 +10,7 @@ use crate::model::{
 use super::sql::{self, Shifted, Wrapping};
 
 mod diesel;
+mod goose;
 mod prisma;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +40,9 @@ pub struct SqlFile {
 /// A version as its digit groups compared as numbers of any length: pop / golang-migrate
 /// versions such as `20191100000001000000` do not fit in 64 bits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Version(Vec<(usize, String)>);
+pub(super) struct Version(Vec<(usize, String)>);
 
-fn digits(text: &str) -> Version {
+pub(super) fn digits(text: &str) -> Version {
     Version(
         text.split(|c: char| !c.is_ascii_digit())
             .filter(|s| !s.is_empty())
@@ -229,6 +230,9 @@ pub fn parse_file(
             flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
             return one_direction(Framework::Flyway, role, version_text, file, parsed);
         }
+    }
+    if goose::is_goose(text) {
+        return goose::parse(name, text, file);
     }
     let sections = sql::dbmate_sections(text);
     if sections.up.is_some() || sections.down.is_some() {

@@ -38,10 +38,32 @@ pub enum Framework {
     Diesel,
     /// Prisma Migrate: `<timestamp>_<name>/migration.sql` folders, forward only.
     Prisma,
+    /// goose: `-- +goose Up` / `-- +goose Down` sections in one file per migration.
+    Goose,
     PlainSql,
 }
 
 impl Framework {
+    /// How a statement PostgreSQL refuses inside a transaction block (CREATE INDEX
+    /// CONCURRENTLY, ...) is run outside one, in this framework.
+    pub fn outside_transaction_way(self) -> &'static str {
+        match self {
+            Framework::Alembic => "wrap it in `with op.get_context().autocommit_block():`",
+            Framework::GolangMigrate | Framework::PlainSql => {
+                "put it alone in a migration file of its own (a file of one statement runs outside any transaction block)"
+            }
+            Framework::Dbmate => "mark the section `-- migrate:up transaction:false`",
+            Framework::Flyway => {
+                "put it in a script of its own (Flyway runs a script made only of such statements outside a transaction), or set `executeInTransaction=false` in the script's `.conf`"
+            }
+            Framework::Diesel => {
+                "put it alone in its migration's script, with `run_in_transaction = false` in the migration's metadata.toml"
+            }
+            Framework::Prisma => "put it alone in a migration.sql of its own",
+            Framework::Goose => "mark the file `-- +goose NO TRANSACTION`",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Framework::Alembic => "alembic",
@@ -50,6 +72,7 @@ impl Framework {
             Framework::Flyway => "flyway",
             Framework::Diesel => "diesel",
             Framework::Prisma => "prisma",
+            Framework::Goose => "goose",
             Framework::PlainSql => "sql",
         }
     }

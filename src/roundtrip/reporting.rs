@@ -42,6 +42,11 @@ impl Judge<'_> {
                 help.push(
                     "if the step is slow rather than stuck (a lock wait, a large backfill), raise the limit with `--timeout SECONDS` or `timeout_s` in [roundtrip]".into(),
                 );
+            } else if failure.sqlstate.as_deref() == Some(ACTIVE_SQL_TRANSACTION) {
+                help.push(format!(
+                    "run the statement outside the migration's transaction: {}",
+                    self.set.framework.outside_transaction_way()
+                ));
             } else if let Some(fix) = failure.sqlstate.as_deref().and_then(fix_for) {
                 help.push(fix.into());
             }
@@ -254,13 +259,13 @@ fn env_py_hint(message: &str) -> &'static str {
     }
 }
 
+/// active_sql_transaction: CONCURRENTLY, ALTER TYPE ... ADD VALUE (< 12), VACUUM refused in a
+/// transaction block; the fix depends on the framework.
+const ACTIVE_SQL_TRANSACTION: &str = "25001";
+
 /// The usual fix for the database errors migrations meet most, by SQLSTATE.
 fn fix_for(sqlstate: &str) -> Option<&'static str> {
     Some(match sqlstate {
-        // active_sql_transaction: CONCURRENTLY, ALTER TYPE ... ADD VALUE (< 12), VACUUM.
-        "25001" => {
-            "run the statement outside the migration's transaction: in Alembic inside `with op.get_context().autocommit_block():`; in SQL outside BEGIN/COMMIT (dbmate: `-- migrate:up transaction:false`; Diesel: `run_in_transaction = false` in the migration's metadata.toml, with that statement alone in its script)"
-        }
         "23502" => {
             "existing rows have no value for the column: add it nullable, backfill, then set NOT NULL (or give it a `server_default`)"
         }

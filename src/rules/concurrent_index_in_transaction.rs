@@ -29,7 +29,7 @@ impl Rule for ConcurrentIndexInTransaction {
                 };
                 out.push(
                     cx.report_op(&META, &site, format!("{statement} cannot run inside a transaction block: the migration will fail"))
-                        .with_help("in Alembic, wrap it in `with op.get_context().autocommit_block():`; in SQL, run it outside BEGIN/COMMIT and in a file of its own (golang-migrate, Flyway), with `-- migrate:up transaction:false` (dbmate), or alone in a script whose metadata.toml says `run_in_transaction = false` (Diesel)")
+                        .with_help(site.migration.framework.outside_transaction_way())
                         .in_phase(phase),
                 );
             }

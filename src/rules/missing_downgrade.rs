@@ -69,6 +69,11 @@ impl Rule for MissingDowngrade {
                     "add a `downgrade()` that reverses `upgrade()`",
                     Severity::Error,
                 ),
+                (BodyState::Missing, Framework::Goose) => (
+                    "the migration has no `-- +goose Down` section".to_string(),
+                    "add a `-- +goose Down` section that reverses the `-- +goose Up` section",
+                    Severity::Error,
+                ),
                 (BodyState::Missing, Framework::Dbmate) => (
                     "the migration has no `-- migrate:down` section".to_string(),
                     "add a `-- migrate:down` section that reverses the `-- migrate:up` section",
