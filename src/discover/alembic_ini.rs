@@ -27,9 +27,13 @@ pub fn read(ini: &Path) -> Option<AlembicIni> {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.replace("%(here)s", &here.display().to_string()))
     };
+    // `%(here)s` is the ini's own folder: a value built on it is already placed, even when
+    // that folder was given relative (`check src/app/migrations`), and must not be joined to
+    // it a second time.
     let resolve = |value: &str| {
         let path = Path::new(value);
-        if path.is_absolute() {
+        let placed = !here.as_os_str().is_empty() && path.starts_with(here);
+        if path.is_absolute() || placed {
             path.to_path_buf()
         } else {
             here.join(path)
@@ -183,5 +187,28 @@ mod tests {
         let read = ini("[alembic]\nscript_location = myapp:migrations\n");
         assert_eq!(read.script_location, None);
         assert_eq!(read.version_locations, None);
+    }
+
+    /// An ini found through a relative path (`check server/migrations`): `%(here)s` is that
+    /// relative folder, and a location built on it is not joined to it a second time.
+    #[test]
+    fn here_given_relative_is_not_applied_twice() {
+        // Relative to the working folder cargo runs tests in (the package's), without changing it.
+        std::fs::create_dir_all("target").unwrap();
+        let dir = tempfile::tempdir_in("target").unwrap();
+        let base = dir
+            .path()
+            .strip_prefix(std::env::current_dir().unwrap())
+            .unwrap_or(dir.path());
+        let folder = base.join("server/migrations");
+        std::fs::create_dir_all(folder.join("community")).unwrap();
+        std::fs::write(
+            folder.join("alembic.ini"),
+            "[alembic]\nscript_location = %(here)s\nversion_locations = %(here)s/community\n",
+        )
+        .unwrap();
+        assert!(folder.is_relative());
+        let read = read(&folder.join("alembic.ini")).unwrap();
+        assert_eq!(read.version_locations, Some(vec![folder.join("community")]));
     }
 }

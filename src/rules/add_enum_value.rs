@@ -42,11 +42,19 @@ impl Rule for AddEnumValue {
                     .any(|op| matches!(op.kind, OpKind::CommitTransaction));
                 let waits_for_commit =
                     site.op.in_transaction && !committed_later && !committed_before;
-                // The downgrade makes the type again without the value: it is undone.
+                // The downgrade makes the type again without the value, under its name or under a
+                // temporary one renamed to it afterwards: it is undone.
                 let undone = site.phase == Phase::Upgrade
-                    && site.migration.downgrade.ops.iter().any(|op| {
-                        matches!(&op.kind, OpKind::CreateEnum { name, .. } if same_name(name, type_name))
-                    });
+                    && site
+                        .migration
+                        .downgrade
+                        .ops
+                        .iter()
+                        .any(|op| match &op.kind {
+                            OpKind::CreateEnum { name, .. } => same_name(name, type_name),
+                            OpKind::RenameType { to, .. } => same_name(to, type_name),
+                            _ => false,
+                        });
                 let message = match (undone, waits_for_commit) {
                     (true, false) => continue,
                     (true, true) => format!(

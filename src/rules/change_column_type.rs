@@ -36,9 +36,13 @@ impl Rule for ChangeColumnType {
             }
             let target = format!("`{table}.{column}`");
             let help = "add a new column, backfill it in batches, switch the application over, then drop the old column; or accept the downtime knowingly and suppress this finding";
-            let from = from
-                .clone()
-                .or_else(|| declared_type(cx, &site, table, column));
+            // The column already has the new type (an earlier statement, raw SQL beside an
+            // out-of-date `existing_type=`, changed it): PostgreSQL has nothing to convert.
+            let declared = declared_type(cx, &site, table, column);
+            if using.is_none() && declared.as_ref() == Some(to) {
+                continue;
+            }
+            let from = from.clone().or(declared);
             let diagnostic = match (&from, using) {
                 (_, Some(_)) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
                 (None, None) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))

@@ -237,6 +237,12 @@ fn dropped_after_rename(object: &Object, downgrade: &[Op]) -> Option<String> {
 
 fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     downgrade.iter().any(|op| {
+        // A type made under a temporary name and renamed to the removed one's.
+        if let (Object::EnumType(name), OpKind::RenameType { to, .. }) = (object, &op.kind)
+            && same_name(name, to)
+        {
+            return true;
+        }
         let (mut made, _) = effects(&op.kind);
         made.extend(implied_constraints(&op.kind));
         made.iter().any(|m| {

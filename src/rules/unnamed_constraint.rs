@@ -1,7 +1,8 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::{Framework, OpKind, Phase};
+use crate::model::op::same_name;
+use crate::model::{ConstraintKind, Framework, OpKind, Phase};
 
-use super::{LintContext, Rule};
+use super::{LintContext, OpSite, Rule};
 
 pub static META: RuleMeta = RuleMeta {
     id: "unnamed-constraint",
@@ -32,7 +33,7 @@ impl Rule for UnnamedConstraint {
                         name: None,
                         kind,
                         ..
-                    } => (
+                    } if !reverse_names_it(&site, table, kind) => (
                         format!(
                             "{} on `{table}` is created without a name: PostgreSQL picks one, and the reverse operation has nothing to name",
                             kind.label()
@@ -57,6 +58,22 @@ impl Rule for UnnamedConstraint {
             }
         }
     }
+}
+
+/// The reverse operation drops the constraint by the name PostgreSQL gives it
+/// (`orders_customer_id_fkey`): it has a name to give after all.
+fn reverse_names_it(site: &OpSite, table: &str, kind: &ConstraintKind) -> bool {
+    let Some(default) = kind.postgres_default_name(table) else {
+        return false;
+    };
+    let reverse = match site.phase {
+        Phase::Upgrade => &site.migration.downgrade.ops,
+        Phase::Downgrade => &site.migration.upgrade.ops,
+    };
+    reverse.iter().any(|op| {
+        matches!(&op.kind, OpKind::DropConstraint { table: t, name: Some(n), .. }
+            if same_name(t, table) && same_name(n, &default))
+    })
 }
 
 #[cfg(test)]
