@@ -54,6 +54,45 @@ impl OpKind {
     }
 }
 
+impl OpKind {
+    /// The tables the operation's foreign keys reference: adding a foreign key (with a new
+    /// table, a new column, or on its own) takes SHARE ROW EXCLUSIVE on each of them.
+    pub fn referenced_tables(&self) -> Vec<&str> {
+        fn reference(column: &super::Column) -> Option<&str> {
+            let referenced = column.references.as_deref()?;
+            Some(referenced.rsplit_once('.').map_or(referenced, |(t, _)| t))
+        }
+        match self {
+            OpKind::CreateTable {
+                table,
+                columns,
+                constraints,
+                ..
+            } => columns
+                .iter()
+                .filter_map(reference)
+                .chain(constraints.iter().filter_map(|(_, kind)| match kind {
+                    ConstraintKind::ForeignKey {
+                        referenced_table, ..
+                    } => Some(referenced_table.as_str()),
+                    _ => None,
+                }))
+                // A table referencing itself is the new one.
+                .filter(|referenced| !same_name(referenced, table))
+                .collect(),
+            OpKind::AddConstraint {
+                table,
+                kind:
+                    ConstraintKind::ForeignKey {
+                        referenced_table, ..
+                    },
+                ..
+            } if !same_name(referenced_table, table) => vec![referenced_table.as_str()],
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// The strongest lock the operations before `index` took on `table` in the transaction still
 /// open at `index`: a later statement on the table waits for nothing weaker than it.
 pub fn held_before(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {

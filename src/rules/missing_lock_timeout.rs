@@ -166,15 +166,25 @@ fn locking<'a>(
                 .map(|(table, _)| (table, TableLock::AccessExclusive)),
             _ => None,
         };
-        let Some((table, lock)) = index_table.or_else(|| op.kind.table_lock()) else {
-            continue;
-        };
-        if !is_new_table(ops, index, table) {
-            found.push(Locking {
-                table,
-                lock,
-                span: op.span,
-            });
+        // A foreign key also locks the table it references (SHARE ROW EXCLUSIVE), also when
+        // the table holding it is new.
+        let locked = index_table
+            .or_else(|| op.kind.table_lock())
+            .into_iter()
+            .chain(
+                op.kind
+                    .referenced_tables()
+                    .into_iter()
+                    .map(|t| (t, TableLock::ShareRowExclusive)),
+            );
+        for (table, lock) in locked {
+            if !is_new_table(ops, index, table) {
+                found.push(Locking {
+                    table,
+                    lock,
+                    span: op.span,
+                });
+            }
         }
     }
     found
