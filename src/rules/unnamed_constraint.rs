@@ -60,19 +60,26 @@ impl Rule for UnnamedConstraint {
     }
 }
 
-/// The reverse operation drops the constraint by the name PostgreSQL gives it
-/// (`orders_customer_id_fkey`): it has a name to give after all.
+/// The reverse operation needs no name for it: it drops the constraint by the name PostgreSQL
+/// gives it (`orders_customer_id_fkey`), or drops a column the constraint is on, or its table,
+/// which take the constraint with them.
 fn reverse_names_it(site: &OpSite, table: &str, kind: &ConstraintKind) -> bool {
-    let Some(default) = kind.postgres_default_name(table) else {
-        return false;
-    };
+    let default = kind.postgres_default_name(table);
     let reverse = match site.phase {
         Phase::Upgrade => &site.migration.downgrade.ops,
         Phase::Downgrade => &site.migration.upgrade.ops,
     };
-    reverse.iter().any(|op| {
-        matches!(&op.kind, OpKind::DropConstraint { table: t, name: Some(n), .. }
-            if same_name(t, table) && same_name(n, &default))
+    reverse.iter().any(|op| match &op.kind {
+        OpKind::DropConstraint {
+            table: t,
+            name: Some(n),
+            ..
+        } => same_name(t, table) && default.as_deref().is_some_and(|d| same_name(n, d)),
+        OpKind::DropColumn { table: t, column } => {
+            same_name(t, table) && kind.involves_column(column)
+        }
+        OpKind::DropTable { table: t } => same_name(t, table),
+        _ => false,
     })
 }
 

@@ -20,6 +20,9 @@ pub struct Reader<'a> {
     pub local_values: std::cell::RefCell<HashMap<String, Option<&'a Expr>>>,
     /// The module's own functions, which `upgrade()` may call to do its work.
     pub helpers: HashMap<String, &'a ruff_python_ast::StmtFunctionDef>,
+    /// Operations imported by name (`from alembic.op import add_column, drop_column as dc`):
+    /// local name → the `op` method it is.
+    pub op_functions: HashMap<String, String>,
 }
 
 impl<'a> Reader<'a> {
@@ -45,6 +48,7 @@ impl<'a> Reader<'a> {
             constants,
             local_values: Default::default(),
             helpers: HashMap::new(),
+            op_functions: HashMap::new(),
         }
     }
 }

@@ -108,6 +108,24 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
             _ => None,
         })
         .collect();
+    reader.op_functions = suite
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::ImportFrom(import)
+                if import
+                    .module
+                    .as_ref()
+                    .is_some_and(|m| m.as_str() == "alembic.op") =>
+            {
+                Some(import.names.iter().map(|alias| {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    (local.as_str().to_string(), alias.name.as_str().to_string())
+                }))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let whole_file = Span::new(file, 0..0);
     let mut migration = Migration {
         framework: Framework::Alembic,

@@ -182,7 +182,13 @@ impl<'r, 'a> Walker<'r, 'a> {
                         .map(|c| (c.test.as_ref(), &c.body)),
                 );
                 for (test, body) in clauses {
-                    match test.and_then(|t| dialect::holds_on_postgres(t, self.reader)) {
+                    // A test on a value known here (a helper's `upgrade=False` argument, a
+                    // module constant) decides like a test on the database does.
+                    let decided = test.and_then(|t| {
+                        self.known_truth(t)
+                            .or_else(|| dialect::holds_on_postgres(t, self.reader))
+                    });
+                    match decided {
                         Some(true) => {
                             self.walk(body);
                             // What follows the branch runs on other databases only.
@@ -229,6 +235,35 @@ impl<'r, 'a> Walker<'r, 'a> {
 
     /// A call to one of the module's own functions is read as if its body were written here,
     /// its parameters bound to the call's arguments: `_add_index("users")`.
+    /// The truth of a test whose value is known while reading: a name bound to `True`,
+    /// `False` or `None` (a helper's argument, a module constant), or `not` of one.
+    fn known_truth(&self, test: &Expr) -> Option<bool> {
+        match test {
+            Expr::UnaryOp(unary) if unary.op == ruff_python_ast::UnaryOp::Not => {
+                self.known_truth(&unary.operand).map(|b| !b)
+            }
+            Expr::Name(name) => {
+                let bound = self
+                    .reader
+                    .local_values
+                    .borrow()
+                    .get(name.id.as_str())
+                    .copied();
+                let value = match bound {
+                    Some(value) => value?,
+                    None => *self.reader.constants.get(name.id.as_str())?,
+                };
+                match value {
+                    Expr::BooleanLiteral(literal) => Some(literal.value),
+                    Expr::NoneLiteral(_) => Some(false),
+                    _ => None,
+                }
+            }
+            Expr::BooleanLiteral(literal) => Some(literal.value),
+            _ => None,
+        }
+    }
+
     fn helper_call(&mut self, name: &str, call: &'a ExprCall) {
         let Some(function) = self.reader.helpers.get(name).copied() else {
             return;
@@ -365,6 +400,15 @@ impl<'r, 'a> Walker<'r, 'a> {
     fn expression(&mut self, expr: &'a Expr) {
         let Some(call) = as_call(expr) else { return };
         if let Expr::Name(function) = call.func.as_ref() {
+            // `from alembic.op import add_column`: `add_column(...)` is `op.add_column(...)`.
+            if let Some(method) = self.reader.op_functions.get(function.id.as_str()) {
+                let span = self.span(call);
+                for kind in self.op_call(method, call, None) {
+                    self.push(kind, span);
+                }
+                self.name_origin = NameOrigin::AsWritten;
+                return;
+            }
             self.helper_call(function.id.as_str(), call);
             return;
         }

@@ -159,7 +159,9 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 .position(|p| p == ["USING", "INDEX"])
                 .and_then(|at| rest.get(at + 2))
                 .map(|index| index.to_string());
-            if using_index.is_some() {
+            // `ADD [CONSTRAINT x] PRIMARY KEY / UNIQUE USING INDEX idx`, not `REPLICA IDENTITY
+            // USING INDEX idx` (which adds nothing).
+            if using_index.is_some() && !rest.contains(&"REPLICA") {
                 let name = rest
                     .windows(2)
                     .position(|p| p == ["ADD", "CONSTRAINT"])
@@ -462,9 +464,18 @@ fn on_table(w: &[&str], objects: &[&str]) -> Option<(String, String)> {
 
 /// A possibly schema-qualified name starting at `i`: `a`, or `a . b`.
 fn qualified(w: &[&str], i: usize) -> String {
+    // `words` upper-cases unquoted keywords to match them; as a name PostgreSQL folds an
+    // unquoted word to lower case (`hosts`, not `HOSTS`).
+    let folded = |word: &str| {
+        if word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+            word.to_ascii_lowercase()
+        } else {
+            word.to_string()
+        }
+    };
     match (w.get(i), w.get(i + 1), w.get(i + 2)) {
-        (Some(schema), Some(&"."), Some(name)) => format!("{schema}.{name}"),
-        (Some(name), _, _) => name.to_string(),
+        (Some(schema), Some(&"."), Some(name)) => format!("{}.{}", folded(schema), folded(name)),
+        (Some(name), _, _) => folded(name),
         _ => String::new(),
     }
 }
