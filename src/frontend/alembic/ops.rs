@@ -97,7 +97,10 @@ impl<'r, 'a> Walker<'r, 'a> {
     /// Reads a function's body (the revision's, or a helper's it calls): a return inside it
     /// ends that function only.
     pub fn walk_function(&mut self, body: &'a [Stmt]) {
+        // The function's own assignments are its locals: gone when it returns.
+        let outer = self.reader.local_values.borrow().clone();
         self.walk(body);
+        *self.reader.local_values.borrow_mut() = outer;
         self.returned_on_postgres = false;
     }
 
@@ -107,6 +110,21 @@ impl<'r, 'a> Walker<'r, 'a> {
             Stmt::Assign(assign) => {
                 if let [Expr::Name(target)] = assign.targets.as_slice() {
                     self.remember(target.id.as_str(), &assign.value);
+                    // `upgrade = False`, `table = "users"`: a local whose value is known from
+                    // here on (a flag passed to helpers, a name in an f-string); anything
+                    // else hides a module constant of the same name, as Python scoping does.
+                    let known = matches!(
+                        assign.value.as_ref(),
+                        Expr::BooleanLiteral(_)
+                            | Expr::NoneLiteral(_)
+                            | Expr::StringLiteral(_)
+                            | Expr::NumberLiteral(_)
+                    )
+                    .then_some(assign.value.as_ref());
+                    self.reader
+                        .local_values
+                        .borrow_mut()
+                        .insert(target.id.to_string(), known);
                 }
                 self.expression(&assign.value);
             }
