@@ -305,6 +305,11 @@ pub enum OpKind {
     CreateSequence {
         name: String,
     },
+    /// `ALTER SEQUENCE a RENAME TO b`.
+    RenameSequence {
+        from: String,
+        to: String,
+    },
     /// `ALTER SEQUENCE s OWNED BY t.c` (or `CREATE SEQUENCE ... OWNED BY`): the sequence is
     /// dropped with its table or column.
     SequenceOwnedBy {

@@ -139,21 +139,26 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
 
 fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     // Renamed away, then dropped under the new name (`ALTER TYPE x RENAME TO x_old`, ...,
-    // `DROP TYPE x_old`): the type the upgrade made is gone.
-    if let Object::EnumType(name) = object {
-        let renamed_to: Vec<&String> = downgrade
-            .iter()
-            .filter_map(|op| match &op.kind {
-                OpKind::RenameType { from, to } if same_name(from, name) => Some(to),
-                _ => None,
-            })
-            .collect();
-        if downgrade.iter().any(|op| {
-            matches!(&op.kind, OpKind::DropType { name: dropped }
-                if renamed_to.iter().any(|to| same_name(to, dropped)))
-        }) {
-            return true;
+    // `DROP TYPE x_old`; the same with a sequence): what the upgrade made is gone.
+    let renamed_to: Vec<&String> = downgrade
+        .iter()
+        .filter_map(|op| match (&op.kind, object) {
+            (OpKind::RenameType { from, to }, Object::EnumType(name))
+            | (OpKind::RenameSequence { from, to }, Object::Sequence { name, .. })
+                if same_name(from, name) =>
+            {
+                Some(to)
+            }
+            _ => None,
+        })
+        .collect();
+    if downgrade.iter().any(|op| match &op.kind {
+        OpKind::DropType { name: dropped } | OpKind::DropSequence { name: dropped } => {
+            renamed_to.iter().any(|to| same_name(to, dropped))
         }
+        _ => false,
+    }) {
+        return true;
     }
     downgrade.iter().any(|op| {
         let (_, gone) = effects(&op.kind);

@@ -25,7 +25,9 @@ impl Rule for RenameTable {
             let OpKind::RenameTable { from, to } = &site.op.kind else {
                 continue;
             };
-            if site.table_is_new(from) {
+            // ALTER TABLE ... RENAME on an index (a unique constraint's): no application names
+            // an index.
+            if site.table_is_new(from) || cx.index_definition(&site, from).is_some() {
                 continue;
             }
             out.push(

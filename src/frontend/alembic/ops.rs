@@ -40,6 +40,10 @@ pub struct Walker<'r, 'a> {
     /// Inside an autocommit block, an explicit `op.execute("BEGIN")` opened a transaction block
     /// that no `COMMIT` / `ROLLBACK` has closed yet: the statements between run in it.
     explicit_transaction: bool,
+    /// An explicit `op.execute("COMMIT")` ended Alembic's transaction: psycopg2 starts no new
+    /// one, so what follows runs statement by statement (psycopg 3 would begin one again; the
+    /// COMMIT itself is `transaction-control-in-migration`'s finding).
+    left_transaction: bool,
     /// A branch that runs on PostgreSQL returned (`if dialect == "postgresql": return`): the
     /// rest of the function does not run there.
     returned_on_postgres: bool,
@@ -61,6 +65,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             name_origin: NameOrigin::AsWritten,
             returned_on_postgres: false,
             explicit_transaction: false,
+            left_transaction: false,
         }
     }
 
@@ -72,7 +77,7 @@ impl<'r, 'a> Walker<'r, 'a> {
     }
 
     fn push(&mut self, mut kind: OpKind, span: Span) {
-        let in_transaction = self.autocommit_depth == 0 || self.explicit_transaction;
+        let in_transaction = !self.outside_transaction() || self.explicit_transaction;
         // `op.f("...")` past 63 bytes reaches PostgreSQL shortened by SQLAlchemy.
         if self.name_origin == NameOrigin::Final {
             crate::model::naming::shorten_final_name(&mut kind);
@@ -83,6 +88,12 @@ impl<'r, 'a> Walker<'r, 'a> {
             in_transaction,
             name_origin: self.name_origin,
         });
+    }
+
+    /// Statements run outside Alembic's transaction: in an autocommit block, or after an
+    /// explicit COMMIT ended it.
+    pub(super) fn outside_transaction(&self) -> bool {
+        self.autocommit_depth > 0 || self.left_transaction
     }
 
     pub fn walk(&mut self, body: &'a [Stmt]) {
@@ -185,6 +196,8 @@ impl<'r, 'a> Walker<'r, 'a> {
                 self.walk(&with.body);
                 if autocommit {
                     self.autocommit_depth -= 1;
+                    // Alembic begins its transaction again after the block.
+                    self.left_transaction = false;
                 }
                 for _ in 0..scopes {
                     self.batches.pop();

@@ -245,6 +245,14 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
         ]
         | ["CREATE" | "ALTER" | "DROP", "EVENT", "TRIGGER", ..]
         | ["ALTER", "INDEX", ..] => Some(OpKind::Other),
+        // `ALTER SEQUENCE s RENAME TO t`.
+        ["ALTER", "SEQUENCE", rest @ ..] if rest.windows(2).any(|p| p == ["RENAME", "TO"]) => {
+            let at = rest.windows(2).position(|p| p == ["RENAME", "TO"])?;
+            Some(OpKind::RenameSequence {
+                from: qualified(&w, 2),
+                to: qualified(rest, at + 2),
+            })
+        }
         // `ALTER SEQUENCE s OWNED BY [schema.]table.column`: dropped with the table.
         ["ALTER", "SEQUENCE", rest @ ..] => {
             let by = rest.windows(2).position(|p| p == ["OWNED", "BY"]);

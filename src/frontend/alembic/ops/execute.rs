@@ -20,7 +20,7 @@ impl Walker<'_, '_> {
         match literal {
             Some(literal) => {
                 let map = StringMap::new(self.reader.source, &literal);
-                let wrapping = if self.autocommit_depth == 0 {
+                let wrapping = if !self.outside_transaction() {
                     Wrapping::Always
                 } else {
                     Wrapping::None
@@ -34,7 +34,7 @@ impl Walker<'_, '_> {
             // where each character sits in the file; findings point at the f-string.
             None if let Some(text) = self.evaluated_sql(argument) => {
                 let start = argument.range().start().to_usize();
-                let wrapping = if self.autocommit_depth == 0 {
+                let wrapping = if !self.outside_transaction() {
                     Wrapping::Always
                 } else {
                     Wrapping::None
@@ -75,18 +75,19 @@ impl Walker<'_, '_> {
     }
 
     /// The string literal holding SQL: direct, in `sa.text(...)`, or a module constant.
-    /// The string literal holding a statement's SQL: written in the call, wrapped in
-    /// `sa.text(...)`, or held by a module constant or a local variable.
-    /// Adds the operations of one `op.execute`, following explicit BEGIN / COMMIT across calls
-    /// inside an autocommit block, where the connection itself is in no transaction.
+    /// Adds the operations of one `op.execute`, following explicit BEGIN / COMMIT across calls:
+    /// outside Alembic's transaction (an autocommit block, after an explicit COMMIT) a BEGIN
+    /// opens a transaction block the later statements run in until a COMMIT closes it.
     fn extend_sql(&mut self, ops: Vec<Op>) {
         for mut op in ops {
-            if self.autocommit_depth > 0 && self.explicit_transaction {
-                op.in_transaction = true;
+            let outside = self.outside_transaction();
+            if outside {
+                op.in_transaction = self.explicit_transaction;
             }
             match op.kind {
                 OpKind::BeginTransaction => self.explicit_transaction = true,
-                OpKind::CommitTransaction => self.explicit_transaction = false,
+                OpKind::CommitTransaction if outside => self.explicit_transaction = false,
+                OpKind::CommitTransaction => self.left_transaction = true,
                 _ => {}
             }
             self.ops.push(op);
@@ -105,6 +106,8 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// The string literal holding a statement's SQL: written in the call, wrapped in
+    /// `sa.text(...)`, or held by a module constant or a local variable.
     pub(super) fn sql_literal(&self, expr: &Expr) -> Option<ruff_python_ast::ExprStringLiteral> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.clone()),
