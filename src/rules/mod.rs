@@ -236,15 +236,32 @@ impl<'a> LintContext<'a> {
                 ..
             } if same_name(n, name) => keyed(kind).map(|columns| (table.as_str(), columns)),
             OpKind::CreateTable {
-                table, constraints, ..
-            } => constraints.iter().find_map(|(n, kind)| {
-                // Unnamed, it has the name PostgreSQL gives it (`jobs_namespace_uuid_name_key`).
-                n.clone()
-                    .or_else(|| kind.postgres_default_name(table))
-                    .filter(|n| same_name(n, name))
-                    .and(keyed(kind))
-                    .map(|columns| (table.as_str(), columns))
-            }),
+                table,
+                columns,
+                constraints,
+                ..
+            } => constraints
+                .iter()
+                .find_map(|(n, kind)| {
+                    // Unnamed, it has the name PostgreSQL gives it (`jobs_namespace_uuid_name_key`).
+                    n.clone()
+                        .or_else(|| kind.postgres_default_name(table))
+                        .filter(|n| same_name(n, name))
+                        .and(keyed(kind))
+                        .map(|columns| (table.as_str(), columns))
+                })
+                .or_else(|| {
+                    // A column declared unique (`unique=True`, `UNIQUE`): `<table>_<column>_key`.
+                    let bare = crate::model::op::bare_name(table);
+                    columns
+                        .iter()
+                        .find(|c| {
+                            c.unique
+                                && !c.primary_key
+                                && same_name(&format!("{bare}_{}_key", c.name), name)
+                        })
+                        .map(|c| (table.as_str(), std::slice::from_ref(&c.name)))
+                }),
             _ => None,
         };
         let own_upgrade: &'a [Op] = match site.phase {
