@@ -228,6 +228,10 @@ pub struct CheckArgs {
     /// with it, and check that new revisions build on its head.
     #[arg(long, value_name = "GIT-REF")]
     pub base: Option<String>,
+    /// Print (to stderr) each migration set found: its folder, framework, migration count and
+    /// what it was recognised by; and each folder left out, with why.
+    #[arg(long)]
+    pub show_sets: bool,
 }
 
 #[derive(Debug, Args)]

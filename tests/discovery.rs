@@ -185,6 +185,15 @@ fn a_diesel_history_is_one_set_whose_down_scripts_are_downgrades() {
         !found.iter().any(|(rule, _)| rule == "drop-table"),
         "{found:#?}"
     );
+
+    // `--show-sets` says what was found and why, on stderr, beside any report on stdout.
+    let shown = run(&["check", "--show-sets", "--format", "json"], root);
+    let stderr = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        stderr.contains("set migrations: diesel, 4 migrations (recognised by a folder per migration holding `up.sql` / `down.sql`)"),
+        "{stderr}"
+    );
+    json(&shown);
 }
 
 /// Prisma keeps a folder per migration: `<timestamp>_<name>/migration.sql`, forward only, and

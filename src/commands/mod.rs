@@ -407,6 +407,9 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         }
         return Err(no_migrations(&options.paths));
     }
+    if args.show_sets {
+        show_sets(&outcome);
+    }
     let metas = rules::all_metadata();
     let input = ReportInput {
         command: report::Command::Check,
@@ -438,6 +441,32 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         args.fail_on.or(config.fail_on),
         &outcome.diagnostics,
     ))
+}
+
+/// `check --show-sets`: what was found and judged as a history, and what was left out.
+fn show_sets(outcome: &lint::Outcome) {
+    for set in &outcome.sets {
+        let count = set.migrations.len();
+        let env = set
+            .env
+            .file
+            .map(|file| format!(", env.py {}", outcome.sources.get(file).path))
+            .unwrap_or_default();
+        eprintln!(
+            "set {}: {}, {count} migration{} (recognised by {}{env})",
+            set.root,
+            set.framework.label(),
+            if count == 1 { "" } else { "s" },
+            set.framework.recognised_by(),
+        );
+    }
+    for skipped in outcome
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.rule, "skipped-folder" | "skipped-link"))
+    {
+        eprintln!("left out: {}", skipped.message);
+    }
 }
 
 /// 1 when a finding reaches `--fail-on` (default: error), else 0.

@@ -64,6 +64,20 @@ impl Framework {
         }
     }
 
+    /// What a set of this framework is recognised by, for `check --show-sets`.
+    pub fn recognised_by(self) -> &'static str {
+        match self {
+            Framework::Alembic => "Python revision files (`revision` / `down_revision`)",
+            Framework::GolangMigrate => "`<version>_<name>.up.sql` / `.down.sql` names",
+            Framework::Dbmate => "`-- migrate:up` / `-- migrate:down` sections",
+            Framework::Flyway => "`V<version>__<name>.sql` names",
+            Framework::Diesel => "a folder per migration holding `up.sql` / `down.sql`",
+            Framework::Prisma => "a folder per migration holding `migration.sql`",
+            Framework::Goose => "`-- +goose Up` / `-- +goose Down` sections",
+            Framework::PlainSql => "`.sql` files whose names start with a version",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Framework::Alembic => "alembic",
