@@ -278,3 +278,40 @@ fn a_prisma_history_is_one_forward_only_set_in_folder_order() {
     let document = json(&run(&["check", "--format", "json"], root));
     assert_eq!(document["summary"]["revisions"], 0, "{document:#?}");
 }
+
+/// A project whose only migrations sit in a folder named for another database: nothing is
+/// judged, and the run says what was left out and how to judge it, instead of "no migrations".
+#[test]
+fn only_another_databases_migrations_is_said_so_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "migrations/sqlite/001_init.up.sql",
+        "CREATE TABLE t (id integer);\n",
+    );
+    write(
+        root,
+        "migrations/sqlite/001_init.down.sql",
+        "DROP TABLE t;\n",
+    );
+    let output = run(&["check"], root);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("migrations/sqlite: 2 migration files written for another database"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[dialect] \"migrations/sqlite\" = \"postgresql\""),
+        "{stderr}"
+    );
+    // Said so in the config, the folder is judged.
+    write(
+        root,
+        "migration-gate.toml",
+        "[dialect]\n\"migrations/sqlite\" = \"postgresql\"\n",
+    );
+    let judged = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(judged["summary"]["revisions"], 1, "{judged:#?}");
+}

@@ -405,6 +405,22 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
             );
             return Ok(0);
         }
+        // Everything found is another database's: say what and how to judge it, not "none".
+        let elsewhere = crate::discover::other_database_folders(&options.paths, &options.filters);
+        if !elsewhere.is_empty() {
+            for (folder, files) in &elsewhere {
+                eprintln!(
+                    "note: {}: {files} migration file{} written for another database (by the folder's name): not judged",
+                    crate::frontend::display_path(folder),
+                    if *files == 1 { "" } else { "s" }
+                );
+            }
+            eprintln!(
+                "nothing judged: every migration found is another database's; if one of these folders runs on PostgreSQL, say so in the config: [dialect] \"{}\" = \"postgresql\"",
+                crate::frontend::display_path(&elsewhere[0].0)
+            );
+            return Ok(0);
+        }
         return Err(no_migrations(&options.paths));
     }
     if args.show_sets {

@@ -237,6 +237,30 @@ fn is_revision_file(path: &Path) -> bool {
         && path.file_name().is_some_and(|n| n != "__init__.py")
 }
 
+/// Folders under `paths` that discovery leaves out as another database's (`migrations/sqlite`,
+/// `versions_mysql`), with how many `.sql` and `.py` files each holds: what to say when they
+/// are all that was found.
+pub fn other_database_folders(paths: &[PathBuf], filters: &PathFilters) -> Vec<(PathBuf, usize)> {
+    let mut found = Vec::new();
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        let mut walker = WalkDir::new(path).max_depth(6).into_iter();
+        while let Some(Ok(entry)) = walker.next() {
+            if entry.depth() > 0 && filters.is_other_database_dir(entry.path()) {
+                let files = WalkDir::new(entry.path())
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|e| is_sql_file(e.path()) || is_revision_file(e.path()))
+                    .count();
+                if files > 0 {
+                    found.push((entry.path().to_path_buf(), files));
+                }
+                walker.skip_current_dir();
+            }
+        }
+    }
+    found
+}
+
 /// A script of a folder-per-migration layout, in a folder whose name starts with a version:
 /// Diesel's `up.sql` / `down.sql` (`2024-01-31-120000_create_users/up.sql`,
 /// `00000000000000_diesel_initial_setup`), Prisma's `migration.sql`
