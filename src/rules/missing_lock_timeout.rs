@@ -144,6 +144,27 @@ fn locking<'a>(
         if matches!(op.kind, OpKind::SetLockTimeout) {
             break;
         }
+        let site = OpSite {
+            migration,
+            migration_index,
+            ops,
+            index,
+            op,
+            phase,
+        };
+        // Dropping a table drops its foreign keys, which takes ACCESS EXCLUSIVE on each table
+        // they reference (the history says which).
+        let parents: Vec<&str> = match &op.kind {
+            OpKind::DropTable { table } => cx
+                .history_before(&site, table)
+                .into_iter()
+                .filter(|earlier| {
+                    matches!(&earlier.kind, OpKind::CreateTable { table: t, .. } | OpKind::AddConstraint { table: t, .. } if crate::model::op::same_name(t, table))
+                })
+                .flat_map(|earlier| earlier.kind.referenced_tables())
+                .collect(),
+            _ => Vec::new(),
+        };
         // SQL's DROP INDEX names no table: the index's CREATE INDEX does.
         let index_table = match &op.kind {
             OpKind::DropIndex {
@@ -152,17 +173,7 @@ fn locking<'a>(
                 concurrently: false,
                 ..
             } => cx
-                .index_definition(
-                    &OpSite {
-                        migration,
-                        migration_index,
-                        ops,
-                        index,
-                        op,
-                        phase,
-                    },
-                    name.as_str(),
-                )
+                .index_definition(&site, name.as_str())
                 .map(|(table, _)| (table, TableLock::AccessExclusive)),
             _ => None,
         };
@@ -176,7 +187,8 @@ fn locking<'a>(
                     .referenced_tables()
                     .into_iter()
                     .map(|t| (t, TableLock::ShareRowExclusive)),
-            );
+            )
+            .chain(parents.into_iter().map(|t| (t, TableLock::AccessExclusive)));
         for (table, lock) in locked {
             if !is_new_table(ops, index, table) {
                 found.push(Locking {
