@@ -24,6 +24,22 @@ fn json(output: &Output) -> serde_json::Value {
     })
 }
 
+/// (rule, path) of each error and warning of a `--format json` document.
+fn errors_and_warnings(document: &serde_json::Value) -> Vec<(String, String)> {
+    document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] != "note")
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn write(root: &Path, path: &str, text: &str) {
     let path = root.join(path);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -154,18 +170,7 @@ fn a_diesel_history_is_one_set_whose_down_scripts_are_downgrades() {
     );
     let document = json(&run(&["check", "--format", "json"], root));
     assert_eq!(document["summary"]["revisions"], 4, "{document:#?}");
-    let found: Vec<(String, String)> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["severity"] != "note")
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_string(),
-                d["path"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let found = errors_and_warnings(&document);
     // Only the migration Diesel runs in a transaction fails its CONCURRENTLY.
     assert!(
         found.contains(&(
@@ -232,18 +237,7 @@ fn a_prisma_history_is_one_forward_only_set_in_folder_order() {
     );
     let document = json(&run(&["check", "--format", "json"], root));
     assert_eq!(document["summary"]["revisions"], 4, "{document:#?}");
-    let found: Vec<(String, String)> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["severity"] != "note")
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_string(),
-                d["path"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let found = errors_and_warnings(&document);
     let rules_on = |folder: &str| -> Vec<&str> {
         found
             .iter()

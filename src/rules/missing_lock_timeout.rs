@@ -24,7 +24,7 @@ impl Rule for MissingLockTimeout {
             return;
         }
         for (migration_index, migration) in cx.set.migrations.iter().enumerate() {
-            if !cx.migrations().any(|m| std::ptr::eq(m, migration)) {
+            if !cx.in_scope(migration) {
                 continue;
             }
             // Once per revision, on the first statement that waits, naming every one: a

@@ -7,49 +7,32 @@ use crate::model::OpKind;
 
 use super::relation;
 
-/// The operation of a data statement; `None` for any other statement.
+/// The operation of a data statement; `None` for any other statement (a non-catalog INSERT
+/// is the caller's: it writes rows, and names no table the model tracks).
 pub(super) fn lower_dml(statement: &Statement) -> Option<Vec<OpKind>> {
-    Some(match statement {
-        Statement::Update(update) if system_catalog(&relation(&update.table)).is_some() => {
-            vec![OpKind::CatalogWrite {
-                catalog: relation(&update.table),
-                statement: "UPDATE",
-            }]
-        }
-        Statement::Delete(delete)
-            if delete_target(delete).is_some_and(|t| system_catalog(&t).is_some()) =>
-        {
-            vec![OpKind::CatalogWrite {
-                catalog: delete_target(delete).unwrap_or_default(),
-                statement: "DELETE",
-            }]
-        }
-        Statement::Insert(insert) if system_catalog(&insert.table.to_string()).is_some() => {
-            vec![OpKind::CatalogWrite {
-                catalog: insert.table.to_string(),
-                statement: "INSERT",
-            }]
-        }
-        Statement::Update(update) => {
-            let (filtered, null_test) =
-                row_filter(update.selection.as_ref(), update.from.is_some());
-            vec![OpKind::DataChange {
-                table: relation(&update.table),
-                statement: "UPDATE",
-                filtered,
-                null_test,
-            }]
-        }
-        Statement::Delete(delete) => {
-            vec![OpKind::DataChange {
-                table: delete_target(delete).unwrap_or_default(),
-                statement: "DELETE",
-                filtered: delete.selection.is_some(),
-                null_test: None,
-            }]
-        }
+    let (verb, table) = match statement {
+        Statement::Update(update) => ("UPDATE", relation(&update.table)),
+        Statement::Delete(delete) => ("DELETE", delete_target(delete).unwrap_or_default()),
+        Statement::Insert(insert) => ("INSERT", insert.table.to_string()),
         _ => return None,
-    })
+    };
+    if is_system_catalog(&table) {
+        return Some(vec![OpKind::CatalogWrite {
+            catalog: table,
+            statement: verb,
+        }]);
+    }
+    let (filtered, null_test) = match statement {
+        Statement::Update(update) => row_filter(update.selection.as_ref(), update.from.is_some()),
+        Statement::Delete(delete) => (delete.selection.is_some(), None),
+        _ => return None,
+    };
+    Some(vec![OpKind::DataChange {
+        table,
+        statement: verb,
+        filtered,
+        null_test,
+    }])
 }
 
 /// The table a DELETE removes rows from.
@@ -88,19 +71,13 @@ const SYSTEM_CATALOGS: &[&str] = &[
     "pg_am",
 ];
 
-/// The catalog a table name names: anything in `pg_catalog`, or a system catalog's bare name
-/// (found first on every search_path).
-fn system_catalog(table: &str) -> Option<&str> {
-    let lower = table.trim_matches('"');
-    match lower.split_once('.') {
-        Some((schema, name)) if schema.trim_matches('"').eq_ignore_ascii_case("pg_catalog") => {
-            Some(name)
-        }
-        Some(_) => None,
-        None => SYSTEM_CATALOGS
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(lower))
-            .then_some(lower),
+/// Whether a table name names a system catalog: anything in `pg_catalog`, or a system
+/// catalog's bare name (found first on every search_path).
+fn is_system_catalog(table: &str) -> bool {
+    let name = table.trim_matches('"');
+    match name.split_once('.') {
+        Some((schema, _)) => schema.trim_matches('"').eq_ignore_ascii_case("pg_catalog"),
+        None => SYSTEM_CATALOGS.iter().any(|c| c.eq_ignore_ascii_case(name)),
     }
 }
 
