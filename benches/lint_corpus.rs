@@ -96,6 +96,100 @@ fn measure(path: &Path, files: usize, label: &str) {
     );
 }
 
+/// Median wall time of a command run 7 times (after one warm-up), as users run it.
+fn time_command(program: &Path, args: &[&std::ffi::OsStr]) -> Option<Duration> {
+    let run = || {
+        let start = Instant::now();
+        let status = std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        // Linters exit 1 when they find something; only a crash (a signal, 2+) is a failure.
+        (status.code().is_some_and(|code| code <= 1)).then(|| start.elapsed())
+    };
+    run()?;
+    let mut times: Vec<Duration> = (0..7).map(|_| run()).collect::<Option<_>>()?;
+    times.sort();
+    Some(times[times.len() / 2])
+}
+
+/// A peer linter: the path in `variable`, else its name on PATH.
+fn peer(variable: &str, name: &str) -> Option<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os(variable) {
+        return Some(path.into());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// migration-gate's CLI beside squawk on the SQL files and `ruff check --select F` on the
+/// revision files, in one run (ratios, not absolute times, compare across machines). The peers
+/// come from `scripts/bench-requirements.txt`; a missing one is said, not skipped silently.
+fn compare_with_peers(root: &Path) {
+    let ours = Path::new(env!("CARGO_BIN_EXE_migration-gate"));
+    let sql = root.join("sql");
+    let versions = root.join("alembic/versions");
+    let check = |path: &Path| {
+        time_command(
+            ours,
+            &[
+                "check".as_ref(),
+                path.as_os_str(),
+                "--format".as_ref(),
+                "json".as_ref(),
+            ],
+        )
+    };
+    let ratio = |label: &str, ours: Option<Duration>, theirs: Option<Duration>, peer: &str| match (
+        ours, theirs,
+    ) {
+        (Some(ours), Some(theirs)) => println!(
+            "{label:8} migration-gate {:.0} ms, {peer} {:.0} ms: {:.2}x",
+            ours.as_secs_f64() * 1e3,
+            theirs.as_secs_f64() * 1e3,
+            ours.as_secs_f64() / theirs.as_secs_f64()
+        ),
+        _ => println!("{label:8} {peer} comparison not run (a command failed)"),
+    };
+    match peer("MIGRATION_GATE_BENCH_SQUAWK", "squawk") {
+        Some(squawk) => {
+            let files: Vec<std::ffi::OsString> = std::fs::read_dir(&sql)
+                .unwrap()
+                .map(|e| e.unwrap().path().into_os_string())
+                .collect();
+            let args: Vec<&std::ffi::OsStr> = files.iter().map(|f| f.as_os_str()).collect();
+            ratio("sql", check(&sql), time_command(&squawk, &args), "squawk");
+        }
+        None => println!(
+            "sql      squawk not found (pip install -r scripts/bench-requirements.txt, or MIGRATION_GATE_BENCH_SQUAWK)"
+        ),
+    }
+    match peer("MIGRATION_GATE_BENCH_RUFF", "ruff") {
+        Some(ruff) => {
+            let args: [&std::ffi::OsStr; 6] = [
+                "check".as_ref(),
+                "--no-cache".as_ref(),
+                "--isolated".as_ref(),
+                "--select".as_ref(),
+                "F".as_ref(),
+                versions.as_os_str(),
+            ];
+            ratio(
+                "alembic",
+                check(&root.join("alembic")),
+                time_command(&ruff, &args),
+                "ruff --select F",
+            );
+        }
+        None => println!(
+            "alembic  ruff not found (pip install -r scripts/bench-requirements.txt, or MIGRATION_GATE_BENCH_RUFF)"
+        ),
+    }
+}
+
 fn main() {
     rayon::ThreadPoolBuilder::new()
         .stack_size(64 * 1024 * 1024)
@@ -106,4 +200,5 @@ fn main() {
     println!("threads: {}", rayon::current_num_threads());
     measure(&dir.path().join("alembic"), REVISIONS, "alembic");
     measure(&dir.path().join("sql"), SQL_FILES, "sql");
+    compare_with_peers(dir.path());
 }

@@ -52,6 +52,8 @@ build_from_source() {
   local target="${MIGRATION_GATE_BUILD_DIR:-$work/build}"
   [ -f "$src/Cargo.toml" ] || { log "no source to build at $src"; return 1; }
   command -v cargo >/dev/null || { log "no cargo on this runner to build migration-gate from source (install Rust, or use a released version)"; return 1; }
+  # libclang for PostgreSQL's grammar (bindgen): installed with apt-get when the runner lacks it.
+  bash "$src/scripts/build-deps.sh" >&2 || { log "the source build needs libclang (see the message above)"; return 1; }
   log "building migration-gate from source ($src) into $target"
   cargo build --release --locked --quiet --manifest-path "$src/Cargo.toml" --target-dir "$target" >&2 \
     || { log "the source build failed"; return 1; }

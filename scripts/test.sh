@@ -3,6 +3,7 @@
 # then cargo's tests. Tests that need Python find it through MIGRATION_GATE_TEST_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/build-deps.sh
 
 # A venv per requirements file, re-made only when the file changed.
 make_venv() {

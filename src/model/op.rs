@@ -154,6 +154,9 @@ pub enum OpKind {
         columns: Vec<Column>,
         constraints: Vec<(Option<String>, ConstraintKind)>,
         if_not_exists: bool,
+        /// Relations and types the table takes columns or keys from, beyond those listed:
+        /// `LIKE source`, `PARTITION OF parent` (its key applies), `INHERITS`, `OF type`.
+        shaped_by: Vec<String>,
     },
     DropTable {
         table: String,
@@ -371,6 +374,10 @@ pub enum OpKind {
     /// A statement the SQL parser could not read and the keyword fallback did not recognise.
     Unparsed {
         reason: String,
+        /// PostgreSQL's own parser rejects it too: it fails if it runs as written. Otherwise it
+        /// is valid PostgreSQL this tool cannot look into (a DO block in another language,
+        /// nesting past the parser's limit).
+        rejected_by_postgres: bool,
     },
     /// SQL PostgreSQL rejects because it is written for another database: MySQL's `MODIFY`,
     /// `CHANGE`, `DROP PRIMARY KEY`, backquoted names. `construct` names what gives it away.

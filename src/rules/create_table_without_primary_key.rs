@@ -25,6 +25,7 @@ impl Rule for CreateTableWithoutPrimaryKey {
                 table,
                 columns,
                 constraints,
+                shaped_by,
                 ..
             } = &site.op.kind
             else {
@@ -37,7 +38,8 @@ impl Rule for CreateTableWithoutPrimaryKey {
             let key_added_later = site.ops[site.index..].iter().any(|op| {
                 matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::PrimaryKey { .. }, .. } if same_name(t, table))
             });
-            if has_key || key_added_later {
+            // A partition has its parent's key; LIKE ... INCLUDING INDEXES copies the source's.
+            if has_key || key_added_later || !shaped_by.is_empty() {
                 continue;
             }
             out.push(

@@ -6,7 +6,7 @@ use super::{LintContext, Rule};
 pub static META: RuleMeta = RuleMeta {
     id: "unparsed-sql",
     severity: Severity::Note,
-    summary: "A SQL statement could not be parsed, so no rule checked it.",
+    summary: "A SQL statement PostgreSQL's parser rejects (or one it cannot look into): no rule checked it.",
     doc: include_str!("../../rules/unparsed-sql.md"),
     origin: Origin::Lint,
 };
@@ -30,13 +30,26 @@ impl Rule for UnparsedSql {
                     );
                     continue;
                 }
-                let OpKind::Unparsed { reason } = &site.op.kind else {
+                let OpKind::Unparsed {
+                    reason,
+                    rejected_by_postgres,
+                } = &site.op.kind
+                else {
                     continue;
                 };
+                let help = if *rejected_by_postgres {
+                    "PostgreSQL's parser rejects it, so it fails if it runs on PostgreSQL as written: fix it, or if it is a template or another database's SQL, suppress this note with the reason"
+                } else {
+                    "review it by hand, then suppress this note with the reason"
+                };
                 out.push(
-                    cx.report_op(&META, &site, format!("this statement was not checked: {reason}"))
-                        .with_help("review it by hand; if it is valid PostgreSQL, report the statement so the parser can learn it")
-                        .in_phase(phase),
+                    cx.report_op(
+                        &META,
+                        &site,
+                        format!("this statement was not checked: {reason}"),
+                    )
+                    .with_help(help)
+                    .in_phase(phase),
                 );
             }
         }

@@ -34,6 +34,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
     };
     match w.as_slice() {
         ["DO", ..] => Some(OpKind::Unparsed {
+            rejected_by_postgres: false,
             reason: "an anonymous code block (DO): the statements inside it are not checked".into(),
         }),
         ["REINDEX", rest @ ..] => {

@@ -67,6 +67,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 columns,
                 constraints,
                 if_not_exists: create.if_not_exists,
+                shaped_by: shaped_by(create),
             }]
         }
         Statement::CreateIndex(index) => vec![OpKind::CreateIndex {
@@ -412,6 +413,19 @@ fn identifier(ident: &sqlparser::ast::Ident) -> String {
     } else {
         ident.value.to_lowercase()
     }
+}
+
+/// What a CREATE TABLE takes columns or keys from beyond its own list.
+fn shaped_by(create: &sqlparser::ast::CreateTable) -> Vec<String> {
+    let like = create.like.as_ref().map(|like| match like {
+        sqlparser::ast::CreateTableLikeKind::Parenthesized(like)
+        | sqlparser::ast::CreateTableLikeKind::Plain(like) => name(&like.name),
+    });
+    like.into_iter()
+        .chain(create.clone.as_ref().map(name))
+        .chain(create.partition_of.as_ref().map(name))
+        .chain(create.inherits.iter().flatten().map(name))
+        .collect()
 }
 
 /// A relation's name as PostgreSQL resolves it: `"storage"."objects"` is `storage.objects`,

@@ -6,12 +6,15 @@ mod lower;
 pub use lower::significant_using;
 mod offsets;
 mod plpgsql;
+mod postgres_grammar;
+mod split;
 mod templates;
 mod tokens;
 
 use tokens::{with_continued_strings, without_newer_syntax};
 
 use offsets::{ByteOffsets, byte_offset, token_offsets};
+use split::{RawStatement, is_trivia, scanned_statements, split_statements};
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -60,12 +63,6 @@ impl OffsetMap for Nested<'_> {
     }
 }
 
-/// One statement's tokens and its byte range in the SQL text.
-struct RawStatement<'t> {
-    tokens: &'t [TokenWithSpan],
-    range: std::ops::Range<usize>,
-}
-
 /// Recursion limit for the parser: deep nesting becomes an `unparsed-sql` note, not a crash.
 const PARSER_RECURSION_LIMIT: usize = 64;
 
@@ -92,12 +89,21 @@ fn lower_nested(
             map.file_offset(range.start)..map.file_offset(range.end),
         )
     };
-    let tokens = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
-        Ok(tokens) => tokens,
-        Err(error) => {
+    let whole = Tokenizer::new(&dialect, sql).tokenize_with_location();
+    // Text sqlparser's tokenizer refuses (an operator it does not know, `U&` escapes) is split
+    // into statements by PostgreSQL's own scanner instead, so that one statement it cannot
+    // tokenize does not hide the others; that statement goes to PostgreSQL's grammar alone.
+    let pieces = match &whole {
+        Ok(_) => Vec::new(),
+        Err(_) => scanned_statements(sql),
+    };
+    let statements = match &whole {
+        Ok(tokens) => split_statements(sql, tokens, &token_offsets(sql, tokens)),
+        Err(error) if pieces.is_empty() => {
             let at = byte_offset(sql, error.location.line, error.location.column);
             return vec![Op {
                 kind: OpKind::Unparsed {
+                    rejected_by_postgres: true,
                     reason: format!("the SQL cannot be tokenized: {}", error.message),
                 },
                 span: span_of(at..sql.len()),
@@ -105,9 +111,14 @@ fn lower_nested(
                 name_origin: NameOrigin::AsWritten,
             }];
         }
+        Err(_) => pieces
+            .iter()
+            .map(|(tokens, range)| RawStatement {
+                tokens,
+                range: range.clone(),
+            })
+            .collect(),
     };
-    let offsets = token_offsets(sql, &tokens);
-    let statements = split_statements(sql, &tokens, &offsets);
     let implicit = match wrapping {
         Wrapping::None => false,
         Wrapping::Always => true,
@@ -177,6 +188,17 @@ fn is_word(token: &Token, word: &str) -> bool {
 }
 
 fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
+    // Only PostgreSQL's grammar can read a statement sqlparser cannot tokenize.
+    if tokens.is_empty() {
+        return match postgres_grammar::read(text) {
+            postgres_grammar::Verdict::Accepted(kinds) => kinds.unwrap_or(vec![OpKind::Other]),
+            postgres_grammar::Verdict::Rejected(message) => vec![unparsed(
+                &format!("PostgreSQL's own parser rejects it: {message}"),
+                true,
+                text,
+            )],
+        };
+    }
     // Backquoted names are MySQL's: PostgreSQL quotes with `"`.
     if tokens.iter().any(|t| t.token.to_string() == "`") {
         return vec![OpKind::OtherDialect {
@@ -227,21 +249,41 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
             kinds
         }
         // Nesting past the limit is not read by words either: PostgreSQL rejects it too.
-        Err(error) => (!matches!(
-            error,
-            sqlparser::parser::ParserError::RecursionLimitExceeded
-        ))
-        .then(|| fallback::classify(&words))
-        .flatten()
-        .map(|kind| vec![kind])
-        .unwrap_or_else(|| {
-            let reason = error.to_string();
-            let reason = reason.strip_prefix("sql parser error: ").unwrap_or(&reason);
-            let first_line = text.lines().next().unwrap_or_default();
-            vec![OpKind::Unparsed {
-                reason: format!("{reason} (in `{}`)", shorten(first_line)),
-            }]
-        }),
+        Err(sqlparser::parser::ParserError::RecursionLimitExceeded) => {
+            vec![unparsed(
+                "the statement nests deeper than is read",
+                false,
+                text,
+            )]
+        }
+        // What sqlparser does not know, PostgreSQL's own grammar judges: what it rejects is not
+        // PostgreSQL; what it accepts is read from its tree where the meaning matters to later
+        // statements, else by the keyword classifier, else it is a statement of no interest.
+        Err(_) => match postgres_grammar::read(text) {
+            postgres_grammar::Verdict::Accepted(Some(kinds)) => kinds,
+            postgres_grammar::Verdict::Accepted(None) => vec![
+                fallback::table_lock(&words)
+                    .or_else(|| fallback::classify(&words))
+                    .unwrap_or(OpKind::Other),
+            ],
+            postgres_grammar::Verdict::Rejected(message) => {
+                vec![fallback::classify(&words).unwrap_or_else(|| {
+                    unparsed(
+                        &format!("PostgreSQL's own parser rejects it: {message}"),
+                        true,
+                        text,
+                    )
+                })]
+            }
+        },
+    }
+}
+
+fn unparsed(reason: &str, rejected_by_postgres: bool, text: &str) -> OpKind {
+    let first_line = text.lines().next().unwrap_or_default();
+    OpKind::Unparsed {
+        rejected_by_postgres,
+        reason: format!("{reason} (in `{}`)", shorten(first_line)),
     }
 }
 
@@ -252,38 +294,6 @@ fn shorten(text: &str) -> String {
     } else {
         format!("{}…", text.chars().take(MAX).collect::<String>())
     }
-}
-
-fn is_trivia(token: &Token) -> bool {
-    matches!(token, Token::Whitespace(_) | Token::EOF)
-}
-
-fn split_statements<'t>(
-    sql: &str,
-    tokens: &'t [TokenWithSpan],
-    offsets: &[usize],
-) -> Vec<RawStatement<'t>> {
-    let mut statements = Vec::new();
-    let mut start = 0;
-    for i in 0..=tokens.len() {
-        let at_end = i == tokens.len();
-        if !at_end && tokens[i].token != Token::SemiColon {
-            continue;
-        }
-        let chunk = &tokens[start..i];
-        let first = chunk.iter().position(|t| !is_trivia(&t.token));
-        let last = chunk.iter().rposition(|t| !is_trivia(&t.token));
-        if let (Some(first), Some(last)) = (first, last) {
-            let begin = offsets[start + first];
-            let end = offsets.get(start + last + 1).copied().unwrap_or(sql.len());
-            statements.push(RawStatement {
-                tokens: &tokens[start + first..=start + last],
-                range: begin..end,
-            });
-        }
-        start = i + 1;
-    }
-    statements
 }
 
 /// Suppression comments (`-- migration-gate: ignore[...]`) in a SQL file, read from the
@@ -418,6 +428,32 @@ mod tests {
         let ops = kinds("CREATE FOO BAR BAZ;\nCREATE INDEX i ON t (a);");
         assert!(matches!(ops[0], OpKind::Unparsed { .. }));
         assert!(matches!(ops[1], OpKind::CreateIndex { .. }));
+    }
+
+    #[test]
+    fn text_sqlparser_cannot_tokenize_is_split_by_postgres_scanner() {
+        // `|>` is an operator sqlparser's tokenizer refuses; PostgreSQL lets users define it.
+        let sql = "CREATE OPERATOR |> (FUNCTION = int8gt, LEFTARG = bigint, RIGHTARG = bigint);\n\
+                   CREATE INDEX i ON t (a);\nALTER TABLE t ADD COLUMN b int;";
+        let ops = lower_sql(sql, FileId(0), &Shifted(0), Wrapping::None);
+        assert_eq!(ops.len(), 3, "{ops:?}");
+        assert_eq!(ops[0].kind, OpKind::Other);
+        assert!(matches!(ops[1].kind, OpKind::CreateIndex { .. }));
+        assert!(matches!(ops[2].kind, OpKind::AddColumn { .. }));
+        // Each operation points at its own statement.
+        assert_eq!(&sql[ops[1].span.range()], "CREATE INDEX i ON t (a)");
+    }
+
+    #[test]
+    fn semicolons_inside_parentheses_and_atomic_bodies_do_not_end_the_statement() {
+        let ops = kinds(
+            "CREATE RULE r AS ON DELETE TO t DO INSTEAD (UPDATE t SET gone = true; DELETE FROM u);\n\
+             CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END;\n\
+             CREATE INDEX i ON t (a);",
+        );
+        assert_eq!(ops.len(), 3, "{ops:?}");
+        assert!(!ops.iter().any(|op| matches!(op, OpKind::Unparsed { .. })));
+        assert!(matches!(ops[2], OpKind::CreateIndex { .. }));
     }
 
     #[test]

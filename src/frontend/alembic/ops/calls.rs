@@ -111,6 +111,7 @@ impl Walker<'_, '_> {
                         columns,
                         constraints,
                         if_not_exists: kw("if_not_exists").is_some_and(is_true),
+                        shaped_by: Vec::new(),
                     });
                     kinds
                 }
