@@ -79,7 +79,8 @@ pub fn as_call(expr: &Expr) -> Option<&ExprCall> {
 }
 
 impl<'a> Reader<'a> {
-    /// A string literal, `op.f("...")`, `sa.text("...")`, or a module constant holding one.
+    /// A string literal, `op.f("...")`, `conv("...")` (a name SQLAlchemy takes as final),
+    /// `sa.text("...")`, or a module constant holding one.
     pub fn string(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
@@ -98,7 +99,7 @@ impl<'a> Reader<'a> {
             Expr::Call(call)
                 if matches!(
                     callee_name(call),
-                    Some("f" | "text" | "literal_column" | "quoted_name")
+                    Some("f" | "conv" | "text" | "literal_column" | "quoted_name")
                 ) =>
             {
                 self.string(call.arguments.args.first()?)
