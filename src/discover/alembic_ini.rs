@@ -1,6 +1,7 @@
 //! What an alembic.ini says about where revisions live: the `[alembic]` section's
 //! `script_location`, `version_locations` and `recursive_version_locations`, read as Python's
-//! configparser reads them (indented continuation lines, `#`/`;` comments, `%(here)s`).
+//! configparser reads them (indented continuation lines, `#`/`;` comments, `[DEFAULT]`, and
+//! `%(name)s` interpolation: `%(here)s` and any option of the section or of `[DEFAULT]`).
 
 use std::path::{Path, PathBuf};
 
@@ -20,13 +21,12 @@ pub struct AlembicIni {
 pub fn read(ini: &Path) -> Option<AlembicIni> {
     let text = std::fs::read_to_string(ini).ok()?;
     let here = ini.parent().unwrap_or(Path::new("."));
-    let section = alembic_section(&text);
-    let value = |key: &str| {
-        section
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.replace("%(here)s", &here.display().to_string()))
-    };
+    let mut options = section_options(&text, "DEFAULT");
+    // Alembic gives configparser `here` as a default.
+    options.push(("here".into(), here.display().to_string()));
+    // The section's own options come first: they override `[DEFAULT]`'s.
+    options.splice(0..0, section_options(&text, "alembic"));
+    let value = |key: &str| interpolated(&options, key, 0);
     // `%(here)s` is the ini's own folder: a value built on it is already placed, even when
     // that folder was given relative (`check src/app/migrations`), and must not be joined to
     // it a second time.
@@ -69,8 +69,41 @@ pub fn read(ini: &Path) -> Option<AlembicIni> {
     })
 }
 
-/// `(key, value)` pairs of the `[alembic]` section, continuation lines joined with newlines.
-fn alembic_section(text: &str) -> Vec<(String, String)> {
+/// configparser's limit on nested `%(name)s` references.
+const MAX_INTERPOLATION_DEPTH: usize = 10;
+
+/// The option's value with `%(name)s` replaced by that option's own (interpolated) value and
+/// `%%` by `%`, as configparser's BasicInterpolation does; `None` when the option, or one it
+/// names, is missing or the references nest too deep (configparser raises then).
+fn interpolated(options: &[(String, String)], key: &str, depth: usize) -> Option<String> {
+    if depth > MAX_INTERPOLATION_DEPTH {
+        return None;
+    }
+    let raw = &options.iter().find(|(k, _)| k == key)?.1;
+    let mut out = String::new();
+    let mut rest = raw.as_str();
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if let Some(after) = rest.strip_prefix("%%") {
+            out.push('%');
+            rest = after;
+        } else if let Some(inner) = rest.strip_prefix("%(")
+            && let Some(end) = inner.find(")s")
+        {
+            let name = inner[..end].to_ascii_lowercase();
+            out.push_str(&interpolated(options, &name, depth + 1)?);
+            rest = &inner[end + 2..];
+        } else {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// `(key, value)` pairs of one section, continuation lines joined with newlines.
+fn section_options(text: &str, wanted: &str) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut in_section = false;
     for line in text.lines() {
@@ -79,7 +112,7 @@ fn alembic_section(text: &str) -> Vec<(String, String)> {
             continue;
         }
         if trimmed.starts_with('[') {
-            in_section = trimmed == "[alembic]";
+            in_section = trimmed == format!("[{wanted}]");
             continue;
         }
         if !in_section || trimmed.is_empty() {
@@ -180,6 +213,24 @@ mod tests {
             "[alembic]\nscript_location = migrations\ndatabases = engine1, engine2\n\n[engine1]\nsqlalchemy.url = driver://a\n",
         );
         assert_eq!(read.databases, vec!["engine1", "engine2"]);
+    }
+
+    /// configparser interpolates any option of the section or of `[DEFAULT]`, not only `here`.
+    #[test]
+    fn options_named_in_other_options_are_interpolated_as_configparser_does() {
+        let read = ini(
+            "[DEFAULT]\nroot = %(here)s/app\n\n[alembic]\nscript_location = migrations\n\
+             version_locations = %(script_location)s/versions %(root)s/plugins 100%%\n",
+        );
+        let root = read.script_location.clone().unwrap();
+        assert_eq!(root, PathBuf::from("migrations"));
+        let locations = read.version_locations.unwrap();
+        assert_eq!(locations[0], PathBuf::from("migrations/versions"));
+        assert!(locations[1].ends_with("app/plugins"), "{locations:?}");
+        assert_eq!(locations[2], PathBuf::from("100%"));
+        // A name no section defines: configparser raises, so the option is not used.
+        let read = ini("[alembic]\nscript_location = migrations\nversion_locations = %(nowhere)s/v\n");
+        assert_eq!(read.version_locations, None);
     }
 
     #[test]
