@@ -309,3 +309,83 @@ fn only_another_databases_migrations_is_said_so_not_an_error() {
     let judged = json(&run(&["check", "--format", "json"], root));
     assert_eq!(judged["summary"]["revisions"], 1, "{judged:#?}");
 }
+
+/// sqlx and golang-migrate share `<version>_<name>.up.sql`; the crate's manifest tells them
+/// apart. sqlx runs each migration in a transaction (golang-migrate sends a file of one
+/// statement on its own), and a crate whose sqlx features name only SQLite keeps SQLite's
+/// migrations: said, not judged as PostgreSQL's.
+#[test]
+fn a_sqlx_crate_runs_its_migrations_in_transactions_on_the_database_its_features_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"server\", \"client\"]\n[workspace.dependencies]\nsqlx = { version = \"0.8\", features = [\"runtime-tokio\"] }\n",
+    );
+    write(
+        root,
+        "server/Cargo.toml",
+        "[package]\nname = \"server\"\n[dependencies]\nsqlx = { workspace = true, features = [\"postgres\"] }\n",
+    );
+    write(
+        root,
+        "server/migrations/20240101000000_users.up.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);\n",
+    );
+    write(
+        root,
+        "server/migrations/20240101000000_users.down.sql",
+        "DROP TABLE users;\n",
+    );
+    write(
+        root,
+        "server/migrations/20240102000000_users_email.up.sql",
+        "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    write(
+        root,
+        "server/migrations/20240102000000_users_email.down.sql",
+        "-- no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;\n",
+    );
+    write(
+        root,
+        "client/Cargo.toml",
+        "[package]\nname = \"client\"\n[dependencies]\nsqlx = { workspace = true, features = [\"sqlite\"] }\n",
+    );
+    write(
+        root,
+        "client/migrations/20240101000000_history.sql",
+        "CREATE TABLE history (id integer PRIMARY KEY AUTOINCREMENT, command text);\nALTER TABLE history DROP COLUMN command;\n",
+    );
+    let output = run(&["check", "--format", "json"], root);
+    let document = json(&output);
+    assert_eq!(document["summary"]["revisions"], 2, "{document:#?}");
+    let found = errors_and_warnings(&document);
+    // The up script is in sqlx's transaction; the down script says `-- no-transaction`.
+    assert_eq!(
+        found
+            .iter()
+            .filter(|(rule, _)| rule == "concurrent-index-in-transaction")
+            .map(|(_, path)| path.as_str())
+            .collect::<Vec<_>>(),
+        ["server/migrations/20240102000000_users_email.up.sql"],
+        "{found:#?}"
+    );
+    assert!(
+        !found.iter().any(|(_, path)| path.contains("client/")),
+        "{found:#?}"
+    );
+    let skipped: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.len() == 1
+            && skipped[0].contains("client/migrations: 1 migration file for another database"),
+        "{skipped:#?}"
+    );
+}

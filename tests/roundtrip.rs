@@ -253,18 +253,26 @@ fn a_golang_migrate_history_finds_the_version_table_golang_migrate_makes() {
 }
 
 #[test]
-fn golang_migrate_dbmate_and_flyway_sets_round_trip_and_sql_errors_point_at_their_line() {
+fn sql_framework_sets_round_trip_with_their_transaction_rules_and_sql_errors_point_at_their_line() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
     let tmp = scratch_dir();
-    for (set, revisions) in [
-        ("golang", ["001", "002", "003"]),
+    // sql-migrate and sqlx build an index CONCURRENTLY in a migration they run outside a
+    // transaction (a `notransaction` marker, `-- no-transaction`): run any other way, it fails.
+    let sets: [(&str, &[&str]); 4] = [
+        ("golang", &["001", "002", "003"]),
         (
             "dbmate",
-            ["20240101000000", "20240102000000", "20240103000000"],
+            &["20240101000000", "20240102000000", "20240103000000"],
         ),
-    ] {
+        (
+            "sql_migrate",
+            &["1700000001_users.sql", "1700000002_users_email.sql"],
+        ),
+        ("sqlx", &["20240101000000", "20240102000000"]),
+    ];
+    for (set, revisions) in sets {
         let output = run(
             &[
                 &format!("fixtures/roundtrip/{set}"),

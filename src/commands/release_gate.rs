@@ -178,6 +178,12 @@ async fn applied_versions(
             "SELECT version_id::text FROM goose_db_version g WHERE is_applied AND NOT EXISTS (SELECT 1 FROM goose_db_version later WHERE later.version_id = g.version_id AND later.id > g.id)",
             false,
         ),
+        // A failed migration stays recorded with success = false (sqlx's "dirty" state).
+        Framework::Sqlx => (
+            "SELECT version::text, NOT success FROM _sqlx_migrations",
+            true,
+        ),
+        Framework::SqlMigrate => ("SELECT id::text FROM gorp_migrations", false),
         Framework::PlainSql => return Ok((Vec::new(), false)),
     };
     match client.query(sql, &[]).await {

@@ -229,7 +229,8 @@ mod tests {
         assert!(locations[1].ends_with("app/plugins"), "{locations:?}");
         assert_eq!(locations[2], PathBuf::from("100%"));
         // A name no section defines: configparser raises, so the option is not used.
-        let read = ini("[alembic]\nscript_location = migrations\nversion_locations = %(nowhere)s/v\n");
+        let read =
+            ini("[alembic]\nscript_location = migrations\nversion_locations = %(nowhere)s/v\n");
         assert_eq!(read.version_locations, None);
     }
 

@@ -7,6 +7,7 @@ use walkdir::WalkDir;
 
 pub mod alembic_ini;
 mod filters;
+pub mod project_tool;
 
 pub use filters::{PathFilters, names_postgres};
 
@@ -28,7 +29,10 @@ pub enum SetKind {
     /// An Alembic script directory: `env.py` (when found) and its revision files.
     Alembic { env_py: Option<PathBuf> },
     /// A folder of `.sql` files; the framework is told from names and contents when read.
-    SqlFolder,
+    SqlFolder {
+        /// The folder belongs to a Rust crate that depends on sqlx, which runs its migrations.
+        sqlx_crate: Option<project_tool::SqlxCrate>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -332,7 +336,9 @@ fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
         found.sets.insert(
             key,
             DiscoveredSet {
-                kind: SetKind::SqlFolder,
+                kind: SetKind::SqlFolder {
+                    sqlx_crate: project_tool::sqlx_crate(&root),
+                },
                 root,
                 files: vec![path.to_path_buf()],
                 scope: None,
@@ -504,7 +510,9 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             continue;
         }
         found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
-            kind: SetKind::SqlFolder,
+            kind: SetKind::SqlFolder {
+                sqlx_crate: project_tool::sqlx_crate(&folder),
+            },
             root: folder,
             files,
             scope: None,

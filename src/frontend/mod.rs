@@ -195,8 +195,28 @@ pub fn load(discovery: &Discovery) -> Loaded {
                     });
                 }
             }
-            SetKind::SqlFolder => {
-                let (built, unordered) = sql_sets::build(root.clone(), sql_files, set.named);
+            SetKind::SqlFolder { .. } => {
+                let sql_sets::Built {
+                    sets: built,
+                    unordered,
+                    other_database,
+                } = sql_sets::build(root.clone(), sql_files, set.named);
+                // A folder whose every migration is another database's is said, not dropped.
+                if built.is_empty()
+                    && let Some(first) = other_database.first()
+                {
+                    problems.push(InputProblem {
+                        kind: InputProblemKind::SkippedFolder,
+                        message: format!(
+                            "{root}: {} for another database than PostgreSQL (its file names, Prisma's `provider`, or the sqlx features of its crate say so): not checked or run",
+                            match other_database.len() {
+                                1 => "1 migration file".to_string(),
+                                n => format!("{n} migration files"),
+                            }
+                        ),
+                        span: Span::new(*first, 0..0),
+                    });
+                }
                 sets.extend(built);
                 if let Some(first) = unordered.first() {
                     let (files, names, them) = match unordered.len() {
@@ -268,7 +288,7 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                 Ok(None) => Parsed::NotMigration,
                 Err(problem) => Parsed::Problem(problem),
             },
-            SetKind::SqlFolder => {
+            SetKind::SqlFolder { sqlx_crate } => {
                 source.suppressions = sql::suppressions(&source.text, file);
                 let name = path
                     .file_name()
@@ -296,6 +316,7 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     &source.text,
                     file,
                     script_config.as_deref(),
+                    sqlx_crate.map(|c| c.other_database),
                 )))
             }
         }

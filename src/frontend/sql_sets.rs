@@ -12,6 +12,8 @@ use super::sql::{self, Shifted, Wrapping};
 mod diesel;
 mod goose;
 mod prisma;
+mod sql_migrate;
+mod sqlx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Role {
@@ -164,13 +166,15 @@ fn execute_in_transaction(config: &str) -> Option<bool> {
 
 /// One SQL file; `migration_folder` is the name of the folder it sits in when that folder is
 /// one migration (Diesel); `script_config` the text of the settings file beside it, if any
-/// (Flyway's `<file>.conf`, Diesel's `metadata.toml`).
+/// (Flyway's `<file>.conf`, Diesel's `metadata.toml`); `sqlx_crate`: the folder belongs to a
+/// crate that runs its migrations with sqlx, and whether sqlx's features name another database.
 pub fn parse_file(
     name: &str,
     migration_folder: Option<&str>,
     text: &str,
     file: FileId,
     script_config: Option<&str>,
+    sqlx_crate: Option<bool>,
 ) -> SqlFile {
     match migration_folder {
         Some(folder) if name == "migration.sql" => {
@@ -178,6 +182,12 @@ pub fn parse_file(
         }
         Some(folder) => return diesel::parse(name, folder, text, file, script_config),
         None => {}
+    }
+    if let Some(other_database) = sqlx_crate
+        && let Some(mut sql_file) = sqlx::parse(name, text, file)
+    {
+        sql_file.other_database = other_database;
+        return sql_file;
     }
     let whole = 0..text.len();
     let lower = name.to_ascii_lowercase();
@@ -233,6 +243,9 @@ pub fn parse_file(
     }
     if goose::is_goose(text) {
         return goose::parse(name, text, file);
+    }
+    if sql_migrate::is_sql_migrate(text) {
+        return sql_migrate::parse(name, text, file);
     }
     let sections = sql::dbmate_sections(text);
     if sections.up.is_some() || sections.down.is_some() {
@@ -298,14 +311,28 @@ fn unordered(file: &SqlFile, folder: &str) -> bool {
         && !versioned(folder_name)
 }
 
-/// Groups one folder's files into sets, one per framework found there, in apply order; plain
-/// files nothing orders are returned apart, left out.
+/// One folder's files grouped into sets, and what was left out.
+pub struct Built {
+    /// One set per framework found there, in apply order.
+    pub sets: Vec<MigrationSet>,
+    /// Plain files nothing orders.
+    pub unordered: Vec<FileId>,
+    /// Files for another database (a `.sqlite.up.sql` name, Prisma's provider, sqlx's features).
+    pub other_database: Vec<FileId>,
+}
+
+/// Groups one folder's files into sets, one per framework found there, in apply order.
 /// `named`: the files were named on the command line, and are judged whatever their names.
-pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> (Vec<MigrationSet>, Vec<FileId>) {
+pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
     let (files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
         .into_iter()
         .partition(|f| named || !unordered(f, &root));
     let unordered = unordered.iter().map(|f| f.file).collect();
+    let other_database = files
+        .iter()
+        .filter(|f| f.other_database)
+        .map(|f| f.file)
+        .collect();
     let mut by_framework: BTreeMap<&'static str, Vec<SqlFile>> = BTreeMap::new();
     // Another database's variant of a migration is that database's business.
     for file in files.into_iter().filter(|f| !f.other_database) {
@@ -349,10 +376,16 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> (Vec<MigrationSe
                             ..missing
                         }
                     }
-                    (_, None) if framework == Framework::Flyway && !has_undo => Body {
-                        state: BodyState::NotApplicable,
-                        ..missing
-                    },
+                    // Flyway without undo scripts, sqlx's simple migrations: forward only.
+                    (_, None)
+                        if matches!(framework, Framework::Flyway | Framework::Sqlx)
+                            && !has_undo =>
+                    {
+                        Body {
+                            state: BodyState::NotApplicable,
+                            ..missing
+                        }
+                    }
                     (_, None) => missing,
                 };
                 let upgrade = file
@@ -393,7 +426,11 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> (Vec<MigrationSe
             }
         })
         .collect();
-    (sets, unordered)
+    Built {
+        sets,
+        unordered,
+        other_database,
+    }
 }
 
 /// pop writes one change as numbered steps: a 14-digit timestamp and a 6-digit step.

@@ -40,6 +40,10 @@ pub enum Framework {
     Prisma,
     /// goose: `-- +goose Up` / `-- +goose Down` sections in one file per migration.
     Goose,
+    /// sqlx: `<version>_<name>.sql`, or `.up.sql` / `.down.sql` pairs, in a crate using sqlx.
+    Sqlx,
+    /// rubenv/sql-migrate: `-- +migrate Up` / `-- +migrate Down` sections.
+    SqlMigrate,
     PlainSql,
 }
 
@@ -61,6 +65,10 @@ impl Framework {
             }
             Framework::Prisma => "put it alone in a migration.sql of its own",
             Framework::Goose => "mark the file `-- +goose NO TRANSACTION`",
+            Framework::Sqlx => {
+                "put it alone in a migration of its own that starts with `-- no-transaction`"
+            }
+            Framework::SqlMigrate => "mark the section `-- +migrate Up notransaction`",
         }
     }
 
@@ -74,6 +82,10 @@ impl Framework {
             Framework::Diesel => "a folder per migration holding `up.sql` / `down.sql`",
             Framework::Prisma => "a folder per migration holding `migration.sql`",
             Framework::Goose => "`-- +goose Up` / `-- +goose Down` sections",
+            Framework::Sqlx => {
+                "`<version>_<name>.sql` or `.up.sql` / `.down.sql` in a crate that depends on sqlx"
+            }
+            Framework::SqlMigrate => "`-- +migrate Up` / `-- +migrate Down` sections",
             Framework::PlainSql => "`.sql` files whose names start with a version",
         }
     }
@@ -87,6 +99,8 @@ impl Framework {
             Framework::Diesel => "diesel",
             Framework::Prisma => "prisma",
             Framework::Goose => "goose",
+            Framework::Sqlx => "sqlx",
+            Framework::SqlMigrate => "sql-migrate",
             Framework::PlainSql => "sql",
         }
     }

@@ -338,7 +338,7 @@ pub enum OpKind {
     SetLockTimeout,
     /// A statement that locks a table without changing its columns or constraints' definitions:
     /// ALTER TABLE's storage, ownership, trigger and statistics forms, a constraint's timing;
-    /// CREATE / DROP TRIGGER, CREATE / ALTER / DROP POLICY, CREATE RULE.
+    /// CREATE / ALTER / DROP TRIGGER, POLICY and RULE.
     LocksTable {
         table: String,
         /// The statement or form as written (`SET LOGGED`, `CREATE TRIGGER`), for messages.

@@ -74,6 +74,11 @@ impl Rule for MissingDowngrade {
                     "add a `-- +goose Down` section that reverses the `-- +goose Up` section",
                     Severity::Error,
                 ),
+                (BodyState::Missing, Framework::SqlMigrate) => (
+                    "the migration has no `-- +migrate Down` section".to_string(),
+                    "add a `-- +migrate Down` section that reverses the `-- +migrate Up` section",
+                    Severity::Error,
+                ),
                 (BodyState::Missing, Framework::Dbmate) => (
                     "the migration has no `-- migrate:down` section".to_string(),
                     "add a `-- migrate:down` section that reverses the `-- migrate:up` section",

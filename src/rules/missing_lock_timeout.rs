@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::table_state::is_new_table;
-use crate::model::{Framework, Migration, OpKind, Phase, TableLock};
+use crate::model::{ConstraintKind, Framework, Migration, OpKind, Phase, TableLock};
 
 use super::{LintContext, OpSite, Rule};
 
@@ -163,6 +163,19 @@ fn locking<'a>(
                 })
                 .flat_map(|earlier| earlier.kind.referenced_tables())
                 .collect(),
+            // Dropping a foreign key drops its triggers on the table it references, under
+            // ACCESS EXCLUSIVE there too (verified on PostgreSQL 15).
+            OpKind::DropConstraint {
+                table,
+                name: Some(name),
+                ..
+            } => cx
+                .history_before(&site, table)
+                .into_iter()
+                .filter_map(|earlier| foreign_key_target(&earlier.kind, name))
+                .rfind(|referenced| !crate::model::op::same_name(referenced, table))
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         };
         // SQL's DROP INDEX names no table: the index's CREATE INDEX does.
@@ -200,6 +213,29 @@ fn locking<'a>(
         }
     }
     found
+}
+
+/// The table foreign key `name` references, when `kind` defines it.
+fn foreign_key_target<'k>(kind: &'k OpKind, name: &str) -> Option<&'k str> {
+    use crate::model::op::same_name;
+    let referenced = |constraint: &'k ConstraintKind| match constraint {
+        ConstraintKind::ForeignKey {
+            referenced_table, ..
+        } if !referenced_table.is_empty() => Some(referenced_table.as_str()),
+        _ => None,
+    };
+    match kind {
+        OpKind::AddConstraint {
+            name: Some(n),
+            kind,
+            ..
+        } if same_name(n, name) => referenced(kind),
+        OpKind::CreateTable { constraints, .. } => constraints
+            .iter()
+            .find(|(n, _)| n.as_deref().is_some_and(|n| same_name(n, name)))
+            .and_then(|(_, kind)| referenced(kind)),
+        _ => None,
+    }
 }
 
 /// "a, b and c".
@@ -254,6 +290,23 @@ mod tests {
             outcome.diagnostics[0]
                 .message
                 .starts_with("`orders` (SHARE in the upgrade, ACCESS EXCLUSIVE in the downgrade)"),
+            "{:?}",
+            outcome.diagnostics
+        );
+        // Dropping a foreign key locks the table it references too (PostgreSQL 15's pg_locks).
+        let options = crate::lint::LintOptions {
+            paths: vec![super::super::testing::fixture_path(
+                "missing-lock-timeout",
+                "bad_drop_foreign_key_locks_parent.py",
+            )],
+            select: Some(vec![super::META.id.to_string()]),
+            ..Default::default()
+        };
+        let outcome = crate::lint::lint(&options).unwrap();
+        assert!(
+            outcome.diagnostics[0].message.starts_with(
+                "`orders` (ACCESS EXCLUSIVE) and `users` (ACCESS EXCLUSIVE) are locked"
+            ),
             "{:?}",
             outcome.diagnostics
         );

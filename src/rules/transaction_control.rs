@@ -61,6 +61,8 @@ fn check_body(cx: &LintContext, migration: &Migration, phase: Phase) -> Option<D
                         Framework::Alembic => "remove it; for a statement that must run outside a transaction use `with op.get_context().autocommit_block():`",
                         Framework::Dbmate => "remove it, or mark the section `-- migrate:up transaction:false` and manage the transaction yourself",
                         Framework::Goose => "remove it, or mark the file `-- +goose NO TRANSACTION` and manage the transaction yourself",
+                        Framework::Sqlx => "remove it, or start the file with `-- no-transaction` and manage the transaction yourself",
+                        Framework::SqlMigrate => "remove it, or mark the section `-- +migrate Up notransaction` and manage the transaction yourself",
                         Framework::Flyway => "remove it, or turn the framework's transaction off for this script (`-- flyway:executeInTransaction=false` in a script config)",
                         _ => "remove it and let the framework manage the transaction",
                     })

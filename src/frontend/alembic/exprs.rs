@@ -196,6 +196,25 @@ impl<'a> Reader<'a> {
                 ty.array = true;
                 Some(ty)
             }
+            // A VARCHAR as long as the longest value unless `length=` says (SQLAlchemy's
+            // `Enum._enum_init`).
+            "enum" if call.is_some_and(is_non_native_enum) => {
+                let longest = call
+                    .map(|c| {
+                        c.arguments
+                            .args
+                            .iter()
+                            .filter_map(|e| self.string(e))
+                            .map(|v| v.chars().count())
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .unwrap_or(0);
+                let length = int_arg("length", usize::MAX)
+                    .map(|n| n as usize)
+                    .unwrap_or(longest);
+                Some(ColumnType::normalized("varchar", vec![length as u32]))
+            }
             "enum" => {
                 let name = kw("name")
                     .and_then(|e| self.string(e))
@@ -385,6 +404,14 @@ impl<'a> Reader<'a> {
 
 pub fn is_true(expr: &Expr) -> bool {
     matches!(expr, Expr::BooleanLiteral(b) if b.value)
+}
+
+/// `sa.Enum(..., native_enum=False)`: SQLAlchemy stores the values in a VARCHAR and creates no
+/// type in the database.
+pub fn is_non_native_enum(call: &ExprCall) -> bool {
+    call.arguments
+        .find_keyword("native_enum")
+        .is_some_and(|k| is_false(&k.value))
 }
 
 pub fn is_false(expr: &Expr) -> bool {

@@ -408,7 +408,8 @@ impl<'r, 'a> Walker<'r, 'a> {
         let Some(call) = as_call(value) else { return };
         match callee_name(call) {
             Some("get_bind" | "connect" | "begin") => self.binds.push(variable.to_string()),
-            Some("Enum" | "ENUM") => {
+            // A non-native enum is a VARCHAR: `.create()` / `.drop()` make no type.
+            Some("Enum" | "ENUM") if !crate::frontend::alembic::exprs::is_non_native_enum(call) => {
                 if let Some(name) = call
                     .arguments
                     .find_keyword("name")

@@ -437,18 +437,19 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
     form(lock, false)
 }
 
-/// Statements sqlparser reads without an operation of their own that lock a table: triggers
-/// and rules (SHARE ROW EXCLUSIVE: writes stop), policies (ACCESS EXCLUSIVE).
+/// Statements sqlparser reads without an operation of their own that lock a table: CREATE
+/// TRIGGER takes SHARE ROW EXCLUSIVE (writes stop); dropping or altering a trigger, rules and
+/// policies take ACCESS EXCLUSIVE (verified on PostgreSQL 15).
 pub fn table_lock(words: &[String]) -> Option<OpKind> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     if !matches!(w.first(), Some(&"CREATE" | &"DROP" | &"ALTER")) {
         return None;
     }
     let (form, table) = on_table(&w, &["TRIGGER", "RULE", "POLICY"])?;
-    let lock = if form.ends_with("POLICY") {
-        TableLock::AccessExclusive
-    } else {
+    let lock = if form == "CREATE TRIGGER" {
         TableLock::ShareRowExclusive
+    } else {
+        TableLock::AccessExclusive
     };
     Some(OpKind::LocksTable {
         table,

@@ -468,6 +468,31 @@ mod tests {
         assert!(!ops[3].in_transaction);
     }
 
+    /// As PostgreSQL 15's pg_locks shows them.
+    #[test]
+    fn only_creating_a_trigger_leaves_reads_going() {
+        use crate::model::TableLock;
+        let lock = |sql: &str| match &kinds(sql)[0] {
+            OpKind::LocksTable { lock, .. } => *lock,
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert_eq!(
+            lock(
+                "CREATE OR REPLACE TRIGGER t BEFORE INSERT ON p FOR EACH ROW EXECUTE FUNCTION f()"
+            ),
+            TableLock::ShareRowExclusive
+        );
+        for sql in [
+            "DROP TRIGGER t ON p",
+            "ALTER TRIGGER t ON p RENAME TO t2",
+            "CREATE RULE r AS ON INSERT TO p DO ALSO NOTIFY x",
+            "DROP RULE r ON p",
+            "CREATE POLICY pol ON p USING (true)",
+        ] {
+            assert_eq!(lock(sql), TableLock::AccessExclusive, "{sql}");
+        }
+    }
+
     #[test]
     fn keyword_fallback_classifies_what_the_parser_rejects() {
         assert!(matches!(

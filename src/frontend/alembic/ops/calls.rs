@@ -298,7 +298,7 @@ impl Walker<'_, '_> {
 }
 
 /// `sa.Enum("a", "b", name="status")` as a column type of `op.create_table` creates the type
-/// with the table, unless `create_type=False`.
+/// with the table, unless `create_type=False` or `native_enum=False` (a VARCHAR, no type).
 fn enum_created_by(r: &Reader, column: &ExprCall) -> Option<OpKind> {
     let enum_call = column
         .arguments
@@ -310,6 +310,7 @@ fn enum_created_by(r: &Reader, column: &ExprCall) -> Option<OpKind> {
         .arguments
         .find_keyword("create_type")
         .is_some_and(|k| is_false(&k.value))
+        || crate::frontend::alembic::exprs::is_non_native_enum(enum_call)
     {
         return None;
     }
