@@ -389,3 +389,36 @@ fn a_sqlx_crate_runs_its_migrations_in_transactions_on_the_database_its_features
         "{skipped:#?}"
     );
 }
+
+/// A folder per release (`postgres/0.19/01__x.sql`, as usememos/memos keeps its history): one
+/// history, in release order and then file name order, so a later release knows what an
+/// earlier one created.
+#[test]
+fn a_folder_per_release_is_one_history_in_release_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "migration/postgres/0.19/01__users.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name varchar(20));\n",
+    );
+    // Widening a varchar rewrites nothing: known only if 0.19 ran first.
+    write(
+        root,
+        "migration/postgres/0.20/00__longer_names.sql",
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(50);\n",
+    );
+    // A fresh install's whole schema, beside the releases: no history, left out.
+    write(
+        root,
+        "migration/postgres/LATEST.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(50));\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(document["summary"]["revisions"], 2, "{document:#?}");
+    let found = errors_and_warnings(&document);
+    assert!(
+        !found.iter().any(|(rule, _)| rule == "change-column-type"),
+        "{found:#?}"
+    );
+}

@@ -116,7 +116,29 @@ pub fn names_postgres(name: &str) -> Option<bool> {
             _ => {}
         }
     }
-    answer
+    answer.or_else(|| glued_name(&joined))
+}
+
+/// Names long and distinctive enough to be read glued to another word (`riversqlite`,
+/// `sqlitestore`, `postgresstore`); short ones (`pg`, `h2`) are not, they hide in other words.
+const GLUED_NAMES: &[(&str, bool)] = &[
+    ("postgresql", true),
+    ("postgres", true),
+    ("sqlite3", false),
+    ("sqlite", false),
+    ("mysql", false),
+    ("mariadb", false),
+    ("mssql", false),
+    ("sqlserver", false),
+    ("clickhouse", false),
+];
+
+/// A database name the compound word starts or ends with.
+fn glued_name(word: &str) -> Option<bool> {
+    GLUED_NAMES
+        .iter()
+        .find(|(name, _)| word.starts_with(name) || word.ends_with(name))
+        .map(|(_, postgres)| *postgres)
 }
 
 #[cfg(test)]
@@ -134,6 +156,10 @@ mod tests {
             ("mysql-persistence", Some(false)),
             ("migration_sqlite", Some(false)),
             ("mysql_to_postgres", None),
+            ("riversqlite", Some(false)),
+            ("sqlitestore", Some(false)),
+            ("riverpgxv5", None),
+            ("upgrade", None),
             ("migrations", None),
             ("versions", None),
         ] {

@@ -283,6 +283,18 @@ pub fn is_migration_folder_file(path: &Path) -> bool {
         && folder.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// The release a SQL script's folder is named after (`0.19`, `v1.2.3`), when it is: a history
+/// kept as a folder per release, each holding that release's scripts, applied in release order
+/// and, within one, in file name order (usememos/memos' `store/migration/postgres/0.19/`).
+pub fn release_folder(path: &Path) -> Option<&str> {
+    let folder = path.parent()?.file_name()?.to_str()?;
+    let version = folder.strip_prefix(['v', 'V']).unwrap_or(folder);
+    let mut parts = version.split('.');
+    let dotted = version.contains('.')
+        && parts.all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    (dotted && is_sql_file(path)).then_some(folder)
+}
+
 fn is_sql_file(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
@@ -444,8 +456,13 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         } else if is_sql_file(path) {
             // A folder per migration (Diesel's `<version>_<name>/up.sql`): the set is the
             // folder holding the migration folders.
+            // A folder per release (`0.19/00__x.sql`, memos' layout): likewise.
             let set_folder = match folder.parent() {
-                Some(parent) if is_migration_folder_file(path) => parent,
+                Some(parent)
+                    if is_migration_folder_file(path) || release_folder(path).is_some() =>
+                {
+                    parent
+                }
                 _ => folder,
             };
             sql_by_dir

@@ -310,6 +310,11 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     None => Some(path.with_file_name(format!("{name}.conf"))),
                 };
                 let script_config = config.and_then(|c| read_text(&c).ok());
+                // A script in a folder per release is ordered by the release, then its name.
+                let name = match crate::discover::release_folder(path) {
+                    Some(release) => format!("{release}/{name}"),
+                    None => name,
+                };
                 Parsed::Sql(Box::new(sql_sets::parse_file(
                     &name,
                     migration_folder.as_deref(),

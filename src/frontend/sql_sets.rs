@@ -168,6 +168,8 @@ fn execute_in_transaction(config: &str) -> Option<bool> {
 /// one migration (Diesel); `script_config` the text of the settings file beside it, if any
 /// (Flyway's `<file>.conf`, Diesel's `metadata.toml`); `sqlx_crate`: the folder belongs to a
 /// crate that runs its migrations with sqlx, and whether sqlx's features name another database.
+/// A `release/name` (a script in a folder per release) is read by its own name and ordered by
+/// the release first.
 pub fn parse_file(
     name: &str,
     migration_folder: Option<&str>,
@@ -176,6 +178,19 @@ pub fn parse_file(
     script_config: Option<&str>,
     sqlx_crate: Option<bool>,
 ) -> SqlFile {
+    if let Some((release, own_name)) = name.rsplit_once('/') {
+        let mut sql_file = parse_file(
+            own_name,
+            migration_folder,
+            text,
+            file,
+            script_config,
+            sqlx_crate,
+        );
+        sql_file.version_text = format!("{release}/{}", sql_file.version_text);
+        sql_file.version = digits(&sql_file.version_text);
+        return sql_file;
+    }
     match migration_folder {
         Some(folder) if name == "migration.sql" => {
             return prisma::parse(folder, text, file, script_config);
