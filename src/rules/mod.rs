@@ -260,6 +260,12 @@ impl<'a> LintContext<'a> {
                                 && !c.primary_key
                                 && same_name(&format!("{bare}_{}_key", c.name), name)
                         })
+                        // `Column(..., index=True)`: SQLAlchemy's default `ix_<table>_<column>`.
+                        .or_else(|| {
+                            columns.iter().find(|c| {
+                                c.indexed && same_name(&format!("ix_{bare}_{}", c.name), name)
+                            })
+                        })
                         .map(|c| (table.as_str(), std::slice::from_ref(&c.name)))
                 }),
             _ => None,
