@@ -422,3 +422,31 @@ fn a_folder_per_release_is_one_history_in_release_order() {
         "{found:#?}"
     );
 }
+
+/// Drizzle's migrations are the entries of `meta/_journal.json`, on the database its `dialect`
+/// names: a SQLite journal's folder is said, not judged as PostgreSQL's.
+#[test]
+fn a_drizzle_folder_is_read_from_its_journal_on_the_database_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "db/drizzle/meta/_journal.json",
+        r#"{"version":"7","dialect":"sqlite","entries":[{"idx":0,"version":"6","when":1725358702427,"tag":"0000_init","breakpoints":true}]}"#,
+    );
+    write(
+        root,
+        "db/drizzle/0000_init.sql",
+        "CREATE TABLE `page` (`id` integer PRIMARY KEY NOT NULL, `title` text);\n--> statement-breakpoint\nDROP TABLE `legacy`;\n",
+    );
+    let output = run(&["check", "--format", "json"], root);
+    let document = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{document:#?}");
+    let rules: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["skipped-folder"], "{document:#?}");
+}

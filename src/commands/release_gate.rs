@@ -184,6 +184,10 @@ async fn applied_versions(
             true,
         ),
         Framework::SqlMigrate => ("SELECT id::text FROM gorp_migrations", false),
+        Framework::Drizzle => (
+            "SELECT created_at::text FROM drizzle.__drizzle_migrations",
+            false,
+        ),
         Framework::PlainSql => return Ok((Vec::new(), false)),
     };
     match client.query(sql, &[]).await {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 pub mod alembic_ini;
+pub mod drizzle_journal;
 mod filters;
 pub mod project_tool;
 
@@ -32,6 +33,8 @@ pub enum SetKind {
     SqlFolder {
         /// The folder belongs to a Rust crate that depends on sqlx, which runs its migrations.
         sqlx_crate: Option<project_tool::SqlxCrate>,
+        /// drizzle-kit's journal beside the files: a Drizzle migrations folder.
+        drizzle: Option<drizzle_journal::DrizzleJournal>,
     },
 }
 
@@ -350,6 +353,7 @@ fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
             DiscoveredSet {
                 kind: SetKind::SqlFolder {
                     sqlx_crate: project_tool::sqlx_crate(&root),
+                    drizzle: drizzle_journal::read(&root),
                 },
                 root,
                 files: vec![path.to_path_buf()],
@@ -529,6 +533,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::SqlFolder {
                 sqlx_crate: project_tool::sqlx_crate(&folder),
+                drizzle: drizzle_journal::read(&folder),
             },
             root: folder,
             files,

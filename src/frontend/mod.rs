@@ -208,7 +208,7 @@ pub fn load(discovery: &Discovery) -> Loaded {
                     problems.push(InputProblem {
                         kind: InputProblemKind::SkippedFolder,
                         message: format!(
-                            "{root}: {} for another database than PostgreSQL (its file names, Prisma's `provider`, or the sqlx features of its crate say so): not checked or run",
+                            "{root}: {} for another database than PostgreSQL (its file names, Prisma's `provider`, drizzle-kit's journal or the sqlx features of its crate say so): not checked or run",
                             match other_database.len() {
                                 1 => "1 migration file".to_string(),
                                 n => format!("{n} migration files"),
@@ -288,7 +288,10 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                 Ok(None) => Parsed::NotMigration,
                 Err(problem) => Parsed::Problem(problem),
             },
-            SetKind::SqlFolder { sqlx_crate } => {
+            SetKind::SqlFolder {
+                sqlx_crate,
+                drizzle,
+            } => {
                 source.suppressions = sql::suppressions(&source.text, file);
                 let name = path
                     .file_name()
@@ -322,6 +325,9 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     file,
                     script_config.as_deref(),
                     sqlx_crate.map(|c| c.other_database),
+                    drizzle
+                        .as_ref()
+                        .and_then(|j| Some((j.when(&name)?, j.postgres))),
                 )))
             }
         }

@@ -10,6 +10,7 @@ use crate::model::{
 use super::sql::{self, Shifted, Wrapping};
 
 mod diesel;
+mod drizzle;
 mod goose;
 mod prisma;
 mod sql_migrate;
@@ -167,7 +168,8 @@ fn execute_in_transaction(config: &str) -> Option<bool> {
 /// One SQL file; `migration_folder` is the name of the folder it sits in when that folder is
 /// one migration (Diesel); `script_config` the text of the settings file beside it, if any
 /// (Flyway's `<file>.conf`, Diesel's `metadata.toml`); `sqlx_crate`: the folder belongs to a
-/// crate that runs its migrations with sqlx, and whether sqlx's features name another database.
+/// crate that runs its migrations with sqlx, and whether sqlx's features name another database;
+/// `drizzle`: the file's `when` in drizzle-kit's journal, and whether the journal is PostgreSQL's.
 /// A `release/name` (a script in a folder per release) is read by its own name and ordered by
 /// the release first.
 pub fn parse_file(
@@ -177,6 +179,7 @@ pub fn parse_file(
     file: FileId,
     script_config: Option<&str>,
     sqlx_crate: Option<bool>,
+    drizzle: Option<(u64, bool)>,
 ) -> SqlFile {
     if let Some((release, own_name)) = name.rsplit_once('/') {
         let mut sql_file = parse_file(
@@ -186,6 +189,7 @@ pub fn parse_file(
             file,
             script_config,
             sqlx_crate,
+            drizzle,
         );
         sql_file.version_text = format!("{release}/{}", sql_file.version_text);
         sql_file.version = digits(&sql_file.version_text);
@@ -197,6 +201,11 @@ pub fn parse_file(
         }
         Some(folder) => return diesel::parse(name, folder, text, file, script_config),
         None => {}
+    }
+    if let Some((when, postgres)) = drizzle {
+        let mut sql_file = drizzle::parse(when, text, file);
+        sql_file.other_database = !postgres;
+        return sql_file;
     }
     if let Some(other_database) = sqlx_crate
         && let Some(mut sql_file) = sqlx::parse(name, text, file)
@@ -384,8 +393,13 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                         state: BodyState::NotApplicable,
                         ..missing
                     },
-                    // Plain SQL and Prisma have no down scripts at all.
-                    (_, None) if matches!(framework, Framework::PlainSql | Framework::Prisma) => {
+                    // Plain SQL, Prisma and Drizzle have no down scripts at all.
+                    (_, None)
+                        if matches!(
+                            framework,
+                            Framework::PlainSql | Framework::Prisma | Framework::Drizzle
+                        ) =>
+                    {
                         Body {
                             state: BodyState::NotApplicable,
                             ..missing

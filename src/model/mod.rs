@@ -44,6 +44,8 @@ pub enum Framework {
     Sqlx,
     /// rubenv/sql-migrate: `-- +migrate Up` / `-- +migrate Down` sections.
     SqlMigrate,
+    /// Drizzle: `<tag>.sql` files listed in `meta/_journal.json`, forward only.
+    Drizzle,
     PlainSql,
 }
 
@@ -69,6 +71,9 @@ impl Framework {
                 "put it alone in a migration of its own that starts with `-- no-transaction`"
             }
             Framework::SqlMigrate => "mark the section `-- +migrate Up notransaction`",
+            Framework::Drizzle => {
+                "run it outside Drizzle's migrator (which applies every pending migration in one transaction), by hand or in a deploy step of its own"
+            }
         }
     }
 
@@ -86,6 +91,7 @@ impl Framework {
                 "`<version>_<name>.sql` or `.up.sql` / `.down.sql` in a crate that depends on sqlx"
             }
             Framework::SqlMigrate => "`-- +migrate Up` / `-- +migrate Down` sections",
+            Framework::Drizzle => "`<tag>.sql` files listed in drizzle-kit's `meta/_journal.json`",
             Framework::PlainSql => "`.sql` files whose names start with a version",
         }
     }
@@ -101,6 +107,7 @@ impl Framework {
             Framework::Goose => "goose",
             Framework::Sqlx => "sqlx",
             Framework::SqlMigrate => "sql-migrate",
+            Framework::Drizzle => "drizzle",
             Framework::PlainSql => "sql",
         }
     }

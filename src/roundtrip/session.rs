@@ -438,6 +438,10 @@ fn bookkeeping_table(framework: Framework) -> Option<&'static str> {
         Framework::SqlMigrate => Some(
             "CREATE TABLE IF NOT EXISTS gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, applied_at timestamptz)",
         ),
+        // drizzle-orm/src/pg-core/dialect.ts, migrate()
+        Framework::Drizzle => Some(
+            "CREATE SCHEMA IF NOT EXISTS drizzle; CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)",
+        ),
         Framework::Alembic | Framework::PlainSql => None,
     }
 }
