@@ -60,6 +60,7 @@ pub fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
             unique: false,
             concurrently: false,
             if_not_exists: false,
+            predicate: None,
         });
     }
     kinds

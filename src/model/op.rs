@@ -218,6 +218,8 @@ pub enum OpKind {
         unique: bool,
         concurrently: bool,
         if_not_exists: bool,
+        /// A partial index's `WHERE` expression, as written.
+        predicate: Option<String>,
     },
     DropIndex {
         name: Option<String>,

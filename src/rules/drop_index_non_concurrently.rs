@@ -134,7 +134,12 @@ fn dropped_anyway(cx: &LintContext, site: &OpSite, name: &str) -> bool {
     let Some((table, columns)) = cx.index_definition(site, name) else {
         return false;
     };
-    let covers = |column: &str| columns.iter().any(|c| mentions_column(c, column));
+    // A partial index goes with a column its WHERE names, too.
+    let predicate = cx.index_predicate(site, name);
+    let covers = |column: &str| {
+        columns.iter().any(|c| mentions_column(c, column))
+            || predicate.is_some_and(|p| mentions_column(p, column))
+    };
     site.ops[site.index + 1..]
         .iter()
         .take_while(|op| op.in_transaction && !matches!(op.kind, OpKind::CommitTransaction))

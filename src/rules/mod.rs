@@ -270,21 +270,40 @@ impl<'a> LintContext<'a> {
                 }),
             _ => None,
         };
+        self.before_newest_first(site).find_map(defines)
+    }
+
+    /// The `WHERE` of partial index `name`, as the last CREATE INDEX before `site` wrote it.
+    pub fn index_predicate(&self, site: &OpSite<'a>, name: &str) -> Option<&'a str> {
+        self.before_newest_first(site)
+            .find_map(|op| match &op.kind {
+                OpKind::CreateIndex {
+                    name: Some(n),
+                    predicate,
+                    ..
+                } if crate::model::op::same_name(n, name) => Some(predicate.as_deref()),
+                _ => None,
+            })?
+    }
+
+    /// The operations that ran before `site`, newest first: the body's earlier ones, then (in a
+    /// downgrade) its own upgrade, then earlier migrations' upgrades.
+    fn before_newest_first(&self, site: &OpSite<'a>) -> impl Iterator<Item = &'a Op> + 'a {
         let own_upgrade: &'a [Op] = match site.phase {
             Phase::Downgrade => &site.migration.upgrade.ops,
             Phase::Upgrade => &[],
         };
+        let set: &'a MigrationSet = self.set;
         site.earlier()
             .iter()
             .rev()
             .chain(own_upgrade.iter().rev())
             .chain(
-                self.set.migrations[..site.migration_index]
+                set.migrations[..site.migration_index]
                     .iter()
                     .rev()
                     .flat_map(|m| m.upgrade.ops.iter().rev()),
             )
-            .find_map(defines)
     }
 }
 

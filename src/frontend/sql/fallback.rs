@@ -124,6 +124,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 unique,
                 concurrently: w[after_index..i].contains(&"CONCURRENTLY"),
                 if_not_exists: w[after_index..i].contains(&"EXISTS"),
+                predicate: None,
             })
         }
         ["ALTER", "TYPE", rest @ ..] if rest.windows(2).any(|p| p == ["ADD", "VALUE"]) => {

@@ -81,6 +81,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             unique: index.unique,
             concurrently: index.concurrently,
             if_not_exists: index.if_not_exists,
+            predicate: index.predicate.as_ref().map(|p| p.to_string()),
         }],
         Statement::AlterTable(alter) => {
             let table = name(&alter.name);

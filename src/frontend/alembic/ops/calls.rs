@@ -202,6 +202,8 @@ impl Walker<'_, '_> {
                         unique: kw("unique").is_some_and(is_true),
                         concurrently: kw("postgresql_concurrently").is_some_and(is_true),
                         if_not_exists: kw("if_not_exists").is_some_and(is_true),
+                        predicate: kw("postgresql_where")
+                            .map(|e| r.string(e).unwrap_or_else(|| r.text(e).to_string())),
                     }]
                 }
                 "drop_index" => vec![OpKind::DropIndex {

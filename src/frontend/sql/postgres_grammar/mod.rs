@@ -277,6 +277,7 @@ fn create_index(index: &IndexStmt) -> Option<OpKind> {
         unique: index.unique,
         concurrently: index.concurrent,
         if_not_exists: index.if_not_exists,
+        predicate: index.where_clause.as_deref().and_then(deparse),
     })
 }
 
