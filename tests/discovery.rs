@@ -414,12 +414,24 @@ fn a_folder_per_release_is_one_history_in_release_order() {
         "migration/postgres/LATEST.sql",
         "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(50));\n",
     );
-    let document = json(&run(&["check", "--format", "json"], root));
+    // The same releases for MySQL: a folder discovery does not enter, but `--show-sets` names.
+    write(
+        root,
+        "migration/mysql/0.19/01__users.sql",
+        "CREATE TABLE users (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(20));\n",
+    );
+    let output = run(&["check", "--format", "json", "--show-sets"], root);
+    let document = json(&output);
     assert_eq!(document["summary"]["revisions"], 2, "{document:#?}");
     let found = errors_and_warnings(&document);
     assert!(
         !found.iter().any(|(rule, _)| rule == "change-column-type"),
         "{found:#?}"
+    );
+    let shown = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        shown.contains("left out: migration/mysql: 1 migration file written for another database"),
+        "{shown}"
     );
 }
 

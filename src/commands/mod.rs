@@ -424,7 +424,7 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         return Err(no_migrations(&options.paths));
     }
     if args.show_sets {
-        show_sets(&outcome);
+        show_sets(&outcome, &options);
     }
     let metas = rules::all_metadata();
     let input = ReportInput {
@@ -459,8 +459,9 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
     ))
 }
 
-/// `check --show-sets`: what was found and judged as a history, and what was left out.
-fn show_sets(outcome: &lint::Outcome) {
+/// `check --show-sets`: what was found and judged as a history, and what was left out (also
+/// the folders named after another database, which discovery does not enter).
+fn show_sets(outcome: &lint::Outcome, options: &LintOptions) {
     for set in &outcome.sets {
         let count = set.migrations.len();
         let env = set
@@ -482,6 +483,14 @@ fn show_sets(outcome: &lint::Outcome) {
         .filter(|d| matches!(d.rule, "skipped-folder" | "skipped-link"))
     {
         eprintln!("left out: {}", skipped.message);
+    }
+    for (folder, files) in crate::discover::other_database_folders(&options.paths, &options.filters)
+    {
+        eprintln!(
+            "left out: {}: {files} migration file{} written for another database (by the folder's name)",
+            crate::frontend::display_path(&folder),
+            if files == 1 { "" } else { "s" }
+        );
     }
 }
 
