@@ -410,9 +410,8 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         if !elsewhere.is_empty() {
             for (folder, files) in &elsewhere {
                 eprintln!(
-                    "note: {}: {files} migration file{} written for another database (by the folder's name): not judged",
-                    crate::frontend::display_path(folder),
-                    if *files == 1 { "" } else { "s" }
+                    "note: {}: not judged",
+                    other_database_folder(folder, *files)
                 );
             }
             eprintln!(
@@ -486,12 +485,17 @@ fn show_sets(outcome: &lint::Outcome, options: &LintOptions) {
     }
     for (folder, files) in crate::discover::other_database_folders(&options.paths, &options.filters)
     {
-        eprintln!(
-            "left out: {}: {files} migration file{} written for another database (by the folder's name)",
-            crate::frontend::display_path(&folder),
-            if files == 1 { "" } else { "s" }
-        );
+        eprintln!("left out: {}", other_database_folder(&folder, files));
     }
+}
+
+/// A folder named after another database, and what it holds.
+fn other_database_folder(folder: &Path, files: usize) -> String {
+    format!(
+        "{}: {files} migration file{} written for another database (by the folder's name)",
+        crate::frontend::display_path(folder),
+        if files == 1 { "" } else { "s" }
+    )
 }
 
 /// 1 when a finding reaches `--fail-on` (default: error), else 0.

@@ -57,6 +57,39 @@ pub struct Column {
     pub checks: Vec<(Option<String>, String)>,
 }
 
+/// A CREATE TABLE's key written either way, made to read both ways: the columns a table-level
+/// `PRIMARY KEY (...)` names are marked `primary_key`, and a column-level `PRIMARY KEY` gets its
+/// constraint.
+pub fn complete_primary_key(
+    columns: &mut [Column],
+    constraints: &mut Vec<(Option<String>, ConstraintKind)>,
+) {
+    let key = constraints.iter().find_map(|(_, kind)| match kind {
+        ConstraintKind::PrimaryKey { columns } => Some(columns.clone()),
+        _ => None,
+    });
+    match key {
+        Some(key) => {
+            for column in columns
+                .iter_mut()
+                .filter(|c| key.iter().any(|k| k.eq_ignore_ascii_case(&c.name)))
+            {
+                column.primary_key = true;
+            }
+        }
+        None => {
+            if let Some(column) = columns.iter().find(|c| c.primary_key) {
+                constraints.push((
+                    None,
+                    ConstraintKind::PrimaryKey {
+                        columns: vec![column.name.clone()],
+                    },
+                ));
+            }
+        }
+    }
+}
+
 impl Column {
     pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
         Column {

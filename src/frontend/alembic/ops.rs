@@ -9,7 +9,7 @@ use crate::model::op::{BatchRecreate, NameOrigin};
 use crate::model::{FileId, Op, OpKind, Span};
 
 use super::dialect;
-use super::exprs::{Reader, as_call, callee_name};
+use super::exprs::{Reader, as_call, callee_name, is_non_native_enum};
 
 mod calls;
 mod execute;
@@ -409,7 +409,7 @@ impl<'r, 'a> Walker<'r, 'a> {
         match callee_name(call) {
             Some("get_bind" | "connect" | "begin") => self.binds.push(variable.to_string()),
             // A non-native enum is a VARCHAR: `.create()` / `.drop()` make no type.
-            Some("Enum" | "ENUM") if !crate::frontend::alembic::exprs::is_non_native_enum(call) => {
+            Some("Enum" | "ENUM") if !is_non_native_enum(call) => {
                 if let Some(name) = call
                     .arguments
                     .find_keyword("name")

@@ -12,7 +12,7 @@ mod dml;
 use alter_table::alter_table;
 pub use alter_table::significant_using;
 
-use crate::model::op::{constraint_named_by_default, implied_by_column};
+use crate::model::op::{complete_primary_key, constraint_named_by_default, implied_by_column};
 use crate::model::{
     Column, ColumnType, ConstraintKind, DefaultExpr, MaintenanceKind, OpKind, RelationKind,
 };
@@ -38,30 +38,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 .iter()
                 .filter_map(table_constraint)
                 .collect();
-            if let Some(pk) = constraints.iter().find_map(|(_, k)| match k {
-                ConstraintKind::PrimaryKey { columns } => Some(columns.clone()),
-                _ => None,
-            }) {
-                for c in columns
-                    .iter_mut()
-                    .filter(|c| pk.iter().any(|p| p.eq_ignore_ascii_case(&c.name)))
-                {
-                    c.primary_key = true;
-                }
-            }
-            for c in columns.iter().filter(|c| c.primary_key) {
-                if !constraints
-                    .iter()
-                    .any(|(_, k)| matches!(k, ConstraintKind::PrimaryKey { .. }))
-                {
-                    constraints.push((
-                        None,
-                        ConstraintKind::PrimaryKey {
-                            columns: vec![c.name.clone()],
-                        },
-                    ));
-                }
-            }
+            complete_primary_key(&mut columns, &mut constraints);
             vec![OpKind::CreateTable {
                 table: name(&create.name),
                 columns,

@@ -190,14 +190,7 @@ fn is_word(token: &Token, word: &str) -> bool {
 fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
     // Only PostgreSQL's grammar can read a statement sqlparser cannot tokenize.
     if tokens.is_empty() {
-        return match postgres_grammar::read(text) {
-            postgres_grammar::Verdict::Accepted(kinds) => kinds.unwrap_or(vec![OpKind::Other]),
-            postgres_grammar::Verdict::Rejected(message) => vec![unparsed(
-                &format!("PostgreSQL's own parser rejects it: {message}"),
-                true,
-                text,
-            )],
-        };
+        return by_postgres_grammar(text, &[]);
     }
     // Backquoted names are MySQL's: PostgreSQL quotes with `"`.
     if tokens.iter().any(|t| t.token.to_string() == "`") {
@@ -256,26 +249,30 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
                 text,
             )]
         }
-        // What sqlparser does not know, PostgreSQL's own grammar judges: what it rejects is not
-        // PostgreSQL; what it accepts is read from its tree where the meaning matters to later
-        // statements, else by the keyword classifier, else it is a statement of no interest.
-        Err(_) => match postgres_grammar::read(text) {
-            postgres_grammar::Verdict::Accepted(Some(kinds)) => kinds,
-            postgres_grammar::Verdict::Accepted(None) => vec![
-                fallback::table_lock(&words)
-                    .or_else(|| fallback::classify(&words))
-                    .unwrap_or(OpKind::Other),
-            ],
-            postgres_grammar::Verdict::Rejected(message) => {
-                vec![fallback::classify(&words).unwrap_or_else(|| {
-                    unparsed(
-                        &format!("PostgreSQL's own parser rejects it: {message}"),
-                        true,
-                        text,
-                    )
-                })]
-            }
-        },
+        Err(_) => by_postgres_grammar(text, &words),
+    }
+}
+
+/// What sqlparser does not read, PostgreSQL's own grammar judges: what it rejects is not
+/// PostgreSQL; what it accepts is read from its tree where the meaning matters to later
+/// statements, else by the keyword classifier (from `words`), else it is of no interest.
+fn by_postgres_grammar(text: &str, words: &[String]) -> Vec<OpKind> {
+    match postgres_grammar::read(text) {
+        postgres_grammar::Verdict::Accepted(Some(kinds)) => kinds,
+        postgres_grammar::Verdict::Accepted(None) => vec![
+            fallback::table_lock(words)
+                .or_else(|| fallback::classify(words))
+                .unwrap_or(OpKind::Other),
+        ],
+        postgres_grammar::Verdict::Rejected(message) => {
+            vec![fallback::classify(words).unwrap_or_else(|| {
+                unparsed(
+                    &format!("PostgreSQL's own parser rejects it: {message}"),
+                    true,
+                    text,
+                )
+            })]
+        }
     }
 }
 

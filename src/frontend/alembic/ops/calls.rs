@@ -6,7 +6,7 @@ use crate::model::op::NameOrigin;
 use crate::model::op::implied_by_column;
 use crate::model::{Column, ConstraintKind, OpKind, RelationKind};
 
-use super::super::exprs::{Reader, as_call, callee_name, is_false, is_true};
+use super::super::exprs::{Reader, as_call, callee_name, is_false, is_non_native_enum, is_true};
 use super::Walker;
 
 impl Walker<'_, '_> {
@@ -312,7 +312,7 @@ fn enum_created_by(r: &Reader, column: &ExprCall) -> Option<OpKind> {
         .arguments
         .find_keyword("create_type")
         .is_some_and(|k| is_false(&k.value))
-        || crate::frontend::alembic::exprs::is_non_native_enum(enum_call)
+        || is_non_native_enum(enum_call)
     {
         return None;
     }

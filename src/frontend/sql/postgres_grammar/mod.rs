@@ -13,6 +13,7 @@ use pg_query::protobuf::{
     RenameStmt, TransactionStmtKind, TypeName,
 };
 
+use crate::model::op::complete_primary_key;
 use crate::model::{Column, ColumnType, ConstraintKind, DefaultExpr, OpKind, RelationKind};
 
 /// What PostgreSQL's grammar makes of one statement.
@@ -99,12 +100,12 @@ fn rename_relation(rename: &RenameStmt) -> Option<OpKind> {
     let relation = rename.relation.as_ref()?;
     let table = relation_name(relation);
     match ObjectType::try_from(rename.rename_type).ok()? {
+        // The new name stays in the table's schema.
         ObjectType::ObjectTable => Some(OpKind::RenameTable {
-            to: if relation.schemaname.is_empty() || relation.schemaname == "public" {
-                rename.newname.clone()
-            } else {
-                format!("{}.{}", relation.schemaname, rename.newname)
-            },
+            to: relation_name(&RangeVar {
+                relname: rename.newname.clone(),
+                ..relation.clone()
+            }),
             from: table,
         }),
         ObjectType::ObjectColumn
@@ -160,26 +161,12 @@ fn create_table(create: &CreateStmt) -> Option<OpKind> {
             _ => {}
         }
     }
+    complete_primary_key(&mut columns, &mut constraints);
+    // A key's columns are NOT NULL, as is a column PostgreSQL 18's `NOT NULL col` names.
     for column in &mut columns {
-        let in_key = constraints.iter().any(|(_, kind)| {
-            matches!(kind, ConstraintKind::PrimaryKey { columns } if columns.contains(&column.name))
-        });
-        column.primary_key |= in_key;
-        if in_key || not_null_later.contains(&column.name) {
+        if column.primary_key || not_null_later.contains(&column.name) {
             column.nullable = false;
         }
-    }
-    if !constraints
-        .iter()
-        .any(|(_, kind)| matches!(kind, ConstraintKind::PrimaryKey { .. }))
-        && let Some(key) = columns.iter().find(|c| c.primary_key)
-    {
-        constraints.push((
-            None,
-            ConstraintKind::PrimaryKey {
-                columns: vec![key.name.clone()],
-            },
-        ));
     }
     Some(OpKind::CreateTable {
         table: name,
