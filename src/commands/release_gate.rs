@@ -188,6 +188,16 @@ async fn applied_versions(
             "SELECT created_at::text FROM drizzle.__drizzle_migrations",
             false,
         ),
+        Framework::Supabase => (
+            "SELECT version::text FROM supabase_migrations.schema_migrations",
+            false,
+        ),
+        Framework::Atlas => (
+            "SELECT version::text, applied < total FROM atlas_schema_revisions.atlas_schema_revisions",
+            true,
+        ),
+        // The registry's changes are named, not versioned: the last deployed change of each.
+        Framework::Sqitch => ("SELECT change::text FROM sqitch.changes", false),
         Framework::PlainSql => return Ok((Vec::new(), false)),
     };
     match client.query(sql, &[]).await {

@@ -9,6 +9,7 @@ pub mod alembic_ini;
 pub mod drizzle_journal;
 mod filters;
 pub mod project_tool;
+pub mod sqitch_plan;
 
 pub use filters::{PathFilters, names_postgres};
 
@@ -29,13 +30,47 @@ const SKIPPED_DIRS: &[&str] = &[
 pub enum SetKind {
     /// An Alembic script directory: `env.py` (when found) and its revision files.
     Alembic { env_py: Option<PathBuf> },
-    /// A folder of `.sql` files; the framework is told from names and contents when read.
-    SqlFolder {
-        /// The folder belongs to a Rust crate that depends on sqlx, which runs its migrations.
-        sqlx_crate: Option<project_tool::SqlxCrate>,
-        /// drizzle-kit's journal beside the files: a Drizzle migrations folder.
-        drizzle: Option<drizzle_journal::DrizzleJournal>,
-    },
+    /// A folder of `.sql` files; the framework is told by what is beside them (`tool`), else
+    /// from names and contents when read.
+    SqlFolder { tool: Option<SqlTool> },
+}
+
+/// The tool that runs a folder of `.sql` files, when something beside the files says which:
+/// names alone are shared by several tools (`<version>_<name>.sql` is sqlx's, Supabase's,
+/// Atlas's and loose SQL's), and each runs them differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlTool {
+    /// The folder belongs to a Rust crate that depends on sqlx, which runs its migrations.
+    Sqlx(project_tool::SqlxCrate),
+    /// drizzle-kit's journal beside the files: a Drizzle migrations folder.
+    Drizzle(drizzle_journal::DrizzleJournal),
+    /// `<project>/supabase/migrations`, the folder the Supabase CLI applies.
+    Supabase,
+    /// `atlas.sum` beside the files: an Atlas migration directory.
+    Atlas,
+    /// The scripts of a Sqitch project's plan.
+    Sqitch(sqitch_plan::SqitchPlan),
+}
+
+impl SqlTool {
+    /// What says which tool runs `folder`'s files, if anything does.
+    fn of_folder(folder: &Path) -> Option<SqlTool> {
+        if let Some(journal) = drizzle_journal::read(folder) {
+            return Some(SqlTool::Drizzle(journal));
+        }
+        if folder.join("atlas.sum").is_file() {
+            return Some(SqlTool::Atlas);
+        }
+        // supabase/cli apps/cli-go/internal/utils/misc.go: MigrationsDir = "supabase/migrations".
+        let named = |path: Option<&Path>, name: &str| {
+            path.and_then(Path::file_name)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
+        if named(Some(folder), "migrations") && named(folder.parent(), "supabase") {
+            return Some(SqlTool::Supabase);
+        }
+        project_tool::sqlx_crate(folder).map(SqlTool::Sqlx)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -352,8 +387,14 @@ fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
             key,
             DiscoveredSet {
                 kind: SetKind::SqlFolder {
-                    sqlx_crate: project_tool::sqlx_crate(&root),
-                    drizzle: drizzle_journal::read(&root),
+                    // A Sqitch script named alone (a pre-commit hook) is still its plan's.
+                    tool: root
+                        .parent()
+                        .map(|top| top.join("sqitch.plan"))
+                        .and_then(|plan| sqitch_plan::read(&plan))
+                        .filter(|plan| plan.script_of(path).is_some())
+                        .map(SqlTool::Sqitch)
+                        .or_else(|| SqlTool::of_folder(&root)),
                 },
                 root,
                 files: vec![path.to_path_buf()],
@@ -441,6 +482,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     let mut alembic_roots: BTreeMap<PathBuf, Option<AlembicIni>> = BTreeMap::new();
     let mut sql_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut python_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut sqitch_plans: Vec<(PathBuf, sqitch_plan::SqitchPlan)> = Vec::new();
     for entry in walk(dir, usize::MAX, filters, &mut found.skipped) {
         let path = entry.path.as_path();
         if entry.depth > 0 && filters.excludes(path) {
@@ -456,6 +498,10 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
                 && (location.join("versions").is_dir() || ini.version_locations.is_some())
             {
                 alembic_roots.insert(normalize(&location), Some(ini));
+            }
+        } else if name == "sqitch.plan" {
+            if let Some(plan) = sqitch_plan::read(path) {
+                sqitch_plans.push((folder.to_path_buf(), plan));
             }
         } else if is_sql_file(path) {
             // A folder per migration (Diesel's `<version>_<name>/up.sql`): the set is the
@@ -520,6 +566,9 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             named: false,
         });
     }
+    for (top, plan) in sqitch_plans {
+        add_sqitch_project(top, plan, &mut sql_by_dir, found);
+    }
     for (folder, files) in sql_by_dir {
         // Inside an Alembic project (or holding one) a loose .sql file is a helper script, not
         // a migration set of its own.
@@ -532,8 +581,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         }
         found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::SqlFolder {
-                sqlx_crate: project_tool::sqlx_crate(&folder),
-                drizzle: drizzle_journal::read(&folder),
+                tool: SqlTool::of_folder(&folder),
             },
             root: folder,
             files,
@@ -541,6 +589,47 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             named: false,
         });
     }
+}
+
+/// A Sqitch project's deploy and revert scripts as one set rooted at its plan's folder; its
+/// verify scripts (checks run after a deploy, then rolled back) are not migrations.
+fn add_sqitch_project(
+    top: PathBuf,
+    plan: sqitch_plan::SqitchPlan,
+    sql_by_dir: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
+    found: &mut Found,
+) {
+    let script_folders = [&plan.deploy_dir, &plan.revert_dir, &plan.verify_dir];
+    let claimed: Vec<PathBuf> = sql_by_dir
+        .keys()
+        .filter(|folder| {
+            let folder = normalize(folder);
+            script_folders
+                .iter()
+                .any(|dir| within(&folder, &normalize(dir)))
+        })
+        .cloned()
+        .collect();
+    let mut files: Vec<PathBuf> = claimed
+        .iter()
+        .flat_map(|folder| sql_by_dir.remove(folder).unwrap_or_default())
+        .filter(|path| {
+            !matches!(
+                plan.script_of(path),
+                Some((sqitch_plan::ScriptKind::Verify, _))
+            )
+        })
+        .collect();
+    files.sort();
+    found.sets.entry(top.clone()).or_insert(DiscoveredSet {
+        kind: SetKind::SqlFolder {
+            tool: Some(SqlTool::Sqitch(plan)),
+        },
+        root: top,
+        files,
+        scope: None,
+        named: false,
+    });
 }
 
 /// Whether `path` is `folder` or inside it, both normalized. The current folder is `.`, which

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::discover::{Discovery, SetKind, SkipReason, Skipped};
+use crate::discover::{Discovery, SetKind, SkipReason, Skipped, SqlTool};
 use crate::model::{
     AlembicEnv, FileId, Framework, InputProblem, InputProblemKind, Migration, MigrationSet,
     SourceFile, Sources, Span,
@@ -199,8 +199,24 @@ pub fn load(discovery: &Discovery) -> Loaded {
                 let sql_sets::Built {
                     sets: built,
                     unordered,
+                    unlisted,
                     other_database,
                 } = sql_sets::build(root.clone(), sql_files, set.named);
+                if let Some(first) = unlisted.first() {
+                    problems.push(InputProblem {
+                        kind: InputProblemKind::SkippedFolder,
+                        message: format!(
+                            "{root}: {} that sqitch.plan does not list: Sqitch never runs {}, so {} not checked or run",
+                            match unlisted.len() {
+                                1 => "1 script".to_string(),
+                                n => format!("{n} scripts"),
+                            },
+                            if unlisted.len() == 1 { "it" } else { "them" },
+                            if unlisted.len() == 1 { "it is" } else { "they are" },
+                        ),
+                        span: Span::new(*first, 0..0),
+                    });
+                }
                 // A folder whose every migration is another database's is said, not dropped.
                 if built.is_empty()
                     && let Some(first) = other_database.first()
@@ -259,6 +275,35 @@ pub fn load(discovery: &Discovery) -> Loaded {
     }
 }
 
+/// What the tool found beside a SQL folder says about its file `path` (named `name`).
+fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::ToolFacts {
+    use sql_sets::ToolFacts;
+    match tool {
+        None => ToolFacts::Unknown,
+        Some(SqlTool::Sqlx(krate)) => ToolFacts::Sqlx {
+            other_database: krate.other_database,
+        },
+        Some(SqlTool::Drizzle(journal)) => match journal.when(name) {
+            Some(when) => ToolFacts::Drizzle {
+                when,
+                postgres: journal.postgres,
+            },
+            None => ToolFacts::Unknown,
+        },
+        Some(SqlTool::Supabase) => ToolFacts::Supabase,
+        Some(SqlTool::Atlas) => ToolFacts::Atlas,
+        Some(SqlTool::Sqitch(plan)) => match plan.script_of(path) {
+            Some((kind, change)) => ToolFacts::Sqitch {
+                revert: kind == crate::discover::sqitch_plan::ScriptKind::Revert,
+                position: plan.position(&change),
+                change,
+                other_database: plan.other_database,
+            },
+            None => ToolFacts::Unknown,
+        },
+    }
+}
+
 fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (SourceFile, Parsed) {
     let display = display_path(path);
     let text = match read_text(path) {
@@ -288,10 +333,7 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                 Ok(None) => Parsed::NotMigration,
                 Err(problem) => Parsed::Problem(problem),
             },
-            SetKind::SqlFolder {
-                sqlx_crate,
-                drizzle,
-            } => {
+            SetKind::SqlFolder { tool } => {
                 source.suppressions = sql::suppressions(&source.text, file);
                 let name = path
                     .file_name()
@@ -324,10 +366,7 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     &source.text,
                     file,
                     script_config.as_deref(),
-                    sqlx_crate.map(|c| c.other_database),
-                    drizzle
-                        .as_ref()
-                        .and_then(|j| Some((j.when(&name)?, j.postgres))),
+                    &tool_facts(tool.as_ref(), path, &name),
                 )))
             }
         }

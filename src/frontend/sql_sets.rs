@@ -9,12 +9,41 @@ use crate::model::{
 
 use super::sql::{self, Shifted, Wrapping};
 
+mod atlas;
 mod diesel;
 mod drizzle;
 mod goose;
 mod prisma;
+mod sqitch;
 mod sql_migrate;
 mod sqlx;
+mod supabase;
+
+/// What the tool that runs a file's folder (found beside the files) says about the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolFacts {
+    /// Nothing beside the files names a tool: names and contents decide.
+    Unknown,
+    /// A crate that depends on sqlx runs the folder; whether its features name another database.
+    Sqlx {
+        other_database: bool,
+    },
+    /// drizzle-kit's journal lists the file with its `when`; whether it names PostgreSQL.
+    Drizzle {
+        when: u64,
+        postgres: bool,
+    },
+    Supabase,
+    Atlas,
+    /// A Sqitch plan's script: deploy or revert, its change's position in the plan (None when
+    /// the plan does not name it) and the change's script name.
+    Sqitch {
+        revert: bool,
+        position: Option<usize>,
+        change: String,
+        other_database: bool,
+    },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Role {
@@ -35,6 +64,8 @@ pub struct SqlFile {
     version_text: String,
     /// A file written for another database (`001_x.mysql.up.sql`): not judged as PostgreSQL.
     other_database: bool,
+    /// A script the framework's plan does not list (Sqitch): it never runs.
+    unlisted: bool,
     file: FileId,
     up: Option<Body>,
     down: Option<Body>,
@@ -132,6 +163,12 @@ fn flyway_transaction(parsed: &mut Body, configured: Option<bool>) {
     }
 }
 
+/// A `.up.sql` / `.down.sql` name: one direction of a golang-migrate style pair.
+fn is_direction_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".up.sql") || lower.ends_with(".down.sql")
+}
+
 /// A file holding one direction of a migration (golang-migrate, Flyway).
 pub(super) fn one_direction(
     framework: Framework,
@@ -151,6 +188,7 @@ pub(super) fn one_direction(
         version: digits(&version_text),
         version_text,
         other_database: false,
+        unlisted: false,
         file,
         up,
         down,
@@ -167,30 +205,57 @@ fn execute_in_transaction(config: &str) -> Option<bool> {
 
 /// One SQL file; `migration_folder` is the name of the folder it sits in when that folder is
 /// one migration (Diesel); `script_config` the text of the settings file beside it, if any
-/// (Flyway's `<file>.conf`, Diesel's `metadata.toml`); `sqlx_crate`: the folder belongs to a
-/// crate that runs its migrations with sqlx, and whether sqlx's features name another database;
-/// `drizzle`: the file's `when` in drizzle-kit's journal, and whether the journal is PostgreSQL's.
-/// A `release/name` (a script in a folder per release) is read by its own name and ordered by
-/// the release first.
+/// (Flyway's `<file>.conf`, Diesel's `metadata.toml`); `tool`: what the tool found beside the
+/// folder says about the file. A `release/name` (a script in a folder per release) is read by
+/// its own name and ordered by the release first.
 pub fn parse_file(
     name: &str,
     migration_folder: Option<&str>,
     text: &str,
     file: FileId,
     script_config: Option<&str>,
-    sqlx_crate: Option<bool>,
-    drizzle: Option<(u64, bool)>,
+    tool: &ToolFacts,
 ) -> SqlFile {
+    match tool {
+        ToolFacts::Sqitch {
+            revert,
+            position: Some(position),
+            change,
+            other_database,
+        } => {
+            let mut sql_file = sqitch::parse(*revert, *position, change, text, file);
+            sql_file.other_database = *other_database;
+            return sql_file;
+        }
+        ToolFacts::Sqitch {
+            revert,
+            position: None,
+            change,
+            ..
+        } => {
+            let mut sql_file = sqitch::parse(*revert, usize::MAX, change, text, file);
+            sql_file.unlisted = true;
+            return sql_file;
+        }
+        ToolFacts::Drizzle { when, postgres } => {
+            let mut sql_file = drizzle::parse(*when, text, file);
+            sql_file.other_database = !postgres;
+            return sql_file;
+        }
+        ToolFacts::Supabase => {
+            if let Some(sql_file) = supabase::parse(name, text, file) {
+                return sql_file;
+            }
+        }
+        ToolFacts::Atlas if !is_direction_file(name) => {
+            if let Some(sql_file) = atlas::parse(name, text, file) {
+                return sql_file;
+            }
+        }
+        _ => {}
+    }
     if let Some((release, own_name)) = name.rsplit_once('/') {
-        let mut sql_file = parse_file(
-            own_name,
-            migration_folder,
-            text,
-            file,
-            script_config,
-            sqlx_crate,
-            drizzle,
-        );
+        let mut sql_file = parse_file(own_name, migration_folder, text, file, script_config, tool);
         sql_file.version_text = format!("{release}/{}", sql_file.version_text);
         sql_file.version = digits(&sql_file.version_text);
         return sql_file;
@@ -202,15 +267,10 @@ pub fn parse_file(
         Some(folder) => return diesel::parse(name, folder, text, file, script_config),
         None => {}
     }
-    if let Some((when, postgres)) = drizzle {
-        let mut sql_file = drizzle::parse(when, text, file);
-        sql_file.other_database = !postgres;
-        return sql_file;
-    }
-    if let Some(other_database) = sqlx_crate
+    if let ToolFacts::Sqlx { other_database } = tool
         && let Some(mut sql_file) = sqlx::parse(name, text, file)
     {
-        sql_file.other_database = other_database;
+        sql_file.other_database = *other_database;
         return sql_file;
     }
     let whole = 0..text.len();
@@ -296,6 +356,7 @@ pub fn parse_file(
             version: digits(&version_text),
             version_text,
             other_database: false,
+            unlisted: false,
             file,
             up,
             down,
@@ -308,6 +369,7 @@ pub fn parse_file(
         version: digits(&version_text),
         version_text,
         other_database: false,
+        unlisted: false,
         file,
         up: Some(Body {
             script: Some(Script {
@@ -341,6 +403,8 @@ pub struct Built {
     pub sets: Vec<MigrationSet>,
     /// Plain files nothing orders.
     pub unordered: Vec<FileId>,
+    /// Scripts the framework's plan does not list, which it never runs.
+    pub unlisted: Vec<FileId>,
     /// Files for another database (a `.sqlite.up.sql` name, Prisma's provider, sqlx's features).
     pub other_database: Vec<FileId>,
 }
@@ -348,6 +412,9 @@ pub struct Built {
 /// Groups one folder's files into sets, one per framework found there, in apply order.
 /// `named`: the files were named on the command line, and are judged whatever their names.
 pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
+    let (unlisted, files): (Vec<SqlFile>, Vec<SqlFile>) =
+        files.into_iter().partition(|f| f.unlisted && !named);
+    let unlisted = unlisted.iter().map(|f| f.file).collect();
     let (files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
         .into_iter()
         .partition(|f| named || !unordered(f, &root));
@@ -393,11 +460,15 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                         state: BodyState::NotApplicable,
                         ..missing
                     },
-                    // Plain SQL, Prisma and Drizzle have no down scripts at all.
+                    // Plain SQL, Prisma, Drizzle, Supabase and Atlas have no down scripts at all.
                     (_, None)
                         if matches!(
                             framework,
-                            Framework::PlainSql | Framework::Prisma | Framework::Drizzle
+                            Framework::PlainSql
+                                | Framework::Prisma
+                                | Framework::Drizzle
+                                | Framework::Supabase
+                                | Framework::Atlas
                         ) =>
                     {
                         Body {
@@ -458,6 +529,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
     Built {
         sets,
         unordered,
+        unlisted,
         other_database,
     }
 }

@@ -46,6 +46,12 @@ pub enum Framework {
     SqlMigrate,
     /// Drizzle: `<tag>.sql` files listed in `meta/_journal.json`, forward only.
     Drizzle,
+    /// The Supabase CLI: `supabase/migrations/<version>_<name>.sql`, forward only.
+    Supabase,
+    /// Atlas versioned migrations: a folder with `atlas.sum`, forward only.
+    Atlas,
+    /// Sqitch: `sqitch.plan` orders the changes; `deploy/` and `revert/` hold their scripts.
+    Sqitch,
     PlainSql,
 }
 
@@ -74,6 +80,15 @@ impl Framework {
             Framework::Drizzle => {
                 "run it outside Drizzle's migrator (which applies every pending migration in one transaction), by hand or in a deploy step of its own"
             }
+            Framework::Supabase => {
+                "run it outside the Supabase CLI's migrations (which send each file as one implicit transaction), by hand or in a deploy step of its own"
+            }
+            Framework::Atlas => {
+                "start the file with an `-- atlas:txmode none` header line followed by a blank line"
+            }
+            Framework::Sqitch => {
+                "put it in a change of its own whose deploy script has no BEGIN / COMMIT (psql runs each statement on its own)"
+            }
         }
     }
 
@@ -92,6 +107,9 @@ impl Framework {
             }
             Framework::SqlMigrate => "`-- +migrate Up` / `-- +migrate Down` sections",
             Framework::Drizzle => "`<tag>.sql` files listed in drizzle-kit's `meta/_journal.json`",
+            Framework::Supabase => "`<version>_<name>.sql` files in `supabase/migrations`",
+            Framework::Atlas => "`.sql` files beside Atlas's `atlas.sum`",
+            Framework::Sqitch => "`sqitch.plan` with `deploy/` and `revert/` scripts",
             Framework::PlainSql => "`.sql` files whose names start with a version",
         }
     }
@@ -108,6 +126,9 @@ impl Framework {
             Framework::Sqlx => "sqlx",
             Framework::SqlMigrate => "sql-migrate",
             Framework::Drizzle => "drizzle",
+            Framework::Supabase => "supabase",
+            Framework::Atlas => "atlas",
+            Framework::Sqitch => "sqitch",
             Framework::PlainSql => "sql",
         }
     }

@@ -442,6 +442,16 @@ fn bookkeeping_table(framework: Framework) -> Option<&'static str> {
         Framework::Drizzle => Some(
             "CREATE SCHEMA IF NOT EXISTS drizzle; CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)",
         ),
-        Framework::Alembic | Framework::PlainSql => None,
+        // supabase/cli pkg/migration/history.go, CreateMigrationTable
+        Framework::Supabase => Some(
+            "CREATE SCHEMA IF NOT EXISTS supabase_migrations; CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY, statements text[], name text)",
+        ),
+        // ariga/atlas cmd/atlas/internal/migrate/ent/migrate/schema.go
+        Framework::Atlas => Some(
+            "CREATE SCHEMA IF NOT EXISTS atlas_schema_revisions; CREATE TABLE IF NOT EXISTS atlas_schema_revisions.atlas_schema_revisions (version varchar NOT NULL PRIMARY KEY, description varchar NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL, error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL)",
+        ),
+        // Sqitch keeps its registry in a schema of its own (`sqitch`), on a connection of its
+        // own: nothing a migration sees.
+        Framework::Alembic | Framework::PlainSql | Framework::Sqitch => None,
     }
 }

@@ -84,6 +84,11 @@ impl Rule for MissingDowngrade {
                     "add a `-- migrate:down` section that reverses the `-- migrate:up` section",
                     Severity::Error,
                 ),
+                (BodyState::Missing, Framework::Sqitch) => (
+                    "the change has no revert script".to_string(),
+                    "add `revert/<change>.sql` that reverses the deploy script (`sqitch add` writes one)",
+                    Severity::Error,
+                ),
                 (BodyState::Missing, _) => (
                     "the migration has no down script".to_string(),
                     "add the matching down script (`.down.sql`, or `U<version>__*.sql` for Flyway)",

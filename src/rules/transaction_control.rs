@@ -64,6 +64,7 @@ fn check_body(cx: &LintContext, migration: &Migration, phase: Phase) -> Option<D
                         Framework::Sqlx => "remove it, or start the file with `-- no-transaction` and manage the transaction yourself",
                         Framework::SqlMigrate => "remove it, or mark the section `-- +migrate Up notransaction` and manage the transaction yourself",
                         Framework::Flyway => "remove it, or turn the framework's transaction off for this script (`-- flyway:executeInTransaction=false` in a script config)",
+                        Framework::Atlas => "remove it, or start the file with an `-- atlas:txmode none` header (and a blank line) and manage the transaction yourself",
                         _ => "remove it and let the framework manage the transaction",
                     })
                     .in_phase(phase),

@@ -1,6 +1,7 @@
 //! Test helpers shared by several test files.
 #![allow(dead_code)]
 
+pub mod project;
 pub mod roundtrip;
 
 use std::io::{BufRead, BufReader, Read, Write};

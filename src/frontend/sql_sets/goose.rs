@@ -60,6 +60,7 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
         version: super::digits(&version_text),
         version_text,
         other_database: false,
+        unlisted: false,
         file,
         up: section(true),
         down: Some(section(false).unwrap_or_else(|| Body::missing(Span::new(file, 0..0)))),

@@ -79,6 +79,7 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
         ),
         version_text,
         other_database: false,
+        unlisted: false,
         file,
         up: direction(true, up_outside),
         down: Some(

@@ -1,0 +1,190 @@
+//! SQL migration tools told apart by what sits beside their files, each read the way that tool
+//! runs it: the Supabase CLI, Atlas and Sqitch. Layouts written by us, modelled on public
+//! projects that use each tool.
+
+mod common;
+
+use common::project::{errors_and_warnings, json, run, write};
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// `check --show-sets`'s stderr line for the one set found.
+fn set_line(root: &std::path::Path) -> String {
+    let output = run(&["check", "--show-sets", "--format", "json"], root);
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .find(|l| l.starts_with("set "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The Supabase CLI sends each file as one batch, an implicit transaction nothing turns off:
+/// CONCURRENTLY there fails at run time. `supabase/seed.sql` is no migration.
+#[test]
+fn supabase_runs_each_file_in_one_transaction_and_forward_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "supabase/config.toml", "project_id = \"shop\"\n");
+    write(
+        root,
+        "supabase/seed.sql",
+        "INSERT INTO profiles (name) VALUES ('demo');\n",
+    );
+    write(
+        root,
+        "supabase/migrations/20240101000000_profiles.sql",
+        "CREATE TABLE profiles (id uuid PRIMARY KEY, name text NOT NULL);\nCREATE INDEX profiles_name_idx ON profiles (name);\n",
+    );
+    write(
+        root,
+        "supabase/migrations/20240102000000_profiles_lower_name.sql",
+        "SET lock_timeout = '3s';\nCREATE INDEX CONCURRENTLY profiles_lower_name_idx ON profiles (lower(name));\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(
+        errors_and_warnings(&document),
+        pairs(&[(
+            "concurrent-index-in-transaction",
+            "supabase/migrations/20240102000000_profiles_lower_name.sql"
+        )]),
+        "{document:#?}"
+    );
+    // Forward only: no missing-downgrade; the seed is said to be left out.
+    let notes: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(!notes.contains(&"missing-downgrade"), "{notes:?}");
+    assert!(
+        set_line(root).contains("supabase/migrations: supabase, 2 migrations"),
+        "{}",
+        set_line(root)
+    );
+}
+
+/// Atlas runs each file in a transaction unless its header says `atlas:txmode none` (followed
+/// by a blank line, or Atlas ignores the header).
+#[test]
+fn atlas_runs_a_transaction_per_file_unless_its_header_says_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "migrations/atlas.sum",
+        "h1:TOTAL=\n20240101000000_users.sql h1:A=\n",
+    );
+    write(
+        root,
+        "migrations/20240101000000_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n",
+    );
+    // Good: outside any transaction, and safe to run again.
+    write(
+        root,
+        "migrations/20240102000000_users_email.sql",
+        "-- atlas:txmode none\n\nSET lock_timeout = '3s';\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    // Bad: the directive without the blank line after it is no header.
+    write(
+        root,
+        "migrations/20240103000000_users_id_email.sql",
+        "-- atlas:txmode none\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    let found = errors_and_warnings(&document);
+    assert!(
+        found.contains(&(
+            "concurrent-index-in-transaction".to_string(),
+            "migrations/20240103000000_users_id_email.sql".to_string()
+        )),
+        "{document:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|(_, path)| path != "migrations/20240102000000_users_email.sql"),
+        "{found:?}"
+    );
+    assert!(set_line(root).contains("migrations: atlas, 3 migrations"));
+}
+
+/// Sqitch deploys in plan order (not name order), reverts with `revert/`, never runs a script
+/// the plan does not list, and its verify scripts are no migrations; psql runs a script as
+/// written.
+#[test]
+fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "sqitch.conf", "[core]\n\tengine = pg\n");
+    write(
+        root,
+        "sqitch.plan",
+        "%syntax-version=1.0.0\n%project=shop\n\nusers 2024-01-01T00:00:00Z Ann <ann@example.com> # users\nemail_index [users] 2024-01-02T00:00:00Z Ann <ann@example.com>\n@v1.0 2024-01-03T00:00:00Z Ann <ann@example.com>\n\norders [users] 2024-01-04T00:00:00Z Ann <ann@example.com>\n",
+    );
+    write(
+        root,
+        "deploy/users.sql",
+        "-- Deploy shop:users to pg\n\nBEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCOMMIT;\n",
+    );
+    write(
+        root,
+        "revert/users.sql",
+        "BEGIN;\nDROP TABLE users;\nCOMMIT;\n",
+    );
+    write(
+        root,
+        "verify/users.sql",
+        "BEGIN;\nSELECT id, email FROM users WHERE false;\nROLLBACK;\n",
+    );
+    // Good: psql runs a script without BEGIN statement by statement, so CONCURRENTLY works.
+    write(
+        root,
+        "deploy/email_index.sql",
+        "SET lock_timeout = '3s';\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    write(
+        root,
+        "revert/email_index.sql",
+        "SET lock_timeout = '3s';\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n",
+    );
+    // Bad: no revert script.
+    write(
+        root,
+        "deploy/orders.sql",
+        "BEGIN;\nSET LOCAL lock_timeout = '3s';\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users);\nCOMMIT;\n",
+    );
+    // Not in the plan: Sqitch never runs it.
+    write(root, "deploy/scratch.sql", "DROP TABLE users;\n");
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(
+        errors_and_warnings(&document),
+        pairs(&[
+            ("missing-lock-timeout", "revert/users.sql"),
+            ("missing-downgrade", "deploy/orders.sql"),
+        ]),
+        "{document:#?}"
+    );
+    let skipped: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0].contains("sqitch.plan does not list"),
+        "{skipped:?}"
+    );
+    assert!(
+        set_line(root).contains("sqitch, 3 migrations"),
+        "{}",
+        set_line(root)
+    );
+}
