@@ -36,6 +36,16 @@ pub struct Config {
     pub lock_timeout_set_by: Option<String>,
     pub roundtrip: Option<RoundtripConfig>,
     pub gate: Option<GateConfig>,
+    /// `[[sets]]`: the framework that runs a folder's `.sql` files, when its layout is
+    /// ambiguous (`path` is a folder glob, as in `exclude`).
+    pub sets: Option<Vec<SetConfig>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SetConfig {
+    pub path: String,
+    pub framework: String,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -146,6 +156,41 @@ impl Config {
                 .map(|(glob, value)| Ok((glob.clone(), is_postgres(value)?)))
                 .collect(),
         }
+    }
+}
+
+impl Config {
+    /// `[[sets]]` as (folder glob, framework); a framework name that is not one of those a
+    /// folder of `.sql` files can be named as is an error that lists them.
+    pub fn frameworks_by_folder(&self) -> Result<Vec<(String, crate::model::Framework)>, String> {
+        use crate::model::Framework;
+        let nameable: Vec<&str> = Framework::NAMEABLE.iter().map(|f| f.label()).collect();
+        self.sets
+            .iter()
+            .flatten()
+            .map(|set| {
+                let found = Framework::NAMEABLE
+                    .iter()
+                    .find(|f| f.label().eq_ignore_ascii_case(set.framework.trim()));
+                match found {
+                    Some(framework) => Ok((set.path.clone(), *framework)),
+                    None => Err(format!(
+                        "config: sets: framework = \"{}\" (for \"{}\") is not one migration-gate can read a folder of `.sql` files as; known: {}{}",
+                        set.framework,
+                        set.path,
+                        nameable.join(", "),
+                        if Framework::LAYOUT_FOUND
+                            .iter()
+                            .any(|f| f.label().eq_ignore_ascii_case(set.framework.trim()))
+                        {
+                            format!(" ({} is found by its own layout and needs no naming)", set.framework)
+                        } else {
+                            String::new()
+                        }
+                    )),
+                }
+            })
+            .collect()
     }
 }
 

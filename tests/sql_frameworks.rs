@@ -4,13 +4,11 @@
 
 mod common;
 
-use common::project::{errors_and_warnings, json, run, write};
+use std::path::Path;
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
-}
+use common::project::{errors_and_warnings, json, run, write};
+use common::roundtrip::{pairs, roundtrip, statuses};
+use common::{postgres_binaries, scratch_dir};
 
 /// `check --show-sets`'s stderr line for the one set found.
 fn set_line(root: &std::path::Path) -> String {
@@ -22,12 +20,7 @@ fn set_line(root: &std::path::Path) -> String {
         .to_string()
 }
 
-/// The Supabase CLI sends each file as one batch, an implicit transaction nothing turns off:
-/// CONCURRENTLY there fails at run time. `supabase/seed.sql` is no migration.
-#[test]
-fn supabase_runs_each_file_in_one_transaction_and_forward_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+fn supabase_project(root: &Path) {
     write(root, "supabase/config.toml", "project_id = \"shop\"\n");
     write(
         root,
@@ -44,36 +37,21 @@ fn supabase_runs_each_file_in_one_transaction_and_forward_only() {
         "supabase/migrations/20240102000000_profiles_lower_name.sql",
         "SET lock_timeout = '3s';\nCREATE INDEX CONCURRENTLY profiles_lower_name_idx ON profiles (lower(name));\n",
     );
-    let document = json(&run(&["check", "--format", "json"], root));
-    assert_eq!(
-        errors_and_warnings(&document),
-        pairs(&[(
-            "concurrent-index-in-transaction",
-            "supabase/migrations/20240102000000_profiles_lower_name.sql"
-        )]),
-        "{document:#?}"
+    // A foreign key to Supabase's `auth.users` locks that table; a lock_timeout of 0 is none.
+    write(
+        root,
+        "supabase/migrations/20240103000000_notes.sql",
+        "SET lock_timeout = 0;\nCREATE TABLE notes (id bigint PRIMARY KEY, owner uuid NOT NULL REFERENCES auth.users (id));\nCREATE INDEX notes_owner_idx ON notes (owner);\n",
     );
-    // Forward only: no missing-downgrade; the seed is said to be left out.
-    let notes: Vec<&str> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["rule"].as_str().unwrap())
-        .collect();
-    assert!(!notes.contains(&"missing-downgrade"), "{notes:?}");
-    assert!(
-        set_line(root).contains("supabase/migrations: supabase, 2 migrations"),
-        "{}",
-        set_line(root)
+    // pgTAP tests `supabase test db` runs: no migrations.
+    write(
+        root,
+        "supabase/tests/database/01-profiles.sql",
+        "BEGIN;\nSELECT plan(1);\nCREATE TABLE scratch (id int);\nSELECT has_table('profiles');\nSELECT * FROM finish();\nROLLBACK;\n",
     );
 }
 
-/// Atlas runs each file in a transaction unless its header says `atlas:txmode none` (followed
-/// by a blank line, or Atlas ignores the header).
-#[test]
-fn atlas_runs_a_transaction_per_file_unless_its_header_says_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+fn atlas_project(root: &Path) {
     write(
         root,
         "migrations/atlas.sum",
@@ -96,31 +74,9 @@ fn atlas_runs_a_transaction_per_file_unless_its_header_says_none() {
         "migrations/20240103000000_users_id_email.sql",
         "-- atlas:txmode none\nCREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\n",
     );
-    let document = json(&run(&["check", "--format", "json"], root));
-    let found = errors_and_warnings(&document);
-    assert!(
-        found.contains(&(
-            "concurrent-index-in-transaction".to_string(),
-            "migrations/20240103000000_users_id_email.sql".to_string()
-        )),
-        "{document:#?}"
-    );
-    assert!(
-        found
-            .iter()
-            .all(|(_, path)| path != "migrations/20240102000000_users_email.sql"),
-        "{found:?}"
-    );
-    assert!(set_line(root).contains("migrations: atlas, 3 migrations"));
 }
 
-/// Sqitch deploys in plan order (not name order), reverts with `revert/`, never runs a script
-/// the plan does not list, and its verify scripts are no migrations; psql runs a script as
-/// written.
-#[test]
-fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+fn sqitch_project(root: &Path) {
     write(root, "sqitch.conf", "[core]\n\tengine = pg\n");
     write(
         root,
@@ -161,6 +117,99 @@ fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
     );
     // Not in the plan: Sqitch never runs it.
     write(root, "deploy/scratch.sql", "DROP TABLE users;\n");
+}
+
+/// The Supabase CLI sends each file as one batch, an implicit transaction nothing turns off:
+/// CONCURRENTLY there fails at run time. `supabase/seed.sql` is no migration.
+#[test]
+fn supabase_runs_each_file_in_one_transaction_and_forward_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    supabase_project(root);
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(
+        errors_and_warnings(&document),
+        pairs(&[
+            (
+                "concurrent-index-in-transaction",
+                "supabase/migrations/20240102000000_profiles_lower_name.sql"
+            ),
+            (
+                "missing-lock-timeout",
+                "supabase/migrations/20240103000000_notes.sql"
+            ),
+        ]),
+        "{document:#?}"
+    );
+    let lock = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "missing-lock-timeout")
+        .unwrap();
+    assert!(
+        lock["message"].as_str().unwrap().contains("`auth.users`"),
+        "{lock:#?}"
+    );
+    let skipped: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.iter().any(|m| m.contains("supabase test db")),
+        "{skipped:?}"
+    );
+    // Forward only: no missing-downgrade; the seed is said to be left out.
+    let notes: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(!notes.contains(&"missing-downgrade"), "{notes:?}");
+    assert!(
+        set_line(root).contains("supabase/migrations: supabase, 3 migrations"),
+        "{}",
+        set_line(root)
+    );
+}
+
+/// Atlas runs each file in a transaction unless its header says `atlas:txmode none` (followed
+/// by a blank line, or Atlas ignores the header).
+#[test]
+fn atlas_runs_a_transaction_per_file_unless_its_header_says_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    atlas_project(root);
+    let document = json(&run(&["check", "--format", "json"], root));
+    let found = errors_and_warnings(&document);
+    assert!(
+        found.contains(&(
+            "concurrent-index-in-transaction".to_string(),
+            "migrations/20240103000000_users_id_email.sql".to_string()
+        )),
+        "{document:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|(_, path)| path != "migrations/20240102000000_users_email.sql"),
+        "{found:?}"
+    );
+    assert!(set_line(root).contains("migrations: atlas, 3 migrations"));
+}
+
+/// Sqitch deploys in plan order (not name order), reverts with `revert/`, never runs a script
+/// the plan does not list, and its verify scripts are no migrations; psql runs a script as
+/// written.
+#[test]
+fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    sqitch_project(root);
     let document = json(&run(&["check", "--format", "json"], root));
     assert_eq!(
         errors_and_warnings(&document),
@@ -186,5 +235,102 @@ fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
         set_line(root).contains("sqitch, 3 migrations"),
         "{}",
         set_line(root)
+    );
+}
+
+/// `[[sets]]` names the framework of a folder whose layout does not tell: the same files read
+/// as loose SQL run each statement as written, as Atlas's in a transaction per file. A name
+/// that is no framework is a config error (exit 2) that lists the names.
+#[test]
+fn the_config_names_a_folders_framework() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "db/migrations/20240101000000_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n",
+    );
+    write(
+        root,
+        "db/migrations/20240102000000_users_email.sql",
+        "SET lock_timeout = '3s';\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    let loose = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(errors_and_warnings(&loose), pairs(&[]), "{loose:#?}");
+    write(
+        root,
+        "migration-gate.toml",
+        "[[sets]]\npath = \"db/migrations\"\nframework = \"atlas\"\n",
+    );
+    let named = json(&run(&["check", "--format", "json"], root));
+    let found = errors_and_warnings(&named);
+    assert!(
+        found.contains(&(
+            "concurrent-index-in-transaction".to_string(),
+            "db/migrations/20240102000000_users_email.sql".to_string()
+        )),
+        "{named:#?}"
+    );
+    assert!(set_line(root).contains("db/migrations: atlas, 2 migrations"));
+    write(
+        root,
+        "migration-gate.toml",
+        "[[sets]]\npath = \"db/migrations\"\nframework = \"liquibase-ish\"\n",
+    );
+    let output = run(&["check"], root);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("liquibase-ish") && stderr.contains("supabase, atlas, sql"),
+        "{stderr}"
+    );
+}
+
+/// The round trip runs each framework's migrations its way: Supabase's batch and Atlas's
+/// transaction fail on CONCURRENTLY where the tool would; Sqitch's scripts go deploy → revert →
+/// deploy, a change without a revert script is proven to deploy.
+#[test]
+fn each_framework_round_trips_the_way_it_runs() {
+    let Some(_) = postgres_binaries() else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let run_on = |write_project: fn(&Path)| {
+        let dir = scratch_dir();
+        write_project(dir.path());
+        let folder = dir.path().display().to_string();
+        let output = roundtrip(
+            &[&folder, "--postgres", "local", "--format", "json"],
+            tmp.path(),
+        )
+        .output()
+        .unwrap();
+        statuses(&output)
+    };
+    assert_eq!(
+        run_on(supabase_project),
+        pairs(&[
+            ("20240101000000", "passed"),
+            ("20240102000000", "failed"),
+            // `auth.users` is the Supabase platform's: on plain PostgreSQL without a
+            // `--baseline` that makes it, the migration fails as it would there.
+            ("20240103000000", "failed")
+        ])
+    );
+    assert_eq!(
+        run_on(atlas_project),
+        pairs(&[
+            ("20240101000000", "passed"),
+            ("20240102000000", "passed"),
+            ("20240103000000", "failed")
+        ])
+    );
+    assert_eq!(
+        run_on(sqitch_project),
+        pairs(&[
+            ("users", "passed"),
+            ("email_index", "passed"),
+            ("orders", "passed")
+        ])
     );
 }

@@ -289,7 +289,18 @@ fn path_filters(config: &Config) -> Result<PathFilters, AppError> {
             .map_err(|e| AppError::new(format!("config: {key}: {e}")))
     };
     let dialects = config.dialect_by_folder().map_err(AppError::new)?;
+    let frameworks = config
+        .frameworks_by_folder()
+        .map_err(AppError::new)?
+        .into_iter()
+        .map(|(pattern, framework)| {
+            let glob = Glob::new(pattern.trim_end_matches('/'))
+                .map_err(|e| AppError::new(format!("config: sets: {e}")))?;
+            Ok((glob.compile_matcher(), framework))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
     Ok(PathFilters {
+        frameworks,
         exclude: globs("exclude", &mut config.exclude.iter().flatten())?,
         postgres: globs(
             "dialect",

@@ -12,6 +12,8 @@ pub struct PathFilters {
     pub exclude: GlobSet,
     pub postgres: GlobSet,
     pub other_database: GlobSet,
+    /// `[[sets]]`: folders whose framework the config names, first match wins.
+    pub frameworks: Vec<(globset::GlobMatcher, crate::model::Framework)>,
 }
 
 impl Default for PathFilters {
@@ -20,6 +22,7 @@ impl Default for PathFilters {
             exclude: GlobSet::empty(),
             postgres: GlobSet::empty(),
             other_database: GlobSet::empty(),
+            frameworks: Vec::new(),
         }
     }
 }
@@ -40,6 +43,17 @@ impl PathFilters {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|name| names_postgres(name) == Some(false))
+    }
+}
+
+impl PathFilters {
+    /// The framework the config names for `folder`'s `.sql` files, if it names one.
+    pub(super) fn named_framework(&self, folder: &Path) -> Option<crate::model::Framework> {
+        let relative = folder.strip_prefix("./").unwrap_or(folder);
+        self.frameworks
+            .iter()
+            .find(|(glob, _)| glob.is_match(folder) || glob.is_match(relative))
+            .map(|(_, framework)| *framework)
     }
 }
 

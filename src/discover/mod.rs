@@ -50,11 +50,16 @@ pub enum SqlTool {
     Atlas,
     /// The scripts of a Sqitch project's plan.
     Sqitch(sqitch_plan::SqitchPlan),
+    /// The config's `[[sets]]` names the framework.
+    Named(crate::model::Framework),
 }
 
 impl SqlTool {
-    /// What says which tool runs `folder`'s files, if anything does.
-    fn of_folder(folder: &Path) -> Option<SqlTool> {
+    /// What says which tool runs `folder`'s files, if anything does: the config first.
+    fn of_folder(folder: &Path, filters: &PathFilters) -> Option<SqlTool> {
+        if let Some(framework) = filters.named_framework(folder) {
+            return Some(SqlTool::Named(framework));
+        }
         if let Some(journal) = drizzle_journal::read(folder) {
             return Some(SqlTool::Drizzle(journal));
         }
@@ -103,6 +108,8 @@ pub enum SkipReason {
     Loop(PathBuf),
     /// A symbolic link to nothing.
     Dangling,
+    /// SQL files a migration tool runs for another purpose (its database tests); why.
+    NotMigrations(String),
 }
 
 /// What discovery found: the sets, and what it did not read.
@@ -394,7 +401,7 @@ fn add_single_file(path: &Path, found: &mut Found, filters: &PathFilters) {
                         .and_then(|plan| sqitch_plan::read(&plan))
                         .filter(|plan| plan.script_of(path).is_some())
                         .map(SqlTool::Sqitch)
-                        .or_else(|| SqlTool::of_folder(&root)),
+                        .or_else(|| SqlTool::of_folder(&root, filters)),
                 },
                 root,
                 files: vec![path.to_path_buf()],
@@ -570,6 +577,17 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         add_sqitch_project(top, plan, &mut sql_by_dir, found);
     }
     for (folder, files) in sql_by_dir {
+        if let Some(why) = tool_tests(&folder) {
+            found.skipped.push(Skipped {
+                path: folder,
+                reason: SkipReason::NotMigrations(format!(
+                    "{} `.sql` {} {why}",
+                    files.len(),
+                    if files.len() == 1 { "file:" } else { "files:" }
+                )),
+            });
+            continue;
+        }
         // Inside an Alembic project (or holding one) a loose .sql file is a helper script, not
         // a migration set of its own.
         let folder_normal = normalize(&folder);
@@ -581,7 +599,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         }
         found.sets.entry(folder.clone()).or_insert(DiscoveredSet {
             kind: SetKind::SqlFolder {
-                tool: SqlTool::of_folder(&folder),
+                tool: SqlTool::of_folder(&folder, filters),
             },
             root: folder,
             files,
@@ -589,6 +607,22 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             named: false,
         });
     }
+}
+
+/// Why a folder's SQL files are a tool's tests, not migrations: `supabase test db` runs the
+/// pgTAP files under `supabase/tests` (supabase/cli `internal/db/test`), each in a transaction
+/// it rolls back.
+fn tool_tests(folder: &Path) -> Option<&'static str> {
+    let mut ancestors = folder.ancestors();
+    ancestors.find_map(|dir| {
+        let named = |path: Option<&Path>, name: &str| {
+            path.and_then(Path::file_name)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
+        (named(Some(dir), "tests") && named(dir.parent(), "supabase")).then_some(
+            "the Supabase CLI's database tests (`supabase test db` runs them and rolls them back), not migrations: not checked or run",
+        )
+    })
 }
 
 /// A Sqitch project's deploy and revert scripts as one set rooted at its plan's folder; its

@@ -74,6 +74,7 @@ fn skip_problem(skipped: &Skipped, file: FileId) -> InputProblem {
             InputProblemKind::SkippedLink,
             "a symbolic link to nothing (its target does not exist): not read".to_string(),
         ),
+        SkipReason::NotMigrations(why) => (InputProblemKind::SkippedFolder, why.clone()),
     };
     InputProblem {
         kind,
@@ -291,6 +292,7 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
             None => ToolFacts::Unknown,
         },
         Some(SqlTool::Supabase) => ToolFacts::Supabase,
+        Some(SqlTool::Named(framework)) => ToolFacts::Named(*framework),
         Some(SqlTool::Atlas) => ToolFacts::Atlas,
         Some(SqlTool::Sqitch(plan)) => match plan.script_of(path) {
             Some((kind, change)) => ToolFacts::Sqitch {

@@ -10,9 +10,13 @@ use crate::model::{
 use super::sql::{self, Shifted, Wrapping};
 
 mod atlas;
+mod dbmate;
 mod diesel;
 mod drizzle;
+mod flyway;
+mod golang_migrate;
 mod goose;
+mod plain;
 mod prisma;
 mod sqitch;
 mod sql_migrate;
@@ -43,6 +47,8 @@ pub enum ToolFacts {
         change: String,
         other_database: bool,
     },
+    /// The config's `[[sets]]` names the folder's framework.
+    Named(Framework),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,25 +94,6 @@ pub(super) fn digits(text: &str) -> Version {
     )
 }
 
-/// `stem` without a trailing `.dialect`, and whether that dialect is another database's.
-fn split_dialect(stem: &str) -> (&str, bool) {
-    if let Some((rest, last)) = stem.rsplit_once('.')
-        && let Some(postgres) = crate::discover::names_postgres(last)
-    {
-        return (rest, !postgres);
-    }
-    (stem, false)
-}
-
-/// The version a direction file (`NNN_name.up.sql`, `V0001.Name.down.sql`) starts with.
-fn leading_version(stem: &str) -> Option<&str> {
-    let digits_from = usize::from(stem.starts_with(['V', 'v']));
-    let end = stem[digits_from..]
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or(stem.len(), |n| n + digits_from);
-    (end > digits_from).then(|| &stem[..end])
-}
-
 pub(super) fn body(
     text: &str,
     range: std::ops::Range<usize>,
@@ -133,33 +120,6 @@ pub(super) fn body(
             transaction,
         }),
         early_returns: Vec::new(),
-    }
-}
-
-/// Flyway runs each PostgreSQL migration in a transaction of its own, except one made only of
-/// statements PostgreSQL refuses inside a transaction: it runs that one without (and refuses a
-/// migration mixing both, which the in-transaction rules report). A script config file
-/// (`V2__x.sql.conf`) with `executeInTransaction` decides instead.
-fn flyway_transaction(parsed: &mut Body, configured: Option<bool>) {
-    let outside_only = match configured {
-        Some(in_transaction) => !in_transaction,
-        None => {
-            !parsed.ops.is_empty()
-                && parsed
-                    .ops
-                    .iter()
-                    .all(|op| op.kind.runs_only_outside_transaction().is_some())
-        }
-    };
-    if let Some(script) = &mut parsed.script {
-        script.transaction = if outside_only {
-            ScriptTransaction::PerStatement
-        } else {
-            ScriptTransaction::Wrapped
-        };
-    }
-    for op in &mut parsed.ops {
-        op.in_transaction = !outside_only;
     }
 }
 
@@ -193,14 +153,6 @@ pub(super) fn one_direction(
         up,
         down,
     }
-}
-
-/// `executeInTransaction` in a Flyway script config file (`key=value` lines).
-fn execute_in_transaction(config: &str) -> Option<bool> {
-    config.lines().find_map(|line| {
-        let (key, value) = line.split_once('=')?;
-        (key.trim() == "executeInTransaction").then(|| !value.trim().eq_ignore_ascii_case("false"))
-    })
 }
 
 /// One SQL file; `migration_folder` is the name of the folder it sits in when that folder is
@@ -273,113 +225,41 @@ pub fn parse_file(
         sql_file.other_database = *other_database;
         return sql_file;
     }
-    let whole = 0..text.len();
-    let lower = name.to_ascii_lowercase();
-    // golang-migrate, pop and their kin: one file per direction, paired by the version string.
-    let direction = lower
-        .strip_suffix(".up.sql")
-        .map(|stem| (stem, Role::Up))
-        .or_else(|| {
-            lower
-                .strip_suffix(".down.sql")
-                .map(|stem| (stem, Role::Down))
-        });
-    if let Some((stem, role)) = direction {
-        let (stem, other_database) = split_dialect(stem);
-        if let Some(version) = leading_version(stem) {
-            let version_text = version.trim_start_matches(['V', 'v']).to_string();
-            let parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-            let mut sql_file =
-                one_direction(Framework::GolangMigrate, role, version_text, file, parsed);
-            sql_file.other_database = other_database;
-            return sql_file;
-        }
+    match tool {
+        ToolFacts::Named(framework) => named(*framework, name, text, file, script_config),
+        _ => golang_migrate::parse(name, text, file)
+            .or_else(|| flyway::parse(name, text, file, script_config))
+            .or_else(|| goose::is_goose(text).then(|| goose::parse(name, text, file)))
+            .or_else(|| {
+                sql_migrate::is_sql_migrate(text).then(|| sql_migrate::parse(name, text, file))
+            })
+            .or_else(|| dbmate::parse(name, text, file))
+            .unwrap_or_else(|| plain::parse(name, text, file)),
     }
-    if let Some((prefix, _)) = name.split_once("__") {
-        let role = match prefix.chars().next() {
-            Some('V')
-                if prefix[1..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.') =>
-            {
-                Some(Role::Up)
-            }
-            Some('U')
-                if prefix[1..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.') =>
-            {
-                Some(Role::Down)
-            }
-            Some('R') if prefix.len() == 1 => Some(Role::Repeatable),
-            _ => None,
-        };
-        if let Some(role) = role {
-            let version_text = if role == Role::Repeatable {
-                name.to_string()
-            } else {
-                prefix[1..].replace('_', ".")
-            };
-            let mut parsed = body(text, whole, file, Wrapping::WhenSeveralStatements);
-            flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
-            return one_direction(Framework::Flyway, role, version_text, file, parsed);
-        }
-    }
-    if goose::is_goose(text) {
-        return goose::parse(name, text, file);
-    }
-    if sql_migrate::is_sql_migrate(text) {
-        return sql_migrate::parse(name, text, file);
-    }
-    let sections = sql::dbmate_sections(text);
-    if sections.up.is_some() || sections.down.is_some() {
-        let section_body = |section: sql::DbmateSection| {
-            let wrapping = if section.transactional {
-                Wrapping::Always
-            } else {
-                Wrapping::None
-            };
-            Body {
-                span: Span::new(file, section.marker..section.body.start),
-                ..body(text, section.body, file, wrapping)
-            }
-        };
-        let up = sections.up.map(section_body);
-        let down = Some(match sections.down {
-            Some(section) => section_body(section),
-            None => Body::missing(Span::new(file, 0..0)),
-        });
-        let version_text = name.split('_').next().unwrap_or(name).to_string();
-        return SqlFile {
-            framework: Framework::Dbmate,
-            role: Role::Both,
-            version: digits(&version_text),
-            version_text,
-            other_database: false,
-            unlisted: false,
-            file,
-            up,
-            down,
-        };
-    }
-    let version_text = name.strip_suffix(".sql").unwrap_or(name).to_string();
-    SqlFile {
-        framework: Framework::PlainSql,
-        role: Role::Up,
-        version: digits(&version_text),
-        version_text,
-        other_database: false,
-        unlisted: false,
-        file,
-        up: Some(Body {
-            script: Some(Script {
-                span: Span::new(file, whole.clone()),
-                transaction: ScriptTransaction::AsWritten,
-            }),
-            ..body(text, whole, file, Wrapping::None)
-        }),
-        down: None,
-    }
+}
+
+/// The file read as `framework`, which the config's `[[sets]]` names for its folder; read as
+/// plain SQL when its name or contents do not fit that framework.
+fn named(
+    framework: Framework,
+    name: &str,
+    text: &str,
+    file: FileId,
+    script_config: Option<&str>,
+) -> SqlFile {
+    let read = match framework {
+        Framework::GolangMigrate => golang_migrate::parse(name, text, file),
+        Framework::Flyway => flyway::parse(name, text, file, script_config),
+        Framework::Dbmate => dbmate::parse(name, text, file),
+        Framework::Goose => Some(goose::parse(name, text, file)),
+        Framework::SqlMigrate => Some(sql_migrate::parse(name, text, file)),
+        Framework::Sqlx => sqlx::parse(name, text, file),
+        Framework::Supabase => supabase::parse(name, text, file),
+        Framework::Atlas => atlas::parse(name, text, file),
+        Framework::PlainSql => Some(plain::parse(name, text, file)),
+        _ => None,
+    };
+    read.unwrap_or_else(|| plain::parse(name, text, file))
 }
 
 /// Plain `.sql` files form a history only when something orders them: a version at the start of

@@ -27,13 +27,9 @@ pub fn implied_by_column(table: &str, column: &Column) -> Vec<OpKind> {
     let mut constraint =
         |kind: ConstraintKind| kinds.push(constraint_named_by_default(table, kind));
     if let Some(referenced) = &column.references {
-        let referenced_table = referenced
-            .rsplit_once('.')
-            .map_or(referenced.as_str(), |(t, _)| t)
-            .to_string();
         constraint(ConstraintKind::ForeignKey {
             columns: vec![column.name.clone()],
-            referenced_table,
+            referenced_table: referenced.clone(),
         });
     }
     if column.unique && !column.primary_key {

@@ -59,8 +59,7 @@ impl OpKind {
     /// table, a new column, or on its own) takes SHARE ROW EXCLUSIVE on each of them.
     pub fn referenced_tables(&self) -> Vec<&str> {
         fn reference(column: &super::Column) -> Option<&str> {
-            let referenced = column.references.as_deref()?;
-            Some(referenced.rsplit_once('.').map_or(referenced, |(t, _)| t))
+            column.references.as_deref()
         }
         match self {
             OpKind::CreateTable {

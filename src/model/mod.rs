@@ -56,6 +56,29 @@ pub enum Framework {
 }
 
 impl Framework {
+    /// The frameworks the config's `[[sets]]` can name for a folder of `.sql` files: those
+    /// told apart only by names and markers.
+    pub const NAMEABLE: &'static [Framework] = &[
+        Framework::GolangMigrate,
+        Framework::Dbmate,
+        Framework::Flyway,
+        Framework::Goose,
+        Framework::Sqlx,
+        Framework::SqlMigrate,
+        Framework::Supabase,
+        Framework::Atlas,
+        Framework::PlainSql,
+    ];
+    /// Found by a layout of their own (revision files, a folder per migration, a journal, a
+    /// plan), which naming cannot replace.
+    pub const LAYOUT_FOUND: &'static [Framework] = &[
+        Framework::Alembic,
+        Framework::Diesel,
+        Framework::Prisma,
+        Framework::Drizzle,
+        Framework::Sqitch,
+    ];
+
     /// How a statement PostgreSQL refuses inside a transaction block (CREATE INDEX
     /// CONCURRENTLY, ...) is run outside one, in this framework.
     pub fn outside_transaction_way(self) -> &'static str {
@@ -90,6 +113,13 @@ impl Framework {
                 "put it in a change of its own whose deploy script has no BEGIN / COMMIT (psql runs each statement on its own)"
             }
         }
+    }
+
+    /// A failed migration run outside a transaction is retried from the statement that failed,
+    /// not from its start: Atlas records each statement of a `txmode none` file as it succeeds
+    /// (ariga/atlas `sql/migrate/migrate.go`, `Executor.Execute`: `Applied` counts them).
+    pub fn resumes_at_failed_statement(self) -> bool {
+        matches!(self, Framework::Atlas)
     }
 
     /// What a set of this framework is recognised by, for `check --show-sets`.

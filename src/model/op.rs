@@ -48,7 +48,8 @@ pub struct Column {
     pub serial: bool,
     /// `GENERATED ALWAYS AS (...) STORED`.
     pub generated_stored: bool,
-    /// Column-level `REFERENCES` / `sa.ForeignKey`.
+    /// The table a column-level `REFERENCES` / `sa.ForeignKey` names (`auth.users`; the
+    /// frontends drop the referenced column, so the last dotted part is the table's).
     pub references: Option<String>,
     pub unique: bool,
     /// SQLAlchemy `index=True` on the column.

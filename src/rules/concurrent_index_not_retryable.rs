@@ -25,6 +25,9 @@ impl Rule for ConcurrentIndexNotRetryable {
             if site.op.in_transaction {
                 continue;
             }
+            // Atlas records each statement of a `txmode none` file as it succeeds and starts a
+            // retry at the one that failed: only a build that fails itself is run again.
+            let resumes = site.migration.framework.resumes_at_failed_statement();
             let message = match &site.op.kind {
                 OpKind::CreateIndex {
                     name,
@@ -35,17 +38,25 @@ impl Rule for ConcurrentIndexNotRetryable {
                 } if !site.table_is_new(table)
                     && !dropped_first(site.earlier(), name.as_deref()) =>
                 {
-                    format!(
-                        "{} is built CONCURRENTLY, outside any transaction: if the migration fails after it (or the build itself fails, leaving an INVALID index), running the migration again stops here with \"already exists\"",
-                        describe_index(name.as_deref())
-                    )
+                    if resumes {
+                        format!(
+                            "{} is built CONCURRENTLY: if the build fails it leaves an INVALID index, and the retry, which {} starts at this statement, stops with \"already exists\"",
+                            describe_index(name.as_deref()),
+                            site.migration.framework.label()
+                        )
+                    } else {
+                        format!(
+                            "{} is built CONCURRENTLY, outside any transaction: if the migration fails after it (or the build itself fails, leaving an INVALID index), running the migration again stops here with \"already exists\"",
+                            describe_index(name.as_deref())
+                        )
+                    }
                 }
                 OpKind::DropIndex {
                     name,
                     concurrently: true,
                     if_exists: false,
                     ..
-                } => format!(
+                } if !resumes => format!(
                     "{} is dropped CONCURRENTLY, outside any transaction: if the migration fails after it, running the migration again stops here with \"does not exist\"",
                     describe_index(name.as_deref())
                 ),

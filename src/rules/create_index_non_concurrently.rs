@@ -38,6 +38,7 @@ impl Rule for CreateIndexNonConcurrently {
                     .as_deref()
                     .map(|n| format!("index `{n}`"))
                     .unwrap_or_else(|| "an index".into());
+                let how = concurrent_build_help(site.migration.framework);
                 // A materialized view takes no writes: the build holds up its REFRESH only.
                 let on_view = relation_kind(&cx.history_before(&site, table), table)
                     == Some(RelationKind::MaterializedView);
@@ -45,14 +46,14 @@ impl Rule for CreateIndexNonConcurrently {
                     out.push(
                         cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: a REFRESH of materialized view `{table}` waits until it is done (reads go on)"))
                             .with_severity(Severity::Warning)
-                            .with_help("build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `CREATE INDEX CONCURRENTLY`, outside a transaction) if the view is refreshed while the migration runs")
+                            .with_help(format!("{how}, if the view is refreshed while the migration runs"))
                             .in_phase(phase),
                     );
                     continue;
                 }
                 out.push(
                     cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
-                        .with_help("build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `CREATE INDEX CONCURRENTLY`, outside a transaction)")
+                        .with_help(how)
                         .in_phase(phase),
                 );
             }
@@ -65,5 +66,16 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+}
+
+/// How this framework builds an index CONCURRENTLY, outside a transaction block.
+fn concurrent_build_help(framework: crate::model::Framework) -> String {
+    match framework {
+        crate::model::Framework::Alembic => "build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()`".to_string(),
+        other => format!(
+            "build it with `CREATE INDEX CONCURRENTLY`, outside a transaction block: {}",
+            other.outside_transaction_way()
+        ),
     }
 }

@@ -77,7 +77,6 @@ fn foreign_keys(kind: &OpKind) -> Vec<(&str, Vec<String>, &str)> {
                 .collect();
             keys.extend(columns.iter().filter_map(|column| {
                 let referenced = column.references.as_deref()?;
-                let referenced = referenced.rsplit_once('.').map_or(referenced, |(t, _)| t);
                 Some((table.as_str(), vec![column.name.clone()], referenced))
             }));
             keys

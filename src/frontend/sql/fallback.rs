@@ -273,7 +273,8 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             if rest
                 .iter()
                 .take(2)
-                .any(|t| t.eq_ignore_ascii_case("lock_timeout")) =>
+                .any(|t| t.eq_ignore_ascii_case("lock_timeout"))
+                && !rest.last().is_some_and(|v| super::lock_timeout_disabled(v)) =>
         {
             Some(OpKind::SetLockTimeout)
         }

@@ -241,8 +241,12 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }
         Statement::StartTransaction { .. } => vec![OpKind::BeginTransaction],
         Statement::Commit { .. } | Statement::Rollback { .. } => vec![OpKind::CommitTransaction],
-        Statement::Set(Set::SingleAssignment { variable, .. })
-            if is_lock_timeout(&variable.to_string()) =>
+        Statement::Set(Set::SingleAssignment {
+            variable, values, ..
+        }) if is_lock_timeout(&variable.to_string())
+            && !values
+                .iter()
+                .any(|v| super::lock_timeout_disabled(&v.to_string())) =>
         {
             vec![OpKind::SetLockTimeout]
         }

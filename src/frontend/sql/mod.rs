@@ -37,6 +37,17 @@ pub enum Wrapping {
     WhenSeveralStatements,
 }
 
+/// A `lock_timeout` value that turns the timeout off (`0`, `'0s'`): PostgreSQL then waits for
+/// a lock for ever, as if nothing were set.
+pub(super) fn lock_timeout_disabled(value: &str) -> bool {
+    let value = value.trim().trim_matches(['\'', '"']).trim();
+    let number: String = value
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    !number.is_empty() && number.parse::<f64>().is_ok_and(|n| n == 0.0)
+}
+
 /// Where the SQL text sits in its file: a whole `.sql` file, or the inside of a Python string.
 pub trait OffsetMap {
     fn file_offset(&self, sql_offset: usize) -> usize;

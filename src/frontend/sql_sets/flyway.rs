@@ -1,0 +1,83 @@
+//! Flyway (`flyway migrate`), as it runs PostgreSQL migrations (Flyway's documentation on
+//! transactions and script config files):
+//! - versioned migrations are `V<version>__<name>.sql`, undo migrations `U<version>__<name>.sql`,
+//!   repeatable ones `R__<name>.sql` (applied after the versioned ones, again when changed);
+//! - each migration runs in a transaction of its own, except one made only of statements
+//!   PostgreSQL refuses inside a transaction block, which runs without one (a migration mixing
+//!   both is refused); `executeInTransaction` in the script's `<file>.conf` decides instead;
+//! - the version table is `flyway_schema_history`.
+
+use crate::model::{Body, FileId, Framework, ScriptTransaction};
+
+use super::super::sql::Wrapping;
+use super::{Role, SqlFile, body, one_direction};
+
+/// The file as a Flyway migration; `None` when its name is not Flyway's. `script_config`: the
+/// text of its `<file>.conf`, if any.
+pub(super) fn parse(
+    name: &str,
+    text: &str,
+    file: FileId,
+    script_config: Option<&str>,
+) -> Option<SqlFile> {
+    let (prefix, _) = name.split_once("__")?;
+    let versioned = |rest: &str| {
+        rest.chars()
+            .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+    };
+    let role = match prefix.chars().next() {
+        Some('V') if versioned(&prefix[1..]) => Role::Up,
+        Some('U') if versioned(&prefix[1..]) => Role::Down,
+        Some('R') if prefix.len() == 1 => Role::Repeatable,
+        _ => return None,
+    };
+    let version_text = if role == Role::Repeatable {
+        name.to_string()
+    } else {
+        prefix[1..].replace('_', ".")
+    };
+    let mut parsed = body(text, 0..text.len(), file, Wrapping::WhenSeveralStatements);
+    flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
+    Some(one_direction(
+        Framework::Flyway,
+        role,
+        version_text,
+        file,
+        parsed,
+    ))
+}
+
+/// Flyway runs each PostgreSQL migration in a transaction of its own, except one made only of
+/// statements PostgreSQL refuses inside a transaction: it runs that one without (and refuses a
+/// migration mixing both, which the in-transaction rules report). A script config file
+/// (`V2__x.sql.conf`) with `executeInTransaction` decides instead.
+fn flyway_transaction(parsed: &mut Body, configured: Option<bool>) {
+    let outside_only = match configured {
+        Some(in_transaction) => !in_transaction,
+        None => {
+            !parsed.ops.is_empty()
+                && parsed
+                    .ops
+                    .iter()
+                    .all(|op| op.kind.runs_only_outside_transaction().is_some())
+        }
+    };
+    if let Some(script) = &mut parsed.script {
+        script.transaction = if outside_only {
+            ScriptTransaction::PerStatement
+        } else {
+            ScriptTransaction::Wrapped
+        };
+    }
+    for op in &mut parsed.ops {
+        op.in_transaction = !outside_only;
+    }
+}
+
+/// `executeInTransaction` in a Flyway script config file (`key=value` lines).
+fn execute_in_transaction(config: &str) -> Option<bool> {
+    config.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "executeInTransaction").then(|| !value.trim().eq_ignore_ascii_case("false"))
+    })
+}
