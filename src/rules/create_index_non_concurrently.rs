@@ -61,14 +61,6 @@ impl Rule for CreateIndexNonConcurrently {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fixtures() {
-        super::super::testing::check_fixtures(&super::META);
-    }
-}
-
 /// How this framework builds an index CONCURRENTLY, outside a transaction block.
 fn concurrent_build_help(framework: crate::model::Framework) -> String {
     match framework {
@@ -77,5 +69,13 @@ fn concurrent_build_help(framework: crate::model::Framework) -> String {
             "build it with `CREATE INDEX CONCURRENTLY`, outside a transaction block: {}",
             other.outside_transaction_way()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        super::super::testing::check_fixtures(&super::META);
     }
 }
