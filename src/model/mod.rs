@@ -122,6 +122,12 @@ impl Framework {
         matches!(self, Framework::Atlas)
     }
 
+    /// Scripts run through `psql --file`: psql's meta-commands (`\set`) and variables
+    /// (`:'name'`) are psql's to read, not the server's.
+    pub fn runs_through_psql(self) -> bool {
+        matches!(self, Framework::Sqitch)
+    }
+
     /// What a set of this framework is recognised by, for `check --show-sets`.
     pub fn recognised_by(self) -> &'static str {
         match self {

@@ -98,7 +98,16 @@ pub async fn run_sql(
         return Ok(());
     };
     let file = sources.get(script.span.file);
-    let text = &file.text[script.span.start..script.span.end];
+    let written = &file.text[script.span.start..script.span.end];
+    // What psql would send: its meta-commands are not run (a `\set` from a command's output
+    // would run a shell command) and a variable becomes its name as a literal.
+    let masked;
+    let text = if migration.framework.runs_through_psql() {
+        masked = crate::frontend::sql::mask_psql(written);
+        &masked
+    } else {
+        written
+    };
     let statements = crate::frontend::sql::statement_ranges(text);
     // An implicit multi-statement transaction behaves like BEGIN … COMMIT, which can be traced.
     let transaction = match (script.transaction, tracer.is_some()) {

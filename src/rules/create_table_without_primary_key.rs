@@ -42,12 +42,65 @@ impl Rule for CreateTableWithoutPrimaryKey {
             if has_key || key_added_later || !shaped_by.is_empty() {
                 continue;
             }
+            // A unique key on NOT NULL columns addresses rows and keeps duplicates out as a
+            // primary key would; only logical replication still needs one (or a REPLICA
+            // IDENTITY naming that key's index).
+            if let Some(key) =
+                unique_not_null_key(columns, constraints, &site.ops[site.index..], table)
+            {
+                out.push(
+                    cx.report_op(&META, &site, format!("table `{table}` has no primary key: its unique key ({}) on NOT NULL columns addresses rows, but logical replication cannot replicate its UPDATEs and DELETEs", key.join(", ")))
+                        .with_severity(Severity::Note)
+                        .with_help("make that key the primary key (`ALTER TABLE ... ADD PRIMARY KEY USING INDEX ...`), or, if the table is replicated, `ALTER TABLE ... REPLICA IDENTITY USING INDEX ...`"),
+                );
+                continue;
+            }
             out.push(
                 cx.report_op(&META, &site, format!("table `{table}` has no primary key: rows cannot be addressed one by one, logical replication cannot replicate its UPDATEs and DELETEs, and duplicates creep in"))
                     .with_help("add a primary key (`sa.Column(\"id\", sa.BigInteger(), sa.Identity(), primary_key=True)`; SQL: `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`), or a composite one for a link table"),
             );
         }
     }
+}
+
+/// The columns of a unique key of the new table whose columns are all NOT NULL: a column's
+/// UNIQUE, a table constraint, or a unique index built later in the same migration.
+fn unique_not_null_key(
+    columns: &[crate::model::Column],
+    constraints: &[(Option<String>, ConstraintKind)],
+    later: &[crate::model::Op],
+    table: &str,
+) -> Option<Vec<String>> {
+    let not_null = |name: &String| {
+        columns
+            .iter()
+            .any(|c| same_name(&c.name, name) && !c.nullable)
+    };
+    let keys = columns
+        .iter()
+        .filter(|c| c.unique)
+        .map(|c| vec![c.name.clone()])
+        .chain(constraints.iter().filter_map(|(_, kind)| match kind {
+            ConstraintKind::Unique { columns } => Some(columns.clone()),
+            _ => None,
+        }))
+        .chain(later.iter().filter_map(|op| match &op.kind {
+            OpKind::CreateIndex {
+                table: t,
+                columns,
+                unique: true,
+                predicate: None,
+                ..
+            } if same_name(t, table) => Some(columns.clone()),
+            OpKind::AddConstraint {
+                table: t,
+                kind: ConstraintKind::Unique { columns },
+                ..
+            } if same_name(t, table) => Some(columns.clone()),
+            _ => None,
+        }));
+    keys.into_iter()
+        .find(|key| !key.is_empty() && key.iter().all(not_null))
 }
 
 #[cfg(test)]

@@ -377,6 +377,35 @@ impl<'a> OpSite<'a> {
         crate::model::table_state::holds_no_rows(self.ops, self.index, table)
     }
 
+    /// `column` of `table` was added earlier in the same body (and not dropped since): no
+    /// running code knows it yet.
+    pub fn column_is_new(&self, table: &str, column: &str) -> bool {
+        let mut new = false;
+        for op in self.earlier() {
+            match &op.kind {
+                OpKind::AddColumn {
+                    table: t,
+                    column: c,
+                } if crate::model::op::same_name(t, table)
+                    && crate::model::op::same_name(&c.name, column) =>
+                {
+                    new = true
+                }
+                OpKind::DropColumn {
+                    table: t,
+                    column: c,
+                    ..
+                } if crate::model::op::same_name(t, table)
+                    && crate::model::op::same_name(c, column) =>
+                {
+                    new = false
+                }
+                _ => {}
+            }
+        }
+        new
+    }
+
     /// Operations of the same body before this one.
     pub fn earlier(&self) -> &'a [Op] {
         &self.ops[..self.index]

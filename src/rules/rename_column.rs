@@ -25,7 +25,9 @@ impl Rule for RenameColumn {
             let OpKind::RenameColumn { table, from, to } = &site.op.kind else {
                 continue;
             };
-            if site.table_is_new(table) {
+            // A column added earlier in the same migration (a rebuild's `x_new`) is known to no
+            // running code.
+            if site.table_is_new(table) || site.column_is_new(table, from) {
                 continue;
             }
             out.push(

@@ -6,6 +6,9 @@ mod lower;
 pub use lower::significant_using;
 mod offsets;
 mod plpgsql;
+mod psql;
+
+pub use psql::mask_psql;
 mod postgres_grammar;
 mod split;
 mod templates;
@@ -91,7 +94,8 @@ fn lower_nested(
     wrapping: Wrapping,
     depth: usize,
 ) -> Vec<Op> {
-    let masked = templates::mask_placeholders(sql);
+    let without_psql = psql::mask_psql(sql);
+    let masked = templates::mask_placeholders(&without_psql);
     let sql: &str = &masked;
     let dialect = PostgreSqlDialect {};
     let span_of = |range: std::ops::Range<usize>| {

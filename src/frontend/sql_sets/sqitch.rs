@@ -8,7 +8,7 @@
 //! - Sqitch records the change in its registry (`sqitch.changes`) on a connection of its own,
 //!   after the script.
 
-use crate::model::{FileId, Framework, ScriptTransaction};
+use crate::model::{FileId, Framework};
 
 use super::super::sql::Wrapping;
 use super::{Role, SqlFile, Version, body, one_direction};
@@ -21,10 +21,8 @@ pub(super) fn parse(
     text: &str,
     file: FileId,
 ) -> SqlFile {
-    let mut parsed = body(text, 0..text.len(), file, Wrapping::None);
-    if let Some(script) = &mut parsed.script {
-        script.transaction = ScriptTransaction::AsWritten;
-    }
+    // psql sends each statement on its own; the script's BEGIN / COMMIT are statements too.
+    let parsed = body(text, 0..text.len(), file, Wrapping::None);
     let role = if revert { Role::Down } else { Role::Up };
     let mut sql_file = one_direction(Framework::Sqitch, role, change.to_string(), file, parsed);
     // Plan order, not the name's digits.
