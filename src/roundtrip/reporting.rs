@@ -47,6 +47,8 @@ impl Judge<'_> {
                     "run the statement outside the migration's transaction: {}",
                     self.set.framework.outside_transaction_way()
                 ));
+            } else if let Some(hint) = missing_from_server(self.set.framework, failure) {
+                help.push(hint);
             } else if let Some(fix) = failure.sqlstate.as_deref().and_then(fix_for) {
                 help.push(fix.into());
             }
@@ -264,6 +266,26 @@ fn env_py_hint(message: &str) -> &'static str {
 const ACTIVE_SQL_TRANSACTION: &str = "25001";
 
 /// The usual fix for the database errors migrations meet most, by SQLSTATE.
+/// A failure on something the production server has and the scratch one lacks (an
+/// extension's package, a role, a schema a platform makes): how to give the round trip a
+/// server like production.
+fn missing_from_server(framework: Framework, failure: &StepFailure) -> Option<String> {
+    let message = failure.message.as_str();
+    let missing = match failure.sqlstate.as_deref()? {
+        "0A000" if message.contains("extension") && message.contains("is not available") => true,
+        "42704" if message.starts_with("role ") => true,
+        "3F000" => true,
+        _ => false,
+    };
+    if !missing {
+        return None;
+    }
+    Some(match framework {
+        Framework::Supabase => "Supabase migrations build on what the Supabase platform provides (the roles anon, authenticated and service_role, the auth and storage schemas, its extensions): run the round trip on Supabase's own image (`--postgres docker --postgres-image supabase/postgres:<version>`), or create what they need in a `--baseline` SQL file (`supabase db dump` of those schemas)".into(),
+        _ => "the migration needs something the production server has and this scratch server lacks (an extension's package, a role, a schema made outside the migrations): run the round trip on an image that has it (`--postgres docker --postgres-image ...`), or create it in a `--baseline` SQL file".into(),
+    })
+}
+
 fn fix_for(sqlstate: &str) -> Option<&'static str> {
     Some(match sqlstate {
         "23502" => {
@@ -292,6 +314,31 @@ fn fix_for(sqlstate: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::env_py_hint;
+
+    #[test]
+    fn what_the_scratch_server_lacks_is_said_so() {
+        use super::{Framework, StepFailure, missing_from_server};
+        let failure = |sqlstate: &str, message: &str| StepFailure {
+            sqlstate: Some(sqlstate.into()),
+            message: message.into(),
+            ..StepFailure::default()
+        };
+        let role = failure("42704", "role \"anon\" does not exist");
+        assert!(
+            missing_from_server(Framework::Supabase, &role)
+                .unwrap()
+                .contains("supabase/postgres")
+        );
+        let extension = failure("0A000", "extension \"vector\" is not available");
+        assert!(
+            missing_from_server(Framework::Atlas, &extension)
+                .unwrap()
+                .contains("--baseline")
+        );
+        // A missing table is the history's business, not the server's.
+        let table = failure("42704", "type \"mood\" does not exist");
+        assert_eq!(missing_from_server(Framework::Supabase, &table), None);
+    }
 
     #[test]
     fn env_py_failures_get_the_hint_that_fits_their_cause() {

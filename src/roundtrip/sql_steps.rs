@@ -150,6 +150,11 @@ pub async fn run_sql(
     match tokio::time::timeout(limit + KILL_GRACE, run).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err((error, statement_start))) => {
+            // A script that opened its own transaction (psql runs `BEGIN; ...` as written)
+            // leaves it aborted: psql would exit and its session end, which rolls it back.
+            if transaction != ScriptTransaction::Wrapped {
+                let _ = client.batch_execute("ROLLBACK").await;
+            }
             let db = error.as_db_error();
             // Sent as one query, a script fails as a whole: when PostgreSQL names no position,
             // its statements are run again one by one in a transaction that is rolled back, and
