@@ -72,7 +72,7 @@ pub const KEYS: &[Key] = &[
         "each folder's framework found from its layout",
         None,
         None,
-        "The framework that runs a folder of `.sql` files when its layout is ambiguous: `[[sets]] path = \"db/migrations\" framework = \"atlas\"`. Frameworks: golang-migrate, dbmate, flyway, goose, sqlx, sql-migrate, supabase, atlas, sql (loose files run as written); Alembic, Diesel, Prisma, Drizzle and Sqitch are found by their own layout. An unknown name is a config error.",
+        "The framework that runs a folder of `.sql` files when its layout is ambiguous: `[[sets]] path = \"db/migrations\" framework = \"atlas\"`. Frameworks: golang-migrate, dbmate, flyway, goose, sqlx, sql-migrate, supabase, atlas, sql (loose files run as written); Alembic, Diesel, Prisma, Drizzle, Sqitch and Liquibase are found by their own layout. An unknown name is a config error.",
     ),
     key(
         "",

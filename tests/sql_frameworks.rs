@@ -119,6 +119,24 @@ fn sqitch_project(root: &Path) {
     write(root, "deploy/scratch.sql", "DROP TABLE users;\n");
 }
 
+fn liquibase_project(root: &Path) {
+    write(
+        root,
+        "src/main/resources/db/changelog/db.changelog-master.yaml",
+        "databaseChangeLog:\n  - include:\n      file: db/changelog/changes/001-users.sql\n  - include:\n      file: db/changelog/changes/002-user-email.sql\n",
+    );
+    write(
+        root,
+        "src/main/resources/db/changelog/changes/001-users.sql",
+        "--liquibase formatted sql\n\n--changeset ann:1\nCREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n--rollback SET LOCAL lock_timeout = '3s';\n--rollback DROP TABLE users;\n",
+    );
+    write(
+        root,
+        "src/main/resources/db/changelog/changes/002-user-email.sql",
+        "--liquibase formatted sql\n\n--changeset ann:2 runInTransaction:false\nSET lock_timeout = '3s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_lower_email_idx ON users (lower(email));\n--rollback SET lock_timeout = '3s';\n--rollback DROP INDEX CONCURRENTLY IF EXISTS users_lower_email_idx;\n\n--changeset ann:3\nSET LOCAL lock_timeout = '3s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_id_email_idx ON users (id, email);\n--rollback not required\n\n--changeset ann:4 dbms:h2\nCREATE ALIAS IF NOT EXISTS now_h2 FOR \"java.time.Instant.now\";\n",
+    );
+}
+
 /// The Supabase CLI sends each file as one batch, an implicit transaction nothing turns off:
 /// CONCURRENTLY there fails at run time. `supabase/seed.sql` is no migration.
 #[test]
@@ -292,6 +310,30 @@ fn the_config_names_a_folders_framework() {
     assert!(
         stderr.contains("liquibase-ish") && stderr.contains("supabase, atlas, sql"),
         "{stderr}"
+    );
+}
+
+/// Liquibase formatted SQL: each changeset a migration in the master changelog's order, in a
+/// transaction unless `runInTransaction:false`, rolled back by its `--rollback` lines; a
+/// changeset for another database (`dbms:h2`) is not PostgreSQL's.
+#[test]
+fn liquibase_changesets_are_migrations_with_their_rollbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    liquibase_project(root);
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(
+        errors_and_warnings(&document),
+        pairs(&[(
+            "concurrent-index-in-transaction",
+            "src/main/resources/db/changelog/changes/002-user-email.sql"
+        )]),
+        "{document:#?}"
+    );
+    assert!(
+        set_line(root).contains("liquibase, 3 migrations"),
+        "{}",
+        set_line(root)
     );
 }
 

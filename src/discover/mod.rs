@@ -8,6 +8,7 @@ use walkdir::WalkDir;
 pub mod alembic_ini;
 pub mod drizzle_journal;
 mod filters;
+pub mod liquibase_changelog;
 pub mod project_tool;
 pub mod sqitch_plan;
 
@@ -50,6 +51,8 @@ pub enum SqlTool {
     Atlas,
     /// The scripts of a Sqitch project's plan.
     Sqitch(sqitch_plan::SqitchPlan),
+    /// A Liquibase master changelog above the folder includes its files.
+    Liquibase(liquibase_changelog::LiquibaseChangelog),
     /// The config's `[[sets]]` names the framework.
     Named(crate::model::Framework),
 }
@@ -73,6 +76,9 @@ impl SqlTool {
         };
         if named(Some(folder), "migrations") && named(folder.parent(), "supabase") {
             return Some(SqlTool::Supabase);
+        }
+        if let Some(changelog) = liquibase_changelog::find(folder) {
+            return Some(SqlTool::Liquibase(changelog));
         }
         project_tool::sqlx_crate(folder).map(SqlTool::Sqlx)
     }

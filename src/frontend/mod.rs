@@ -3,6 +3,8 @@
 pub mod alembic;
 pub mod sql;
 mod sql_sets;
+
+pub use sql_sets::liquibase::rollback_only as liquibase_rollback_only;
 mod suppression;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +32,8 @@ pub struct Loaded {
 enum Parsed {
     Revision(Box<Migration>),
     Env(AlembicEnv),
-    Sql(Box<sql_sets::SqlFile>),
+    /// A SQL file's migrations: one, or a Liquibase file's changesets.
+    Sql(Vec<sql_sets::SqlFile>),
     Problem(InputProblem),
     /// A helper module beside the revisions: read, but not part of the history.
     NotMigration,
@@ -154,7 +157,7 @@ pub fn load(discovery: &Discovery) -> Loaded {
         match result {
             Parsed::Revision(migration) => slot.1.push(*migration),
             Parsed::Env(env) => slot.0 = env,
-            Parsed::Sql(file) => slot.2.push(*file),
+            Parsed::Sql(files) => slot.2.extend(files),
             Parsed::Problem(problem) => problems.push(problem),
             Parsed::NotMigration => {}
         }
@@ -276,6 +279,24 @@ pub fn load(discovery: &Discovery) -> Loaded {
     }
 }
 
+/// A Liquibase formatted SQL file's changesets, ranked by the master changelog's order when
+/// one names the file, else by the file's path (`includeAll`'s order), after those it names.
+fn liquibase_changesets(
+    tool: Option<&SqlTool>,
+    path: &Path,
+    file: FileId,
+    text: &str,
+) -> Vec<sql_sets::SqlFile> {
+    let rank = match tool {
+        Some(SqlTool::Liquibase(changelog)) => changelog
+            .position(path)
+            .map(|position| format!("0{position:06}")),
+        _ => None,
+    }
+    .unwrap_or_else(|| format!("1{}", path.to_string_lossy()));
+    sql_sets::liquibase::parse(&rank, text, file)
+}
+
 /// What the tool found beside a SQL folder says about its file `path` (named `name`).
 fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::ToolFacts {
     use sql_sets::ToolFacts;
@@ -293,6 +314,8 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
         },
         Some(SqlTool::Supabase) => ToolFacts::Supabase,
         Some(SqlTool::Named(framework)) => ToolFacts::Named(*framework),
+        // Its formatted SQL files are read apart; any other file there by its name.
+        Some(SqlTool::Liquibase(_)) => ToolFacts::Unknown,
         Some(SqlTool::Atlas) => ToolFacts::Atlas,
         Some(SqlTool::Sqitch(plan)) => match plan.script_of(path) {
             Some((kind, change)) => ToolFacts::Sqitch {
@@ -362,14 +385,18 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     Some(release) => format!("{release}/{name}"),
                     None => name,
                 };
-                Parsed::Sql(Box::new(sql_sets::parse_file(
+                if sql_sets::liquibase::is_formatted(&source.text) {
+                    let changesets = liquibase_changesets(tool.as_ref(), path, file, &source.text);
+                    return (source, Parsed::Sql(changesets));
+                }
+                Parsed::Sql(vec![sql_sets::parse_file(
                     &name,
                     migration_folder.as_deref(),
                     &source.text,
                     file,
                     script_config.as_deref(),
                     &tool_facts(tool.as_ref(), path, &name),
-                )))
+                )])
             }
         }
     };

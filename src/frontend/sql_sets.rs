@@ -16,6 +16,7 @@ mod drizzle;
 mod flyway;
 mod golang_migrate;
 mod goose;
+pub mod liquibase;
 mod plain;
 mod prisma;
 mod sqitch;
@@ -118,6 +119,7 @@ pub(super) fn body(
         script: Some(Script {
             span: Span::new(file, range),
             transaction,
+            source: crate::model::ScriptSource::Written,
         }),
         early_returns: Vec::new(),
     }
@@ -392,6 +394,16 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                 }
             }
             let mut migrations: Vec<Migration> = by_version.into_values().collect();
+            // Liquibase's rollbacks are optional: a history that writes none goes forward only.
+            if framework == Framework::Liquibase
+                && migrations
+                    .iter()
+                    .all(|m| m.downgrade.state == BodyState::Missing)
+            {
+                for migration in &mut migrations {
+                    migration.downgrade.state = BodyState::NotApplicable;
+                }
+            }
             assign_step_groups(&mut migrations);
             for i in 1..migrations.len() {
                 if let Some(previous) = migrations[i - 1].revision_id().map(str::to_string) {

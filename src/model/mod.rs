@@ -52,6 +52,8 @@ pub enum Framework {
     Atlas,
     /// Sqitch: `sqitch.plan` orders the changes; `deploy/` and `revert/` hold their scripts.
     Sqitch,
+    /// Liquibase formatted SQL: `--changeset` sections, each a migration.
+    Liquibase,
     PlainSql,
 }
 
@@ -77,6 +79,7 @@ impl Framework {
         Framework::Prisma,
         Framework::Drizzle,
         Framework::Sqitch,
+        Framework::Liquibase,
     ];
 
     /// How a statement PostgreSQL refuses inside a transaction block (CREATE INDEX
@@ -112,6 +115,9 @@ impl Framework {
             Framework::Sqitch => {
                 "put it in a change of its own whose deploy script has no BEGIN / COMMIT (psql runs each statement on its own)"
             }
+            Framework::Liquibase => {
+                "put it in a changeset of its own marked `runInTransaction:false`"
+            }
         }
     }
 
@@ -146,6 +152,9 @@ impl Framework {
             Framework::Supabase => "`<version>_<name>.sql` files in `supabase/migrations`",
             Framework::Atlas => "`.sql` files beside Atlas's `atlas.sum`",
             Framework::Sqitch => "`sqitch.plan` with `deploy/` and `revert/` scripts",
+            Framework::Liquibase => {
+                "`--liquibase formatted sql` files, in their master changelog's order"
+            }
             Framework::PlainSql => "`.sql` files whose names start with a version",
         }
     }
@@ -165,6 +174,7 @@ impl Framework {
             Framework::Supabase => "supabase",
             Framework::Atlas => "atlas",
             Framework::Sqitch => "sqitch",
+            Framework::Liquibase => "liquibase",
             Framework::PlainSql => "sql",
         }
     }
@@ -215,6 +225,19 @@ impl Body {
 pub struct Script {
     pub span: Span,
     pub transaction: ScriptTransaction,
+    /// What in the span is the SQL sent.
+    pub source: ScriptSource,
+}
+
+/// Where a script's SQL is, in its span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScriptSource {
+    /// The span's text as written.
+    #[default]
+    Written,
+    /// Liquibase's `--rollback <sql>` lines (and `/* liquibase rollback ... */` blocks) of a
+    /// changeset: the rest of the span is the changeset's own SQL.
+    LiquibaseRollback,
 }
 
 /// How a SQL framework sends a script to PostgreSQL.

@@ -450,6 +450,10 @@ fn bookkeeping_table(framework: Framework) -> Option<&'static str> {
         Framework::Atlas => Some(
             "CREATE SCHEMA IF NOT EXISTS atlas_schema_revisions; CREATE TABLE IF NOT EXISTS atlas_schema_revisions.atlas_schema_revisions (version varchar NOT NULL PRIMARY KEY, description varchar NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL, error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL)",
         ),
+        // liquibase-standard sqlgenerator/core/CreateDatabaseChangeLogTableGenerator.java
+        Framework::Liquibase => Some(
+            "CREATE TABLE IF NOT EXISTS databasechangelog (id varchar(255) NOT NULL, author varchar(255) NOT NULL, filename varchar(255) NOT NULL, dateexecuted timestamp NOT NULL, orderexecuted integer NOT NULL, exectype varchar(10) NOT NULL, md5sum varchar(35), description varchar(255), comments varchar(255), tag varchar(255), liquibase varchar(20), contexts varchar(255), labels varchar(255), deployment_id varchar(10))",
+        ),
         // Sqitch keeps its registry in a schema of its own (`sqitch`), on a connection of its
         // own: nothing a migration sees.
         Framework::Alembic | Framework::PlainSql | Framework::Sqitch => None,

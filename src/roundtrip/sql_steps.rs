@@ -102,9 +102,14 @@ pub async fn run_sql(
     // What psql would send: its meta-commands are not run (a `\set` from a command's output
     // would run a shell command) and a variable becomes its name as a literal.
     let masked;
+    let rollback;
     let text = if migration.framework.runs_through_psql() {
         masked = crate::frontend::sql::mask_psql(written);
         &masked
+    } else if script.source == crate::model::ScriptSource::LiquibaseRollback {
+        // A changeset's `--rollback` lines, every other byte blanked: offsets stay the file's.
+        rollback = crate::frontend::liquibase_rollback_only(written);
+        rollback.as_str()
     } else {
         written
     };

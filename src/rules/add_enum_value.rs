@@ -27,7 +27,11 @@ impl Rule for AddEnumValue {
             let diagnostic = if cx.postgres_version < 12 && site.op.in_transaction {
                 cx.report_op(&META, &site, format!("adding `{value}` to enum `{type_name}` inside a transaction fails before PostgreSQL 12 (\"ALTER TYPE ... ADD VALUE cannot run inside a transaction block\")"))
                     .with_severity(Severity::Error)
-                    .with_help("run it inside `op.get_context().autocommit_block()` (SQL: outside BEGIN/COMMIT)")
+                    .with_help(super::outside_transaction_help(
+                        site.migration.framework,
+                        "run it",
+                        "run it",
+                    ))
             } else {
                 // Committed later in the body (a COMMIT, or an autocommit block, which commits
                 // what ran before it): the value is usable from there on. After an explicit

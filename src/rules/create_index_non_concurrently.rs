@@ -63,13 +63,11 @@ impl Rule for CreateIndexNonConcurrently {
 
 /// How this framework builds an index CONCURRENTLY, outside a transaction block.
 fn concurrent_build_help(framework: crate::model::Framework) -> String {
-    match framework {
-        crate::model::Framework::Alembic => "build it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()`".to_string(),
-        other => format!(
-            "build it with `CREATE INDEX CONCURRENTLY`, outside a transaction block: {}",
-            other.outside_transaction_way()
-        ),
-    }
+    super::outside_transaction_help(
+        framework,
+        "build it with `postgresql_concurrently=True`",
+        "build it with `CREATE INDEX CONCURRENTLY`",
+    )
 }
 
 #[cfg(test)]

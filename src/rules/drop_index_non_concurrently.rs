@@ -63,7 +63,11 @@ impl Rule for DropIndexNonConcurrently {
             }
             out.push(
                 cx.report_op(&META, &site, format!("{} is dropped without CONCURRENTLY: its table is locked against reads and writes (ACCESS EXCLUSIVE) while the drop waits for running queries and runs", describe_index(name.as_deref())))
-                    .with_help("drop it with `postgresql_concurrently=True` inside `op.get_context().autocommit_block()` (SQL: `DROP INDEX CONCURRENTLY`, outside a transaction)"),
+                    .with_help(super::outside_transaction_help(
+                        site.migration.framework,
+                        "drop it with `postgresql_concurrently=True`",
+                        "drop it with `DROP INDEX CONCURRENTLY`",
+                    )),
             );
         }
     }

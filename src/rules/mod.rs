@@ -88,6 +88,24 @@ use crate::model::{
     BaseHistory, ColumnType, FileId, Migration, MigrationSet, Op, OpKind, Phase, Sources, Span,
 };
 
+/// How to run a statement outside a transaction block in the migration's framework: in Alembic
+/// `alembic` inside an autocommit block, elsewhere `sql` the framework's way.
+pub fn outside_transaction_help(
+    framework: crate::model::Framework,
+    alembic: &str,
+    sql: &str,
+) -> String {
+    match framework {
+        crate::model::Framework::Alembic => {
+            format!("{alembic} inside `op.get_context().autocommit_block()`")
+        }
+        other => format!(
+            "{sql}, outside a transaction block: {}",
+            other.outside_transaction_way()
+        ),
+    }
+}
+
 pub struct LintContext<'a> {
     pub set: &'a MigrationSet,
     pub sources: &'a Sources,

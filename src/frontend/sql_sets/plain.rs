@@ -21,6 +21,7 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
             script: Some(Script {
                 span: Span::new(file, whole.clone()),
                 transaction: ScriptTransaction::AsWritten,
+                source: crate::model::ScriptSource::Written,
             }),
             ..body(text, whole, file, Wrapping::None)
         }),

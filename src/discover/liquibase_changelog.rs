@@ -1,0 +1,188 @@
+//! A Liquibase master changelog near a folder of formatted SQL files: the order Liquibase runs
+//! them in (read in liquibase/liquibase at cdbdec7f, `changelog/DatabaseChangeLog.java`):
+//! `include file=` entries run where they stand, `includeAll path=` runs a folder's files in
+//! the order of their full path strings; an included changelog's own includes run in its place.
+
+use std::path::{Path, PathBuf};
+
+/// How far up from the SQL folder a master changelog is looked for.
+const SEARCH_DEPTH: usize = 3;
+/// How deep included changelogs are followed.
+const INCLUDE_DEPTH: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiquibaseChangelog {
+    /// The SQL files it runs, in order (canonical paths).
+    pub files: Vec<PathBuf>,
+}
+
+impl LiquibaseChangelog {
+    /// The run position of `path`, when the changelog names it.
+    pub fn position(&self, path: &Path) -> Option<usize> {
+        let path = path.canonicalize().ok()?;
+        self.files.iter().position(|f| *f == path)
+    }
+}
+
+/// The master changelog that includes files of `folder`, if one is found above it.
+pub fn find(folder: &Path) -> Option<LiquibaseChangelog> {
+    let folder = folder.canonicalize().ok()?;
+    for dir in folder.ancestors().take(SEARCH_DEPTH) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut masters: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| is_changelog_file(p))
+            .collect();
+        masters.sort();
+        for master in masters {
+            let mut files = Vec::new();
+            collect(&master, INCLUDE_DEPTH, &mut files);
+            if files.iter().any(|f| f.starts_with(&folder)) {
+                return Some(LiquibaseChangelog { files });
+            }
+        }
+    }
+    None
+}
+
+fn is_changelog_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    name.contains("changelog")
+        && [".xml", ".yaml", ".yml", ".json"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+}
+
+/// The SQL files `changelog` runs, appended in order.
+fn collect(changelog: &Path, depth: usize, files: &mut Vec<PathBuf>) {
+    let Ok(text) = std::fs::read_to_string(changelog) else {
+        return;
+    };
+    let base = changelog.parent().unwrap_or(Path::new("."));
+    for (all, target) in includes(&text) {
+        let Some(resolved) = resolve(base, &target) else {
+            continue;
+        };
+        if all {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(&resolved)
+                .into_iter()
+                .filter_map(Result::ok)
+                .map(|e| e.into_path())
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .filter_map(|p| p.canonicalize().ok())
+                .collect();
+            found.sort_by(|a, b| a.to_string_lossy().cmp(&b.to_string_lossy()));
+            files.extend(found);
+        } else if resolved.extension().is_some_and(|e| e == "sql") {
+            files.push(resolved);
+        } else if depth > 0 && is_changelog_file(&resolved) {
+            collect(&resolved, depth - 1, files);
+        }
+    }
+}
+
+/// `(includeAll, path)` of each include in the changelog's text, in order: XML attributes
+/// (`file="..."`, `path="..."`), YAML and JSON keys (`file: ...`, `"path": "..."`).
+fn includes(text: &str) -> Vec<(bool, String)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("include") {
+        let after = &rest[at + "include".len()..];
+        let all = after.starts_with("All");
+        let window = &after[..after.len().min(400)];
+        let key = if all { "path" } else { "file" };
+        if let Some(value) = key_value(window, key) {
+            found.push((all, value));
+        }
+        rest = after;
+    }
+    found
+}
+
+/// The value of `key` in a window of XML, YAML or JSON text.
+fn key_value(window: &str, key: &str) -> Option<String> {
+    let at = window.find(key)?;
+    let rest = window[at + key.len()..]
+        .trim_start_matches('"')
+        .trim_start();
+    let rest = rest.strip_prefix(['=', ':'])?.trim_start();
+    let value = match rest.chars().next()? {
+        quote @ ('"' | '\'') => rest[1..].split(quote).next()?,
+        _ => rest.split(|c: char| c.is_whitespace() || c == ',').next()?,
+    };
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// An include's path: relative to the changelog, or to a folder above it (a classpath root
+/// such as `src/main/resources`).
+fn resolve(base: &Path, target: &str) -> Option<PathBuf> {
+    let target = target
+        .trim_start_matches("classpath:")
+        .trim_start_matches('/');
+    base.ancestors()
+        .take(6)
+        .map(|dir| dir.join(target))
+        .find(|candidate| candidate.exists())
+        .and_then(|p| p.canonicalize().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_in_xml_and_yaml_in_order() {
+        let xml = r#"<databaseChangeLog><include file="changes/002-b.sql" relativeToChangelogFile="true"/><includeAll path="more/"/><include file='changes/001-a.sql'/></databaseChangeLog>"#;
+        assert_eq!(
+            includes(xml),
+            [
+                (false, "changes/002-b.sql".to_string()),
+                (true, "more/".to_string()),
+                (false, "changes/001-a.sql".to_string())
+            ]
+        );
+        let yaml = "databaseChangeLog:\n  - include:\n      file: db/changes/001.sql\n  - includeAll:\n      path: db/more\n";
+        assert_eq!(
+            includes(yaml),
+            [
+                (false, "db/changes/001.sql".to_string()),
+                (true, "db/more".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_master_changelog_orders_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("db/changes")).unwrap();
+        for name in ["001-a.sql", "002-b.sql"] {
+            std::fs::write(
+                root.join("db/changes").join(name),
+                "-- liquibase formatted sql\n",
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            root.join("db/changelog-master.xml"),
+            r#"<databaseChangeLog><include file="changes/002-b.sql" relativeToChangelogFile="true"/><include file="changes/001-a.sql" relativeToChangelogFile="true"/></databaseChangeLog>"#,
+        )
+        .unwrap();
+        let changelog = find(&root.join("db/changes")).unwrap();
+        assert_eq!(
+            changelog.position(&root.join("db/changes/002-b.sql")),
+            Some(0)
+        );
+        assert_eq!(
+            changelog.position(&root.join("db/changes/001-a.sql")),
+            Some(1)
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Liquibase formatted SQL, as Liquibase runs it on PostgreSQL (read in liquibase/liquibase at
+//! cdbdec7f: `liquibase-standard/.../parser/AbstractFormattedChangeLogParser.java`,
+//! `changelog/ChangeSet.java`, `util/StringUtil.java`):
+//! - a file is formatted SQL when its first non-blank line is `--liquibase formatted sql`;
+//! - each `--changeset author:id attr:value ...` line starts a changeset that runs to the next
+//!   one; changesets run in file order, files in the master changelog's order;
+//! - a changeset runs in one transaction (`runInTransaction` defaults to true; `false` runs its
+//!   statements with autocommit), split on `;` (`splitStatements`);
+//! - `--rollback <sql>` lines (and `/* liquibase rollback ... */` blocks) are its rollback;
+//!   `--rollback not required` / `empty` declares none (read as a changeset with no rollback to
+//!   run); raw SQL gets no generated rollback;
+//! - `dbms:` lists the databases it runs on (`postgresql`, `!h2`, `all`, `none`);
+//! - Liquibase records each changeset in `databasechangelog`.
+
+use crate::model::{Body, BodyState, FileId, Framework, ScriptSource, Span};
+
+use super::super::sql::Wrapping;
+use super::{Role, SqlFile, Version, body};
+
+/// Whether the text is a Liquibase formatted SQL changelog.
+pub fn is_formatted(text: &str) -> bool {
+    text.lines()
+        .find(|line| !line.trim().is_empty())
+        .and_then(|line| line.trim().strip_prefix("--"))
+        .is_some_and(|rest| {
+            let words: Vec<String> = rest
+                .split_whitespace()
+                .map(str::to_ascii_lowercase)
+                .collect();
+            words.first().map(String::as_str) == Some("liquibase")
+                && words.get(1).map(String::as_str) == Some("formatted")
+        })
+}
+
+/// One changeset's header.
+struct Changeset {
+    id: String,
+    /// Byte range of its body: after its `--changeset` line, up to the next one.
+    range: std::ops::Range<usize>,
+    in_transaction: bool,
+    on_postgres: bool,
+}
+
+/// The changesets of the formatted SQL file `text`, as migrations; `rank` orders the file
+/// among the changelog's files.
+pub fn parse(rank: &str, text: &str, file: FileId) -> Vec<SqlFile> {
+    let changesets = changesets(text);
+    let rollback_text = rollback_only(text);
+    changesets
+        .iter()
+        .enumerate()
+        .map(|(index, changeset)| {
+            let wrapping = if changeset.in_transaction {
+                Wrapping::Always
+            } else {
+                Wrapping::None
+            };
+            let up = body(text, changeset.range.clone(), file, wrapping);
+            let mut down = body(&rollback_text, changeset.range.clone(), file, wrapping);
+            if let Some(script) = &mut down.script {
+                script.source = ScriptSource::LiquibaseRollback;
+            }
+            let section = &text[changeset.range.clone()];
+            down.state = match rollback_declared(section) {
+                // Declared: nothing to roll back, and Liquibase runs nothing.
+                Some(true) => BodyState::NotApplicable,
+                Some(false) if down.state == BodyState::Empty => BodyState::Missing,
+                _ => down.state,
+            };
+            if down.state == BodyState::Missing {
+                down = Body::missing(Span::new(
+                    file,
+                    changeset.range.start..changeset.range.start,
+                ));
+            }
+            SqlFile {
+                framework: Framework::Liquibase,
+                role: Role::Both,
+                version: Version(vec![(0, format!("{rank}\u{0}{index:06}"))]),
+                version_text: changeset.id.clone(),
+                other_database: !changeset.on_postgres,
+                unlisted: false,
+                file,
+                up: Some(up),
+                down: Some(down),
+            }
+        })
+        .collect()
+}
+
+/// `Some(true)`: `--rollback not required` / `empty`; `Some(false)`: no rollback at all;
+/// `None`: a rollback with SQL.
+fn rollback_declared(section: &str) -> Option<bool> {
+    let mut any = false;
+    for line in section.lines() {
+        if let Some(rollback) = rollback_line(line) {
+            any = true;
+            let rollback = rollback.trim().to_ascii_lowercase();
+            if rollback.starts_with("not required") || rollback.starts_with("empty") {
+                return Some(true);
+            }
+        }
+    }
+    if section
+        .to_ascii_lowercase()
+        .contains("/* liquibase rollback")
+    {
+        return None;
+    }
+    if any { None } else { Some(false) }
+}
+
+/// The SQL of a `--rollback <sql>` line.
+fn rollback_line(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start();
+    let keyword = rest.get(..8)?;
+    if !keyword.eq_ignore_ascii_case("rollback") {
+        return None;
+    }
+    let sql = &rest[8..];
+    sql.starts_with(' ').then_some(sql)
+}
+
+/// The text with only the rollback SQL left (every other byte a space, newlines kept), so
+/// spans into it are spans into the file: what the round trip sends to roll a changeset back.
+pub fn rollback_only(text: &str) -> String {
+    let mut kept = vec![b' '; text.len()];
+    let mut offset = 0;
+    let mut in_block = false;
+    for line in text.split_inclusive('\n') {
+        let end = offset + line.len();
+        if line.ends_with('\n') {
+            kept[end - 1] = b'\n';
+        }
+        let trimmed = line.trim_start();
+        if in_block {
+            if let Some(close) = line.find("*/") {
+                kept[offset..offset + close].copy_from_slice(&line.as_bytes()[..close]);
+                in_block = false;
+            } else {
+                let content = line.trim_end_matches('\n').len();
+                kept[offset..offset + content].copy_from_slice(&line.as_bytes()[..content]);
+            }
+        } else if trimmed
+            .to_ascii_lowercase()
+            .starts_with("/* liquibase rollback")
+        {
+            in_block = !line.contains("*/");
+        } else if let Some(sql) = rollback_line(line) {
+            let at = end - line.len() + (line.len() - sql.len());
+            let content = sql.trim_end_matches('\n').len();
+            kept[at..at + content].copy_from_slice(&sql.as_bytes()[..content]);
+        }
+        offset = end;
+    }
+    String::from_utf8(kept).unwrap_or_default()
+}
+
+fn changesets(text: &str) -> Vec<Changeset> {
+    let mut found: Vec<Changeset> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let end = offset + line.len();
+        if let Some((id, attributes)) = changeset_line(line) {
+            if let Some(previous) = found.last_mut() {
+                previous.range.end = offset;
+            }
+            let attribute = |name: &str| {
+                attributes.split_whitespace().find_map(|word| {
+                    let (key, value) = word.split_once(':')?;
+                    key.eq_ignore_ascii_case(name).then(|| value.to_string())
+                })
+            };
+            found.push(Changeset {
+                id,
+                range: end..text.len(),
+                in_transaction: attribute("runInTransaction")
+                    .is_none_or(|v| !v.eq_ignore_ascii_case("false")),
+                on_postgres: attribute("dbms").is_none_or(|v| runs_on_postgres(&v)),
+            });
+        }
+        offset = end;
+    }
+    found
+}
+
+/// `author:id` and the rest of a `--changeset author:id attr:value ...` line.
+fn changeset_line(line: &str) -> Option<(String, &str)> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start();
+    let keyword = rest.get(..9)?;
+    if !keyword.eq_ignore_ascii_case("changeset") {
+        return None;
+    }
+    let rest = rest[9..].strip_prefix(char::is_whitespace)?.trim_start();
+    let (author, rest) = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let close = quoted.find('"')?;
+            (&quoted[..close], &quoted[close + 1..])
+        }
+        None => rest.split_at(rest.find(':')?),
+    };
+    let rest = rest.strip_prefix(':')?;
+    let (id, attributes) = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let close = quoted.find('"')?;
+            (&quoted[..close], &quoted[close + 1..])
+        }
+        None => rest.split_at(rest.find(char::is_whitespace).unwrap_or(rest.len())),
+    };
+    if author.is_empty() || id.is_empty() {
+        return None;
+    }
+    Some((format!("{}:{id}", author.trim()), attributes.trim_end()))
+}
+
+/// Whether a `dbms:` list includes PostgreSQL (`DatabaseList.definitionMatches`).
+fn runs_on_postgres(list: &str) -> bool {
+    let names: Vec<String> = list
+        .split(',')
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.iter().any(|n| n == "none") || names.iter().any(|n| n == "!postgresql") {
+        return false;
+    }
+    let positive: Vec<&String> = names.iter().filter(|n| !n.starts_with('!')).collect();
+    positive.is_empty() || positive.iter().any(|n| *n == "all" || *n == "postgresql")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "-- liquibase formatted sql\n\n--changeset ann:1\nCREATE TABLE users (id bigint PRIMARY KEY);\n--rollback DROP TABLE users;\n\n--changeset ann:2 runInTransaction:false\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n--rollback not required\n\n--changeset \"Ann B\":3 dbms:h2\nCREATE ALIAS x FOR y;\n\n--changeset ann:4\nALTER TABLE users ADD COLUMN name text;\n";
+
+    #[test]
+    fn changesets_are_migrations_with_their_rollbacks_and_transactions() {
+        assert!(is_formatted(FILE));
+        assert!(!is_formatted(
+            "CREATE TABLE t ();\n-- liquibase formatted sql\n"
+        ));
+        let files = parse("a", FILE, FileId(0));
+        let ids: Vec<&str> = files.iter().map(|f| f.version_text.as_str()).collect();
+        assert_eq!(ids, ["ann:1", "ann:2", "Ann B:3", "ann:4"]);
+        let first = &files[0];
+        assert!(
+            first
+                .up
+                .as_ref()
+                .unwrap()
+                .ops
+                .iter()
+                .all(|op| op.in_transaction)
+        );
+        let down = first.down.as_ref().unwrap();
+        assert_eq!(down.ops.len(), 1, "{down:?}");
+        assert!(
+            files[1]
+                .up
+                .as_ref()
+                .unwrap()
+                .ops
+                .iter()
+                .all(|op| !op.in_transaction)
+        );
+        assert_eq!(
+            files[1].down.as_ref().unwrap().state,
+            BodyState::NotApplicable
+        );
+        assert!(files[2].other_database);
+        assert_eq!(files[3].down.as_ref().unwrap().state, BodyState::Missing);
+        assert!(files[0].version < files[1].version);
+    }
+
+    #[test]
+    fn the_rollback_text_keeps_every_offset() {
+        let text = rollback_only(FILE);
+        assert_eq!(text.len(), FILE.len());
+        let at = FILE.find("DROP TABLE users;").unwrap();
+        assert_eq!(&text[at..at + 17], "DROP TABLE users;");
+        assert!(!text.contains("CREATE TABLE"));
+    }
+
+    #[test]
+    fn dbms_lists() {
+        assert!(runs_on_postgres("postgresql,h2"));
+        assert!(runs_on_postgres("!h2"));
+        assert!(runs_on_postgres("all"));
+        assert!(!runs_on_postgres("h2,oracle"));
+        assert!(!runs_on_postgres("!postgresql"));
+    }
+}
