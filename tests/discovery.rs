@@ -422,3 +422,46 @@ fn a_drizzle_folder_is_read_from_its_journal_on_the_database_it_names() {
         .collect();
     assert_eq!(rules, ["skipped-folder"], "{document:#?}");
 }
+
+/// A Python file that holds only a licence header or a docstring, beside the project's
+/// migrations, is no revision of a history of its own; in a folder of revisions it is a
+/// revision someone forgot to fill in.
+#[test]
+fn empty_python_modules_outside_a_history_are_no_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "config-default.py",
+        "# Licensed under the Apache License, Version 2.0\n",
+    );
+    write(root, "notes.py", "\"\"\"Notes for maintainers.\"\"\"\n");
+    write(
+        root,
+        "migrations/env.py",
+        "from alembic import context\ncontext.configure(transaction_per_migration=True)\n",
+    );
+    write(
+        root,
+        "migrations/versions/a1_users.py",
+        "revision = 'a1'\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    op.create_table('users', sa.Column('id', sa.BigInteger(), primary_key=True))\n\ndef downgrade():\n    op.drop_table('users')\n",
+    );
+    write(
+        root,
+        "migrations/versions/a2_forgotten.py",
+        "\"\"\"empty\"\"\"\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    let invalid: Vec<(String, String)> = errors_and_warnings(&document)
+        .into_iter()
+        .filter(|(rule, _)| rule == "invalid-revision-id")
+        .collect();
+    assert_eq!(
+        invalid,
+        [(
+            "invalid-revision-id".to_string(),
+            "migrations/versions/a2_forgotten.py".to_string()
+        )],
+        "{document:#?}"
+    );
+}

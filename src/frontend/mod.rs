@@ -13,8 +13,8 @@ use rayon::prelude::*;
 
 use crate::discover::{Discovery, SetKind, SkipReason, Skipped, SqlTool};
 use crate::model::{
-    AlembicEnv, FileId, Framework, InputProblem, InputProblemKind, Migration, MigrationSet,
-    SourceFile, Sources, Span,
+    AlembicEnv, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration,
+    MigrationSet, RevisionId, SourceFile, Sources, Span,
 };
 
 /// Larger files are reported, not parsed: no migration is that big, and a generated dump
@@ -175,6 +175,13 @@ pub fn load(discovery: &Discovery) -> Loaded {
             // Python modules beside the checked folder's revisions that turned out to be none
             // (an application's app.py, a helper): no history at all.
             SetKind::Alembic { .. } if migrations.is_empty() && env.file.is_none() => {}
+            // Only empty modules (a licence header, a docstring) and no env.py: an empty
+            // revision is reported where revisions are, not in any folder of Python files.
+            SetKind::Alembic { .. }
+                if env.file.is_none()
+                    && migrations.iter().all(|m| {
+                        m.revision == RevisionId::Absent && m.upgrade.state == BodyState::Missing
+                    }) => {}
             SetKind::Alembic { .. } => {
                 let mut migrations = migrations;
                 if let Some(convention) = &env.naming_convention {

@@ -25,7 +25,21 @@ impl Rule for DropColumn {
             let OpKind::DropColumn { table, column } = &site.op.kind else {
                 continue;
             };
-            if site.table_is_new(table) {
+            // A column added in this migration, or the old column of a swap under its temporary
+            // name: no running code knows it, and the migration moved its data itself.
+            if site.table_is_new(table)
+                || site.column_is_new(table, column)
+                || site.column_swapped_out(table, column)
+            {
+                continue;
+            }
+            // Dropped and added again in the same transaction: running code still finds the
+            // column; only its data is gone.
+            if site.name_reoccupied_in_transaction(table, column) {
+                out.push(
+                    cx.report_op(&META, &site, format!("dropping `{table}.{column}` and adding it again in the same transaction deletes its data for good: the new column starts from its default (running code keeps finding the column)"))
+                        .with_help("if the data should survive, change the column in place (ALTER COLUMN ... TYPE ... USING) or copy it into the new column before the drop"),
+                );
                 continue;
             }
             out.push(

@@ -88,6 +88,19 @@ use crate::model::{
     BaseHistory, ColumnType, FileId, Migration, MigrationSet, Op, OpKind, Phase, Sources, Span,
 };
 
+/// Whether `op` puts a column named `column` on `table` (adds it, or renames one to it).
+fn reoccupies(op: &Op, table: &str, column: &str) -> bool {
+    use crate::model::op::same_name;
+    match &op.kind {
+        OpKind::AddColumn {
+            table: t,
+            column: c,
+        } => same_name(t, table) && same_name(&c.name, column),
+        OpKind::RenameColumn { table: t, to, .. } => same_name(t, table) && same_name(to, column),
+        _ => false,
+    }
+}
+
 /// How to run a statement outside a transaction block in the migration's framework: in Alembic
 /// `alembic` inside an autocommit block, elsewhere `sql` the framework's way.
 pub fn outside_transaction_help(
@@ -422,6 +435,36 @@ impl<'a> OpSite<'a> {
             }
         }
         new
+    }
+
+    /// `column` of `table` got its name earlier in the same body from a column that was then
+    /// replaced under its own name (a swap: `status` → `old_status`, `new_status` → `status`):
+    /// no running code knows the name.
+    pub fn column_swapped_out(&self, table: &str, column: &str) -> bool {
+        use crate::model::op::same_name;
+        self.earlier()
+            .iter()
+            .enumerate()
+            .any(|(i, op)| match &op.kind {
+                OpKind::RenameColumn { table: t, from, to }
+                    if same_name(t, table) && same_name(to, column) =>
+                {
+                    self.ops[i + 1..]
+                        .iter()
+                        .any(|later| reoccupies(later, table, from))
+                }
+                _ => false,
+            })
+    }
+
+    /// `column` of `table`, renamed or dropped here, gets a column under its name again later
+    /// in the same transaction: when it commits, running code still finds it.
+    pub fn name_reoccupied_in_transaction(&self, table: &str, column: &str) -> bool {
+        self.op.in_transaction
+            && self.ops[self.index + 1..]
+                .iter()
+                .take_while(|later| later.in_transaction)
+                .any(|later| reoccupies(later, table, column))
     }
 
     /// Operations of the same body before this one.

@@ -27,7 +27,12 @@ impl Rule for RenameColumn {
             };
             // A column added earlier in the same migration (a rebuild's `x_new`) is known to no
             // running code.
-            if site.table_is_new(table) || site.column_is_new(table, from) {
+            // Nor is a swap inside one transaction (`status` → `old_status`, `new_status` →
+            // `status`): when it commits, `status` is still there.
+            if site.table_is_new(table)
+                || site.column_is_new(table, from)
+                || site.name_reoccupied_in_transaction(table, from)
+            {
                 continue;
             }
             out.push(

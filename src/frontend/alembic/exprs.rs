@@ -81,6 +81,62 @@ pub fn as_call(expr: &Expr) -> Option<&ExprCall> {
 impl<'a> Reader<'a> {
     /// A string literal, `op.f("...")`, `conv("...")` (a name SQLAlchemy takes as final),
     /// `sa.text("...")`, or a module constant holding one.
+    /// A condition written with SQLAlchemy's column expressions, as the SQL SQLAlchemy
+    /// compiles it to: `sa.column("x").is_not(None)` and `sa.column("x") != None` are
+    /// `x IS NOT NULL`, `.is_(None)` and `== None` are `x IS NULL`, `sa.and_(a, b)` is
+    /// `a AND b`. `None` for any other expression.
+    pub fn sql_condition(&self, expr: &Expr) -> Option<String> {
+        let column_name = |expr: &Expr| {
+            let call = as_call(expr)?;
+            matches!(callee_name(call), Some("column" | "literal_column"))
+                .then(|| call.arguments.args.first())
+                .flatten()
+                .and_then(|e| self.string(e))
+        };
+        match expr {
+            Expr::Call(call) => match (call.func.as_ref(), callee_name(call)) {
+                (Expr::Attribute(attr), Some(method)) => {
+                    let argument_is_none =
+                        matches!(call.arguments.args.first(), Some(Expr::NoneLiteral(_)));
+                    let column = column_name(&attr.value)?;
+                    match method {
+                        "is_not" | "isnot" if argument_is_none => {
+                            Some(format!("{column} IS NOT NULL"))
+                        }
+                        "is_" if argument_is_none => Some(format!("{column} IS NULL")),
+                        _ => None,
+                    }
+                }
+                (_, Some("and_")) => {
+                    let terms: Option<Vec<String>> = call
+                        .arguments
+                        .args
+                        .iter()
+                        .map(|e| self.sql_condition(e))
+                        .collect();
+                    Some(terms?.join(" AND "))
+                }
+                _ => None,
+            },
+            Expr::Compare(compare)
+                if compare.comparators.len() == 1
+                    && matches!(compare.comparators[0], Expr::NoneLiteral(_)) =>
+            {
+                let column = column_name(&compare.left)?;
+                match compare.ops[0] {
+                    ruff_python_ast::CmpOp::NotEq | ruff_python_ast::CmpOp::IsNot => {
+                        Some(format!("{column} IS NOT NULL"))
+                    }
+                    ruff_python_ast::CmpOp::Eq | ruff_python_ast::CmpOp::Is => {
+                        Some(format!("{column} IS NULL"))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     pub fn string(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),

@@ -261,7 +261,11 @@ impl Walker<'_, '_> {
                         },
                         "create_check_constraint" => ConstraintKind::Check {
                             expression: third
-                                .map(|e| r.string(e).unwrap_or_else(|| r.text(e).to_string()))
+                                .map(|e| {
+                                    r.string(e)
+                                        .or_else(|| r.sql_condition(e))
+                                        .unwrap_or_else(|| r.text(e).to_string())
+                                })
                                 .unwrap_or_default(),
                         },
                         _ => ConstraintKind::Exclusion,
