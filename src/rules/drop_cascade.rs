@@ -29,6 +29,11 @@ impl Rule for DropCascade {
             else {
                 continue;
             };
+            // A serial's sequence (`<table>_<column>_seq`) whose table this migration drops too:
+            // the defaults the cascade takes go with that table anyway.
+            if *object == "sequence" && serial_of_a_dropped_table(&site, name) {
+                continue;
+            }
             let (what, takes) = match *object {
                 "constraint" => (
                     format!(
@@ -60,6 +65,23 @@ impl Rule for DropCascade {
             );
         }
     }
+}
+
+/// `sequence` is named as PostgreSQL names a serial column's sequence of a table the same
+/// body drops, before or after.
+fn serial_of_a_dropped_table(site: &super::OpSite, sequence: &str) -> bool {
+    let bare = sequence.rsplit('.').next().unwrap_or(sequence);
+    let Some(stem) = bare.strip_suffix("_seq") else {
+        return false;
+    };
+    site.ops.iter().any(|op| match &op.kind {
+        crate::model::OpKind::DropTable { table } => {
+            let table = table.rsplit('.').next().unwrap_or(table);
+            stem.strip_prefix(table)
+                .is_some_and(|column| column.starts_with('_') && column.len() > 1)
+        }
+        _ => false,
+    })
 }
 
 #[cfg(test)]
