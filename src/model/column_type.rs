@@ -14,11 +14,12 @@ pub struct ColumnType {
 impl ColumnType {
     /// Normalises a type name from SQL or SQLAlchemy to PostgreSQL's canonical one.
     pub fn normalized(name: &str, modifiers: Vec<u32>) -> Self {
-        let lower = name.trim().to_ascii_lowercase();
-        let (base, array) = match lower.strip_suffix("[]") {
-            Some(base) => (base.trim().to_string(), true),
-            None => (lower, false),
+        let written = name.trim();
+        let (written, array) = match written.strip_suffix("[]") {
+            Some(base) => (base.trim(), true),
+            None => (written, false),
         };
+        let base = written.to_ascii_lowercase();
         let canonical = match base.as_str() {
             "varchar" | "character varying" | "string" | "unicode" | "autostring" | "nvarchar" => {
                 "character varying"
@@ -49,6 +50,9 @@ impl ColumnType {
             "jsonb" => "jsonb",
             "uuid" => "uuid",
             "bytea" | "largebinary" | "binary" | "varbinary" | "blob" => "bytea",
+            // A type of the schema's own (an enum, a domain): a quoted name keeps its case, as
+            // PostgreSQL keeps it.
+            _ if written.contains('"') => written,
             other => other,
         };
         ColumnType {
