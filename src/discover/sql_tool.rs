@@ -1,0 +1,115 @@
+//! Which tool runs a folder of `.sql` files, told by what sits beside the files: a journal, a
+//! sum file, a plan, a crate's manifest, the folder's place in a tool's layout, or the config.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{
+    DiscoveredSet, Found, PathFilters, SetKind, drizzle_journal, liquibase_changelog, normalize,
+    project_tool, sqitch_plan, within,
+};
+
+/// The tool that runs a folder of `.sql` files, when something beside the files says which:
+/// names alone are shared by several tools (`<version>_<name>.sql` is sqlx's, Supabase's,
+/// Atlas's and loose SQL's), and each runs them differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlTool {
+    /// The folder belongs to a Rust crate that depends on sqlx, which runs its migrations.
+    Sqlx(project_tool::SqlxCrate),
+    /// drizzle-kit's journal beside the files: a Drizzle migrations folder.
+    Drizzle(drizzle_journal::DrizzleJournal),
+    /// `<project>/supabase/migrations`, the folder the Supabase CLI applies.
+    Supabase,
+    /// `atlas.sum` beside the files: an Atlas migration directory.
+    Atlas,
+    /// The scripts of a Sqitch project's plan.
+    Sqitch(sqitch_plan::SqitchPlan),
+    /// A Liquibase master changelog above the folder includes its files.
+    Liquibase(liquibase_changelog::LiquibaseChangelog),
+    /// The config's `[[sets]]` names the framework.
+    Named(crate::model::Framework),
+}
+
+impl SqlTool {
+    /// What says which tool runs `folder`'s files, if anything does: the config first.
+    pub(super) fn of_folder(folder: &Path, filters: &PathFilters) -> Option<SqlTool> {
+        if let Some(framework) = filters.named_framework(folder) {
+            return Some(SqlTool::Named(framework));
+        }
+        if let Some(journal) = drizzle_journal::read(folder) {
+            return Some(SqlTool::Drizzle(journal));
+        }
+        if folder.join("atlas.sum").is_file() {
+            return Some(SqlTool::Atlas);
+        }
+        // supabase/cli apps/cli-go/internal/utils/misc.go: MigrationsDir = "supabase/migrations".
+        let named = |path: Option<&Path>, name: &str| {
+            path.and_then(Path::file_name)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
+        if named(Some(folder), "migrations") && named(folder.parent(), "supabase") {
+            return Some(SqlTool::Supabase);
+        }
+        if let Some(changelog) = liquibase_changelog::find(folder) {
+            return Some(SqlTool::Liquibase(changelog));
+        }
+        project_tool::sqlx_crate(folder).map(SqlTool::Sqlx)
+    }
+}
+
+/// Why a folder's SQL files are a tool's tests, not migrations: `supabase test db` runs the
+/// pgTAP files under `supabase/tests` (supabase/cli `internal/db/test`), each in a transaction
+/// it rolls back.
+pub(super) fn tool_tests(folder: &Path) -> Option<&'static str> {
+    let mut ancestors = folder.ancestors();
+    ancestors.find_map(|dir| {
+        let named = |path: Option<&Path>, name: &str| {
+            path.and_then(Path::file_name)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
+        (named(Some(dir), "tests") && named(dir.parent(), "supabase")).then_some(
+            "the Supabase CLI's database tests (`supabase test db` runs them and rolls them back), not migrations: not checked or run",
+        )
+    })
+}
+
+/// A Sqitch project's deploy and revert scripts as one set rooted at its plan's folder; its
+/// verify scripts (checks run after a deploy, then rolled back) are not migrations.
+pub(super) fn add_sqitch_project(
+    top: PathBuf,
+    plan: sqitch_plan::SqitchPlan,
+    sql_by_dir: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
+    found: &mut Found,
+) {
+    let script_folders = [&plan.deploy_dir, &plan.revert_dir, &plan.verify_dir];
+    let claimed: Vec<PathBuf> = sql_by_dir
+        .keys()
+        .filter(|folder| {
+            let folder = normalize(folder);
+            script_folders
+                .iter()
+                .any(|dir| within(&folder, &normalize(dir)))
+        })
+        .cloned()
+        .collect();
+    let mut files: Vec<PathBuf> = claimed
+        .iter()
+        .flat_map(|folder| sql_by_dir.remove(folder).unwrap_or_default())
+        .filter(|path| {
+            !matches!(
+                plan.script_of(path),
+                Some((sqitch_plan::ScriptKind::Verify, _))
+            )
+        })
+        .collect();
+    files.sort();
+    found.sets.entry(top.clone()).or_insert(DiscoveredSet {
+        kind: SetKind::SqlFolder {
+            tool: Some(SqlTool::Sqitch(plan)),
+        },
+        root: top,
+        files,
+        scope: None,
+        named: false,
+    });
+}

@@ -1,0 +1,124 @@
+//! One operation in its context (its migration, its body, what came before and after it in
+//! the same body), and what rules ask of that context.
+
+use crate::model::{Migration, Op, OpKind, Phase};
+
+/// One operation in its context.
+pub struct OpSite<'a> {
+    pub migration: &'a Migration,
+    /// Its place in the set's migrations.
+    pub migration_index: usize,
+    pub ops: &'a [Op],
+    pub index: usize,
+    pub op: &'a Op,
+    pub phase: Phase,
+}
+
+impl<'a> OpSite<'a> {
+    /// The table was created earlier in the same body (empty and unused), or TRUNCATEd earlier
+    /// in the same open transaction (empty, and its lock already held).
+    pub fn table_is_new(&self, table: &str) -> bool {
+        crate::model::table_state::is_new_table(self.ops, self.index, table)
+    }
+
+    /// The table holds no rows here: created, or emptied (TRUNCATE, DELETE without WHERE)
+    /// earlier in the same body with nothing written back.
+    pub fn table_holds_no_rows(&self, table: &str) -> bool {
+        crate::model::table_state::holds_no_rows(self.ops, self.index, table)
+    }
+
+    /// `column` of `table` was added earlier in the same body (and not dropped since): no
+    /// running code knows it yet.
+    pub fn column_is_new(&self, table: &str, column: &str) -> bool {
+        let mut new = false;
+        for op in self.earlier() {
+            match &op.kind {
+                OpKind::AddColumn {
+                    table: t,
+                    column: c,
+                } if crate::model::op::same_name(t, table)
+                    && crate::model::op::same_name(&c.name, column) =>
+                {
+                    new = true
+                }
+                OpKind::DropColumn {
+                    table: t,
+                    column: c,
+                    ..
+                } if crate::model::op::same_name(t, table)
+                    && crate::model::op::same_name(c, column) =>
+                {
+                    new = false
+                }
+                _ => {}
+            }
+        }
+        new
+    }
+
+    /// `column` of `table` got its name earlier in the same body from a column that was then
+    /// replaced under its own name (a swap: `status` → `old_status`, `new_status` → `status`):
+    /// no running code knows the name.
+    pub fn column_swapped_out(&self, table: &str, column: &str) -> bool {
+        use crate::model::op::same_name;
+        self.earlier()
+            .iter()
+            .enumerate()
+            .any(|(i, op)| match &op.kind {
+                OpKind::RenameColumn { table: t, from, to }
+                    if same_name(t, table) && same_name(to, column) =>
+                {
+                    self.ops[i + 1..]
+                        .iter()
+                        .any(|later| reoccupies(later, table, from))
+                }
+                _ => false,
+            })
+    }
+
+    /// `column` of `table`, renamed or dropped here, gets a column under its name again later
+    /// in the same transaction: when it commits, running code still finds it.
+    pub fn name_reoccupied_in_transaction(&self, table: &str, column: &str) -> bool {
+        self.op.in_transaction
+            && self.ops[self.index + 1..]
+                .iter()
+                .take_while(|later| later.in_transaction)
+                .any(|later| reoccupies(later, table, column))
+    }
+
+    /// Operations of the same body before this one.
+    pub fn earlier(&self) -> &'a [Op] {
+        &self.ops[..self.index]
+    }
+}
+
+/// Whether `op` puts a column named `column` on `table` (adds it, or renames one to it).
+fn reoccupies(op: &Op, table: &str, column: &str) -> bool {
+    use crate::model::op::same_name;
+    match &op.kind {
+        OpKind::AddColumn {
+            table: t,
+            column: c,
+        } => same_name(t, table) && same_name(&c.name, column),
+        OpKind::RenameColumn { table: t, to, .. } => same_name(t, table) && same_name(to, column),
+        _ => false,
+    }
+}
+
+/// How to run a statement outside a transaction block in the migration's framework: in Alembic
+/// `alembic` inside an autocommit block, elsewhere `sql` the framework's way.
+pub fn outside_transaction_help(
+    framework: crate::model::Framework,
+    alembic: &str,
+    sql: &str,
+) -> String {
+    match framework {
+        crate::model::Framework::Alembic => {
+            format!("{alembic} inside `op.get_context().autocommit_block()`")
+        }
+        other => format!(
+            "{sql}, outside a transaction block: {}",
+            other.outside_transaction_way()
+        ),
+    }
+}
