@@ -5,14 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migration-gate"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("the binary runs")
-}
+use common::project::run;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

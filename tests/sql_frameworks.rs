@@ -10,6 +10,17 @@ use common::project::{errors_and_warnings, json, run, write};
 use common::roundtrip::{pairs, roundtrip, statuses};
 use common::{postgres_binaries, scratch_dir};
 
+/// The messages of a `--format json` document's findings of `rule`.
+fn messages_of<'d>(document: &'d serde_json::Value, rule: &str) -> Vec<&'d str> {
+    document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .map(|d| d["message"].as_str().unwrap())
+        .collect()
+}
+
 /// `check --show-sets`'s stderr line for the one set found.
 fn set_line(root: &std::path::Path) -> String {
     let output = run(&["check", "--show-sets", "--format", "json"], root);
@@ -159,23 +170,9 @@ fn supabase_runs_each_file_in_one_transaction_and_forward_only() {
         ]),
         "{document:#?}"
     );
-    let lock = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["rule"] == "missing-lock-timeout")
-        .unwrap();
-    assert!(
-        lock["message"].as_str().unwrap().contains("`auth.users`"),
-        "{lock:#?}"
-    );
-    let skipped: Vec<&str> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "skipped-folder")
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
+    let lock = messages_of(&document, "missing-lock-timeout");
+    assert!(lock[0].contains("`auth.users`"), "{lock:?}");
+    let skipped = messages_of(&document, "skipped-folder");
     assert!(
         skipped.iter().any(|m| m.contains("supabase test db")),
         "{skipped:?}"
@@ -237,13 +234,7 @@ fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
         ]),
         "{document:#?}"
     );
-    let skipped: Vec<&str> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "skipped-folder")
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
+    let skipped = messages_of(&document, "skipped-folder");
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert!(
         skipped[0].contains("sqitch.plan does not list"),
@@ -251,11 +242,7 @@ fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
     );
     // psql's meta-commands and variables are psql's, not SQL PostgreSQL rejects.
     assert!(
-        document["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|d| d["rule"] != "unparsed-sql"),
+        messages_of(&document, "unparsed-sql").is_empty(),
         "{document:#?}"
     );
     assert!(
@@ -381,6 +368,73 @@ fn each_framework_round_trips_the_way_it_runs() {
             ("users", "passed"),
             ("email_index", "passed"),
             ("orders", "passed")
+        ])
+    );
+    assert_eq!(
+        run_on(liquibase_project),
+        pairs(&[
+            ("001-users.sql::ann:1", "passed"),
+            ("002-user-email.sql::ann:2", "passed"),
+            ("002-user-email.sql::ann:3", "failed")
+        ])
+    );
+}
+
+/// One master changelog is one history across folders, in its include order; a file it
+/// includes without the formatted-SQL header runs whole as one changeset; a byte-order mark
+/// is no SQL.
+#[test]
+fn a_master_changelog_is_one_history_in_its_order() {
+    let Some(_) = postgres_binaries() else {
+        return;
+    };
+    let dir = scratch_dir();
+    let root = dir.path();
+    write(
+        root,
+        "db/master.xml",
+        r#"<?xml version="1.0"?>
+<databaseChangeLog>
+  <include file="tables/schema.sql" relativeToChangelogFile="true"/>
+  <include file="seed/data.sql" relativeToChangelogFile="true"/>
+  <include file="tables/an index.sql" relativeToChangelogFile="true"/>
+</databaseChangeLog>
+"#,
+    );
+    write(
+        root,
+        "db/tables/schema.sql",
+        "\u{feff}--liquibase formatted sql\n--changeset ann:1\nCREATE TABLE kinds (id int PRIMARY KEY, name text NOT NULL);\n--rollback DROP TABLE kinds;\n",
+    );
+    write(
+        root,
+        "db/seed/data.sql",
+        "INSERT INTO kinds VALUES (1, 'a');\nINSERT INTO kinds VALUES (2, 'b');\n",
+    );
+    write(
+        root,
+        "db/tables/an index.sql",
+        "--liquibase formatted sql\n--changeset ann:1\nCREATE UNIQUE INDEX kinds_name ON kinds (name);\n--rollback DROP INDEX kinds_name;\n",
+    );
+    assert!(
+        set_line(root).contains("db: liquibase, 3 migrations"),
+        "{}",
+        set_line(root)
+    );
+    let tmp = scratch_dir();
+    let folder = root.display().to_string();
+    let output = roundtrip(
+        &[&folder, "--postgres", "local", "--format", "json"],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        statuses(&output),
+        pairs(&[
+            ("schema.sql::ann:1", "passed"),
+            ("data.sql::includeAll:raw", "passed"),
+            ("an index.sql::ann:1", "passed")
         ])
     );
 }

@@ -199,7 +199,7 @@ async fn applied_versions(
         // The registry's changes are named, not versioned: the last deployed change of each.
         Framework::Sqitch => ("SELECT change::text FROM sqitch.changes", false),
         Framework::Liquibase => (
-            "SELECT author::text || ':' || id::text FROM databasechangelog",
+            "SELECT regexp_replace(filename::text, '^.*/', '') || '::' || author::text || ':' || id::text FROM databasechangelog",
             false,
         ),
         Framework::PlainSql => return Ok((Vec::new(), false)),

@@ -12,6 +12,8 @@ const INCLUDE_DEPTH: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiquibaseChangelog {
+    /// The master changelog file.
+    pub master: PathBuf,
     /// The SQL files it runs, in order (canonical paths).
     pub files: Vec<PathBuf>,
 }
@@ -38,26 +40,38 @@ pub fn find(folder: &Path) -> Option<LiquibaseChangelog> {
             .collect();
         masters.sort();
         for master in masters {
-            let mut files = Vec::new();
-            collect(&master, INCLUDE_DEPTH, &mut files);
-            if files.iter().any(|f| f.starts_with(&folder)) {
-                return Some(LiquibaseChangelog { files });
+            if let Some(changelog) = read(&master)
+                && changelog.files.iter().any(|f| f.starts_with(&folder))
+            {
+                return Some(changelog);
             }
         }
     }
     None
 }
 
-fn is_changelog_file(path: &Path) -> bool {
+/// The changelog `path` is, with the SQL files it runs; `None` when it is none or runs none.
+pub fn read(path: &Path) -> Option<LiquibaseChangelog> {
+    let mut files = Vec::new();
+    collect(path, INCLUDE_DEPTH, &mut files);
+    (!files.is_empty()).then(|| LiquibaseChangelog {
+        master: path.to_path_buf(),
+        files,
+    })
+}
+
+/// An XML, YAML or JSON changelog: its root is `databaseChangeLog`, whatever the file's name.
+pub fn is_changelog_file(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    name.contains("changelog")
-        && [".xml", ".yaml", ".yml", ".json"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
+    [".xml", ".yaml", ".yml", ".json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+        && std::fs::metadata(path).is_ok_and(|m| m.len() < 4 * 1024 * 1024)
+        && std::fs::read_to_string(path).is_ok_and(|text| text.contains("databaseChangeLog"))
 }
 
 /// The SQL files `changelog` runs, appended in order.
@@ -96,7 +110,11 @@ fn includes(text: &str) -> Vec<(bool, String)> {
     while let Some(at) = rest.find("include") {
         let after = &rest[at + "include".len()..];
         let all = after.starts_with("All");
-        let window = &after[..after.len().min(400)];
+        let mut end = after.len().min(400);
+        while !after.is_char_boundary(end) {
+            end -= 1;
+        }
+        let window = &after[..end];
         let key = if all { "path" } else { "file" };
         if let Some(value) = key_value(window, key) {
             found.push((all, value));
@@ -115,7 +133,8 @@ fn key_value(window: &str, key: &str) -> Option<String> {
     let rest = rest.strip_prefix(['=', ':'])?.trim_start();
     let value = match rest.chars().next()? {
         quote @ ('"' | '\'') => rest[1..].split(quote).next()?,
-        _ => rest.split(|c: char| c.is_whitespace() || c == ',').next()?,
+        // A YAML value runs to the end of its line, spaces and all.
+        _ => rest.lines().next()?.split(" #").next()?.trim(),
     };
     (!value.is_empty()).then(|| value.to_string())
 }
@@ -148,11 +167,11 @@ mod tests {
                 (false, "changes/001-a.sql".to_string())
             ]
         );
-        let yaml = "databaseChangeLog:\n  - include:\n      file: db/changes/001.sql\n  - includeAll:\n      path: db/more\n";
+        let yaml = "databaseChangeLog:\n  - include:\n      file: db/changes/001 add avatar.sql\n  - includeAll:\n      path: db/more\n";
         assert_eq!(
             includes(yaml),
             [
-                (false, "db/changes/001.sql".to_string()),
+                (false, "db/changes/001 add avatar.sql".to_string()),
                 (true, "db/more".to_string())
             ]
         );

@@ -15,7 +15,7 @@ mod sql_tool;
 
 pub use filters::{PathFilters, names_postgres};
 pub use sql_tool::SqlTool;
-use sql_tool::{add_sqitch_project, tool_tests};
+use sql_tool::{add_liquibase_masters, add_sqitch_project, tool_tests};
 
 use alembic_ini::AlembicIni;
 
@@ -451,6 +451,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     let mut sql_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut python_by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let mut sqitch_plans: Vec<(PathBuf, sqitch_plan::SqitchPlan)> = Vec::new();
+    let mut liquibase_masters: Vec<liquibase_changelog::LiquibaseChangelog> = Vec::new();
     for entry in walk(dir, usize::MAX, filters, &mut found.skipped) {
         let path = entry.path.as_path();
         if entry.depth > 0 && filters.excludes(path) {
@@ -466,6 +467,10 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
                 && (location.join("versions").is_dir() || ini.version_locations.is_some())
             {
                 alembic_roots.insert(normalize(&location), Some(ini));
+            }
+        } else if liquibase_changelog::is_changelog_file(path) {
+            if let Some(changelog) = liquibase_changelog::read(path) {
+                liquibase_masters.push(changelog);
             }
         } else if name == "sqitch.plan" {
             if let Some(plan) = sqitch_plan::read(path) {
@@ -537,6 +542,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     for (top, plan) in sqitch_plans {
         add_sqitch_project(top, plan, &mut sql_by_dir, found);
     }
+    add_liquibase_masters(liquibase_masters, &mut sql_by_dir, found);
     for (folder, files) in sql_by_dir {
         if let Some(why) = tool_tests(&folder) {
             found.skipped.push(Skipped {

@@ -113,3 +113,48 @@ pub(super) fn add_sqitch_project(
         named: false,
     });
 }
+
+/// Each master changelog's SQL files as one set rooted at the master's folder, wherever the
+/// files are: Liquibase runs them as one history in the master's order. A changelog another
+/// one includes claims nothing the including one already did (the larger goes first).
+pub(super) fn add_liquibase_masters(
+    mut masters: Vec<liquibase_changelog::LiquibaseChangelog>,
+    sql_by_dir: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
+    found: &mut Found,
+) {
+    masters.sort_by_key(|m| std::cmp::Reverse(m.files.len()));
+    for changelog in masters {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for folder_files in sql_by_dir.values_mut() {
+            let (claimed, rest): (Vec<PathBuf>, Vec<PathBuf>) =
+                std::mem::take(folder_files).into_iter().partition(|path| {
+                    path.canonicalize()
+                        .is_ok_and(|p| changelog.files.contains(&p))
+                });
+            files.extend(claimed);
+            *folder_files = rest;
+        }
+        sql_by_dir.retain(|_, files| !files.is_empty());
+        if files.is_empty() {
+            continue;
+        }
+        files.sort();
+        let root = changelog
+            .master
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        found.sets.insert(
+            changelog.master.clone(),
+            DiscoveredSet {
+                kind: SetKind::SqlFolder {
+                    tool: Some(SqlTool::Liquibase(changelog)),
+                },
+                root,
+                files,
+                scope: None,
+                named: false,
+            },
+        );
+    }
+}

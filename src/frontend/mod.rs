@@ -114,10 +114,17 @@ pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     if bytes.iter().take(8192).any(|&b| b == 0) {
         return Err("the file is binary (it contains NUL bytes), not a migration".into());
     }
-    String::from_utf8(bytes).map_err(|e| {
+    // A UTF-8 byte-order mark is no text: editors and the tools that run the file (Liquibase,
+    // psql, Python) drop it, and PostgreSQL would refuse it as the first statement's start.
+    let text_start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    String::from_utf8(bytes[text_start..].to_vec()).map_err(|e| {
         format!(
             "the file is not valid UTF-8 (first bad byte at offset {}); save it as UTF-8",
-            e.utf8_error().valid_up_to()
+            e.utf8_error().valid_up_to() + text_start
         )
     })
 }
@@ -286,22 +293,29 @@ pub fn load(discovery: &Discovery) -> Loaded {
     }
 }
 
-/// A Liquibase formatted SQL file's changesets, ranked by the master changelog's order when
-/// one names the file, else by the file's path (`includeAll`'s order), after those it names.
+/// A Liquibase SQL file's changesets, ranked by the master changelog's order when one names
+/// the file, else by the file's path (`includeAll`'s order), after those it names: a formatted
+/// file's changesets, or a file the changelog includes without the header as one raw
+/// changeset. `None` for any other SQL file.
 fn liquibase_changesets(
     tool: Option<&SqlTool>,
     path: &Path,
+    name: &str,
     file: FileId,
     text: &str,
-) -> Vec<sql_sets::SqlFile> {
-    let rank = match tool {
-        Some(SqlTool::Liquibase(changelog)) => changelog
-            .position(path)
-            .map(|position| format!("0{position:06}")),
+) -> Option<Vec<sql_sets::SqlFile>> {
+    let position = match tool {
+        Some(SqlTool::Liquibase(changelog)) => changelog.position(path),
         _ => None,
+    };
+    let rank = position.map_or_else(
+        || format!("1{}", path.to_string_lossy()),
+        |position| format!("0{position:06}"),
+    );
+    if sql_sets::liquibase::is_formatted(text) {
+        return Some(sql_sets::liquibase::parse(&rank, name, text, file));
     }
-    .unwrap_or_else(|| format!("1{}", path.to_string_lossy()));
-    sql_sets::liquibase::parse(&rank, text, file)
+    position.map(|_| vec![sql_sets::liquibase::parse_raw(&rank, name, text, file)])
 }
 
 /// What the tool found beside a SQL folder says about its file `path` (named `name`).
@@ -392,8 +406,9 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
                     Some(release) => format!("{release}/{name}"),
                     None => name,
                 };
-                if sql_sets::liquibase::is_formatted(&source.text) {
-                    let changesets = liquibase_changesets(tool.as_ref(), path, file, &source.text);
+                if let Some(changesets) =
+                    liquibase_changesets(tool.as_ref(), path, &name, file, &source.text)
+                {
                     return (source, Parsed::Sql(changesets));
                 }
                 Parsed::Sql(vec![sql_sets::parse_file(

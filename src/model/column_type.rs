@@ -66,6 +66,21 @@ impl ColumnType {
         self.name == name
     }
 
+    /// The type the column really has: `serial` types are their integer types with a
+    /// sequence-drawn default, which PostgreSQL records as `integer`, `bigint` or `smallint`.
+    pub fn stored(&self) -> ColumnType {
+        let name = match self.name.as_str() {
+            "serial" => "integer",
+            "bigserial" => "bigint",
+            "smallserial" => "smallint",
+            other => other,
+        };
+        ColumnType {
+            name: name.to_string(),
+            ..self.clone()
+        }
+    }
+
     pub fn is_serial(&self) -> bool {
         matches!(self.name.as_str(), "serial" | "bigserial" | "smallserial")
     }

@@ -153,7 +153,7 @@ impl Framework {
             Framework::Atlas => "`.sql` files beside Atlas's `atlas.sum`",
             Framework::Sqitch => "`sqitch.plan` with `deploy/` and `revert/` scripts",
             Framework::Liquibase => {
-                "`--liquibase formatted sql` files, in their master changelog's order"
+                "`--liquibase formatted sql` files, each changeset a migration (in the order of the master changelog that includes them, else of their paths)"
             }
             Framework::PlainSql => "`.sql` files whose names start with a version",
         }

@@ -50,7 +50,16 @@ impl Judge<'_> {
             } else if let Some(hint) = missing_from_server(self.set.framework, failure) {
                 help.push(hint);
             } else if let Some(fix) = failure.sqlstate.as_deref().and_then(fix_for) {
-                help.push(fix.into());
+                help.push(match self.set.framework {
+                    Framework::Alembic => fix.into(),
+                    // The fixes name Alembic's terms; other frameworks order by their files.
+                    _ => fix
+                        .replace(
+                            "the revision's order (`down_revision`)",
+                            "the migrations' order",
+                        )
+                        .replace("revision", "migration"),
+                });
             }
             if let Some(statement) = &failure.statement {
                 let short = super::runner::one_line(statement, 300);

@@ -26,17 +26,7 @@ impl Rule for AddCheckConstraintWithoutNotValid {
             let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
                 cx.report_op(&META, site, format!("check constraint{constraint} on `{table}` is validated as it is added: a full scan of `{table}` under ACCESS EXCLUSIVE, no reads or writes until it is done"))
-                    .with_help(format!(
-                        "add it {}, then `VALIDATE CONSTRAINT` in a later {}: validation allows reads and writes",
-                        match site.migration.framework {
-                            crate::model::Framework::Alembic => "with `postgresql_not_valid=True` (SQL: `NOT VALID`)",
-                            _ => "`NOT VALID`",
-                        },
-                        match site.migration.framework {
-                            crate::model::Framework::Alembic => "revision",
-                            _ => "migration",
-                        }
-                    )),
+                    .with_help(super::not_valid_help(site.migration.framework)),
             );
         }
     }

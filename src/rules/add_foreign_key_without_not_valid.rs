@@ -29,17 +29,7 @@ impl Rule for AddForeignKeyWithoutNotValid {
             let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
                 cx.report_op(&META, site, format!("foreign key{constraint} on `{table}` is validated as it is added: a full scan of `{table}` while writes to `{table}` and `{referenced_table}` are blocked (SHARE ROW EXCLUSIVE)"))
-                    .with_help(format!(
-                        "add it {}, then `VALIDATE CONSTRAINT` in a later {}: validation allows reads and writes",
-                        match site.migration.framework {
-                            crate::model::Framework::Alembic => "with `postgresql_not_valid=True` (SQL: `NOT VALID`)",
-                            _ => "`NOT VALID`",
-                        },
-                        match site.migration.framework {
-                            crate::model::Framework::Alembic => "revision",
-                            _ => "migration",
-                        }
-                    )),
+                    .with_help(super::not_valid_help(site.migration.framework)),
             );
         }
     }

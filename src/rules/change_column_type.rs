@@ -94,6 +94,7 @@ enum Cost {
 /// What PostgreSQL does for a type change without USING: the binary-coercible changes keep the
 /// table as it is; the rest rewrite it.
 fn rewrite_cost(from: &ColumnType, to: &ColumnType, postgres_version: u32) -> Cost {
+    let (from, to) = (&from.stored(), &to.stored());
     if from.array != to.array {
         return Cost::Rewrite;
     }

@@ -82,7 +82,7 @@ pub fn is_input_problem(rule: &str) -> bool {
 
 mod op_site;
 
-pub use op_site::{OpSite, outside_transaction_help};
+pub use op_site::{OpSite, not_valid_help, outside_transaction_help};
 
 use crate::config::Preset;
 use crate::diagnostic::{Diagnostic, RuleMeta};

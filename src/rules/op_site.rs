@@ -122,3 +122,18 @@ pub fn outside_transaction_help(
         ),
     }
 }
+
+/// How to add a constraint without validating it, then validate it apart, in the migration's
+/// framework's words.
+pub fn not_valid_help(framework: crate::model::Framework) -> String {
+    let (how, unit) = match framework {
+        crate::model::Framework::Alembic => (
+            "with `postgresql_not_valid=True` (SQL: `NOT VALID`)",
+            "revision",
+        ),
+        _ => ("`NOT VALID`", "migration"),
+    };
+    format!(
+        "add it {how}, then `VALIDATE CONSTRAINT` in a later {unit}: validation allows reads and writes"
+    )
+}

@@ -43,7 +43,9 @@ struct Changeset {
 
 /// The changesets of the formatted SQL file `text`, as migrations; `rank` orders the file
 /// among the changelog's files.
-pub fn parse(rank: &str, text: &str, file: FileId) -> Vec<SqlFile> {
+/// `file_name` qualifies the changesets' ids: Liquibase tells changesets apart by author, id
+/// and file, and several files reuse `author:1`.
+pub fn parse(rank: &str, file_name: &str, text: &str, file: FileId) -> Vec<SqlFile> {
     let changesets = changesets(text);
     let rollback_text = rollback_only(text);
     changesets
@@ -61,23 +63,22 @@ pub fn parse(rank: &str, text: &str, file: FileId) -> Vec<SqlFile> {
                 script.source = ScriptSource::LiquibaseRollback;
             }
             let section = &text[changeset.range.clone()];
-            down.state = match rollback_declared(section) {
-                // Declared: nothing to roll back, and Liquibase runs nothing.
-                Some(true) => BodyState::NotApplicable,
-                Some(false) if down.state == BodyState::Empty => BodyState::Missing,
-                _ => down.state,
-            };
-            if down.state == BodyState::Missing {
-                down = Body::missing(Span::new(
-                    file,
-                    changeset.range.start..changeset.range.start,
-                ));
+            // A rollback is optional for each changeset: one declared empty (`not required`)
+            // or left out is proven upgrade only.
+            if rollback_declared(section).is_some() {
+                down = Body {
+                    state: BodyState::NotApplicable,
+                    ..Body::missing(Span::new(
+                        file,
+                        changeset.range.start..changeset.range.start,
+                    ))
+                };
             }
             SqlFile {
                 framework: Framework::Liquibase,
                 role: Role::Both,
                 version: Version(vec![(0, format!("{rank}\u{0}{index:06}"))]),
-                version_text: changeset.id.clone(),
+                version_text: format!("{file_name}::{}", changeset.id),
                 other_database: !changeset.on_postgres,
                 unlisted: false,
                 file,
@@ -154,6 +155,27 @@ pub fn rollback_only(text: &str) -> String {
         offset = end;
     }
     String::from_utf8(kept).unwrap_or_default()
+}
+
+/// A SQL file a changelog includes without the formatted-SQL header: Liquibase runs it whole
+/// as one changeset (`SqlChangeLogParser`: id `raw`, author `includeAll`, no splitting), in a
+/// transaction, without a rollback.
+pub fn parse_raw(rank: &str, file_name: &str, text: &str, file: FileId) -> SqlFile {
+    let up = body(text, 0..text.len(), file, Wrapping::Always);
+    SqlFile {
+        framework: Framework::Liquibase,
+        role: Role::Both,
+        version: Version(vec![(0, format!("{rank}\u{0}{:06}", 0))]),
+        version_text: format!("{file_name}::includeAll:raw"),
+        other_database: false,
+        unlisted: false,
+        file,
+        up: Some(up),
+        down: Some(Body {
+            state: BodyState::NotApplicable,
+            ..Body::missing(Span::new(file, 0..0))
+        }),
+    }
 }
 
 fn changesets(text: &str) -> Vec<Changeset> {
@@ -239,9 +261,17 @@ mod tests {
         assert!(!is_formatted(
             "CREATE TABLE t ();\n-- liquibase formatted sql\n"
         ));
-        let files = parse("a", FILE, FileId(0));
+        let files = parse("a", "001.sql", FILE, FileId(0));
         let ids: Vec<&str> = files.iter().map(|f| f.version_text.as_str()).collect();
-        assert_eq!(ids, ["ann:1", "ann:2", "Ann B:3", "ann:4"]);
+        assert_eq!(
+            ids,
+            [
+                "001.sql::ann:1",
+                "001.sql::ann:2",
+                "001.sql::Ann B:3",
+                "001.sql::ann:4"
+            ]
+        );
         let first = &files[0];
         assert!(
             first
@@ -268,7 +298,11 @@ mod tests {
             BodyState::NotApplicable
         );
         assert!(files[2].other_database);
-        assert_eq!(files[3].down.as_ref().unwrap().state, BodyState::Missing);
+        assert_eq!(
+            files[3].down.as_ref().unwrap().state,
+            BodyState::NotApplicable
+        );
+        assert!(files[1].down.as_ref().unwrap().ops.is_empty());
         assert!(files[0].version < files[1].version);
     }
 
