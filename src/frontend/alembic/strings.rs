@@ -14,6 +14,9 @@ struct Part {
     value_len: usize,
     content_start: usize,
     verbatim: bool,
+    /// For a part with escapes: (offset in its value, offset in its content) at the start of
+    /// each character of the value, when decoding the escapes gives the value back.
+    escaped: Vec<(usize, usize)>,
 }
 
 pub struct StringMap {
@@ -42,11 +45,17 @@ impl StringMap {
                 .saturating_sub(quotes)
                 .max(content_start);
             let content = &source[content_start..content_end];
+            let verbatim = content == &*part.value;
             parts.push(Part {
                 value_start,
                 value_len: part.value.len(),
                 content_start,
-                verbatim: content == &*part.value,
+                verbatim,
+                escaped: if verbatim {
+                    Vec::new()
+                } else {
+                    escape_map(content, &part.value)
+                },
             });
             value_start += part.value.len();
         }
@@ -68,10 +77,87 @@ impl OffsetMap for StringMap {
             Some(part) if part.verbatim => {
                 part.content_start + (sql_offset - part.value_start).min(part.value_len)
             }
+            Some(part) if !part.escaped.is_empty() => {
+                let wanted = sql_offset.saturating_sub(part.value_start);
+                let at = part.escaped.partition_point(|(value, _)| *value <= wanted);
+                let (value, content) = part.escaped[at.saturating_sub(1)];
+                part.content_start + content + (wanted - value)
+            }
             Some(part) => part.content_start,
             None => self.fallback,
         }
     }
+}
+
+/// Where each character of `value` starts in `content`, the source text of a Python string with
+/// escapes (`\\d`, `\n`, `\x41`, a line continuation...); empty when decoding `content` does not
+/// give `value` (an escape this reading does not know), so the part maps to its start.
+fn escape_map(content: &str, value: &str) -> Vec<(usize, usize)> {
+    let mut map = Vec::new();
+    let mut decoded = String::with_capacity(value.len());
+    let mut chars = content.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c != '\\' {
+            map.push((decoded.len(), at));
+            decoded.push(c);
+            continue;
+        }
+        let Some(&(_, next)) = chars.peek() else {
+            map.push((decoded.len(), at));
+            decoded.push(c);
+            break;
+        };
+        let simple = match next {
+            '\\' => Some('\\'),
+            '\'' => Some('\''),
+            '"' => Some('"'),
+            'n' => Some('\n'),
+            't' => Some('\t'),
+            'r' => Some('\r'),
+            'a' => Some('\u{7}'),
+            'b' => Some('\u{8}'),
+            'f' => Some('\u{c}'),
+            'v' => Some('\u{b}'),
+            _ => None,
+        };
+        if let Some(decoded_char) = simple {
+            chars.next();
+            map.push((decoded.len(), at));
+            decoded.push(decoded_char);
+        } else if next == '\n' {
+            // A line continuation: nothing in the value.
+            chars.next();
+        } else if next == 'x' || next.is_digit(8) {
+            let digits: String = if next == 'x' {
+                chars.next();
+                (0..2)
+                    .filter_map(|_| chars.next().map(|(_, d)| d))
+                    .collect()
+            } else {
+                let mut octal = String::new();
+                while octal.len() < 3 && chars.peek().is_some_and(|(_, d)| d.is_digit(8)) {
+                    octal.push(chars.next().unwrap().1);
+                }
+                octal
+            };
+            let radix = if next == 'x' { 16 } else { 8 };
+            let Some(decoded_char) = u32::from_str_radix(&digits, radix)
+                .ok()
+                .and_then(char::from_u32)
+            else {
+                return Vec::new();
+            };
+            map.push((decoded.len(), at));
+            decoded.push(decoded_char);
+        } else if matches!(next, 'u' | 'U' | 'N') {
+            return Vec::new();
+        } else {
+            // An unknown escape (`\\d` in a regular expression) keeps its backslash.
+            map.push((decoded.len(), at));
+            decoded.push(c);
+        }
+    }
+    if decoded == value { map } else { Vec::new() }
 }
 
 /// SQL with its driver placeholders (`:name` as `sa.text` binds them, `%s` and `%(name)s` as
@@ -133,7 +219,22 @@ pub fn neutral_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::neutral_placeholders;
+    use super::{escape_map, neutral_placeholders};
+
+    #[test]
+    fn escaped_strings_map_each_character_to_its_source() {
+        // The source `\n  SELECT '\\d+'` holds the value "\n  SELECT '\\d+'" after Python's
+        // decoding: `\n` is one character, `\\` one backslash.
+        let content = "\\n  SELECT '\\\\d+' \\x41";
+        let value = "\n  SELECT '\\d+' A";
+        let map = escape_map(content, value);
+        assert!(!map.is_empty());
+        let select = value.find("SELECT").unwrap();
+        let (_, at) = map.iter().find(|(v, _)| *v == select).unwrap();
+        assert_eq!(&content[*at..*at + 6], "SELECT");
+        // A value the decoding does not give back maps nothing.
+        assert!(escape_map("\\u0041", "A").is_empty());
+    }
 
     #[test]
     fn placeholders_become_values_of_the_same_length() {
