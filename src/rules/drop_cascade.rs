@@ -34,6 +34,11 @@ impl Rule for DropCascade {
             if *object == "sequence" && serial_of_a_dropped_table(&site, name) {
                 continue;
             }
+            // A type this history made, whose columns were all converted or dropped before: the
+            // cascade takes no column.
+            if *object == "type" && no_column_left_of_type(cx, &site, name) {
+                continue;
+            }
             let (what, takes) = match *object {
                 "constraint" => (
                     format!(
@@ -82,6 +87,36 @@ fn serial_of_a_dropped_table(site: &super::OpSite, sequence: &str) -> bool {
         }
         _ => false,
     })
+}
+
+/// The history made the type `name` (CREATE TYPE ... AS ENUM) and, by the drop, no column
+/// declared with it is still of that type.
+fn no_column_left_of_type(cx: &LintContext, site: &super::OpSite, name: &str) -> bool {
+    use crate::model::OpKind;
+    use crate::model::op::same_name;
+    let earlier_migrations = cx.set.migrations[..site.migration_index]
+        .iter()
+        .flat_map(|m| m.upgrade.ops.iter());
+    let mut made = false;
+    let mut of_type: Vec<(String, String)> = Vec::new();
+    for op in earlier_migrations.chain(site.earlier()) {
+        match &op.kind {
+            OpKind::CreateEnum { name: created, .. } if same_name(created, name) => made = true,
+            OpKind::DropColumn { table, column } => {
+                of_type.retain(|(t, c)| !(same_name(t, table) && same_name(c, column)))
+            }
+            OpKind::DropTable { table } => of_type.retain(|(t, _)| !same_name(t, table)),
+            kind => {
+                for (table, column, ty) in super::declared_columns(kind) {
+                    of_type.retain(|(t, c)| !(same_name(t, table) && same_name(c, column)));
+                    if same_name(ty.name.trim_matches('"'), name.trim_matches('"')) {
+                        of_type.push((table.to_string(), column.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    made && of_type.is_empty()
 }
 
 #[cfg(test)]
