@@ -185,6 +185,13 @@ fn supabase_runs_each_file_in_one_transaction_and_forward_only() {
         .map(|d| d["rule"].as_str().unwrap())
         .collect();
     assert!(!notes.contains(&"missing-downgrade"), "{notes:?}");
+    // `graph` says a folder left out as `check` does: a note.
+    let graph = run(&["graph"], root);
+    let said = String::from_utf8_lossy(&graph.stderr);
+    assert!(
+        said.contains("note[skipped-folder]") && !said.contains("error["),
+        "{said}"
+    );
     assert!(
         set_line(root).contains("supabase/migrations: supabase, 3 migrations"),
         "{}",

@@ -354,7 +354,13 @@ fn graph(args: GraphArgs) -> Result<u8, AppError> {
             .span
             .map(|s| outcome.sources.get(s.file).path.clone())
             .unwrap_or_default();
-        eprintln!("error[{}]: {location}: {}", problem.rule, problem.message);
+        // As `check` says it: a folder left out is a note, an unreadable file an error.
+        eprintln!(
+            "{}[{}]: {location}: {}",
+            problem.severity.as_str(),
+            problem.rule,
+            problem.message
+        );
     }
     Ok(if outcome.input_errors > 0 {
         EXIT_ERROR
