@@ -473,6 +473,29 @@ impl OpKind {
     }
 
     /// The table the operation works on, when there is one (the first of a TRUNCATE's).
+    /// The table an operation on one table's rows or columns works on, to rename it.
+    pub fn table_mut(&mut self) -> Option<&mut String> {
+        match self {
+            OpKind::CreateTable { table, .. }
+            | OpKind::DropTable { table }
+            | OpKind::AddColumn { table, .. }
+            | OpKind::DropColumn { table, .. }
+            | OpKind::RenameColumn { table, .. }
+            | OpKind::AlterColumnType { table, .. }
+            | OpKind::SetNotNull { table, .. }
+            | OpKind::DropNotNull { table, .. }
+            | OpKind::SetDefault { table, .. }
+            | OpKind::CreateIndex { table, .. }
+            | OpKind::AddConstraint { table, .. }
+            | OpKind::ValidateConstraint { table, .. }
+            | OpKind::DropConstraint { table, .. }
+            | OpKind::DataChange { table, .. }
+            | OpKind::LocksTable { table, .. }
+            | OpKind::BatchTable { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
     pub fn table(&self) -> Option<&str> {
         match self {
             OpKind::CreateTable { table, .. }

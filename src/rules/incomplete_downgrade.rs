@@ -317,6 +317,11 @@ impl Rule for IncompleteDowngrade {
             {
                 continue;
             }
+            let named_at_start = names_at_start(&downgrade.ops);
+            let downgrade = &Body {
+                ops: named_at_start,
+                ..downgrade.clone()
+            };
             let (created, removed) = net_changes(&migration.upgrade.ops);
             let unremoved_tables: Vec<&str> = created
                 .iter()
@@ -387,6 +392,32 @@ impl Rule for IncompleteDowngrade {
             }
         }
     }
+}
+
+/// The downgrade's operations with each table named as it was when the downgrade started: a
+/// table renamed back (`agent_tasks` → `tasks`) and then changed is the upgrade's
+/// `agent_tasks`, which is what the upgrade's effects are named by.
+fn names_at_start(ops: &[Op]) -> Vec<Op> {
+    // (name now, name at the start)
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    ops.iter()
+        .map(|op| {
+            let mut op = op.clone();
+            if let OpKind::RenameTable { from, to } = &op.kind {
+                match renamed.iter_mut().find(|(now, _)| same_name(now, from)) {
+                    Some(entry) => entry.0 = to.clone(),
+                    None => renamed.push((to.clone(), from.clone())),
+                }
+                return op;
+            }
+            if let Some(table) = op.kind.table_mut()
+                && let Some((_, at_start)) = renamed.iter().find(|(now, _)| same_name(now, table))
+            {
+                *table = at_start.clone();
+            }
+            op
+        })
+        .collect()
 }
 
 #[cfg(test)]
