@@ -1,6 +1,7 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::locks::held_before;
 use crate::model::table_state::relation_kind;
-use crate::model::{OpKind, Phase, RelationKind};
+use crate::model::{OpKind, Phase, RelationKind, TableLock};
 
 use super::{LintContext, Rule};
 
@@ -47,6 +48,16 @@ impl Rule for CreateIndexNonConcurrently {
                         cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: a REFRESH of materialized view `{table}` waits until it is done (reads go on)"))
                             .with_severity(Severity::Warning)
                             .with_help(format!("{how}, if the view is refreshed while the migration runs"))
+                            .in_phase(phase),
+                    );
+                    continue;
+                }
+                // An earlier statement of the same transaction already holds ACCESS EXCLUSIVE:
+                // reads wait too, and the build keeps them waiting until the transaction ends.
+                if held_before(site.ops, site.index, table) == Some(TableLock::AccessExclusive) {
+                    out.push(
+                        cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY while this transaction already holds ACCESS EXCLUSIVE on `{table}` (an earlier statement took it): reads and writes wait until the build and the transaction are done"))
+                            .with_help(format!("{how}, after the statements that lock the table have committed"))
                             .in_phase(phase),
                     );
                     continue;
