@@ -36,7 +36,7 @@ pub fn find(folder: &Path) -> Option<LiquibaseChangelog> {
         let mut masters: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| is_changelog_file(p))
+            .filter(|p| has_changelog_extension(p))
             .collect();
         masters.sort();
         for master in masters {
@@ -52,16 +52,16 @@ pub fn find(folder: &Path) -> Option<LiquibaseChangelog> {
 
 /// The changelog `path` is, with the SQL files it runs; `None` when it is none or runs none.
 pub fn read(path: &Path) -> Option<LiquibaseChangelog> {
+    let text = changelog_text(path)?;
     let mut files = Vec::new();
-    collect(path, INCLUDE_DEPTH, &mut files);
+    collect(path, &text, INCLUDE_DEPTH, &mut files);
     (!files.is_empty()).then(|| LiquibaseChangelog {
         master: path.to_path_buf(),
         files,
     })
 }
 
-/// An XML, YAML or JSON changelog: its root is `databaseChangeLog`, whatever the file's name.
-pub fn is_changelog_file(path: &Path) -> bool {
+fn has_changelog_extension(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -70,17 +70,25 @@ pub fn is_changelog_file(path: &Path) -> bool {
     [".xml", ".yaml", ".yml", ".json"]
         .iter()
         .any(|ext| name.ends_with(ext))
-        && std::fs::metadata(path).is_ok_and(|m| m.len() < 4 * 1024 * 1024)
-        && std::fs::read_to_string(path).is_ok_and(|text| text.contains("databaseChangeLog"))
 }
 
-/// The SQL files `changelog` runs, appended in order.
-fn collect(changelog: &Path, depth: usize, files: &mut Vec<PathBuf>) {
-    let Ok(text) = std::fs::read_to_string(changelog) else {
-        return;
-    };
+/// The text of an XML, YAML or JSON changelog (its root is `databaseChangeLog`, whatever the
+/// file's name); `None` for any other file.
+fn changelog_text(path: &Path) -> Option<String> {
+    if !has_changelog_extension(path)
+        || !std::fs::metadata(path).is_ok_and(|m| m.len() < 4 * 1024 * 1024)
+    {
+        return None;
+    }
+    std::fs::read_to_string(path)
+        .ok()
+        .filter(|text| text.contains("databaseChangeLog"))
+}
+
+/// The SQL files the changelog at `changelog` (its `text`) runs, appended in order.
+fn collect(changelog: &Path, text: &str, depth: usize, files: &mut Vec<PathBuf>) {
     let base = changelog.parent().unwrap_or(Path::new("."));
-    for (all, target) in includes(&text) {
+    for (all, target) in includes(text) {
         let Some(resolved) = resolve(base, &target) else {
             continue;
         };
@@ -96,8 +104,10 @@ fn collect(changelog: &Path, depth: usize, files: &mut Vec<PathBuf>) {
             files.extend(found);
         } else if resolved.extension().is_some_and(|e| e == "sql") {
             files.push(resolved);
-        } else if depth > 0 && is_changelog_file(&resolved) {
-            collect(&resolved, depth - 1, files);
+        } else if depth > 0
+            && let Some(nested) = changelog_text(&resolved)
+        {
+            collect(&resolved, &nested, depth - 1, files);
         }
     }
 }

@@ -468,10 +468,8 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             {
                 alembic_roots.insert(normalize(&location), Some(ini));
             }
-        } else if liquibase_changelog::is_changelog_file(path) {
-            if let Some(changelog) = liquibase_changelog::read(path) {
-                liquibase_masters.push(changelog);
-            }
+        } else if let Some(changelog) = liquibase_changelog::read(path) {
+            liquibase_masters.push(changelog);
         } else if name == "sqitch.plan" {
             if let Some(plan) = sqitch_plan::read(path) {
                 sqitch_plans.push((folder.to_path_buf(), plan));

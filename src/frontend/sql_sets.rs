@@ -131,6 +131,31 @@ fn is_direction_file(name: &str) -> bool {
     lower.ends_with(".up.sql") || lower.ends_with(".down.sql")
 }
 
+impl SqlFile {
+    /// A file holding both directions of one migration (dbmate, goose, sql-migrate sections,
+    /// a Liquibase changeset), written for PostgreSQL and run.
+    pub(super) fn both(
+        framework: Framework,
+        version: Version,
+        version_text: String,
+        file: FileId,
+        up: Option<Body>,
+        down: Body,
+    ) -> SqlFile {
+        SqlFile {
+            framework,
+            role: Role::Both,
+            version,
+            version_text,
+            other_database: false,
+            unlisted: false,
+            file,
+            up,
+            down: Some(down),
+        }
+    }
+}
+
 /// A file holding one direction of a migration (golang-migrate, Flyway).
 pub(super) fn one_direction(
     framework: Framework,

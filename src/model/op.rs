@@ -434,6 +434,34 @@ pub enum OpKind {
     Other,
 }
 
+/// The `table` of an operation on one table, borrowed as `kind` is (shared or mutable): the one
+/// list of those operations for `OpKind::table` and `OpKind::table_mut`.
+macro_rules! one_table {
+    ($kind:expr) => {
+        match $kind {
+            OpKind::CreateTable { table, .. }
+            | OpKind::DropTable { table }
+            | OpKind::AddColumn { table, .. }
+            | OpKind::DropColumn { table, .. }
+            | OpKind::RenameColumn { table, .. }
+            | OpKind::AlterColumnType { table, .. }
+            | OpKind::SetNotNull { table, .. }
+            | OpKind::DropNotNull { table, .. }
+            | OpKind::SetDefault { table, .. }
+            | OpKind::CreateIndex { table, .. }
+            | OpKind::AddConstraint { table, .. }
+            | OpKind::ValidateConstraint { table, .. }
+            | OpKind::DropConstraint { table, .. }
+            | OpKind::DataChange { table, .. }
+            | OpKind::LocksTable { table, .. }
+            | OpKind::DetachPartition { table, .. }
+            | OpKind::AttachPartition { table, .. }
+            | OpKind::BatchTable { table, .. } => Some(table),
+            _ => None,
+        }
+    };
+}
+
 impl OpKind {
     /// The statement PostgreSQL refuses inside a transaction block, named as written in SQL.
     pub fn runs_only_outside_transaction(&self) -> Option<&'static str> {
@@ -475,47 +503,14 @@ impl OpKind {
     /// The table the operation works on, when there is one (the first of a TRUNCATE's).
     /// The table an operation on one table's rows or columns works on, to rename it.
     pub fn table_mut(&mut self) -> Option<&mut String> {
-        match self {
-            OpKind::CreateTable { table, .. }
-            | OpKind::DropTable { table }
-            | OpKind::AddColumn { table, .. }
-            | OpKind::DropColumn { table, .. }
-            | OpKind::RenameColumn { table, .. }
-            | OpKind::AlterColumnType { table, .. }
-            | OpKind::SetNotNull { table, .. }
-            | OpKind::DropNotNull { table, .. }
-            | OpKind::SetDefault { table, .. }
-            | OpKind::CreateIndex { table, .. }
-            | OpKind::AddConstraint { table, .. }
-            | OpKind::ValidateConstraint { table, .. }
-            | OpKind::DropConstraint { table, .. }
-            | OpKind::DataChange { table, .. }
-            | OpKind::LocksTable { table, .. }
-            | OpKind::BatchTable { table, .. } => Some(table),
-            _ => None,
-        }
+        one_table!(self)
     }
 
     pub fn table(&self) -> Option<&str> {
+        if let Some(table) = one_table!(self) {
+            return Some(table);
+        }
         match self {
-            OpKind::CreateTable { table, .. }
-            | OpKind::DropTable { table }
-            | OpKind::AddColumn { table, .. }
-            | OpKind::DropColumn { table, .. }
-            | OpKind::RenameColumn { table, .. }
-            | OpKind::AlterColumnType { table, .. }
-            | OpKind::SetNotNull { table, .. }
-            | OpKind::DropNotNull { table, .. }
-            | OpKind::SetDefault { table, .. }
-            | OpKind::CreateIndex { table, .. }
-            | OpKind::AddConstraint { table, .. }
-            | OpKind::ValidateConstraint { table, .. }
-            | OpKind::DropConstraint { table, .. }
-            | OpKind::DataChange { table, .. }
-            | OpKind::LocksTable { table, .. }
-            | OpKind::DetachPartition { table, .. }
-            | OpKind::AttachPartition { table, .. }
-            | OpKind::BatchTable { table, .. } => Some(table),
             OpKind::RenameTable { from, .. } => Some(from),
             OpKind::CreateRelation { name, .. } | OpKind::DropRelation { name, .. } => Some(name),
             OpKind::Truncate { tables } => tables.first().map(String::as_str),

@@ -49,17 +49,12 @@ impl Judge<'_> {
                 ));
             } else if let Some(hint) = missing_from_server(self.set.framework, failure) {
                 help.push(hint);
-            } else if let Some(fix) = failure.sqlstate.as_deref().and_then(fix_for) {
-                help.push(match self.set.framework {
-                    Framework::Alembic => fix.into(),
-                    // The fixes name Alembic's terms; other frameworks order by their files.
-                    _ => fix
-                        .replace(
-                            "the revision's order (`down_revision`)",
-                            "the migrations' order",
-                        )
-                        .replace("revision", "migration"),
-                });
+            } else if let Some(fix) = failure
+                .sqlstate
+                .as_deref()
+                .and_then(|code| fix_for(code, self.set.framework))
+            {
+                help.push(fix.into());
             }
             if let Some(statement) = &failure.statement {
                 let short = super::runner::one_line(statement, 300);
@@ -295,7 +290,8 @@ fn missing_from_server(framework: Framework, failure: &StepFailure) -> Option<St
     })
 }
 
-fn fix_for(sqlstate: &str) -> Option<&'static str> {
+/// The usual fix for a failure PostgreSQL reports with `sqlstate`, in the framework's words.
+fn fix_for(sqlstate: &str, framework: Framework) -> Option<&'static str> {
     Some(match sqlstate {
         "23502" => {
             "existing rows have no value for the column: add it nullable, backfill, then set NOT NULL (or give it a `server_default`)"
@@ -303,8 +299,11 @@ fn fix_for(sqlstate: &str) -> Option<&'static str> {
         "42P07" | "42701" | "42710" => {
             "the object already exists: the downgrade before did not remove it, or the upgrade creates it twice; drop it in the downgrade (or use IF NOT EXISTS)"
         }
-        "42P01" | "42703" | "42704" => {
+        "42P01" | "42703" | "42704" if framework == Framework::Alembic => {
             "the object does not exist at this point: check the revision's order (`down_revision`) and that the downgrade drops objects in reverse order of creation"
+        }
+        "42P01" | "42703" | "42704" => {
+            "the object does not exist at this point: check the migrations' order and that the downgrade drops objects in reverse order of creation"
         }
         "2BP01" => {
             "other objects depend on it: drop the dependent objects first (in the downgrade, reverse the upgrade's order)"

@@ -8,7 +8,7 @@
 use crate::model::{Body, FileId, Framework, Span};
 
 use super::super::sql::{self, Wrapping};
-use super::{Role, SqlFile, body, digits};
+use super::{SqlFile, body, digits};
 
 /// The file as a dbmate migration; `None` when it has neither section.
 pub(super) fn parse(name: &str, text: &str, file: FileId) -> Option<SqlFile> {
@@ -28,20 +28,17 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> Option<SqlFile> {
         }
     };
     let up = sections.up.map(section_body);
-    let down = Some(match sections.down {
+    let down = match sections.down {
         Some(section) => section_body(section),
         None => Body::missing(Span::new(file, 0..0)),
-    });
+    };
     let version_text = name.split('_').next().unwrap_or(name).to_string();
-    Some(SqlFile {
-        framework: Framework::Dbmate,
-        role: Role::Both,
-        version: digits(&version_text),
+    Some(SqlFile::both(
+        Framework::Dbmate,
+        digits(&version_text),
         version_text,
-        other_database: false,
-        unlisted: false,
         file,
         up,
         down,
-    })
+    ))
 }

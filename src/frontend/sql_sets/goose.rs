@@ -10,7 +10,7 @@
 use crate::model::{Body, FileId, Framework, Span};
 
 use super::super::sql::Wrapping;
-use super::{Role, SqlFile, body};
+use super::{SqlFile, body};
 
 /// An annotation line: `-- +goose Up`, `--+goose NO TRANSACTION`, ...
 fn annotation(line: &str) -> Option<String> {
@@ -54,17 +54,14 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
         })
     };
     let version_text = name.split('_').next().unwrap_or(name).to_string();
-    SqlFile {
-        framework: Framework::Goose,
-        role: Role::Both,
-        version: super::digits(&version_text),
+    SqlFile::both(
+        Framework::Goose,
+        super::digits(&version_text),
         version_text,
-        other_database: false,
-        unlisted: false,
         file,
-        up: section(true),
-        down: Some(section(false).unwrap_or_else(|| Body::missing(Span::new(file, 0..0)))),
-    }
+        section(true),
+        section(false).unwrap_or_else(|| Body::missing(Span::new(file, 0..0))),
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 use crate::model::{Body, BodyState, FileId, Framework, ScriptSource, Span};
 
 use super::super::sql::Wrapping;
-use super::{Role, SqlFile, Version, body};
+use super::{SqlFile, Version, body};
 
 /// Whether the text is a Liquibase formatted SQL changelog.
 pub fn is_formatted(text: &str) -> bool {
@@ -58,57 +58,53 @@ pub fn parse(rank: &str, file_name: &str, text: &str, file: FileId) -> Vec<SqlFi
                 Wrapping::None
             };
             let up = body(text, changeset.range.clone(), file, wrapping);
-            let mut down = body(&rollback_text, changeset.range.clone(), file, wrapping);
-            if let Some(script) = &mut down.script {
-                script.source = ScriptSource::LiquibaseRollback;
-            }
-            let section = &text[changeset.range.clone()];
             // A rollback is optional for each changeset: one declared empty (`not required`)
             // or left out is proven upgrade only.
-            if rollback_declared(section).is_some() {
-                down = Body {
+            let down = if writes_rollback(&text[changeset.range.clone()]) {
+                let mut down = body(&rollback_text, changeset.range.clone(), file, wrapping);
+                if let Some(script) = &mut down.script {
+                    script.source = ScriptSource::LiquibaseRollback;
+                }
+                down
+            } else {
+                Body {
                     state: BodyState::NotApplicable,
                     ..Body::missing(Span::new(
                         file,
                         changeset.range.start..changeset.range.start,
                     ))
-                };
-            }
-            SqlFile {
-                framework: Framework::Liquibase,
-                role: Role::Both,
-                version: Version(vec![(0, format!("{rank}\u{0}{index:06}"))]),
-                version_text: format!("{file_name}::{}", changeset.id),
-                other_database: !changeset.on_postgres,
-                unlisted: false,
+                }
+            };
+            let mut sql_file = SqlFile::both(
+                Framework::Liquibase,
+                Version(vec![(0, format!("{rank}\u{0}{index:06}"))]),
+                format!("{file_name}::{}", changeset.id),
                 file,
-                up: Some(up),
-                down: Some(down),
-            }
+                Some(up),
+                down,
+            );
+            sql_file.other_database = !changeset.on_postgres;
+            sql_file
         })
         .collect()
 }
 
-/// `Some(true)`: `--rollback not required` / `empty`; `Some(false)`: no rollback at all;
-/// `None`: a rollback with SQL.
-fn rollback_declared(section: &str) -> Option<bool> {
+/// The changeset's section writes rollback SQL: `--rollback` lines other than `not required` /
+/// `empty`, or a `/* liquibase rollback */` block.
+fn writes_rollback(section: &str) -> bool {
     let mut any = false;
     for line in section.lines() {
         if let Some(rollback) = rollback_line(line) {
             any = true;
             let rollback = rollback.trim().to_ascii_lowercase();
             if rollback.starts_with("not required") || rollback.starts_with("empty") {
-                return Some(true);
+                return false;
             }
         }
     }
-    if section
+    any || section
         .to_ascii_lowercase()
         .contains("/* liquibase rollback")
-    {
-        return None;
-    }
-    if any { None } else { Some(false) }
 }
 
 /// The SQL of a `--rollback <sql>` line.
@@ -162,20 +158,17 @@ pub fn rollback_only(text: &str) -> String {
 /// transaction, without a rollback.
 pub fn parse_raw(rank: &str, file_name: &str, text: &str, file: FileId) -> SqlFile {
     let up = body(text, 0..text.len(), file, Wrapping::Always);
-    SqlFile {
-        framework: Framework::Liquibase,
-        role: Role::Both,
-        version: Version(vec![(0, format!("{rank}\u{0}{:06}", 0))]),
-        version_text: format!("{file_name}::includeAll:raw"),
-        other_database: false,
-        unlisted: false,
+    SqlFile::both(
+        Framework::Liquibase,
+        Version(vec![(0, format!("{rank}\u{0}{:06}", 0))]),
+        format!("{file_name}::includeAll:raw"),
         file,
-        up: Some(up),
-        down: Some(Body {
+        Some(up),
+        Body {
             state: BodyState::NotApplicable,
             ..Body::missing(Span::new(file, 0..0))
-        }),
-    }
+        },
+    )
 }
 
 fn changesets(text: &str) -> Vec<Changeset> {

@@ -13,7 +13,7 @@
 use crate::model::{Body, FileId, Framework, Span};
 
 use super::super::sql::Wrapping;
-use super::{Role, SqlFile, body};
+use super::{SqlFile, body};
 
 /// A `-- +migrate <Command> [options]` line: the command and whether it says `notransaction`.
 fn annotation(line: &str) -> Option<(&str, bool)> {
@@ -68,24 +68,18 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
             ..body(text, markers[first].1..end, file, wrapping)
         })
     };
-    let version_text = name.to_string();
-    SqlFile {
-        framework: Framework::SqlMigrate,
-        role: Role::Both,
-        version: super::digits(
+    SqlFile::both(
+        Framework::SqlMigrate,
+        super::digits(
             name.split(|c: char| !c.is_ascii_digit())
                 .next()
                 .unwrap_or(name),
         ),
-        version_text,
-        other_database: false,
-        unlisted: false,
+        name.to_string(),
         file,
-        up: direction(true, up_outside),
-        down: Some(
-            direction(false, down_outside).unwrap_or_else(|| Body::missing(Span::new(file, 0..0))),
-        ),
-    }
+        direction(true, up_outside),
+        direction(false, down_outside).unwrap_or_else(|| Body::missing(Span::new(file, 0..0))),
+    )
 }
 
 #[cfg(test)]
