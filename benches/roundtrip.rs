@@ -476,6 +476,7 @@ fn options(project: &Path, python: &Path, url_of: &dyn Fn(&str) -> String) -> Ro
         upgrade_only: false,
         irreversible: Vec::new(),
         progress: false,
+        compat: false,
     }
 }
 

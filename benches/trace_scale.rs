@@ -129,6 +129,7 @@ fn main() {
         upgrade_only: false,
         irreversible: Vec::new(),
         progress: false,
+        compat: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let driver_peak = Arc::new(AtomicU64::new(0));

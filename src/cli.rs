@@ -163,6 +163,11 @@ pub struct RoundtripArgs {
     /// Judge every revision (the default).
     #[arg(long, conflicts_with_all = ["base", "from", "to", "shard"])]
     pub all: bool,
+    /// Deploy compatibility: after REF's revisions and after each new one, the models of REF
+    /// (its env.py's target_metadata, from a checkout of REF) select, insert, update and delete
+    /// in a rolled-back transaction; what breaks is `deploy-incompatible` (Alembic).
+    #[arg(long, requires = "base")]
+    pub compat: bool,
     /// First revision to judge (earlier ones are only applied).
     #[arg(long)]
     pub from: Option<String>,

@@ -47,6 +47,7 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         upgrade_only: args.upgrade_only || settings.upgrade_only.unwrap_or(false),
         irreversible: settings.irreversible.clone().unwrap_or_default(),
         progress: !args.quiet,
+        compat: args.compat,
         ..runner_options(
             &config,
             &args.runner,
@@ -208,6 +209,7 @@ fn runner_options(
             .or(settings.alembic_config.as_ref().map(PathBuf::from)),
         standalone: runner.standalone || settings.standalone.unwrap_or(false),
         baseline: None,
+        compat: false,
         step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
         connect_timeout: runner
             .connect_timeout

@@ -198,3 +198,59 @@ impl BaseRef {
         Ok(blobs)
     }
 }
+
+/// A checkout of REF beside the working tree (`git worktree add --detach`), removed again when
+/// dropped: the models of the version REF names are imported from it.
+pub struct Worktree {
+    /// The repository's top level in the checkout.
+    pub toplevel: PathBuf,
+    repository: PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+impl BaseRef {
+    /// Checks REF out into a temporary folder.
+    pub fn worktree(&self) -> Result<Worktree, GitError> {
+        let fail = |message: String| GitError::Base {
+            reference: self.reference.clone(),
+            message,
+        };
+        let folder = tempfile::Builder::new()
+            .prefix("migration-gate-base-")
+            .tempdir()
+            .map_err(|e| fail(format!("cannot make a folder for its checkout: {e}")))?;
+        let toplevel = folder.path().join("checkout");
+        let target = toplevel.to_string_lossy().to_string();
+        let commit = format!("{}^{{commit}}", self.reference);
+        git(
+            &self.toplevel,
+            &["worktree", "add", "--detach", "--quiet", &target, &commit],
+        )
+        .map_err(|e| fail(format!("cannot check it out beside the working tree: {e}")))?;
+        Ok(Worktree {
+            toplevel,
+            repository: self.toplevel.clone(),
+            _folder: folder,
+        })
+    }
+}
+
+impl Worktree {
+    /// `path` (inside the working tree whose top level is `toplevel`) in the checkout.
+    pub fn map(&self, toplevel: &Path, path: &Path) -> PathBuf {
+        match path.strip_prefix(toplevel) {
+            Ok(relative) => self.toplevel.join(relative),
+            Err(_) => path.to_path_buf(),
+        }
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        let target = self.toplevel.to_string_lossy().to_string();
+        let _ = git(
+            &self.repository,
+            &["worktree", "remove", "--force", &target],
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! The static check: discover → frontends → rules → suppressions → diagnostics.
 
 mod baseline;
-mod git;
+pub mod git;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -72,6 +72,21 @@ impl LintOptions {
 
 /// The findings of `active` rules on one set.
 pub fn check_set(
+    set: &MigrationSet,
+    sources: &Sources,
+    options: &LintOptions,
+    scope: Option<&[FileId]>,
+    base: Option<&crate::model::BaseHistory>,
+    active: &[&dyn rules::Rule],
+) -> Vec<Diagnostic> {
+    use crate::model::names::{SearchPath, with_search_path};
+    with_search_path(SearchPath::of_set(set), || {
+        check_set_resolved(set, sources, options, scope, base, active)
+    })
+}
+
+/// [`check_set`] with the set's names resolved as its `search_path` makes them.
+fn check_set_resolved(
     set: &MigrationSet,
     sources: &Sources,
     options: &LintOptions,

@@ -22,9 +22,31 @@ pub enum ConstraintKind {
 
 /// Whether `column` is a word of an SQL expression (a CHECK, an index's key expression).
 pub fn mentions_column(expression: &str, column: &str) -> bool {
-    expression
-        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+    expression_names(expression)
+        .iter()
         .any(|word| same_name(word, column))
+}
+
+/// The words of a SQL expression read as PostgreSQL reads names: `"Total"` as written,
+/// `PURGE_REPLICAS` folded to `purge_replicas`. String literals are skipped.
+fn expression_names(expression: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = expression.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' => names.push(chars.by_ref().take_while(|c| *c != '"').collect()),
+            '\'' => chars.by_ref().take_while(|c| *c != '\'').for_each(drop),
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut word = c.to_lowercase().collect::<String>();
+                while let Some(next) = chars.next_if(|n| n.is_alphanumeric() || *n == '_') {
+                    word.extend(next.to_lowercase());
+                }
+                names.push(word);
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 impl ConstraintKind {
@@ -171,5 +193,13 @@ mod tests {
         assert!(!check("backup_email IS NOT NULL").checks_not_null("email"));
         assert!(!check("email IS NOT NULL AND (x OR y)").checks_not_null("phone"));
         assert!(!check("length(email) > 3").checks_not_null("email"));
+    }
+
+    #[test]
+    fn a_check_mentions_a_column_by_the_name_postgres_reads() {
+        assert!(check("PURGE_REPLICAS IS NOT NULL").involves_column("purge_replicas"));
+        assert!(check("\"Total\" > 0").involves_column("Total"));
+        assert!(!check("\"Total\" > 0").involves_column("total"));
+        assert!(!check("kind <> 'state'").involves_column("state"));
     }
 }

@@ -6,6 +6,7 @@ pub mod function_calls;
 pub mod graph;
 pub mod implied;
 pub mod locks;
+pub mod names;
 pub mod naming;
 pub mod op;
 pub mod source;

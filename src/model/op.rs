@@ -4,6 +4,7 @@ use super::{ColumnType, DefaultExpr, Span};
 
 pub use super::constraint::ConstraintKind;
 pub use super::implied::{constraint_named_by_default, implied_by_column};
+pub use super::names::{bare_name, same_name};
 
 #[derive(Debug, Clone)]
 pub struct Op {
@@ -71,10 +72,7 @@ pub fn complete_primary_key(
     });
     match key {
         Some(key) => {
-            for column in columns
-                .iter_mut()
-                .filter(|c| key.iter().any(|k| k.eq_ignore_ascii_case(&c.name)))
-            {
+            for column in columns.iter_mut().filter(|c| key.contains(&c.name)) {
                 column.primary_key = true;
             }
         }
@@ -372,6 +370,11 @@ pub enum OpKind {
         null_test: Option<String>,
     },
     SetLockTimeout,
+    /// `SET search_path` and its spellings: the schemas it names, `None` when not known before
+    /// run time. Unqualified names resolve through it (see [`super::names`]).
+    SetSearchPath {
+        schemas: Option<Vec<String>>,
+    },
     /// A statement that locks a table without changing its columns or constraints' definitions:
     /// ALTER TABLE's storage, ownership, trigger and statistics forms, a constraint's timing;
     /// CREATE / ALTER / DROP TRIGGER, POLICY and RULE.
@@ -494,6 +497,7 @@ impl OpKind {
             OpKind::DataChange { .. }
                 | OpKind::RowsOnly
                 | OpKind::SetLockTimeout
+                | OpKind::SetSearchPath { .. }
                 | OpKind::AddEnumValue { .. }
                 | OpKind::BeginTransaction
                 | OpKind::CommitTransaction
@@ -517,20 +521,5 @@ impl OpKind {
             OpKind::Maintenance { table, .. } => table.as_deref(),
             _ => None,
         }
-    }
-}
-
-/// A name without its schema prefix and quotes: `"app"."users"` → `users`.
-pub fn bare_name(name: &str) -> &str {
-    name.rsplit('.').next().unwrap_or(name).trim_matches('"')
-}
-
-/// Compares identifiers the way PostgreSQL folds unquoted names, ignoring a schema prefix
-/// when only one side has it.
-pub fn same_name(a: &str, b: &str) -> bool {
-    if a.contains('.') && b.contains('.') {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        bare_name(a).eq_ignore_ascii_case(bare_name(b))
     }
 }

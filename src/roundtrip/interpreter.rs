@@ -27,6 +27,8 @@ const DRIVER: &str = concat!(
     "\n\n",
     include_str!("driver/steps.py"),
     "\n\n",
+    include_str!("driver/compat.py"),
+    "\n\n",
     include_str!("driver/main.py"),
 );
 const DRIVER_SOURCE_VARIABLE: &str = "MIGRATION_GATE_DRIVER_SOURCE";

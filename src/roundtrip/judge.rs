@@ -129,6 +129,7 @@ impl<'a> Judge<'a> {
         let Some(&first) = judged.first() else {
             return Ok(());
         };
+        let mut compat = self.prepare_compat();
         let mut session = self.open(admin, interpreter).await?;
         self.report_start_note(&session);
         // Revisions before the first judged one are only applied, in one go.
@@ -142,6 +143,10 @@ impl<'a> Judge<'a> {
                 "the revisions before `{}` do not apply cleanly; run without --from/--base to see which",
                 Self::id(order[first])
             )));
+        }
+        if let Some(compat) = compat.as_mut() {
+            let database = session.scratch.conninfo.clone();
+            self.compat_baseline(compat, &database).await;
         }
         let mut unreachable: BTreeSet<String> = BTreeSet::new();
         let mut known: Option<snapshot::Snapshot> = None;
@@ -218,7 +223,13 @@ impl<'a> Judge<'a> {
                         .any(|p| order[index - 1].revision_id() == Some(p.as_str())));
             let start = if follows { known.take() } else { None };
             let outcome = self
-                .judge(&mut session, migration, &mut unreachable, start)
+                .judge(
+                    &mut session,
+                    migration,
+                    &mut unreachable,
+                    start,
+                    compat.as_mut(),
+                )
                 .await;
             let (result, next) = match outcome {
                 Ok(outcome) => outcome,
@@ -251,6 +262,7 @@ impl<'a> Judge<'a> {
         migration: &Migration,
         unreachable: &mut BTreeSet<String>,
         known: Option<snapshot::Snapshot>,
+        compat: Option<&mut super::compat::Compat>,
     ) -> Result<(RevisionResult, Next), RoundtripError> {
         let started = Instant::now();
         let id = Self::id(migration);
@@ -319,6 +331,10 @@ impl<'a> Judge<'a> {
             unreachable.insert(id);
             let result = self.result(migration, Status::Failed, steps, started);
             return Ok((result, Next::Rebuild));
+        }
+        if let Some(compat) = compat {
+            let database = session.scratch.conninfo.clone();
+            self.compat_after(compat, &database, migration).await;
         }
         self.report_trace(migration, &trace);
         let capture = match &session.applier {

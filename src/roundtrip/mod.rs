@@ -4,6 +4,7 @@
 mod captured;
 mod catalog;
 mod checkpoint;
+mod compat;
 mod conninfo;
 pub mod diff;
 mod driver_env;
@@ -98,6 +99,8 @@ pub struct RoundtripOptions {
     pub irreversible: Vec<String>,
     /// A line on stderr per revision as it finishes.
     pub progress: bool,
+    /// With `--base`: the models on the base run against the schema each new revision leaves.
+    pub compat: bool,
 }
 
 impl RoundtripOptions {

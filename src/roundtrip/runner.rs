@@ -81,8 +81,10 @@ pub(super) struct DriverAnswer {
     pub(super) note: Option<String>,
     /// `compare`: how env.py's models differ from the database.
     differences: Option<Vec<String>>,
+    /// `probe`: what the models' statements got from the database.
+    pub(super) probes: Option<Vec<super::compat::Probe>>,
     #[serde(default)]
-    no_metadata: bool,
+    pub(super) no_metadata: bool,
     #[serde(flatten)]
     destinations: Destinations,
 }
@@ -163,6 +165,7 @@ pub enum ModelComparison {
     Differences(Vec<String>),
 }
 
+#[derive(Clone)]
 pub struct AlembicOptions {
     pub python: PathBuf,
     /// Where the driver runs: where the project runs `alembic` (see `driver_env::working_dir`).
@@ -267,7 +270,7 @@ impl AlembicDriver {
         self.fresh_database = true;
     }
 
-    async fn request(
+    pub(super) async fn request(
         &mut self,
         mut message: serde_json::Value,
         limit: Duration,

@@ -124,7 +124,10 @@ fn bounded_lock(site: &OpSite, table: &str) -> bool {
         Some(other) => same_name(other, table),
         None => matches!(
             op.kind,
-            OpKind::DynamicSql | OpKind::RowsOnly | OpKind::SetLockTimeout
+            OpKind::DynamicSql
+                | OpKind::RowsOnly
+                | OpKind::SetLockTimeout
+                | OpKind::SetSearchPath { .. }
         ),
     });
     timeout_set && explicit && only_this_table

@@ -22,7 +22,8 @@ pub struct History<'a> {
     ancestors: RefCell<HashMap<usize, Rc<HashSet<usize>>>>,
 }
 
-/// The key tables are indexed under: names compare by their last part, case-insensitively.
+/// The key tables are indexed under: their last part, case-insensitively, a coarse bucket that
+/// callers narrow with [`crate::model::op::same_name`].
 pub fn table_key(table: &str) -> String {
     crate::model::op::bare_name(table).to_ascii_lowercase()
 }

@@ -365,9 +365,14 @@ impl Rule for IncompleteDowngrade {
                     ),
                 };
                 out.push(
-                    cx.report(&META, migration, *span, what)
-                        .with_help(help)
-                        .in_phase(Phase::Upgrade),
+                    cx.report(
+                        &META,
+                        migration,
+                        *span,
+                        what + &case_twin(object, downgrade),
+                    )
+                    .with_help(help)
+                    .in_phase(Phase::Upgrade),
                 );
             }
             let removed_tables: Vec<&str> = removed
@@ -385,13 +390,21 @@ impl Rule for IncompleteDowngrade {
                     continue;
                 }
                 out.push(
-                    cx.report(&META, migration, *span, format!("the upgrade removes {}, and the downgrade does not restore it", object.describe()))
+                    cx.report(&META, migration, *span, format!("the upgrade removes {}, and the downgrade does not restore it{}", object.describe(), case_twin(object, downgrade)))
                         .with_help("recreate it in `downgrade()` as it was before (the data is gone either way; the schema need not be)")
                         .in_phase(Phase::Upgrade),
                 );
             }
         }
     }
+}
+
+/// What the downgrade names instead, when it differs only in case: the likely slip.
+fn case_twin(object: &Object, downgrade: &Body) -> String {
+    object
+        .case_twin_in(&downgrade.ops)
+        .map(|twin| format!(" (the downgrade names `{twin}`, a different object to PostgreSQL: a quoted name keeps its case, and SQLAlchemy quotes names with capitals)"))
+        .unwrap_or_default()
 }
 
 /// The downgrade's operations with each table named as it was when the downgrade started: a

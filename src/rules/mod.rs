@@ -157,17 +157,17 @@ impl<'a> LintContext<'a> {
     /// folder), this revision's upgrade when `site` is in the downgrade, then the body's
     /// earlier ones.
     pub fn history_before(&self, site: &OpSite<'a>, table: &str) -> Vec<&'a Op> {
-        let bare = crate::model::op::bare_name;
         let on_table = |op: &&'a Op| {
             op.kind
                 .table()
-                .is_some_and(|t| bare(t).eq_ignore_ascii_case(bare(table)))
+                .is_some_and(|t| crate::model::op::same_name(t, table))
         };
         let own_upgrade: &'a [Op] = match site.phase {
             Phase::Downgrade => &site.migration.upgrade.ops,
             Phase::Upgrade => &[],
         };
         let mut before = self.history.upgrades_before(site.migration_index, table);
+        before.retain(on_table);
         before.extend(
             own_upgrade
                 .iter()
@@ -218,7 +218,11 @@ impl<'a> LintContext<'a> {
         site: &OpSite<'a>,
         name: &str,
     ) -> Option<(&'a str, &'a [String])> {
-        use crate::model::op::same_name;
+        use crate::model::names::in_schema_of;
+        // An index is in its table's schema, whatever name the statement that made it wrote.
+        let same_name = |table: &str, n: &str, name: &str| {
+            crate::model::op::same_name(&in_schema_of(table, n), name)
+        };
         // A unique or primary key constraint builds an index of its own name.
         let keyed = |kind: &'a ConstraintKind| match kind {
             ConstraintKind::Unique { columns } | ConstraintKind::PrimaryKey { columns } => {
@@ -232,13 +236,13 @@ impl<'a> LintContext<'a> {
                 table,
                 columns,
                 ..
-            } if same_name(n, name) => Some((table.as_str(), columns.as_slice())),
+            } if same_name(table, n, name) => Some((table.as_str(), columns.as_slice())),
             OpKind::AddConstraint {
                 name: Some(n),
                 table,
                 kind,
                 ..
-            } if same_name(n, name) => keyed(kind).map(|columns| (table.as_str(), columns)),
+            } if same_name(table, n, name) => keyed(kind).map(|columns| (table.as_str(), columns)),
             OpKind::CreateTable {
                 table,
                 columns,
@@ -250,7 +254,7 @@ impl<'a> LintContext<'a> {
                     // Unnamed, it has the name PostgreSQL gives it (`jobs_namespace_uuid_name_key`).
                     n.clone()
                         .or_else(|| kind.postgres_default_name(table))
-                        .filter(|n| same_name(n, name))
+                        .filter(|n| same_name(table, n, name))
                         .and(keyed(kind))
                         .map(|columns| (table.as_str(), columns))
                 })
@@ -262,12 +266,13 @@ impl<'a> LintContext<'a> {
                         .find(|c| {
                             c.unique
                                 && !c.primary_key
-                                && same_name(&format!("{bare}_{}_key", c.name), name)
+                                && same_name(table, &format!("{bare}_{}_key", c.name), name)
                         })
                         // `Column(..., index=True)`: SQLAlchemy's default `ix_<table>_<column>`.
                         .or_else(|| {
                             columns.iter().find(|c| {
-                                c.indexed && same_name(&format!("ix_{bare}_{}", c.name), name)
+                                c.indexed
+                                    && same_name(table, &format!("ix_{bare}_{}", c.name), name)
                             })
                         })
                         .map(|c| (table.as_str(), std::slice::from_ref(&c.name)))

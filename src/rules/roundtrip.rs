@@ -91,7 +91,15 @@ pub static ENV_FALLBACK: RuleMeta = RuleMeta {
     origin: Origin::Roundtrip,
 };
 
-pub fn all() -> [&'static RuleMeta; 11] {
+pub static DEPLOY_INCOMPATIBLE: RuleMeta = RuleMeta {
+    id: "deploy-incompatible",
+    severity: Severity::Error,
+    summary: "The version running now (the models on --base) fails against the schema this revision leaves: an outage during the deploy.",
+    doc: include_str!("../../rules/deploy-incompatible.md"),
+    origin: Origin::Roundtrip,
+};
+
+pub fn all() -> [&'static RuleMeta; 12] {
     [
         &MODEL_DRIFT,
         &UPGRADE_FAILED,
@@ -104,5 +112,6 @@ pub fn all() -> [&'static RuleMeta; 11] {
         &RAN_NOTHING,
         &IRREVERSIBLE,
         &ENV_FALLBACK,
+        &DEPLOY_INCOMPATIBLE,
     ]
 }

@@ -153,6 +153,15 @@ impl<'r, 'a> Walker<'r, 'a> {
                                 .find_argument_value("table_name", 0)
                                 .and_then(|e| self.reader.string(e))
                             {
+                                let schema = call
+                                    .arguments
+                                    .find_keyword("schema")
+                                    .and_then(|k| self.reader.string(&k.value))
+                                    .filter(|s| s != crate::model::names::DEFAULT_SCHEMA);
+                                let table = match schema {
+                                    Some(schema) => format!("{schema}.{table}"),
+                                    None => table,
+                                };
                                 let alias = match item.optional_vars.as_deref() {
                                     Some(Expr::Name(name)) => name.id.as_str().to_string(),
                                     _ => String::new(),

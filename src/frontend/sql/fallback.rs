@@ -6,7 +6,9 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::model::{ConstraintKind, MaintenanceKind, OpKind, ReindexScope, TableLock};
 
-/// The statement's words (keywords and identifiers, upper-cased) and punctuation, in order.
+/// The statement's words and punctuation, in order: keywords upper-cased (to match them),
+/// quoted identifiers in their quotes (to read them as names, see [`folded`]), other words as
+/// written.
 pub fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
     tokens
         .iter()
@@ -15,6 +17,9 @@ pub fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
                 if word.quote_style.is_none() && word.keyword != Keyword::NoKeyword =>
             {
                 Some(word.value.to_ascii_uppercase())
+            }
+            Token::Word(word) if word.quote_style == Some('"') => {
+                Some(format!("\"{}\"", word.value))
             }
             Token::Word(word) => Some(word.value.clone()),
             Token::Whitespace(_) | Token::EOF => None,
@@ -55,11 +60,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 Some(&"SYSTEM") => ReindexScope::System,
                 _ => ReindexScope::Table,
             };
-            let table = rest
-                .iter()
-                .rev()
-                .find(|t| !matches!(**t, "CONCURRENTLY" | "TABLE" | "INDEX" | ")" | "("))
-                .map(|t| t.to_string());
+            let table = last_name(rest, &["CONCURRENTLY", "TABLE", "INDEX", ")", "("]);
             Some(OpKind::Maintenance {
                 kind: MaintenanceKind::Reindex {
                     concurrently,
@@ -72,8 +73,8 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             kind: MaintenanceKind::Cluster,
             table: rest
                 .iter()
-                .find(|t| **t != "VERBOSE")
-                .map(|t| t.to_string()),
+                .position(|t| *t != "VERBOSE")
+                .map(|at| qualified(rest, at)),
         }),
         // `VACUUM (FULL false)` is a plain VACUUM.
         ["VACUUM", rest @ ..]
@@ -87,7 +88,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                 table: rest
                     .last()
                     .filter(|t| !matches!(**t, "FULL" | ")"))
-                    .map(|t| t.to_string()),
+                    .and_then(|_| last_name(rest, &[])),
             })
         }
         // Plain VACUUM and ANALYZE take no lock that blocks reads or writes.
@@ -99,8 +100,8 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             },
             table: rest
                 .iter()
-                .find(|t| !matches!(**t, "TABLE" | "ONLY"))
-                .map(|t| t.to_string()),
+                .position(|t| !matches!(*t, "TABLE" | "ONLY"))
+                .map(|at| qualified(rest, at)),
         }),
         ["DROP", "INDEX", ..] => {
             let i = skip(2, &["CONCURRENTLY", "IF", "EXISTS"]);
@@ -117,9 +118,12 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             let i = skip(after_index, &["CONCURRENTLY", "IF", "NOT", "EXISTS"]);
             let on = w.iter().position(|t| *t == "ON")?;
             let table_at = skip(on + 1, &["ONLY"]);
+            let table = qualified(&w, table_at);
             Some(OpKind::CreateIndex {
-                name: (i < on).then(|| qualified(&w, i)),
-                table: qualified(&w, table_at),
+                // The index lives in its table's schema.
+                name: (i < on)
+                    .then(|| crate::model::names::in_schema_of(&table, &qualified(&w, i))),
+                table,
                 columns: Vec::new(),
                 unique,
                 concurrently: w[after_index..i].contains(&"CONCURRENTLY"),
@@ -153,14 +157,14 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
             {
                 return Some(OpKind::ValidateConstraint {
                     table,
-                    name: rest.get(at + 2)?.to_string(),
+                    name: folded(rest.get(at + 2)?),
                 });
             }
             let using_index = rest
                 .windows(2)
                 .position(|p| p == ["USING", "INDEX"])
                 .and_then(|at| rest.get(at + 2))
-                .map(|index| index.to_string());
+                .map(|index| crate::model::names::in_schema_of(&table, &folded(index)));
             // `ADD [CONSTRAINT x] PRIMARY KEY / UNIQUE USING INDEX idx`, not `REPLICA IDENTITY
             // USING INDEX idx` (which adds nothing).
             if using_index.is_some() && !rest.contains(&"REPLICA") {
@@ -168,7 +172,7 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
                     .windows(2)
                     .position(|p| p == ["ADD", "CONSTRAINT"])
                     .and_then(|at| rest.get(at + 2))
-                    .map(|n| n.to_string());
+                    .map(|n| folded(n));
                 let kind = if rest.contains(&"PRIMARY") {
                     ConstraintKind::PrimaryKey {
                         columns: Vec::new(),
@@ -259,8 +263,11 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
         ["ALTER", "SEQUENCE", rest @ ..] => {
             let by = rest.windows(2).position(|p| p == ["OWNED", "BY"]);
             let owner = by
-                .map(|at| rest[at + 2..].concat().trim_end_matches(';').to_string())
-                .filter(|o| o != "NONE");
+                .map(|at| {
+                    let words: Vec<String> = rest[at + 2..].iter().map(|w| folded(w)).collect();
+                    words.concat().trim_end_matches(';').to_string()
+                })
+                .filter(|o| o != "none");
             Some(match owner.as_deref().and_then(|o| o.rsplit_once('.')) {
                 Some((table, _)) => OpKind::SequenceOwnedBy {
                     sequence: qualified(&w, 2),
@@ -292,7 +299,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
     let constraint_name = || {
         at(&["ADD", "CONSTRAINT"])
             .and_then(|i| rest.get(i + 2))
-            .map(|n| n.to_string())
+            .map(|n| folded(n))
     };
     let form = |lock: TableLock, rewrites: bool| {
         let words = u
@@ -323,8 +330,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
         });
     }
     if let Some(i) = at(&["SET", "SCHEMA"]) {
-        // Unquoted names fold to lower case (keywords come back upper-cased from the tokenizer).
-        let schema = rest.get(i + 2)?.to_ascii_lowercase();
+        let schema = folded(rest.get(i + 2)?);
         let bare = crate::model::op::bare_name(table);
         return Some(OpKind::RenameTable {
             from: table.to_string(),
@@ -361,7 +367,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
             .iter()
             .take_while(|t| **t != ")")
             .filter(|t| **t != "," && **t != "(")
-            .map(|t| t.to_string())
+            .map(|t| folded(t))
             .collect();
         let referenced_table = at(&["REFERENCES"]).map(|i| qualified(rest, i + 1))?;
         return Some(OpKind::AddConstraint {
@@ -385,7 +391,7 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
     }
     if u.first() == Some(&"ALTER") && u.get(1) != Some(&"CONSTRAINT") {
         let column_at = if u.get(1) == Some(&"COLUMN") { 2 } else { 1 };
-        let column = rest.get(column_at)?.to_string();
+        let column = folded(rest.get(column_at)?);
         let after = &u[column_at + 1..];
         let starts = |phrase: &[&str]| after.starts_with(phrase);
         if starts(&["SET", "DATA", "TYPE"]) || starts(&["TYPE"]) {
@@ -474,20 +480,38 @@ fn on_table(w: &[&str], objects: &[&str]) -> Option<(String, String)> {
     Some((format!("{} {}", w[0], w[object_at]), qualified(w, table_at)))
 }
 
-/// A possibly schema-qualified name starting at `i`: `a`, or `a . b`.
+/// A possibly schema-qualified name starting at `i`: `a`, or `a . b`; `public.` left off.
 fn qualified(w: &[&str], i: usize) -> String {
-    // `words` upper-cases unquoted keywords to match them; as a name PostgreSQL folds an
-    // unquoted word to lower case (`hosts`, not `HOSTS`).
-    let folded = |word: &str| {
-        if word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
-            word.to_ascii_lowercase()
-        } else {
-            word.to_string()
-        }
-    };
     match (w.get(i), w.get(i + 1), w.get(i + 2)) {
-        (Some(schema), Some(&"."), Some(name)) => format!("{}.{}", folded(schema), folded(name)),
+        (Some(schema), Some(&"."), Some(name)) => {
+            let schema = folded(schema);
+            if schema == crate::model::names::DEFAULT_SCHEMA {
+                folded(name)
+            } else {
+                format!("{schema}.{}", folded(name))
+            }
+        }
         (Some(name), _, _) => folded(name),
         _ => String::new(),
+    }
+}
+
+/// The last possibly schema-qualified name of `w`, skipping trailing `noise` words.
+fn last_name(w: &[&str], noise: &[&str]) -> Option<String> {
+    let end = w.iter().rposition(|t| !noise.contains(t))?;
+    let start = if end >= 2 && w[end - 1] == "." {
+        end - 2
+    } else {
+        end
+    };
+    Some(qualified(w, start))
+}
+
+/// A word of [`words`] read as a name, as PostgreSQL reads it: quoted as written, unquoted
+/// folded to lower case (keywords come upper-cased, other words as written).
+fn folded(word: &str) -> String {
+    match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+        Some(quoted) => quoted.to_string(),
+        None => word.to_lowercase(),
     }
 }

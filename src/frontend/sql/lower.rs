@@ -8,6 +8,7 @@ use sqlparser::ast::{
 
 mod alter_table;
 mod dml;
+mod search_path;
 
 use alter_table::alter_table;
 pub use alter_table::significant_using;
@@ -48,7 +49,10 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             }]
         }
         Statement::CreateIndex(index) => vec![OpKind::CreateIndex {
-            name: index.name.as_ref().map(name),
+            // The index lives in its table's schema.
+            name: index.name.as_ref().map(|index_name| {
+                crate::model::names::in_schema_of(&name(&index.table_name), &name(index_name))
+            }),
             table: name(&index.table_name),
             columns: index
                 .columns
@@ -252,6 +256,18 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }
         Statement::Query(query) if sets_lock_timeout_by_function(&query.to_string()) => {
             vec![OpKind::SetLockTimeout]
+        }
+        Statement::Set(Set::SingleAssignment {
+            variable, values, ..
+        }) if search_path::is_search_path(&variable.to_string()) => {
+            vec![OpKind::SetSearchPath {
+                schemas: search_path::from_set_values(values),
+            }]
+        }
+        Statement::Query(query)
+            if let Some(schemas) = search_path::from_set_config(&query.to_string()) =>
+        {
+            vec![OpKind::SetSearchPath { schemas }]
         }
         Statement::Vacuum(vacuum) if vacuum.full => vec![OpKind::Maintenance {
             kind: MaintenanceKind::VacuumFull,

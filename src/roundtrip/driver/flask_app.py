@@ -1,4 +1,4 @@
-# The Alembic driver, part 4 of 7: the Flask application a Flask-Migrate env.py needs.
+# The Alembic driver, part 4 of 8: the Flask application a Flask-Migrate env.py needs.
 # interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
 # main.py, in that order, into the one script the driver's interpreter runs.
 #

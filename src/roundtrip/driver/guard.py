@@ -1,4 +1,4 @@
-# The Alembic driver, part 2 of 7: the connection guard.
+# The Alembic driver, part 2 of 8: the connection guard.
 # interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
 # main.py, in that order, into the one script the driver's interpreter runs.
 #

@@ -1,4 +1,4 @@
-# The Alembic driver, part 7 of 7: start-up and the request loop.
+# The Alembic driver, part 8 of 8: start-up and the request loop.
 # interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
 # main.py, in that order, into the one script the driver's interpreter runs.
 
@@ -193,6 +193,19 @@ def main():
 
                 run_env(compare, None)
                 send({"ok": True, "no_metadata": "differences" not in found, "refused": guard.refused, **found})
+                continue
+            elif cmd == "probe":
+                probes = {}
+
+                def probe(heads, context):
+                    # The models of the version running now, against the schema as it is.
+                    metadata = context.opts.get("target_metadata")
+                    if metadata is not None:
+                        probes.setdefault("probes", []).extend(probe_models(context.connection, metadata))
+                    return []
+
+                run_env(probe, None)
+                send({"ok": True, "no_metadata": "probes" not in probes, "refused": guard.refused, **probes})
                 continue
             else:
                 raise ValueError(f"unknown command {cmd}")

@@ -1,4 +1,4 @@
-# The Alembic driver, part 5 of 7: what a step's statements did (the SQL sent, where it went, locks
+# The Alembic driver, part 5 of 8: what a step's statements did (the SQL sent, where it went, locks
 # and rewrites).
 # interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
 # main.py, in that order, into the one script the driver's interpreter runs.

@@ -1,4 +1,4 @@
-# The Alembic driver, part 3 of 7: the project's env.py, URL and models.
+# The Alembic driver, part 3 of 8: the project's env.py, URL and models.
 # interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
 # main.py, in that order, into the one script the driver's interpreter runs.
 

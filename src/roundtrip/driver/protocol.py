@@ -9,7 +9,8 @@ Requests:  {"cmd": "upgrade", "target": "<revision>"} (that revision and any mis
            `alembic check` compares them),
            {"cmd": "downgrade_one", "target": "<revision>"} (exactly that revision, whatever else
            is applied: branches and merges stay as they are), {"cmd": "load"} (import the
-           revision files, in a migration context, before the first step).
+           revision files, in a migration context, before the first step), {"cmd": "probe"}
+           (what env.py's models send, each statement rolled back: deploy compatibility).
 Answers:   {"ok": true, ...} or {"ok": false, "error": ..., "kind": ..., "origin": ...,
            "sqlstate": ..., "statement": ..., "file": ..., "line": ...}; both with "refused": the
            connections the guard refused (guard.py) during the request.
@@ -21,8 +22,8 @@ SQLALCHEMY_DATABASE_URI environment variables, `-x url=...` and `-x dburl=...`
 the project names in `[roundtrip] url_option` / `url_env` (MIGRATION_GATE_URL_OPTIONS /
 MIGRATION_GATE_URL_ENV, comma-separated).
 
-This is part 1 of 7 (the protocol and how failures are described); interpreter.rs joins
-protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and main.py, in that order,
+This is part 1 of 8 (the protocol and how failures are described); interpreter.rs joins
+protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py, compat.py and main.py, in that order,
 into the one script the driver's interpreter runs.
 """
 import argparse

@@ -1,6 +1,5 @@
-# The Alembic driver, part 6 of 7: upgrade and downgrade steps, and the env.py runs that take them.
-# interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
-# main.py, in that order, into the one script the driver's interpreter runs.
+# The Alembic driver, part 6 of 8: upgrade and downgrade steps, and the env.py runs that take them.
+# interpreter.rs joins the parts, in order, into the one script the driver's interpreter runs.
 
 
 class StepRuns:

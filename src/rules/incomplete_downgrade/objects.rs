@@ -61,6 +61,39 @@ impl Object {
         }
     }
 
+    /// The object's own name (a rename's new one).
+    fn name(&self) -> &str {
+        match self {
+            Object::Table(name)
+            | Object::EnumType(name)
+            | Object::MaterializedView(name)
+            | Object::Index { name, .. }
+            | Object::Constraint { name, .. }
+            | Object::Sequence { name, .. } => name,
+            Object::Column { column, .. } => column,
+            Object::TableRename { to, .. } | Object::ColumnRename { to, .. } => to,
+        }
+    }
+
+    /// The name the downgrade gives an object of the same kind that differs from this one's
+    /// only in case: to PostgreSQL a quoted name keeps its case (SQLAlchemy quotes names with
+    /// capitals), so the two are different objects.
+    pub(super) fn case_twin_in(&self, ops: &[crate::model::Op]) -> Option<String> {
+        let own = self.name();
+        ops.iter()
+            .flat_map(|op| {
+                let (created, removed) = effects(&op.kind);
+                created.into_iter().chain(removed)
+            })
+            .find(|other| {
+                std::mem::discriminant(other) == std::mem::discriminant(self)
+                    && other.name() != own
+                    && crate::model::op::bare_name(other.name())
+                        .eq_ignore_ascii_case(crate::model::op::bare_name(own))
+            })
+            .map(|other| other.name().to_string())
+    }
+
     pub(super) fn table(&self) -> Option<&str> {
         match self {
             Object::Column { table, .. }

@@ -295,11 +295,70 @@ impl Walker<'_, '_> {
         })();
         // A schema operation whose table or names could not be read is reported, not passed
         // over in silence.
-        result.unwrap_or_else(|| {
-            vec![OpKind::DynamicOp {
+        let Some(mut kinds) = result else {
+            return vec![OpKind::DynamicOp {
                 call: method.to_string(),
-            }]
-        })
+            }];
+        };
+        let schema_of = |key: &str| kw(key).and_then(|e| r.string(e));
+        // A batch's table carries the batch's schema already.
+        let schema = batch_table.is_none().then(|| schema_of("schema")).flatten();
+        for kind in &mut kinds {
+            in_schema(kind, schema.clone(), schema_of("referent_schema"));
+        }
+        kinds
+    }
+}
+
+/// The names of an operation called with `schema=` (and `referent_schema=`), as SQLAlchemy
+/// emits them: the table qualified, and its indexes in the same schema.
+fn in_schema(kind: &mut OpKind, schema: Option<String>, referent_schema: Option<String>) {
+    use crate::model::names::{DEFAULT_SCHEMA, in_schema_of};
+    let qualify = |name: &mut String, schema: &Option<String>| {
+        if let Some(schema) = schema.as_deref().filter(|s| *s != DEFAULT_SCHEMA)
+            && !name.contains('.')
+        {
+            *name = format!("{schema}.{name}");
+        }
+    };
+    match kind {
+        OpKind::RenameTable { from, to } => {
+            qualify(from, &schema);
+            qualify(to, &schema);
+        }
+        OpKind::CreateRelation { name, .. } => qualify(name, &schema),
+        OpKind::DropIndex { name, table, .. } => {
+            if let Some(table) = table {
+                qualify(table, &schema);
+            }
+            if let Some(name) = name {
+                qualify(name, &schema);
+                if let Some(table) = table {
+                    *name = in_schema_of(table, name);
+                }
+            }
+        }
+        _ => {}
+    }
+    if let OpKind::AddConstraint {
+        kind: ConstraintKind::ForeignKey {
+            referenced_table, ..
+        },
+        ..
+    } = kind
+    {
+        qualify(referenced_table, &referent_schema);
+    }
+    if let Some(table) = kind.table_mut() {
+        qualify(table, &schema);
+    }
+    if let OpKind::CreateIndex {
+        name: Some(name),
+        table,
+        ..
+    } = kind
+    {
+        *name = in_schema_of(table, name);
     }
 }
 

@@ -13,7 +13,13 @@ pub(super) fn lower_dml(statement: &Statement) -> Option<Vec<OpKind>> {
     let (verb, table) = match statement {
         Statement::Update(update) => ("UPDATE", relation(&update.table)),
         Statement::Delete(delete) => ("DELETE", delete_target(delete).unwrap_or_default()),
-        Statement::Insert(insert) => ("INSERT", insert.table.to_string()),
+        Statement::Insert(insert) => (
+            "INSERT",
+            match &insert.table {
+                sqlparser::ast::TableObject::TableName(table) => super::name(table),
+                other => other.to_string(),
+            },
+        ),
         _ => return None,
     };
     if is_system_catalog(&table) {

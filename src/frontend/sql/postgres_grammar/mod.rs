@@ -77,6 +77,9 @@ fn lower(node: &NodeEnum) -> Option<Vec<OpKind>> {
             ])
         }
         NodeEnum::IndexStmt(index) => Some(vec![create_index(index)?]),
+        NodeEnum::VariableSetStmt(set) => Some(vec![search_path(set)?]),
+        NodeEnum::AlterDatabaseSetStmt(alter) => Some(vec![search_path(alter.setstmt.as_ref()?)?]),
+        NodeEnum::AlterRoleSetStmt(alter) => Some(vec![search_path(alter.setstmt.as_ref()?)?]),
         NodeEnum::AlterTableStmt(alter) => alter_table::alter_table(alter),
         NodeEnum::RenameStmt(rename) => rename_relation(rename).map(|kind| vec![kind]),
         NodeEnum::TransactionStmt(transaction) => {
@@ -92,6 +95,26 @@ fn lower(node: &NodeEnum) -> Option<Vec<OpKind>> {
         }
         _ => None,
     }
+}
+
+/// `SET search_path TO app, "B"` (also in ALTER DATABASE / ROLE): the parser has folded the
+/// names; a quoted string is one schema's name, as PostgreSQL quotes list elements.
+fn search_path(set: &pg_query::protobuf::VariableSetStmt) -> Option<OpKind> {
+    if set.name != "search_path" {
+        return None;
+    }
+    let schemas = set
+        .args
+        .iter()
+        .map(|arg| match arg.node.as_ref()? {
+            NodeEnum::AConst(constant) => match constant.val.as_ref()? {
+                pg_query::protobuf::a_const::Val::Sval(text) => Some(text.sval.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    Some(OpKind::SetSearchPath { schemas })
 }
 
 /// `ALTER TABLE ... RENAME [COLUMN]`: the renames of tables and their columns; other objects'
@@ -247,9 +270,12 @@ fn table_constraint(constraint: &Constraint) -> Option<ConstraintKind> {
 }
 
 fn create_index(index: &IndexStmt) -> Option<OpKind> {
+    let table = relation_name(index.relation.as_ref()?);
     Some(OpKind::CreateIndex {
-        name: non_empty(&index.idxname),
-        table: relation_name(index.relation.as_ref()?),
+        // The index lives in its table's schema.
+        name: non_empty(&index.idxname)
+            .map(|name| crate::model::names::in_schema_of(&table, &name)),
+        table,
         columns: index
             .index_params
             .iter()

@@ -1,0 +1,330 @@
+//! Deploy compatibility (`roundtrip --base REF --compat`): the models of the version running
+//! now (env.py's `target_metadata` in a checkout of REF) run their statements against the
+//! schema REF's revisions build, then against the schema each new revision leaves. A statement
+//! that worked before and fails after a revision is that revision's `deploy-incompatible`.
+//!
+//! REF's models are imported by a driver of their own, started in the checkout for each probe:
+//! a project's packages have the same names in both versions, and one interpreter can hold only
+//! one of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::lint::git::{BaseRef, Worktree};
+use crate::model::{Migration, Phase, Span};
+use crate::rules::roundtrip as findings;
+
+use super::judge::Judge;
+use super::postgres::ConnInfo;
+use super::runner::{AlembicDriver, AlembicOptions};
+
+/// One statement of the probe, as the driver reports it.
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct Probe {
+    table: String,
+    /// `select`, `insert`, `insert again`, `update` or `delete`.
+    action: String,
+    /// The columns the statement named.
+    #[serde(default)]
+    columns: Vec<String>,
+    error: Option<String>,
+    sqlstate: Option<String>,
+    /// Why the statement was not tried (no value can be made for a column's type).
+    skipped: Option<String>,
+}
+
+impl Probe {
+    fn key(&self) -> (String, String) {
+        (self.table.clone(), self.action.clone())
+    }
+
+    fn worked(&self) -> bool {
+        self.error.is_none() && self.skipped.is_none()
+    }
+}
+
+/// The models of REF and what their statements got on REF's schema.
+pub(super) struct Compat {
+    reference: String,
+    options: AlembicOptions,
+    /// Kept for as long as REF's models are imported from it.
+    _worktree: Worktree,
+    /// REF's schema's answers, by table and action; `None` before the first probe, and for
+    /// good once REF's models cannot be probed (a note said why).
+    baseline: Option<BTreeMap<(String, String), Probe>>,
+    reported: BTreeSet<(String, String)>,
+}
+
+impl Compat {
+    /// A checkout of REF and the driver options that import its models; `Err` with a note's
+    /// text when REF's models cannot be loaded from it.
+    pub(super) fn prepare(
+        reference: &str,
+        current: AlembicOptions,
+        project: &Path,
+    ) -> Result<Compat, String> {
+        let base = BaseRef::resolve(reference, project).map_err(|e| e.to_string())?;
+        let worktree = base.worktree().map_err(|e| e.to_string())?;
+        let toplevel = base
+            .toplevel
+            .canonicalize()
+            .unwrap_or(base.toplevel.clone());
+        let map = |path: &Path| {
+            let path = path.canonicalize().unwrap_or(path.to_path_buf());
+            worktree.map(&toplevel, &path)
+        };
+        let script_location = map(&current.script_location);
+        if !script_location.join("env.py").is_file() {
+            return Err(format!(
+                "`{reference}` has no {} to import its models from",
+                script_location
+                    .strip_prefix(&worktree.toplevel)
+                    .unwrap_or(&script_location)
+                    .join("env.py")
+                    .display()
+            ));
+        }
+        let options = AlembicOptions {
+            working_dir: map(&current.working_dir),
+            ini: current.ini.as_deref().map(map),
+            versions: current.versions.iter().map(|v| map(v)).collect(),
+            script_location,
+            ..current
+        };
+        Ok(Compat {
+            reference: reference.to_string(),
+            options,
+            _worktree: worktree,
+            baseline: None,
+            reported: BTreeSet::new(),
+        })
+    }
+
+    /// What REF's models' statements get on the database now; `Err` with a note's text when
+    /// they cannot be run (env.py fails, no `target_metadata`).
+    async fn probe(&self, database: &ConnInfo) -> Result<Vec<Probe>, String> {
+        let limit = self.options.statement_timeout;
+        let mut driver = AlembicDriver::start(self.options.clone(), database, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = driver
+            .request(serde_json::json!({"cmd": "probe"}), limit)
+            .await;
+        driver.stop().await;
+        let answer = answer.map_err(|failure| {
+            format!("env.py on `{}` failed: {}", self.reference, failure.message)
+        })?;
+        if answer.no_metadata {
+            return Err(format!(
+                "env.py on `{}` hands Alembic no `target_metadata`: there are no models to run",
+                self.reference
+            ));
+        }
+        Ok(answer.probes.unwrap_or_default())
+    }
+}
+
+impl Judge<'_> {
+    /// With `--compat`, REF's checkout and the options that import its models; `None` (with a
+    /// note saying why, when it was asked for) otherwise.
+    pub(super) fn prepare_compat(&mut self) -> Option<Compat> {
+        if !self.options.compat {
+            return None;
+        }
+        let reference = self.options.lint.base.clone()?;
+        let span = self.set.env.file.map(|file| Span::new(file, 0..0));
+        let prepared = match self.alembic_options() {
+            Some(options) => {
+                let project = options.script_location.clone();
+                Compat::prepare(&reference, options, &project)
+            }
+            None => Err(format!(
+                "{} migrations have no models to run (deploy compatibility is proven for Alembic histories)",
+                self.set.framework.label()
+            )),
+        };
+        match prepared {
+            Ok(compat) => Some(compat),
+            Err(why) => {
+                if let Some(span) =
+                    span.or_else(|| self.set.migrations.first().map(|m| m.revision_span))
+                {
+                    let mut note = Diagnostic::new(
+                        &findings::DEPLOY_INCOMPATIBLE,
+                        span,
+                        format!("deploy compatibility was not checked: {why}"),
+                    );
+                    note.severity = Severity::Note;
+                    self.push_found(note, None);
+                }
+                None
+            }
+        }
+    }
+
+    /// REF's models on REF's schema, before the first new revision: what works there is what
+    /// the new revisions must keep working.
+    pub(super) async fn compat_baseline(&mut self, compat: &mut Compat, database: &ConnInfo) {
+        let note_span = self.set.env.file.map(|file| Span::new(file, 0..0));
+        match compat.probe(database).await {
+            Ok(probes) => {
+                let failing: Vec<String> = probes
+                    .iter()
+                    .filter(|p| !p.worked())
+                    .map(|p| {
+                        format!(
+                            "{} `{}` ({})",
+                            p.action,
+                            p.table,
+                            p.skipped.as_deref().or(p.error.as_deref()).unwrap_or("")
+                        )
+                    })
+                    .collect();
+                if !failing.is_empty()
+                    && let Some(span) = note_span
+                {
+                    let mut note = Diagnostic::new(
+                        &findings::DEPLOY_INCOMPATIBLE,
+                        span,
+                        format!(
+                            "on `{}`'s own schema {} of its models' statements already fail, so what the new revisions do to them is not judged: {}",
+                            compat.reference,
+                            failing.len(),
+                            failing.join("; ")
+                        ),
+                    );
+                    note.severity = Severity::Note;
+                    self.push_found(note, None);
+                }
+                compat.baseline = Some(probes.into_iter().map(|p| (p.key(), p)).collect());
+            }
+            Err(why) => {
+                if let Some(span) = note_span {
+                    let mut note = Diagnostic::new(
+                        &findings::DEPLOY_INCOMPATIBLE,
+                        span,
+                        format!("deploy compatibility was not checked: {why}"),
+                    );
+                    note.severity = Severity::Note;
+                    self.push_found(note, None);
+                }
+            }
+        }
+    }
+
+    /// REF's models against the schema `migration`'s upgrade left: each statement that worked
+    /// before and fails now is this revision's doing.
+    pub(super) async fn compat_after(
+        &mut self,
+        compat: &mut Compat,
+        database: &ConnInfo,
+        migration: &Migration,
+    ) {
+        let Some(baseline) = &compat.baseline else {
+            return;
+        };
+        let probes = match compat.probe(database).await {
+            Ok(probes) => probes,
+            Err(why) => {
+                let mut note = Diagnostic::new(
+                    &findings::DEPLOY_INCOMPATIBLE,
+                    migration.revision_span,
+                    format!("deploy compatibility was not checked after this revision: {why}"),
+                );
+                note.severity = Severity::Note;
+                self.push_found(note.in_phase(Phase::Upgrade), Some(migration));
+                return;
+            }
+        };
+        let mut broken: Vec<Probe> = Vec::new();
+        for probe in probes {
+            let key = probe.key();
+            let worked_before = baseline.get(&key).is_some_and(Probe::worked);
+            if worked_before && probe.error.is_some() && !compat.reported.contains(&key) {
+                compat.reported.insert(key);
+                broken.push(probe);
+            }
+        }
+        // One finding per table: its first failing statement says why, the others are named.
+        let mut by_table: BTreeMap<String, Vec<Probe>> = BTreeMap::new();
+        for probe in broken {
+            by_table.entry(probe.table.clone()).or_default().push(probe);
+        }
+        for probes in by_table.values() {
+            let first = &probes[0];
+            let mut text = message(&compat.reference, first);
+            if probes.len() > 1 {
+                let others: Vec<&str> = probes[1..].iter().map(|p| p.action.as_str()).collect();
+                text.push_str(&format!(" (also failing: {})", others.join(", ")));
+            }
+            let diagnostic = Diagnostic::new(
+                &findings::DEPLOY_INCOMPATIBLE,
+                migration.revision_span,
+                text,
+            )
+            .in_phase(Phase::Upgrade)
+            .with_help(expand_contract(first));
+            self.push_found(diagnostic, Some(migration));
+        }
+    }
+}
+
+fn message(reference: &str, probe: &Probe) -> String {
+    let what = match probe.action.as_str() {
+        "select" => format!("select from `{}`", probe.table),
+        "insert" => format!("insert into `{}`", probe.table),
+        "insert again" => format!(
+            "insert a second row with the same values into `{}`",
+            probe.table
+        ),
+        "update" => format!("update `{}`", probe.table),
+        _ => format!("delete from `{}`", probe.table),
+    };
+    let columns = match probe.action.as_str() {
+        _ if probe.columns.is_empty() => String::new(),
+        "select" => format!(" (its model reads {})", probe.columns.join(", ")),
+        "delete" => String::new(),
+        _ => format!(" (its model writes {})", probe.columns.join(", ")),
+    };
+    let code = probe
+        .sqlstate
+        .as_deref()
+        .map(|code| format!(" ({code})"))
+        .unwrap_or_default();
+    format!(
+        "the version running now (models of `{reference}`) cannot {what} once this revision is applied{columns}: {}{code}",
+        probe.error.as_deref().unwrap_or_default()
+    )
+}
+
+/// The two-release way to make the change, by what PostgreSQL refused.
+fn expand_contract(probe: &Probe) -> &'static str {
+    match probe.sqlstate.as_deref() {
+        // not_null_violation
+        Some("23502") => {
+            "add the column nullable or with a server default, deploy code that writes it, backfill, then SET NOT NULL in the next release"
+        }
+        // undefined_column, undefined_table
+        Some("42703") | Some("42P01") => {
+            "a column or table the running models map is gone or renamed: deploy models that no longer use it first and drop it in the next release; for a rename, add the new name, write both, backfill, switch reads, then drop the old one later"
+        }
+        // string_data_right_truncation, numeric_value_out_of_range
+        Some("22001") | Some("22003") => {
+            "the type was narrowed below what the running code writes: deploy code that writes only values that fit first, then narrow the type in the next release"
+        }
+        // unique_violation
+        Some("23505") => {
+            "the running code may write values the new unique constraint refuses (its model has no such constraint): deploy code that keeps them unique first, then add the constraint (a unique index CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX)"
+        }
+        // check_violation, foreign_key_violation
+        Some("23514") | Some("23503") => {
+            "the running code writes rows the new constraint refuses: deploy code that writes valid rows first, then add the constraint NOT VALID and VALIDATE it in the next release"
+        }
+        _ => {
+            "make the change in two releases: first what the running code can live with (expand), then, once no running code needs the old shape, the rest (contract)"
+        }
+    }
+}

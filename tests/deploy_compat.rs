@@ -1,0 +1,191 @@
+//! `roundtrip --base REF --compat`: the models of REF run against the schema each new revision
+//! leaves, on a real PostgreSQL, in a real git history of two commits.
+
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+use common::{postgres_binaries, scratch_dir, test_python as python};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `main` holds the running version (its models, the revision building its tables); the
+/// branch `feature` adds one revision per contract kind, one that only expands, and new models.
+fn two_commits(work: &Path) {
+    let fixture = repo().join("fixtures/roundtrip/deploy_compat");
+    copy_tree(&fixture.join("base"), &work.join("migrations"));
+    git(work, &["init", "-q", "-b", "main"]);
+    git(work, &["add", "."]);
+    git(work, &["commit", "-q", "-m", "running version"]);
+    git(work, &["checkout", "-q", "-b", "feature"]);
+    copy_tree(&fixture.join("feature"), &work.join("migrations"));
+    git(work, &["add", "."]);
+    git(work, &["commit", "-q", "-m", "pull request"]);
+}
+
+#[test]
+fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let work = tempfile::tempdir().unwrap();
+    two_commits(work.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args([
+            "roundtrip",
+            "migrations",
+            "--postgres",
+            "local",
+            "--base",
+            "main",
+            "--compat",
+            "--format",
+            "json",
+            "--python",
+            &python,
+        ])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(output.status.code(), Some(1), "{document:#}");
+    let found: Vec<(String, String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "deploy-incompatible")
+        .map(|d| {
+            (
+                d["revision"].as_str().unwrap_or_default().to_string(),
+                d["severity"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("f1", "insert into `t_notnull`", "(23502)"),
+        ("f2", "select from `t_rename`", "(42703)"),
+        ("f3", "insert into `t_narrow`", "(22001)"),
+        ("f4", "insert into `t_check`", "(23514)"),
+        (
+            "f5",
+            "insert a second row with the same values into `t_unique`",
+            "(23505)",
+        ),
+        ("f6", "select from `t_dropped`", "(42P01)"),
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for ((revision, severity, message), (want_revision, what, code)) in found.iter().zip(expected) {
+        assert_eq!(revision, want_revision, "{message}");
+        assert_eq!(severity, "error", "{message}");
+        assert!(
+            message.contains(&format!("models of `main`) cannot {what} once"))
+                && message.contains(code),
+            "{revision}: {message}"
+        );
+    }
+    // The running version's statements on the tables no revision broke, a parent row inserted
+    // first for the foreign key, all worked: nothing on f7, no note that anything went unjudged.
+    let statuses: Vec<&str> = document["roundtrip"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["passed"; 7], "{document:#}");
+}
+
+#[test]
+fn without_models_on_the_base_a_note_says_nothing_was_checked() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("migrations");
+    copy_tree(&repo().join("fixtures/roundtrip/clean"), &project);
+    std::fs::remove_file(project.join("versions/c3_widen.py")).unwrap();
+    git(work.path(), &["init", "-q", "-b", "main"]);
+    git(work.path(), &["add", "."]);
+    git(work.path(), &["commit", "-q", "-m", "history"]);
+    git(work.path(), &["checkout", "-q", "-b", "feature"]);
+    copy_tree(&repo().join("fixtures/roundtrip/clean"), &project);
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args([
+            "roundtrip",
+            "migrations",
+            "--postgres",
+            "local",
+            "--base",
+            "main",
+            "--compat",
+            "--format",
+            "json",
+            "--python",
+            &python,
+        ])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{document:#}");
+    let notes: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "deploy-incompatible")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{document:#}");
+    assert!(
+        notes[0].contains("hands Alembic no `target_metadata`"),
+        "{}",
+        notes[0]
+    );
+}
+
+#[test]
+fn compat_needs_a_base() {
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args(["roundtrip", "migrations", "--compat"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--base"));
+}
