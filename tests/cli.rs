@@ -784,6 +784,7 @@ fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
             "roundtrip-ran-nothing",
             "roundtrip-irreversible",
             "roundtrip-env-fallback",
+            "deploy-incompatible",
             "traced-access-exclusive-lock",
             "traced-table-rewrite",
             "gate-unknown-revision",

@@ -423,6 +423,51 @@ fn a_drizzle_folder_is_read_from_its_journal_on_the_database_it_names() {
     assert_eq!(rules, ["skipped-folder"], "{document:#?}");
 }
 
+/// A `.sql` file the journal does not list (a migration generated and then replaced) is never
+/// run by Drizzle: a note says so, and it is not a set of its own.
+#[test]
+fn a_file_drizzles_journal_does_not_list_is_left_out_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "drizzle/meta/_journal.json",
+        r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1725358702427,"tag":"0000_init","breakpoints":true}]}"#,
+    );
+    write(
+        root,
+        "drizzle/0000_init.sql",
+        "CREATE TABLE \"page\" (\"id\" bigint PRIMARY KEY NOT NULL);\n",
+    );
+    write(
+        root,
+        "drizzle/0001_abandoned.sql",
+        "ALTER TABLE \"page\" ADD COLUMN \"title\" text NOT NULL;\n",
+    );
+    let output = run(&["check", "--format", "json"], root);
+    let document = json(&output);
+    let findings: Vec<(String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(findings.len(), 1, "{document:#?}");
+    assert_eq!(findings[0].0, "skipped-folder");
+    assert!(
+        findings[0]
+            .1
+            .contains("1 script that meta/_journal.json does not list: Drizzle never runs it"),
+        "{}",
+        findings[0].1
+    );
+}
+
 /// A Python file that holds only a licence header or a docstring, beside the project's
 /// migrations, is no revision of a history of its own; in a folder of revisions it is a
 /// revision someone forgot to fill in.

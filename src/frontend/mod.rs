@@ -218,13 +218,18 @@ pub fn load(discovery: &Discovery) -> Loaded {
                     sets: built,
                     unordered,
                     unlisted,
+                    unlisted_by,
                     other_database,
                 } = sql_sets::build(root.clone(), sql_files, set.named);
                 if let Some(first) = unlisted.first() {
+                    let (listing, runner) = match unlisted_by {
+                        Some(Framework::Drizzle) => ("meta/_journal.json", "Drizzle"),
+                        _ => ("sqitch.plan", "Sqitch"),
+                    };
                     problems.push(InputProblem {
                         kind: InputProblemKind::SkippedFolder,
                         message: format!(
-                            "{root}: {} that sqitch.plan does not list: Sqitch never runs {}, so {} not checked or run",
+                            "{root}: {} that {listing} does not list: {runner} never runs {}, so {} not checked or run",
                             match unlisted.len() {
                                 1 => "1 script".to_string(),
                                 n => format!("{n} scripts"),
@@ -326,12 +331,9 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
         Some(SqlTool::Sqlx(krate)) => ToolFacts::Sqlx {
             other_database: krate.other_database,
         },
-        Some(SqlTool::Drizzle(journal)) => match journal.when(name) {
-            Some(when) => ToolFacts::Drizzle {
-                when,
-                postgres: journal.postgres,
-            },
-            None => ToolFacts::Unknown,
+        Some(SqlTool::Drizzle(journal)) => ToolFacts::Drizzle {
+            when: journal.when(name),
+            postgres: journal.postgres,
         },
         Some(SqlTool::Supabase) => ToolFacts::Supabase,
         Some(SqlTool::Named(framework)) => ToolFacts::Named(*framework),

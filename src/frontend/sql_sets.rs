@@ -33,9 +33,10 @@ pub enum ToolFacts {
     Sqlx {
         other_database: bool,
     },
-    /// drizzle-kit's journal lists the file with its `when`; whether it names PostgreSQL.
+    /// A file of a folder drizzle-kit's journal describes: its `when` (None when the journal
+    /// does not list it, and Drizzle never runs it); whether the journal names PostgreSQL.
     Drizzle {
-        when: u64,
+        when: Option<u64>,
         postgres: bool,
     },
     Supabase,
@@ -217,8 +218,9 @@ pub fn parse_file(
             return sql_file;
         }
         ToolFacts::Drizzle { when, postgres } => {
-            let mut sql_file = drizzle::parse(*when, text, file);
+            let mut sql_file = drizzle::parse(when.unwrap_or(u64::MAX), text, file);
             sql_file.other_database = !postgres;
+            sql_file.unlisted = when.is_none();
             return sql_file;
         }
         ToolFacts::Supabase => {
@@ -310,8 +312,10 @@ pub struct Built {
     pub sets: Vec<MigrationSet>,
     /// Plain files nothing orders.
     pub unordered: Vec<FileId>,
-    /// Scripts the framework's plan does not list, which it never runs.
+    /// Scripts the framework's plan or journal does not list, which it never runs; the
+    /// framework.
     pub unlisted: Vec<FileId>,
+    pub unlisted_by: Option<Framework>,
     /// Files for another database (a `.sqlite.up.sql` name, Prisma's provider, sqlx's features).
     pub other_database: Vec<FileId>,
 }
@@ -321,6 +325,7 @@ pub struct Built {
 pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
     let (unlisted, files): (Vec<SqlFile>, Vec<SqlFile>) =
         files.into_iter().partition(|f| f.unlisted && !named);
+    let unlisted_by = unlisted.first().map(|f| f.framework);
     let unlisted = unlisted.iter().map(|f| f.file).collect();
     let (files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
         .into_iter()
@@ -447,6 +452,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
         sets,
         unordered,
         unlisted,
+        unlisted_by,
         other_database,
     }
 }

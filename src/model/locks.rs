@@ -112,6 +112,26 @@ pub fn held_before(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {
     held.filter(|_| ops.get(index).is_some_and(|op| op.in_transaction))
 }
 
+/// The strongest lock the operations after `index`, in the transaction open at `index`, take
+/// on `table`: what the transaction holds from then on whatever is done at `index`.
+pub fn taken_later(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {
+    if !ops.get(index).is_some_and(|op| op.in_transaction) {
+        return None;
+    }
+    ops[index + 1..]
+        .iter()
+        .take_while(|op| op.in_transaction && !matches!(op.kind, OpKind::CommitTransaction))
+        .filter_map(|op| op.kind.table_lock())
+        .filter(|(t, _)| same_name(t, table))
+        .map(|(_, lock)| lock)
+        .max_by_key(|lock| strength(*lock))
+}
+
+/// Whether `lock` excludes at least what `other` does.
+pub fn at_least(lock: TableLock, other: TableLock) -> bool {
+    strength(lock) >= strength(other)
+}
+
 /// Lock modes by how much they exclude.
 fn strength(lock: TableLock) -> u8 {
     match lock {

@@ -129,6 +129,13 @@ impl Framework {
         matches!(self, Framework::Atlas)
     }
 
+    /// The framework's transaction is the implicit one of a batch of statements sent together
+    /// (the Supabase CLI's pipelined `ExecBatch`): a BEGIN inside turns it into an explicit
+    /// transaction without a warning, and a COMMIT commits what came before on its own.
+    pub fn wraps_as_one_batch(self) -> bool {
+        matches!(self, Framework::Supabase)
+    }
+
     /// Scripts run through `psql --file`: psql's meta-commands (`\set`) and variables
     /// (`:'name'`) are psql's to read, not the server's.
     pub fn runs_through_psql(self) -> bool {

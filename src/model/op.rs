@@ -375,6 +375,11 @@ pub enum OpKind {
     SetSearchPath {
         schemas: Option<Vec<String>>,
     },
+    /// `SET TIME ZONE` and its spellings: whether the zone is UTC (an offset of zero all year),
+    /// where PostgreSQL converts between timestamp and timestamptz without a rewrite.
+    SetTimeZone {
+        utc: bool,
+    },
     /// A statement that locks a table without changing its columns or constraints' definitions:
     /// ALTER TABLE's storage, ownership, trigger and statistics forms, a constraint's timing;
     /// CREATE / ALTER / DROP TRIGGER, POLICY and RULE.
@@ -498,6 +503,7 @@ impl OpKind {
                 | OpKind::RowsOnly
                 | OpKind::SetLockTimeout
                 | OpKind::SetSearchPath { .. }
+                | OpKind::SetTimeZone { .. }
                 | OpKind::AddEnumValue { .. }
                 | OpKind::BeginTransaction
                 | OpKind::CommitTransaction

@@ -53,6 +53,8 @@ impl Rule for ChangeColumnType {
                     }),
                 (Some(from), None) => match rewrite_cost(from, to, cx.postgres_version) {
                     Cost::Free => continue,
+                    // The revision set the session's time zone to UTC before: no rewrite.
+                    Cost::FreeIfSessionIsUtc if session_is_utc(&site) => continue,
                     Cost::FreeIfSessionIsUtc => cx.report_op(&META, &site, format!("{from} → {to} on {target} is done without a rewrite only when the session's TimeZone is UTC (PostgreSQL ≥ 12); in any other time zone the whole table is rewritten under ACCESS EXCLUSIVE"))
                         .with_severity(Severity::Warning)
                         .with_help("run the migration with `SET TimeZone = 'UTC'` (in the revision or in env.py's connection options) and keep this finding suppressed with that reason"),
@@ -138,6 +140,18 @@ fn rewrite_cost(from: &ColumnType, to: &ColumnType, postgres_version: u32) -> Co
         _ => false,
     };
     if free { Cost::Free } else { Cost::Rewrite }
+}
+
+/// Whether the last time zone the body set before `site` is UTC.
+fn session_is_utc(site: &super::OpSite) -> bool {
+    site.ops[..site.index]
+        .iter()
+        .rev()
+        .find_map(|op| match op.kind {
+            OpKind::SetTimeZone { utc } => Some(utc),
+            _ => None,
+        })
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

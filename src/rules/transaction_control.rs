@@ -39,6 +39,9 @@ fn check_body(cx: &LintContext, migration: &Migration, phase: Phase) -> Option<D
         (None, Framework::Alembic) => true,
         (None, _) => false,
     };
+    if framework_wraps && migration.framework.wraps_as_one_batch() {
+        return check_batch(cx, migration, phase);
+    }
     let mut open_begin = None;
     for op in &body.ops {
         let is_control = matches!(
@@ -80,6 +83,44 @@ fn check_body(cx: &LintContext, migration: &Migration, phase: Phase) -> Option<D
     Some(
         cx.report(&META, migration, span, "this BEGIN is never committed: the transaction stays open after the migration, the framework records the migration inside it, and closing the connection rolls both back")
             .with_help("end the migration with COMMIT")
+            .in_phase(phase),
+    )
+}
+
+/// A body sent as one batch (one implicit transaction): one BEGIN … COMMIT around all of it
+/// only makes that transaction explicit; a COMMIT with statements after it commits part of the
+/// migration on its own.
+fn check_batch(cx: &LintContext, migration: &Migration, phase: Phase) -> Option<Diagnostic> {
+    let ops = &migration.body(phase).ops;
+    let is_control = |op: &&crate::model::Op| {
+        matches!(
+            op.kind,
+            OpKind::BeginTransaction | OpKind::CommitTransaction
+        )
+    };
+    let commits: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].kind == OpKind::CommitTransaction)
+        .collect();
+    let framework = migration.framework.label();
+    if let Some(&early) = commits
+        .iter()
+        .find(|&&i| ops[i + 1..].iter().any(|op| !is_control(&op)))
+    {
+        return Some(
+            cx.report(&META, migration, ops[early].span, format!("{framework} sends this migration as one batch, one transaction: this COMMIT commits the statements before it on their own, so when a later one fails the migration stays half applied and is not recorded as run"))
+                .with_help("keep one BEGIN … COMMIT around the whole file, or none, and split what must commit separately into migrations of its own")
+                .in_phase(phase),
+        );
+    }
+    let last_begin = ops
+        .iter()
+        .rposition(|op| op.kind == OpKind::BeginTransaction)?;
+    if commits.iter().any(|&c| c > last_begin) {
+        return None;
+    }
+    Some(
+        cx.report(&META, migration, ops[last_begin].span, format!("this BEGIN is never committed: {framework} sends the migration and its record as one batch, and the transaction this BEGIN opens stays open after it; closing the connection rolls both back"))
+            .with_help("end the migration with COMMIT, or leave transaction control to the batch")
             .in_phase(phase),
     )
 }

@@ -23,6 +23,8 @@ pub struct Reader<'a> {
     /// Operations imported by name (`from alembic.op import add_column, drop_column as dc`):
     /// local name → the `op` method it is.
     pub op_functions: HashMap<String, String>,
+    /// The module's declarative classes: class name → the table it maps.
+    pub models: Vec<(String, String)>,
 }
 
 impl<'a> Reader<'a> {
@@ -49,6 +51,7 @@ impl<'a> Reader<'a> {
             local_values: Default::default(),
             helpers: HashMap::new(),
             op_functions: HashMap::new(),
+            models: Vec::new(),
         }
     }
 }

@@ -108,6 +108,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
             _ => None,
         })
         .collect();
+    reader.models = ops::models::module_models(suite, &reader);
     reader.op_functions = suite
         .iter()
         .filter_map(|stmt| match stmt {

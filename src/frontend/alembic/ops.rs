@@ -13,6 +13,7 @@ use super::exprs::{Reader, as_call, callee_name, is_non_native_enum};
 
 mod calls;
 mod execute;
+pub mod models;
 
 /// An enum type object assigned to a variable, created or dropped with `.create(bind)`.
 struct EnumObject {
@@ -44,6 +45,8 @@ pub struct Walker<'r, 'a> {
     /// one, so what follows runs statement by statement (psycopg 3 would begin one again; the
     /// COMMIT itself is `transaction-control-in-migration`'s finding).
     left_transaction: bool,
+    /// Declarative classes defined in the body read so far: class name → table.
+    models: Vec<(String, String)>,
     /// A branch that runs on PostgreSQL returned (`if dialect == "postgresql": return`): the
     /// rest of the function does not run there.
     returned_on_postgres: bool,
@@ -64,6 +67,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             helpers_entered: Vec::new(),
             name_origin: NameOrigin::AsWritten,
             returned_on_postgres: false,
+            models: Vec::new(),
             explicit_transaction: false,
             left_transaction: false,
         }
@@ -117,6 +121,11 @@ impl<'r, 'a> Walker<'r, 'a> {
 
     fn statement(&mut self, stmt: &'a Stmt) {
         match stmt {
+            Stmt::ClassDef(class) => {
+                if let Some(table) = models::table_of(class, self.reader) {
+                    self.models.push((class.name.to_string(), table));
+                }
+            }
             Stmt::Expr(expr) => self.expression(&expr.value),
             Stmt::Assign(assign) => {
                 if let [Expr::Name(target)] = assign.targets.as_slice() {
@@ -493,6 +502,11 @@ impl<'r, 'a> Walker<'r, 'a> {
                     && matches!(callee_name(inner), Some("get_bind" | "connect")) =>
             {
                 self.execute(call);
+            }
+            Expr::Attribute(_) if matches!(method, "create" | "drop") => {
+                if let Some(kind) = self.model_table_call(method, receiver) {
+                    self.push(kind, span);
+                }
             }
             Expr::Name(name) if matches!(method, "create" | "drop") => {
                 if let Some(object) = self.enums.get(name.id.as_str()) {

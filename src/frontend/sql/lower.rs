@@ -257,6 +257,14 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         Statement::Query(query) if sets_lock_timeout_by_function(&query.to_string()) => {
             vec![OpKind::SetLockTimeout]
         }
+        Statement::Set(Set::SetTimeZone { value, .. }) => vec![OpKind::SetTimeZone {
+            utc: search_path::is_utc(value),
+        }],
+        Statement::Set(Set::SingleAssignment {
+            variable, values, ..
+        }) if search_path::is_time_zone(&variable.to_string()) => vec![OpKind::SetTimeZone {
+            utc: values.len() == 1 && search_path::is_utc(&values[0]),
+        }],
         Statement::Set(Set::SingleAssignment {
             variable, values, ..
         }) if search_path::is_search_path(&variable.to_string()) => {

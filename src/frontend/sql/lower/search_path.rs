@@ -1,4 +1,5 @@
-//! `SET search_path` in its spellings: which schemas later unqualified names may resolve to.
+//! Session settings later statements depend on: `SET search_path` (which schemas unqualified
+//! names may resolve to) and `SET TIME ZONE` (whether timestamp ↔ timestamptz rewrites).
 
 use sqlparser::ast::{Expr, Value};
 
@@ -53,4 +54,41 @@ pub fn is_search_path(variable: &str) -> bool {
     variable
         .trim_matches('"')
         .eq_ignore_ascii_case("search_path")
+}
+
+/// Whether a setting's name is `TimeZone` (any case, also quoted).
+pub fn is_time_zone(variable: &str) -> bool {
+    variable.trim_matches('"').eq_ignore_ascii_case("timezone")
+}
+
+/// Whether a time zone value is UTC or another name for a zero offset without daylight saving
+/// (what PostgreSQL 12+ asks before converting timestamp ↔ timestamptz without a rewrite).
+pub fn is_utc(value: &Expr) -> bool {
+    let text = match value {
+        Expr::Value(value) => match &value.value {
+            Value::SingleQuotedString(text) => text.clone(),
+            Value::Number(number, _) => number.clone(),
+            _ => return false,
+        },
+        Expr::Identifier(ident) => ident.value.clone(),
+        _ => value.to_string(),
+    };
+    let zone = text.trim().to_ascii_lowercase();
+    let zone = zone.strip_prefix("etc/").unwrap_or(&zone);
+    matches!(
+        zone,
+        "utc"
+            | "uct"
+            | "gmt"
+            | "gmt0"
+            | "gmt+0"
+            | "gmt-0"
+            | "zulu"
+            | "universal"
+            | "greenwich"
+            | "z"
+            | "0"
+            | "+00"
+            | "+00:00"
+    ) || zone == "interval '0'"
 }
