@@ -168,6 +168,10 @@ pub struct RoundtripArgs {
     /// in a rolled-back transaction; what breaks is `deploy-incompatible` (Alembic).
     #[arg(long, requires = "base")]
     pub compat: bool,
+    /// With --compat: migrate-first (default: REF's models against the new schema) or
+    /// code-first (this tree's models against REF's schema, until the revision they need).
+    #[arg(long, value_enum, requires = "compat")]
+    pub deploy_order: Option<crate::roundtrip::DeployOrder>,
     /// First revision to judge (earlier ones are only applied).
     #[arg(long)]
     pub from: Option<String>,

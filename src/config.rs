@@ -98,6 +98,10 @@ pub struct RoundtripConfig {
     pub upgrade_only: Option<bool>,
     /// Revisions accepted as irreversible: their failing downgrade is a note, not an error.
     pub irreversible: Option<Vec<String>>,
+    /// Which version's models `--compat` puts against which schema: migrate-first (the old code
+    /// meets the new schema) or code-first (the new code meets the old schema).
+    #[serde(alias = "deploy_order")]
+    pub deploy_order: Option<crate::roundtrip::DeployOrder>,
     /// The Flask application a Flask-Migrate env.py runs in, as `flask --app` takes it
     /// (`myapp:create_app()`); default: FLASK_APP, else wsgi.py or app.py.
     #[serde(alias = "flask_app")]

@@ -301,6 +301,15 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "roundtrip",
+        "deploy-order",
+        "\"migrate-first\" or \"code-first\"",
+        "\"migrate-first\"",
+        Some("--deploy-order"),
+        None,
+        "With `--compat`: whose models meet which schema during a deploy (the old code the new schema, or the new code the old schema).",
+    ),
+    key(
+        "roundtrip",
         "irreversible",
         "list of revision ids",
         "none",

@@ -128,6 +128,75 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
     assert_eq!(statuses, vec!["passed"; 7], "{document:#}");
 }
 
+/// Code-first, the new models meet REF's schema: each table they need changed is found on the
+/// revision that changes it, and the contract-only revisions (a narrowed type, a constraint, a
+/// dropped table the new models no longer map) need nothing of the new code.
+#[test]
+fn code_first_finds_the_revisions_the_new_models_need() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let work = tempfile::tempdir().unwrap();
+    two_commits(work.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args([
+            "roundtrip",
+            "migrations",
+            "--postgres",
+            "local",
+            "--base",
+            "main",
+            "--compat",
+            "--deploy-order",
+            "code-first",
+            "--format",
+            "json",
+            "--python",
+            &python,
+        ])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{document:#}");
+    let found: Vec<(String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "deploy-incompatible")
+        .map(|d| {
+            (
+                d["revision"].as_str().unwrap_or_default().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        (
+            "f1",
+            "select from `t_notnull` until this revision is applied (code-first deploy)",
+        ),
+        (
+            "f2",
+            "select from `t_rename` until this revision is applied",
+        ),
+        ("f7", "select from `t_new` until"),
+        ("f7", "select from `t_safe` until"),
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for ((revision, message), (want, what)) in found.iter().zip(expected) {
+        assert_eq!(revision, want, "{message}");
+        assert!(
+            message.starts_with("the new version (this tree's models) cannot ")
+                && message.contains(what),
+            "{message}"
+        );
+    }
+}
+
 #[test]
 fn without_models_on_the_base_a_note_says_nothing_was_checked() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {

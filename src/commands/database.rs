@@ -48,6 +48,10 @@ pub(super) fn roundtrip(args: RoundtripArgs) -> Result<u8, AppError> {
         irreversible: settings.irreversible.clone().unwrap_or_default(),
         progress: !args.quiet,
         compat: args.compat,
+        deploy_order: args
+            .deploy_order
+            .or(settings.deploy_order)
+            .unwrap_or_default(),
         ..runner_options(
             &config,
             &args.runner,
@@ -210,6 +214,7 @@ fn runner_options(
         standalone: runner.standalone || settings.standalone.unwrap_or(false),
         baseline: None,
         compat: false,
+        deploy_order: settings.deploy_order.unwrap_or_default(),
         step_timeout: std::time::Duration::from_secs(timeout.or(settings.timeout_s).unwrap_or(300)),
         connect_timeout: runner
             .connect_timeout

@@ -17,9 +17,11 @@ use crate::lint::git::{BaseRef, Worktree};
 use crate::model::{Migration, Phase, Span};
 use crate::rules::roundtrip as findings;
 
+use std::time::Duration;
+
 use super::judge::Judge;
-use super::postgres::ConnInfo;
 use super::runner::{AlembicDriver, AlembicOptions};
+use super::session::{Applier, Session};
 
 /// One statement of the probe, as the driver reports it.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,12 +48,35 @@ impl Probe {
     }
 }
 
-/// The models of REF and what their statements got on REF's schema.
+/// Which version's code meets which schema during a deploy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeployOrder {
+    /// The migrations run, then the new code rolls out: the running (old) code meets the new
+    /// schema.
+    #[default]
+    MigrateFirst,
+    /// The new code rolls out, then the migrations run: the new code meets the old schema.
+    CodeFirst,
+}
+
+/// Whose models are probed: REF's, imported from a checkout (migrate-first), or this tree's,
+/// through the session's own driver (code-first).
+enum Models {
+    Base {
+        options: AlembicOptions,
+        /// Kept for as long as REF's models are imported from it.
+        _worktree: Worktree,
+    },
+    Current,
+}
+
+/// The models a deploy order puts against another version's schema, and what their statements
+/// got on REF's schema.
 pub(super) struct Compat {
     reference: String,
-    options: AlembicOptions,
-    /// Kept for as long as REF's models are imported from it.
-    _worktree: Worktree,
+    order: DeployOrder,
+    models: Models,
     /// REF's schema's answers, by table and action; `None` before the first probe, and for
     /// good once REF's models cannot be probed (a note said why).
     baseline: Option<BTreeMap<(String, String), Probe>>,
@@ -63,9 +88,19 @@ impl Compat {
     /// text when REF's models cannot be loaded from it.
     pub(super) fn prepare(
         reference: &str,
+        order: DeployOrder,
         current: AlembicOptions,
         project: &Path,
     ) -> Result<Compat, String> {
+        if order == DeployOrder::CodeFirst {
+            return Ok(Compat {
+                reference: reference.to_string(),
+                order,
+                models: Models::Current,
+                baseline: None,
+                reported: BTreeSet::new(),
+            });
+        }
         let base = BaseRef::resolve(reference, project).map_err(|e| e.to_string())?;
         let worktree = base.worktree().map_err(|e| e.to_string())?;
         let toplevel = base
@@ -96,31 +131,51 @@ impl Compat {
         };
         Ok(Compat {
             reference: reference.to_string(),
-            options,
-            _worktree: worktree,
+            order,
+            models: Models::Base {
+                options,
+                _worktree: worktree,
+            },
             baseline: None,
             reported: BTreeSet::new(),
         })
     }
 
+    /// Whose models, for messages.
+    fn whose(&self) -> String {
+        match self.order {
+            DeployOrder::MigrateFirst => {
+                format!("the version running now (models of `{}`)", self.reference)
+            }
+            DeployOrder::CodeFirst => "the new version (this tree's models)".to_string(),
+        }
+    }
+
     /// What REF's models' statements get on the database now; `Err` with a note's text when
     /// they cannot be run (env.py fails, no `target_metadata`).
-    async fn probe(&self, database: &ConnInfo) -> Result<Vec<Probe>, String> {
-        let limit = self.options.statement_timeout;
-        let mut driver = AlembicDriver::start(self.options.clone(), database, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        let answer = driver
-            .request(serde_json::json!({"cmd": "probe"}), limit)
-            .await;
-        driver.stop().await;
-        let answer = answer.map_err(|failure| {
-            format!("env.py on `{}` failed: {}", self.reference, failure.message)
-        })?;
+    async fn probe(&self, session: &mut Session, limit: Duration) -> Result<Vec<Probe>, String> {
+        let request = serde_json::json!({"cmd": "probe"});
+        let (answer, env) = match &self.models {
+            Models::Base { options, .. } => {
+                let database = session.scratch.conninfo.clone();
+                let mut driver = AlembicDriver::start(options.clone(), &database, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let answer = driver.request(request, limit).await;
+                driver.stop().await;
+                (answer, format!("env.py on `{}`", self.reference))
+            }
+            Models::Current => {
+                let Applier::Alembic(driver) = &mut session.applier else {
+                    return Err("no Alembic driver runs this set".into());
+                };
+                (driver.request(request, limit).await, "env.py".to_string())
+            }
+        };
+        let answer = answer.map_err(|failure| format!("{env} failed: {}", failure.message))?;
         if answer.no_metadata {
             return Err(format!(
-                "env.py on `{}` hands Alembic no `target_metadata`: there are no models to run",
-                self.reference
+                "{env} hands Alembic no `target_metadata`: there are no models to run"
             ));
         }
         Ok(answer.probes.unwrap_or_default())
@@ -139,7 +194,7 @@ impl Judge<'_> {
         let prepared = match self.alembic_options() {
             Some(options) => {
                 let project = options.script_location.clone();
-                Compat::prepare(&reference, options, &project)
+                Compat::prepare(&reference, self.options.deploy_order, options, &project)
             }
             None => Err(format!(
                 "{} migrations have no models to run (deploy compatibility is proven for Alembic histories)",
@@ -167,9 +222,9 @@ impl Judge<'_> {
 
     /// REF's models on REF's schema, before the first new revision: what works there is what
     /// the new revisions must keep working.
-    pub(super) async fn compat_baseline(&mut self, compat: &mut Compat, database: &ConnInfo) {
+    pub(super) async fn compat_baseline(&mut self, compat: &mut Compat, session: &mut Session) {
         let note_span = self.set.env.file.map(|file| Span::new(file, 0..0));
-        match compat.probe(database).await {
+        match compat.probe(session, self.options.step_timeout).await {
             Ok(probes) => {
                 let failing: Vec<String> = probes
                     .iter()
@@ -183,7 +238,9 @@ impl Judge<'_> {
                         )
                     })
                     .collect();
+                // Code-first, what fails on REF's schema is what the new revisions must fix.
                 if !failing.is_empty()
+                    && compat.order == DeployOrder::MigrateFirst
                     && let Some(span) = note_span
                 {
                     let mut note = Diagnostic::new(
@@ -220,13 +277,13 @@ impl Judge<'_> {
     pub(super) async fn compat_after(
         &mut self,
         compat: &mut Compat,
-        database: &ConnInfo,
+        session: &mut Session,
         migration: &Migration,
     ) {
-        let Some(baseline) = &compat.baseline else {
+        if compat.baseline.is_none() {
             return;
-        };
-        let probes = match compat.probe(database).await {
+        }
+        let probes = match compat.probe(session, self.options.step_timeout).await {
             Ok(probes) => probes,
             Err(why) => {
                 let mut note = Diagnostic::new(
@@ -239,13 +296,34 @@ impl Judge<'_> {
                 return;
             }
         };
+        let Some(baseline) = &compat.baseline else {
+            return;
+        };
         let mut broken: Vec<Probe> = Vec::new();
         for probe in probes {
             let key = probe.key();
-            let worked_before = baseline.get(&key).is_some_and(Probe::worked);
-            if worked_before && probe.error.is_some() && !compat.reported.contains(&key) {
-                compat.reported.insert(key);
-                broken.push(probe);
+            if compat.reported.contains(&key) {
+                continue;
+            }
+            let before = baseline.get(&key);
+            match compat.order {
+                // What worked on REF's schema and fails now: this revision broke it.
+                DeployOrder::MigrateFirst => {
+                    if before.is_some_and(Probe::worked) && probe.error.is_some() {
+                        compat.reported.insert(key);
+                        broken.push(probe);
+                    }
+                }
+                // What failed on REF's schema and works now: the new code needs this revision,
+                // and fails until it runs, with the error REF's schema gave.
+                DeployOrder::CodeFirst => {
+                    if let Some(before) = before.filter(|b| b.error.is_some())
+                        && probe.worked()
+                    {
+                        compat.reported.insert(key);
+                        broken.push(before.clone());
+                    }
+                }
             }
         }
         // One finding per table: its first failing statement says why, the others are named.
@@ -255,7 +333,7 @@ impl Judge<'_> {
         }
         for probes in by_table.values() {
             let first = &probes[0];
-            let mut text = message(&compat.reference, first);
+            let mut text = message(&compat.whose(), compat.order, first);
             if probes.len() > 1 {
                 let others: Vec<&str> = probes[1..].iter().map(|p| p.action.as_str()).collect();
                 text.push_str(&format!(" (also failing: {})", others.join(", ")));
@@ -266,13 +344,18 @@ impl Judge<'_> {
                 text,
             )
             .in_phase(Phase::Upgrade)
-            .with_help(expand_contract(first));
+            .with_help(match compat.order {
+                DeployOrder::MigrateFirst => expand_contract(first),
+                DeployOrder::CodeFirst => {
+                    "deployed code-first, the new code runs before this revision: ship the revision in an earlier release than the code that needs it, or deploy migrate-first"
+                }
+            });
             self.push_found(diagnostic, Some(migration));
         }
     }
 }
 
-fn message(reference: &str, probe: &Probe) -> String {
+fn message(whose: &str, order: DeployOrder, probe: &Probe) -> String {
     let what = match probe.action.as_str() {
         "select" => format!("select from `{}`", probe.table),
         "insert" => format!("insert into `{}`", probe.table),
@@ -294,8 +377,12 @@ fn message(reference: &str, probe: &Probe) -> String {
         .as_deref()
         .map(|code| format!(" ({code})"))
         .unwrap_or_default();
+    let when = match order {
+        DeployOrder::MigrateFirst => "once this revision is applied",
+        DeployOrder::CodeFirst => "until this revision is applied (code-first deploy)",
+    };
     format!(
-        "the version running now (models of `{reference}`) cannot {what} once this revision is applied{columns}: {}{code}",
+        "{whose} cannot {what} {when}{columns}: {}{code}",
         probe.error.as_deref().unwrap_or_default()
     )
 }

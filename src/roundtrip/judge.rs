@@ -145,8 +145,7 @@ impl<'a> Judge<'a> {
             )));
         }
         if let Some(compat) = compat.as_mut() {
-            let database = session.scratch.conninfo.clone();
-            self.compat_baseline(compat, &database).await;
+            self.compat_baseline(compat, &mut session).await;
         }
         let mut unreachable: BTreeSet<String> = BTreeSet::new();
         let mut known: Option<snapshot::Snapshot> = None;
@@ -333,8 +332,7 @@ impl<'a> Judge<'a> {
             return Ok((result, Next::Rebuild));
         }
         if let Some(compat) = compat {
-            let database = session.scratch.conninfo.clone();
-            self.compat_after(compat, &database, migration).await;
+            self.compat_after(compat, session, migration).await;
         }
         self.report_trace(migration, &trace);
         let capture = match &session.applier {

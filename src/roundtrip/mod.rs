@@ -5,6 +5,7 @@ mod captured;
 mod catalog;
 mod checkpoint;
 mod compat;
+pub use compat::DeployOrder;
 mod conninfo;
 pub mod diff;
 mod driver_env;
@@ -101,6 +102,8 @@ pub struct RoundtripOptions {
     pub progress: bool,
     /// With `--base`: the models on the base run against the schema each new revision leaves.
     pub compat: bool,
+    /// Which version's models meet which schema (`deploy_order`).
+    pub deploy_order: DeployOrder,
 }
 
 impl RoundtripOptions {
