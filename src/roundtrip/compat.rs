@@ -64,7 +64,7 @@ pub enum DeployOrder {
 /// through the session's own driver (code-first).
 enum Models {
     Base {
-        options: AlembicOptions,
+        options: Box<AlembicOptions>,
         /// Kept for as long as REF's models are imported from it.
         _worktree: Worktree,
     },
@@ -133,7 +133,7 @@ impl Compat {
             reference: reference.to_string(),
             order,
             models: Models::Base {
-                options,
+                options: Box::new(options),
                 _worktree: worktree,
             },
             baseline: None,
@@ -158,7 +158,7 @@ impl Compat {
         let (answer, env) = match &self.models {
             Models::Base { options, .. } => {
                 let database = session.scratch.conninfo.clone();
-                let mut driver = AlembicDriver::start(options.clone(), &database, None)
+                let mut driver = AlembicDriver::start(options.as_ref().clone(), &database, None)
                     .await
                     .map_err(|e| e.to_string())?;
                 let answer = driver.request(request, limit).await;
