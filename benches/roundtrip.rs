@@ -477,6 +477,7 @@ fn options(project: &Path, python: &Path, url_of: &dyn Fn(&str) -> String) -> Ro
         irreversible: Vec::new(),
         progress: false,
         compat: false,
+        deploy_order: Default::default(),
     }
 }
 

@@ -130,6 +130,7 @@ fn main() {
         irreversible: Vec::new(),
         progress: false,
         compat: false,
+        deploy_order: Default::default(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let driver_peak = Arc::new(AtomicU64::new(0));
