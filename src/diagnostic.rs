@@ -29,6 +29,8 @@ pub enum Origin {
     Lint,
     Graph,
     Roundtrip,
+    /// `roundtrip --compat`: what a deploy's other version meets (reported as its own section).
+    Deploy,
     Gate,
 }
 

@@ -55,6 +55,7 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
     let tmp = scratch_dir();
     let work = tempfile::tempdir().unwrap();
     two_commits(work.path());
+    let markdown = work.path().join("report.md");
     let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
         .args([
             "roundtrip",
@@ -66,6 +67,8 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
             "--compat",
             "--format",
             "json",
+            "--format",
+            &format!("markdown={}", markdown.display()),
             "--python",
             &python,
         ])
@@ -117,6 +120,22 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
             "{revision}: {message}"
         );
     }
+    // The pull-request comment says it in a section of its own, each finding with its file,
+    // and not again under the files.
+    let report = std::fs::read_to_string(&markdown).unwrap();
+    let section = report
+        .split("#### 🚦 Deploy compatibility")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no deploy section:\n{report}"));
+    assert!(
+        section.contains("at `migrations/versions/f1_not_null.py` line 5"),
+        "{report}"
+    );
+    assert_eq!(
+        report.matches("deploy-incompatible`]").count(),
+        6,
+        "{report}"
+    );
     // The running version's statements on the tables no revision broke, a parent row inserted
     // first for the foreign key, all worked: nothing on f7, no note that anything went unjudged.
     let statuses: Vec<&str> = document["roundtrip"]

@@ -166,6 +166,7 @@ fn rules_table(metas: &[&crate::diagnostic::RuleMeta]) -> String {
             Some(crate::config::Preset::Strict) => "strict",
             None => match meta.origin {
                 crate::diagnostic::Origin::Roundtrip => "`roundtrip`",
+                crate::diagnostic::Origin::Deploy => "`roundtrip --compat`",
                 crate::diagnostic::Origin::Gate => "`gate`",
                 _ => "always",
             },

@@ -38,8 +38,10 @@ pub fn render(input: &ReportInput) -> String {
             .diagnostics
             .iter()
             .filter(|d| {
-                d.origin != crate::diagnostic::Origin::Roundtrip
-                    && d.revision.as_deref() == Some(revision.id.as_str())
+                !matches!(
+                    d.origin,
+                    crate::diagnostic::Origin::Roundtrip | crate::diagnostic::Origin::Deploy
+                ) && d.revision.as_deref() == Some(revision.id.as_str())
             })
             .collect();
         let describe = |d: &&crate::diagnostic::Diagnostic| {
@@ -79,8 +81,10 @@ pub fn render(input: &ReportInput) -> String {
             .diagnostics
             .iter()
             .filter(|d| {
-                d.origin == crate::diagnostic::Origin::Roundtrip
-                    && d.revision.as_deref() == Some(run.revision.as_str())
+                matches!(
+                    d.origin,
+                    crate::diagnostic::Origin::Roundtrip | crate::diagnostic::Origin::Deploy
+                ) && d.revision.as_deref() == Some(run.revision.as_str())
             })
             .map(|d| format!("[{}] {}", d.rule, d.message))
             .collect();

@@ -136,6 +136,7 @@ pub fn render(input: &ReportInput, max_bytes: usize) -> String {
     head.push_str(&format!("{checked} checked.\n"));
 
     let mut blocks = vec![head];
+    blocks.extend(deploy_section(input));
     blocks.extend(file_sections(input));
     if let Some(block) = runs_block(input.runs) {
         blocks.push(block);
@@ -181,11 +182,38 @@ fn fit(blocks: Vec<String>, footer: &str, max_bytes: usize) -> String {
     out
 }
 
+/// What the other version of a deploy meets (`roundtrip --compat`), apart from the files'
+/// findings: whether the deploy itself is safe is read before what each file does.
+fn deploy_section(input: &ReportInput) -> Option<String> {
+    let found: Vec<Located> = input
+        .diagnostics
+        .iter()
+        .filter(|d| d.origin == crate::diagnostic::Origin::Deploy)
+        .map(|d| (d, input.location(d)))
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    let mut block = String::from(
+        "#### 🚦 Deploy compatibility
+
+",
+    );
+    for (diagnostic, location) in &found {
+        block.push_str(&finding_at(input, diagnostic, location.as_ref(), true));
+    }
+    Some(block)
+}
+
 /// One section per file: most severe files first, findings in line order within severity.
 fn file_sections(input: &ReportInput) -> Vec<String> {
     let mut by_file: BTreeMap<String, Vec<(&Diagnostic, Option<super::Location>)>> =
         BTreeMap::new();
-    for diagnostic in input.diagnostics {
+    let in_files = input
+        .diagnostics
+        .iter()
+        .filter(|d| d.origin != crate::diagnostic::Origin::Deploy);
+    for diagnostic in in_files {
         let location = input.location(diagnostic);
         let path = location
             .as_ref()
@@ -306,6 +334,16 @@ fn finding(
     diagnostic: &Diagnostic,
     location: Option<&super::Location>,
 ) -> String {
+    finding_at(input, diagnostic, location, false)
+}
+
+/// A finding; with `with_path`, its place names the file too (outside the file's own section).
+fn finding_at(
+    input: &ReportInput,
+    diagnostic: &Diagnostic,
+    location: Option<&super::Location>,
+    with_path: bool,
+) -> String {
     let rule = format!(
         "[{}]({}/blob/v{}/rules/{}.md)",
         code(diagnostic.rule),
@@ -314,15 +352,21 @@ fn finding(
         diagnostic.rule
     );
     let place = match location {
-        Some(l) => match &input.links {
-            Some(base) => format!(
-                " at [line {}]({base}{}#L{})",
-                l.line,
-                super::repository_uri(&l.path),
-                l.line
-            ),
-            None => format!(" at line {}", l.line),
-        },
+        Some(l) => {
+            let text = if with_path {
+                format!("{} line {}", code(&l.path), l.line)
+            } else {
+                format!("line {}", l.line)
+            };
+            match &input.links {
+                Some(base) => format!(
+                    " at [{text}]({base}{}#L{})",
+                    super::repository_uri(&l.path),
+                    l.line
+                ),
+                None => format!(" at {text}"),
+            }
+        }
         None => String::new(),
     };
     let phase = match diagnostic.phase {

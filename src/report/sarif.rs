@@ -41,6 +41,7 @@ fn rule(meta: &RuleMeta) -> Value {
         Origin::Lint => "lint",
         Origin::Graph => "revision-graph",
         Origin::Roundtrip => "roundtrip",
+        Origin::Deploy => "deploy-compatibility",
         Origin::Gate => "gate",
     };
     json!({

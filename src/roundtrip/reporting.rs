@@ -72,7 +72,11 @@ impl Judge<'_> {
         diagnostic.revision = migration
             .and_then(Migration::revision_id)
             .map(str::to_string);
-        diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
+        // Rules of the static check run on captured SQL are the round trip's findings here;
+        // a deploy-compatibility finding keeps its own section.
+        if diagnostic.origin != crate::diagnostic::Origin::Deploy {
+            diagnostic.origin = crate::diagnostic::Origin::Roundtrip;
+        }
         self.diagnostics.push(diagnostic);
     }
 

@@ -96,7 +96,7 @@ pub static DEPLOY_INCOMPATIBLE: RuleMeta = RuleMeta {
     severity: Severity::Error,
     summary: "The version running now (the models on --base) fails against the schema this revision leaves: an outage during the deploy.",
     doc: include_str!("../../rules/deploy-incompatible.md"),
-    origin: Origin::Roundtrip,
+    origin: Origin::Deploy,
 };
 
 pub fn all() -> [&'static RuleMeta; 12] {
