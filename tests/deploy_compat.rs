@@ -35,14 +35,27 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// `main` holds the running version (its models, the revision building its tables); the
 /// branch `feature` adds one revision per contract kind, one that only expands, and new models.
+/// The branch also touches REF's own revision (a comment): it is still REF's, applied to build
+/// the schema the deploy starts from, not judged.
 fn two_commits(work: &Path) {
+    two_commits_with(work, |_| {});
+}
+
+/// [`two_commits`], with `edit` applied to the project in both commits.
+fn two_commits_with(work: &Path, edit: impl Fn(&Path)) {
     let fixture = repo().join("fixtures/roundtrip/deploy_compat");
-    copy_tree(&fixture.join("base"), &work.join("migrations"));
+    let project = work.join("migrations");
+    copy_tree(&fixture.join("base"), &project);
+    edit(&project);
     git(work, &["init", "-q", "-b", "main"]);
     git(work, &["add", "."]);
     git(work, &["commit", "-q", "-m", "running version"]);
     git(work, &["checkout", "-q", "-b", "feature"]);
-    copy_tree(&fixture.join("feature"), &work.join("migrations"));
+    copy_tree(&fixture.join("feature"), &project);
+    edit(&project);
+    let first = project.join("versions/b1_tables.py");
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(&first, format!("{text}# Reformatted on the branch.\n")).unwrap();
     git(work, &["add", "."]);
     git(work, &["commit", "-q", "-m", "pull request"]);
 }
@@ -214,6 +227,58 @@ fn code_first_finds_the_revisions_the_new_models_need() {
             "{message}"
         );
     }
+}
+
+/// The models are importable through an absolute path into the working tree (PYTHONPATH, or
+/// an editable install's entry): REF's driver still imports REF's models, from its checkout.
+#[test]
+fn refs_models_come_from_its_checkout_whatever_the_import_path_names() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let work = tempfile::tempdir().unwrap();
+    two_commits_with(work.path(), |project| {
+        let env = project.join("env.py");
+        let text = std::fs::read_to_string(&env).unwrap().replace(
+            "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n",
+            "",
+        );
+        std::fs::write(&env, text).unwrap();
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args([
+            "roundtrip",
+            "migrations",
+            "--postgres",
+            "local",
+            "--base",
+            "main",
+            "--compat",
+            "--format",
+            "json",
+            "--python",
+            &python,
+        ])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env("PYTHONPATH", work.path().join("migrations"))
+        .env_remove("MIGRATION_GATE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let revisions: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "deploy-incompatible" && d["severity"] == "error")
+        .map(|d| d["revision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        revisions,
+        ["f1", "f2", "f3", "f4", "f5", "f6"],
+        "{document:#}"
+    );
 }
 
 #[test]

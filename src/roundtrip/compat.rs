@@ -81,6 +81,9 @@ pub(super) struct Compat {
     /// good once REF's models cannot be probed (a note said why).
     baseline: Option<BTreeMap<(String, String), Probe>>,
     reported: BTreeSet<(String, String)>,
+    /// The revisions REF has, whatever their files look like now: the schema the deploy starts
+    /// from is REF's head, and only the others are new.
+    pub(super) on_base: BTreeSet<String>,
 }
 
 impl Compat {
@@ -91,16 +94,8 @@ impl Compat {
         order: DeployOrder,
         current: AlembicOptions,
         project: &Path,
+        filters: &crate::discover::PathFilters,
     ) -> Result<Compat, String> {
-        if order == DeployOrder::CodeFirst {
-            return Ok(Compat {
-                reference: reference.to_string(),
-                order,
-                models: Models::Current,
-                baseline: None,
-                reported: BTreeSet::new(),
-            });
-        }
         let base = BaseRef::resolve(reference, project).map_err(|e| e.to_string())?;
         let worktree = base.worktree().map_err(|e| e.to_string())?;
         let toplevel = base
@@ -112,6 +107,17 @@ impl Compat {
             worktree.map(&toplevel, &path)
         };
         let script_location = map(&current.script_location);
+        let on_base = revisions_in(&script_location, filters);
+        if order == DeployOrder::CodeFirst {
+            return Ok(Compat {
+                reference: reference.to_string(),
+                order,
+                models: Models::Current,
+                baseline: None,
+                reported: BTreeSet::new(),
+                on_base,
+            });
+        }
         if !script_location.join("env.py").is_file() {
             return Err(format!(
                 "`{reference}` has no {} to import its models from",
@@ -122,7 +128,17 @@ impl Compat {
                     .display()
             ));
         }
+        let mut env = current.env.clone();
+        env.push((
+            "MIGRATION_GATE_CHECKOUT_OF".to_string(),
+            toplevel.to_string_lossy().to_string(),
+        ));
+        env.push((
+            "MIGRATION_GATE_CHECKOUT".to_string(),
+            worktree.toplevel.to_string_lossy().to_string(),
+        ));
         let options = AlembicOptions {
+            env,
             working_dir: map(&current.working_dir),
             ini: current.ini.as_deref().map(map),
             versions: current.versions.iter().map(|v| map(v)).collect(),
@@ -138,6 +154,7 @@ impl Compat {
             },
             baseline: None,
             reported: BTreeSet::new(),
+            on_base,
         })
     }
 
@@ -178,6 +195,16 @@ impl Compat {
                 "{env} hands Alembic no `target_metadata`: there are no models to run"
             ));
         }
+        if let Some(file) = answer.imported_elsewhere.first() {
+            return Err(format!(
+                "{env} imported this tree's files, not REF's (`{file}`{}): an import path names the working tree in a way REF's checkout cannot stand in for; make the models importable relative to the project (a relative PYTHONPATH, alembic.ini's prepend_sys_path)",
+                if answer.imported_elsewhere.len() > 1 {
+                    " and more"
+                } else {
+                    ""
+                }
+            ));
+        }
         Ok(answer.probes.unwrap_or_default())
     }
 }
@@ -194,7 +221,13 @@ impl Judge<'_> {
         let prepared = match self.alembic_options() {
             Some(options) => {
                 let project = options.script_location.clone();
-                Compat::prepare(&reference, self.options.deploy_order, options, &project)
+                Compat::prepare(
+                    &reference,
+                    self.options.deploy_order,
+                    options,
+                    &project,
+                    &self.options.lint.filters,
+                )
             }
             None => Err(format!(
                 "{} migrations have no models to run (deploy compatibility is proven for Alembic histories)",
@@ -353,6 +386,20 @@ impl Judge<'_> {
             self.push_found(diagnostic, Some(migration));
         }
     }
+}
+
+/// The revision ids of the Alembic histories in `folder` (REF's checkout).
+fn revisions_in(folder: &Path, filters: &crate::discover::PathFilters) -> BTreeSet<String> {
+    let Ok(found) = crate::discover::discover(&[folder.to_path_buf()], filters) else {
+        return BTreeSet::new();
+    };
+    crate::frontend::load(&found)
+        .sets
+        .iter()
+        .filter(|set| set.framework == crate::model::Framework::Alembic)
+        .flat_map(|set| &set.migrations)
+        .filter_map(|m| m.revision_id().map(str::to_string))
+        .collect()
 }
 
 fn message(whose: &str, order: DeployOrder, probe: &Probe) -> String {

@@ -90,6 +90,11 @@ impl<'a> Judge<'a> {
         {
             return false;
         }
+        self.in_range(order, index)
+    }
+
+    /// Within `--from` and `--to`.
+    fn in_range(&self, order: &[&Migration], index: usize) -> bool {
         let position = |id: &str| order.iter().position(|m| m.revision_id() == Some(id));
         let after_from = self
             .options
@@ -104,6 +109,23 @@ impl<'a> Judge<'a> {
             .and_then(position)
             .is_none_or(|to| index <= to);
         after_from && before_to
+    }
+
+    /// Indexes into `order` of the revisions REF does not have, within --from/--to and this
+    /// shard.
+    fn judged_beyond(&self, order: &[&Migration], on_base: &BTreeSet<String>) -> Vec<usize> {
+        let new: Vec<usize> = (0..order.len())
+            .filter(|&i| {
+                order[i]
+                    .revision_id()
+                    .is_none_or(|id| !on_base.contains(id))
+            })
+            .filter(|&i| self.in_range(order, i))
+            .collect();
+        match self.options.shard {
+            Some(shard) => shard.slice(&new).to_vec(),
+            None => new,
+        }
     }
 
     /// Indexes into `order` of the revisions to judge: in scope, and in this shard.
@@ -125,11 +147,16 @@ impl<'a> Judge<'a> {
         interpreter: Option<Interpreter>,
     ) -> Result<(), RoundtripError> {
         let order = self.order();
-        let judged = self.judged(&order);
+        let mut compat = self.prepare_compat();
+        // Proving a deploy, the schema starts at REF's head: REF's revisions are applied, the
+        // others judged, whatever files the branch touched.
+        let judged = match compat.as_ref().filter(|c| !c.on_base.is_empty()) {
+            Some(compat) => self.judged_beyond(&order, &compat.on_base),
+            None => self.judged(&order),
+        };
         let Some(&first) = judged.first() else {
             return Ok(());
         };
-        let mut compat = self.prepare_compat();
         let mut session = self.open(admin, interpreter).await?;
         self.report_start_note(&session);
         // Revisions before the first judged one are only applied, in one go.

@@ -83,6 +83,9 @@ pub(super) struct DriverAnswer {
     differences: Option<Vec<String>>,
     /// `probe`: what the models' statements got from the database.
     pub(super) probes: Option<Vec<super::compat::Probe>>,
+    /// `probe` in REF's driver: files of the working tree imported all the same.
+    #[serde(default)]
+    pub(super) imported_elsewhere: Vec<String>,
     #[serde(default)]
     pub(super) no_metadata: bool,
     #[serde(flatten)]

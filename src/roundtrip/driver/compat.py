@@ -252,3 +252,41 @@ def sqlstate(error):
         if isinstance(code, str):
             return code
     return None
+
+
+def use_checkout():
+    """In the driver of REF's models (MIGRATION_GATE_CHECKOUT set): every import path inside the
+    working tree (PYTHONPATH, an editable install's .pth entry, the folder run from) is taken to
+    the same place in REF's checkout, and the checkout's top level (and its src/) comes before
+    the installed packages, so that REF's env.py imports REF's models and not this tree's."""
+    working = os.environ.get("MIGRATION_GATE_CHECKOUT_OF")
+    checkout = os.environ.get("MIGRATION_GATE_CHECKOUT")
+    if not working or not checkout:
+        return None
+    working, checkout = os.path.realpath(working), os.path.realpath(checkout)
+
+    def moved(path):
+        real = os.path.realpath(path or os.getcwd())
+        if real == working or real.startswith(working + os.sep):
+            return checkout + real[len(working):]
+        return path
+
+    sys.path[:] = [moved(p) for p in sys.path]
+    installed = next((i for i, p in enumerate(sys.path) if "site-packages" in p or "dist-packages" in p), len(sys.path))
+    for folder in (os.path.join(checkout, "src"), checkout):
+        if os.path.isdir(folder) and folder not in sys.path:
+            sys.path.insert(installed, folder)
+    return moved
+
+
+def imported_from(folder):
+    """Modules imported from files under `folder` (the working tree, in REF's driver)."""
+    if not folder:
+        return []
+    folder = os.path.realpath(folder) + os.sep
+    found = []
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(folder):
+            found.append(os.path.realpath(path)[len(folder):])
+    return sorted(found)[:5]

@@ -1,6 +1,5 @@
 # The Alembic driver, part 8 of 8: start-up and the request loop.
-# interpreter.rs joins protocol.py, guard.py, project.py, flask_app.py, observers.py, steps.py and
-# main.py, in that order, into the one script the driver's interpreter runs.
+# interpreter.rs joins the parts, in order, into the one script the driver's interpreter runs.
 
 
 def main():
@@ -38,6 +37,9 @@ def main():
         return 0
     os.environ.update(json.loads(launch)["env"])
     guard.arm(os.environ)
+    moved = use_checkout()
+    if moved is not None:
+        args.invoked_from = moved(args.invoked_from)
 
     # The URL holds the password: it comes through the environment, never the command line
     # (which every local user can read in `ps`).
@@ -205,7 +207,9 @@ def main():
                     return []
 
                 run_env(probe, None)
-                send({"ok": True, "no_metadata": "probes" not in probes, "refused": guard.refused, **probes})
+                elsewhere = imported_from(os.environ.get("MIGRATION_GATE_CHECKOUT_OF"))
+                send({"ok": True, "no_metadata": "probes" not in probes, "refused": guard.refused,
+                      "imported_elsewhere": elsewhere, **probes})
                 continue
             else:
                 raise ValueError(f"unknown command {cmd}")
