@@ -122,6 +122,11 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
             "(23505)",
         ),
         ("f6", "select from `t_dropped`", "(42P01)"),
+        (
+            "f8",
+            "insert into `t_optional` a row without the columns its model declares nullable",
+            "(23502)",
+        ),
     ];
     assert_eq!(found.len(), expected.len(), "{found:#?}");
     for ((revision, severity, message), (want_revision, what, code)) in found.iter().zip(expected) {
@@ -146,7 +151,7 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
     );
     assert_eq!(
         report.matches("deploy-incompatible`]").count(),
-        6,
+        7,
         "{report}"
     );
     // The running version's statements on the tables no revision broke, a parent row inserted
@@ -157,7 +162,7 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
         .iter()
         .map(|r| r["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, vec!["passed"; 7], "{document:#}");
+    assert_eq!(statuses, vec!["passed"; 8], "{document:#}");
 }
 
 /// Code-first, the new models meet REF's schema: each table they need changed is found on the
@@ -276,7 +281,7 @@ fn refs_models_come_from_its_checkout_whatever_the_import_path_names() {
         .collect();
     assert_eq!(
         revisions,
-        ["f1", "f2", "f3", "f4", "f5", "f6"],
+        ["f1", "f2", "f3", "f4", "f5", "f6", "f8"],
         "{document:#}"
     );
 }

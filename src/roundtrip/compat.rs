@@ -84,6 +84,8 @@ pub(super) struct Compat {
     /// The revisions REF has, whatever their files look like now: the schema the deploy starts
     /// from is REF's head, and only the others are new.
     pub(super) on_base: BTreeSet<String>,
+    /// What REF's schema accepts, read at the first probe: every later row is made to meet it.
+    facts: Option<serde_json::Value>,
 }
 
 impl Compat {
@@ -116,6 +118,7 @@ impl Compat {
                 baseline: None,
                 reported: BTreeSet::new(),
                 on_base,
+                facts: None,
             });
         }
         if !script_location.join("env.py").is_file() {
@@ -155,6 +158,7 @@ impl Compat {
             baseline: None,
             reported: BTreeSet::new(),
             on_base,
+            facts: None,
         })
     }
 
@@ -170,8 +174,15 @@ impl Compat {
 
     /// What REF's models' statements get on the database now; `Err` with a note's text when
     /// they cannot be run (env.py fails, no `target_metadata`).
-    async fn probe(&self, session: &mut Session, limit: Duration) -> Result<Vec<Probe>, String> {
-        let request = serde_json::json!({"cmd": "probe"});
+    async fn probe(
+        &mut self,
+        session: &mut Session,
+        limit: Duration,
+    ) -> Result<Vec<Probe>, String> {
+        let request = match &self.facts {
+            Some(facts) => serde_json::json!({"cmd": "probe", "facts": facts}),
+            None => serde_json::json!({"cmd": "probe"}),
+        };
         let (answer, env) = match &self.models {
             Models::Base { options, .. } => {
                 let database = session.scratch.conninfo.clone();
@@ -204,6 +215,9 @@ impl Compat {
                     ""
                 }
             ));
+        }
+        if self.facts.is_none() {
+            self.facts = answer.facts;
         }
         Ok(answer.probes.unwrap_or_default())
     }
@@ -410,6 +424,10 @@ fn message(whose: &str, order: DeployOrder, probe: &Probe) -> String {
             "insert a second row with the same values into `{}`",
             probe.table
         ),
+        "insert without nullable columns" => format!(
+            "insert into `{}` a row without the columns its model declares nullable",
+            probe.table
+        ),
         "update" => format!("update `{}`", probe.table),
         _ => format!("delete from `{}`", probe.table),
     };
@@ -436,6 +454,9 @@ fn message(whose: &str, order: DeployOrder, probe: &Probe) -> String {
 
 /// The two-release way to make the change, by what PostgreSQL refused.
 fn expand_contract(probe: &Probe) -> &'static str {
+    if probe.action == "insert without nullable columns" {
+        return "the running code may leave the column out (its model declares it nullable): deploy code that always writes it and backfill, then SET NOT NULL in the next release";
+    }
     match probe.sqlstate.as_deref() {
         // not_null_violation
         Some("23502") => {

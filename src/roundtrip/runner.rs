@@ -86,6 +86,9 @@ pub(super) struct DriverAnswer {
     /// `probe` in REF's driver: files of the working tree imported all the same.
     #[serde(default)]
     pub(super) imported_elsewhere: Vec<String>,
+    /// `probe`: what the schema probed first accepts (its CHECKs' values, its unique columns),
+    /// handed back with the later probes.
+    pub(super) facts: Option<serde_json::Value>,
     #[serde(default)]
     pub(super) no_metadata: bool,
     #[serde(flatten)]

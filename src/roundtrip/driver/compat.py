@@ -2,27 +2,76 @@
 # now send to the schema (the `probe` request).
 
 
-def probe_models(connection, metadata):
+def probe_models(connection, metadata, facts=None):
     """For every table the models map: a SELECT of every mapped column, an INSERT of a row of
-    the columns the models know (parents first), the same INSERT again, an UPDATE and a DELETE
-    by primary key, each in a savepoint rolled back at once. What they send is what SQLAlchemy
-    sends for these models; the database answers as it would answer the running application.
-    Returns one result per table and action: ok, or the database's error and SQLSTATE, or why
-    the action was not tried."""
+    the columns the models know (parents first), the same INSERT again, an INSERT leaving out
+    the columns the models declare nullable, an UPDATE and a DELETE by primary key, each in a
+    savepoint rolled back at once. What they send is what SQLAlchemy sends for these models; the
+    database answers as it would answer the running application.
+
+    `facts` are what the schema the models ran on in production accepts (read from REF's
+    schema at the first probe and handed back for the later ones): a value each CHECK asks for,
+    and the columns its unique keys cover, which the old code's rows already keep unique. The
+    rows are made to meet them, so that what fails later fails on what the revisions changed.
+
+    Returns (results, facts): one result per table and action (ok, or the database's error and
+    SQLSTATE, or why the action was not tried), and the facts used."""
     metadatas = metadata if isinstance(metadata, (list, tuple)) else [metadata]
     if not connection.in_transaction():
         connection.begin()
+    if facts is None:
+        facts = schema_facts(connection)
     results = []
     for one in metadatas:
         for table in one.sorted_tables:
-            results.extend(TableProbe(connection, table).run())
-    return results
+            results.extend(TableProbe(connection, table, facts).run())
+    return results, facts
+
+
+def schema_facts(connection):
+    """Per table (`schema.name`, public's unqualified): `checks`, a value per column its CHECK
+    constraints ask for (`col = ANY (ARRAY['a', ...])`, `col = 1`, `col >= 10`); `unique`, the
+    columns of its unique indexes."""
+    import re
+    from sqlalchemy import text
+    facts = {}
+
+    def entry(table):
+        return facts.setdefault(table, {"checks": {}, "unique": []})
+
+    rows = connection.execute(text(
+        "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END,"
+        " pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE k.contype = 'c'"
+        " AND n.nspname NOT IN ('pg_catalog', 'information_schema')")).fetchall()
+    column = r'\(*"?(\w+)"?\)?(?:::[\w ]+(?:\[\])?)?'
+    for table, definition in rows:
+        checks = entry(table)["checks"]
+        for name, value in re.findall(column + r"\s*=\s*ANY\s*\(+ARRAY\[\s*'((?:[^']|'')*)'", definition):
+            checks.setdefault(name, value.replace("''", "'"))
+        for name, value in re.findall(column + r"\s*=\s*'((?:[^']|'')*)'", definition):
+            checks.setdefault(name, value.replace("''", "'"))
+        for name, op, number in re.findall(column + r"\s*(=|>=|>)\s*\(?(-?\d+(?:\.\d+)?)", definition):
+            value = float(number) if "." in number else int(number)
+            checks.setdefault(name, value + 1 if op == ">" else value)
+    rows = connection.execute(text(
+        "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END,"
+        " a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)"
+        " WHERE i.indisunique AND n.nspname NOT IN ('pg_catalog', 'information_schema')")).fetchall()
+    for table, name in rows:
+        unique = entry(table)["unique"]
+        if name not in unique:
+            unique.append(name)
+    return facts
 
 
 class TableProbe:
-    def __init__(self, connection, table):
+    def __init__(self, connection, table, facts):
         self.connection = connection
         self.table = table
+        self.facts = facts
         self.results = []
         self.counter = 1000
 
@@ -44,11 +93,26 @@ class TableProbe:
             key = self.insert("insert", values)
             if key is None:
                 return self.results
-            again = {k: v for k, v in values.items() if not table.c[k].primary_key}
-            for column in table.primary_key.columns:
-                if column.name in values:
-                    again[column.name] = self.value_for(column)
+            # The same values again, except in the columns the old schema keeps unique (the
+            # running code's rows already differ there): only a new unique key refuses it.
+            kept_unique = set(self.facts_of(table).get("unique", []))
+            kept_unique.update(c.name for c in table.primary_key.columns)
+            again = dict(values)
+            for name in values:
+                if name in kept_unique and name not in self.checked(table):
+                    again[name] = self.value_for(table.c[name])
             self.insert("insert again", again)
+            # The columns the model declares nullable left out, as the running code may leave
+            # them: a column made NOT NULL since refuses the row.
+            required = {}
+            for name, value in values.items():
+                column = table.c[name]
+                if column.nullable and not column.primary_key:
+                    continue
+                fresh = name in kept_unique and name not in self.checked(table)
+                required[name] = self.value_for(column) if fresh else value
+            if set(required) != set(values):
+                self.insert("insert without nullable columns", required)
             where = [column == key[column.name] for column in table.primary_key.columns
                      if key.get(column.name) is not None]
             if where and len(where) == len(table.primary_key.columns):
@@ -109,6 +173,13 @@ class TableProbe:
             found["skipped"] = skipped
         return found
 
+    def facts_of(self, table):
+        name = f"{table.schema}.{table.name}" if table.schema and table.schema != "public" else table.name
+        return self.facts.get(name, {})
+
+    def checked(self, table):
+        return self.facts_of(table).get("checks", {})
+
     def row_values(self, table, depth):
         """Values for a row of `table`: every column the model maps, except those the database
         fills (a serial or identity key, a server default, a computed column); a foreign key's
@@ -134,6 +205,9 @@ class TableProbe:
                     continue
                 return None, f"no row of the table `{column.name}` refers to could be made"
             value = self.value_for(column)
+            wanted = self.checked(table).get(column.name)
+            if wanted is not None:
+                value = typed_like(wanted, value)
             if value is MISSING:
                 if column.nullable:
                     continue
@@ -172,6 +246,30 @@ class TableProbe:
 
 
 MISSING = object()
+
+
+def typed_like(wanted, made):
+    """A value a CHECK asks for, in the type the column's own value has (a label for an enum
+    column stays the label: SQLAlchemy's Enum takes its name)."""
+    import decimal
+    import enum
+    if isinstance(made, enum.Enum):
+        return next((m for m in type(made) if m.value == wanted or m.name == wanted), made)
+    if isinstance(made, bool) or made is MISSING:
+        return made
+    if isinstance(made, int):
+        try:
+            return int(wanted)
+        except (TypeError, ValueError):
+            return made
+    if isinstance(made, (float, decimal.Decimal)):
+        try:
+            return type(made)(str(wanted))
+        except (TypeError, ValueError, decimal.InvalidOperation):
+            return made
+    if isinstance(made, str):
+        return str(wanted)
+    return made
 
 
 def value_of_type(type_, n):

@@ -200,10 +200,12 @@ def main():
                 probes = {}
 
                 def probe(heads, context):
-                    # The models of the version running now, against the schema as it is.
+                    # The models of one version, against the schema as it is.
                     metadata = context.opts.get("target_metadata")
                     if metadata is not None:
-                        probes.setdefault("probes", []).extend(probe_models(context.connection, metadata))
+                        found, facts = probe_models(context.connection, metadata, request.get("facts"))
+                        probes.setdefault("probes", []).extend(found)
+                        probes["facts"] = facts
                     return []
 
                 run_env(probe, None)
