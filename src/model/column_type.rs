@@ -33,6 +33,9 @@ impl ColumnType {
             "bigserial" | "serial8" => "bigserial",
             "smallserial" | "serial2" => "smallserial",
             "numeric" | "decimal" => "numeric",
+            // `float(p)` is `real` up to 24 binary digits, `double precision` above; the
+            // precision is no modifier of the type PostgreSQL keeps (SQLAlchemy: `Float(53)`).
+            "float" if modifiers.first().is_some_and(|&p| p <= 24) => "real",
             "float" | "double" | "double precision" | "float8" | "double_precision" => {
                 "double precision"
             }
@@ -54,6 +57,10 @@ impl ColumnType {
             // PostgreSQL keeps it.
             _ if written.contains('"') => written,
             other => other,
+        };
+        let modifiers = match canonical {
+            "real" | "double precision" => Vec::new(),
+            _ => modifiers,
         };
         ColumnType {
             name: canonical.to_string(),
@@ -199,6 +206,17 @@ impl DefaultExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_precision_picks_real_or_double_and_is_no_modifier() {
+        let double = ColumnType::normalized("double precision", Vec::new());
+        assert_eq!(ColumnType::normalized("FLOAT", vec![53]), double);
+        assert_eq!(ColumnType::normalized("float", Vec::new()), double);
+        assert_eq!(
+            ColumnType::normalized("Float", vec![24]),
+            ColumnType::normalized("real", Vec::new())
+        );
+    }
 
     #[test]
     fn volatile_defaults_are_recognised_by_function_call() {

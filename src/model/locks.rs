@@ -112,15 +112,21 @@ pub fn held_before(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {
     held.filter(|_| ops.get(index).is_some_and(|op| op.in_transaction))
 }
 
-/// The strongest lock the operations after `index`, in the transaction open at `index`, take
-/// on `table`: what the transaction holds from then on whatever is done at `index`.
-pub fn taken_later(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {
+/// The strongest lock the operations after `index` that `counts`, in the transaction open at
+/// `index`, take on `table`: what the transaction holds from then on whatever is done at `index`.
+pub fn taken_later(
+    ops: &[Op],
+    index: usize,
+    table: &str,
+    counts: impl Fn(&Op) -> bool,
+) -> Option<TableLock> {
     if !ops.get(index).is_some_and(|op| op.in_transaction) {
         return None;
     }
     ops[index + 1..]
         .iter()
         .take_while(|op| op.in_transaction && !matches!(op.kind, OpKind::CommitTransaction))
+        .filter(|op| counts(op))
         .filter_map(|op| op.kind.table_lock())
         .filter(|(t, _)| same_name(t, table))
         .map(|(_, lock)| lock)

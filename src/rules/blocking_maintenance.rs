@@ -100,7 +100,17 @@ fn taken_anyway(site: &OpSite, table: &str, blocks_reads: bool) -> bool {
     } else {
         TableLock::ShareRowExclusive
     };
-    crate::model::locks::taken_later(site.ops, site.index, table)
+    // Another explicit LOCK is no work that needs the lock: it is a finding of its own.
+    let work = |op: &crate::model::Op| {
+        !matches!(
+            op.kind,
+            OpKind::Maintenance {
+                kind: MaintenanceKind::LockTable { .. },
+                ..
+            }
+        )
+    };
+    crate::model::locks::taken_later(site.ops, site.index, table, work)
         .is_some_and(|later| crate::model::locks::at_least(later, needed))
 }
 
