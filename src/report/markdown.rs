@@ -194,13 +194,22 @@ fn deploy_section(input: &ReportInput) -> Option<String> {
     if found.is_empty() {
         return None;
     }
-    let mut block = String::from(
-        "#### 🚦 Deploy compatibility
-
-",
-    );
-    for (diagnostic, location) in &found {
+    let mut block = String::from("#### 🚦 Deploy compatibility\n\n");
+    let (notes, shown): (Vec<&Located>, Vec<&Located>) = found
+        .iter()
+        .partition(|(d, _)| d.severity == Severity::Note);
+    for (diagnostic, location) in &shown {
         block.push_str(&finding_at(input, diagnostic, location.as_ref(), true));
+    }
+    if !notes.is_empty() {
+        block.push_str(&format!(
+            "\n<details><summary>{}</summary>\n\n",
+            plural(notes.len(), "note")
+        ));
+        for (diagnostic, location) in &notes {
+            block.push_str(&finding_at(input, diagnostic, location.as_ref(), true));
+        }
+        block.push_str("\n</details>\n");
     }
     Some(block)
 }

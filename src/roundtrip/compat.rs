@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Status};
 use crate::lint::git::{BaseRef, Worktree};
 use crate::model::{Migration, Phase, Span};
 use crate::rules::roundtrip as findings;
@@ -270,7 +270,12 @@ impl Judge<'_> {
     /// REF's models on REF's schema, before the first new revision: what works there is what
     /// the new revisions must keep working.
     pub(super) async fn compat_baseline(&mut self, compat: &mut Compat, session: &mut Session) {
-        let note_span = self.set.env.file.map(|file| Span::new(file, 0..0));
+        let note_span = self
+            .set
+            .env
+            .file
+            .map(|file| Span::new(file, 0..0))
+            .or_else(|| self.set.migrations.first().map(|m| m.revision_span));
         match compat.probe(session, self.options.step_timeout).await {
             Ok(probes) => {
                 let failing: Vec<String> = probes
@@ -285,21 +290,36 @@ impl Judge<'_> {
                         )
                     })
                     .collect();
-                // Code-first, what fails on REF's schema is what the new revisions must fix.
-                if !failing.is_empty()
-                    && compat.order == DeployOrder::MigrateFirst
-                    && let Some(span) = note_span
-                {
-                    let mut note = Diagnostic::new(
-                        &findings::DEPLOY_INCOMPATIBLE,
-                        span,
-                        format!(
-                            "on `{}`'s own schema {} of its models' statements already fail, so what the new revisions do to them is not judged: {}",
+                let tables: BTreeSet<&str> = probes.iter().map(|p| p.table.as_str()).collect();
+                // What was judged, so that a clean run says it ran and what it covered.
+                let coverage = match compat.order {
+                    DeployOrder::MigrateFirst => {
+                        let mut text = format!(
+                            "deploy compatibility: the models of `{}` map {} tables; {} of their {} statements work on its schema and were run again after each new revision",
                             compat.reference,
-                            failing.len(),
-                            failing.join("; ")
-                        ),
-                    );
+                            tables.len(),
+                            probes.len() - failing.len(),
+                            probes.len()
+                        );
+                        if !failing.is_empty() {
+                            text.push_str(&format!(
+                                "; these fail there already and are not judged: {}",
+                                failing.join("; ")
+                            ));
+                        }
+                        text
+                    }
+                    // Code-first, what fails on REF's schema is what the new revisions must fix.
+                    DeployOrder::CodeFirst => format!(
+                        "deploy compatibility (code-first): this tree's models map {} tables; {} of their {} statements fail on `{}`'s schema, and each new revision was checked for the ones it makes work",
+                        tables.len(),
+                        failing.len(),
+                        probes.len(),
+                        compat.reference
+                    ),
+                };
+                if let Some(span) = note_span {
+                    let mut note = Diagnostic::new(&findings::DEPLOY_INCOMPATIBLE, span, coverage);
                     note.severity = Severity::Note;
                     self.push_found(note, None);
                 }
@@ -326,10 +346,8 @@ impl Judge<'_> {
         compat: &mut Compat,
         session: &mut Session,
         migration: &Migration,
-    ) {
-        if compat.baseline.is_none() {
-            return;
-        }
+    ) -> Option<Status> {
+        compat.baseline.as_ref()?;
         let probes = match compat.probe(session, self.options.step_timeout).await {
             Ok(probes) => probes,
             Err(why) => {
@@ -340,12 +358,10 @@ impl Judge<'_> {
                 );
                 note.severity = Severity::Note;
                 self.push_found(note.in_phase(Phase::Upgrade), Some(migration));
-                return;
+                return Some(Status::Skipped);
             }
         };
-        let Some(baseline) = &compat.baseline else {
-            return;
-        };
+        let baseline = compat.baseline.as_ref()?;
         let mut broken: Vec<Probe> = Vec::new();
         for probe in probes {
             let key = probe.key();
@@ -399,6 +415,11 @@ impl Judge<'_> {
             });
             self.push_found(diagnostic, Some(migration));
         }
+        Some(if by_table.is_empty() {
+            Status::Passed
+        } else {
+            Status::Failed
+        })
     }
 }
 

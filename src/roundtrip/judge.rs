@@ -358,9 +358,15 @@ impl<'a> Judge<'a> {
             let result = self.result(migration, Status::Failed, steps, started);
             return Ok((result, Next::Rebuild));
         }
-        if let Some(compat) = compat {
-            self.compat_after(compat, session, migration).await;
-        }
+        // The deploy's other version against this revision's schema: a step of its own, timed.
+        let compat_step = match compat {
+            Some(compat) => {
+                let probed = Instant::now();
+                let status = self.compat_after(compat, session, migration).await;
+                status.map(|status| (status, probed, Instant::now()))
+            }
+            None => None,
+        };
         self.report_trace(migration, &trace);
         let capture = match &session.applier {
             Applier::Alembic(driver) => Some(driver.last_capture.clone()),
@@ -396,6 +402,9 @@ impl<'a> Judge<'a> {
             Status::Passed
         };
         record_until(&mut steps, "upgrade", upgrade_status, t, stepped);
+        if let Some((status, probed, done)) = compat_step {
+            record_until(&mut steps, "deploy-compatibility", status, probed, done);
+        }
         let finish = |judge: &Self, steps, status: Status, notes: &[String]| {
             let status = match status {
                 Status::Passed | Status::Irreversible if ran_nothing => Status::RanNothing,
