@@ -158,6 +158,11 @@ impl<'a> Judge<'a> {
             return Ok(());
         };
         let mut session = self.open(admin, interpreter).await?;
+        if self.compares_models()
+            && let Applier::Alembic(driver) = &mut session.applier
+        {
+            driver.keep_spare();
+        }
         self.report_start_note(&session);
         // Revisions before the first judged one are only applied, in one go.
         let mut dirty = first > 0

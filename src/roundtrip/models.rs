@@ -11,11 +11,16 @@ use super::runner::ModelComparison;
 use super::session::{Applier, Session};
 
 impl Judge<'_> {
+    /// Whether the run ends with the model comparison: an Alembic set judged to its end.
+    pub(super) fn compares_models(&self) -> bool {
+        let earlier_shard = self.options.shard.is_some_and(|shard| !shard.is_last());
+        self.set.framework == Framework::Alembic && self.options.to.is_none() && !earlier_shard
+    }
+
     /// Runs when the history was judged to its end (no `--to`, the last `--shard`), on the
     /// database left at head.
     pub(super) async fn compare_models(&mut self, session: &mut Session, head: &Migration) {
-        let earlier_shard = self.options.shard.is_some_and(|shard| !shard.is_last());
-        if self.set.framework != Framework::Alembic || self.options.to.is_some() || earlier_shard {
+        if !self.compares_models() {
             return;
         }
         let Applier::Alembic(driver) = &mut session.applier else {
@@ -54,6 +59,9 @@ impl Judge<'_> {
         let Applier::Alembic(driver) = &mut session.applier else {
             return;
         };
+        // `alembic check` runs in a process of its own: the models are compared as env.py
+        // imports them, not as revisions left them in this one (a `metadata.reflect()`).
+        driver.fresh_process().await;
         match driver.compare_models(limit).await {
             Ok(ModelComparison::Differences(mut differences)) => {
                 // Alembic compares tables in set order, which differs from run to run: sorted,

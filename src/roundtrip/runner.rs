@@ -198,6 +198,8 @@ pub struct AlembicDriver {
     process: Option<Running>,
     /// A process started before the scratch database existed, for the first launch.
     started: Option<Interpreter>,
+    /// A process started ahead for a fresh run of env.py (the model comparison).
+    spare: Option<Interpreter>,
     pub alembic_version: String,
     /// What the last successful upgrade sent.
     pub last_capture: Capture,
@@ -228,6 +230,7 @@ impl AlembicDriver {
             url: database.url_with_password(),
             process: None,
             started,
+            spare: None,
             last_capture: Capture::default(),
             capture_left: CAPTURE_BUDGET,
             last_destinations: Destinations::default(),
@@ -478,7 +481,28 @@ impl AlembicDriver {
         Ok(())
     }
 
+    /// Starts, ahead of need, the interpreter [`Self::fresh_process`] will use (importing
+    /// Alembic and SQLAlchemy takes half a second, which then overlaps the run).
+    pub fn keep_spare(&mut self) {
+        if self.spare.is_none() {
+            self.spare = Interpreter::start(&self.options).ok();
+        }
+    }
+
+    /// Ends this process: the next request runs in a new one, as each `alembic` command does.
+    /// What the revisions did to the interpreter (a model's metadata reflected, tables defined
+    /// at import) is then gone.
+    pub async fn fresh_process(&mut self) {
+        self.end_process().await;
+        self.started = self.spare.take();
+        self.reconnect = false;
+    }
+
     pub async fn stop(mut self) {
+        self.end_process().await;
+    }
+
+    async fn end_process(&mut self) {
         if let Some((mut child, stdin, _)) = self.process.take() {
             drop(stdin);
             if tokio::time::timeout(Duration::from_secs(5), child.wait())

@@ -100,7 +100,7 @@ class TableProbe:
             again = dict(values)
             for name in values:
                 if name in kept_unique and name not in self.checked(table):
-                    again[name] = self.value_for(table.c[name])
+                    again[name] = self.fresh_value(table.c[name])
             self.insert("insert again", again)
             # The columns the model declares nullable left out, as the running code may leave
             # them: a column made NOT NULL since refuses the row.
@@ -110,7 +110,7 @@ class TableProbe:
                 if column.nullable and not column.primary_key:
                     continue
                 fresh = name in kept_unique and name not in self.checked(table)
-                required[name] = self.value_for(column) if fresh else value
+                required[name] = self.fresh_value(column) if fresh else value
             if set(required) != set(values):
                 self.insert("insert without nullable columns", required)
             where = [column == key[column.name] for column in table.primary_key.columns
@@ -239,6 +239,15 @@ class TableProbe:
             return None
         savepoint.commit()
         return value
+
+    def fresh_value(self, column):
+        """Another value for a column the old schema keeps unique: for a foreign key, the key
+        of another parent row."""
+        if column.foreign_keys:
+            parent = self.parent_value(column, 0)
+            if parent is not None:
+                return parent
+        return self.value_for(column)
 
     def value_for(self, column):
         self.counter += 1
