@@ -356,6 +356,40 @@ fn without_models_on_the_base_a_note_says_nothing_was_checked() {
     );
 }
 
+/// Statically, `check --base` says which dropped or renamed objects the models on REF still map.
+#[test]
+fn check_with_a_base_says_what_the_running_models_still_map() {
+    let work = tempfile::tempdir().unwrap();
+    two_commits(work.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args(["check", "migrations", "--base", "main", "--format", "json"])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = |rule: &str| -> String {
+        document["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["rule"] == rule)
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {rule}: {document:#}"))
+    };
+    assert!(
+        message("rename-column").ends_with(
+            "; the models on `main` still map `t_rename.name` (migrations/models.py:7): the version running now uses it"
+        ),
+        "{}",
+        message("rename-column")
+    );
+    assert!(
+        message("drop-table").contains("the models on `main` still map `t_dropped`"),
+        "{}",
+        message("drop-table")
+    );
+}
+
 #[test]
 fn compat_needs_a_base() {
     let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))

@@ -1,6 +1,7 @@
 //! Text → model. The only code that parses.
 
 pub mod alembic;
+pub mod python_models;
 pub mod sql;
 mod sql_sets;
 

@@ -88,5 +88,18 @@ pub fn prepare(
         };
         histories.push(Some(history));
     }
+    // What the version running now maps, for the findings that break it (a dropped or renamed
+    // column or table): read once, for every Alembic history.
+    if histories.iter().any(Option::is_some) {
+        const MODEL_FILES: usize = 400;
+        let tables: Vec<crate::model::base_models::MappedTable> = base
+            .model_files(MODEL_FILES)
+            .iter()
+            .flat_map(|(path, text)| frontend::python_models::mapped_tables(path, text))
+            .collect();
+        for history in histories.iter_mut().flatten() {
+            history.models.tables = tables.clone();
+        }
+    }
     Ok(Baseline { scope, histories })
 }

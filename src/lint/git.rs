@@ -254,3 +254,41 @@ impl Drop for Worktree {
         );
     }
 }
+
+impl BaseRef {
+    /// The Python files on REF that may declare models (`__tablename__`, `Table(`), with their
+    /// text: at most `limit` of them, by path.
+    pub fn model_files(&self, limit: usize) -> Vec<(String, String)> {
+        let commit = format!("{}^{{commit}}", self.reference);
+        let Ok(listed) = git(
+            &self.toplevel,
+            &[
+                "grep",
+                "-l",
+                "-I",
+                "-z",
+                "-e",
+                "__tablename__",
+                "-e",
+                "Table(",
+                &commit,
+                "--",
+                "*.py",
+            ],
+        ) else {
+            return Vec::new();
+        };
+        listed
+            .split(|&b| b == 0)
+            .filter(|name| !name.is_empty())
+            .take(limit)
+            .filter_map(|name| {
+                // `git grep` on a commit names each file `<commit>:<path>`.
+                let name = String::from_utf8_lossy(name).to_string();
+                let path = name.split_once(':').map_or(name.as_str(), |(_, p)| p);
+                let text = git(&self.toplevel, &["show", &name]).ok()?;
+                Some((path.to_string(), String::from_utf8_lossy(&text).to_string()))
+            })
+            .collect()
+    }
+}

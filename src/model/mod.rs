@@ -1,5 +1,6 @@
 //! The vocabulary shared by every stage: frontends write it, rules and the graph read it.
 
+pub mod base_models;
 pub mod column_type;
 pub mod constraint;
 pub mod function_calls;
@@ -342,6 +343,8 @@ pub struct MigrationSet {
 pub struct BaseHistory {
     pub reference: String,
     pub revisions: std::collections::BTreeMap<String, Vec<String>>,
+    /// What the application's models map on REF, when its Python source declares any.
+    pub models: base_models::BaseModels,
 }
 
 impl BaseHistory {
@@ -353,6 +356,7 @@ impl BaseHistory {
                 .iter()
                 .filter_map(|m| Some((m.revision_id()?.to_string(), m.parents.clone())))
                 .collect(),
+            models: base_models::BaseModels::default(),
         }
     }
 

@@ -43,7 +43,7 @@ impl Rule for DropColumn {
                 continue;
             }
             out.push(
-                cx.report_op(&META, &site, format!("dropping `{table}.{column}` deletes its data for good, and running instances of the application that still select or insert it fail until they are redeployed"))
+                cx.report_op(&META, &site, format!("dropping `{table}.{column}` deletes its data for good, and running instances of the application that still select or insert it fail until they are redeployed{}", cx.running_models(table, Some(column))))
                     .with_help("first deploy code that no longer uses the column (SQLAlchemy: remove it from the model, or `deferred()` + exclude it), then drop it in a later release"),
             );
         }

@@ -29,7 +29,7 @@ impl Rule for DropTable {
                 continue;
             }
             out.push(
-                cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good, and running instances of the application that still use it fail until they are redeployed"))
+                cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good, and running instances of the application that still use it fail until they are redeployed{}", cx.running_models(table, None)))
                     .with_help("deploy code that no longer uses the table first, keep a backup (`CREATE TABLE ... AS` or a dump), then drop it in a later release"),
             );
         }

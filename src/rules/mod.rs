@@ -182,6 +182,30 @@ impl<'a> LintContext<'a> {
         self.ops(Phase::Upgrade).chain(self.ops(Phase::Downgrade))
     }
 
+    /// What the models on `--base` say of `table` (its `column`): a sentence to add to a
+    /// finding about breaking the running version, or nothing when no model read says.
+    pub fn running_models(&self, table: &str, column: Option<&str>) -> String {
+        use crate::model::base_models::Mapped;
+        let Some(base) = self.base else {
+            return String::new();
+        };
+        let what = match column {
+            Some(column) => format!("`{table}.{column}`"),
+            None => format!("`{table}`"),
+        };
+        match base.models.maps(table, column) {
+            Mapped::Yes(place) => format!(
+                "; the models on `{}` still map {what} ({place}): the version running now uses it",
+                base.reference
+            ),
+            Mapped::No(place) => format!(
+                "; the models on `{}` no longer map {what} ({place}): the version running now does not use it",
+                base.reference
+            ),
+            Mapped::Unknown => String::new(),
+        }
+    }
+
     /// A finding on one operation, in its phase.
     pub fn report_op(
         &self,

@@ -36,7 +36,7 @@ impl Rule for RenameColumn {
                 continue;
             }
             out.push(
-                cx.report_op(&META, &site, format!("renaming `{table}.{from}` to `{to}` breaks every running instance of the application that still reads or writes `{from}` until it is redeployed"))
+                cx.report_op(&META, &site, format!("renaming `{table}.{from}` to `{to}` breaks every running instance of the application that still reads or writes `{from}` until it is redeployed{}", cx.running_models(table, Some(from))))
                     .with_help("add the new column, write to both, backfill, switch reads, then drop the old column in a later release; or rename behind a view"),
             );
         }

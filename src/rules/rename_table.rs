@@ -31,7 +31,7 @@ impl Rule for RenameTable {
                 continue;
             }
             out.push(
-                cx.report_op(&META, &site, format!("renaming table `{from}` to `{to}` breaks every running instance of the application that still uses `{from}` until it is redeployed"))
+                cx.report_op(&META, &site, format!("renaming table `{from}` to `{to}` breaks every running instance of the application that still uses `{from}` until it is redeployed{}", cx.running_models(from, None)))
                     .with_help("create the new table (or an updatable view `CREATE VIEW {from} AS SELECT * FROM {to}` after the rename) so both names work during the deploy, and drop the old name in a later release"),
             );
         }
