@@ -468,6 +468,67 @@ fn a_file_drizzles_journal_does_not_list_is_left_out_with_a_note() {
     );
 }
 
+/// Another database's history in a layout PostgreSQL tools share (ClickHouse in Diesel's
+/// folders): PostgreSQL's own grammar rejects its CREATE TABLEs, so the folder is said and left
+/// out; a PostgreSQL history with one statement PostgreSQL rejects is still judged.
+#[test]
+fn a_folder_whose_sql_postgres_rejects_is_another_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (name, up) in [
+        (
+            "2024-07-01-000000_events",
+            "CREATE TABLE IF NOT EXISTS events (id UUID, kind String, at DateTime) ENGINE = MergeTree() ORDER BY (at, id);\n",
+        ),
+        (
+            "2024-07-02-000000_clicks",
+            "CREATE TABLE IF NOT EXISTS clicks (id UUID, at DateTime) ENGINE = ReplacingMergeTree() ORDER BY id;\n",
+        ),
+        (
+            "2024-07-03-000000_events_flag",
+            "ALTER TABLE events ADD COLUMN IF NOT EXISTS flagged UInt8 DEFAULT 0;\n",
+        ),
+    ] {
+        write(root, &format!("ch_migrations/{name}/up.sql"), up);
+        write(
+            root,
+            &format!("ch_migrations/{name}/down.sql"),
+            "SELECT 1;\n",
+        );
+    }
+    write(
+        root,
+        "migrations/2024-07-01-000000_users/up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX ix_users_email ON users (email);\n",
+    );
+    write(
+        root,
+        "migrations/2024-07-01-000000_users/down.sql",
+        "DROP TABLE users;\n",
+    );
+    write(
+        root,
+        "migrations/2024-07-02-000000_names/up.sql",
+        "ALTER TABLE users ADD COLUMN name text;\nDELETE FROM users WHERE email IS NULL AND name IS NULL AND id < 0 AND TRUE AND;\n",
+    );
+    write(
+        root,
+        "migrations/2024-07-02-000000_names/down.sql",
+        "ALTER TABLE users DROP COLUMN name;\n",
+    );
+    let output = run(&["check", "--show-sets", "."], root);
+    let shown = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        shown.contains("left out: ch_migrations: PostgreSQL's own parser rejects 2 of its 6 statements: another database's migrations"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("set migrations: diesel, 2 migrations"),
+        "{shown}"
+    );
+}
+
 /// A Python file that holds only a licence header or a docstring, beside the project's
 /// migrations, is no revision of a history of its own; in a folder of revisions it is a
 /// revision someone forgot to fill in.

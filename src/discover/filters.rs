@@ -32,6 +32,11 @@ impl PathFilters {
         matches(&self.exclude, path)
     }
 
+    /// The config's `[dialect]` names `path` PostgreSQL's.
+    pub(super) fn names_postgres_folder(&self, path: &Path) -> bool {
+        matches(&self.postgres, path)
+    }
+
     /// A folder written for another database: configured so, or named so (`mysql/`,
     /// `versions_sqlite/`) unless configured as PostgreSQL's.
     pub(super) fn is_other_database_dir(&self, path: &Path) -> bool {

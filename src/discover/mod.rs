@@ -78,6 +78,9 @@ pub enum SkipReason {
 pub struct Discovery {
     pub sets: Vec<DiscoveredSet>,
     pub skipped: Vec<Skipped>,
+    /// Roots of the sets the config's `[dialect]` names PostgreSQL's: judged whatever their
+    /// SQL looks like.
+    pub postgres_configured: Vec<PathBuf>,
 }
 
 /// What the walk collects as it goes.
@@ -150,13 +153,20 @@ pub fn discover(paths: &[PathBuf], filters: &PathFilters) -> Result<Discovery, D
     // An Alembic folder is walked both as part of its parent and as a script directory.
     found.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     found.skipped.dedup();
+    let sets: Vec<DiscoveredSet> = found
+        .sets
+        .into_values()
+        .filter(|s| !s.files.is_empty())
+        .collect();
+    let postgres_configured = sets
+        .iter()
+        .filter(|s| filters.names_postgres_folder(&s.root))
+        .map(|s| s.root.clone())
+        .collect();
     Ok(Discovery {
-        sets: found
-            .sets
-            .into_values()
-            .filter(|s| !s.files.is_empty())
-            .collect(),
+        sets,
         skipped: found.skipped,
+        postgres_configured,
     })
 }
 

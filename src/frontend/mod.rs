@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::discover::{Discovery, SetKind, SkipReason, Skipped, SqlTool};
 use crate::model::{
     AlembicEnv, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration,
-    MigrationSet, RevisionId, SourceFile, Sources, Span,
+    MigrationSet, OpKind, RevisionId, SourceFile, Sources, Span,
 };
 
 /// Larger files are reported, not parsed: no migration is that big, and a generated dump
@@ -257,6 +257,27 @@ pub fn load(discovery: &Discovery) -> Loaded {
                         span: Span::new(*first, 0..0),
                     });
                 }
+                // SQL that PostgreSQL's own parser mostly rejects is another database's (a
+                // ClickHouse or MySQL history in a layout PostgreSQL tools share).
+                let (built, foreign): (Vec<MigrationSet>, Vec<MigrationSet>) =
+                    built.into_iter().partition(|built| {
+                        discovery.postgres_configured.contains(&set.root)
+                            || !mostly_rejected_by_postgres(built)
+                    });
+                for other in foreign {
+                    let (rejected, statements) = rejected_statements(&other);
+                    if let Some(first) = other.migrations.first() {
+                        problems.push(InputProblem {
+                            kind: InputProblemKind::SkippedFolder,
+                            message: format!(
+                                "{}: PostgreSQL's own parser rejects {rejected} of its {statements} statements: another database's migrations, not checked or run; if they are PostgreSQL's, say so in the config: [dialect] \"{}\" = \"postgresql\"",
+                                other.root,
+                                other.root
+                            ),
+                            span: Span::new(first.file, 0..0),
+                        });
+                    }
+                }
                 sets.extend(built);
                 if let Some(first) = unordered.first() {
                     let (files, names, them) = match unordered.len() {
@@ -426,4 +447,47 @@ fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (Source
         }
     };
     (source, parsed)
+}
+
+/// Statements of a set PostgreSQL's parser rejects, and all its statements.
+fn rejected_statements(set: &MigrationSet) -> (usize, usize) {
+    let ops = set
+        .migrations
+        .iter()
+        .flat_map(|m| m.upgrade.ops.iter().chain(&m.downgrade.ops))
+        .filter(|op| {
+            !matches!(
+                op.kind,
+                OpKind::BeginTransaction | OpKind::CommitTransaction
+            )
+        });
+    let mut rejected = 0;
+    let mut statements = 0;
+    for op in ops {
+        statements += 1;
+        if matches!(
+            op.kind,
+            OpKind::Unparsed {
+                rejected_by_postgres: true,
+                ..
+            }
+        ) {
+            rejected += 1;
+        }
+    }
+    (rejected, statements)
+}
+
+/// Whether a set's SQL is not PostgreSQL's: its own parser rejects at least half of the
+/// statements, or more statements than the set creates tables with (another database's
+/// CREATE TABLEs, with their ENGINE clauses, are rejected while its ALTERs and DROPs read).
+fn mostly_rejected_by_postgres(set: &MigrationSet) -> bool {
+    let (rejected, statements) = rejected_statements(set);
+    let created = set
+        .migrations
+        .iter()
+        .flat_map(|m| &m.upgrade.ops)
+        .filter(|op| matches!(op.kind, OpKind::CreateTable { .. }))
+        .count();
+    rejected >= 2 && (rejected * 2 >= statements || rejected > created)
 }

@@ -33,6 +33,10 @@ impl Rule for DropColumn {
             {
                 continue;
             }
+            // Copied into a new column that takes its name: nothing is lost.
+            if site.column_copied_into_replacement(table, column) {
+                continue;
+            }
             // Dropped and added again in the same transaction: running code still finds the
             // column; only its data is gone.
             if site.name_reoccupied_in_transaction(table, column) {

@@ -86,6 +86,37 @@ impl<'a> OpSite<'a> {
                 .any(|later| reoccupies(later, table, column))
     }
 
+    /// The copy-and-swap way of changing a column: a new column added earlier in the body,
+    /// filled by an UPDATE of the table before this drop of `column`, and renamed to `column`
+    /// after it in the same transaction. The values live on under the old name.
+    pub fn column_copied_into_replacement(&self, table: &str, column: &str) -> bool {
+        use crate::model::op::same_name;
+        let replacements = self.ops[self.index + 1..]
+            .iter()
+            .take_while(|later| later.in_transaction)
+            .filter_map(|later| match &later.kind {
+                OpKind::RenameColumn { table: t, from, to }
+                    if same_name(t, table) && same_name(to, column) =>
+                {
+                    Some(from.as_str())
+                }
+                _ => None,
+            });
+        let earlier = self.earlier();
+        replacements.into_iter().any(|new| {
+            let added = earlier.iter().position(|op| {
+                matches!(&op.kind, OpKind::AddColumn { table: t, column: c }
+                    if same_name(t, table) && same_name(&c.name, new))
+            });
+            added.is_some_and(|added| {
+                earlier[added + 1..].iter().any(|op| {
+                    matches!(&op.kind, OpKind::DataChange { table: t, statement: "UPDATE", .. }
+                        if same_name(t, table))
+                })
+            })
+        })
+    }
+
     /// Operations of the same body before this one.
     pub fn earlier(&self) -> &'a [Op] {
         &self.ops[..self.index]

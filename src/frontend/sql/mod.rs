@@ -224,6 +224,10 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
     }
     let words = fallback::words(tokens);
     match parsed {
+        // sqlparser reads a superset of PostgreSQL's CREATE TABLE: another database's table
+        // options (MySQL's and ClickHouse's ENGINE, ORDER BY, ON CLUSTER, a table COMMENT) are
+        // for PostgreSQL's own grammar to judge.
+        Ok(statement) if has_foreign_table_options(&statement) => by_postgres_grammar(text, &words),
         Ok(statement) => {
             let mut kinds = lower::lower(&statement);
             // Virtual generated columns are computed on read: nothing is stored or rewritten.
@@ -266,6 +270,25 @@ fn lower_statement(tokens: &[TokenWithSpan], text: &str) -> Vec<OpKind> {
         }
         Err(_) => by_postgres_grammar(text, &words),
     }
+}
+
+/// A CREATE TABLE with options PostgreSQL's grammar has no place for.
+fn has_foreign_table_options(statement: &sqlparser::ast::Statement) -> bool {
+    use sqlparser::ast::{CreateTableOptions, Statement};
+    let Statement::CreateTable(create) = statement else {
+        return false;
+    };
+    !matches!(
+        create.table_options,
+        CreateTableOptions::None | CreateTableOptions::With(_)
+    ) || create.order_by.is_some()
+        || create.on_cluster.is_some()
+        || create.primary_key.is_some()
+        || create.comment.is_some()
+        || create.cluster_by.is_some()
+        || create.clustered_by.is_some()
+        || create.file_format.is_some()
+        || create.location.is_some()
 }
 
 /// What sqlparser does not read, PostgreSQL's own grammar judges: what it rejects is not
