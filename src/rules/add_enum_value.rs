@@ -57,6 +57,9 @@ impl Rule for AddEnumValue {
                         .any(|op| match &op.kind {
                             OpKind::CreateEnum { name, .. } => same_name(name, type_name),
                             OpKind::RenameType { to, .. } => same_name(to, type_name),
+                            // SQL built at run time (an f-string over the labels): it may well
+                            // make the type again; nothing read says it cannot be undone.
+                            OpKind::DynamicSql | OpKind::DynamicOp { .. } => true,
                             _ => false,
                         });
                 let message = match (undone, waits_for_commit) {

@@ -43,6 +43,13 @@ impl Rule for ChangeColumnType {
                 continue;
             }
             let from = from.clone().or(declared);
+            let fails = using.is_none()
+                && from.as_ref().is_some_and(|from| {
+                    matches!(
+                        rewrite_cost(from, to, cx.postgres_version),
+                        Cost::NoAutomaticCast
+                    )
+                });
             let diagnostic = match (&from, using) {
                 (_, Some(_)) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
                 (None, None) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
@@ -59,17 +66,32 @@ impl Rule for ChangeColumnType {
                         .with_severity(Severity::Warning)
                         .with_help("run the migration with `SET TimeZone = 'UTC'` (in the revision or in env.py's connection options) and keep this finding suppressed with that reason"),
                     Cost::Rewrite => cx.report_op(&META, &site, format!("{from} → {to} on {target} rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done")),
+                    Cost::NoAutomaticCast => cx.report_op(&META, &site, format!("{from} → {to} on {target} fails: PostgreSQL casts {from} to {to} only when told how (\"cannot be cast automatically\"); with USING it rewrites the whole table under ACCESS EXCLUSIVE"))
+                        .with_help(if cx.set.framework == Framework::Alembic {
+                            "pass `postgresql_using=\"column::type\"` to `alter_column` (or change the type the expand/contract way: a new column, a backfill, a switch)"
+                        } else {
+                            "add `USING column::type` (or change the type the expand/contract way: a new column, a backfill, a switch)"
+                        }),
                 },
             };
             // A rollback must narrow what the upgrade widened; that is a real rewrite, but one
             // the author cannot avoid, so it warns instead of failing every widening revision.
-            let diagnostic =
-                if site.phase == Phase::Downgrade && diagnostic.severity == Severity::Error {
-                    diagnostic.with_severity(Severity::Warning)
-                } else {
-                    diagnostic
-                };
-            out.push(diagnostic.with_help(help));
+            // A change that fails outright fails a rollback too.
+            let diagnostic = if site.phase == Phase::Downgrade
+                && diagnostic.severity == Severity::Error
+                && !fails
+            {
+                diagnostic.with_severity(Severity::Warning)
+            } else {
+                diagnostic
+            };
+            // The way out that fits the case, else the general one.
+            let diagnostic = if diagnostic.help.is_some() {
+                diagnostic
+            } else {
+                diagnostic.with_help(help)
+            };
+            out.push(diagnostic);
         }
     }
 }
@@ -91,6 +113,8 @@ enum Cost {
     Free,
     FreeIfSessionIsUtc,
     Rewrite,
+    /// No cast PostgreSQL applies on its own: the statement fails without USING.
+    NoAutomaticCast,
 }
 
 /// What PostgreSQL does for a type change without USING: the binary-coercible changes keep the
@@ -99,6 +123,33 @@ fn rewrite_cost(from: &ColumnType, to: &ColumnType, postgres_version: u32) -> Co
     let (from, to) = (&from.stored(), &to.stored());
     if from.array != to.array {
         return Cost::Rewrite;
+    }
+    // From a string type only to another string type is a cast ALTER ... TYPE applies by itself
+    // (an assignment cast); to a number, a date, a uuid or a boolean the text must be parsed,
+    // which PostgreSQL does only when asked (`USING col::integer`).
+    const STRINGS: [&str; 3] = ["character varying", "text", "character"];
+    let known_target = matches!(
+        to.name.as_str(),
+        "integer"
+            | "bigint"
+            | "smallint"
+            | "numeric"
+            | "real"
+            | "double precision"
+            | "boolean"
+            | "date"
+            | "timestamp without time zone"
+            | "timestamp with time zone"
+            | "time without time zone"
+            | "interval"
+            | "uuid"
+            | "json"
+            | "jsonb"
+            | "bytea"
+            | "inet"
+    );
+    if STRINGS.contains(&from.name.as_str()) && known_target {
+        return Cost::NoAutomaticCast;
     }
     let widens = |from: &[u32], to: &[u32]| {
         to.is_empty() || (!from.is_empty() && to.first() >= from.first())

@@ -51,12 +51,14 @@ impl Rule for ConcurrentIndexNotRetryable {
                         )
                     }
                 }
+                // A drop that fails leaves the index (or an INVALID one) to drop again: only a
+                // failure after it, in the same migration, makes the retry stop here.
                 OpKind::DropIndex {
                     name,
                     concurrently: true,
                     if_exists: false,
                     ..
-                } if !resumes => format!(
+                } if !resumes && work_follows(&site) => format!(
                     "{} is dropped CONCURRENTLY, outside any transaction: if the migration fails after it, running the migration again stops here with \"does not exist\"",
                     describe_index(name.as_deref())
                 ),
@@ -68,6 +70,16 @@ impl Rule for ConcurrentIndexNotRetryable {
             );
         }
     }
+}
+
+/// Statements of the body after this one that can fail.
+fn work_follows(site: &super::OpSite) -> bool {
+    site.ops[site.index + 1..].iter().any(|op| {
+        !matches!(
+            op.kind,
+            OpKind::BeginTransaction | OpKind::CommitTransaction
+        )
+    })
 }
 
 /// An earlier `DROP INDEX ... IF EXISTS` of the same index clears what a failed run left.
