@@ -529,6 +529,41 @@ fn a_folder_whose_sql_postgres_rejects_is_another_databases() {
     );
 }
 
+/// Flyway puts its configured schema first on the search path: an unqualified name in the
+/// scripts is in it, so the index below is on the table created just before.
+#[test]
+fn flyways_configured_schema_is_where_unqualified_names_are() {
+    let findings = |with_config: bool| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "src/main/resources/db/migration/V1__accounts.sql",
+            "CREATE TABLE app.accounts (id bigint PRIMARY KEY, email text);\nCREATE INDEX ix_accounts_email ON accounts (email);\n",
+        );
+        if with_config {
+            write(
+                root,
+                "src/main/resources/application.properties",
+                "spring.flyway.schemas=app\n",
+            );
+        }
+        let document = json(&run(&["check", "--format", "json"], root));
+        errors_and_warnings(&document)
+            .into_iter()
+            .map(|(rule, _)| rule)
+            .collect()
+    };
+    assert!(
+        findings(false).contains(&"create-index-non-concurrently".to_string()),
+        "without the configuration, `accounts` is public's"
+    );
+    assert!(
+        !findings(true).contains(&"create-index-non-concurrently".to_string()),
+        "with spring.flyway.schemas=app, `accounts` is app.accounts"
+    );
+}
+
 /// A Python file that holds only a licence header or a docstring, beside the project's
 /// migrations, is no revision of a history of its own; in a folder of revisions it is a
 /// revision someone forgot to fill in.

@@ -8,6 +8,7 @@ use walkdir::WalkDir;
 pub mod alembic_ini;
 pub mod drizzle_journal;
 mod filters;
+pub mod flyway_config;
 pub mod liquibase_changelog;
 pub mod project_tool;
 pub mod sqitch_plan;

@@ -211,6 +211,7 @@ pub fn load(discovery: &Discovery) -> Loaded {
                         },
                         env: env.clone(),
                         migrations,
+                        configured_search_path: Vec::new(),
                     });
                 }
             }
@@ -278,7 +279,14 @@ pub fn load(discovery: &Discovery) -> Loaded {
                         });
                     }
                 }
-                sets.extend(built);
+                // Flyway runs the scripts with the search path its configuration names.
+                let configured = crate::discover::flyway_config::default_schemas(&set.root);
+                sets.extend(built.into_iter().map(|mut built| {
+                    if matches!(built.framework, Framework::Flyway | Framework::PlainSql) {
+                        built.configured_search_path = configured.clone();
+                    }
+                    built
+                }));
                 if let Some(first) = unordered.first() {
                     let (files, names, them) = match unordered.len() {
                         1 => ("1 `.sql` file".to_string(), "name carries", "it"),

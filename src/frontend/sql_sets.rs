@@ -445,6 +445,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                 root: root.clone(),
                 env: AlembicEnv::default(),
                 migrations,
+                configured_search_path: Vec::new(),
             }
         })
         .collect();

@@ -336,6 +336,9 @@ pub struct MigrationSet {
     pub env: AlembicEnv,
     /// In the order the framework applies them (SQL sets); file order for Alembic.
     pub migrations: Vec<Migration>,
+    /// Schemas the framework's configuration puts first on the search path (Flyway's
+    /// `schemas`): unqualified names may be in them.
+    pub configured_search_path: Vec<String>,
 }
 
 /// An Alembic history as it is on the `--base` git ref: revision id → its parents.

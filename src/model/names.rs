@@ -95,6 +95,9 @@ impl SearchPath {
     /// What the migrations of a set do to `search_path`, from their operations.
     pub fn of_set(set: &super::MigrationSet) -> SearchPath {
         let mut path = SearchPath::Default;
+        if !set.configured_search_path.is_empty() {
+            path.add(Some(&set.configured_search_path));
+        }
         let bodies = set
             .migrations
             .iter()

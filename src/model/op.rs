@@ -430,6 +430,9 @@ pub enum OpKind {
     },
     /// SQL built at run time: f-strings, concatenation, variables.
     DynamicSql,
+    /// `metadata.create_all(bind)`: every table of the application's models not there yet,
+    /// which the revision does not name.
+    CreateModelTables,
     /// A schema operation (`op.create_index(...)`) whose table or names are computed at run time
     /// (a function argument, a loop over something not literal): `call` is the method.
     DynamicOp {

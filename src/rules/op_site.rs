@@ -19,6 +19,46 @@ impl<'a> OpSite<'a> {
     /// in the same open transaction (empty, and its lock already held).
     pub fn table_is_new(&self, table: &str) -> bool {
         crate::model::table_state::is_new_table(self.ops, self.index, table)
+            || self.made_by_unread_statement(table)
+    }
+
+    /// A table that cannot exist here unless an earlier statement of the body the model could
+    /// not read made it: a downgrade re-creating what its upgrade dropped with SQL built at run
+    /// time, or a root revision's `metadata.create_all()`.
+    fn made_by_unread_statement(&self, table: &str) -> bool {
+        use crate::model::op::same_name;
+        let earlier = self.earlier();
+        let unread = |op: &Op| {
+            matches!(
+                op.kind,
+                OpKind::DynamicSql | OpKind::DynamicOp { .. } | OpKind::CreateModelTables
+            )
+        };
+        if !earlier.iter().any(unread) {
+            return false;
+        }
+        match self.phase {
+            // Gone at the downgrade's start: its own upgrade dropped it, last.
+            crate::model::Phase::Downgrade => self
+                .migration
+                .upgrade
+                .ops
+                .iter()
+                .rev()
+                .find_map(|op| match &op.kind {
+                    OpKind::DropTable { table: t } if same_name(t, table) => Some(true),
+                    OpKind::CreateTable { table: t, .. } if same_name(t, table) => Some(false),
+                    _ => None,
+                })
+                .unwrap_or(false),
+            // Nothing exists before a history's first revision but what create_all makes.
+            crate::model::Phase::Upgrade => {
+                self.migration.parents.is_empty()
+                    && earlier
+                        .iter()
+                        .any(|op| matches!(op.kind, OpKind::CreateModelTables))
+            }
+        }
     }
 
     /// The table holds no rows here: created, or emptied (TRUNCATE, DELETE without WHERE)

@@ -503,6 +503,8 @@ impl<'r, 'a> Walker<'r, 'a> {
             {
                 self.execute(call);
             }
+            // `Base.metadata.create_all(bind)`, `metadata.create_all(bind=...)`.
+            _ if method == "create_all" => self.push(OpKind::CreateModelTables, span),
             Expr::Attribute(_) if matches!(method, "create" | "drop") => {
                 if let Some(kind) = self.model_table_call(method, receiver) {
                     self.push(kind, span);

@@ -1,0 +1,151 @@
+//! Flyway's schema settings, where a project keeps them beside its migrations: `flyway.conf`,
+//! Spring Boot's `application.properties` / `application.yml` (`spring.flyway.schemas`,
+//! `spring.flyway.default-schema`) and Gradle's `flyway { schemas = [...] }`. Flyway sets the
+//! connection's `search_path` to the default schema (the first of `schemas` unless
+//! `defaultSchema` names one), so unqualified names in the scripts are in it.
+
+use std::path::Path;
+
+/// The schemas Flyway puts first on the search path for the scripts in `folder`, as the nearest
+/// configuration found in it or its ancestors (up to the repository's top) says; empty when none.
+pub fn default_schemas(folder: &Path) -> Vec<String> {
+    let folder = folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf());
+    for dir in folder.ancestors().take(8) {
+        for name in [
+            "flyway.conf",
+            "application.properties",
+            "application.yml",
+            "application.yaml",
+            "build.gradle",
+            "build.gradle.kts",
+        ] {
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                continue;
+            };
+            let found = if name.starts_with("build.gradle") {
+                gradle_schemas(&text)
+            } else if name.ends_with(".properties") || name.ends_with(".conf") {
+                property_schemas(&text)
+            } else {
+                yaml_schemas(&text)
+            };
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    Vec::new()
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .trim_matches(['\'', '"', '[', ']'])
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// `flyway.defaultSchema` first, else `flyway.schemas` (Spring's spellings too).
+fn property_schemas(text: &str) -> Vec<String> {
+    let value = |keys: &[&str]| {
+        text.lines().find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            keys.contains(&key.trim()).then(|| list(value))
+        })
+    };
+    value(&[
+        "flyway.defaultSchema",
+        "spring.flyway.default-schema",
+        "spring.flyway.defaultSchema",
+    ])
+    .or_else(|| value(&["flyway.schemas", "spring.flyway.schemas"]))
+    .unwrap_or_default()
+}
+
+/// `default-schema:` or `schemas:` under a `flyway:` key.
+fn yaml_schemas(text: &str) -> Vec<String> {
+    let mut in_flyway = None;
+    let mut schemas = Vec::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim();
+        if trimmed.starts_with("flyway:") {
+            in_flyway = Some(indent);
+            continue;
+        }
+        match in_flyway {
+            Some(depth) if indent > depth && !trimmed.is_empty() => {
+                if let Some((key, value)) = trimmed.split_once(':') {
+                    match key.trim() {
+                        "default-schema" | "defaultSchema" => return list(value),
+                        "schemas" => schemas = list(value),
+                        _ => {}
+                    }
+                }
+            }
+            Some(_) if !trimmed.is_empty() => in_flyway = None,
+            _ => {}
+        }
+    }
+    schemas
+}
+
+/// `schemas = ['a', 'b']` or `defaultSchema = 'a'` in a `flyway { }` block.
+fn gradle_schemas(text: &str) -> Vec<String> {
+    let Some(start) = text.find("flyway {").or_else(|| text.find("flyway{")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for block in text[start..].split("flyway").skip(1) {
+        let body = block.split('}').next().unwrap_or_default();
+        for line in body.lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            match key.trim() {
+                "defaultSchema" => return list(value),
+                "schemas" => found = list(value),
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_place_flyway_settings_live_names_the_default_schema() {
+        assert_eq!(
+            property_schemas("spring.flyway.schemas=referencedata\nspring.flyway.table=v\n"),
+            ["referencedata"]
+        );
+        assert_eq!(
+            property_schemas("flyway.schemas=a,b\nflyway.defaultSchema=c\n"),
+            ["c"]
+        );
+        assert_eq!(
+            yaml_schemas("spring:\n  flyway:\n    schemas: app, audit\n  jpa:\n    x: y\n"),
+            ["app", "audit"]
+        );
+        assert_eq!(
+            gradle_schemas(
+                "flyway {\n    url = \"x\"\n}\n\nflyway {\n    schemas = ['referencedata']\n}\n"
+            ),
+            ["referencedata"]
+        );
+        assert!(property_schemas("server.port=8080\n").is_empty());
+    }
+}
