@@ -35,8 +35,20 @@ impl Rule for CreateTableWithoutPrimaryKey {
                 || constraints
                     .iter()
                     .any(|(_, k)| matches!(k, ConstraintKind::PrimaryKey { .. }));
-            let key_added_later = site.ops[site.index..].iter().any(|op| {
-                matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::PrimaryKey { .. }, .. } if same_name(t, table))
+            // A key added later in the body, also under the name a rename gives the table (a
+            // table built under a temporary name and swapped in).
+            let mut current = table.clone();
+            let key_added_later = site.ops[site.index..].iter().any(|op| match &op.kind {
+                OpKind::RenameTable { from, to } if same_name(from, &current) => {
+                    current = to.clone();
+                    false
+                }
+                OpKind::AddConstraint {
+                    table: t,
+                    kind: ConstraintKind::PrimaryKey { .. },
+                    ..
+                } => same_name(t, &current),
+                _ => false,
             });
             // A partition has its parent's key; LIKE ... INCLUDING INDEXES copies the source's.
             if has_key || key_added_later || !shaped_by.is_empty() {
