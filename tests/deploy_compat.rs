@@ -388,6 +388,32 @@ fn check_with_a_base_says_what_the_running_models_still_map() {
         "{}",
         message("drop-table")
     );
+    // Each contract kind the round trip proves is found statically on its revision too.
+    let found: Vec<(String, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["revision"].as_str().unwrap_or_default().to_string(),
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (revision, rule) in [
+        ("f1", "add-column-not-null-without-default"),
+        ("f2", "rename-column"),
+        ("f3", "change-column-type"),
+        ("f4", "add-check-constraint-without-not-valid"),
+        ("f5", "add-unique-constraint"),
+        ("f6", "drop-table"),
+        ("f8", "set-not-null"),
+    ] {
+        assert!(
+            found.contains(&(revision.to_string(), rule.to_string())),
+            "{revision}: no {rule} in {found:?}"
+        );
+    }
 }
 
 #[test]
