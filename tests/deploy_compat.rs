@@ -60,16 +60,17 @@ fn two_commits_with(work: &Path, edit: impl Fn(&Path)) {
     git(work, &["commit", "-q", "-m", "pull request"]);
 }
 
-#[test]
-fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() {
-    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
-        return;
-    };
+/// `roundtrip migrations --postgres local --base main --compat EXTRA --format json` in `work`:
+/// its exit code and JSON report.
+fn compat_run(
+    work: &Path,
+    python: &str,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> (Option<i32>, serde_json::Value) {
     let tmp = scratch_dir();
-    let work = tempfile::tempdir().unwrap();
-    two_commits(work.path());
-    let markdown = work.path().join("report.md");
-    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migration-gate"));
+    command
         .args([
             "roundtrip",
             "migrations",
@@ -80,53 +81,68 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
             "--compat",
             "--format",
             "json",
-            "--format",
-            &format!("markdown={}", markdown.display()),
             "--python",
-            &python,
+            python,
         ])
-        .current_dir(work.path())
+        .args(extra)
+        .current_dir(work)
         .env("TMPDIR", tmp.path())
-        .env_remove("MIGRATION_GATE_DATABASE_URL")
-        .output()
-        .unwrap();
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        .env_remove("MIGRATION_GATE_DATABASE_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    let document = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         )
     });
-    assert_eq!(output.status.code(), Some(1), "{document:#}");
-    // One note says what was judged: every statement of every table worked on REF's schema
-    // (the CHECK on `parents`, the unique `t_natural.code` and the foreign key are met).
-    let notes: Vec<&str> = document["diagnostics"]
+    (output.status.code(), document)
+}
+
+/// The deploy-incompatible findings of `severity`: (revision, message).
+fn deploy_findings(document: &serde_json::Value, severity: &str) -> Vec<(String, String)> {
+    document["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|d| d["rule"] == "deploy-incompatible" && d["severity"] == "note")
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
-    assert_eq!(notes.len(), 1, "{notes:#?}");
-    assert!(
-        notes[0].starts_with("deploy compatibility: the models of `main` map 11 tables;")
-            && !notes[0].contains("not judged"),
-        "{}",
-        notes[0]
-    );
-    let found: Vec<(String, String, String)> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "deploy-incompatible" && d["severity"] != "note")
+        .filter(|d| d["rule"] == "deploy-incompatible" && d["severity"] == severity)
         .map(|d| {
             (
                 d["revision"].as_str().unwrap_or_default().to_string(),
-                d["severity"].as_str().unwrap().to_string(),
                 d["message"].as_str().unwrap().to_string(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    two_commits(work.path());
+    let markdown = work.path().join("report.md");
+    let markdown_format = format!("markdown={}", markdown.display());
+    let (code, document) = compat_run(work.path(), &python, &["--format", &markdown_format], &[]);
+    assert_eq!(code, Some(1), "{document:#}");
+    // One note says what was judged: every statement of every table worked on REF's schema
+    // (the CHECK on `parents`, the unique `t_natural.code` and the foreign key are met).
+    let notes = deploy_findings(&document, "note");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0]
+            .1
+            .starts_with("deploy compatibility: the models of `main` map 11 tables;")
+            && !notes[0].1.contains("not judged"),
+        "{}",
+        notes[0].1
+    );
+    assert!(deploy_findings(&document, "warning").is_empty());
+    let found = deploy_findings(&document, "error");
     let expected = [
         ("f1", "insert into `t_notnull`", "(23502)"),
         ("f2", "select from `t_rename`", "(42703)"),
@@ -145,9 +161,8 @@ fn each_contract_kind_is_found_on_its_revision_and_the_expand_only_one_passes() 
         ),
     ];
     assert_eq!(found.len(), expected.len(), "{found:#?}");
-    for ((revision, severity, message), (want_revision, what, code)) in found.iter().zip(expected) {
+    for ((revision, message), (want_revision, what, code)) in found.iter().zip(expected) {
         assert_eq!(revision, want_revision, "{message}");
-        assert_eq!(severity, "error", "{message}");
         assert!(
             message.contains(&format!("models of `main`) cannot {what} once"))
                 && message.contains(code),
@@ -192,44 +207,11 @@ fn code_first_finds_the_revisions_the_new_models_need() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
-    let tmp = scratch_dir();
     let work = tempfile::tempdir().unwrap();
     two_commits(work.path());
-    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
-        .args([
-            "roundtrip",
-            "migrations",
-            "--postgres",
-            "local",
-            "--base",
-            "main",
-            "--compat",
-            "--deploy-order",
-            "code-first",
-            "--format",
-            "json",
-            "--python",
-            &python,
-        ])
-        .current_dir(work.path())
-        .env("TMPDIR", tmp.path())
-        .env_remove("MIGRATION_GATE_DATABASE_URL")
-        .output()
-        .unwrap();
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(1), "{document:#}");
-    let found: Vec<(String, String)> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "deploy-incompatible" && d["severity"] == "error")
-        .map(|d| {
-            (
-                d["revision"].as_str().unwrap_or_default().to_string(),
-                d["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let (code, document) = compat_run(work.path(), &python, &["--deploy-order", "code-first"], &[]);
+    assert_eq!(code, Some(1), "{document:#}");
+    let found = deploy_findings(&document, "error");
     let expected = [
         (
             "f1",
@@ -260,7 +242,6 @@ fn refs_models_come_from_its_checkout_whatever_the_import_path_names() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
-    let tmp = scratch_dir();
     let work = tempfile::tempdir().unwrap();
     two_commits_with(work.path(), |project| {
         let env = project.join("env.py");
@@ -270,33 +251,11 @@ fn refs_models_come_from_its_checkout_whatever_the_import_path_names() {
         );
         std::fs::write(&env, text).unwrap();
     });
-    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
-        .args([
-            "roundtrip",
-            "migrations",
-            "--postgres",
-            "local",
-            "--base",
-            "main",
-            "--compat",
-            "--format",
-            "json",
-            "--python",
-            &python,
-        ])
-        .current_dir(work.path())
-        .env("TMPDIR", tmp.path())
-        .env("PYTHONPATH", work.path().join("migrations"))
-        .env_remove("MIGRATION_GATE_DATABASE_URL")
-        .output()
-        .unwrap();
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let revisions: Vec<&str> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "deploy-incompatible" && d["severity"] == "error")
-        .map(|d| d["revision"].as_str().unwrap())
+    let imports = work.path().join("migrations");
+    let (_, document) = compat_run(work.path(), &python, &[], &[("PYTHONPATH", &imports)]);
+    let revisions: Vec<String> = deploy_findings(&document, "error")
+        .into_iter()
+        .map(|(revision, _)| revision)
         .collect();
     assert_eq!(
         revisions,
@@ -310,7 +269,6 @@ fn without_models_on_the_base_a_note_says_nothing_was_checked() {
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
-    let tmp = scratch_dir();
     let work = tempfile::tempdir().unwrap();
     let project = work.path().join("migrations");
     copy_tree(&repo().join("fixtures/roundtrip/clean"), &project);
@@ -320,39 +278,14 @@ fn without_models_on_the_base_a_note_says_nothing_was_checked() {
     git(work.path(), &["commit", "-q", "-m", "history"]);
     git(work.path(), &["checkout", "-q", "-b", "feature"]);
     copy_tree(&repo().join("fixtures/roundtrip/clean"), &project);
-    let output = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
-        .args([
-            "roundtrip",
-            "migrations",
-            "--postgres",
-            "local",
-            "--base",
-            "main",
-            "--compat",
-            "--format",
-            "json",
-            "--python",
-            &python,
-        ])
-        .current_dir(work.path())
-        .env("TMPDIR", tmp.path())
-        .env_remove("MIGRATION_GATE_DATABASE_URL")
-        .output()
-        .unwrap();
-    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{document:#}");
-    let notes: Vec<&str> = document["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["rule"] == "deploy-incompatible")
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
+    let (code, document) = compat_run(work.path(), &python, &[], &[]);
+    assert_eq!(code, Some(0), "{document:#}");
+    let notes = deploy_findings(&document, "note");
     assert_eq!(notes.len(), 1, "{document:#}");
     assert!(
-        notes[0].contains("hands Alembic no `target_metadata`"),
+        notes[0].1.contains("hands Alembic no `target_metadata`"),
         "{}",
-        notes[0]
+        notes[0].1
     );
 }
 
