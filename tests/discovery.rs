@@ -564,6 +564,36 @@ fn flyways_configured_schema_is_where_unqualified_names_are() {
     );
 }
 
+/// Flyway's configuration may change the versioned migrations' prefix: with
+/// `sql-migration-prefix=` empty, `2019..__name.sql` files are Flyway's versioned migrations.
+#[test]
+fn flyways_configured_prefix_names_its_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "src/main/resources/application.properties",
+        "spring.flyway.schemas=app\nspring.flyway.sql-migration-prefix=\n",
+    );
+    write(
+        root,
+        "src/main/resources/db/migration/20190101000000000__accounts.sql",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        root,
+        "src/main/resources/db/migration/20190102000000000__accounts_email.sql",
+        "ALTER TABLE accounts ADD COLUMN email text;\n",
+    );
+    let output = run(&["check", "--show-sets", "."], root);
+    let shown = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        shown.contains("set src/main/resources/db/migration: flyway, 2 migrations"),
+        "{shown}"
+    );
+}
+
 /// A Python file that holds only a licence header or a docstring, beside the project's
 /// migrations, is no revision of a history of its own; in a folder of revisions it is a
 /// revision someone forgot to fill in.

@@ -1,10 +1,63 @@
-//! Flyway's schema settings, where a project keeps them beside its migrations: `flyway.conf`,
+//! Flyway's settings, where a project keeps them beside its migrations: `flyway.conf`,
 //! Spring Boot's `application.properties` / `application.yml` (`spring.flyway.schemas`,
 //! `spring.flyway.default-schema`) and Gradle's `flyway { schemas = [...] }`. Flyway sets the
 //! connection's `search_path` to the default schema (the first of `schemas` unless
 //! `defaultSchema` names one), so unqualified names in the scripts are in it.
 
 use std::path::Path;
+
+/// The prefix of versioned migrations the nearest Flyway configuration sets
+/// (`sqlMigrationPrefix`, `V` when unset), when it sets one: `''` makes `2019061411__x.sql` a
+/// versioned migration.
+pub fn migration_prefix(folder: &Path) -> Option<String> {
+    let folder = folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf());
+    for dir in folder.ancestors().take(8) {
+        for name in [
+            "flyway.conf",
+            "application.properties",
+            "build.gradle",
+            "build.gradle.kts",
+        ] {
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                continue;
+            };
+            let found = if name.starts_with("build.gradle") {
+                gradle_value(&text, "sqlMigrationPrefix")
+            } else {
+                text.lines().find_map(|line| {
+                    let (key, value) = line.split_once('=')?;
+                    [
+                        "flyway.sqlMigrationPrefix",
+                        "spring.flyway.sql-migration-prefix",
+                        "spring.flyway.sqlMigrationPrefix",
+                    ]
+                    .contains(&key.trim())
+                    .then(|| value.trim().to_string())
+                })
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// `key = 'value'` in a Gradle `flyway { }` block.
+fn gradle_value(text: &str, wanted: &str) -> Option<String> {
+    text.split("flyway").skip(1).find_map(|block| {
+        let body = block.trim_start().strip_prefix('{')?.split('}').next()?;
+        body.lines().find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            (key.trim() == wanted).then(|| value.trim().trim_matches(['\'', '"']).to_string())
+        })
+    })
+}
 
 /// The schemas Flyway puts first on the search path for the scripts in `folder`, as the nearest
 /// configuration found in it or its ancestors (up to the repository's top) says; empty when none.

@@ -28,6 +28,8 @@ pub enum SqlTool {
     Liquibase(liquibase_changelog::LiquibaseChangelog),
     /// The config's `[[sets]]` names the framework.
     Named(crate::model::Framework),
+    /// Flyway's configuration beside the project sets the prefix of versioned migrations.
+    FlywayPrefix(String),
 }
 
 impl SqlTool {
@@ -53,7 +55,10 @@ impl SqlTool {
         if let Some(changelog) = liquibase_changelog::find(folder) {
             return Some(SqlTool::Liquibase(changelog));
         }
-        project_tool::sqlx_crate(folder).map(SqlTool::Sqlx)
+        if let Some(krate) = project_tool::sqlx_crate(folder) {
+            return Some(SqlTool::Sqlx(krate));
+        }
+        super::flyway_config::migration_prefix(folder).map(SqlTool::FlywayPrefix)
     }
 }
 

@@ -367,6 +367,7 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
         },
         Some(SqlTool::Supabase) => ToolFacts::Supabase,
         Some(SqlTool::Named(framework)) => ToolFacts::Named(*framework),
+        Some(SqlTool::FlywayPrefix(prefix)) => ToolFacts::FlywayPrefix(prefix.clone()),
         // Its formatted SQL files are read apart; any other file there by its name.
         Some(SqlTool::Liquibase(_)) => ToolFacts::Unknown,
         Some(SqlTool::Atlas) => ToolFacts::Atlas,

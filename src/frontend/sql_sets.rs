@@ -51,6 +51,8 @@ pub enum ToolFacts {
     },
     /// The config's `[[sets]]` names the folder's framework.
     Named(Framework),
+    /// Flyway's configuration sets the prefix of versioned migrations.
+    FlywayPrefix(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +258,11 @@ pub fn parse_file(
     }
     match tool {
         ToolFacts::Named(framework) => named(*framework, name, text, file, script_config),
+        // Flyway's own names first, as its configuration sets them; any other file as usual.
+        ToolFacts::FlywayPrefix(prefix) => {
+            flyway::parse_with_prefix(prefix, name, text, file, script_config)
+                .unwrap_or_else(|| plain::parse(name, text, file))
+        }
         _ => golang_migrate::parse(name, text, file)
             .or_else(|| flyway::parse(name, text, file, script_config))
             .or_else(|| goose::is_goose(text).then(|| goose::parse(name, text, file)))

@@ -20,21 +20,42 @@ pub(super) fn parse(
     file: FileId,
     script_config: Option<&str>,
 ) -> Option<SqlFile> {
-    let (prefix, _) = name.split_once("__")?;
+    parse_with_prefix("V", name, text, file, script_config)
+}
+
+/// [`parse`] with the versioned migrations' prefix the project's Flyway configuration sets
+/// (`sqlMigrationPrefix`).
+pub(super) fn parse_with_prefix(
+    versioned_prefix: &str,
+    name: &str,
+    text: &str,
+    file: FileId,
+    script_config: Option<&str>,
+) -> Option<SqlFile> {
+    let (head, _) = name.split_once("__")?;
     let versioned = |rest: &str| {
-        rest.chars()
-            .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
     };
-    let role = match prefix.chars().next() {
-        Some('V') if versioned(&prefix[1..]) => Role::Up,
-        Some('U') if versioned(&prefix[1..]) => Role::Down,
-        Some('R') if prefix.len() == 1 => Role::Repeatable,
-        _ => return None,
+    let (role, version) = if let Some(version) = head.strip_prefix(versioned_prefix)
+        && versioned(version)
+    {
+        (Role::Up, version)
+    } else if let Some(version) = head.strip_prefix('U')
+        && versioned(version)
+    {
+        (Role::Down, version)
+    } else if head == "R" {
+        (Role::Repeatable, "")
+    } else {
+        return None;
     };
     let version_text = if role == Role::Repeatable {
         name.to_string()
     } else {
-        prefix[1..].replace('_', ".")
+        version.replace('_', ".")
     };
     let mut parsed = body(text, 0..text.len(), file, Wrapping::WhenSeveralStatements);
     flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
