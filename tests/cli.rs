@@ -3,8 +3,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::git;
 use common::project::run;
 
 fn repo() -> &'static Path {
@@ -572,16 +573,6 @@ fn graph_marks_heads_bases_branch_points_and_merges() {
     let stdout = String::from_utf8_lossy(&run(&["graph", cycle.to_str().unwrap()], repo()).stdout)
         .to_string();
     assert!(stdout.contains("IN A CYCLE"), "{stdout}");
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {output:?}");
 }
 
 #[test]

@@ -5,20 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{postgres_binaries, scratch_dir, test_python as python};
+use common::{git, postgres_binaries, scratch_dir, test_python as python};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {output:?}");
 }
 
 fn copy_tree(from: &Path, to: &Path) {

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{eventually, postgres_binaries, require, scratch_dir, test_python as python};
+use common::{eventually, git, postgres_binaries, require, scratch_dir, test_python as python};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -952,16 +952,6 @@ fn seeded_rows_expose_what_fails_only_on_tables_with_rows() {
     assert!(messages(&document).contains(
         "column \"currency\" of relation \"invoices\" contains null values (SQLSTATE 23502)"
     ));
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "git {args:?}: {status:?}");
 }
 
 #[test]

@@ -10,35 +10,62 @@ use std::path::Path;
 /// (`sqlMigrationPrefix`, `V` when unset), when it sets one: `''` makes `2019061411__x.sql` a
 /// versioned migration.
 pub fn migration_prefix(folder: &Path) -> Option<String> {
+    nearest(folder, |name, text| {
+        if name.starts_with("build.gradle") {
+            gradle_value(text, "sqlMigrationPrefix")
+        } else if name.ends_with(".properties") || name.ends_with(".conf") {
+            property(
+                text,
+                &[
+                    "flyway.sqlMigrationPrefix",
+                    "spring.flyway.sql-migration-prefix",
+                    "spring.flyway.sqlMigrationPrefix",
+                ],
+            )
+            .map(str::to_string)
+        } else {
+            None
+        }
+    })
+}
+
+/// The schemas Flyway puts first on the search path for the scripts in `folder`, as the nearest
+/// configuration found in it or its ancestors (up to the repository's top) says; empty when none.
+pub fn default_schemas(folder: &Path) -> Vec<String> {
+    nearest(folder, |name, text| {
+        let found = if name.starts_with("build.gradle") {
+            gradle_schemas(text)
+        } else if name.ends_with(".properties") || name.ends_with(".conf") {
+            property_schemas(text)
+        } else {
+            yaml_schemas(text)
+        };
+        (!found.is_empty()).then_some(found)
+    })
+    .unwrap_or_default()
+}
+
+/// What `read` finds in the nearest of Flyway's configuration files, from `folder` up to the
+/// repository's top.
+fn nearest<T>(folder: &Path, read: impl Fn(&str, &str) -> Option<T>) -> Option<T> {
+    const FILES: [&str; 6] = [
+        "flyway.conf",
+        "application.properties",
+        "application.yml",
+        "application.yaml",
+        "build.gradle",
+        "build.gradle.kts",
+    ];
     let folder = folder
         .canonicalize()
         .unwrap_or_else(|_| folder.to_path_buf());
     for dir in folder.ancestors().take(8) {
-        for name in [
-            "flyway.conf",
-            "application.properties",
-            "build.gradle",
-            "build.gradle.kts",
-        ] {
+        for name in FILES {
             let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
                 continue;
             };
-            let found = if name.starts_with("build.gradle") {
-                gradle_value(&text, "sqlMigrationPrefix")
-            } else {
-                text.lines().find_map(|line| {
-                    let (key, value) = line.split_once('=')?;
-                    [
-                        "flyway.sqlMigrationPrefix",
-                        "spring.flyway.sql-migration-prefix",
-                        "spring.flyway.sqlMigrationPrefix",
-                    ]
-                    .contains(&key.trim())
-                    .then(|| value.trim().to_string())
-                })
-            };
-            if found.is_some() {
-                return found;
+            if let Some(found) = read(name, &text) {
+                return Some(found);
             }
         }
         if dir.join(".git").exists() {
@@ -48,7 +75,15 @@ pub fn migration_prefix(folder: &Path) -> Option<String> {
     None
 }
 
-/// `key = 'value'` in a Gradle `flyway { }` block.
+/// The value of the first of `keys` a `key=value` file sets.
+fn property<'t>(text: &'t str, keys: &[&str]) -> Option<&'t str> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        keys.contains(&key.trim()).then(|| value.trim())
+    })
+}
+
+/// `key = 'value'` in a Gradle `flyway { }` block, its quotes off.
 fn gradle_value(text: &str, wanted: &str) -> Option<String> {
     text.split("flyway").skip(1).find_map(|block| {
         let body = block.trim_start().strip_prefix('{')?.split('}').next()?;
@@ -57,42 +92,6 @@ fn gradle_value(text: &str, wanted: &str) -> Option<String> {
             (key.trim() == wanted).then(|| value.trim().trim_matches(['\'', '"']).to_string())
         })
     })
-}
-
-/// The schemas Flyway puts first on the search path for the scripts in `folder`, as the nearest
-/// configuration found in it or its ancestors (up to the repository's top) says; empty when none.
-pub fn default_schemas(folder: &Path) -> Vec<String> {
-    let folder = folder
-        .canonicalize()
-        .unwrap_or_else(|_| folder.to_path_buf());
-    for dir in folder.ancestors().take(8) {
-        for name in [
-            "flyway.conf",
-            "application.properties",
-            "application.yml",
-            "application.yaml",
-            "build.gradle",
-            "build.gradle.kts",
-        ] {
-            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
-                continue;
-            };
-            let found = if name.starts_with("build.gradle") {
-                gradle_schemas(&text)
-            } else if name.ends_with(".properties") || name.ends_with(".conf") {
-                property_schemas(&text)
-            } else {
-                yaml_schemas(&text)
-            };
-            if !found.is_empty() {
-                return found;
-            }
-        }
-        if dir.join(".git").exists() {
-            break;
-        }
-    }
-    Vec::new()
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -110,18 +109,16 @@ fn list(value: &str) -> Vec<String> {
 
 /// `flyway.defaultSchema` first, else `flyway.schemas` (Spring's spellings too).
 fn property_schemas(text: &str) -> Vec<String> {
-    let value = |keys: &[&str]| {
-        text.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            keys.contains(&key.trim()).then(|| list(value))
-        })
-    };
-    value(&[
-        "flyway.defaultSchema",
-        "spring.flyway.default-schema",
-        "spring.flyway.defaultSchema",
-    ])
-    .or_else(|| value(&["flyway.schemas", "spring.flyway.schemas"]))
+    property(
+        text,
+        &[
+            "flyway.defaultSchema",
+            "spring.flyway.default-schema",
+            "spring.flyway.defaultSchema",
+        ],
+    )
+    .or_else(|| property(text, &["flyway.schemas", "spring.flyway.schemas"]))
+    .map(list)
     .unwrap_or_default()
 }
 
@@ -153,26 +150,12 @@ fn yaml_schemas(text: &str) -> Vec<String> {
     schemas
 }
 
-/// `schemas = ['a', 'b']` or `defaultSchema = 'a'` in a `flyway { }` block.
+/// `defaultSchema = 'a'`, else `schemas = ['a', 'b']`, in a `flyway { }` block.
 fn gradle_schemas(text: &str) -> Vec<String> {
-    let Some(start) = text.find("flyway {").or_else(|| text.find("flyway{")) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for block in text[start..].split("flyway").skip(1) {
-        let body = block.split('}').next().unwrap_or_default();
-        for line in body.lines() {
-            let Some((key, value)) = line.split_once('=') else {
-                continue;
-            };
-            match key.trim() {
-                "defaultSchema" => return list(value),
-                "schemas" => found = list(value),
-                _ => {}
-            }
-        }
-    }
-    found
+    gradle_value(text, "defaultSchema")
+        .or_else(|| gradle_value(text, "schemas"))
+        .map(|value| list(&value))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

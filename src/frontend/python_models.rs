@@ -103,7 +103,7 @@ fn class_table(class: &StmtClassDef, place: &dyn Fn(&dyn Ranged) -> String) -> O
                 match target.id.as_str() {
                     "__tablename__" => table = string(&assign.value),
                     "__table__" => reflected = true,
-                    "__table_args__" => schema = schema_of(&assign.value),
+                    "__table_args__" => schema = table_args_schema(&assign.value, &string),
                     attribute => {
                         if let Some(name) = column_name(attribute, &assign.value) {
                             columns.push(name);
@@ -148,10 +148,7 @@ fn class_table(class: &StmtClassDef, place: &dyn Fn(&dyn Ranged) -> String) -> O
             .all(|base| last_name(base).is_some_and(|name| BASES.contains(&name)))
     });
     Some(MappedTable {
-        table: match schema.filter(|s| s != crate::model::names::DEFAULT_SCHEMA) {
-            Some(schema) => format!("{schema}.{table}"),
-            None => table,
-        },
+        table: in_schema(schema, table),
         columns,
         complete: known_bases && !reflected,
         place: place(class),
@@ -183,8 +180,8 @@ fn is_relationship(value: &Expr) -> bool {
     matches!(last_name(value), Some("Relationship" | "relationship"))
 }
 
-/// `{"schema": "audit"}` or a tuple ending with it.
-fn schema_of(value: &Expr) -> Option<String> {
+/// `{"schema": "audit"}` or a tuple ending with it, its strings read by `string`.
+pub fn table_args_schema(value: &Expr, string: &dyn Fn(&Expr) -> Option<String>) -> Option<String> {
     let dict = match value {
         Expr::Dict(dict) => dict,
         Expr::Tuple(tuple) => match tuple.elts.last()? {
@@ -198,6 +195,14 @@ fn schema_of(value: &Expr) -> Option<String> {
             .then(|| string(&item.value))
             .flatten()
     })
+}
+
+/// `table` in `schema`, the default schema left off as everywhere in the model.
+pub fn in_schema(schema: Option<String>, table: String) -> String {
+    match schema.filter(|s| s != crate::model::names::DEFAULT_SCHEMA) {
+        Some(schema) => format!("{schema}.{table}"),
+        None => table,
+    }
 }
 
 /// `Table("name", metadata, Column("col", ...), ..., schema="s")`.
@@ -222,15 +227,11 @@ fn table_object(value: &Expr, place: &dyn Fn(&dyn Ranged) -> String) -> Option<M
     let schema = call
         .arguments
         .find_keyword("schema")
-        .and_then(|k| string(&k.value))
-        .filter(|s| s != crate::model::names::DEFAULT_SCHEMA);
+        .and_then(|k| string(&k.value));
     let reflected = call.arguments.find_keyword("autoload_with").is_some()
         || call.arguments.find_keyword("autoload").is_some();
     Some(MappedTable {
-        table: match schema {
-            Some(schema) => format!("{schema}.{table}"),
-            None => table,
-        },
+        table: in_schema(schema, table),
         columns,
         complete: !reflected,
         place: place(value),

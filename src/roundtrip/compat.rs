@@ -110,51 +110,48 @@ impl Compat {
         };
         let script_location = map(&current.script_location);
         let on_base = revisions_in(&script_location, filters);
-        if order == DeployOrder::CodeFirst {
-            return Ok(Compat {
-                reference: reference.to_string(),
-                order,
-                models: Models::Current,
-                baseline: None,
-                reported: BTreeSet::new(),
-                on_base,
-                facts: None,
-            });
-        }
-        if !script_location.join("env.py").is_file() {
-            return Err(format!(
-                "`{reference}` has no {} to import its models from",
-                script_location
-                    .strip_prefix(&worktree.toplevel)
-                    .unwrap_or(&script_location)
-                    .join("env.py")
-                    .display()
-            ));
-        }
-        let mut env = current.env.clone();
-        env.push((
-            "MIGRATION_GATE_CHECKOUT_OF".to_string(),
-            toplevel.to_string_lossy().to_string(),
-        ));
-        env.push((
-            "MIGRATION_GATE_CHECKOUT".to_string(),
-            worktree.toplevel.to_string_lossy().to_string(),
-        ));
-        let options = AlembicOptions {
-            env,
-            working_dir: map(&current.working_dir),
-            ini: current.ini.as_deref().map(map),
-            versions: current.versions.iter().map(|v| map(v)).collect(),
-            script_location,
-            ..current
+        let models = match order {
+            // This tree's models, through the session's own driver: the checkout gave REF's
+            // revisions, and is removed again.
+            DeployOrder::CodeFirst => Models::Current,
+            DeployOrder::MigrateFirst => {
+                if !script_location.join("env.py").is_file() {
+                    return Err(format!(
+                        "`{reference}` has no {} to import its models from",
+                        script_location
+                            .strip_prefix(&worktree.toplevel)
+                            .unwrap_or(&script_location)
+                            .join("env.py")
+                            .display()
+                    ));
+                }
+                let mut env = current.env.clone();
+                env.push((
+                    "MIGRATION_GATE_CHECKOUT_OF".to_string(),
+                    toplevel.to_string_lossy().to_string(),
+                ));
+                env.push((
+                    "MIGRATION_GATE_CHECKOUT".to_string(),
+                    worktree.toplevel.to_string_lossy().to_string(),
+                ));
+                let options = AlembicOptions {
+                    env,
+                    working_dir: map(&current.working_dir),
+                    ini: current.ini.as_deref().map(map),
+                    versions: current.versions.iter().map(|v| map(v)).collect(),
+                    script_location,
+                    ..current
+                };
+                Models::Base {
+                    options: Box::new(options),
+                    _worktree: worktree,
+                }
+            }
         };
         Ok(Compat {
             reference: reference.to_string(),
             order,
-            models: Models::Base {
-                options: Box::new(options),
-                _worktree: worktree,
-            },
+            models,
             baseline: None,
             reported: BTreeSet::new(),
             on_base,

@@ -172,3 +172,14 @@ pub fn eventually(limit: std::time::Duration, mut done: impl FnMut() -> bool) ->
     }
     done()
 }
+
+/// `git ARGS` in `dir` as a test author (name and email set), which must succeed.
+pub fn git(dir: &std::path::Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+}

@@ -165,12 +165,9 @@ impl<'r, 'a> Walker<'r, 'a> {
                                 let schema = call
                                     .arguments
                                     .find_keyword("schema")
-                                    .and_then(|k| self.reader.string(&k.value))
-                                    .filter(|s| s != crate::model::names::DEFAULT_SCHEMA);
-                                let table = match schema {
-                                    Some(schema) => format!("{schema}.{table}"),
-                                    None => table,
-                                };
+                                    .and_then(|k| self.reader.string(&k.value));
+                                let table =
+                                    crate::frontend::python_models::in_schema(schema, table);
                                 let alias = match item.optional_vars.as_deref() {
                                     Some(Expr::Name(name)) => name.id.as_str().to_string(),
                                     _ => String::new(),

@@ -8,7 +8,7 @@ use sqlparser::ast::{
 
 mod alter_table;
 mod dml;
-mod search_path;
+mod settings;
 
 use alter_table::alter_table;
 pub use alter_table::significant_using;
@@ -247,7 +247,7 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         Statement::Commit { .. } | Statement::Rollback { .. } => vec![OpKind::CommitTransaction],
         Statement::Set(Set::SingleAssignment {
             variable, values, ..
-        }) if is_lock_timeout(&variable.to_string())
+        }) if settings::is_setting(&variable.to_string(), "lock_timeout")
             && !values
                 .iter()
                 .any(|v| super::lock_timeout_disabled(&v.to_string())) =>
@@ -258,22 +258,24 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             vec![OpKind::SetLockTimeout]
         }
         Statement::Set(Set::SetTimeZone { value, .. }) => vec![OpKind::SetTimeZone {
-            utc: search_path::is_utc(value),
+            utc: settings::is_utc(value),
         }],
         Statement::Set(Set::SingleAssignment {
             variable, values, ..
-        }) if search_path::is_time_zone(&variable.to_string()) => vec![OpKind::SetTimeZone {
-            utc: values.len() == 1 && search_path::is_utc(&values[0]),
-        }],
+        }) if settings::is_setting(&variable.to_string(), "timezone") => {
+            vec![OpKind::SetTimeZone {
+                utc: values.len() == 1 && settings::is_utc(&values[0]),
+            }]
+        }
         Statement::Set(Set::SingleAssignment {
             variable, values, ..
-        }) if search_path::is_search_path(&variable.to_string()) => {
+        }) if settings::is_setting(&variable.to_string(), "search_path") => {
             vec![OpKind::SetSearchPath {
-                schemas: search_path::from_set_values(values),
+                schemas: settings::from_set_values(values),
             }]
         }
         Statement::Query(query)
-            if let Some(schemas) = search_path::from_set_config(&query.to_string()) =>
+            if let Some(schemas) = settings::from_set_config(&query.to_string()) =>
         {
             vec![OpKind::SetSearchPath { schemas }]
         }
@@ -295,12 +297,6 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }
         _ => vec![OpKind::Other],
     }
-}
-
-fn is_lock_timeout(variable: &str) -> bool {
-    variable
-        .trim_matches('"')
-        .eq_ignore_ascii_case("lock_timeout")
 }
 
 /// `SELECT set_config('lock_timeout', '5s', true)`.

@@ -23,33 +23,14 @@ pub(super) fn table_of(class: &StmtClassDef, reader: &Reader) -> Option<String> 
         match target.id.as_str() {
             "__tablename__" => table = reader.string(&assign.value),
             "__table_args__" => {
-                let options = match assign.value.as_ref() {
-                    Expr::Dict(dict) => Some(dict),
-                    Expr::Tuple(tuple) => tuple.elts.last().and_then(|last| match last {
-                        Expr::Dict(dict) => Some(dict),
-                        _ => None,
-                    }),
-                    _ => None,
-                };
-                schema = options.and_then(|dict| {
-                    dict.items.iter().find_map(|item| {
-                        let key = reader.string(item.key.as_ref()?)?;
-                        (key == "schema")
-                            .then(|| reader.string(&item.value))
-                            .flatten()
-                    })
-                });
+                schema = crate::frontend::python_models::table_args_schema(&assign.value, &|e| {
+                    reader.string(e)
+                })
             }
             _ => {}
         }
     }
-    let table = table?;
-    Some(
-        match schema.filter(|s| s != crate::model::names::DEFAULT_SCHEMA) {
-            Some(schema) => format!("{schema}.{table}"),
-            None => table,
-        },
-    )
+    Some(crate::frontend::python_models::in_schema(schema, table?))
 }
 
 /// Module-level declarative classes: class name → table.

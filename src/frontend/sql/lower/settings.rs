@@ -49,16 +49,9 @@ pub fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a setting's name is `search_path` (also as `"search_path"`).
-pub fn is_search_path(variable: &str) -> bool {
-    variable
-        .trim_matches('"')
-        .eq_ignore_ascii_case("search_path")
-}
-
-/// Whether a setting's name is `TimeZone` (any case, also quoted).
-pub fn is_time_zone(variable: &str) -> bool {
-    variable.trim_matches('"').eq_ignore_ascii_case("timezone")
+/// Whether a `SET` names the setting `name` (any case, also quoted: `"TimeZone"`).
+pub fn is_setting(variable: &str, name: &str) -> bool {
+    variable.trim_matches('"').eq_ignore_ascii_case(name)
 }
 
 /// Whether a time zone value is UTC or another name for a zero offset without daylight saving
