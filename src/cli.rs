@@ -241,6 +241,17 @@ pub struct CheckArgs {
     /// what it was recognised by; and each folder left out, with why.
     #[arg(long)]
     pub show_sets: bool,
+    /// Apply the safe fixes (same schema, less locking) to the migration files, then report
+    /// what is left.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff: the unsafe fixes too (they change what the migration does, e.g.
+    /// make it fail on a lock timeout instead of waiting).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of writing them (exit 1 when there is one).
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

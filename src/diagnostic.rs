@@ -58,6 +58,8 @@ pub struct Diagnostic {
     /// The table the finding is about, when there is one: the release gate weighs findings by
     /// that table's size.
     pub table: Option<String>,
+    /// Edits of the source that make the finding go away, when the rule knows them.
+    pub fix: Option<crate::fix::Fix>,
 }
 
 impl Diagnostic {
@@ -72,6 +74,7 @@ impl Diagnostic {
             phase: None,
             origin: meta.origin,
             table: None,
+            fix: None,
         }
     }
 
@@ -95,6 +98,11 @@ impl Diagnostic {
 
     pub fn about_table(mut self, table: Option<&str>) -> Self {
         self.table = table.map(str::to_string);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Option<crate::fix::Fix>) -> Self {
+        self.fix = fix;
         self
     }
 

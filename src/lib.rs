@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_reference;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod frontend;
 pub mod lint;
 pub mod model;

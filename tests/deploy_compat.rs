@@ -5,22 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{git, postgres_binaries, scratch_dir, test_python as python};
+use common::{copy_tree, git, postgres_binaries, scratch_dir, test_python as python};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// `main` holds the running version (its models, the revision building its tables); the

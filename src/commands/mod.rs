@@ -2,6 +2,7 @@
 
 pub mod comment;
 mod database;
+mod fixes;
 mod history;
 mod output;
 pub mod release_gate;
@@ -403,8 +404,31 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         filters: path_filters(&config)?,
         base: args.base.clone(),
         lock_timeout_set_by: config.lock_timeout_set_by.clone(),
+        overrides: Default::default(),
     };
-    let outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
+    if args.diff {
+        let fixed = fixes::fix(&options, applicability(&args))?;
+        for (path, before, after) in &fixed.files {
+            print!("{}", crate::fix::diff::unified(path, before, after));
+        }
+        eprintln!("{}", fixes::summary(&fixed, false));
+        return Ok(if fixed.files.is_empty() {
+            0
+        } else {
+            EXIT_FINDINGS
+        });
+    }
+    let outcome = if args.fix {
+        let fixed = fixes::fix(&options, applicability(&args))?;
+        for (path, _, after) in &fixed.files {
+            std::fs::write(path, after)
+                .map_err(|e| AppError::new(format!("cannot write the fixed {path}: {e}")))?;
+        }
+        eprintln!("{}", fixes::summary(&fixed, true));
+        fixed.outcome
+    } else {
+        lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?
+    };
     if outcome.sources.is_empty() {
         // A pre-commit hook passes whatever changed: env.py alone is nothing to check.
         if options
@@ -474,6 +498,15 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
         args.fail_on.or(config.fail_on),
         &outcome.diagnostics,
     ))
+}
+
+/// The fixes `--fix` / `--diff` may apply: the safe ones, or all with `--unsafe-fixes`.
+fn applicability(args: &CheckArgs) -> crate::fix::Applicability {
+    if args.unsafe_fixes {
+        crate::fix::Applicability::Unsafe
+    } else {
+        crate::fix::Applicability::Safe
+    }
 }
 
 /// `check --show-sets`: what was found and judged as a history, and what was left out (also

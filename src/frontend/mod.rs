@@ -131,6 +131,14 @@ pub(crate) fn read_text(path: &Path) -> Result<String, String> {
 }
 
 pub fn load(discovery: &Discovery) -> Loaded {
+    load_with(discovery, &Overrides::new())
+}
+
+/// Texts that stand for files' contents, by the path reports show: `check --fix` reads the
+/// history again with its fixes made, before (or without) writing them.
+pub type Overrides = std::collections::BTreeMap<String, String>;
+
+pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
     let discovered = &discovery.sets;
     // Every file once, in a stable order: its index is its FileId.
     let mut jobs: Vec<(PathBuf, usize, bool)> = Vec::new();
@@ -151,6 +159,7 @@ pub fn load(discovery: &Discovery) -> Loaded {
                 FileId(index as u32),
                 &discovered[*set_index].kind,
                 *is_env,
+                overrides,
             )
         })
         .collect();
@@ -383,9 +392,19 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
     }
 }
 
-fn parse_one(path: &Path, file: FileId, kind: &SetKind, is_env: bool) -> (SourceFile, Parsed) {
+fn parse_one(
+    path: &Path,
+    file: FileId,
+    kind: &SetKind,
+    is_env: bool,
+    overrides: &Overrides,
+) -> (SourceFile, Parsed) {
     let display = display_path(path);
-    let text = match read_text(path) {
+    let read = match overrides.get(&display) {
+        Some(text) => Ok(text.clone()),
+        None => read_text(path),
+    };
+    let text = match read {
         Ok(text) => text,
         Err(message) => {
             let problem = InputProblem {
@@ -499,4 +518,21 @@ fn mostly_rejected_by_postgres(set: &MigrationSet) -> bool {
         .filter(|op| matches!(op.kind, OpKind::CreateTable { .. }))
         .count();
     rejected >= 2 && (rejected * 2 >= statements || rejected > created)
+}
+
+/// Where a statement starting at `at` can have lines put before it: the start of its line and
+/// its indentation, when nothing but indentation comes before it on that line.
+pub(crate) fn line_start_before(
+    text: &str,
+    at: usize,
+) -> Option<crate::model::edit_site::BodyStart> {
+    let line_start = text[..at].rfind('\n').map_or(0, |newline| newline + 1);
+    let indent = &text[line_start..at];
+    indent
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        .then(|| crate::model::edit_site::BodyStart {
+            line_start,
+            indent: indent.to_string(),
+        })
 }

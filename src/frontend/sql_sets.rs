@@ -115,16 +115,21 @@ pub(super) fn body(
     } else {
         BodyState::Empty
     };
+    let ops = sql::lower_sql(section, file, &Shifted(range.start), wrapping);
+    let start = ops
+        .first()
+        .and_then(|first| crate::frontend::line_start_before(text, first.span.start));
     Body {
         state,
         span: Span::new(file, range.start..range.start),
-        ops: sql::lower_sql(section, file, &Shifted(range.start), wrapping),
+        ops,
         script: Some(Script {
             span: Span::new(file, range),
             transaction,
             source: crate::model::ScriptSource::Written,
         }),
         early_returns: Vec::new(),
+        start,
     }
 }
 

@@ -33,6 +33,8 @@ pub struct LintOptions {
     /// Where lock_timeout is set when the migrations do not set it (`lock-timeout-set-by`:
     /// the migration role, the database, the application's engine options).
     pub lock_timeout_set_by: Option<String>,
+    /// Texts read in place of files' contents (`check --fix` reading its fixes back).
+    pub overrides: frontend::Overrides,
 }
 
 impl Default for LintOptions {
@@ -47,6 +49,7 @@ impl Default for LintOptions {
             filters: PathFilters::default(),
             base: None,
             lock_timeout_set_by: None,
+            overrides: frontend::Overrides::new(),
         }
     }
 }
@@ -134,7 +137,7 @@ pub enum LintError {
 
 pub fn lint(options: &LintOptions) -> Result<Outcome, LintError> {
     let discovered = discover::discover(&options.paths, &options.filters)?;
-    let loaded = frontend::load(&discovered);
+    let loaded = frontend::load_with(&discovered, &options.overrides);
     let baseline = options
         .base
         .as_deref()

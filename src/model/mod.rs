@@ -3,6 +3,7 @@
 pub mod base_models;
 pub mod column_type;
 pub mod constraint;
+pub mod edit_site;
 pub mod function_calls;
 pub mod graph;
 pub mod implied;
@@ -215,6 +216,8 @@ pub struct Body {
     /// The conditions under which a Python body returns before its end (`if not is_postgres:
     /// return`), at its top level: what stops a body that ran nothing.
     pub early_returns: Vec<Span>,
+    /// Where statements can be added before everything the body runs, when its text allows.
+    pub start: Option<edit_site::BodyStart>,
 }
 
 impl Body {
@@ -225,6 +228,7 @@ impl Body {
             ops: Vec::new(),
             script: None,
             early_returns: Vec::new(),
+            start: None,
         }
     }
 }
@@ -325,6 +329,10 @@ pub struct AlembicEnv {
     /// env.py makes an async engine (`create_async_engine`, `async_engine_from_config`): the
     /// URL it is handed must name an async driver.
     pub makes_async_engine: bool,
+    /// env.py begins the transaction itself (`connection.begin()`), not through
+    /// `context.begin_transaction()`: `autocommit_block()` fails there (Alembic asserts the
+    /// transaction is its own).
+    pub begins_own_transaction: bool,
 }
 
 /// Migrations that belong together: one Alembic script directory, or one SQL folder.

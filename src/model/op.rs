@@ -16,6 +16,8 @@ pub struct Op {
     /// How the name of the index or constraint the operation makes or drops was given: what
     /// SQLAlchemy does to it before PostgreSQL sees it.
     pub name_origin: NameOrigin,
+    /// The statement's place in the text, for fixes (Python calls alone on their lines).
+    pub edit: Option<super::edit_site::EditSite>,
 }
 
 /// Who wrote the name of an index or constraint, which decides what reaches PostgreSQL.

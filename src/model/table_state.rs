@@ -105,6 +105,7 @@ mod tests {
             span: Span::new(FileId(0), 0..0),
             in_transaction,
             name_origin: Default::default(),
+            edit: None,
         }
     }
 

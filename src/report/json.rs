@@ -41,6 +41,17 @@ struct JsonDiagnostic<'a> {
     revision: Option<&'a str>,
     phase: Option<Phase>,
     source: Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+/// A finding's fix: what it does, whether `--fix` applies it, and its edits.
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    applicability: crate::fix::Applicability,
+    path: String,
+    edits: Vec<super::EditLocation>,
 }
 
 pub fn render(input: &ReportInput) -> String {
@@ -62,6 +73,16 @@ pub fn render(input: &ReportInput) -> String {
                 revision: d.revision.as_deref(),
                 phase: d.phase,
                 source: d.origin,
+                fix: d
+                    .fix
+                    .as_ref()
+                    .zip(input.fix_edits(d))
+                    .map(|(fix, (path, edits))| JsonFix {
+                        title: &fix.title,
+                        applicability: fix.applicability,
+                        path,
+                        edits,
+                    }),
             }
         })
         .collect();

@@ -104,6 +104,29 @@ pub struct Location {
 }
 
 impl ReportInput<'_> {
+    /// A finding's fix as its file's path and its edits by line and column (1-based, columns in
+    /// characters): each edit replaces from its start up to (not including) its end.
+    pub fn fix_edits(&self, diagnostic: &Diagnostic) -> Option<(String, Vec<EditLocation>)> {
+        let fix = diagnostic.fix.as_ref()?;
+        let file = self.sources.get(fix.file);
+        let edits = fix
+            .edits
+            .iter()
+            .map(|edit| {
+                let (line, column) = file.line_col(edit.range.start);
+                let (end_line, end_column) = file.line_col(edit.range.end);
+                EditLocation {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    content: edit.content.clone(),
+                }
+            })
+            .collect();
+        Some((file.path.clone(), edits))
+    }
+
     pub fn location(&self, diagnostic: &Diagnostic) -> Option<Location> {
         let span = diagnostic.span?;
         let file = self.sources.get(span.file);
@@ -117,6 +140,16 @@ impl ReportInput<'_> {
             end_column,
         })
     }
+}
+
+/// One edit of a fix, placed by line and column.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EditLocation {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub content: String,
 }
 
 impl Status {

@@ -65,6 +65,37 @@ fn help_uri(rule: &str) -> String {
     )
 }
 
+/// A fix as SARIF's `fix`: the file's replacements, each a region deleted (empty for an
+/// insertion) and the text put there.
+fn fix(input: &ReportInput, diagnostic: &crate::diagnostic::Diagnostic) -> Option<Value> {
+    let fix = diagnostic.fix.as_ref()?;
+    let (path, edits) = input.fix_edits(diagnostic)?;
+    let replacements: Vec<Value> = edits
+        .iter()
+        .map(|edit| {
+            json!({
+                "deletedRegion": {
+                    "startLine": edit.line,
+                    "startColumn": edit.column,
+                    "endLine": edit.end_line,
+                    "endColumn": edit.end_column,
+                },
+                "insertedContent": {"text": edit.content},
+            })
+        })
+        .collect();
+    Some(json!({
+        "description": {"text": format!("{} ({} fix)", fix.title, fix.applicability.as_str())},
+        "artifactChanges": [{
+            "artifactLocation": {
+                "uri": super::repository_uri(&path),
+                "uriBaseId": "%SRCROOT%",
+            },
+            "replacements": replacements,
+        }],
+    }))
+}
+
 /// The message as code scanning shows it: the finding as a sentence, then the help.
 fn message_text(message: &str, help: Option<&str>) -> String {
     let mut text = message.trim_end().to_string();
@@ -155,6 +186,9 @@ pub fn render(input: &ReportInput) -> String {
             }
             if let Some(revision) = &d.revision {
                 result["properties"] = json!({"revision": revision});
+            }
+            if let Some(fix) = fix(input, d) {
+                result["fixes"] = json!([fix]);
             }
             result
         })

@@ -73,6 +73,14 @@ fn snippets(input: &ReportInput, renderer: &Renderer) -> String {
                 Level::HELP.secondary_title(help.as_str()),
             ));
         }
+        if let Some(fix) = &diagnostic.fix {
+            let how = match fix.applicability {
+                crate::fix::Applicability::Safe => "`check --fix`",
+                crate::fix::Applicability::Unsafe => "`check --fix --unsafe-fixes`",
+            };
+            let line = format!("{} ({how}; `--diff` shows it)", fix.title);
+            report.push(Group::with_title(Level::NOTE.secondary_title(line)));
+        }
         out.push_str(&renderer.render(&report));
         out.push_str("\n\n");
     }

@@ -76,6 +76,7 @@ pub fn findings(
             ),
             script: None,
             early_returns: Vec::new(),
+            start: None,
         };
         migration.file = file;
         captured_files.push(file);

@@ -38,6 +38,13 @@ pub(super) fn applied_heads<'m>(
 
 /// `path` from the folder migration-gate runs in: the driver runs in the project's own.
 fn absolute(path: &Path) -> PathBuf {
+    // A project found in the current folder is named by the empty path, which
+    // `std::path::absolute` refuses: it is the current folder.
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 

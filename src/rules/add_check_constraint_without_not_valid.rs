@@ -26,7 +26,8 @@ impl Rule for AddCheckConstraintWithoutNotValid {
             let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
                 cx.report_op(&META, site, format!("check constraint{constraint} on `{table}` is validated as it is added: a full scan of `{table}` under ACCESS EXCLUSIVE, no reads or writes until it is done"))
-                    .with_help(super::not_valid_help(site.migration.framework)),
+                    .with_help(super::not_valid_help(site.migration.framework))
+                    .with_fix(found.name.and_then(|name| crate::fix::not_valid::alembic(site.op, site.ops, table, name, crate::fix::Allowed::of(&cx.set.env)))),
             );
         }
     }

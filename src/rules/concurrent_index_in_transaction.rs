@@ -30,6 +30,7 @@ impl Rule for ConcurrentIndexInTransaction {
                 out.push(
                     cx.report_op(&META, &site, format!("{statement} cannot run inside a transaction block: the migration will fail"))
                         .with_help(site.migration.framework.outside_transaction_way())
+                        .with_fix(crate::fix::autocommit_block::alembic(site.op, site.ops, crate::fix::Allowed::of(&cx.set.env)))
                         .in_phase(phase),
                 );
             }

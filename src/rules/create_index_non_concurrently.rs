@@ -65,6 +65,7 @@ impl Rule for CreateIndexNonConcurrently {
                 out.push(
                     cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
                         .with_help(how)
+                        .with_fix(crate::fix::concurrent_index::alembic(site.op, crate::fix::concurrent_index::IndexChange::Create, crate::fix::Allowed::of(&cx.set.env)))
                         .in_phase(phase),
                 );
             }

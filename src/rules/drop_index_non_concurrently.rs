@@ -67,7 +67,8 @@ impl Rule for DropIndexNonConcurrently {
                         site.migration.framework,
                         "drop it with `postgresql_concurrently=True`",
                         "drop it with `DROP INDEX CONCURRENTLY`",
-                    )),
+                    ))
+                    .with_fix(crate::fix::concurrent_index::alembic(site.op, crate::fix::concurrent_index::IndexChange::Drop, crate::fix::Allowed::of(&cx.set.env))),
             );
         }
     }

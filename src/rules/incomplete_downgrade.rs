@@ -281,6 +281,7 @@ fn group_downgrade(group: &[&Migration]) -> Body {
         span: group[0].downgrade.span,
         script: group[0].downgrade.script,
         early_returns: Vec::new(),
+        start: None,
     }
 }
 

@@ -118,7 +118,12 @@ impl Rule for MissingLockTimeout {
                     "start the migration with `SET lock_timeout = '5s';` (inside its transaction: `SET LOCAL`), or set it for the migration role (`ALTER ROLE migrator SET lock_timeout = '5s'`) and say so in the config (`lock-timeout-set-by = \"role\"`), and retry on timeout"
                 })
                 .in_phase(*phase)
-                .about_table(Some(first.table)),
+                .about_table(Some(first.table))
+                .with_fix(crate::fix::lock_timeout::fix(
+                    migration,
+                    &locking.iter().map(|(phase, _)| *phase).collect::<Vec<_>>(),
+                    first.span.file,
+                )),
             );
         }
     }

@@ -392,6 +392,8 @@ pub struct BlockingConstraint<'a> {
     pub site: OpSite<'a>,
     pub table: &'a str,
     pub kind: &'a ConstraintKind,
+    /// The constraint's name, when the migration gives it or the naming convention makes it.
+    pub name: Option<&'a str>,
     /// ` `name`` for messages, or nothing for an unnamed constraint.
     pub label: String,
 }
@@ -420,6 +422,7 @@ impl<'a> LintContext<'a> {
                 site,
                 table,
                 kind,
+                name: name.as_deref(),
                 label,
             })
         })

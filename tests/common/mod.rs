@@ -129,6 +129,19 @@ pub fn test_python() -> Option<String> {
     )
 }
 
+/// A copy of the folder `from` (files and folders) at `to`.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 /// A copy of the bundled sample project (`migrations/`) under `dir`.
 pub fn copy_sample(dir: &std::path::Path) {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -13,6 +13,7 @@ struct EnvScan {
     sets_lock_timeout: bool,
     reads_flask_app: bool,
     makes_async_engine: bool,
+    begins_own_transaction: bool,
 }
 
 /// What env.py calls to make an async engine.
@@ -61,6 +62,15 @@ impl<'a> Visitor<'a> for EnvScan {
             {
                 self.transaction_per_migration = true;
             }
+            // `connection.begin()` / `engine.begin()`: a transaction Alembic did not open, which
+            // `autocommit_block()` cannot end (Alembic asserts it opened the transaction).
+            Expr::Call(call)
+                if matches!(call.func.as_ref(), Expr::Attribute(attr)
+                    if attr.attr.as_str() == "begin"
+                        && !matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == "context")) =>
+            {
+                self.begins_own_transaction = true;
+            }
             Expr::StringLiteral(literal) if literal.value.to_str().contains("lock_timeout") => {
                 self.sets_lock_timeout = true;
             }
@@ -96,6 +106,7 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
         sets_lock_timeout: false,
         reads_flask_app: false,
         makes_async_engine: false,
+        begins_own_transaction: false,
     };
     for stmt in parsed.suite() {
         scan.visit_stmt(stmt);
@@ -117,5 +128,6 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
         }),
         reads_flask_app: scan.reads_flask_app,
         makes_async_engine: scan.makes_async_engine,
+        begins_own_transaction: scan.begins_own_transaction,
     }
 }

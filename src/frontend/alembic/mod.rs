@@ -1,6 +1,7 @@
 //! Alembic / Flask-Migrate revision files (Python) → `Migration`.
 
 mod dialect;
+mod edit_sites;
 mod env;
 mod exprs;
 mod flask_app;
@@ -195,6 +196,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                 ops: walker.ops,
                 script: None,
                 early_returns: early_returns(function, file),
+                start: body_start(source, function),
             };
         }
     }
@@ -253,6 +255,18 @@ fn revision_list(reader: &Reader, value: &Expr) -> Option<Vec<String>> {
         Expr::Tuple(_) | Expr::List(_) => reader.strings(value),
         _ => None,
     }
+}
+
+/// Where statements can go before everything the function runs: its first statement after a
+/// docstring, when that statement has a line of its own.
+fn body_start(
+    source: &str,
+    function: &StmtFunctionDef,
+) -> Option<crate::model::edit_site::BodyStart> {
+    let first = function.body.iter().find(|stmt| {
+        !matches!(stmt, Stmt::Expr(expr) if matches!(expr.value.as_ref(), Expr::StringLiteral(_)))
+    })?;
+    crate::frontend::line_start_before(source, first.range().start().to_usize())
 }
 
 fn body_state(function: &StmtFunctionDef) -> BodyState {

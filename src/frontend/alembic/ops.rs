@@ -25,8 +25,9 @@ pub struct Walker<'r, 'a> {
     reader: &'r Reader<'a>,
     file: FileId,
     pub ops: Vec<Op>,
-    /// `with op.batch_alter_table("t") as batch_op:` scopes: alias → table.
-    batches: Vec<(String, String)>,
+    /// `with op.batch_alter_table("t") as batch_op:` scopes: alias → table, and where the
+    /// `with` statement can be edited.
+    batches: Vec<(String, String, Option<crate::model::edit_site::EditSite>)>,
     autocommit_depth: usize,
     pub autocommit_block: Option<Span>,
     /// Variables holding `op.get_bind()` (or a connection from it).
@@ -50,6 +51,11 @@ pub struct Walker<'r, 'a> {
     /// A branch that runs on PostgreSQL returned (`if dialect == "postgresql": return`): the
     /// rest of the function does not run there.
     returned_on_postgres: bool,
+    /// The expression statement being read, when it is one: an `op.*` call written as one
+    /// can be edited by a fix.
+    statement: Option<ruff_text_size::TextRange>,
+    /// Where the call being read can be edited, for the operations it makes.
+    edit: Option<crate::model::edit_site::EditSite>,
 }
 
 impl<'r, 'a> Walker<'r, 'a> {
@@ -70,6 +76,8 @@ impl<'r, 'a> Walker<'r, 'a> {
             models: Vec::new(),
             explicit_transaction: false,
             left_transaction: false,
+            statement: None,
+            edit: None,
         }
     }
 
@@ -91,7 +99,22 @@ impl<'r, 'a> Walker<'r, 'a> {
             span,
             in_transaction,
             name_origin: self.name_origin,
+            edit: self.edit.clone(),
         });
+    }
+
+    /// Where `call` can be edited: only when it is the whole expression statement being read.
+    fn edit_site(
+        &self,
+        call: &ExprCall,
+        method: &str,
+        on_op: bool,
+    ) -> Option<crate::model::edit_site::EditSite> {
+        let statement = self.statement?;
+        if statement != call.range() {
+            return None;
+        }
+        super::edit_sites::call_statement(self.reader.source, statement, call, method, on_op)
     }
 
     /// Statements run outside Alembic's transaction: in an autocommit block, or after an
@@ -126,7 +149,11 @@ impl<'r, 'a> Walker<'r, 'a> {
                     self.models.push((class.name.to_string(), table));
                 }
             }
-            Stmt::Expr(expr) => self.expression(&expr.value),
+            Stmt::Expr(expr) => {
+                let outer = self.statement.replace(expr.range);
+                self.expression(&expr.value);
+                self.statement = outer;
+            }
             Stmt::Assign(assign) => {
                 if let [Expr::Name(target)] = assign.targets.as_slice() {
                     self.remember(target.id.as_str(), &assign.value);
@@ -189,7 +216,9 @@ impl<'r, 'a> Walker<'r, 'a> {
                                     },
                                     self.span(call),
                                 );
-                                self.batches.push((alias, table));
+                                let block =
+                                    super::edit_sites::with_statement(self.reader.source, with);
+                                self.batches.push((alias, table, block));
                                 scopes += 1;
                             }
                         }
@@ -450,9 +479,11 @@ impl<'r, 'a> Walker<'r, 'a> {
             // `from alembic.op import add_column`: `add_column(...)` is `op.add_column(...)`.
             if let Some(method) = self.reader.op_functions.get(function.id.as_str()) {
                 let span = self.span(call);
+                self.edit = self.edit_site(call, method, true);
                 for kind in self.op_call(method, call, None) {
                     self.push(kind, span);
                 }
+                self.edit = None;
                 self.name_origin = NameOrigin::AsWritten;
                 return;
             }
@@ -467,26 +498,34 @@ impl<'r, 'a> Walker<'r, 'a> {
         let span = self.span(call);
         match receiver {
             Expr::Name(name) if name.id.as_str() == "op" => {
+                self.edit = self.edit_site(call, method, true);
                 for kind in self.op_call(method, call, None) {
                     self.push(kind, span);
                 }
+                self.edit = None;
                 self.name_origin = NameOrigin::AsWritten;
             }
             Expr::Name(name)
                 if self
                     .batches
                     .iter()
-                    .any(|(alias, _)| alias == name.id.as_str()) =>
+                    .any(|(alias, _, _)| alias == name.id.as_str()) =>
             {
-                let table = self
+                let (table, block) = self
                     .batches
                     .iter()
                     .rev()
-                    .find(|(alias, _)| alias == name.id.as_str())
-                    .map(|(_, t)| t.clone());
+                    .find(|(alias, _, _)| alias == name.id.as_str())
+                    .map(|(_, t, block)| (t.clone(), block.clone()))
+                    .unzip();
+                self.edit = self.edit_site(call, method, false).map(|mut site| {
+                    site.batch_block = block.flatten().map(Box::new);
+                    site
+                });
                 for kind in self.op_call(method, call, table.as_deref()) {
                     self.push(kind, span);
                 }
+                self.edit = None;
                 self.name_origin = NameOrigin::AsWritten;
             }
             Expr::Name(name)

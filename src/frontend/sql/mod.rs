@@ -124,6 +124,7 @@ fn lower_nested(
                 span: span_of(at..sql.len()),
                 in_transaction: false,
                 name_origin: NameOrigin::AsWritten,
+                edit: None,
             }];
         }
         Err(_) => pieces
@@ -157,6 +158,7 @@ fn lower_nested(
                 span: span_of(base + range.start..base + range.end),
                 in_transaction: true,
                 name_origin: NameOrigin::AsWritten,
+                edit: None,
             }));
             inner.sort_by_key(|op| op.span.range().start);
             ops.extend(inner);
@@ -169,6 +171,7 @@ fn lower_nested(
             ops.push(Op {
                 in_transaction: implicit || explicit,
                 name_origin: NameOrigin::AsWritten,
+                edit: None,
                 kind: kind.clone(),
                 span: span_of(statement.range.clone()),
             });

@@ -90,6 +90,7 @@ impl Walker<'_, '_> {
                 OpKind::CommitTransaction => self.left_transaction = true,
                 _ => {}
             }
+            op.edit = self.edit.clone();
             self.ops.push(op);
         }
     }

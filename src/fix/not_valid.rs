@@ -1,0 +1,75 @@
+//! A foreign key or CHECK added and validated at once (ACCESS EXCLUSIVE / SHARE ROW EXCLUSIVE
+//! held while every row is read) → added `NOT VALID` (no scan), then `VALIDATE CONSTRAINT` in an
+//! autocommit block of its own, which reads the rows under SHARE UPDATE EXCLUSIVE (reads and
+//! writes go on).
+//!
+//! Safe: the same validated constraint in the end. A failure part-way differs: the constraint
+//! is committed NOT VALID before the validation runs.
+
+use crate::model::Op;
+
+use super::python::{AUTOCOMMIT_BLOCK, add_after, indented, set_keywords};
+use super::{Applicability, Fix, quote_identifier, quote_qualified};
+
+/// The fix of an `op.create_foreign_key` / `op.create_check_constraint` call of a named
+/// constraint on `table`, when the call is a statement of its own.
+pub fn alembic(
+    op: &Op,
+    body: &[Op],
+    table: &str,
+    constraint: &str,
+    allowed: super::Allowed,
+) -> Option<Fix> {
+    // One call in a loop adds a constraint per value: one VALIDATE cannot name them all.
+    if super::made_by_one_call(op, body) != Some(1) {
+        return None;
+    }
+    // A plain name a naming convention may rewrite: the VALIDATE would name another.
+    if op.name_origin == crate::model::op::NameOrigin::AlembicString && !allowed.names_as_written {
+        return None;
+    }
+    if op.in_transaction && !allowed.autocommit_block {
+        return None;
+    }
+    let site = op.edit.as_ref()?;
+    let call = site.call.as_ref()?;
+    if !call.on_op
+        || !matches!(
+            call.method.as_str(),
+            "create_foreign_key" | "create_check_constraint"
+        )
+    {
+        return None;
+    }
+    let mut edits = set_keywords(site, &[("postgresql_not_valid", "True")], false)?;
+    let validate = format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        quote_qualified(table),
+        quote_identifier(constraint)
+    );
+    let execute = format!("op.execute({})", python_string(&validate));
+    // Outside Alembic's transaction already, each statement commits on its own.
+    let lines = if op.in_transaction {
+        vec![format!("with {AUTOCOMMIT_BLOCK}:"), indented(&execute)]
+    } else {
+        vec![execute]
+    };
+    edits.push(add_after(site, &lines));
+    Fix::new(
+        format!("add `{constraint}` NOT VALID, then validate it in an autocommit block"),
+        Applicability::Safe,
+        op.span.file,
+        edits,
+    )
+}
+
+/// A Python string literal holding `text` (SQL with quoted names: single quotes outside
+/// when it holds none itself).
+fn python_string(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\");
+    if text.contains('\'') {
+        format!("\"{}\"", escaped.replace('"', "\\\""))
+    } else {
+        format!("'{escaped}'")
+    }
+}

@@ -1,0 +1,82 @@
+//! Edits of Python calls and statements, built from the edit sites the Alembic frontend
+//! recorded: keyword arguments set, a statement moved into a block, a statement added.
+
+use crate::model::edit_site::{BodyStart, EditSite};
+
+use super::Edit;
+
+/// One level of indentation, as Alembic's templates and PEP 8 write it.
+const INDENT: &str = "    ";
+
+/// Sets keyword arguments of the call: a keyword already written gets the new value, the
+/// others are added after the last argument (on lines of their own in a call written one
+/// argument per line, one level further in when the statement also moves into a block).
+/// `None` when the statement is no call.
+pub fn set_keywords(
+    site: &EditSite,
+    keywords: &[(&str, &str)],
+    moved_in: bool,
+) -> Option<Vec<Edit>> {
+    let call = site.call.as_ref()?;
+    let mut edits = Vec::new();
+    let mut added = String::new();
+    let mut has_arguments = call.has_arguments;
+    for (name, value) in keywords {
+        match call.keyword(name) {
+            Some(range) => edits.push(Edit::replace(range.clone(), *value)),
+            None => {
+                match (&call.argument_indent, has_arguments) {
+                    (Some(indent), true) => {
+                        let deeper = if moved_in { INDENT } else { "" };
+                        added.push_str(&format!(",\n{indent}{deeper}"))
+                    }
+                    (None, true) => added.push_str(", "),
+                    (_, false) => {}
+                }
+                added.push_str(&format!("{name}={value}"));
+                has_arguments = true;
+            }
+        }
+    }
+    if !added.is_empty() {
+        edits.push(Edit::insert(call.arguments_end, added));
+    }
+    Some(edits)
+}
+
+/// Moves the statement into `with <header>:` at its own indentation; its lines move one level
+/// in (string literals spanning lines are left as they are).
+pub fn wrap_in_block(site: &EditSite, header: &str) -> Vec<Edit> {
+    let mut edits = vec![Edit::insert(
+        site.statement.start,
+        format!("with {header}:\n{}{INDENT}", site.indent),
+    )];
+    edits.extend(
+        site.continuation_lines
+            .iter()
+            .map(|&line| Edit::insert(line, INDENT)),
+    );
+    edits
+}
+
+/// Adds statements after the statement's line (after a comment on it), at its indentation.
+pub fn add_after(site: &EditSite, lines: &[String]) -> Edit {
+    let text: String = lines
+        .iter()
+        .map(|line| format!("\n{}{line}", site.indent))
+        .collect();
+    Edit::insert(site.line_end, text)
+}
+
+/// Adds a statement before everything a body runs.
+pub fn add_at_start(start: &BodyStart, line: &str) -> Edit {
+    Edit::insert(start.line_start, format!("{}{line}\n", start.indent))
+}
+
+/// `with op.get_context().autocommit_block():`, Alembic's way out of its transaction.
+pub const AUTOCOMMIT_BLOCK: &str = "op.get_context().autocommit_block()";
+
+/// One level deeper than the statement's own.
+pub fn indented(line: &str) -> String {
+    format!("{INDENT}{line}")
+}

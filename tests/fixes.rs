@@ -1,0 +1,271 @@
+//! `check --fix` / `--diff`: every fix proven on the history it fixes — its finding goes away,
+//! the file still parses (for Python: CPython compiles it), fixing again changes nothing, and
+//! the fixed history round-trips on a real PostgreSQL with the SQL the fix meant to send.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+mod common;
+use common::{copy_tree, postgres_binaries, scratch_dir, test_python as python};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A copy of `fixtures/fixes/<name>` in a folder a local cluster's user can reach.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = scratch_dir();
+    copy_tree(&repo().join("fixtures/fixes").join(name), dir.path());
+    dir
+}
+
+/// The rules `check` reports in `dir`, as its JSON says.
+fn rules_found(dir: &Path) -> BTreeSet<String> {
+    let output = run(dir, &["check", ".", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn texts(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+const ALEMBIC_FIXED: [&str; 5] = [
+    "create-index-non-concurrently",
+    "drop-index-non-concurrently",
+    "add-foreign-key-without-not-valid",
+    "add-check-constraint-without-not-valid",
+    "missing-lock-timeout",
+];
+
+#[test]
+fn alembic_fixes_remove_their_findings_and_a_second_run_changes_nothing() {
+    let dir = copy_fixture("alembic");
+    let before = rules_found(dir.path());
+    for rule in ALEMBIC_FIXED {
+        assert!(
+            before.contains(rule),
+            "{rule} is not found before: {before:?}"
+        );
+    }
+
+    // What --diff shows is what --fix writes: the snapshot shows the formatting kept.
+    let diff = run(dir.path(), &["check", ".", "--diff", "--unsafe-fixes"]);
+    assert_eq!(diff.status.code(), Some(1), "{diff:?}");
+    insta::assert_snapshot!(
+        "alembic_fixes_diff",
+        String::from_utf8(diff.stdout).unwrap()
+    );
+    assert_eq!(before, rules_found(dir.path()), "--diff wrote nothing");
+
+    // The safe fixes only: lock_timeout changes behaviour and waits for --unsafe-fixes.
+    let safe = run(dir.path(), &["check", ".", "--fix"]);
+    let stderr = String::from_utf8_lossy(&safe.stderr);
+    assert!(stderr.contains("Fixed 9 findings in 2 files."), "{stderr}");
+    assert!(
+        stderr.contains("3 more fixes are available with --unsafe-fixes"),
+        "{stderr}"
+    );
+    let after_safe = rules_found(dir.path());
+    assert!(
+        after_safe.iter().all(|r| r == "missing-lock-timeout"),
+        "{after_safe:?}"
+    );
+
+    let all = run(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert_eq!(all.status.code(), Some(0), "{all:?}");
+    assert!(rules_found(dir.path()).is_empty());
+
+    let fixed = texts(dir.path());
+    let again = run(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("Fixed 0 findings in 0 files."),
+        "{again:?}"
+    );
+    assert_eq!(fixed, texts(dir.path()), "fixing twice changed the files");
+
+    let Some(python) = python() else { return };
+    for (path, _) in fixed.iter().filter(|(p, _)| p.ends_with(".py")) {
+        let compiled = Command::new(&python)
+            .args(["-m", "py_compile", path])
+            .output()
+            .unwrap();
+        assert!(compiled.status.success(), "{path}: {compiled:?}");
+    }
+}
+
+#[test]
+fn the_fixed_alembic_history_round_trips_sending_the_fixed_sql() {
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let dir = copy_fixture("alembic");
+    let fixed = run(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    // Run from inside the project, naming no path: the project is the current folder.
+    let output = run(
+        dir.path(),
+        &[
+            "roundtrip",
+            "--postgres",
+            "local",
+            "--python",
+            &python,
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let revisions = document["roundtrip"].as_array().unwrap();
+    assert_eq!(revisions.len(), 3, "{stdout}");
+    assert!(
+        revisions.iter().all(|r| r["status"] == "passed"),
+        "{stdout}"
+    );
+    let sent: Vec<String> = revisions
+        .iter()
+        .flat_map(|r| r["sql"].as_array().unwrap().iter())
+        .map(|s| {
+            s.as_str()
+                .unwrap()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    for expected in [
+        "SET lock_timeout = '5s'",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_invoices_account ON invoices (account_id)",
+        "DROP INDEX CONCURRENTLY IF EXISTS ix_invoices_note",
+        "REFERENCES accounts (id) NOT VALID",
+        "ALTER TABLE \"invoices\" VALIDATE CONSTRAINT \"fk_invoices_account\"",
+        "CHECK (amount >= 0) NOT VALID",
+        "ALTER TABLE \"invoices\" VALIDATE CONSTRAINT \"ck_invoices_amount\"",
+        // A reserved word for a table: quoted, or PostgreSQL reads a keyword.
+        "ALTER TABLE \"user\" VALIDATE CONSTRAINT \"user_state_check\"",
+    ] {
+        assert!(
+            sent.iter().any(|s| s.contains(expected)),
+            "`{expected}` was not sent: {sent:#?}"
+        );
+    }
+}
+
+#[test]
+fn sql_scripts_get_lock_timeout_in_the_transaction_they_run_in() {
+    let dir = copy_fixture("golang");
+    assert!(rules_found(dir.path()).contains("missing-lock-timeout"));
+    let safe = run(dir.path(), &["check", ".", "--fix"]);
+    assert!(
+        String::from_utf8_lossy(&safe.stderr).contains("Fixed 0 findings in 0 files."),
+        "{safe:?}"
+    );
+    let all = run(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert_eq!(all.status.code(), Some(0), "{all:?}");
+    assert!(rules_found(dir.path()).is_empty());
+    let up = std::fs::read_to_string(dir.path().join("002_nickname.up.sql")).unwrap();
+    // Several statements in one file run in one implicit transaction: SET LOCAL ends with it.
+    assert!(
+        up.starts_with("-- a column for display names, with a check that it is not blank\nSET LOCAL lock_timeout = '5s';\nALTER TABLE"),
+        "{up}"
+    );
+    let down = std::fs::read_to_string(dir.path().join("002_nickname.down.sql")).unwrap();
+    assert_eq!(
+        down,
+        "SET lock_timeout = '5s';\nALTER TABLE accounts DROP COLUMN nickname;\n"
+    );
+
+    let Some(_) = postgres_binaries() else { return };
+    let output = run(
+        dir.path(),
+        &[
+            "roundtrip",
+            ".",
+            "--postgres",
+            "local",
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn json_and_sarif_carry_each_fix_with_its_edits() {
+    let dir = copy_fixture("alembic");
+    let output = run(dir.path(), &["check", ".", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fk = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "add-foreign-key-without-not-valid")
+        .unwrap();
+    assert_eq!(fk["fix"]["applicability"], "safe");
+    assert_eq!(fk["fix"]["path"], "versions/f3_constraints.py");
+    let edits = fk["fix"]["edits"].as_array().unwrap();
+    assert_eq!(edits[0]["line"], 9);
+    assert_eq!(edits[0]["content"], ", postgresql_not_valid=True");
+
+    let output = run(dir.path(), &["check", ".", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let with_fixes = results.iter().filter(|r| r.get("fixes").is_some()).count();
+    assert_eq!(with_fixes, results.len(), "every finding here has a fix");
+    let change = &results[0]["fixes"][0]["artifactChanges"][0];
+    assert!(
+        change["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with(".py")
+    );
+    assert!(change["replacements"][0]["deletedRegion"]["startLine"].is_u64());
+}
+
+#[test]
+fn diff_and_fix_together_is_a_usage_error() {
+    let dir = copy_fixture("alembic");
+    let output = run(dir.path(), &["check", ".", "--fix", "--diff"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
