@@ -40,18 +40,29 @@ pub fn choose<'a>(
     by_file
 }
 
-/// No edit of one is at or within the other's: the order they are applied in cannot matter.
+/// The two can be applied in one pass: each pair of their edits is apart, the same edit
+/// (two findings moving one statement into one block), or two insertions at one point (each
+/// fix's text then goes in the order the fixes were chosen).
 fn apart(a: &Fix, b: &Fix) -> bool {
     a.edits.iter().all(|x| {
-        b.edits
-            .iter()
-            .all(|y| x.range.end < y.range.start || y.range.end < x.range.start)
+        b.edits.iter().all(|y| {
+            x.range.end < y.range.start
+                || y.range.end < x.range.start
+                || x == y
+                || (x.range.is_empty() && x.range == y.range)
+        })
     })
 }
 
 /// The text with the fixes' edits made. The fixes must be apart (as `choose` picks them).
 pub fn apply(text: &str, fixes: &[&Fix]) -> String {
-    let mut edits: Vec<&Edit> = fixes.iter().flat_map(|f| &f.edits).collect();
+    let mut edits: Vec<&Edit> = Vec::new();
+    for edit in fixes.iter().flat_map(|f| &f.edits) {
+        if !edits.contains(&edit) {
+            edits.push(edit);
+        }
+    }
+    // Stable: insertions at one point keep the order of their fixes.
     edits.sort_by_key(|e| (e.range.start, e.range.end));
     // A file written with CRLF line ends keeps them in what the fixes add.
     let crlf = text.contains("\r\n");
@@ -97,5 +108,14 @@ mod tests {
         let b = fix(vec![Edit::replace(2..3, "Y")]);
         assert!(!apart(&a, &b));
         assert!(apart(&a, &fix(vec![Edit::insert(4, "Z")])));
+    }
+
+    #[test]
+    fn a_shared_edit_is_made_once_and_insertions_at_one_point_keep_their_order() {
+        let wrap = Edit::insert(0, "with block:\n    ");
+        let a = fix(vec![wrap.clone(), Edit::insert(3, "A")]);
+        let b = fix(vec![wrap, Edit::insert(3, "B")]);
+        assert!(apart(&a, &b));
+        assert_eq!(apply("abcd", &[&a, &b]), "with block:\n    abcABd");
     }
 }

@@ -33,14 +33,18 @@ pub fn alembic(
     }
     let site = op.edit.as_ref()?;
     let call = site.call.as_ref()?;
-    if !call.on_op
-        || !matches!(
-            call.method.as_str(),
-            "create_foreign_key" | "create_check_constraint"
-        )
-    {
+    if !matches!(
+        call.method.as_str(),
+        "create_foreign_key" | "create_check_constraint"
+    ) {
         return None;
     }
+    // A batch adds its constraints when its block ends: the validation follows the block.
+    let after = if call.on_op {
+        site
+    } else {
+        site.batch_block.as_deref()?
+    };
     let mut edits = set_keywords(site, &[("postgresql_not_valid", "True")], false)?;
     let validate = format!(
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
@@ -54,7 +58,7 @@ pub fn alembic(
     } else {
         vec![execute]
     };
-    edits.push(add_after(site, &lines));
+    edits.push(add_after(after, &lines));
     Fix::new(
         format!("add `{constraint}` NOT VALID, then validate it in an autocommit block"),
         Applicability::Safe,

@@ -58,6 +58,8 @@ impl Rule for CreateIndexNonConcurrently {
                     out.push(
                         cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY while this transaction already holds ACCESS EXCLUSIVE on `{table}` (an earlier statement took it): reads and writes wait until the build and the transaction are done"))
                             .with_help(format!("{how}, after the statements that lock the table have committed"))
+                            // The autocommit block commits what came before: the lock goes with it.
+                            .with_fix(crate::fix::concurrent_index::alembic(site.op, crate::fix::concurrent_index::IndexChange::Create, crate::fix::Allowed::of(&cx.set.env)))
                             .in_phase(phase),
                     );
                     continue;

@@ -7,6 +7,7 @@ mod exprs;
 mod flask_app;
 mod flask_engine;
 pub mod histories;
+mod multidb;
 mod naming;
 mod nesting;
 mod ops;
@@ -182,21 +183,45 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                 "downgrade" => &mut migration.downgrade,
                 _ => continue,
             };
+            // The multi-database templates (Alembic's `multidb`, `flask db init --multidb`):
+            // `upgrade(engine_name)` calls `upgrade_<engine>()` through `globals()`, so each
+            // of those functions is the phase's work, one engine after another.
+            let engines = multidb::engine_functions(function, suite);
+            let functions: Vec<&StmtFunctionDef> = if engines.is_empty() {
+                vec![function]
+            } else {
+                engines
+            };
             let mut walker = ops::Walker::new(&reader, file);
-            walker.walk_function(&function.body);
+            for function in &functions {
+                walker.walk_function(&function.body);
+            }
             if migration.uses_autocommit_block.is_none() {
                 migration.uses_autocommit_block = walker.autocommit_block;
             }
+            let states: Vec<BodyState> = functions.iter().map(|f| body_state(f)).collect();
+            let with_code = functions
+                .iter()
+                .zip(&states)
+                .find(|(_, state)| **state == BodyState::Code)
+                .map(|(f, _)| *f);
             *phase_body = Body {
-                state: body_state(function),
+                state: if with_code.is_some() {
+                    BodyState::Code
+                } else {
+                    states[0].clone()
+                },
                 span: Span::new(
                     file,
                     function.name.range.start().to_usize()..function.name.range.end().to_usize(),
                 ),
                 ops: walker.ops,
                 script: None,
-                early_returns: early_returns(function, file),
-                start: body_start(source, function),
+                early_returns: functions
+                    .iter()
+                    .flat_map(|f| early_returns(f, file))
+                    .collect(),
+                start: body_start(source, with_code.unwrap_or(function)),
             };
         }
     }
@@ -266,7 +291,22 @@ fn body_start(
     let first = function.body.iter().find(|stmt| {
         !matches!(stmt, Stmt::Expr(expr) if matches!(expr.value.as_ref(), Expr::StringLiteral(_)))
     })?;
-    crate::frontend::line_start_before(source, first.range().start().to_usize())
+    let mut start = crate::frontend::line_start_before(source, first.range().start().to_usize())?;
+    // Comments right above the first statement describe it: what goes first goes above them.
+    while start.line_start > 0 {
+        let previous_start = source[..start.line_start - 1]
+            .rfind('\n')
+            .map_or(0, |newline| newline + 1);
+        let previous = &source[previous_start..start.line_start - 1];
+        let is_comment = previous
+            .strip_prefix(start.indent.as_str())
+            .is_some_and(|rest| rest.starts_with('#'));
+        if !is_comment {
+            break;
+        }
+        start.line_start = previous_start;
+    }
+    Some(start)
 }
 
 fn body_state(function: &StmtFunctionDef) -> BodyState {
