@@ -6,8 +6,10 @@
 pub mod apply;
 pub mod autocommit_block;
 pub mod concurrent_index;
+pub mod constraint_name;
 pub mod diff;
 pub mod lock_timeout;
+pub mod not_null_check;
 pub mod not_valid;
 mod python;
 

@@ -8,7 +8,7 @@
 
 use crate::model::Op;
 
-use super::python::{AUTOCOMMIT_BLOCK, add_after, indented, set_keywords};
+use super::python::{AUTOCOMMIT_BLOCK, add_after, indented, python_string, set_keywords};
 use super::{Applicability, Fix, quote_identifier, quote_qualified};
 
 /// The fix of an `op.create_foreign_key` / `op.create_check_constraint` call of a named
@@ -65,15 +65,4 @@ pub fn alembic(
         op.span.file,
         edits,
     )
-}
-
-/// A Python string literal holding `text` (SQL with quoted names: single quotes outside
-/// when it holds none itself).
-fn python_string(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\");
-    if text.contains('\'') {
-        format!("\"{}\"", escaped.replace('"', "\\\""))
-    } else {
-        format!("'{escaped}'")
-    }
 }

@@ -80,3 +80,14 @@ pub const AUTOCOMMIT_BLOCK: &str = "op.get_context().autocommit_block()";
 pub fn indented(line: &str) -> String {
     format!("{INDENT}{line}")
 }
+
+/// A Python string literal holding `text`: in double quotes, as Alembic's templates write
+/// strings, unless the text holds double quotes itself (SQL's quoted names).
+pub fn python_string(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\");
+    if !text.contains('"') || text.contains('\'') {
+        format!("\"{}\"", escaped.replace('"', "\\\""))
+    } else {
+        format!("'{escaped}'")
+    }
+}

@@ -39,12 +39,22 @@ pub struct CallSite {
     pub argument_indent: Option<String>,
     /// Each keyword argument written, with the range of its value.
     pub keywords: Vec<(String, Range<usize>)>,
+    /// The range of each positional argument, in order.
+    pub positional: Vec<Range<usize>>,
+    /// The arguments (positional, or keyword values) written as the literal `None`.
+    pub none_literals: Vec<Range<usize>>,
     /// The call is `op.<method>(...)` (or an operation imported from `alembic.op`), not a
     /// `batch_op` method: it can move into an autocommit block.
     pub on_op: bool,
 }
 
 impl CallSite {
+    /// The argument a parameter was given by: its keyword, else its position.
+    pub fn argument(&self, keyword: &str, position: usize) -> Option<&Range<usize>> {
+        self.keyword(keyword)
+            .or_else(|| self.positional.get(position))
+    }
+
     pub fn keyword(&self, name: &str) -> Option<&Range<usize>> {
         self.keywords
             .iter()

@@ -50,7 +50,8 @@ impl Rule for SetNotNull {
             };
             out.push(
                 cx.report_op(&META, &site, format!("SET NOT NULL on `{table}.{column}` scans the whole table under ACCESS EXCLUSIVE to check for NULLs: no reads or writes until it is done"))
-                    .with_help(help),
+                    .with_help(help)
+                    .with_fix((cx.postgres_version >= 12).then(|| crate::fix::not_null_check::alembic(site.op, table, column, crate::fix::Allowed::of(&cx.set.env))).flatten()),
             );
         }
     }

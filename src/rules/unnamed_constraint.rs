@@ -27,36 +27,78 @@ impl Rule for UnnamedConstraint {
         }
         for phase in [Phase::Upgrade, Phase::Downgrade] {
             for site in cx.ops(phase) {
-                let (message, help) = match &site.op.kind {
+                let (message, help, fix) = match &site.op.kind {
                     OpKind::AddConstraint {
                         table,
                         name: None,
                         kind,
                         ..
-                    } if !reverse_names_it(&site, table, kind) => (
-                        format!(
-                            "{} on `{table}` is created without a name: PostgreSQL picks one, and the reverse operation has nothing to name",
-                            kind.label()
-                        ),
-                        "name it (`op.f(\"fk_orders_user_id_users\")`, or your MetaData naming convention's name) so the downgrade can drop it",
-                    ),
+                    } if !reverse_names_it(&site, table, kind) => {
+                        let fix = kind
+                            .postgres_default_name(table)
+                            .and_then(|name| crate::fix::constraint_name::alembic(site.op, &name));
+                        (
+                            format!(
+                                "{} on `{table}` is created without a name: PostgreSQL picks one, and the reverse operation has nothing to name",
+                                kind.label()
+                            ),
+                            "name it (`op.f(\"fk_orders_user_id_users\")`, or your MetaData naming convention's name) so the downgrade can drop it",
+                            fix,
+                        )
+                    }
                     OpKind::DropConstraint {
-                        table, name: None, ..
-                    } => (
-                        format!(
-                            "`drop_constraint(None, \"{table}\")` fails at run time: Alembic needs the constraint's name"
-                        ),
-                        "write the name PostgreSQL gave the constraint (`\\d table` in psql shows it), e.g. `orders_user_id_fkey`",
-                    ),
+                        table,
+                        name: None,
+                        kind,
+                    } => {
+                        let fix = created_name(&site, table, kind.as_ref())
+                            .and_then(|name| crate::fix::constraint_name::alembic(site.op, name));
+                        (
+                            format!(
+                                "`drop_constraint(None, \"{table}\")` fails at run time: Alembic needs the constraint's name"
+                            ),
+                            "write the name PostgreSQL gave the constraint (`\\d table` in psql shows it), e.g. `orders_user_id_fkey`",
+                            fix,
+                        )
+                    }
                     _ => continue,
                 };
                 out.push(
                     cx.report_op(&META, &site, message)
                         .with_help(help)
+                        .with_fix(fix)
                         .in_phase(phase),
                 );
             }
         }
+    }
+}
+
+/// The name the other direction creates the one constraint of this kind on `table` with.
+fn created_name<'a>(
+    site: &'a OpSite,
+    table: &str,
+    kind: Option<&ConstraintKind>,
+) -> Option<&'a str> {
+    let kind = kind?;
+    let other = match site.phase {
+        Phase::Upgrade => &site.migration.downgrade.ops,
+        Phase::Downgrade => &site.migration.upgrade.ops,
+    };
+    let mut names = other.iter().filter_map(|op| match &op.kind {
+        OpKind::AddConstraint {
+            table: t,
+            name,
+            kind: k,
+            ..
+        } if same_name(t, table) && std::mem::discriminant(k) == std::mem::discriminant(kind) => {
+            Some(name.as_deref())
+        }
+        _ => None,
+    });
+    match (names.next(), names.next()) {
+        (Some(Some(name)), None) => Some(name),
+        _ => None,
     }
 }
 

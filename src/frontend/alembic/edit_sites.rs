@@ -67,6 +67,18 @@ pub fn call_statement(
                 Some((name, value.start().to_usize()..value.end().to_usize()))
             })
             .collect(),
+        positional: arguments
+            .args
+            .iter()
+            .map(|a| a.range().start().to_usize()..a.range().end().to_usize())
+            .collect(),
+        none_literals: arguments
+            .args
+            .iter()
+            .chain(arguments.keywords.iter().map(|k| &k.value))
+            .filter(|value| matches!(value, Expr::NoneLiteral(_)))
+            .map(|value| value.range().start().to_usize()..value.range().end().to_usize())
+            .collect(),
         on_op,
     };
     Some(EditSite {
