@@ -274,6 +274,10 @@ if [ "${MG_PR_COMMENT:-false}" = true ] && [ "${#ran[@]}" -gt 0 ]; then
     pull_request | pull_request_target)
       bodies=()
       for name in "${reports[@]}"; do [ -f "$work/$name.md" ] && bodies+=(--file "$work/$name.md"); done
+      # Fixable lint findings also become review suggestions on their lines.
+      if [ "${MG_PR_SUGGESTIONS:-true}" = true ] && [ -f "$work/lint.json" ]; then
+        bodies+=(--suggestions "$work/lint.json")
+      fi
       "$bin" comment ${bodies[@]+"${bodies[@]}"} || log "the PR comment failed; the report is in the job summary"
       ;;
     *) log "pr-comment: not a pull request event (${GITHUB_EVENT_NAME:-none}); skipped" ;;

@@ -16,6 +16,7 @@ code { font: 85% ui-monospace, "DejaVu Sans Mono", monospace; background: #eff1f
 a { color: #0969da; text-decoration: none; } ul { padding-left: 2em; } li + li { margin-top: .25em; }
 table { border-collapse: collapse; } td, th { border: 1px solid #d1d9e0; padding: 6px 13px; }
 details summary { cursor: pointer; } sub { color: #59636e; }
+pre { background: #f6f8fa; padding: 16px; border-radius: 6px; overflow: auto; line-height: 1.45; } pre code { background: none; padding: 0; }
 </style><div class="comment">
 HEAD
   cmark-gfm --unsafe -e table -e autolink -e strikethrough "$markdown"

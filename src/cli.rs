@@ -40,6 +40,11 @@ pub enum Command {
         /// OWNER/REPO (default: $GITHUB_REPOSITORY).
         #[arg(long = "repo")]
         repository: Option<String>,
+        /// A lint report (`check --format json=FILE`): each fixable finding is also posted as a
+        /// review comment with a suggestion on its lines (at most 20; updated, and removed
+        /// when the finding is gone, on later runs).
+        #[arg(long, value_name = "JSON")]
+        suggestions: Option<PathBuf>,
         /// Print the comment's text instead of posting it.
         #[arg(long)]
         print: bool,

@@ -360,6 +360,10 @@ pub const ACTION_ONLY: &[(&str, &str)] = &[
         "pr-comment",
         "Post, or update, one comment with the report on the pull request.",
     ),
+    (
+        "pr-suggestions",
+        "With pr-comment: each fixable lint finding also as a review suggestion on its lines.",
+    ),
     ("github-token", "Token for the pull-request comment."),
 ];
 

@@ -497,4 +497,38 @@ fn the_action_comments_on_pull_requests_only() {
             .contains("blob/feedbeef/service/migrations/versions/"),
         "links point at the PR head"
     );
+    // The sample's batch index is fixable: a review suggestion on its line, on the PR's head,
+    // with the path from the repository root (the project sits in a working directory).
+    let suggestion = requests
+        .iter()
+        .find(|(method, target, _)| method == "POST" && target.ends_with("/pulls/7/comments"))
+        .map(|(_, _, body)| serde_json::from_str::<serde_json::Value>(body).unwrap())
+        .expect("a review suggestion");
+    assert_eq!(suggestion["commit_id"], "feedbeef");
+    assert_eq!(
+        suggestion["path"],
+        "service/migrations/versions/5e6f7a8b9c0d_index_levies_by_status.py"
+    );
+    assert!(
+        suggestion["body"]
+            .as_str()
+            .unwrap()
+            .contains("```suggestion\n    with op.get_context().autocommit_block():\n        with op.batch_alter_table("),
+        "{suggestion}"
+    );
+
+    // pr-suggestions: false leaves the review alone.
+    server.requests.lock().unwrap().clear();
+    let mut without = on_pr.clone();
+    without.push(("MG_PR_SUGGESTIONS", "false"));
+    runner.run(&without);
+    assert!(
+        !server
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, target, _)| target.contains("/pulls/")),
+        "no review comments with pr-suggestions: false"
+    );
 }

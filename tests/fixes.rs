@@ -244,8 +244,16 @@ fn json_and_sarif_carry_each_fix_with_its_edits() {
     assert_eq!(fk["fix"]["applicability"], "safe");
     assert_eq!(fk["fix"]["path"], "versions/f3_constraints.py");
     let edits = fk["fix"]["edits"].as_array().unwrap();
-    assert_eq!(edits[0]["line"], 9);
-    assert_eq!(edits[0]["content"], ", postgresql_not_valid=True");
+    // The call no longer fits on a line: its arguments go one per line, the first after `(`.
+    assert_eq!(
+        (&edits[0]["line"], &edits[0]["column"]),
+        (&serde_json::json!(9), &serde_json::json!(27))
+    );
+    assert_eq!(edits[0]["content"], "\n        ");
+    assert_eq!(
+        fk["fix"]["lines"]["text"],
+        "    op.create_foreign_key(\n        \"fk_invoices_account\",\n        \"invoices\",\n        \"accounts\",\n        [\"account_id\"],\n        [\"id\"],\n        postgresql_not_valid=True,\n    )\n    with op.get_context().autocommit_block():\n        op.execute('ALTER TABLE \"invoices\" VALIDATE CONSTRAINT \"fk_invoices_account\"')"
+    );
 
     let output = run(dir.path(), &["check", ".", "--format", "sarif"]);
     let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -516,3 +516,143 @@ fn two_machine_formats_on_stdout_are_a_usage_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--format sarif=report.sarif"), "{stderr}");
 }
+
+#[test]
+fn fixable_findings_become_review_suggestions_updated_in_place_and_removed_once_fixed() {
+    let server = fake_github();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    common::copy_tree(&repo().join("fixtures/fixes/alembic"), &project);
+    common::git(&project, &["init", "-q"]);
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"pull_request": {"number": 7, "head": {"sha": "abc123", "repo": {"full_name": "acme/levies"}}, "base": {"repo": {"full_name": "acme/levies"}}}}"#,
+    )
+    .unwrap();
+    let env = [
+        ("GITHUB_API_URL", server.url.as_str()),
+        ("GITHUB_TOKEN", "t0ken"),
+        ("GITHUB_REPOSITORY", "acme/levies"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+    ];
+    let lint = |project: &Path| {
+        run_with(
+            &[
+                "check",
+                ".",
+                "--format",
+                "json=lint.json",
+                "--format",
+                "markdown=lint.md",
+            ],
+            project,
+            &[],
+        );
+    };
+    let comment = |project: &Path| {
+        let output = run_with(
+            &["comment", "--file", "lint.md", "--suggestions", "lint.json"],
+            project,
+            &env,
+        );
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    lint(&project);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("lint.json")).unwrap()).unwrap();
+    let fixable = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["fix"]["lines"].is_object())
+        .count();
+    assert!(fixable >= 10, "{fixable}");
+    let posted = fixable.min(20);
+
+    let first = comment(&project);
+    assert!(
+        first.contains(&format!(
+            "suggestions: {posted} posted, 0 updated, 0 unchanged, 0 removed"
+        )),
+        "{first}"
+    );
+    let requests = server.requests.lock().unwrap().clone();
+    let suggestion = requests
+        .iter()
+        .filter(|(method, target, _)| method == "POST" && target.ends_with("/pulls/7/comments"))
+        .map(|(_, _, body)| serde_json::from_str::<serde_json::Value>(body).unwrap())
+        .find(|body| {
+            body["body"]
+                .as_str()
+                .unwrap()
+                .contains("[add-foreign-key-without-not-valid]")
+        })
+        .expect("the foreign key's suggestion was posted");
+    assert_eq!(suggestion["commit_id"], "abc123");
+    assert_eq!(suggestion["path"], "versions/f3_constraints.py");
+    assert_eq!(suggestion["line"], 9);
+    assert!(
+        suggestion.get("start_line").is_none(),
+        "one line replaced: {suggestion}"
+    );
+    assert_eq!(suggestion["side"], "RIGHT");
+    let body = suggestion["body"].as_str().unwrap();
+    assert!(
+        body.contains("```suggestion\n    op.create_foreign_key(\n        \"fk_invoices_account\",\n        \"invoices\",\n        \"accounts\",\n        [\"account_id\"],\n        [\"id\"],\n        postgresql_not_valid=True,\n    )\n    with op.get_context().autocommit_block():\n"),
+        "{body}"
+    );
+
+    let spanning = requests
+        .iter()
+        .filter(|(method, _, _)| method == "POST")
+        .map(|(_, _, body)| serde_json::from_str::<serde_json::Value>(body).unwrap())
+        .find(|body| {
+            body["path"] == "versions/f2_indexes.py"
+                && body["body"]
+                    .as_str()
+                    .unwrap()
+                    .contains("[missing-lock-timeout]")
+        })
+        .expect("the lock_timeout suggestion was posted");
+    assert_eq!(
+        (
+            &spanning["start_line"],
+            &spanning["line"],
+            &spanning["start_side"]
+        ),
+        (
+            &serde_json::json!(11),
+            &serde_json::json!(25),
+            &serde_json::json!("RIGHT")
+        )
+    );
+
+    let second = comment(&project);
+    assert!(
+        second.contains(&format!(
+            "suggestions: 0 posted, 0 updated, {posted} unchanged, 0 removed"
+        )),
+        "{second}"
+    );
+
+    // The author applies them: the findings are gone, and so are the suggestions (not the
+    // other reviewer's comment).
+    run_with(&["check", ".", "--fix", "--unsafe-fixes"], &project, &[]);
+    lint(&project);
+    let third = comment(&project);
+    assert!(
+        third.contains(&format!(
+            "suggestions: 0 posted, 0 updated, 0 unchanged, {posted} removed"
+        )),
+        "{third}"
+    );
+    let requests = server.requests.lock().unwrap().clone();
+    assert!(
+        !requests
+            .iter()
+            .any(|(method, target, _)| method == "DELETE" && target.ends_with("/comments/9")),
+        "another reviewer's comment was deleted"
+    );
+}

@@ -12,12 +12,15 @@ pub struct CommentRequest {
     pub body_files: Vec<PathBuf>,
     pub pull_request: Option<u64>,
     pub repository: Option<String>,
+    /// A lint JSON report whose fixes become review suggestions on the changed lines.
+    pub suggestions: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Posted {
-    Created(String),
-    Updated(String),
+    /// The summary comment, and what was done with the review suggestions.
+    Created(String, Option<String>),
+    Updated(String, Option<String>),
     /// A fork's pull request: the token cannot write, which is not the author's fault.
     Skipped(String),
 }
@@ -26,27 +29,40 @@ pub enum Posted {
 #[error("comment: {0}")]
 pub struct CommentError(String);
 
-fn fail(message: impl Into<String>) -> CommentError {
+pub(super) fn fail(message: impl Into<String>) -> CommentError {
     CommentError(message.into())
 }
 
-struct Api {
+pub(super) struct Api {
     agent: ureq::Agent,
-    base: String,
+    pub(super) base: String,
     token: String,
 }
 
-struct Answer {
-    status: u16,
-    body: Value,
-    next: Option<String>,
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) body: Value,
+    pub(super) next: Option<String>,
 }
 
 impl Api {
-    fn call(&self, method: &str, url: &str, body: Option<&Value>) -> Result<Answer, CommentError> {
+    pub(super) fn call(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, CommentError> {
         let authorization = format!("Bearer {}", self.token);
         let user_agent = concat!("migration-gate/", env!("CARGO_PKG_VERSION"));
         let response = match (method, body) {
+            ("DELETE", _) => self
+                .agent
+                .delete(url)
+                .header("Authorization", &authorization)
+                .header("Accept", "application/vnd.github+json")
+                .header("User-Agent", user_agent)
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .call(),
             ("GET", _) => self
                 .agent
                 .get(url)
@@ -133,8 +149,24 @@ pub fn body(request: &CommentRequest) -> Result<String, CommentError> {
     ))
 }
 
+/// The review suggestions `--suggestions` asks for, read from its report.
+pub fn suggestions(
+    request: &CommentRequest,
+) -> Result<Option<Vec<super::review::Suggestion>>, CommentError> {
+    request
+        .suggestions
+        .as_ref()
+        .map(|file| {
+            std::fs::read_to_string(file)
+                .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))
+                .and_then(|text| super::review::from_report(&text))
+        })
+        .transpose()
+}
+
 pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
     let body = body(request)?;
+    let suggestions = suggestions(request)?;
     let event = event();
     let repository = request
         .repository
@@ -215,9 +247,21 @@ pub fn post(request: &CommentRequest) -> Result<Posted, CommentError> {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    let reviewed = || -> Result<Option<String>, CommentError> {
+        let Some(suggestions) = &suggestions else {
+            return Ok(None);
+        };
+        let Some(head) = event["pull_request"]["head"]["sha"].as_str() else {
+            return Ok(Some(
+                "suggestions: not posted, the event names no head commit".into(),
+            ));
+        };
+        super::review::upsert(&api, &repository, number, head, suggestions)
+            .map(|reviewed| Some(reviewed.summary()))
+    };
     match answer.status {
-        200 if ours.is_some() => Ok(Posted::Updated(link)),
-        201 => Ok(Posted::Created(link)),
+        200 if ours.is_some() => Ok(Posted::Updated(link, reviewed()?)),
+        201 => Ok(Posted::Created(link, reviewed()?)),
         401 | 403 | 404 => Ok(Posted::Skipped(format!(
             "the token cannot write to #{number} ({}: {}); a pull request from a fork gets a read-only token, so the report stays in the job summary",
             answer.status, answer.body["message"]

@@ -6,6 +6,7 @@ mod fixes;
 mod history;
 mod output;
 pub mod release_gate;
+mod review;
 
 use std::path::{Path, PathBuf};
 
@@ -63,27 +64,51 @@ fn dispatch(cli: Cli) -> Result<u8, AppError> {
             files,
             pull_request,
             repository,
+            suggestions,
             print,
         } => {
             let request = comment::CommentRequest {
                 body_files: files,
                 pull_request,
                 repository,
+                suggestions,
             };
             if print {
                 print!(
                     "{}",
                     comment::body(&request).map_err(|e| AppError::new(e.to_string()))?
                 );
+                // Each review suggestion as it would be posted, under the file and lines it
+                // goes on.
+                for suggestion in comment::suggestions(&request)
+                    .map_err(|e| AppError::new(e.to_string()))?
+                    .unwrap_or_default()
+                {
+                    let lines = if suggestion.start_line < suggestion.line {
+                        format!("{}–{}", suggestion.start_line, suggestion.line)
+                    } else {
+                        suggestion.line.to_string()
+                    };
+                    print!(
+                        "\n---\n\nReview comment on `{}` line {lines}:\n\n{}\n",
+                        suggestion.path, suggestion.body
+                    );
+                }
                 return Ok(0);
             }
             let posted = comment::post(&request).map_err(|e| AppError::new(e.to_string()))?;
             match posted {
-                comment::Posted::Created(url) => {
-                    println!("created the report comment {url}")
+                comment::Posted::Created(url, reviewed) => {
+                    println!("created the report comment {url}");
+                    if let Some(reviewed) = reviewed {
+                        println!("{reviewed}");
+                    }
                 }
-                comment::Posted::Updated(url) => {
-                    println!("updated the report comment {url}")
+                comment::Posted::Updated(url, reviewed) => {
+                    println!("updated the report comment {url}");
+                    if let Some(reviewed) = reviewed {
+                        println!("{reviewed}");
+                    }
                 }
                 comment::Posted::Skipped(why) => {
                     println!(

@@ -8,10 +8,15 @@ use super::Edit;
 /// One level of indentation, as Alembic's templates and PEP 8 write it.
 const INDENT: &str = "    ";
 
+/// The line length past which an added keyword puts the call's arguments one per line, as
+/// ruff's and black's formatters write a call that does not fit.
+const LINE_LIMIT: usize = 88;
+
 /// Sets keyword arguments of the call: a keyword already written gets the new value, the
 /// others are added after the last argument (on lines of their own in a call written one
-/// argument per line, one level further in when the statement also moves into a block).
-/// `None` when the statement is no call.
+/// argument per line, one level further in when the statement also moves into a block). A
+/// one-line call that the added keywords would take past [`LINE_LIMIT`] gets its arguments
+/// one per line. `None` when the statement is no call.
 pub fn set_keywords(
     site: &EditSite,
     keywords: &[(&str, &str)],
@@ -19,28 +24,48 @@ pub fn set_keywords(
 ) -> Option<Vec<Edit>> {
     let call = site.call.as_ref()?;
     let mut edits = Vec::new();
-    let mut added = String::new();
-    let mut has_arguments = call.has_arguments;
+    let mut added: Vec<String> = Vec::new();
     for (name, value) in keywords {
         match call.keyword(name) {
             Some(range) => edits.push(Edit::replace(range.clone(), *value)),
-            None => {
-                match (&call.argument_indent, has_arguments) {
-                    (Some(indent), true) => {
-                        let deeper = if moved_in { INDENT } else { "" };
-                        added.push_str(&format!(",\n{indent}{deeper}"))
-                    }
-                    (None, true) => added.push_str(", "),
-                    (_, false) => {}
-                }
-                added.push_str(&format!("{name}={value}"));
-                has_arguments = true;
-            }
+            None => added.push(format!("{name}={value}")),
         }
     }
-    if !added.is_empty() {
-        edits.push(Edit::insert(call.arguments_end, added));
+    if added.is_empty() {
+        return Some(edits);
     }
+    let deeper = if moved_in { INDENT } else { "" };
+    let outer = format!("{}{deeper}", site.indent);
+    let inline = added.join(", ");
+    let width =
+        outer.chars().count() + (site.line_end - site.statement.start) + inline.chars().count() + 2;
+    if call.one_line && width > LINE_LIMIT && !call.arguments.is_empty() {
+        let inner = format!("{outer}{INDENT}");
+        let mut previous_end = None;
+        for argument in &call.arguments {
+            match previous_end {
+                None => edits.push(Edit::insert(argument.start, format!("\n{inner}"))),
+                Some(end) => edits.push(Edit::replace(end..argument.start, format!(",\n{inner}"))),
+            }
+            previous_end = Some(argument.end);
+        }
+        let last = previous_end.expect("arguments are not empty");
+        let tail: String = added.iter().map(|k| format!(",\n{inner}{k}")).collect();
+        edits.push(Edit::replace(last..call.close, format!("{tail},\n{outer}")));
+        return Some(edits);
+    }
+    let separator = match &call.argument_indent {
+        Some(indent) => format!(",\n{indent}{deeper}"),
+        None => ", ".to_string(),
+    };
+    let mut text = String::new();
+    for (index, keyword) in added.iter().enumerate() {
+        if index > 0 || call.has_arguments {
+            text.push_str(&separator);
+        }
+        text.push_str(keyword);
+    }
+    edits.push(Edit::insert(call.arguments_end, text));
     Some(edits)
 }
 

@@ -41,6 +41,12 @@ pub struct CallSite {
     pub keywords: Vec<(String, Range<usize>)>,
     /// The range of each positional argument, in order.
     pub positional: Vec<Range<usize>>,
+    /// Every argument (positional, `name=value`, `*args`), in source order, whole.
+    pub arguments: Vec<Range<usize>>,
+    /// Where the call's closing bracket is.
+    pub close: usize,
+    /// The call is written on one line (its statement starts and ends on the same line).
+    pub one_line: bool,
     /// The arguments (positional, or keyword values) written as the literal `None`.
     pub none_literals: Vec<Range<usize>>,
     /// The call is `op.<method>(...)` (or an operation imported from `alembic.op`), not a

@@ -52,6 +52,8 @@ struct JsonFix<'a> {
     applicability: crate::fix::Applicability,
     path: String,
     edits: Vec<super::EditLocation>,
+    /// The same change as whole lines replaced (a pull-request suggestion).
+    lines: Option<super::LineReplacement>,
 }
 
 pub fn render(input: &ReportInput) -> String {
@@ -82,6 +84,7 @@ pub fn render(input: &ReportInput) -> String {
                         applicability: fix.applicability,
                         path,
                         edits,
+                        lines: input.fix_lines(d),
                     }),
             }
         })

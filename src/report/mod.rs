@@ -127,6 +127,31 @@ impl ReportInput<'_> {
         Some((file.path.clone(), edits))
     }
 
+    /// A finding's fix as whole lines: the lines `start_line..=end_line` of its file (1-based)
+    /// replaced by `text` (no final line break), the way a pull-request suggestion replaces them.
+    pub fn fix_lines(&self, diagnostic: &Diagnostic) -> Option<LineReplacement> {
+        let fix = diagnostic.fix.as_ref()?;
+        let file = self.sources.get(fix.file);
+        let start = fix.edits.first()?.range.start;
+        let end = fix.edits.iter().map(|e| e.range.end).max()?;
+        let (start_line, _) = file.line_col(start);
+        let (end_line, _) = file.line_col(end);
+        let segment_start = file.line_start(start_line)?;
+        let segment_end = file.text[end..]
+            .find('\n')
+            .map_or(file.text.len(), |at| end + at);
+        let fixed = crate::fix::apply::apply(&file.text, &[fix]);
+        let fixed_end = (segment_end + fixed.len()).checked_sub(file.text.len())?;
+        Some(LineReplacement {
+            start_line,
+            end_line,
+            text: fixed
+                .get(segment_start..fixed_end)?
+                .trim_end_matches('\r')
+                .to_string(),
+        })
+    }
+
     pub fn location(&self, diagnostic: &Diagnostic) -> Option<Location> {
         let span = diagnostic.span?;
         let file = self.sources.get(span.file);
@@ -140,6 +165,14 @@ impl ReportInput<'_> {
             end_column,
         })
     }
+}
+
+/// Whole lines replaced: what a pull-request suggestion shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LineReplacement {
+    pub start_line: usize,
+    pub end_line: usize,
+    pub text: String,
 }
 
 /// One edit of a fix, placed by line and column.

@@ -27,8 +27,14 @@ impl Rule for AddForeignKeyWithoutNotValid {
                 continue;
             };
             let (site, table, constraint) = (&found.site, found.table, &found.label);
+            // A key referencing its own table locks one table.
+            let blocked = if crate::model::op::same_name(table, referenced_table) {
+                format!("`{table}`")
+            } else {
+                format!("`{table}` and `{referenced_table}`")
+            };
             out.push(
-                cx.report_op(&META, site, format!("foreign key{constraint} on `{table}` is validated as it is added: a full scan of `{table}` while writes to `{table}` and `{referenced_table}` are blocked (SHARE ROW EXCLUSIVE)"))
+                cx.report_op(&META, site, format!("foreign key{constraint} on `{table}` is validated as it is added: a full scan of `{table}` while writes to {blocked} are blocked (SHARE ROW EXCLUSIVE)"))
                     .with_help(super::not_valid_help(site.migration.framework))
                     .with_fix(found.name.and_then(|name| crate::fix::not_valid::alembic(site.op, site.ops, table, name, crate::fix::Allowed::of(&cx.set.env)))),
             );

@@ -9,7 +9,9 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 /// A stand-in for the GitHub REST API on 127.0.0.1: issue comments with pagination (two per
-/// page), recording every request.
+/// page), and a pull request's review comments (one of another reviewer's to start with; a
+/// comment on a line past 500 is refused with 422, as GitHub refuses lines outside the diff),
+/// recording every request.
 pub struct FakeGitHub {
     pub url: String,
     pub requests: Arc<Mutex<Vec<(String, String, String)>>>,
@@ -27,6 +29,8 @@ pub fn fake_github() -> FakeGitHub {
             (2, "please rebase".into()),
             (3, "<!-- another-bot -->".into()),
         ];
+        let mut reviews: Vec<(u64, String)> = vec![(9, "nit: typo".into())];
+        let mut next_review = 200;
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -53,7 +57,9 @@ pub fn fake_github() -> FakeGitHub {
                 .lock()
                 .unwrap()
                 .push((method.clone(), target.clone(), body.clone()));
-            let (status, answer, link) = if method == "GET" {
+            let (status, answer, link) = if target.contains("/pulls/") {
+                review_answer(&method, &target, &body, &mut reviews, &mut next_review)
+            } else if method == "GET" {
                 let page: usize = target
                     .split("page=")
                     .nth(2)
@@ -104,6 +110,58 @@ pub fn fake_github() -> FakeGitHub {
         }
     });
     FakeGitHub { url, requests }
+}
+
+/// The fake's answer to a request on review comments.
+fn review_answer(
+    method: &str,
+    target: &str,
+    body: &str,
+    reviews: &mut Vec<(u64, String)>,
+    next: &mut u64,
+) -> (&'static str, serde_json::Value, Option<String>) {
+    let id = || -> u64 {
+        target
+            .rsplit('/')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap()
+    };
+    let sent = || serde_json::from_str::<serde_json::Value>(body).unwrap();
+    match method {
+        "GET" => (
+            "200 OK",
+            reviews
+                .iter()
+                .map(|(id, body)| serde_json::json!({"id": id, "body": body}))
+                .collect(),
+            None,
+        ),
+        "POST" => {
+            let sent = sent();
+            if sent["line"].as_u64().unwrap() > 500 {
+                return (
+                    "422 Unprocessable Entity",
+                    serde_json::json!({"message": "pull_request_review_thread.line must be part of the diff"}),
+                    None,
+                );
+            }
+            *next += 1;
+            reviews.push((*next, sent["body"].as_str().unwrap().to_string()));
+            ("201 Created", serde_json::json!({"id": *next}), None)
+        }
+        "PATCH" => {
+            let id = id();
+            let text = sent()["body"].as_str().unwrap().to_string();
+            reviews.iter_mut().find(|(i, _)| *i == id).unwrap().1 = text;
+            ("200 OK", serde_json::json!({"id": id}), None)
+        }
+        _ => {
+            let id = id();
+            reviews.retain(|(i, _)| *i != id);
+            ("204 No Content", serde_json::Value::Null, None)
+        }
+    }
 }
 
 /// A prerequisite the test cannot run without: skipped loudly on a developer machine, a

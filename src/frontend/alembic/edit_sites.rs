@@ -72,6 +72,19 @@ pub fn call_statement(
             .iter()
             .map(|a| a.range().start().to_usize()..a.range().end().to_usize())
             .collect(),
+        arguments: {
+            let mut all: Vec<std::ops::Range<usize>> = arguments
+                .args
+                .iter()
+                .map(|a| a.range())
+                .chain(arguments.keywords.iter().map(|k| k.range()))
+                .map(|r| r.start().to_usize()..r.end().to_usize())
+                .collect();
+            all.sort_by_key(|r| r.start);
+            all
+        },
+        close,
+        one_line: !source[start..end].contains('\n'),
         none_literals: arguments
             .args
             .iter()
