@@ -49,6 +49,9 @@ pub enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// A language server on stdio (LSP): diagnostics for open revisions and SQL migrations,
+    /// with the whole history in view, and each fix as a code action.
+    Server,
     /// Every rule: id, default severity, summary.
     Rules {
         /// text (a table), json, or markdown (README's table).

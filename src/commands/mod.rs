@@ -7,6 +7,7 @@ mod history;
 mod output;
 pub mod release_gate;
 mod review;
+mod server;
 
 use std::path::{Path, PathBuf};
 
@@ -138,6 +139,7 @@ fn dispatch(cli: Cli) -> Result<u8, AppError> {
             }
             Ok(0)
         }
+        Command::Server => server::run(),
         Command::Rules { format } => {
             print!("{}", list_rules(format));
             Ok(0)
@@ -396,21 +398,32 @@ fn graph(args: GraphArgs) -> Result<u8, AppError> {
     })
 }
 
-fn check(args: CheckArgs) -> Result<u8, AppError> {
-    let (config, paths) = resolve_input(&args.input)?;
-    let select = args.select.clone().or(config.select.clone());
-    let ignore = args
-        .ignore
-        .clone()
-        .or(config.ignore.clone())
-        .unwrap_or_default();
+/// What the command line sets over the config for a lint.
+#[derive(Default)]
+struct LintFlags {
+    select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    preset: Option<crate::config::Preset>,
+    postgres_version: Option<u32>,
+    base: Option<String>,
+}
+
+/// The lint the config asks for, with the command line's flags over it; rule ids and the
+/// PostgreSQL version checked.
+fn lint_options(
+    config: &Config,
+    paths: Vec<PathBuf>,
+    flags: LintFlags,
+) -> Result<LintOptions, AppError> {
+    let select = flags.select.or(config.select.clone());
+    let ignore = flags.ignore.or(config.ignore.clone()).unwrap_or_default();
     check_rule_ids(select.as_deref().unwrap_or_default(), "select")?;
     check_rule_ids(&ignore, "ignore")?;
     check_rule_ids(
         &config.severity.keys().cloned().collect::<Vec<_>>(),
         "config [severity]",
     )?;
-    let postgres_version = args
+    let postgres_version = flags
         .postgres_version
         .or(config.postgres_version)
         .unwrap_or(config::DEFAULT_POSTGRES_VERSION);
@@ -419,18 +432,33 @@ fn check(args: CheckArgs) -> Result<u8, AppError> {
             "postgres_version {postgres_version} is not a PostgreSQL major version (9 to 18)"
         )));
     }
-    let options = LintOptions {
+    Ok(LintOptions {
         paths,
         postgres_version,
-        preset: args.preset.or(config.preset).unwrap_or_default(),
+        preset: flags.preset.or(config.preset).unwrap_or_default(),
         select,
         ignore,
         severity: config.severity.clone(),
-        filters: path_filters(&config)?,
-        base: args.base.clone(),
+        filters: path_filters(config)?,
+        base: flags.base,
         lock_timeout_set_by: config.lock_timeout_set_by.clone(),
         overrides: Default::default(),
-    };
+    })
+}
+
+fn check(args: CheckArgs) -> Result<u8, AppError> {
+    let (config, paths) = resolve_input(&args.input)?;
+    let options = lint_options(
+        &config,
+        paths,
+        LintFlags {
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
+            preset: args.preset,
+            postgres_version: args.postgres_version,
+            base: args.base.clone(),
+        },
+    )?;
     if args.diff {
         let fixed = fixes::fix(&options, applicability(&args))?;
         for (path, before, after) in &fixed.files {
