@@ -12,6 +12,7 @@ pub mod lock_timeout;
 pub mod not_null_check;
 pub mod not_valid;
 mod python;
+pub mod unique_using_index;
 
 use std::ops::Range;
 

@@ -20,13 +20,16 @@ impl Rule for AddUniqueConstraint {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for found in cx.blocking_constraints() {
-            let ConstraintKind::Unique { .. } = found.kind else {
+            let ConstraintKind::Unique { columns } = found.kind else {
                 continue;
             };
             let (site, table, constraint) = (&found.site, found.table, &found.label);
             out.push(
                 cx.report_op(&META, site, format!("unique constraint{constraint} on `{table}` builds its index while `{table}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
-                    .with_help("build a unique index CONCURRENTLY first, then `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX ...` (instant)"),
+                    .with_help("build a unique index CONCURRENTLY first, then `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX ...` (instant)")
+                    .with_fix(found.name.and_then(|name| {
+                        crate::fix::unique_using_index::alembic(site.op, site.ops, table, name, columns, crate::fix::Allowed::of(&cx.set.env))
+                    })),
             );
         }
     }

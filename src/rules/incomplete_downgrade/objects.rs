@@ -227,6 +227,7 @@ pub(super) fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
             table,
             name: Some(name),
             kind,
+            using_index,
             ..
         } => (
             vec![Object::Constraint {
@@ -234,7 +235,16 @@ pub(super) fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
                 table: table.clone(),
                 kind: Some(kind.clone()),
             }],
-            Vec::new(),
+            // `USING INDEX i`: the index becomes the constraint's (renamed to its name), and
+            // goes when the constraint does; as an index of its own it is gone.
+            using_index
+                .iter()
+                .map(|index| Object::Index {
+                    name: index.clone(),
+                    table: String::new(),
+                    columns: Vec::new(),
+                })
+                .collect(),
         ),
         OpKind::DropConstraint {
             table,
