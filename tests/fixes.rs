@@ -359,3 +359,67 @@ fn an_unnamed_constraint_gets_the_name_postgres_gives_it_and_its_drop_works_agai
     );
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
+
+#[test]
+fn a_missing_or_pass_downgrade_is_written_from_the_upgrade_and_round_trips() {
+    let dir = copy_fixture("downgrade");
+    assert!(rules_found(dir.path()).contains("missing-downgrade"));
+    // It writes new behaviour: only with --unsafe-fixes.
+    let safe = run(
+        dir.path(),
+        &["check", ".", "--diff", "--select", "missing-downgrade"],
+    );
+    assert!(safe.stdout.is_empty(), "{safe:?}");
+    let fixed = run(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "missing-downgrade",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&fixed.stderr).contains("Fixed 2 findings in 2 files."),
+        "{fixed:?}"
+    );
+    let found = rules_found(dir.path());
+    assert!(
+        !found.contains("missing-downgrade") && !found.contains("incomplete-downgrade"),
+        "{found:?}"
+    );
+    let d1 = std::fs::read_to_string(dir.path().join("versions/d1_orders.py")).unwrap();
+    assert!(
+        d1.ends_with(
+            "def downgrade():\n    op.drop_constraint(op.f(\"fk_orders_customer\"), \"orders\", type_=\"foreignkey\")\n    op.drop_index(op.f(\"ix_orders_customer_id\"), table_name=\"orders\")\n    op.drop_table(\"orders\")\n    op.drop_table(\"customers\")\n"
+        ),
+        "{d1}"
+    );
+    let d2 = std::fs::read_to_string(dir.path().join("versions/d2_totals.py")).unwrap();
+    assert!(
+        d2.ends_with(
+            "\n\n\ndef downgrade():\n    op.alter_column(\"customers\", \"full_name\", new_column_name=\"name\")\n    op.drop_column(\"orders\", \"total\")\n"
+        ),
+        "{d2}"
+    );
+
+    let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
+        return;
+    };
+    let output = run(
+        dir.path(),
+        &[
+            "roundtrip",
+            "--postgres",
+            "local",
+            "--python",
+            &python,
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}

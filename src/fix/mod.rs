@@ -8,6 +8,7 @@ pub mod autocommit_block;
 pub mod concurrent_index;
 pub mod constraint_name;
 pub mod diff;
+pub mod inverse_downgrade;
 pub mod lock_timeout;
 pub mod not_null_check;
 pub mod not_valid;

@@ -130,6 +130,8 @@ pub(super) fn body(
         }),
         early_returns: Vec::new(),
         start,
+        placeholder: None,
+        function_end: None,
     }
 }
 

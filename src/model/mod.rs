@@ -218,6 +218,12 @@ pub struct Body {
     pub early_returns: Vec<Span>,
     /// Where statements can be added before everything the body runs, when its text allows.
     pub start: Option<edit_site::BodyStart>,
+    /// A body that is only a placeholder (`pass`, `...`): the whole lines it takes, which a fix
+    /// that writes the body replaces.
+    pub placeholder: Option<std::ops::Range<usize>>,
+    /// Where the Python function ends (after its last line): a function added after it goes
+    /// here.
+    pub function_end: Option<usize>,
 }
 
 impl Body {
@@ -229,6 +235,8 @@ impl Body {
             script: None,
             early_returns: Vec::new(),
             start: None,
+            placeholder: None,
+            function_end: None,
         }
     }
 }

@@ -77,6 +77,8 @@ pub fn findings(
             script: None,
             early_returns: Vec::new(),
             start: None,
+            placeholder: None,
+            function_end: None,
         };
         migration.file = file;
         captured_files.push(file);

@@ -282,6 +282,8 @@ fn group_downgrade(group: &[&Migration]) -> Body {
         script: group[0].downgrade.script,
         early_returns: Vec::new(),
         start: None,
+        placeholder: None,
+        function_end: None,
     }
 }
 

@@ -127,10 +127,18 @@ impl Rule for MissingDowngrade {
             } else {
                 downgrade.span
             };
+            let fix = (migration.framework == Framework::Alembic
+                && matches!(downgrade.state, BodyState::Missing | BodyState::Empty))
+            .then(|| {
+                let file = cx.sources.get(migration.file);
+                crate::fix::inverse_downgrade::alembic(migration, |offset| file.line_col(offset).0)
+            })
+            .flatten();
             out.push(
                 cx.report(&META, migration, span, message)
                     .with_help(help)
                     .with_severity(severity)
+                    .with_fix(fix)
                     .in_phase(Phase::Downgrade),
             );
         }

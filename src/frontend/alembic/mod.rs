@@ -222,6 +222,8 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                     .flat_map(|f| early_returns(f, file))
                     .collect(),
                 start: body_start(source, with_code.unwrap_or(function)),
+                placeholder: placeholder(source, function),
+                function_end: Some(function.range().end().to_usize()),
             };
         }
     }
@@ -307,6 +309,34 @@ fn body_start(
         start.line_start = previous_start;
     }
     Some(start)
+}
+
+/// The lines of a body that is only `pass` or `...` (after a docstring), when that statement
+/// has its lines to itself.
+fn placeholder(source: &str, function: &StmtFunctionDef) -> Option<std::ops::Range<usize>> {
+    let rest: Vec<&Stmt> = function
+        .body
+        .iter()
+        .filter(|stmt| {
+            !matches!(stmt, Stmt::Expr(expr) if matches!(expr.value.as_ref(), Expr::StringLiteral(_)))
+        })
+        .collect();
+    let [only] = rest.as_slice() else {
+        return None;
+    };
+    let is_placeholder = matches!(only, Stmt::Pass(_))
+        || matches!(only, Stmt::Expr(expr) if matches!(expr.value.as_ref(), Expr::EllipsisLiteral(_)));
+    if !is_placeholder {
+        return None;
+    }
+    let start = crate::frontend::line_start_before(source, only.range().start().to_usize())?;
+    let end = only.range().end().to_usize();
+    let rest_of_line = source[end..].split('\n').next().unwrap_or_default();
+    if !rest_of_line.trim().is_empty() {
+        return None;
+    }
+    let line_end = (end + rest_of_line.len() + 1).min(source.len());
+    Some(start.line_start..line_end)
 }
 
 fn body_state(function: &StmtFunctionDef) -> BodyState {
