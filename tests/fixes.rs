@@ -423,3 +423,59 @@ fn a_missing_or_pass_downgrade_is_written_from_the_upgrade_and_round_trips() {
     );
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
+
+#[test]
+fn sql_index_builds_become_concurrent_outside_the_framework_s_transaction() {
+    // golang-migrate: a file of one statement runs outside a transaction; goose: the file gets
+    // `-- +goose NO TRANSACTION`; Flyway: a script of such statements runs outside one.
+    let expected = [
+        (
+            "golang",
+            "002_ix.up.sql",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_a ON t (a);\n",
+        ),
+        (
+            "goose",
+            "00002_ix.sql",
+            "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_a ON t (a);\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix_t_id_a ON t (id, a);\n-- +goose Down\nDROP INDEX ix_t_id_a;\nDROP INDEX ix_t_a;\n",
+        ),
+        (
+            "flyway",
+            "V2__ix.sql",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t_a ON t (a);\n",
+        ),
+    ];
+    for (framework, file, fixed_text) in expected {
+        let dir = copy_fixture(&format!("sql_index/{framework}"));
+        assert!(rules_found(dir.path()).contains("create-index-non-concurrently"));
+        let fixed = run(dir.path(), &["check", ".", "--fix"]);
+        assert_eq!(fixed.status.code(), Some(0), "{framework}: {fixed:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(file)).unwrap(),
+            fixed_text,
+            "{framework}"
+        );
+        let found = rules_found(dir.path());
+        assert!(
+            !found.contains("create-index-non-concurrently")
+                && !found.contains("concurrent-index-in-transaction"),
+            "{framework}: {found:?}"
+        );
+        let Some(_) = postgres_binaries() else {
+            continue;
+        };
+        let output = run(
+            dir.path(),
+            &[
+                "roundtrip",
+                ".",
+                "--postgres",
+                "local",
+                "--format",
+                "json",
+                "-q",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{framework}: {output:?}");
+    }
+}

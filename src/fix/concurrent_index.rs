@@ -7,10 +7,10 @@
 //! build leaves an INVALID index, which the retry's IF NOT EXISTS passes over (PostgreSQL's
 //! documentation: drop it and build again).
 
-use crate::model::Op;
+use crate::model::{Framework, Op, OpKind};
 
 use super::python::{AUTOCOMMIT_BLOCK, set_keywords, wrap_in_block};
-use super::{Applicability, Fix};
+use super::{Applicability, Edit, Fix};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexChange {
@@ -63,6 +63,70 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
                 ""
             }
         ),
+        Applicability::Safe,
+        op.span.file,
+        edits,
+    )
+}
+
+/// How a framework runs a script outside a transaction, when the script holds only index
+/// builds: nothing to add, a header line to add at the file's start, or no way a fix can write.
+enum OutsideTransaction {
+    /// The script already runs outside one: a file of one statement (golang-migrate, plain
+    /// SQL), or of statements that all refuse transaction blocks (Flyway).
+    AsIs,
+    /// The framework reads a marker at the file's start.
+    Header(&'static str),
+}
+
+fn outside_transaction(framework: Framework, statements: usize) -> Option<OutsideTransaction> {
+    match framework {
+        Framework::GolangMigrate | Framework::PlainSql if statements == 1 => {
+            Some(OutsideTransaction::AsIs)
+        }
+        Framework::Flyway => Some(OutsideTransaction::AsIs),
+        Framework::Goose => Some(OutsideTransaction::Header("-- +goose NO TRANSACTION\n")),
+        // sqlx reads the marker only as the file's first line.
+        Framework::Sqlx => Some(OutsideTransaction::Header("-- no-transaction\n")),
+        // Atlas reads a header followed by a blank line.
+        Framework::Atlas => Some(OutsideTransaction::Header("-- atlas:txmode none\n\n")),
+        _ => None,
+    }
+}
+
+/// The fix of a SQL `CREATE INDEX` in a script made only of index builds: `CONCURRENTLY` (and
+/// `IF NOT EXISTS` on a named index), and the framework's way out of its transaction.
+pub fn sql(op: &Op, framework: Framework, body: &[Op]) -> Option<Fix> {
+    let OpKind::CreateIndex {
+        name,
+        if_not_exists,
+        ..
+    } = &op.kind
+    else {
+        return None;
+    };
+    let at = op.edit.as_ref()?.index_keyword_end?;
+    // Another statement in the script would run outside the transaction too, or keep it.
+    if !body
+        .iter()
+        .all(|o| matches!(o.kind, OpKind::CreateIndex { .. }) && o.edit.is_some())
+    {
+        return None;
+    }
+    let way = outside_transaction(framework, body.len())?;
+    let retry = if !if_not_exists && name.is_some() {
+        " IF NOT EXISTS"
+    } else {
+        ""
+    };
+    let mut edits = vec![Edit::insert(at, format!(" CONCURRENTLY{retry}"))];
+    if let OutsideTransaction::Header(header) = way
+        && op.in_transaction
+    {
+        edits.push(Edit::insert(0, header));
+    }
+    Fix::new(
+        "build the index CONCURRENTLY, outside a transaction",
         Applicability::Safe,
         op.span.file,
         edits,

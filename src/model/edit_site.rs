@@ -19,6 +19,9 @@ pub struct EditSite {
     pub continuation_lines: Vec<usize>,
     /// A Python call: where its arguments are and which keywords it was given.
     pub call: Option<CallSite>,
+    /// SQL `CREATE [UNIQUE] INDEX` / `DROP INDEX`: just after the INDEX keyword, where
+    /// `CONCURRENTLY` goes.
+    pub index_keyword_end: Option<usize>,
     /// The `with op.batch_alter_table(...)` statement a `batch_op` call is in: a batch runs
     /// its operations when its block ends, so it is the whole block that can move.
     pub batch_block: Option<Box<EditSite>>,

@@ -59,7 +59,7 @@ impl Rule for CreateIndexNonConcurrently {
                         cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY while this transaction already holds ACCESS EXCLUSIVE on `{table}` (an earlier statement took it): reads and writes wait until the build and the transaction are done"))
                             .with_help(format!("{how}, after the statements that lock the table have committed"))
                             // The autocommit block commits what came before: the lock goes with it.
-                            .with_fix(crate::fix::concurrent_index::alembic(site.op, crate::fix::concurrent_index::IndexChange::Create, crate::fix::Allowed::of(&cx.set.env)))
+                            .with_fix(index_fix(cx, &site))
                             .in_phase(phase),
                     );
                     continue;
@@ -67,11 +67,24 @@ impl Rule for CreateIndexNonConcurrently {
                 out.push(
                     cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY: writes to `{table}` block until it is done"))
                         .with_help(how)
-                        .with_fix(crate::fix::concurrent_index::alembic(site.op, crate::fix::concurrent_index::IndexChange::Create, crate::fix::Allowed::of(&cx.set.env)))
+                        .with_fix(index_fix(cx, &site))
                         .in_phase(phase),
                 );
             }
         }
+    }
+}
+
+/// The fix: the Alembic call's keywords, or the SQL statement's CONCURRENTLY.
+fn index_fix(cx: &LintContext, site: &crate::rules::OpSite) -> Option<crate::fix::Fix> {
+    use crate::fix::concurrent_index::{IndexChange, alembic, sql};
+    match site.migration.framework {
+        crate::model::Framework::Alembic => alembic(
+            site.op,
+            IndexChange::Create,
+            crate::fix::Allowed::of(&cx.set.env),
+        ),
+        framework => sql(site.op, framework, site.ops),
     }
 }
 

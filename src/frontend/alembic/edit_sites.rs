@@ -100,6 +100,7 @@ pub fn call_statement(
         indent: before.indent,
         continuation_lines,
         call: Some(call),
+        index_keyword_end: None,
         batch_block: None,
     })
 }
@@ -167,6 +168,7 @@ pub fn with_statement(source: &str, with: &StmtWith) -> Option<EditSite> {
         indent: before.indent,
         continuation_lines: strings.lines_outside(source, start..end),
         call: None,
+        index_keyword_end: None,
         batch_block: None,
     })
 }

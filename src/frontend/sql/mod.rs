@@ -77,6 +77,32 @@ impl OffsetMap for Nested<'_> {
     }
 }
 
+/// Where an index statement can be edited: after its `INDEX` keyword, `CONCURRENTLY` goes.
+fn index_edit_site(
+    sql: &str,
+    statement: &RawStatement,
+    span_of: &dyn Fn(std::ops::Range<usize>) -> Span,
+) -> Option<crate::model::edit_site::EditSite> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let index = statement
+        .tokens
+        .iter()
+        .find(|t| matches!(&t.token, Token::Word(w) if w.keyword == Keyword::INDEX))?;
+    let end = byte_offset(sql, index.span.end.line, index.span.end.column);
+    let at = span_of(end..end).start;
+    let range = span_of(statement.range.clone()).range();
+    Some(crate::model::edit_site::EditSite {
+        statement: range.clone(),
+        line_end: range.end,
+        indent: String::new(),
+        continuation_lines: Vec::new(),
+        call: None,
+        index_keyword_end: Some(at),
+        batch_block: None,
+    })
+}
+
 /// Recursion limit for the parser: deep nesting becomes an `unparsed-sql` note, not a crash.
 const PARSER_RECURSION_LIMIT: usize = 64;
 
@@ -168,10 +194,13 @@ fn lower_nested(
             if kind == OpKind::CommitTransaction {
                 explicit = false;
             }
+            let edit = matches!(kind, OpKind::CreateIndex { .. } | OpKind::DropIndex { .. })
+                .then(|| index_edit_site(sql, &statement, &span_of))
+                .flatten();
             ops.push(Op {
                 in_transaction: implicit || explicit,
                 name_origin: NameOrigin::AsWritten,
-                edit: None,
+                edit,
                 kind: kind.clone(),
                 span: span_of(statement.range.clone()),
             });
