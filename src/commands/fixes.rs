@@ -22,6 +22,8 @@ pub struct Fixed {
     pub unsafe_left: usize,
     /// Files whose fixes were undone because they left the file unreadable.
     pub undone: Vec<String>,
+    /// Files whose fixes kept finding more to fix pass after pass: left as they were.
+    pub unsettled: Vec<String>,
 }
 
 pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppError> {
@@ -29,7 +31,8 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
     let mut originals: BTreeMap<String, String> = BTreeMap::new();
     let mut frozen: Vec<String> = Vec::new();
     let mut undone = Vec::new();
-    let mut applied = 0;
+    // Fixes applied, by file: a file whose fixes are undone counts none.
+    let mut applied: BTreeMap<String, usize> = BTreeMap::new();
     let mut outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
     let unreadable = |outcome: &Outcome, path: &str| {
         outcome.diagnostics.iter().any(|d| {
@@ -38,6 +41,8 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
                     .is_some_and(|s| outcome.sources.get(s.file).path == path)
         })
     };
+    let mut settled = false;
+    let mut last_changed: Vec<String> = Vec::new();
     for _ in 0..MAX_PASSES {
         let chosen = fix::apply::choose(
             outcome.diagnostics.iter().filter_map(|d| d.fix.as_ref()),
@@ -59,8 +64,10 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
             }
         }
         if changed.is_empty() {
+            settled = true;
             break;
         }
+        last_changed = changed.iter().map(|(path, _, _)| path.clone()).collect();
         let next = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
         let mut redo = false;
         for (path, before, count) in changed {
@@ -69,10 +76,11 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
             if unreadable(&next, &path) && !unreadable(&outcome, &path) {
                 options.overrides.insert(path.clone(), before);
                 frozen.push(path.clone());
+                applied.remove(&path);
                 undone.push(path);
                 redo = true;
             } else {
-                applied += count;
+                *applied.entry(path).or_default() += count;
             }
         }
         outcome = if redo {
@@ -80,6 +88,19 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
         } else {
             next
         };
+    }
+    // A fix that is still found after every pass does not recognise its own result (a bug):
+    // the files it keeps changing are not written at all.
+    let mut unsettled = Vec::new();
+    if !settled {
+        for path in last_changed {
+            if let Some(original) = originals.get(&path) {
+                options.overrides.insert(path.clone(), original.clone());
+                applied.remove(&path);
+                unsettled.push(path);
+            }
+        }
+        outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
     }
     let unsafe_left = outcome
         .diagnostics
@@ -97,9 +118,10 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
     Ok(Fixed {
         outcome,
         files,
-        applied,
+        applied: applied.values().sum(),
         unsafe_left,
         undone,
+        unsettled,
     })
 }
 
@@ -109,6 +131,11 @@ pub fn summary(fixed: &Fixed, written: bool) -> String {
     for path in &fixed.undone {
         lines.push(format!(
             "warning: the fixes for {path} left it unreadable, so it was left as it was (a bug in migration-gate: please report it)"
+        ));
+    }
+    for path in &fixed.unsettled {
+        lines.push(format!(
+            "warning: the fixes for {path} did not settle after {MAX_PASSES} passes (each pass found more to fix), so it was left as it was (a bug in migration-gate: please report it)"
         ));
     }
     let files = fixed.files.len();

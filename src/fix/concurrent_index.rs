@@ -63,7 +63,11 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
                 ""
             }
         ),
-        Applicability::Safe,
+        if op.in_transaction {
+            allowed.autocommit_applicability()
+        } else {
+            Applicability::Safe
+        },
         op.span.file,
         edits,
     )

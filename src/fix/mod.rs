@@ -26,16 +26,33 @@ use crate::model::FileId;
 pub struct Allowed {
     /// `op.get_context().autocommit_block()` works: Alembic opened the transaction.
     pub autocommit_block: bool,
-    /// A name given as a plain string reaches PostgreSQL as written (no naming convention
-    /// that may rewrite it).
-    pub names_as_written: bool,
+    /// A name given as a plain string is the one SQLAlchemy sends: env.py's naming convention
+    /// was read (and applied to the model's names), or the application writes none that takes
+    /// a given name (`ck_%(table_name)s_%(constraint_name)s`, as SQLAlchemy's documentation
+    /// suggests for CHECKs).
+    pub convention_known: bool,
+    /// Alembic runs each revision in a transaction of its own (`transaction_per_migration`):
+    /// an autocommit block commits only this revision's statements before it, not the earlier
+    /// revisions of the run too.
+    pub transaction_per_revision: bool,
 }
 
 impl Allowed {
+    /// How safe a fix that opens an autocommit block is: it commits what ran before it, which
+    /// is the whole run so far when env.py runs every revision in one transaction.
+    pub fn autocommit_applicability(self) -> Applicability {
+        if self.transaction_per_revision {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        }
+    }
+
     pub fn of(env: &crate::model::AlembicEnv) -> Self {
         Allowed {
             autocommit_block: !env.begins_own_transaction,
-            names_as_written: env.naming_convention.is_none(),
+            convention_known: !env.convention_may_rename,
+            transaction_per_revision: env.transaction_per_migration,
         }
     }
 }

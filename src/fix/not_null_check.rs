@@ -63,7 +63,11 @@ pub fn alembic(op: &Op, table: &str, column: &str, allowed: Allowed) -> Option<F
         format!(
             "prove `{column}` NOT NULL with a validated CHECK first, so SET NOT NULL does not scan"
         ),
-        Applicability::Safe,
+        if op.in_transaction {
+            allowed.autocommit_applicability()
+        } else {
+            Applicability::Safe
+        },
         op.span.file,
         vec![
             Edit::insert(moved.statement.start, prelude),

@@ -24,10 +24,6 @@ pub fn alembic(
     if super::made_by_one_call(op, body) != Some(1) {
         return None;
     }
-    // A plain name a naming convention may rewrite: the VALIDATE would name another.
-    if op.name_origin == crate::model::op::NameOrigin::AlembicString && !allowed.names_as_written {
-        return None;
-    }
     if op.in_transaction && !allowed.autocommit_block {
         return None;
     }
@@ -37,6 +33,15 @@ pub fn alembic(
         call.method.as_str(),
         "create_foreign_key" | "create_check_constraint"
     ) {
+        return None;
+    }
+    // A CHECK's plain name, where the project's naming convention was not read: a convention
+    // may rewrite it (`ck_%(table_name)s_%(constraint_name)s`), and the VALIDATE would name
+    // another. Foreign-key conventions do not take the given name.
+    if op.name_origin == crate::model::op::NameOrigin::AlembicString
+        && !allowed.convention_known
+        && call.method == "create_check_constraint"
+    {
         return None;
     }
     // A batch adds its constraints when its block ends: the validation follows the block.
@@ -61,7 +66,11 @@ pub fn alembic(
     edits.push(add_after(after, &lines));
     Fix::new(
         format!("add `{constraint}` NOT VALID, then validate it in an autocommit block"),
-        Applicability::Safe,
+        if op.in_transaction {
+            allowed.autocommit_applicability()
+        } else {
+            Applicability::Safe
+        },
         op.span.file,
         edits,
     )

@@ -6,10 +6,9 @@
 //! a failed concurrent build leaves an INVALID index, which IF NOT EXISTS then passes over.
 
 use crate::model::Op;
-use crate::model::op::NameOrigin;
 
 use super::python::{AUTOCOMMIT_BLOCK, python_string};
-use super::{Allowed, Applicability, Edit, Fix, quote_identifier, quote_qualified};
+use super::{Allowed, Edit, Fix, quote_identifier, quote_qualified};
 
 /// The fix of an `op.create_unique_constraint(name, table, columns)` written with no keyword
 /// arguments (a `deferrable=` or `schema=` is the author's to carry over).
@@ -31,7 +30,6 @@ pub fn alembic(
         || !op.in_transaction
         || !allowed.autocommit_block
         || super::made_by_one_call(op, body) != Some(1)
-        || (op.name_origin == NameOrigin::AlembicString && !allowed.names_as_written)
     {
         return None;
     }
@@ -59,7 +57,7 @@ pub fn alembic(
         format!(
             "build the unique index `{name}` CONCURRENTLY, then add the constraint USING INDEX"
         ),
-        Applicability::Safe,
+        allowed.autocommit_applicability(),
         op.span.file,
         vec![Edit::replace(
             site.statement.clone(),

@@ -25,7 +25,7 @@ impl Rule for SetNotNull {
             .set
             .migrations
             .iter()
-            .flat_map(|m| m.upgrade.ops.iter())
+            .flat_map(|m| m.upgrade.ops.iter().chain(&m.downgrade.ops))
             .collect();
         for site in cx.all_ops() {
             let OpKind::SetNotNull { table, column } = &site.op.kind else {
@@ -39,7 +39,13 @@ impl Rule for SetNotNull {
             }
             if cx.postgres_version >= 12
                 && may_prove(&every_op, table, column)
-                && proven_not_null(&cx.history_before(&site, table), table, column)
+                && (proven_not_null(&cx.history_before(&site, table), table, column)
+                    // A downgrade proves it with the statements before it in its own body.
+                    || proven_not_null(
+                        &site.ops[..site.index].iter().collect::<Vec<_>>(),
+                        table,
+                        column,
+                    ))
             {
                 continue;
             }

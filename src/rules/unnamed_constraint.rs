@@ -52,7 +52,7 @@ impl Rule for UnnamedConstraint {
                         kind,
                     } => {
                         let fix = created_name(&site, table, kind.as_ref())
-                            .and_then(|name| crate::fix::constraint_name::alembic(site.op, name));
+                            .and_then(|name| crate::fix::constraint_name::alembic(site.op, &name));
                         (
                             format!(
                                 "`drop_constraint(None, \"{table}\")` fails at run time: Alembic needs the constraint's name"
@@ -74,12 +74,9 @@ impl Rule for UnnamedConstraint {
     }
 }
 
-/// The name the other direction creates the one constraint of this kind on `table` with.
-fn created_name<'a>(
-    site: &'a OpSite,
-    table: &str,
-    kind: Option<&ConstraintKind>,
-) -> Option<&'a str> {
+/// The name the other direction creates the one constraint of this kind on `table` with (the
+/// name PostgreSQL gives it, when it is created unnamed).
+fn created_name(site: &OpSite, table: &str, kind: Option<&ConstraintKind>) -> Option<String> {
     let kind = kind?;
     let other = match site.phase {
         Phase::Upgrade => &site.migration.downgrade.ops,
@@ -92,7 +89,8 @@ fn created_name<'a>(
             kind: k,
             ..
         } if same_name(t, table) && std::mem::discriminant(k) == std::mem::discriminant(kind) => {
-            Some(name.as_deref())
+            // Created unnamed: PostgreSQL's own name for it (`view_searchtemplate_id_fkey`).
+            Some(name.clone().or_else(|| k.postgres_default_name(t)))
         }
         _ => None,
     });
