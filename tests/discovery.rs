@@ -636,3 +636,89 @@ fn empty_python_modules_outside_a_history_are_no_revisions() {
         "{document:#?}"
     );
 }
+
+#[test]
+fn numbered_sql_scripts_beside_a_known_history_are_scripts_not_a_second_history() {
+    // Report rebuilds kept as numbered steps per report, beside the Alembic history: run on
+    // demand by the application, never deployed as migrations.
+    let dir = tempfile::tempdir().unwrap();
+    project_with_a_dump(dir.path());
+    for report in ["daily", "weekly"] {
+        write(
+            dir.path(),
+            &format!("app/data_tasks/report/{report}/01_create_view.sql"),
+            &format!(
+                "DROP MATERIALIZED VIEW IF EXISTS report.{report} CASCADE;\nCREATE MATERIALIZED VIEW report.{report} AS SELECT 1 AS n WITH NO DATA;\n"
+            ),
+        );
+        write(
+            dir.path(),
+            &format!("app/data_tasks/report/{report}/02_fill.sql"),
+            &format!(
+                "REFRESH MATERIALIZED VIEW report.{report};\nCREATE INDEX ix_{report}_n ON report.{report} (n);\n"
+            ),
+        );
+    }
+    let document = json(&run(&["check", "--format", "json"], dir.path()));
+    let found = errors_and_warnings(&document);
+    assert!(
+        found.iter().all(|(_, path)| !path.contains("data_tasks")),
+        "{found:?}"
+    );
+    let note = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .find(|m| m.contains("folders of numbered `.sql` files"))
+        .expect("a note says what was left out");
+    assert!(
+        note.starts_with("2 folders of numbered `.sql` files (app/data_tasks/report/daily, …) beside the alembic history in migrations"),
+        "{note}"
+    );
+
+    // Named, a folder is checked as plain SQL migrations.
+    let document = json(&run(
+        &["check", "app/data_tasks/report/daily", "--format", "json"],
+        dir.path(),
+    ));
+    assert!(
+        errors_and_warnings(&document)
+            .iter()
+            .any(|(_, path)| path.contains("data_tasks/report/daily")),
+        "{document:#?}"
+    );
+}
+
+#[test]
+fn sql_files_inside_flyways_location_without_its_prefix_are_never_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = "src/main/resources/db/migration/postgresql";
+    write(
+        dir.path(),
+        &format!("{root}/V1.0.0__accounts.sql"),
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        dir.path(),
+        &format!("{root}/rollback/1.0.0.1__drop_accounts.sql"),
+        "DROP TABLE accounts;\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], dir.path()));
+    let found = errors_and_warnings(&document);
+    assert!(
+        found.iter().all(|(_, path)| !path.contains("rollback")),
+        "{found:?}"
+    );
+    assert!(
+        document["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["message"]
+                .as_str()
+                .unwrap()
+                .contains("rollback: inside Flyway's location")),
+        "{document:#?}"
+    );
+}

@@ -313,6 +313,8 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
         }
     }
 
+    set_scripts_aside(&mut sets, &mut problems, discovered);
+
     let scope = discovered.iter().any(|s| s.scope.is_some()).then(|| {
         let wanted: Vec<&PathBuf> = discovered
             .iter()
@@ -518,6 +520,104 @@ fn mostly_rejected_by_postgres(set: &MigrationSet) -> bool {
         .filter(|op| matches!(op.kind, OpKind::CreateTable { .. }))
         .count();
     rejected >= 2 && (rejected * 2 >= statements || rejected > created)
+}
+
+/// Folders of numbered `.sql` files beside a history that a known framework runs (report
+/// rebuilds, data tasks, manual rollback scripts) are scripts, not a second history: their
+/// numbers order steps, not deployed versions. Unless the user named the folder, or its path
+/// says migrations, they are left out with one note that names them and how to check them.
+fn set_scripts_aside(
+    sets: &mut Vec<MigrationSet>,
+    problems: &mut Vec<InputProblem>,
+    discovered: &[crate::discover::DiscoveredSet],
+) {
+    // Flyway reads its locations with their subfolders, and only files named with its
+    // prefixes: a folder of other `.sql` files inside one (`rollback/`) is never run.
+    let flyway_roots: Vec<String> = sets
+        .iter()
+        .filter(|s| s.framework == Framework::Flyway)
+        .map(|s| s.root.clone())
+        .collect();
+    let (ignored, rest): (Vec<MigrationSet>, Vec<MigrationSet>) =
+        std::mem::take(sets).into_iter().partition(|set| {
+            set.framework == Framework::PlainSql
+                && flyway_roots
+                    .iter()
+                    .any(|root| set.root.starts_with(&format!("{root}/")))
+        });
+    *sets = rest;
+    for set in ignored {
+        if let Some(first) = set.migrations.first() {
+            problems.push(InputProblem {
+                kind: InputProblemKind::SkippedFolder,
+                message: format!(
+                    "{}: inside Flyway's location, but its files are not named with Flyway's prefixes (`V`, `U`, `R`): Flyway never runs them, so they are not checked or run",
+                    set.root
+                ),
+                span: Span::new(first.file, 0..0),
+            });
+        }
+    }
+    let Some(history) = sets
+        .iter()
+        .find(|s| s.framework != Framework::PlainSql)
+        .map(|s| (s.framework.label(), s.root.clone()))
+    else {
+        return;
+    };
+    let named: Vec<String> = discovered
+        .iter()
+        .filter(|s| s.named)
+        .map(|s| display_path(&s.root))
+        .collect();
+    let (scripts, kept): (Vec<MigrationSet>, Vec<MigrationSet>) =
+        std::mem::take(sets).into_iter().partition(|set| {
+            set.framework == Framework::PlainSql
+                && !named
+                    .iter()
+                    .any(|n| *n == set.root || set.root.starts_with(&format!("{n}/")))
+                && !says_migrations(&set.root)
+        });
+    *sets = kept;
+    let Some(first) = scripts.first().and_then(|s| s.migrations.first()) else {
+        return;
+    };
+    let folders = match scripts.len() {
+        1 => format!("1 folder of numbered `.sql` files ({})", scripts[0].root),
+        n => format!(
+            "{n} folders of numbered `.sql` files ({}, …)",
+            scripts[0].root
+        ),
+    };
+    problems.push(InputProblem {
+        kind: InputProblemKind::SkippedFolder,
+        message: format!(
+            "{folders} beside the {} history in {}: read as scripts, not migration histories, so not checked or run; to check one as plain SQL migrations, name it in the config's `paths` (or pass it on the command line)",
+            history.0, history.1
+        ),
+        span: Span::new(first.file, 0..0),
+    });
+}
+
+/// A path one of whose folders is named for migrations or schema changes.
+fn says_migrations(path: &str) -> bool {
+    path.split('/').any(|part| {
+        let part = part.to_ascii_lowercase();
+        part.contains("migrat")
+            || part.contains("schema")
+            || part.contains("changelog")
+            || part.contains("changeset")
+            || matches!(
+                part.as_str(),
+                "db" | "database"
+                    | "sql"
+                    | "ddl"
+                    | "versions"
+                    | "patches"
+                    | "evolutions"
+                    | "upgrades"
+            )
+    })
 }
 
 /// Where a statement starting at `at` can have lines put before it: the start of its line and

@@ -50,8 +50,12 @@ impl Rule for CreateTableWithoutPrimaryKey {
                 } => same_name(t, &current),
                 _ => false,
             });
+            // A scratch table the same migration drops again holds nothing anyone keeps.
+            let dropped_later = site.ops[site.index + 1..].iter().any(
+                |op| matches!(&op.kind, OpKind::DropTable { table: t } if same_name(t, table)),
+            );
             // A partition has its parent's key; LIKE ... INCLUDING INDEXES copies the source's.
-            if has_key || key_added_later || !shaped_by.is_empty() {
+            if has_key || key_added_later || dropped_later || !shaped_by.is_empty() {
                 continue;
             }
             // A unique key on NOT NULL columns addresses rows and keeps duplicates out as a

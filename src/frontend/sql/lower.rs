@@ -279,6 +279,23 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         {
             vec![OpKind::SetSearchPath { schemas }]
         }
+        // `SELECT ... INTO t`: a new table, as CREATE TABLE t AS SELECT makes one.
+        Statement::Query(query) if let Some((into, target)) = select_into(query) => {
+            if into.temporary {
+                vec![OpKind::CreateRelation {
+                    name: name(&target),
+                    kind: RelationKind::TemporaryTable,
+                }]
+            } else {
+                vec![OpKind::CreateTable {
+                    table: name(&target),
+                    columns: Vec::new(),
+                    constraints: Vec::new(),
+                    if_not_exists: false,
+                    shaped_by: Vec::new(),
+                }]
+            }
+        }
         Statement::Vacuum(vacuum) if vacuum.full => vec![OpKind::Maintenance {
             kind: MaintenanceKind::VacuumFull,
             table: vacuum.table_name.as_ref().map(name),
@@ -297,6 +314,23 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }
         _ => vec![OpKind::Other],
     }
+}
+
+/// The `INTO` of a `SELECT ... INTO t`, which creates `t`, and `t`'s name.
+fn select_into(
+    query: &sqlparser::ast::Query,
+) -> Option<(&sqlparser::ast::SelectInto, sqlparser::ast::ObjectName)> {
+    use sqlparser::ast::{Expr, ObjectName, SetExpr};
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let into = select.into.as_ref()?;
+    let target = match into.targets.as_slice() {
+        [Expr::Identifier(ident)] => ObjectName::from(vec![ident.clone()]),
+        [Expr::CompoundIdentifier(idents)] => ObjectName::from(idents.clone()),
+        _ => return None,
+    };
+    Some((into, target))
 }
 
 /// `SELECT set_config('lock_timeout', '5s', true)`.

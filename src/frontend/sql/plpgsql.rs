@@ -180,6 +180,19 @@ pub fn sql_statements(body: &str) -> Option<(String, Vec<Range<usize>>)> {
                 };
                 blank(end_of(into)..end_of(semicolon), &mut blanked);
             }
+            // `SELECT a INTO n FROM t`: in PL/pgSQL the INTO target is the block's variable,
+            // not a table `SELECT ... INTO` would create.
+            if word == "SELECT"
+                && let Some(into) = find_word(&tokens, at, last, "INTO")
+            {
+                let end = if tokens[last - 1].token == Token::SemiColon {
+                    last - 1
+                } else {
+                    last
+                };
+                let until = find_word(&tokens, into, last, "FROM").unwrap_or(end);
+                blank(end_of(into)..end_of(until), &mut blanked);
+            }
             if word == "EXECUTE" {
                 dynamic.push(end_of(at)..end_of(last));
                 blank(end_of(at)..end_of(last), &mut blanked);
