@@ -314,6 +314,12 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
     }
 
     set_scripts_aside(&mut sets, &mut problems, discovered);
+    // A history found in the current folder is named by it, not by an empty path.
+    for set in &mut sets {
+        if set.root.is_empty() {
+            set.root = ".".into();
+        }
+    }
 
     let scope = discovered.iter().any(|s| s.scope.is_some()).then(|| {
         let wanted: Vec<&PathBuf> = discovered

@@ -450,6 +450,11 @@ impl<'r, 'a> Walker<'r, 'a> {
             None => self.sql_locals.remove(variable),
         };
         let Some(call) = as_call(value) else { return };
+        // An ORM session on the migration's connection runs its SQL there too.
+        if self.session_on_bind(call) {
+            self.binds.push(variable.to_string());
+            return;
+        }
         match callee_name(call) {
             Some("get_bind" | "connect" | "begin") => self.binds.push(variable.to_string()),
             // A non-native enum is a VARCHAR: `.create()` / `.drop()` make no type.
@@ -470,6 +475,24 @@ impl<'r, 'a> Walker<'r, 'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `Session(bind=op.get_bind())`, `sessionmaker(bind=bind)()`: a session whose
+    /// `execute` sends SQL on the migration's connection.
+    fn session_on_bind(&self, call: &ExprCall) -> bool {
+        let on_bind = |call: &ExprCall| {
+            call.arguments
+                .find_argument_value("bind", 0)
+                .is_some_and(|bind| match bind {
+                    Expr::Call(inner) => matches!(callee_name(inner), Some("get_bind" | "connect")),
+                    Expr::Name(name) => self.binds.iter().any(|b| b == name.id.as_str()),
+                    _ => false,
+                })
+        };
+        match call.func.as_ref() {
+            Expr::Call(maker) => callee_name(maker) == Some("sessionmaker") && on_bind(maker),
+            _ => callee_name(call) == Some("Session") && on_bind(call),
         }
     }
 
