@@ -513,7 +513,7 @@ fn the_action_comments_on_pull_requests_only() {
         suggestion["body"]
             .as_str()
             .unwrap()
-            .contains("```suggestion\n    with op.get_context().autocommit_block():\n        with op.batch_alter_table("),
+            .contains("```suggestion\n    with op.get_context().autocommit_block():\n        op.drop_index(\n            op.f(\"ix_levies_status\"),"),
         "{suggestion}"
     );
 

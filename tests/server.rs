@@ -137,7 +137,7 @@ fn an_editor_gets_diagnostics_on_open_and_change_and_fixes_as_code_actions() {
         found.contains(&("add-foreign-key-without-not-valid".into(), 8)),
         "{found:?}"
     );
-    assert!(found.contains(&("add-check-constraint-without-not-valid".into(), 9)));
+    assert!(found.contains(&("add-check-constraint-without-not-valid".into(), 10)));
 
     // The author types: the foreign key is now added NOT VALID; only the edited text has it.
     let edited = text.replace(
@@ -157,14 +157,14 @@ fn an_editor_gets_diagnostics_on_open_and_change_and_fixes_as_code_actions() {
             .any(|(rule, _)| rule == "add-foreign-key-without-not-valid"),
         "{changed:?}"
     );
-    assert!(changed.contains(&("add-check-constraint-without-not-valid".into(), 9)));
+    assert!(changed.contains(&("add-check-constraint-without-not-valid".into(), 10)));
 
     // Code actions on the selected lines (the key's and the CHECK's): the fixes, as edits of
     // the open document.
     editor.send(
         json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": {
         "textDocument": {"uri": uri},
-        "range": {"start": {"line": 8, "character": 0}, "end": {"line": 9, "character": 4}},
+        "range": {"start": {"line": 8, "character": 0}, "end": {"line": 11, "character": 4}},
         "context": {"diagnostics": []}}}),
     );
     let actions = editor.receive();

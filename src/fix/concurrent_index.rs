@@ -9,8 +9,9 @@
 
 use crate::model::{Framework, Op, OpKind};
 
-use super::python::{AUTOCOMMIT_BLOCK, set_keywords, wrap_in_block};
+use super::python::{AUTOCOMMIT_BLOCK, python_string, set_keywords, wrap_in_block};
 use super::{Applicability, Edit, Fix};
+use crate::model::names::bare_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexChange {
@@ -35,28 +36,59 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
     } else {
         site.batch_block.as_deref()?
     };
-    let retry = match change {
-        IndexChange::Create => "if_not_exists",
-        IndexChange::Drop => "if_exists",
+    // A build that fails (a lock timeout, a duplicate) leaves an INVALID index, which `IF NOT
+    // EXISTS` would pass over on the retry: a named index is dropped first instead, so the
+    // retry builds it again.
+    let drop_first = match (&op.kind, change) {
+        (
+            OpKind::CreateIndex {
+                name: Some(name),
+                table,
+                ..
+            },
+            IndexChange::Create,
+        ) => Some(drop_index_call(name, table)),
+        _ => None,
     };
-    let mut edits = set_keywords(
-        site,
-        &[("postgresql_concurrently", "True"), (retry, "True")],
-        op.in_transaction,
-    )?;
+    let retry = match (change, &drop_first) {
+        (IndexChange::Create, Some(_)) => None,
+        (IndexChange::Create, None) => Some("if_not_exists"),
+        (IndexChange::Drop, _) => Some("if_exists"),
+    };
+    let mut keywords = vec![("postgresql_concurrently", "True")];
+    keywords.extend(retry.map(|r| (r, "True")));
+    let mut edits = set_keywords(site, &keywords, op.in_transaction)?;
+    let indent = &moved.indent;
     if op.in_transaction {
         if !allowed.autocommit_block {
             return None;
         }
-        edits.extend(wrap_in_block(moved, AUTOCOMMIT_BLOCK));
+        let mut wrap = wrap_in_block(moved, AUTOCOMMIT_BLOCK);
+        if let Some(drop) = &drop_first {
+            let inner = format!("{indent}    ");
+            wrap[0].content = format!(
+                "with {AUTOCOMMIT_BLOCK}:\n{inner}{}\n{inner}",
+                drop.join(&format!("\n{inner}"))
+            );
+        }
+        edits.extend(wrap);
+    } else if let Some(drop) = &drop_first {
+        edits.push(Edit::insert(
+            moved.statement.start,
+            format!("{}\n{indent}", drop.join(&format!("\n{indent}"))),
+        ));
     }
+    let retry = match retry {
+        Some(retry) => format!("{retry}=True, so that a retry goes on"),
+        None => "dropped first if a failed build left it INVALID".to_string(),
+    };
     let verb = match change {
         IndexChange::Create => "build",
         IndexChange::Drop => "drop",
     };
     Fix::new(
         format!(
-            "{verb} the index CONCURRENTLY{} ({retry}=True, so that a retry goes on)",
+            "{verb} the index CONCURRENTLY{} ({retry})",
             if op.in_transaction {
                 " in an autocommit block"
             } else {
@@ -71,6 +103,24 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
         op.span.file,
         edits,
     )
+}
+
+/// `op.drop_index(...)` of the index a build makes, CONCURRENTLY and only if it exists, one
+/// argument per line.
+fn drop_index_call(name: &str, table: &str) -> Vec<String> {
+    let mut arguments = vec![
+        format!("op.f({})", python_string(bare_name(name))),
+        format!("table_name={}", python_string(bare_name(table))),
+    ];
+    if let Some((schema, _)) = table.rsplit_once('.') {
+        arguments.push(format!("schema={}", python_string(schema)));
+    }
+    arguments.push("postgresql_concurrently=True".into());
+    arguments.push("if_exists=True".into());
+    let mut lines = vec!["op.drop_index(".to_string()];
+    lines.extend(arguments.into_iter().map(|a| format!("    {a},")));
+    lines.push(")".into());
+    lines
 }
 
 /// How a framework runs a script outside a transaction, when the script holds only index

@@ -26,10 +26,10 @@ use crate::model::FileId;
 pub struct Allowed {
     /// `op.get_context().autocommit_block()` works: Alembic opened the transaction.
     pub autocommit_block: bool,
-    /// A name given as a plain string is the one SQLAlchemy sends: env.py's naming convention
-    /// was read (and applied to the model's names), or the application writes none that takes
-    /// a given name (`ck_%(table_name)s_%(constraint_name)s`, as SQLAlchemy's documentation
-    /// suggests for CHECKs).
+    /// env.py's naming convention was read, and applied to the model's names: a CHECK's plain
+    /// name is the one SQLAlchemy sends. Where none was read, the application may still have
+    /// one that takes the given name (`ck_%(table_name)s_%(constraint_name)s`, as SQLAlchemy's
+    /// documentation suggests for CHECKs), somewhere no reading finds it for sure.
     pub convention_known: bool,
     /// Alembic runs each revision in a transaction of its own (`transaction_per_migration`):
     /// an autocommit block commits only this revision's statements before it, not the earlier
@@ -51,7 +51,7 @@ impl Allowed {
     pub fn of(env: &crate::model::AlembicEnv) -> Self {
         Allowed {
             autocommit_block: !env.begins_own_transaction,
-            convention_known: !env.convention_may_rename,
+            convention_known: env.naming_convention.is_some(),
             transaction_per_revision: env.transaction_per_migration,
         }
     }

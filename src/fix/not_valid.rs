@@ -37,7 +37,8 @@ pub fn alembic(
     }
     // A CHECK's plain name, where the project's naming convention was not read: a convention
     // may rewrite it (`ck_%(table_name)s_%(constraint_name)s`), and the VALIDATE would name
-    // another. Foreign-key conventions do not take the given name.
+    // another (post-award-data-store's 040 failed so). Foreign-key conventions do not take the
+    // given name.
     if op.name_origin == crate::model::op::NameOrigin::AlembicString
         && !allowed.convention_known
         && call.method == "create_check_constraint"

@@ -337,10 +337,6 @@ pub struct AlembicEnv {
     /// env.py makes an async engine (`create_async_engine`, `async_engine_from_config`): the
     /// URL it is handed must name an async driver.
     pub makes_async_engine: bool,
-    /// No naming convention was read, but the application's code writes one whose template
-    /// takes the name a revision gives (`%(constraint_name)s`): a plain name may not be the one
-    /// SQLAlchemy sends.
-    pub convention_may_rename: bool,
     /// env.py begins the transaction itself (`connection.begin()`), not through
     /// `context.begin_transaction()`: `autocommit_block()` fails there (Alembic asserts the
     /// transaction is its own).

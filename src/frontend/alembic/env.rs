@@ -122,20 +122,11 @@ pub fn read_env(source: &str, file: FileId, path: &std::path::Path) -> AlembicEn
             .then(|| super::naming::find_in_flask_app(path))
             .flatten()
     });
-    // Not read, but written somewhere in the application: a template that takes the name a
-    // revision gives (`ck_%(table_name)s_%(constraint_name)s`) may rewrite it.
-    let convention_may_rename = naming_convention.is_none()
-        && path.parent().is_some_and(|folder| {
-            super::flask_app::modules_mentioning(folder, "%(constraint_name)s")
-                .next()
-                .is_some()
-        });
     AlembicEnv {
         file: Some(file),
         transaction_per_migration: scan.transaction_per_migration,
         sets_lock_timeout,
         naming_convention,
-        convention_may_rename,
         reads_flask_app: scan.reads_flask_app,
         makes_async_engine: scan.makes_async_engine,
         begins_own_transaction: scan.begins_own_transaction,
