@@ -364,7 +364,7 @@ fn an_unnamed_constraint_gets_the_name_postgres_gives_it_and_its_drop_works_agai
 }
 
 #[test]
-fn a_missing_or_pass_downgrade_is_written_from_the_upgrade_and_round_trips() {
+fn a_missing_or_incomplete_downgrade_is_written_from_the_upgrade_and_round_trips() {
     let dir = copy_fixture("downgrade");
     assert!(rules_found(dir.path()).contains("missing-downgrade"));
     // It writes new behaviour: only with --unsafe-fixes.
@@ -387,6 +387,29 @@ fn a_missing_or_pass_downgrade_is_written_from_the_upgrade_and_round_trips() {
     assert!(
         String::from_utf8_lossy(&fixed.stderr).contains("Fixed 2 findings in 2 files."),
         "{fixed:?}"
+    );
+    // A downgrade that forgets one thing gets that thing's inverse, first.
+    let fixed = run(
+        dir.path(),
+        &[
+            "check",
+            ".",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "incomplete-downgrade",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&fixed.stderr).contains("Fixed 1 finding in 1 file."),
+        "{fixed:?}"
+    );
+    let d3 = std::fs::read_to_string(dir.path().join("versions/d3_lookup.py")).unwrap();
+    assert!(
+        d3.ends_with(
+            "def downgrade():\n    op.drop_index(op.f(\"ix_customers_full_name\"), table_name=\"customers\")\n    op.drop_column(\"customers\", \"code\")\n"
+        ),
+        "{d3}"
     );
     let found = rules_found(dir.path());
     assert!(

@@ -65,6 +65,21 @@ pub fn alembic(migration: &Migration, line_of: impl Fn(usize) -> usize) -> Optio
     )
 }
 
+/// The fix of a downgrade that leaves behind what one upgrade operation made: the inverse of
+/// that operation, first in the downgrade (which undoes the upgrade last thing first).
+pub fn undo_one(migration: &Migration, made: &crate::model::Op) -> Option<Fix> {
+    let Inverse::Line(line) = inverse(&made.kind)? else {
+        return None;
+    };
+    let start = migration.downgrade.start.as_ref()?;
+    Fix::new(
+        format!("undo it in the downgrade: `{line}`"),
+        Applicability::Unsafe,
+        migration.file,
+        vec![super::python::add_at_start(start, &line)],
+    )
+}
+
 enum Inverse {
     Line(String),
     /// Undone with something else (a temporary table is gone at the end of the session).

@@ -375,6 +375,18 @@ impl Rule for IncompleteDowngrade {
                         what + &case_twin(object, downgrade),
                     )
                     .with_help(help)
+                    .with_fix(
+                        (migration.framework == crate::model::Framework::Alembic)
+                            .then(|| {
+                                let made = migration
+                                    .upgrade
+                                    .ops
+                                    .iter()
+                                    .find(|op| op.span == *span && object.made_by(&op.kind))?;
+                                crate::fix::inverse_downgrade::undo_one(migration, made)
+                            })
+                            .flatten(),
+                    )
                     .in_phase(Phase::Upgrade),
                 );
             }

@@ -42,6 +42,39 @@ pub(super) enum Object {
 }
 
 impl Object {
+    /// Whether `kind` is the operation that makes this object itself (not a part that comes
+    /// with it): undoing that operation undoes the object, and nothing more.
+    pub(super) fn made_by(&self, kind: &OpKind) -> bool {
+        match (self, kind) {
+            (Object::Table(t), OpKind::CreateTable { table, .. }) => same_name(t, table),
+            (
+                Object::Column { table, column },
+                OpKind::AddColumn {
+                    table: t,
+                    column: c,
+                },
+            ) => same_name(t, table) && same_name(&c.name, column),
+            (Object::Index { name, .. }, OpKind::CreateIndex { name: Some(n), .. })
+            | (Object::Constraint { name, .. }, OpKind::AddConstraint { name: Some(n), .. })
+            | (Object::EnumType(name), OpKind::CreateEnum { name: n, .. })
+            | (Object::Sequence { name, .. }, OpKind::CreateSequence { name: n }) => {
+                same_name(name, n)
+            }
+            (Object::TableRename { from, to }, OpKind::RenameTable { from: f, to: t }) => {
+                same_name(from, f) && same_name(to, t)
+            }
+            (
+                Object::ColumnRename { table, from, to },
+                OpKind::RenameColumn {
+                    table: tb,
+                    from: f,
+                    to: t,
+                },
+            ) => same_name(table, tb) && same_name(from, f) && same_name(to, t),
+            _ => false,
+        }
+    }
+
     pub(super) fn describe(&self) -> String {
         match self {
             Object::Table(t) => format!("table `{t}`"),
