@@ -19,6 +19,15 @@ use crate::model::{
 };
 
 pub fn lower(statement: &Statement) -> Vec<OpKind> {
+    // `WITH ... UPDATE / DELETE / INSERT`: the data statement after its common table
+    // expressions.
+    if let Statement::Query(query) = statement
+        && let sqlparser::ast::SetExpr::Update(inner)
+        | sqlparser::ast::SetExpr::Delete(inner)
+        | sqlparser::ast::SetExpr::Insert(inner) = query.body.as_ref()
+    {
+        return lower(inner);
+    }
     if let Some(kinds) = dml::lower_dml(statement) {
         return kinds;
     }
