@@ -9,7 +9,7 @@
 
 use crate::model::{Framework, Op, OpKind};
 
-use super::python::{AUTOCOMMIT_BLOCK, python_string, set_keywords, wrap_in_block};
+use super::python::{AUTOCOMMIT_BLOCK, call_lines, python_string, set_keywords, wrap_in_block};
 use super::{Applicability, Edit, Fix};
 use crate::model::names::bare_name;
 
@@ -47,7 +47,12 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
                 ..
             },
             IndexChange::Create,
-        ) => Some(drop_index_call(name, table)),
+        ) => Some(drop_index_call(
+            name,
+            table,
+            // Inside the autocommit block, one level in.
+            moved.indent.chars().count() + if op.in_transaction { 4 } else { 0 },
+        )),
         _ => None,
     };
     let retry = match (change, &drop_first) {
@@ -105,9 +110,9 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
     )
 }
 
-/// `op.drop_index(...)` of the index a build makes, CONCURRENTLY and only if it exists, one
-/// argument per line.
-fn drop_index_call(name: &str, table: &str) -> Vec<String> {
+/// `op.drop_index(...)` of the index a build makes, CONCURRENTLY and only if it exists, as a
+/// formatter would write it at `indent` columns.
+fn drop_index_call(name: &str, table: &str, indent: usize) -> Vec<String> {
     let mut arguments = vec![
         format!("op.f({})", python_string(bare_name(name))),
         format!("table_name={}", python_string(bare_name(table))),
@@ -117,10 +122,7 @@ fn drop_index_call(name: &str, table: &str) -> Vec<String> {
     }
     arguments.push("postgresql_concurrently=True".into());
     arguments.push("if_exists=True".into());
-    let mut lines = vec!["op.drop_index(".to_string()];
-    lines.extend(arguments.into_iter().map(|a| format!("    {a},")));
-    lines.push(")".into());
-    lines
+    call_lines("op.drop_index", &arguments, indent)
 }
 
 /// How a framework runs a script outside a transaction, when the script holds only index

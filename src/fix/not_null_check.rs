@@ -9,7 +9,7 @@
 use crate::model::Op;
 use crate::model::names::bare_name;
 
-use super::python::{AUTOCOMMIT_BLOCK, add_after, python_string};
+use super::python::{AUTOCOMMIT_BLOCK, add_after, call_lines, python_string};
 use super::{Allowed, Applicability, Edit, Fix, quote_identifier};
 
 /// PostgreSQL's limit on a name, in bytes.
@@ -42,19 +42,24 @@ pub fn alembic(op: &Op, table: &str, column: &str, allowed: Allowed) -> Option<F
         quote_identifier(table),
         quote_identifier(&name)
     ));
-    let mut before = vec![format!(
-        "op.create_check_constraint(op.f({}), {}, {}, postgresql_not_valid=True)",
-        python_string(&name),
-        python_string(table),
-        python_string(&format!("{} IS NOT NULL", quote_identifier(column)))
-    )];
+    let indent = &moved.indent;
+    let width = indent.chars().count();
+    let mut before = call_lines(
+        "op.create_check_constraint",
+        &[
+            format!("op.f({})", python_string(&name)),
+            python_string(table),
+            python_string(&format!("{} IS NOT NULL", quote_identifier(column))),
+            "postgresql_not_valid=True".into(),
+        ],
+        width,
+    );
     if op.in_transaction {
         before.push(format!("with {AUTOCOMMIT_BLOCK}:"));
         before.push(format!("    op.execute({validate})"));
     } else {
         before.push(format!("op.execute({validate})"));
     }
-    let indent = &moved.indent;
     let prelude: String = before
         .iter()
         .map(|line| format!("{line}\n{indent}"))
@@ -73,11 +78,15 @@ pub fn alembic(op: &Op, table: &str, column: &str, allowed: Allowed) -> Option<F
             Edit::insert(moved.statement.start, prelude),
             add_after(
                 moved,
-                &[format!(
-                    "op.drop_constraint(op.f({}), {}, type_=\"check\")",
-                    python_string(&name),
-                    python_string(table)
-                )],
+                &call_lines(
+                    "op.drop_constraint",
+                    &[
+                        format!("op.f({})", python_string(&name)),
+                        python_string(table),
+                        "type_=\"check\"".into(),
+                    ],
+                    width,
+                ),
             ),
         ],
     )

@@ -116,3 +116,16 @@ pub fn python_string(text: &str) -> String {
         format!("'{escaped}'")
     }
 }
+
+/// A call written as a formatter writes it: on one line when it fits in [`LINE_LIMIT`] at
+/// `indent` columns, else one argument per line (each ending with a comma).
+pub fn call_lines(function: &str, arguments: &[String], indent: usize) -> Vec<String> {
+    let one_line = format!("{function}({})", arguments.join(", "));
+    if indent + one_line.chars().count() <= LINE_LIMIT {
+        return vec![one_line];
+    }
+    let mut lines = vec![format!("{function}(")];
+    lines.extend(arguments.iter().map(|a| format!("{INDENT}{a},")));
+    lines.push(")".into());
+    lines
+}
