@@ -78,7 +78,7 @@ fn snippets(input: &ReportInput, renderer: &Renderer) -> String {
                 crate::fix::Applicability::Safe => "`check --fix`",
                 crate::fix::Applicability::Unsafe => "`check --fix --unsafe-fixes`",
             };
-            let line = format!("{} ({how}; `--diff` shows it)", fix.title);
+            let line = format!("fix available: {} ({how}; `--diff` shows it)", fix.title);
             report.push(Group::with_title(Level::NOTE.secondary_title(line)));
         }
         out.push_str(&renderer.render(&report));
