@@ -168,27 +168,47 @@ fn lower_nested(
     };
     let mut explicit = false;
     let mut ops = Vec::new();
+    // PL/pgSQL routines the script defines, not yet called: (name, body's start, body).
+    let mut routines: Vec<(String, usize, &str)> = Vec::new();
+    // The statements of a PL/pgSQL body starting at `base` of this text, as they run: in the
+    // calling statement's transaction, `EXECUTE` of built SQL unread.
+    let block = |base: usize, body: &str| -> Option<Vec<Op>> {
+        let (statements_only, dynamic) = plpgsql::sql_statements(body)?;
+        let nested = Nested { outer: map, base };
+        let mut inner = lower_nested(&statements_only, file, &nested, Wrapping::Always, depth + 1);
+        inner.extend(dynamic.into_iter().map(|range| Op {
+            kind: OpKind::DynamicSql,
+            span: span_of(base + range.start..base + range.end),
+            in_transaction: true,
+            name_origin: NameOrigin::AsWritten,
+            edit: None,
+        }));
+        inner.sort_by_key(|op| op.span.range().start);
+        Some(inner)
+    };
     for statement in statements {
         let text = &sql[statement.range.clone()];
         // A DO block's statements are read where they stand; they run as one.
         if depth < DO_BLOCK_DEPTH_LIMIT
             && let Some((at, body)) = plpgsql::do_body(statement.tokens, text)
-            && let Some((statements_only, dynamic)) = plpgsql::sql_statements(body)
+            && let Some(inner) = block(statement.range.start + at, body)
         {
-            let base = statement.range.start + at;
-            let nested = Nested { outer: map, base };
-            let mut inner =
-                lower_nested(&statements_only, file, &nested, Wrapping::Always, depth + 1);
-            inner.extend(dynamic.into_iter().map(|range| Op {
-                kind: OpKind::DynamicSql,
-                span: span_of(base + range.start..base + range.end),
-                in_transaction: true,
-                name_origin: NameOrigin::AsWritten,
-                edit: None,
-            }));
-            inner.sort_by_key(|op| op.span.range().start);
             ops.extend(inner);
             continue;
+        }
+        // A routine the script defines runs when the script calls it: its statements are
+        // read at its first call (where they are written, in its body).
+        if depth < DO_BLOCK_DEPTH_LIMIT {
+            if let Some((name, at, body)) = plpgsql::routine_body(statement.tokens, text) {
+                routines.retain(|(known, _, _)| *known != name);
+                routines.push((name, statement.range.start + at, body));
+            } else if let Some(called) = routines
+                .iter()
+                .position(|(name, _, _)| plpgsql::calls(statement.tokens, name))
+            {
+                let (_, base, body) = routines.remove(called);
+                ops.extend(block(base, body).unwrap_or_default());
+            }
         }
         for kind in lower_statement(statement.tokens, text) {
             if kind == OpKind::CommitTransaction {

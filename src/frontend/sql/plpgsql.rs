@@ -11,14 +11,97 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 /// The body of a `DO` statement written in PL/pgSQL, and where it starts in `text` (the
 /// statement's text). `None` for any other statement or language.
 pub fn do_body<'t>(tokens: &[TokenWithSpan], text: &'t str) -> Option<(usize, &'t str)> {
-    let words: Vec<&Token> = tokens
-        .iter()
-        .map(|t| &t.token)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
+    let words = significant(tokens);
     if !words.first().is_some_and(|t| super::is_word(t, "DO")) {
         return None;
     }
+    plpgsql_body(&words, text)
+}
+
+/// `CREATE [OR REPLACE] FUNCTION | PROCEDURE name(...) ... LANGUAGE plpgsql AS $$ body $$`: the
+/// routine's name (its last part, folded as PostgreSQL folds it), and its body, with where the
+/// body starts in the statement's text. The body runs when the routine is called.
+pub fn routine_body<'t>(
+    tokens: &[TokenWithSpan],
+    text: &'t str,
+) -> Option<(String, usize, &'t str)> {
+    let words = significant(tokens);
+    let mut at = 0;
+    if !words.get(at).is_some_and(|t| super::is_word(t, "CREATE")) {
+        return None;
+    }
+    at += 1;
+    if words.get(at).is_some_and(|t| super::is_word(t, "OR")) {
+        at += 2;
+    }
+    if !words
+        .get(at)
+        .is_some_and(|t| super::is_word(t, "FUNCTION") || super::is_word(t, "PROCEDURE"))
+    {
+        return None;
+    }
+    // The name: the last word before the parameters' bracket.
+    let name = words[at + 1..]
+        .iter()
+        .take_while(|t| !matches!(t, Token::LParen))
+        .filter_map(|t| match t {
+            Token::Word(word) if word.quote_style.is_some() => Some(word.value.clone()),
+            Token::Word(word) => Some(word.value.to_ascii_lowercase()),
+            _ => None,
+        })
+        .last()?;
+    // A routine in another language (SQL, plpython) is not read here.
+    let language = words.windows(2).any(|pair| match pair {
+        [Token::Word(keyword), Token::Word(name)] => {
+            keyword.value.eq_ignore_ascii_case("LANGUAGE")
+                && name.value.eq_ignore_ascii_case("plpgsql")
+        }
+        [Token::Word(keyword), Token::SingleQuotedString(name)] => {
+            keyword.value.eq_ignore_ascii_case("LANGUAGE") && name.eq_ignore_ascii_case("plpgsql")
+        }
+        _ => false,
+    });
+    if !language {
+        return None;
+    }
+    let (at, body) = plpgsql_body(&words, text)?;
+    Some((name, at, body))
+}
+
+/// Whether the statement runs the routine `name` now: a `SELECT` or `CALL` with `name(` in
+/// it. (A trigger's `EXECUTE FUNCTION name()` runs it on later writes, not now.)
+pub fn calls(tokens: &[TokenWithSpan], name: &str) -> bool {
+    let words = significant(tokens);
+    if !words
+        .first()
+        .is_some_and(|t| super::is_word(t, "SELECT") || super::is_word(t, "CALL"))
+    {
+        return false;
+    }
+    words.windows(2).any(|pair| match pair {
+        [Token::Word(word), Token::LParen] => {
+            let value = if word.quote_style.is_some() {
+                word.value.clone()
+            } else {
+                word.value.to_ascii_lowercase()
+            };
+            value == name
+        }
+        _ => false,
+    })
+}
+
+fn significant(tokens: &[TokenWithSpan]) -> Vec<&Token> {
+    tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect()
+}
+
+/// The dollar-quoted body of a PL/pgSQL block (a DO's or a routine's), unless the statement
+/// names another language.
+fn plpgsql_body<'t>(words: &[&Token], text: &'t str) -> Option<(usize, &'t str)> {
     let language = words.windows(2).find_map(|pair| match pair {
         [Token::Word(keyword), Token::Word(name)]
             if keyword.value.eq_ignore_ascii_case("LANGUAGE") =>
