@@ -505,3 +505,17 @@ fn sql_index_builds_become_concurrent_outside_the_framework_s_transaction() {
         assert_eq!(output.status.code(), Some(0), "{framework}: {output:?}");
     }
 }
+
+#[test]
+fn lock_timeout_is_set_on_postgres_only_in_a_history_written_for_other_databases_too() {
+    let dir = copy_fixture("dialects");
+    assert!(rules_found(dir.path()).contains("missing-lock-timeout"));
+    let fixed = run(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    let text = std::fs::read_to_string(dir.path().join("versions/s1_nickname.py")).unwrap();
+    assert!(
+        text.contains("def upgrade():\n    if op.get_bind().dialect.name == \"postgresql\":\n        op.execute(\"SET lock_timeout = '5s'\")\n    if op.get_bind().dialect.name == \"sqlite\":"),
+        "{text}"
+    );
+    assert!(!rules_found(dir.path()).contains("missing-lock-timeout"));
+}

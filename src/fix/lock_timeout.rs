@@ -14,7 +14,14 @@ const TIMEOUT: &str = "5s";
 
 /// The fix of a migration whose `phases` lock tables with no lock_timeout: each of those bodies
 /// in `file` (the finding's) starts by setting it. None when one of them cannot.
-pub fn fix(migration: &Migration, phases: &[Phase], file: FileId) -> Option<Fix> {
+/// Where the history is written for other databases too (`other_dialects`: its revisions
+/// test the dialect), the Alembic statement runs only on PostgreSQL.
+pub fn fix(
+    migration: &Migration,
+    phases: &[Phase],
+    file: FileId,
+    other_dialects: bool,
+) -> Option<Fix> {
     let mut edits = Vec::new();
     let mut seen = Vec::new();
     for &phase in phases {
@@ -27,7 +34,7 @@ pub fn fix(migration: &Migration, phases: &[Phase], file: FileId) -> Option<Fix>
         if body.ops.first().is_some_and(|op| op.span.file != file) {
             continue;
         }
-        edits.push(body_edit(migration.framework, body)?);
+        edits.push(body_edit(migration.framework, body, other_dialects)?);
     }
     Fix::new(
         format!("set lock_timeout to {TIMEOUT} before the migration's first statement"),
@@ -37,15 +44,23 @@ pub fn fix(migration: &Migration, phases: &[Phase], file: FileId) -> Option<Fix>
     )
 }
 
-fn body_edit(framework: Framework, body: &Body) -> Option<Edit> {
+fn body_edit(framework: Framework, body: &Body, other_dialects: bool) -> Option<Edit> {
     let start = body.start.as_ref()?;
+    let set = format!("op.execute(\"SET lock_timeout = '{TIMEOUT}'\")");
     Some(if framework == Framework::Alembic {
         // Session-wide, as env.py would set it: autocommit blocks later in the revision and
         // the revisions after it keep it.
-        add_at_start(
-            start,
-            &format!("op.execute(\"SET lock_timeout = '{TIMEOUT}'\")"),
-        )
+        if other_dialects {
+            let indent = &start.indent;
+            Edit::insert(
+                start.line_start,
+                format!(
+                    "{indent}if op.get_bind().dialect.name == \"postgresql\":\n{indent}    {set}\n"
+                ),
+            )
+        } else {
+            add_at_start(start, &set)
+        }
     } else {
         Edit::insert(start.line_start, sql_line(body)?)
     })

@@ -511,6 +511,7 @@ fn migration(
         upgrade,
         downgrade,
         uses_autocommit_block: None,
+        branches_on_dialect: false,
         undo_group: None,
     }
 }

@@ -301,6 +301,9 @@ pub struct Migration {
     pub downgrade: Body,
     /// The revision uses `autocommit_block()` somewhere.
     pub uses_autocommit_block: Option<Span>,
+    /// The revision tests which database it runs on (`if bind.dialect.name == "sqlite"`): it is
+    /// written to run on others than PostgreSQL too.
+    pub branches_on_dialect: bool,
     /// Migrations written as numbered steps of one change (pop/fizz: `<timestamp><step>`,
     /// `20210410175418000001` … `…000035`) share a group: their down scripts undo the group
     /// as a whole, not step by step.

@@ -123,6 +123,7 @@ impl Rule for MissingLockTimeout {
                     migration,
                     &locking.iter().map(|(phase, _)| *phase).collect::<Vec<_>>(),
                     first.span.file,
+                    cx.set.migrations.iter().any(|m| m.branches_on_dialect),
                 )),
             );
         }

@@ -143,6 +143,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
         upgrade: Body::missing(whole_file),
         downgrade: Body::missing(whole_file),
         uses_autocommit_block: None,
+        branches_on_dialect: false,
         undo_group: None,
     };
     for stmt in suite {
@@ -199,6 +200,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
             if migration.uses_autocommit_block.is_none() {
                 migration.uses_autocommit_block = walker.autocommit_block;
             }
+            migration.branches_on_dialect |= walker.branches_on_dialect;
             let states: Vec<BodyState> = functions.iter().map(|f| body_state(f)).collect();
             let with_code = functions
                 .iter()

@@ -51,6 +51,8 @@ pub struct Walker<'r, 'a> {
     /// A branch that runs on PostgreSQL returned (`if dialect == "postgresql": return`): the
     /// rest of the function does not run there.
     returned_on_postgres: bool,
+    /// A test on the database's dialect was read: the revision is written to run on others too.
+    pub branches_on_dialect: bool,
     /// The expression statement being read, when it is one: an `op.*` call written as one
     /// can be edited by a fix.
     statement: Option<ruff_text_size::TextRange>,
@@ -76,6 +78,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             models: Vec::new(),
             explicit_transaction: false,
             left_transaction: false,
+            branches_on_dialect: false,
             statement: None,
             edit: None,
         }
@@ -260,8 +263,11 @@ impl<'r, 'a> Walker<'r, 'a> {
                     // A test on a value known here (a helper's `upgrade=False` argument, a
                     // module constant) decides like a test on the database does.
                     let decided = test.and_then(|t| {
-                        self.known_truth(t)
-                            .or_else(|| dialect::holds_on_postgres(t, self.reader))
+                        self.known_truth(t).or_else(|| {
+                            let on_postgres = dialect::holds_on_postgres(t, self.reader);
+                            self.branches_on_dialect |= on_postgres.is_some();
+                            on_postgres
+                        })
                     });
                     match decided {
                         Some(true) => {
