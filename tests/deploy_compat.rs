@@ -311,6 +311,27 @@ fn check_with_a_base_says_what_the_running_models_still_map() {
             )
         })
         .collect();
+    // Each new revision's operations as expand or contract, in one note.
+    let phase = |revision: &str| -> String {
+        document["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["rule"] == "deploy-phase" && d["revision"] == revision)
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no deploy-phase note on {revision}: {document:#}"))
+    };
+    assert!(
+        phase("f1").contains("; contract: add NOT NULL column"),
+        "{}",
+        phase("f1")
+    );
+    assert!(
+        phase("f6").contains("contract: drop table `t_dropped`"),
+        "{}",
+        phase("f6")
+    );
+    assert!(phase("f7").starts_with("expand only: "), "{}", phase("f7"));
     for (revision, rule) in [
         ("f1", "add-column-not-null-without-default"),
         ("f2", "rename-column"),

@@ -22,6 +22,7 @@ mod concurrent_index_in_transaction;
 mod concurrent_index_not_retryable;
 mod create_index_non_concurrently;
 mod create_table_without_primary_key;
+mod deploy_phase;
 mod detach_partition_non_concurrently;
 mod drop_cascade;
 mod drop_column;
@@ -537,6 +538,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &avoid_char_type::AvoidCharType,
         &unparsed_sql::UnparsedSql,
         &dynamic_sql::DynamicSql,
+        &deploy_phase::DeployPhase,
     ]
 }
 
