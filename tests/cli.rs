@@ -780,6 +780,7 @@ fn rules_lists_the_designs_catalog_and_the_engines_own_findings() {
             "roundtrip-irreversible",
             "roundtrip-env-fallback",
             "deploy-incompatible",
+            "deploy-phase",
             "traced-access-exclusive-lock",
             "traced-table-rewrite",
             "gate-unknown-revision",
