@@ -29,6 +29,18 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `roundtrip` on a local cluster, run from inside `dir` (the project in the current folder,
+/// named by no path), with the test Python for Alembic histories; it must pass. Its JSON.
+fn round_trips(dir: &Path, python: Option<&str>) -> serde_json::Value {
+    let mut args = vec!["roundtrip", "--postgres", "local", "--format", "json", "-q"];
+    if let Some(python) = python {
+        args.extend(["--python", python]);
+    }
+    let output = run(dir, &args);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// The rules `check` reports in `dir`, as its JSON says.
 fn rules_found(dir: &Path) -> BTreeSet<String> {
     let output = run(dir, &["check", ".", "--format", "json"]);
@@ -132,22 +144,8 @@ fn the_fixed_alembic_history_round_trips_sending_the_fixed_sql() {
     let fixed = run(dir.path(), &["check", ".", "--fix", "--unsafe-fixes"]);
     assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
     // Run from inside the project, naming no path: the project is the current folder.
-    let output = run(
-        dir.path(),
-        &[
-            "roundtrip",
-            "--postgres",
-            "local",
-            "--python",
-            &python,
-            "--format",
-            "json",
-            "-q",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let document = round_trips(dir.path(), Some(&python));
+    let stdout = document.to_string();
     let revisions = document["roundtrip"].as_array().unwrap();
     assert_eq!(revisions.len(), 6, "{stdout}");
     assert!(
@@ -222,19 +220,7 @@ fn sql_scripts_get_lock_timeout_in_the_transaction_they_run_in() {
     );
 
     let Some(_) = postgres_binaries() else { return };
-    let output = run(
-        dir.path(),
-        &[
-            "roundtrip",
-            ".",
-            "--postgres",
-            "local",
-            "--format",
-            "json",
-            "-q",
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    round_trips(dir.path(), None);
 }
 
 #[test]
@@ -347,20 +333,7 @@ fn an_unnamed_constraint_gets_the_name_postgres_gives_it_and_its_drop_works_agai
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
-    let output = run(
-        dir.path(),
-        &[
-            "roundtrip",
-            "--postgres",
-            "local",
-            "--python",
-            &python,
-            "--format",
-            "json",
-            "-q",
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    round_trips(dir.path(), Some(&python));
 }
 
 #[test]
@@ -434,20 +407,7 @@ fn a_missing_or_incomplete_downgrade_is_written_from_the_upgrade_and_round_trips
     let (Some(python), Some(_)) = (python(), postgres_binaries()) else {
         return;
     };
-    let output = run(
-        dir.path(),
-        &[
-            "roundtrip",
-            "--postgres",
-            "local",
-            "--python",
-            &python,
-            "--format",
-            "json",
-            "-q",
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    round_trips(dir.path(), Some(&python));
 }
 
 #[test]
@@ -490,19 +450,7 @@ fn sql_index_builds_become_concurrent_outside_the_framework_s_transaction() {
         let Some(_) = postgres_binaries() else {
             continue;
         };
-        let output = run(
-            dir.path(),
-            &[
-                "roundtrip",
-                ".",
-                "--postgres",
-                "local",
-                "--format",
-                "json",
-                "-q",
-            ],
-        );
-        assert_eq!(output.status.code(), Some(0), "{framework}: {output:?}");
+        round_trips(dir.path(), None);
     }
 }
 
