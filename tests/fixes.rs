@@ -41,6 +41,16 @@ fn round_trips(dir: &Path, python: Option<&str>) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// `check --fix [--unsafe-fixes] --select RULE` in `dir`: what it says it fixed.
+fn fix_only(dir: &Path, rule: &str, unsafe_fixes: bool) -> String {
+    let mut args = vec!["check", ".", "--fix", "--select", rule];
+    if unsafe_fixes {
+        args.push("--unsafe-fixes");
+    }
+    let output = run(dir, &args);
+    String::from_utf8(output.stderr).unwrap()
+}
+
 /// The rules `check` reports in `dir`, as its JSON says.
 fn rules_found(dir: &Path) -> BTreeSet<String> {
     let output = run(dir, &["check", ".", "--format", "json"]);
@@ -306,14 +316,8 @@ fn an_unnamed_constraint_gets_the_name_postgres_gives_it_and_its_drop_works_agai
     let dir = copy_fixture("unnamed");
     assert!(rules_found(dir.path()).contains("unnamed-constraint"));
     // This rule's fixes alone (the unique constraint's own fix is another test's).
-    let fixed = run(
-        dir.path(),
-        &["check", ".", "--fix", "--select", "unnamed-constraint"],
-    );
-    assert!(
-        String::from_utf8_lossy(&fixed.stderr).contains("Fixed 2 findings in 1 file."),
-        "{fixed:?}"
-    );
+    let fixed = fix_only(dir.path(), "unnamed-constraint", false);
+    assert!(fixed.contains("Fixed 2 findings in 1 file."), "{fixed}");
     assert!(!rules_found(dir.path()).contains("unnamed-constraint"));
     let text = std::fs::read_to_string(dir.path().join("versions/n1_email_key.py")).unwrap();
     assert!(
@@ -346,37 +350,11 @@ fn a_missing_or_incomplete_downgrade_is_written_from_the_upgrade_and_round_trips
         &["check", ".", "--diff", "--select", "missing-downgrade"],
     );
     assert!(safe.stdout.is_empty(), "{safe:?}");
-    let fixed = run(
-        dir.path(),
-        &[
-            "check",
-            ".",
-            "--fix",
-            "--unsafe-fixes",
-            "--select",
-            "missing-downgrade",
-        ],
-    );
-    assert!(
-        String::from_utf8_lossy(&fixed.stderr).contains("Fixed 2 findings in 2 files."),
-        "{fixed:?}"
-    );
+    let fixed = fix_only(dir.path(), "missing-downgrade", true);
+    assert!(fixed.contains("Fixed 2 findings in 2 files."), "{fixed}");
     // A downgrade that forgets one thing gets that thing's inverse, first.
-    let fixed = run(
-        dir.path(),
-        &[
-            "check",
-            ".",
-            "--fix",
-            "--unsafe-fixes",
-            "--select",
-            "incomplete-downgrade",
-        ],
-    );
-    assert!(
-        String::from_utf8_lossy(&fixed.stderr).contains("Fixed 1 finding in 1 file."),
-        "{fixed:?}"
-    );
+    let fixed = fix_only(dir.path(), "incomplete-downgrade", true);
+    assert!(fixed.contains("Fixed 1 finding in 1 file."), "{fixed}");
     let d3 = std::fs::read_to_string(dir.path().join("versions/d3_lookup.py")).unwrap();
     assert!(
         d3.ends_with(
