@@ -54,23 +54,17 @@ impl Api {
     ) -> Result<Answer, CommentError> {
         let authorization = format!("Bearer {}", self.token);
         let user_agent = concat!("migration-gate/", env!("CARGO_PKG_VERSION"));
+        let without_body = |request: ureq::RequestBuilder<ureq::typestate::WithoutBody>| {
+            request
+                .header("Authorization", &authorization)
+                .header("Accept", "application/vnd.github+json")
+                .header("User-Agent", user_agent)
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .call()
+        };
         let response = match (method, body) {
-            ("DELETE", _) => self
-                .agent
-                .delete(url)
-                .header("Authorization", &authorization)
-                .header("Accept", "application/vnd.github+json")
-                .header("User-Agent", user_agent)
-                .header("X-GitHub-Api-Version", "2022-11-28")
-                .call(),
-            ("GET", _) => self
-                .agent
-                .get(url)
-                .header("Authorization", &authorization)
-                .header("Accept", "application/vnd.github+json")
-                .header("User-Agent", user_agent)
-                .header("X-GitHub-Api-Version", "2022-11-28")
-                .call(),
+            ("DELETE", _) => without_body(self.agent.delete(url)),
+            ("GET", _) => without_body(self.agent.get(url)),
             (_, body) => {
                 let request = if method == "PATCH" {
                     self.agent.patch(url)

@@ -100,11 +100,7 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
                 ""
             }
         ),
-        if op.in_transaction {
-            allowed.autocommit_applicability()
-        } else {
-            Applicability::Safe
-        },
+        allowed.applicability(op.in_transaction),
         op.span.file,
         edits,
     )

@@ -38,6 +38,16 @@ pub struct Allowed {
 }
 
 impl Allowed {
+    /// How safe a fix of an operation is when it opens an autocommit block only if the
+    /// operation runs in Alembic's transaction (`in_transaction`).
+    pub fn applicability(self, in_transaction: bool) -> Applicability {
+        if in_transaction {
+            self.autocommit_applicability()
+        } else {
+            Applicability::Safe
+        }
+    }
+
     /// How safe a fix that opens an autocommit block is: it commits what ran before it, which
     /// is the whole run so far when env.py runs every revision in one transaction.
     pub fn autocommit_applicability(self) -> Applicability {

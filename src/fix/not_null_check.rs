@@ -10,7 +10,7 @@ use crate::model::Op;
 use crate::model::names::bare_name;
 
 use super::python::{AUTOCOMMIT_BLOCK, add_after, call_lines, python_string};
-use super::{Allowed, Applicability, Edit, Fix, quote_identifier};
+use super::{Allowed, Edit, Fix, quote_identifier};
 
 /// PostgreSQL's limit on a name, in bytes.
 const NAME_LIMIT: usize = 63;
@@ -68,11 +68,7 @@ pub fn alembic(op: &Op, table: &str, column: &str, allowed: Allowed) -> Option<F
         format!(
             "prove `{column}` NOT NULL with a validated CHECK first, so SET NOT NULL does not scan"
         ),
-        if op.in_transaction {
-            allowed.autocommit_applicability()
-        } else {
-            Applicability::Safe
-        },
+        allowed.applicability(op.in_transaction),
         op.span.file,
         vec![
             Edit::insert(moved.statement.start, prelude),

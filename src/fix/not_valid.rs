@@ -9,7 +9,7 @@
 use crate::model::Op;
 
 use super::python::{AUTOCOMMIT_BLOCK, add_after, indented, python_string, set_keywords};
-use super::{Applicability, Fix, quote_identifier, quote_qualified};
+use super::{Fix, quote_identifier, quote_qualified};
 
 /// The fix of an `op.create_foreign_key` / `op.create_check_constraint` call of a named
 /// constraint on `table`, when the call is a statement of its own.
@@ -67,11 +67,7 @@ pub fn alembic(
     edits.push(add_after(after, &lines));
     Fix::new(
         format!("add `{constraint}` NOT VALID, then validate it in an autocommit block"),
-        if op.in_transaction {
-            allowed.autocommit_applicability()
-        } else {
-            Applicability::Safe
-        },
+        allowed.applicability(op.in_transaction),
         op.span.file,
         edits,
     )
