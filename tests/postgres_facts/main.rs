@@ -14,6 +14,7 @@
 //! statement, and the linter reads every one (no `unparsed-sql`).
 
 mod claims;
+mod fixed_forms;
 mod fixtures;
 mod observe;
 mod server;
