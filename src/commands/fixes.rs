@@ -29,11 +29,14 @@ pub struct Fixed {
 pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppError> {
     let mut options = options.clone();
     let mut originals: BTreeMap<String, String> = BTreeMap::new();
-    let mut frozen: Vec<String> = Vec::new();
-    let mut undone = Vec::new();
+    // Files whose fixes left them unreadable: undone, and fixed no further.
+    let mut undone: Vec<String> = Vec::new();
     // Fixes applied, by file: a file whose fixes are undone counts none.
     let mut applied: BTreeMap<String, usize> = BTreeMap::new();
-    let mut outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
+    let relint = |options: &LintOptions| -> Result<Outcome, AppError> {
+        lint::lint(options).map_err(|e| AppError::new(e.to_string()))
+    };
+    let mut outcome = relint(&options)?;
     let unreadable = |outcome: &Outcome, path: &str| {
         outcome.diagnostics.iter().any(|d| {
             rules::is_input_problem(d.rule)
@@ -51,7 +54,7 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
         let mut changed = Vec::new();
         for (file, fixes) in &chosen {
             let source = outcome.sources.get(*file);
-            if frozen.contains(&source.path) {
+            if undone.contains(&source.path) {
                 continue;
             }
             originals
@@ -68,14 +71,13 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
             break;
         }
         last_changed = changed.iter().map(|(path, _, _)| path.clone()).collect();
-        let next = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
+        let next = relint(&options)?;
         let mut redo = false;
         for (path, before, count) in changed {
             // A fix must leave a file its frontend reads: one that does not is undone, and the
             // file is fixed no further.
             if unreadable(&next, &path) && !unreadable(&outcome, &path) {
                 options.overrides.insert(path.clone(), before);
-                frozen.push(path.clone());
                 applied.remove(&path);
                 undone.push(path);
                 redo = true;
@@ -83,11 +85,7 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
                 *applied.entry(path).or_default() += count;
             }
         }
-        outcome = if redo {
-            lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?
-        } else {
-            next
-        };
+        outcome = if redo { relint(&options)? } else { next };
     }
     // A fix that is still found after every pass does not recognise its own result (a bug):
     // the files it keeps changing are not written at all.
@@ -100,7 +98,7 @@ pub fn fix(options: &LintOptions, allowed: Applicability) -> Result<Fixed, AppEr
                 unsettled.push(path);
             }
         }
-        outcome = lint::lint(&options).map_err(|e| AppError::new(e.to_string()))?;
+        outcome = relint(&options)?;
     }
     let unsafe_left = outcome
         .diagnostics

@@ -170,7 +170,7 @@ pub fn upsert(
                     &format!("{}/repos/{repository}/pulls/comments/{id}", api.base),
                     Some(&serde_json::json!({"body": suggestion.body})),
                 )?;
-                expect_success(&answer.status, &answer.body, "updating a suggestion")?;
+                expect_success(answer.status, &answer.body, "updating a suggestion")?;
                 reviewed.updated += 1;
             }
             None => {
@@ -194,7 +194,7 @@ pub fn upsert(
                     reviewed.outside_diff += 1;
                     continue;
                 }
-                expect_success(&answer.status, &answer.body, "posting a suggestion")?;
+                expect_success(answer.status, &answer.body, "posting a suggestion")?;
                 reviewed.created += 1;
             }
         }
@@ -208,14 +208,14 @@ pub fn upsert(
             &format!("{}/repos/{repository}/pulls/comments/{id}", api.base),
             None,
         )?;
-        expect_success(&answer.status, &answer.body, "removing a stale suggestion")?;
+        expect_success(answer.status, &answer.body, "removing a stale suggestion")?;
         reviewed.deleted += 1;
     }
     Ok(reviewed)
 }
 
-fn expect_success(status: &u16, body: &Value, what: &str) -> Result<(), CommentError> {
-    if (200..300).contains(status) {
+fn expect_success(status: u16, body: &Value, what: &str) -> Result<(), CommentError> {
+    if (200..300).contains(&status) {
         Ok(())
     } else {
         Err(fail(format!(

@@ -118,29 +118,8 @@ fn file_path(uri: &Uri) -> Option<PathBuf> {
     if uri.scheme().map(|s| s.as_str()) != Some("file") {
         return None;
     }
-    let path = uri.path().as_str();
-    let decoded = percent_decode(path);
-    Some(PathBuf::from(decoded))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at] == b'%'
-            && let Some(byte) = text
-                .get(at + 1..at + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            at += 3;
-            continue;
-        }
-        out.push(bytes[at]);
-        at += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let path = uri.path().as_estr().decode().into_string_lossy();
+    Some(PathBuf::from(path.as_ref()))
 }
 
 impl State {

@@ -9,7 +9,10 @@
 
 use crate::model::{Framework, Op, OpKind};
 
-use super::python::{AUTOCOMMIT_BLOCK, call_lines, python_string, set_keywords, wrap_in_block};
+use super::python::{
+    AUTOCOMMIT_BLOCK, call_lines, final_name, python_string, schema_keyword, set_keywords,
+    wrap_in_block,
+};
 use super::{Applicability, Edit, Fix};
 use crate::model::names::bare_name;
 
@@ -110,12 +113,10 @@ pub fn alembic(op: &Op, change: IndexChange, allowed: super::Allowed) -> Option<
 /// formatter would write it at `indent` columns.
 fn drop_index_call(name: &str, table: &str, indent: usize) -> Vec<String> {
     let mut arguments = vec![
-        format!("op.f({})", python_string(bare_name(name))),
+        final_name(bare_name(name)),
         format!("table_name={}", python_string(bare_name(table))),
     ];
-    if let Some((schema, _)) = table.rsplit_once('.') {
-        arguments.push(format!("schema={}", python_string(schema)));
-    }
+    arguments.extend(schema_keyword(table));
     arguments.push("postgresql_concurrently=True".into());
     arguments.push("if_exists=True".into());
     call_lines("op.drop_index", &arguments, indent)

@@ -6,7 +6,7 @@
 
 use crate::model::Op;
 
-use super::python::python_string;
+use super::python::final_name;
 use super::{Applicability, Edit, Fix};
 
 /// The fix of an `op.create_*` call whose name argument is the literal `None`, given the name
@@ -35,9 +35,6 @@ pub fn alembic(op: &Op, name: &str) -> Option<Fix> {
         format!("name it `{name}`"),
         Applicability::Safe,
         op.span.file,
-        vec![Edit::replace(
-            argument.clone(),
-            format!("op.f({})", python_string(name)),
-        )],
+        vec![Edit::replace(argument.clone(), final_name(name))],
     )
 }

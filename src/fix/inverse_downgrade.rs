@@ -10,7 +10,7 @@
 use crate::model::names::bare_name;
 use crate::model::{BodyState, ConstraintKind, Migration, OpKind, RelationKind};
 
-use super::python::python_string;
+use super::python::{final_name, python_string, schema_keyword};
 use super::{Applicability, Edit, Fix, quote_qualified};
 
 const INDENT: &str = "    ";
@@ -88,15 +88,10 @@ enum Inverse {
 
 /// `"t"` and `, schema="s"` for a possibly qualified table name.
 fn table_arguments(table: &str) -> (String, String) {
-    let schema = table
-        .rsplit_once('.')
-        .map(|(schema, _)| format!(", schema={}", python_string(schema)))
+    let schema = schema_keyword(table)
+        .map(|keyword| format!(", {keyword}"))
         .unwrap_or_default();
     (python_string(bare_name(table)), schema)
-}
-
-fn final_name(name: &str) -> String {
-    format!("op.f({})", python_string(name))
 }
 
 fn inverse(kind: &OpKind) -> Option<Inverse> {

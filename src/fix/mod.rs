@@ -168,16 +168,4 @@ pub fn made_by_one_call(op: &crate::model::Op, body: &[crate::model::Op]) -> Opt
     )
 }
 
-/// A name quoted, so that PostgreSQL reads it exactly as stored: neither folded nor taken for
-/// a keyword (`user`, `order`).
-pub fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// A possibly schema-qualified table name, each part quoted as needed.
-pub fn quote_qualified(name: &str) -> String {
-    name.split('.')
-        .map(quote_identifier)
-        .collect::<Vec<_>>()
-        .join(".")
-}
+pub use crate::model::names::{quote_identifier, quote_qualified};

@@ -9,7 +9,7 @@
 use crate::model::Op;
 use crate::model::names::bare_name;
 
-use super::python::{AUTOCOMMIT_BLOCK, add_after, call_lines, python_string};
+use super::python::{AUTOCOMMIT_BLOCK, add_after, call_lines, final_name, python_string};
 use super::{Allowed, Edit, Fix, quote_identifier};
 
 /// PostgreSQL's limit on a name, in bytes.
@@ -47,7 +47,7 @@ pub fn alembic(op: &Op, table: &str, column: &str, allowed: Allowed) -> Option<F
     let mut before = call_lines(
         "op.create_check_constraint",
         &[
-            format!("op.f({})", python_string(&name)),
+            final_name(&name),
             python_string(table),
             python_string(&format!("{} IS NOT NULL", quote_identifier(column))),
             "postgresql_not_valid=True".into(),
@@ -77,7 +77,7 @@ pub fn alembic(op: &Op, table: &str, column: &str, allowed: Allowed) -> Option<F
                 &call_lines(
                     "op.drop_constraint",
                     &[
-                        format!("op.f({})", python_string(&name)),
+                        final_name(&name),
                         python_string(table),
                         "type_=\"check\"".into(),
                     ],

@@ -60,7 +60,7 @@ pub fn set_keywords(
     };
     let mut text = String::new();
     for (index, keyword) in added.iter().enumerate() {
-        if index > 0 || call.has_arguments {
+        if index > 0 || !call.arguments.is_empty() {
             text.push_str(&separator);
         }
         text.push_str(keyword);
@@ -115,6 +115,18 @@ pub fn python_string(text: &str) -> String {
     } else {
         format!("'{escaped}'")
     }
+}
+
+/// `op.f("name")`: a name written out, which no naming convention rewrites.
+pub fn final_name(name: &str) -> String {
+    format!("op.f({})", python_string(name))
+}
+
+/// `schema="s"` for a schema-qualified table, the keyword Alembic's operations take.
+pub fn schema_keyword(table: &str) -> Option<String> {
+    table
+        .rsplit_once('.')
+        .map(|(schema, _)| format!("schema={}", python_string(schema)))
 }
 
 /// A call written as a formatter writes it: on one line when it fits in [`LINE_LIMIT`] at

@@ -7,7 +7,7 @@
 
 use crate::model::Op;
 
-use super::python::{AUTOCOMMIT_BLOCK, python_string};
+use super::python::{AUTOCOMMIT_BLOCK, final_name, python_string};
 use super::{Allowed, Edit, Fix, quote_identifier, quote_qualified};
 
 /// The fix of an `op.create_unique_constraint(name, table, columns)` written with no keyword
@@ -40,8 +40,8 @@ pub fn alembic(
         .join(", ");
     let indent = &site.indent;
     let build = format!(
-        "with {AUTOCOMMIT_BLOCK}:\n{indent}    op.create_index(\n{indent}        op.f({}),\n{indent}        {},\n{indent}        [{columns}],\n{indent}        unique=True,\n{indent}        postgresql_concurrently=True,\n{indent}        if_not_exists=True,\n{indent}    )",
-        python_string(name),
+        "with {AUTOCOMMIT_BLOCK}:\n{indent}    op.create_index(\n{indent}        {},\n{indent}        {},\n{indent}        [{columns}],\n{indent}        unique=True,\n{indent}        postgresql_concurrently=True,\n{indent}        if_not_exists=True,\n{indent}    )",
+        final_name(name),
         python_string(table),
     );
     let attach = format!(

@@ -34,9 +34,8 @@ pub struct CallSite {
     /// `batch_op.create_index(...)`.
     pub method: String,
     /// The end of the last argument, or just after `(` when there is none: a keyword
-    /// argument added here needs a leading `, ` only when `has_arguments`.
+    /// argument added here needs a leading `, ` only when there are `arguments`.
     pub arguments_end: usize,
-    pub has_arguments: bool,
     /// The indentation of the last argument, when it starts a line of its own (a call written
     /// one argument per line): added keywords get lines of their own too.
     pub argument_indent: Option<String>,

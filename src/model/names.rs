@@ -13,6 +13,20 @@ pub fn bare_name(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name).trim_matches('"')
 }
 
+/// A name quoted, so that PostgreSQL reads it exactly as stored: neither folded nor taken for
+/// a keyword (`user`, `order`).
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A possibly schema-qualified name, each part quoted.
+pub fn quote_qualified(name: &str) -> String {
+    name.split('.')
+        .map(quote_identifier)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The schema a name is qualified with, if any and not the default one.
 pub fn schema_of(name: &str) -> Option<&str> {
     let (schema, _) = name.rsplit_once('.')?;

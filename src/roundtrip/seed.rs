@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::postgres::db_error;
+use crate::model::names::quote_identifier as quote;
 
 struct Column {
     name: String,
@@ -22,10 +23,6 @@ struct Table {
     columns: Vec<Column>,
     /// Column → (referenced table oid, its qualified name, referenced column).
     references: BTreeMap<String, (u32, String, String)>,
-}
-
-fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
 /// A SQL expression producing the `g`-th value of a column, or None when no value can be made

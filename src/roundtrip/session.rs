@@ -327,8 +327,8 @@ impl Judge<'_> {
             .iter()
             .map(|name| {
                 format!(
-                    "CREATE SCHEMA IF NOT EXISTS \"{}\";",
-                    name.replace('"', "\"\"")
+                    "CREATE SCHEMA IF NOT EXISTS {};",
+                    crate::model::names::quote_identifier(name)
                 )
             })
             .collect();

@@ -23,19 +23,19 @@ impl Rule for DeployPhase {
         if cx.base.is_none() {
             return;
         }
-        for migration in cx.migrations() {
-            let mut expand = Vec::new();
-            let mut contract = Vec::new();
-            for site in cx
-                .ops(Phase::Upgrade)
-                .filter(|s| std::ptr::eq(s.migration, migration))
-            {
-                match classify(&site) {
-                    Some(Part::Expand(what)) => expand.push(what),
-                    Some(Part::Contract(what)) => contract.push(what),
-                    None => {}
-                }
+        // Each in-scope revision's operations, in one walk: (expand, contract) by revision.
+        let mut parts: std::collections::BTreeMap<usize, (Vec<String>, Vec<String>)> =
+            std::collections::BTreeMap::new();
+        for site in cx.ops(Phase::Upgrade) {
+            let (expand, contract) = parts.entry(site.migration_index).or_default();
+            match classify(&site) {
+                Some(Part::Expand(what)) => expand.push(what),
+                Some(Part::Contract(what)) => contract.push(what),
+                None => {}
             }
+        }
+        for (index, (expand, contract)) in parts {
+            let migration = &cx.set.migrations[index];
             if expand.is_empty() && contract.is_empty() {
                 continue;
             }

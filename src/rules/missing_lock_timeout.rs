@@ -23,6 +23,8 @@ impl Rule for MissingLockTimeout {
         if cx.set.env.sets_lock_timeout || cx.lock_timeout_set_elsewhere {
             return;
         }
+        // Written for other databases too: a fix sets the timeout on PostgreSQL only.
+        let other_dialects = cx.set.migrations.iter().any(|m| m.branches_on_dialect);
         for (migration_index, migration) in cx.set.migrations.iter().enumerate() {
             if !cx.in_scope(migration) {
                 continue;
@@ -123,7 +125,7 @@ impl Rule for MissingLockTimeout {
                     migration,
                     &locking.iter().map(|(phase, _)| *phase).collect::<Vec<_>>(),
                     first.span.file,
-                    cx.set.migrations.iter().any(|m| m.branches_on_dialect),
+                    other_dialects,
                 )),
             );
         }

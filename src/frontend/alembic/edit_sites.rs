@@ -20,9 +20,8 @@ pub fn call_statement(
     let start = statement.start().to_usize();
     let end = statement.end().to_usize();
     let before = crate::frontend::line_start_before(source, start)?;
-    let rest_of_line = source[end..].split('\n').next().unwrap_or_default();
-    let line_end = end + rest_of_line.trim_end_matches('\r').len();
-    let rest_of_line = rest_of_line.trim();
+    let line_end = line_end(source, end);
+    let rest_of_line = source[end..line_end].trim();
     if !(rest_of_line.is_empty() || rest_of_line.starts_with('#')) {
         return None;
     }
@@ -35,28 +34,29 @@ pub fn call_statement(
     }
     let continuation_lines = strings.lines_outside(source, start..end);
     let arguments = &call.arguments;
-    let last = arguments
+    // Every argument, whole, in source order: the last one ends where keywords are added.
+    let mut all: Vec<std::ops::Range<usize>> = arguments
         .args
         .iter()
         .map(|a| a.range())
         .chain(arguments.keywords.iter().map(|k| k.range()))
-        .max_by_key(|range| range.end());
-    let last_end = last.map(|range| range.end());
-    let argument_indent = last
-        .and_then(|range| {
-            crate::frontend::line_start_before(
-                source,
-                before_opening_brackets(source, range.start().to_usize()),
-            )
+        .map(|r| r.start().to_usize()..r.end().to_usize())
+        .collect();
+    all.sort_by_key(|r| r.start);
+    let argument_indent = all
+        .last()
+        .and_then(|last| {
+            crate::frontend::line_start_before(source, before_opening_brackets(source, last.start))
         })
         .map(|start| start.indent);
     let close = arguments.range().end().to_usize().saturating_sub(1);
     let call = CallSite {
         method: method.to_string(),
-        arguments_end: last_end.map_or(arguments.range().start().to_usize() + 1, |end| {
-            after_closing_brackets(source, end.to_usize(), close)
-        }),
-        has_arguments: last_end.is_some(),
+        arguments_end: all
+            .last()
+            .map_or(arguments.range().start().to_usize() + 1, |last| {
+                after_closing_brackets(source, last.end, close)
+            }),
         argument_indent,
         keywords: arguments
             .keywords
@@ -72,17 +72,7 @@ pub fn call_statement(
             .iter()
             .map(|a| a.range().start().to_usize()..a.range().end().to_usize())
             .collect(),
-        arguments: {
-            let mut all: Vec<std::ops::Range<usize>> = arguments
-                .args
-                .iter()
-                .map(|a| a.range())
-                .chain(arguments.keywords.iter().map(|k| k.range()))
-                .map(|r| r.start().to_usize()..r.end().to_usize())
-                .collect();
-            all.sort_by_key(|r| r.start);
-            all
-        },
+        arguments: all,
         close,
         one_line: !source[start..end].contains('\n'),
         none_literals: arguments
@@ -103,6 +93,12 @@ pub fn call_statement(
         index_keyword_end: None,
         batch_block: None,
     })
+}
+
+/// The end of the line `at` is on (after a comment on it), before its line break.
+fn line_end(source: &str, at: usize) -> usize {
+    let rest = source[at..].split('\n').next().unwrap_or_default();
+    at + rest.trim_end_matches('\r').len()
 }
 
 /// Past the brackets that close a parenthesized last argument (`( "a" "b" )`, whose own
@@ -155,16 +151,9 @@ pub fn with_statement(source: &str, with: &StmtWith) -> Option<EditSite> {
         strings.visit_expr(&item.context_expr);
     }
     strings.visit_body(&with.body);
-    let line_end = end
-        + source[end..]
-            .split('\n')
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches('\r')
-            .len();
     Some(EditSite {
         statement: start..end,
-        line_end,
+        line_end: line_end(source, end),
         indent: before.indent,
         continuation_lines: strings.lines_outside(source, start..end),
         call: None,

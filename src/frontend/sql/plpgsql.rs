@@ -15,7 +15,11 @@ pub fn do_body<'t>(tokens: &[TokenWithSpan], text: &'t str) -> Option<(usize, &'
     if !words.first().is_some_and(|t| super::is_word(t, "DO")) {
         return None;
     }
-    plpgsql_body(&words, text)
+    // A DO block is PL/pgSQL unless it names another language.
+    if language(&words).is_some_and(|l| l != "plpgsql") {
+        return None;
+    }
+    dollar_quoted_body(&words, text)
 }
 
 /// `CREATE [OR REPLACE] FUNCTION | PROCEDURE name(...) ... LANGUAGE plpgsql AS $$ body $$`: the
@@ -45,26 +49,15 @@ pub fn routine_body<'t>(
         .iter()
         .take_while(|t| !matches!(t, Token::LParen))
         .filter_map(|t| match t {
-            Token::Word(word) if word.quote_style.is_some() => Some(word.value.clone()),
-            Token::Word(word) => Some(word.value.to_ascii_lowercase()),
+            Token::Word(word) => Some(folded(word)),
             _ => None,
         })
         .last()?;
     // A routine in another language (SQL, plpython) is not read here.
-    let language = words.windows(2).any(|pair| match pair {
-        [Token::Word(keyword), Token::Word(name)] => {
-            keyword.value.eq_ignore_ascii_case("LANGUAGE")
-                && name.value.eq_ignore_ascii_case("plpgsql")
-        }
-        [Token::Word(keyword), Token::SingleQuotedString(name)] => {
-            keyword.value.eq_ignore_ascii_case("LANGUAGE") && name.eq_ignore_ascii_case("plpgsql")
-        }
-        _ => false,
-    });
-    if !language {
+    if language(&words).as_deref() != Some("plpgsql") {
         return None;
     }
-    let (at, body) = plpgsql_body(&words, text)?;
+    let (at, body) = dollar_quoted_body(&words, text)?;
     Some((name, at, body))
 }
 
@@ -79,14 +72,7 @@ pub fn calls(tokens: &[TokenWithSpan], name: &str) -> bool {
         return false;
     }
     words.windows(2).any(|pair| match pair {
-        [Token::Word(word), Token::LParen] => {
-            let value = if word.quote_style.is_some() {
-                word.value.clone()
-            } else {
-                word.value.to_ascii_lowercase()
-            };
-            value == name
-        }
+        [Token::Word(word), Token::LParen] => folded(word) == name,
         _ => false,
     })
 }
@@ -99,10 +85,18 @@ fn significant(tokens: &[TokenWithSpan]) -> Vec<&Token> {
         .collect()
 }
 
-/// The dollar-quoted body of a PL/pgSQL block (a DO's or a routine's), unless the statement
-/// names another language.
-fn plpgsql_body<'t>(words: &[&Token], text: &'t str) -> Option<(usize, &'t str)> {
-    let language = words.windows(2).find_map(|pair| match pair {
+/// A word as PostgreSQL reads it: folded to lower case unless quoted.
+fn folded(word: &sqlparser::tokenizer::Word) -> String {
+    if word.quote_style.is_some() {
+        word.value.clone()
+    } else {
+        word.value.to_ascii_lowercase()
+    }
+}
+
+/// The language a statement's `LANGUAGE` clause names, lower-cased.
+fn language(words: &[&Token]) -> Option<String> {
+    words.windows(2).find_map(|pair| match pair {
         [Token::Word(keyword), Token::Word(name)]
             if keyword.value.eq_ignore_ascii_case("LANGUAGE") =>
         {
@@ -114,10 +108,11 @@ fn plpgsql_body<'t>(words: &[&Token], text: &'t str) -> Option<(usize, &'t str)>
             Some(name.to_ascii_lowercase())
         }
         _ => None,
-    });
-    if language.is_some_and(|l| l != "plpgsql") {
-        return None;
-    }
+    })
+}
+
+/// The statement's dollar-quoted body (a DO's or a routine's), and where it starts in `text`.
+fn dollar_quoted_body<'t>(words: &[&Token], text: &'t str) -> Option<(usize, &'t str)> {
     let body = words.iter().find_map(|t| match t {
         Token::DollarQuotedString(quoted) => Some(quoted),
         _ => None,
