@@ -331,6 +331,54 @@ fn liquibase_changesets_are_migrations_with_their_rollbacks() {
     );
 }
 
+/// A line Liquibase takes for a changeset header but refuses (`--changeset:ann:5`, no blank
+/// before the author; `--changeset ann: 6`, a blank before the id) stops Liquibase from running
+/// the whole changelog: a syntax error at that line, exit 2, the rest still read.
+#[test]
+fn a_changeset_header_liquibase_refuses_is_a_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    liquibase_project(root);
+    write(
+        root,
+        "src/main/resources/db/changelog/changes/001-users.sql",
+        "--liquibase formatted sql\n\n--changeset ann:1\nCREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n--rollback DROP TABLE users;\n\n--changeset:ann:5\nALTER TABLE users ADD COLUMN name text;\n-- changesets below add the audit columns\n",
+    );
+    let output = run(&["check", "--format", "json"], root);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let document = json(&output);
+    let refused: Vec<(String, u64, String)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "syntax-error")
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let (path, line, message) = &refused[0];
+    assert_eq!(
+        (path.as_str(), *line),
+        ("src/main/resources/db/changelog/changes/001-users.sql", 7)
+    );
+    assert!(
+        message.contains("`--changeset:ann:5`") && message.contains("runs none of the file"),
+        "{message}"
+    );
+    // The well-formed headers of the other file are no finding.
+    assert!(
+        errors_and_warnings(&document)
+            .iter()
+            .all(|(rule, path)| rule != "syntax-error" || !path.ends_with("002-user-email.sql")),
+        "{document:#?}"
+    );
+}
+
 /// The round trip runs each framework's migrations its way: Supabase's batch and Atlas's
 /// transaction fail on CONCURRENTLY where the tool would; Sqitch's scripts go deploy → revert →
 /// deploy, a change without a revert script is proven to deploy.

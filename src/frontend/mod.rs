@@ -34,7 +34,8 @@ enum Parsed {
     Revision(Box<Migration>),
     Env(AlembicEnv),
     /// A SQL file's migrations: one, or a Liquibase file's changesets.
-    Sql(Vec<sql_sets::SqlFile>),
+    /// What its framework refuses in it is a problem besides.
+    Sql(Vec<sql_sets::SqlFile>, Option<InputProblem>),
     Problem(InputProblem),
     /// A helper module beside the revisions: read, but not part of the history.
     NotMigration,
@@ -174,7 +175,10 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
         match result {
             Parsed::Revision(migration) => slot.1.push(*migration),
             Parsed::Env(env) => slot.0 = env,
-            Parsed::Sql(files) => slot.2.extend(files),
+            Parsed::Sql(files, problem) => {
+                slot.2.extend(files);
+                problems.extend(problem);
+            }
             Parsed::Problem(problem) => problems.push(problem),
             Parsed::NotMigration => {}
         }
@@ -348,14 +352,16 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
 /// A Liquibase SQL file's changesets, ranked by the master changelog's order when one names
 /// the file, else by the file's path (`includeAll`'s order), after those it names: a formatted
 /// file's changesets, or a file the changelog includes without the header as one raw
-/// changeset. `None` for any other SQL file.
+/// changeset. `None` for any other SQL file. A changeset header Liquibase refuses is a syntax
+/// error: Liquibase runs nothing of such a file, and the lines after the header are read as the
+/// changeset before it.
 fn liquibase_changesets(
     tool: Option<&SqlTool>,
     path: &Path,
     name: &str,
     file: FileId,
     text: &str,
-) -> Option<Vec<sql_sets::SqlFile>> {
+) -> Option<Parsed> {
     let position = match tool {
         Some(SqlTool::Liquibase(changelog)) => changelog.position(path),
         _ => None,
@@ -365,9 +371,27 @@ fn liquibase_changesets(
         |position| format!("0{position:06}"),
     );
     if sql_sets::liquibase::is_formatted(text) {
-        return Some(sql_sets::liquibase::parse(&rank, name, text, file));
+        let refused = sql_sets::liquibase::refused_header(text).map(|(range, line)| InputProblem {
+            kind: InputProblemKind::SyntaxError,
+            message: format!(
+                "Liquibase refuses this changelog: `{}` is no `--changeset author:id` line, so \
+                 Liquibase 4 stops with \"Unexpected formatting\" and runs none of the file \
+                 (the lines after it are read here as part of the changeset before it)",
+                line.trim()
+            ),
+            span: Span::new(file, range),
+        });
+        return Some(Parsed::Sql(
+            sql_sets::liquibase::parse(&rank, name, text, file),
+            refused,
+        ));
     }
-    position.map(|_| vec![sql_sets::liquibase::parse_raw(&rank, name, text, file)])
+    position.map(|_| {
+        Parsed::Sql(
+            vec![sql_sets::liquibase::parse_raw(&rank, name, text, file)],
+            None,
+        )
+    })
 }
 
 /// What the tool found beside a SQL folder says about its file `path` (named `name`).
@@ -469,16 +493,19 @@ fn parse_one(
                 if let Some(changesets) =
                     liquibase_changesets(tool.as_ref(), path, &name, file, &source.text)
                 {
-                    return (source, Parsed::Sql(changesets));
+                    return (source, changesets);
                 }
-                Parsed::Sql(vec![sql_sets::parse_file(
-                    &name,
-                    migration_folder.as_deref(),
-                    &source.text,
-                    file,
-                    script_config.as_deref(),
-                    &tool_facts(tool.as_ref(), path, &name),
-                )])
+                Parsed::Sql(
+                    vec![sql_sets::parse_file(
+                        &name,
+                        migration_folder.as_deref(),
+                        &source.text,
+                        file,
+                        script_config.as_deref(),
+                        &tool_facts(tool.as_ref(), path, &name),
+                    )],
+                    None,
+                )
             }
         }
     };

@@ -47,6 +47,17 @@ impl OpKind {
                     },
                 ..
             } => return None,
+            OpKind::Maintenance {
+                kind:
+                    MaintenanceKind::LockTable {
+                        lock: Some(lock), ..
+                    },
+                ..
+            } if *lock != TableLock::ShareUpdateExclusive => *lock,
+            OpKind::Maintenance {
+                kind: MaintenanceKind::LockTable { .. },
+                ..
+            } => return None,
             OpKind::Maintenance { .. } => TableLock::AccessExclusive,
             _ => return None,
         };
@@ -144,6 +155,7 @@ fn strength(lock: TableLock) -> u8 {
         TableLock::ShareUpdateExclusive => 1,
         TableLock::Share => 2,
         TableLock::ShareRowExclusive => 3,
-        TableLock::AccessExclusive => 4,
+        TableLock::Exclusive => 4,
+        TableLock::AccessExclusive => 5,
     }
 }

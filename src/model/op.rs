@@ -118,9 +118,11 @@ pub enum MaintenanceKind {
         concurrently: bool,
         scope: ReindexScope,
     },
-    /// `LOCK TABLE`: only ACCESS EXCLUSIVE (the default mode) stops readers too.
+    /// `LOCK TABLE ... [IN mode MODE]`: the mode taken (ACCESS EXCLUSIVE when none is named),
+    /// `None` for the modes that stop no reads or writes (ACCESS SHARE, ROW SHARE, ROW
+    /// EXCLUSIVE).
     LockTable {
-        blocks_reads: bool,
+        lock: Option<TableLock>,
     },
     /// `REFRESH MATERIALIZED VIEW` without CONCURRENTLY: rebuilt under ACCESS EXCLUSIVE.
     RefreshMaterializedView,
@@ -135,16 +137,34 @@ pub enum TableLock {
     Share,
     /// Writes stop (triggers, rules, foreign keys).
     ShareRowExclusive,
+    /// Writes and row locks (`SELECT ... FOR UPDATE`) stop; plain reads go on (`LOCK TABLE ...
+    /// IN EXCLUSIVE MODE`, `REFRESH MATERIALIZED VIEW CONCURRENTLY`).
+    Exclusive,
     /// Reads and writes stop.
     AccessExclusive,
 }
 
 impl TableLock {
+    /// The mode a `LOCK TABLE ... IN <words> MODE` names (words upper case, one blank apart);
+    /// `Some(None)` for the modes that stop no traffic, `None` for no mode PostgreSQL knows.
+    pub fn of_lock_mode(words: &str) -> Option<Option<TableLock>> {
+        Some(match words {
+            "ACCESS SHARE" | "ROW SHARE" | "ROW EXCLUSIVE" => None,
+            "SHARE UPDATE EXCLUSIVE" => Some(TableLock::ShareUpdateExclusive),
+            "SHARE" => Some(TableLock::Share),
+            "SHARE ROW EXCLUSIVE" => Some(TableLock::ShareRowExclusive),
+            "EXCLUSIVE" => Some(TableLock::Exclusive),
+            "ACCESS EXCLUSIVE" => Some(TableLock::AccessExclusive),
+            _ => return None,
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             TableLock::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
             TableLock::Share => "SHARE",
             TableLock::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            TableLock::Exclusive => "EXCLUSIVE",
             TableLock::AccessExclusive => "ACCESS EXCLUSIVE",
         }
     }

@@ -24,12 +24,19 @@ impl Rule for BlockingMaintenance {
             let OpKind::Maintenance { kind, table } = &site.op.kind else {
                 continue;
             };
-            if let MaintenanceKind::LockTable { blocks_reads } = kind
-                && table.as_deref().is_some_and(|t| {
-                    bounded_lock(&site, t) || taken_anyway(&site, t, *blocks_reads)
-                })
-            {
-                continue;
+            if let MaintenanceKind::LockTable { lock } = kind {
+                // A mode that stops no reads or writes is no finding.
+                let Some(lock) =
+                    lock.filter(|l| *l != crate::model::TableLock::ShareUpdateExclusive)
+                else {
+                    continue;
+                };
+                if table
+                    .as_deref()
+                    .is_some_and(|t| bounded_lock(&site, t) || taken_anyway(&site, t, lock))
+                {
+                    continue;
+                }
             }
             let target = table
                 .as_deref()
@@ -71,15 +78,16 @@ impl Rule for BlockingMaintenance {
                         "use `REINDEX ... CONCURRENTLY` (PostgreSQL ≥ 12), outside a transaction",
                     )
                 }
-                MaintenanceKind::LockTable { blocks_reads } => (
-                    if *blocks_reads {
-                        format!(
+                MaintenanceKind::LockTable { lock } => (
+                    match lock {
+                        Some(lock) if lock.blocks_reads() => format!(
                             "LOCK TABLE holds {target} against reads and writes until the transaction ends"
-                        )
-                    } else {
-                        format!(
-                            "LOCK TABLE holds {target} against writes (reads go on) until the transaction ends"
-                        )
+                        ),
+                        Some(lock) => format!(
+                            "LOCK TABLE holds {target} in {} mode, against writes (reads go on), until the transaction ends",
+                            lock.name()
+                        ),
+                        None => continue,
                     },
                     "lock only what the statements need, for as short as possible, with a lock_timeout; or drop the explicit LOCK",
                 ),
@@ -93,13 +101,7 @@ impl Rule for BlockingMaintenance {
 /// anyway (an ALTER, a DROP): the idiom that fixes the order locks are taken in, against
 /// deadlocks. What it adds is held only from the LOCK to that statement; waiting for it
 /// without a lock_timeout is missing-lock-timeout's to report.
-fn taken_anyway(site: &OpSite, table: &str, blocks_reads: bool) -> bool {
-    use crate::model::TableLock;
-    let needed = if blocks_reads {
-        TableLock::AccessExclusive
-    } else {
-        TableLock::ShareRowExclusive
-    };
+fn taken_anyway(site: &OpSite, table: &str, needed: crate::model::TableLock) -> bool {
     // Another explicit LOCK is no work that needs the lock: it is a finding of its own.
     let work = |op: &crate::model::Op| {
         !matches!(

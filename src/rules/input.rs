@@ -5,7 +5,7 @@ use crate::diagnostic::{Origin, RuleMeta, Severity};
 pub static SYNTAX_ERROR: RuleMeta = RuleMeta {
     id: "syntax-error",
     severity: Severity::Error,
-    summary: "A revision file is not valid Python; it was not checked.",
+    summary: "A migration file its framework cannot read: a revision file that is not valid Python, a changeset header Liquibase refuses.",
     doc: include_str!("../../rules/syntax-error.md"),
     origin: Origin::Lint,
 };

@@ -95,8 +95,12 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
         ["VACUUM" | "ANALYZE" | "ANALYSE", ..] => Some(OpKind::Other),
         ["LOCK", rest @ ..] => Some(OpKind::Maintenance {
             kind: MaintenanceKind::LockTable {
-                blocks_reads: !rest.contains(&"MODE")
-                    || rest.windows(2).any(|p| p == ["ACCESS", "EXCLUSIVE"]),
+                lock: match rest.iter().position(|t| *t == "IN") {
+                    Some(at) if rest.last() == Some(&"MODE") => {
+                        TableLock::of_lock_mode(&rest[at + 1..rest.len() - 1].join(" ")).flatten()
+                    }
+                    _ => Some(TableLock::AccessExclusive),
+                },
             },
             table: rest
                 .iter()

@@ -16,6 +16,7 @@ pub use alter_table::significant_using;
 use crate::model::op::{complete_primary_key, constraint_named_by_default, implied_by_column};
 use crate::model::{
     Column, ColumnType, ConstraintKind, DefaultExpr, MaintenanceKind, OpKind, RelationKind,
+    TableLock,
 };
 
 pub fn lower(statement: &Statement) -> Vec<OpKind> {
@@ -311,10 +312,12 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }],
         Statement::Lock(lock) => vec![OpKind::Maintenance {
             kind: MaintenanceKind::LockTable {
-                blocks_reads: matches!(
-                    lock.lock_mode,
-                    None | Some(sqlparser::ast::LockTableMode::AccessExclusive)
-                ),
+                lock: match &lock.lock_mode {
+                    None => Some(TableLock::AccessExclusive),
+                    Some(mode) => {
+                        TableLock::of_lock_mode(&mode.to_string().to_ascii_uppercase()).flatten()
+                    }
+                },
             },
             table: lock.tables.first().map(|t| name(&t.name)),
         }],

@@ -10,7 +10,10 @@
 //!   `--rollback not required` / `empty` declares none (read as a changeset with no rollback to
 //!   run); raw SQL gets no generated rollback;
 //! - `dbms:` lists the databases it runs on (`postgresql`, `!h2`, `all`, `none`);
-//! - Liquibase records each changeset in `databasechangelog`.
+//! - Liquibase records each changeset in `databasechangelog`;
+//! - a line that starts like a changeset header (`--changeset`, `-changeset`) but is not
+//!   `--changeset author:id` (`--changeset:ann:1`, `--changeset ann: 1`, `-- changeset notes`)
+//!   stops the parse with "Unexpected formatting": Liquibase runs nothing of that changelog.
 
 use crate::model::{Body, BodyState, FileId, Framework, ScriptSource, Span};
 
@@ -30,6 +33,40 @@ pub fn is_formatted(text: &str) -> bool {
             words.first().map(String::as_str) == Some("liquibase")
                 && words.get(1).map(String::as_str) == Some("formatted")
         })
+}
+
+/// The first line Liquibase refuses as a changeset header (its byte range, the line): a line
+/// `ALT_CHANGE_SET_NO_OTHER_INFO_PATTERN` or `ALT_CHANGE_SET_ONE_CHARACTER_PATTERN` matches and
+/// `CHANGE_SET_PATTERN` with its author-and-id check does not.
+pub fn refused_header(text: &str) -> Option<(std::ops::Range<usize>, &str)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_end_matches(['\n', '\r']);
+        if looks_like_header(trimmed) && changeset_line(trimmed).is_none() {
+            return Some((start..start + trimmed.len(), trimmed));
+        }
+    }
+    None
+}
+
+/// `--changeset...` after optional blanks, or `-changeset` and a blank: what Liquibase takes
+/// for a changeset header, well formed or not.
+fn looks_like_header(line: &str) -> bool {
+    let starts_with_word = |rest: &str| {
+        rest.get(..9)
+            .is_some_and(|word| word.eq_ignore_ascii_case("changeset"))
+    };
+    let trimmed = line.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("--") {
+        return starts_with_word(rest.trim_start());
+    }
+    // The one-dash form is matched from the line's first character, without blanks before.
+    line.strip_prefix('-').is_some_and(|rest| {
+        let rest = rest.trim_start();
+        starts_with_word(rest) && rest[9..].starts_with(char::is_whitespace)
+    })
 }
 
 /// One changeset's header.
