@@ -103,26 +103,6 @@ impl OpKind {
     }
 }
 
-/// The strongest lock the operations before `index` took on `table` in the transaction still
-/// open at `index`: a later statement on the table waits for nothing weaker than it.
-pub fn held_before(ops: &[Op], index: usize, table: &str) -> Option<TableLock> {
-    let mut held: Option<TableLock> = None;
-    for op in &ops[..index] {
-        // Outside a transaction block each statement commits, releasing what it took.
-        if !op.in_transaction || matches!(op.kind, OpKind::CommitTransaction) {
-            held = None;
-            continue;
-        }
-        if let Some((t, lock)) = op.kind.table_lock()
-            && same_name(t, table)
-            && held.is_none_or(|h| strength(lock) > strength(h))
-        {
-            held = Some(lock);
-        }
-    }
-    held.filter(|_| ops.get(index).is_some_and(|op| op.in_transaction))
-}
-
 /// The strongest lock the operations after `index` that `counts`, in the transaction open at
 /// `index`, take on `table`: what the transaction holds from then on whatever is done at `index`.
 pub fn taken_later(

@@ -1,5 +1,5 @@
+use super::table_locks::held_before;
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::locks::held_before;
 use crate::model::table_state::relation_kind;
 use crate::model::{OpKind, Phase, RelationKind, TableLock};
 
@@ -54,7 +54,7 @@ impl Rule for CreateIndexNonConcurrently {
                 }
                 // An earlier statement of the same transaction already holds ACCESS EXCLUSIVE:
                 // reads wait too, and the build keeps them waiting until the transaction ends.
-                if held_before(site.ops, site.index, table) == Some(TableLock::AccessExclusive) {
+                if held_before(cx, &site, table) == Some(TableLock::AccessExclusive) {
                     out.push(
                         cx.report_op(&META, &site, format!("{index} is built without CONCURRENTLY while this transaction already holds ACCESS EXCLUSIVE on `{table}` (an earlier statement took it): reads and writes wait until the build and the transaction are done"))
                             .with_help(format!("{how}, after the statements that lock the table have committed"))

@@ -1,6 +1,6 @@
+use super::table_locks::held_before;
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::constraint::mentions_column;
-use crate::model::locks::held_before;
 use crate::model::op::same_name;
 use crate::model::table_state::is_new_table;
 use crate::model::{Op, OpKind, Phase, TableLock};
@@ -56,7 +56,7 @@ impl Rule for DropIndexNonConcurrently {
                     .map(|(t, _)| t)
             });
             if index_table.is_some_and(|t| {
-                held_before(site.ops, site.index, t) == Some(TableLock::AccessExclusive)
+                held_before(cx, &site, t) == Some(TableLock::AccessExclusive)
                     || earlier_index_drop_on(cx, &site, t)
             }) {
                 continue;

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::table_state::is_new_table;
-use crate::model::{ConstraintKind, Framework, Migration, OpKind, Phase, TableLock};
+use crate::model::{Framework, Migration, OpKind, Phase, TableLock};
 
 use super::{LintContext, OpSite, Rule};
 
@@ -160,56 +160,8 @@ fn locking<'a>(
             op,
             phase,
         };
-        // Dropping a table drops its foreign keys, which takes ACCESS EXCLUSIVE on each table
-        // they reference (the history says which).
-        let parents: Vec<&str> = match &op.kind {
-            OpKind::DropTable { table } => cx
-                .history_before(&site, table)
-                .into_iter()
-                .filter(|earlier| {
-                    matches!(&earlier.kind, OpKind::CreateTable { table: t, .. } | OpKind::AddConstraint { table: t, .. } if crate::model::op::same_name(t, table))
-                })
-                .flat_map(|earlier| earlier.kind.referenced_tables())
-                .collect(),
-            // Dropping a foreign key drops its triggers on the table it references, under
-            // ACCESS EXCLUSIVE there too (verified on PostgreSQL 15).
-            OpKind::DropConstraint {
-                table,
-                name: Some(name),
-                ..
-            } => cx
-                .history_before(&site, table)
-                .into_iter()
-                .filter_map(|earlier| foreign_key_target(&earlier.kind, name))
-                .rfind(|referenced| !crate::model::op::same_name(referenced, table))
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        };
-        // SQL's DROP INDEX names no table: the index's CREATE INDEX does.
-        let index_table = match &op.kind {
-            OpKind::DropIndex {
-                name: Some(name),
-                table: None,
-                concurrently: false,
-                ..
-            } => cx
-                .index_definition(&site, name.as_str())
-                .map(|(table, _)| (table, TableLock::AccessExclusive)),
-            _ => None,
-        };
-        // A foreign key also locks the table it references (SHARE ROW EXCLUSIVE), also when
-        // the table holding it is new.
-        let locked = index_table
-            .or_else(|| op.kind.table_lock())
-            .into_iter()
-            .chain(
-                op.kind
-                    .referenced_tables()
-                    .into_iter()
-                    .map(|t| (t, TableLock::ShareRowExclusive)),
-            )
-            .chain(parents.into_iter().map(|t| (t, TableLock::AccessExclusive)));
+        // Also the tables its foreign keys reference, and the table of SQL's DROP INDEX.
+        let locked = super::table_locks::taken(cx, &site);
         for (table, lock) in locked {
             if !is_new_table(ops, index, table) {
                 found.push(Locking {
@@ -221,29 +173,6 @@ fn locking<'a>(
         }
     }
     found
-}
-
-/// The table foreign key `name` references, when `kind` defines it.
-fn foreign_key_target<'k>(kind: &'k OpKind, name: &str) -> Option<&'k str> {
-    use crate::model::op::same_name;
-    let referenced = |constraint: &'k ConstraintKind| match constraint {
-        ConstraintKind::ForeignKey {
-            referenced_table, ..
-        } if !referenced_table.is_empty() => Some(referenced_table.as_str()),
-        _ => None,
-    };
-    match kind {
-        OpKind::AddConstraint {
-            name: Some(n),
-            kind,
-            ..
-        } if same_name(n, name) => referenced(kind),
-        OpKind::CreateTable { constraints, .. } => constraints
-            .iter()
-            .find(|(n, _)| n.as_deref().is_some_and(|n| same_name(n, name)))
-            .and_then(|(_, kind)| referenced(kind)),
-        _ => None,
-    }
 }
 
 /// "a, b and c".

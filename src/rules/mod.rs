@@ -82,6 +82,7 @@ pub fn is_input_problem(rule: &str) -> bool {
 }
 
 mod op_site;
+mod table_locks;
 
 pub use op_site::{OpSite, not_valid_help, outside_transaction_help};
 

@@ -1,0 +1,133 @@
+//! Every table lock a statement takes, with what the history says about it: the one place the
+//! lock rules read locks from, so that "locked with no lock_timeout" and "this transaction
+//! already holds the lock" agree.
+//!
+//! Beyond the table a statement names (`OpKind::table_lock`), PostgreSQL locks (verified on
+//! PostgreSQL 15's `pg_locks`, `tests/postgres_facts`):
+//! - for a foreign key added, the table it references: SHARE ROW EXCLUSIVE;
+//! - for a foreign key dropped, alone or with its table, the table it referenced: ACCESS
+//!   EXCLUSIVE (its triggers there are dropped);
+//! - for SQL's `DROP INDEX name`, the table the index's CREATE INDEX named: ACCESS EXCLUSIVE.
+
+use crate::model::op::same_name;
+use crate::model::{ConstraintKind, OpKind, TableLock};
+
+use super::{LintContext, OpSite};
+
+/// The tables `site`'s statement locks and the mode of each.
+pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, TableLock)> {
+    let op = site.op;
+    let parents: Vec<&'a str> = match &op.kind {
+        OpKind::DropTable { table } => cx
+            .history_before(site, table)
+            .into_iter()
+            .filter(|earlier| {
+                matches!(&earlier.kind, OpKind::CreateTable { table: t, .. } | OpKind::AddConstraint { table: t, .. } if same_name(t, table))
+            })
+            .flat_map(|earlier| earlier.kind.referenced_tables())
+            .collect(),
+        OpKind::DropConstraint {
+            table,
+            name: Some(name),
+            ..
+        } => cx
+            .history_before(site, table)
+            .into_iter()
+            .filter_map(|earlier| foreign_key_target(&earlier.kind, name))
+            .rfind(|referenced| !same_name(referenced, table))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let index_table = match &op.kind {
+        OpKind::DropIndex {
+            name: Some(name),
+            table: None,
+            concurrently: false,
+            ..
+        } => cx
+            .index_definition(site, name.as_str())
+            .map(|(table, _)| (table, TableLock::AccessExclusive)),
+        _ => None,
+    };
+    index_table
+        .or_else(|| op.kind.table_lock())
+        .into_iter()
+        .chain(
+            op.kind
+                .referenced_tables()
+                .into_iter()
+                .map(|t| (t, TableLock::ShareRowExclusive)),
+        )
+        .chain(parents.into_iter().map(|t| (t, TableLock::AccessExclusive)))
+        .collect()
+}
+
+/// The strongest lock the statements before `site`, in the transaction still open at it, took
+/// on `table`: a statement on the table waits for nothing weaker than it.
+pub fn held_before<'a>(cx: &LintContext<'a>, site: &OpSite<'a>, table: &str) -> Option<TableLock> {
+    if !site.op.in_transaction {
+        return None;
+    }
+    let mut held: Option<TableLock> = None;
+    for (index, op) in site.ops[..site.index].iter().enumerate() {
+        // Outside a transaction block each statement commits, releasing what it took.
+        if !op.in_transaction || matches!(op.kind, OpKind::CommitTransaction) {
+            held = None;
+            continue;
+        }
+        let earlier = OpSite { index, op, ..*site };
+        for (t, lock) in taken(cx, &earlier) {
+            if same_name(t, table) && held.is_none_or(|h| !crate::model::locks::at_least(h, lock)) {
+                held = Some(lock);
+            }
+        }
+    }
+    held
+}
+
+/// The table foreign key `name` references, when `kind` defines it; a key defined without a
+/// name has the one PostgreSQL gives it (`<table>_<columns>_fkey`).
+fn foreign_key_target<'k>(kind: &'k OpKind, name: &str) -> Option<&'k str> {
+    let referenced = |constraint: &'k ConstraintKind| match constraint {
+        ConstraintKind::ForeignKey {
+            referenced_table, ..
+        } if !referenced_table.is_empty() => Some(referenced_table.as_str()),
+        _ => None,
+    };
+    let named = |given: Option<&str>, constraint: &ConstraintKind, table: &str| match given {
+        Some(given) => same_name(given, name),
+        None => constraint
+            .postgres_default_name(table)
+            .is_some_and(|default| same_name(&default, name)),
+    };
+    match kind {
+        OpKind::AddConstraint {
+            table,
+            name: given,
+            kind,
+            ..
+        } if named(given.as_deref(), kind, table) => referenced(kind),
+        OpKind::CreateTable {
+            table,
+            columns,
+            constraints,
+            ..
+        } => constraints
+            .iter()
+            .find(|(given, kind)| named(given.as_deref(), kind, table))
+            .and_then(|(_, kind)| referenced(kind))
+            // A column's own REFERENCES: its name, if one was given, is not kept.
+            .or_else(|| {
+                columns.iter().find_map(|column| {
+                    let target = column.references.as_deref()?;
+                    let key = ConstraintKind::ForeignKey {
+                        columns: vec![column.name.clone()],
+                        referenced_table: target.to_string(),
+                    };
+                    named(None, &key, table).then_some(target)
+                })
+            }),
+        _ => None,
+    }
+}
