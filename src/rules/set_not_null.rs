@@ -20,12 +20,14 @@ impl Rule for SetNotNull {
     }
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
-        // Walking each revision's history is only worth it when some revision adds a fitting check.
-        let every_op: Vec<&Op> = cx
+        // Walking each revision's history is only worth it when some revision adds a fitting
+        // check: the set's added constraints, gathered once.
+        let every_constraint: Vec<&Op> = cx
             .set
             .migrations
             .iter()
             .flat_map(|m| m.upgrade.ops.iter().chain(&m.downgrade.ops))
+            .filter(|op| matches!(op.kind, OpKind::AddConstraint { .. }))
             .collect();
         for site in cx.all_ops() {
             let OpKind::SetNotNull { table, column } = &site.op.kind else {
@@ -38,7 +40,7 @@ impl Rule for SetNotNull {
                 continue;
             }
             if cx.postgres_version >= 12
-                && may_prove(&every_op, table, column)
+                && may_prove(&every_constraint, table, column)
                 && (proven_not_null(&cx.history_before(&site, table), table, column)
                     // A downgrade proves it with the statements before it in its own body.
                     || proven_not_null(
