@@ -38,6 +38,8 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     // way PostgreSQL changes an enum: the type is replaced, not created or removed.
     let mut renamed_types: Vec<(String, String)> = Vec::new();
     let mut replaced_types: Vec<String> = Vec::new();
+    // Constraints dropped to be added again under the same name: (table, name).
+    let mut replaced_constraints: Vec<(String, String)> = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         match &op.kind {
             OpKind::RenameType { from, to } => {
@@ -111,8 +113,51 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             };
             continue;
         }
+        // `DROP CONSTRAINT [IF EXISTS] c` and `ADD CONSTRAINT c` on the same table later in the
+        // upgrade: the constraint is replaced, as an index dropped and built again is. Neither
+        // the drop nor the add is left for the downgrade (the definition may differ; the model
+        // does not compare it).
+        if let OpKind::DropConstraint {
+            table,
+            name: Some(dropped),
+            ..
+        } = &op.kind
+            && ops[index + 1..].iter().any(|later| {
+                matches!(&later.kind, OpKind::AddConstraint { table: t, name: Some(n), .. }
+                    if same_name(n, dropped) && same_name(t, table))
+            })
+        {
+            replaced_constraints.push((table.clone(), dropped.clone()));
+            continue;
+        }
+        if let OpKind::AddConstraint {
+            table,
+            name: Some(added),
+            ..
+        } = &op.kind
+            && let Some(position) = replaced_constraints
+                .iter()
+                .position(|(t, n)| same_name(t, table) && same_name(n, added))
+        {
+            replaced_constraints.remove(position);
+            // On a table this upgrade made, the constraint is new with it all the same.
+            if !created
+                .iter()
+                .any(|(c, _)| matches!(c, Object::Table(t) if same_name(t, table)))
+            {
+                continue;
+            }
+        }
         let (made, gone) = effects(&op.kind);
         for object in gone {
+            // What is dropped from a table this upgrade made did not exist before it (a
+            // `DROP CONSTRAINT IF EXISTS` of a name older databases had): nothing to restore.
+            let on_new_table = !matches!(object, Object::Table(_))
+                && object.table().is_some_and(|owner| {
+                    created
+                        .iter()
+                        .any(|(c, _)| matches!(c, Object::Table(t) if same_name(t, owner)))
+                });
             let before = created.len();
             created.retain(|(c, _)| {
                 let goes_with_table = object
@@ -120,7 +165,7 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
                     .is_some_and(|t| c.table().is_some_and(|owner| same_name(owner, t)));
                 !(c.same(&object) || goes_with_table)
             });
-            if created.len() == before {
+            if created.len() == before && !on_new_table {
                 removed.push((object, op.span));
             }
         }
