@@ -35,6 +35,10 @@ pub struct Walker<'r, 'a> {
     enums: HashMap<String, EnumObject>,
     /// Local variables holding SQL: `sql = "UPDATE ..."` / `sql = sa.text("...")`.
     sql_locals: HashMap<String, ruff_python_ast::ExprStringLiteral>,
+    /// Local variables holding a list or tuple literal, as `*args` of an `op.*` call passes
+    /// them (`args = ["t", sa.Column(...)]`, `op.create_table(*args)`). Items appended later
+    /// are not read; the ones written are still passed.
+    list_locals: HashMap<String, &'a [Expr]>,
     /// The module's helper functions being read, innermost last (no recursion into one twice).
     helpers_entered: Vec<String>,
     /// How the `op.*` call being read names its index or constraint.
@@ -72,6 +76,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             binds: Vec::new(),
             enums: HashMap::new(),
             sql_locals: HashMap::new(),
+            list_locals: HashMap::new(),
             helpers_entered: Vec::new(),
             name_origin: NameOrigin::AsWritten,
             returned_on_postgres: false,
@@ -140,8 +145,10 @@ impl<'r, 'a> Walker<'r, 'a> {
     pub fn walk_function(&mut self, body: &'a [Stmt]) {
         // The function's own assignments are its locals: gone when it returns.
         let outer = self.reader.local_values.borrow().clone();
+        let outer_lists = self.list_locals.clone();
         self.walk(body);
         *self.reader.local_values.borrow_mut() = outer;
+        self.list_locals = outer_lists;
         self.returned_on_postgres = false;
     }
 
@@ -160,6 +167,15 @@ impl<'r, 'a> Walker<'r, 'a> {
             Stmt::Assign(assign) => {
                 if let [Expr::Name(target)] = assign.targets.as_slice() {
                     self.remember(target.id.as_str(), &assign.value);
+                    match assign.value.as_ref() {
+                        Expr::List(list) => {
+                            self.list_locals.insert(target.id.to_string(), &list.elts)
+                        }
+                        Expr::Tuple(tuple) => {
+                            self.list_locals.insert(target.id.to_string(), &tuple.elts)
+                        }
+                        _ => self.list_locals.remove(target.id.as_str()),
+                    };
                     // `upgrade = False`, `table = "users"`: a local whose value is known from
                     // here on (a flag passed to helpers, a name in an f-string); anything
                     // else hides a module constant of the same name, as Python scoping does.
@@ -448,6 +464,27 @@ impl<'r, 'a> Walker<'r, 'a> {
                     .then(|| targets.iter().cloned().zip(values.iter()).collect())
             })
             .collect()
+    }
+
+    /// A call's positional arguments with each `*name` of a local list literal spread out.
+    pub(super) fn positional<'c>(&self, call: &'c ExprCall) -> Vec<&'c Expr>
+    where
+        'a: 'c,
+    {
+        let mut spread = Vec::new();
+        for arg in call.arguments.args.iter() {
+            match arg {
+                Expr::Starred(starred) => match starred.value.as_ref() {
+                    Expr::Name(name) => match self.list_locals.get(name.id.as_str()) {
+                        Some(items) => spread.extend(items.iter()),
+                        None => spread.push(arg),
+                    },
+                    _ => spread.push(arg),
+                },
+                other => spread.push(other),
+            }
+        }
+        spread
     }
 
     fn remember(&mut self, variable: &str, value: &Expr) {

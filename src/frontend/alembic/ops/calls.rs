@@ -55,7 +55,8 @@ impl Walker<'_, '_> {
                     return Some(Vec::new());
                 }
                 "create_table" => {
-                    let table = r.string(args.args.first()?)?;
+                    let positional = self.positional(call);
+                    let table = r.string(positional.first()?)?;
                     // `prefixes=["TEMPORARY"]`: a session's table, no part of the schema.
                     let temporary = kw("prefixes").and_then(|p| r.strings(p)).is_some_and(|p| {
                         p.iter().any(|w| {
@@ -71,7 +72,7 @@ impl Walker<'_, '_> {
                     let mut columns: Vec<Column> = Vec::new();
                     let mut constraints = Vec::new();
                     let mut enums = Vec::new();
-                    for arg in args.args.iter().skip(1) {
+                    for arg in positional.iter().skip(1) {
                         let Some(item) = as_call(arg) else { continue };
                         if let Some(column) = r.column(item) {
                             if let Some(created) = enum_created_by(r, item) {
