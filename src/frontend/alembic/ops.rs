@@ -12,6 +12,7 @@ use super::dialect;
 use super::exprs::{Reader, as_call, callee_name, is_non_native_enum};
 
 mod calls;
+mod core_dml;
 mod execute;
 pub mod models;
 
@@ -39,6 +40,8 @@ pub struct Walker<'r, 'a> {
     /// them (`args = ["t", sa.Column(...)]`, `op.create_table(*args)`). Items appended later
     /// are not read; the ones written are still passed.
     list_locals: HashMap<String, &'a [Expr]>,
+    /// Local variables holding a SQLAlchemy Core table: `t = sa.table("users", ...)` → `users`.
+    core_tables: HashMap<String, String>,
     /// The module's helper functions being read, innermost last (no recursion into one twice).
     helpers_entered: Vec<String>,
     /// How the `op.*` call being read names its index or constraint.
@@ -77,6 +80,7 @@ impl<'r, 'a> Walker<'r, 'a> {
             enums: HashMap::new(),
             sql_locals: HashMap::new(),
             list_locals: HashMap::new(),
+            core_tables: HashMap::new(),
             helpers_entered: Vec::new(),
             name_origin: NameOrigin::AsWritten,
             returned_on_postgres: false,
@@ -488,6 +492,7 @@ impl<'r, 'a> Walker<'r, 'a> {
     }
 
     fn remember(&mut self, variable: &str, value: &Expr) {
+        self.remember_core_table(variable, value);
         match self.sql_literal(value) {
             Some(literal) => self.sql_locals.insert(variable.to_string(), literal),
             None => self.sql_locals.remove(variable),

@@ -67,6 +67,7 @@ impl Walker<'_, '_> {
                             self.push(kind, span);
                         }
                     }
+                    _ if let Some(kind) = self.core_dml(argument) => self.push(kind, span),
                     _ if is_runtime_string(argument) => self.push(OpKind::DynamicSql, span),
                     _ => {}
                 }
