@@ -722,3 +722,67 @@ fn sql_files_inside_flyways_location_without_its_prefix_are_never_run() {
         "{document:#?}"
     );
 }
+
+/// A plugin's folder of revisions that depends on the application's branch label: Alembic can
+/// only run it with both folders in one script directory (`version_locations`, here built in
+/// code), so it is one history with the application's, not a history whose parent is missing.
+#[test]
+fn a_plugin_folder_naming_the_applications_revisions_joins_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "app/migrations/env.py",
+        "from alembic import context\ncontext.configure(transaction_per_migration=True)\n",
+    );
+    let revision = |id: &str, parent: &str, extra: &str, body: &str| {
+        format!(
+            "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = \"{id}\"\ndown_revision = {parent}\n{extra}\n\ndef upgrade():\n    {body}\n\n\ndef downgrade():\n    pass\n"
+        )
+    };
+    write(
+        root,
+        "app/migrations/versions/a1_base.py",
+        &revision(
+            "a1b2c3d4e5f6",
+            "None",
+            "branch_labels = (\"app\",)",
+            "op.create_table(\"users\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
+        ),
+    );
+    write(
+        root,
+        "plugins/audit/audit/migrations/versions/p1_audit.py",
+        &revision(
+            "0f9e8d7c6b5a",
+            "None",
+            "branch_labels = (\"audit\",)\ndepends_on = \"app\"",
+            "op.create_table(\"audit\", sa.Column(\"id\", sa.BigInteger(), primary_key=True))",
+        ),
+    );
+    write(
+        root,
+        "plugins/audit/audit/migrations/versions/p2_audit_user.py",
+        &revision(
+            "1a2b3c4d5e6f",
+            "\"0f9e8d7c6b5a\"",
+            "",
+            "op.add_column(\"audit\", sa.Column(\"user_id\", sa.BigInteger(), nullable=True))",
+        ),
+    );
+    let output = run(&["check", "--format", "json"], root);
+    let document = json(&output);
+    let found = errors_and_warnings(&document);
+    assert!(
+        !found
+            .iter()
+            .any(|(rule, _)| rule == "missing-parent-revision"),
+        "{found:#?}"
+    );
+    assert_eq!(document["summary"]["revisions"], 3, "{document:#?}");
+    // Two heads, each on its labelled branch, as Alembic allows: no multiple-heads finding.
+    assert!(
+        found.iter().all(|(rule, _)| rule != "multiple-heads"),
+        "{found:#?}"
+    );
+}

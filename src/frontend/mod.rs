@@ -318,6 +318,8 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
     }
 
     set_scripts_aside(&mut sets, &mut problems, discovered);
+    // Folders whose revisions name each other's are one script directory to Alembic.
+    alembic::version_locations::join(&mut sets);
     // A history found in the current folder is named by it, not by an empty path.
     for set in &mut sets {
         if set.root.is_empty() {

@@ -12,6 +12,7 @@ mod naming;
 mod nesting;
 mod ops;
 mod strings;
+pub mod version_locations;
 
 pub use env::read_env;
 
