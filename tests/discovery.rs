@@ -770,7 +770,15 @@ fn a_plugin_folder_naming_the_applications_revisions_joins_its_history() {
             "op.add_column(\"audit\", sa.Column(\"user_id\", sa.BigInteger(), nullable=True))",
         ),
     );
-    let output = run(&["check", "--format", "json"], root);
+    let output = run(&["check", "--format", "json", "--show-sets"], root);
+    let shown = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        shown.contains("set app/migrations: alembic, 3 migrations")
+            && shown.contains(
+                "with plugins/audit/audit/migrations/versions, whose revisions name this history's"
+            ),
+        "{shown}"
+    );
     let document = json(&output);
     let found = errors_and_warnings(&document);
     assert!(

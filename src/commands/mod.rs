@@ -572,8 +572,16 @@ fn show_sets(outcome: &lint::Outcome, options: &LintOptions) {
             .file
             .map(|file| format!(", env.py {}", outcome.sources.get(file).path))
             .unwrap_or_default();
+        let joined = if set.joined.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; with {}, whose revisions name this history's (one script directory to Alembic)",
+                set.joined.join(", ")
+            )
+        };
         eprintln!(
-            "set {}: {}, {count} migration{} (recognised by {}{env})",
+            "set {}: {}, {count} migration{} (recognised by {}{env}{joined})",
             set.root,
             set.framework.label(),
             if count == 1 { "" } else { "s" },

@@ -225,6 +225,7 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                         env: env.clone(),
                         migrations,
                         configured_search_path: Vec::new(),
+                        joined: Vec::new(),
                     });
                 }
             }

@@ -460,6 +460,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                 env: AlembicEnv::default(),
                 migrations,
                 configured_search_path: Vec::new(),
+                joined: Vec::new(),
             }
         })
         .collect();

@@ -358,6 +358,9 @@ pub struct MigrationSet {
     /// Schemas the framework's configuration puts first on the search path (Flyway's
     /// `schemas`): unqualified names may be in them.
     pub configured_search_path: Vec<String>,
+    /// Folders found as histories of their own and joined to this one: their revisions name
+    /// this set's (Alembic's `version_locations`).
+    pub joined: Vec<String>,
 }
 
 /// An Alembic history as it is on the `--base` git ref: revision id → its parents.

@@ -7,10 +7,9 @@
 
 use crate::model::{Framework, MigrationSet};
 
-/// Joins such sets, into the one with an env.py when one has it; returns `(joined, into)`
-/// roots.
-pub fn join(sets: &mut Vec<MigrationSet>) -> Vec<(String, String)> {
-    let mut joined = Vec::new();
+/// Joins such sets, into the one with an env.py when one has it (which lists the others in
+/// `joined`).
+pub fn join(sets: &mut Vec<MigrationSet>) {
     while let Some((from, into)) = next_join(sets) {
         let (keep, gone) = if sets[from].env.file.is_some() && sets[into].env.file.is_none() {
             (from, into)
@@ -18,11 +17,12 @@ pub fn join(sets: &mut Vec<MigrationSet>) -> Vec<(String, String)> {
             (into, from)
         };
         let moved = std::mem::take(&mut sets[gone].migrations);
+        let mut folders = std::mem::take(&mut sets[gone].joined);
+        folders.push(sets[gone].root.clone());
         sets[keep].migrations.extend(moved);
-        joined.push((sets[gone].root.clone(), sets[keep].root.clone()));
+        sets[keep].joined.extend(folders);
         sets.remove(gone);
     }
-    joined
 }
 
 /// A set whose unresolved references all resolve in one other Alembic set: `(set, other)`.
