@@ -22,12 +22,23 @@ impl Rule for AddPrimaryKey {
 
     fn check(&self, cx: &LintContext, out: &mut Vec<Diagnostic>) {
         for found in cx.blocking_constraints() {
-            let ConstraintKind::PrimaryKey { .. } = found.kind else {
+            let ConstraintKind::PrimaryKey { columns } = &found.kind else {
                 continue;
             };
             let (site, table, constraint) = (&found.site, found.table, &found.label);
+            // Columns the history leaves NOT NULL need no scan for NULLs; the index build stays.
+            let history = cx.history_before(site, table);
+            let already_not_null = !columns.is_empty()
+                && columns
+                    .iter()
+                    .all(|column| declared_not_null(&history, table, column) == Some(true));
+            let work = if already_not_null {
+                "builds its unique index (its columns are already NOT NULL)"
+            } else {
+                "builds its index and checks its columns for NULLs"
+            };
             out.push(
-                cx.report_op(&META, site, format!("primary key{constraint} on `{table}` builds its index and checks its columns for NULLs while `{table}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
+                cx.report_op(&META, site, format!("primary key{constraint} on `{table}` {work} while `{table}` is locked against reads and writes (ACCESS EXCLUSIVE)"))
                     .with_help("build a unique index CONCURRENTLY first, make the columns NOT NULL safely, then `ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...`"),
             );
         }
@@ -118,5 +129,30 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// Columns the history made NOT NULL are not said to be checked for NULLs.
+    #[test]
+    fn columns_already_not_null_are_not_scanned_for_nulls() {
+        let options = crate::lint::LintOptions {
+            paths: vec![super::super::testing::fixture_path(
+                "add-primary-key",
+                "bad_columns_already_not_null",
+            )],
+            select: Some(vec![super::META.id.to_string()]),
+            ..Default::default()
+        };
+        let outcome = crate::lint::lint(&options).unwrap();
+        let messages: Vec<&str> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "primary key `memberships_pkey` on `memberships` builds its unique index (its columns are already NOT NULL) while `memberships` is locked against reads and writes (ACCESS EXCLUSIVE)"
+            ]
+        );
     }
 }

@@ -61,6 +61,9 @@ impl Rule for MissingLockTimeout {
                     *slot = Some(l.lock);
                 }
             }
+            // Where both directions lock, a table locked in one only says which.
+            let both_phases = locking.iter().any(|(p, _)| *p == Phase::Upgrade)
+                && locking.iter().any(|(p, _)| *p == Phase::Downgrade);
             let named = tables
                 .iter()
                 .map(|(t, up, down)| match (up, down) {
@@ -69,6 +72,12 @@ impl Rule for MissingLockTimeout {
                         up.name(),
                         down.name()
                     ),
+                    (Some(lock), None) if both_phases => {
+                        format!("`{t}` ({} in the upgrade)", lock.name())
+                    }
+                    (None, Some(lock)) if both_phases => {
+                        format!("`{t}` ({} in the downgrade)", lock.name())
+                    }
                     (Some(lock), _) | (None, Some(lock)) => format!("`{t}` ({})", lock.name()),
                     (None, None) => format!("`{t}`"),
                 })
@@ -227,6 +236,23 @@ mod tests {
             outcome.diagnostics[0]
                 .message
                 .starts_with("`orders` (SHARE in the upgrade, ACCESS EXCLUSIVE in the downgrade)"),
+            "{:?}",
+            outcome.diagnostics
+        );
+        // A table only one direction locks is said with its direction.
+        let options = crate::lint::LintOptions {
+            paths: vec![super::super::testing::fixture_path(
+                "missing-lock-timeout",
+                "bad_each_direction_its_table.py",
+            )],
+            select: Some(vec![super::META.id.to_string()]),
+            ..Default::default()
+        };
+        let outcome = crate::lint::lint(&options).unwrap();
+        assert!(
+            outcome.diagnostics[0].message.starts_with(
+                "`orders` (ACCESS EXCLUSIVE) and `audit_events` (ACCESS EXCLUSIVE in the downgrade) are locked"
+            ),
             "{:?}",
             outcome.diagnostics
         );
