@@ -134,20 +134,8 @@ mod tests {
     /// Columns the history made NOT NULL are not said to be checked for NULLs.
     #[test]
     fn columns_already_not_null_are_not_scanned_for_nulls() {
-        let options = crate::lint::LintOptions {
-            paths: vec![super::super::testing::fixture_path(
-                "add-primary-key",
-                "bad_columns_already_not_null",
-            )],
-            select: Some(vec![super::META.id.to_string()]),
-            ..Default::default()
-        };
-        let outcome = crate::lint::lint(&options).unwrap();
-        let messages: Vec<&str> = outcome
-            .diagnostics
-            .iter()
-            .map(|d| d.message.as_str())
-            .collect();
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_columns_already_not_null");
         assert_eq!(
             messages,
             [

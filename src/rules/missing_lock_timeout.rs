@@ -204,74 +204,40 @@ mod tests {
     /// is one statement.
     #[test]
     fn the_message_names_each_statement_once_and_the_dropped_index_table() {
-        let options = crate::lint::LintOptions {
-            paths: vec![super::super::testing::fixture_path(
-                "missing-lock-timeout",
-                "bad_drop_index_sql",
-            )],
-            select: Some(vec![super::META.id.to_string()]),
-            ..Default::default()
-        };
-        let outcome = crate::lint::lint(&options).unwrap();
-        let messages: Vec<&str> = outcome
-            .diagnostics
-            .iter()
-            .map(|d| d.message.as_str())
-            .collect();
+        let messages = super::super::testing::fixture_messages(&super::META, "bad_drop_index_sql");
         assert_eq!(messages.len(), 1, "{messages:?}");
         assert!(
             messages[0].starts_with("`users` (ACCESS EXCLUSIVE) is locked with no lock_timeout, by 2 statements of the upgrade (lines 1, 2)"),
             "{messages:?}"
         );
-        let options = crate::lint::LintOptions {
-            paths: vec![super::super::testing::fixture_path(
-                "missing-lock-timeout",
-                "bad_index_and_its_drop.py",
-            )],
-            select: Some(vec![super::META.id.to_string()]),
-            ..Default::default()
-        };
-        let outcome = crate::lint::lint(&options).unwrap();
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_index_and_its_drop.py");
         assert!(
-            outcome.diagnostics[0]
-                .message
+            messages[0]
                 .starts_with("`orders` (SHARE in the upgrade, ACCESS EXCLUSIVE in the downgrade)"),
-            "{:?}",
-            outcome.diagnostics
+            "{messages:?}"
         );
         // A table only one direction locks is said with its direction.
-        let options = crate::lint::LintOptions {
-            paths: vec![super::super::testing::fixture_path(
-                "missing-lock-timeout",
-                "bad_each_direction_its_table.py",
-            )],
-            select: Some(vec![super::META.id.to_string()]),
-            ..Default::default()
-        };
-        let outcome = crate::lint::lint(&options).unwrap();
+        let messages = super::super::testing::fixture_messages(
+            &super::META,
+            "bad_each_direction_its_table.py",
+        );
         assert!(
-            outcome.diagnostics[0].message.starts_with(
+            messages[0].starts_with(
                 "`orders` (ACCESS EXCLUSIVE) and `audit_events` (ACCESS EXCLUSIVE in the downgrade) are locked"
             ),
-            "{:?}",
-            outcome.diagnostics
+            "{messages:?}"
         );
         // Dropping a foreign key locks the table it references too (PostgreSQL 15's pg_locks).
-        let options = crate::lint::LintOptions {
-            paths: vec![super::super::testing::fixture_path(
-                "missing-lock-timeout",
-                "bad_drop_foreign_key_locks_parent.py",
-            )],
-            select: Some(vec![super::META.id.to_string()]),
-            ..Default::default()
-        };
-        let outcome = crate::lint::lint(&options).unwrap();
+        let messages = super::super::testing::fixture_messages(
+            &super::META,
+            "bad_drop_foreign_key_locks_parent.py",
+        );
         assert!(
-            outcome.diagnostics[0].message.starts_with(
+            messages[0].starts_with(
                 "`orders` (ACCESS EXCLUSIVE) and `users` (ACCESS EXCLUSIVE) are locked"
             ),
-            "{:?}",
-            outcome.diagnostics
+            "{messages:?}"
         );
     }
 }

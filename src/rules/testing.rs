@@ -21,6 +21,17 @@ pub fn fixture_path(rule: &str, name: &str) -> PathBuf {
     fixture_root(rule).join(name)
 }
 
+/// The messages of `meta`'s findings on one of its fixtures, in report order.
+pub fn fixture_messages(meta: &RuleMeta, name: &str) -> Vec<String> {
+    let options = crate::lint::LintOptions {
+        paths: vec![fixture_path(meta.id, name)],
+        select: Some(vec![meta.id.to_string()]),
+        ..Default::default()
+    };
+    let outcome = crate::lint::lint(&options).expect("fixture lints");
+    outcome.diagnostics.into_iter().map(|d| d.message).collect()
+}
+
 /// Postgres version from a fixture's name: `bad_pg10.py` runs with `postgres_version = 10`.
 fn version_of(name: &str) -> u32 {
     name.split(['_', '.', '-'])
