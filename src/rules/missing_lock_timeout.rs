@@ -228,6 +228,18 @@ mod tests {
             ),
             "{messages:?}"
         );
+        // A foreign key dropped earlier locks nothing when its table is dropped later.
+        let messages = super::super::testing::fixture_messages(
+            &super::META,
+            "bad_foreign_key_dropped_before_its_table",
+        );
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with(
+                "`children` (ACCESS EXCLUSIVE) and `parents` (ACCESS EXCLUSIVE) are locked"
+            ) && messages[1].starts_with("`children` (ACCESS EXCLUSIVE) is locked"),
+            "{messages:?}"
+        );
         // Dropping a foreign key locks the table it references too (PostgreSQL 15's pg_locks).
         let messages = super::super::testing::fixture_messages(
             &super::META,

@@ -352,39 +352,56 @@ impl<'a> LintContext<'a> {
         column: &str,
     ) -> Option<bool> {
         use crate::model::op::same_name;
-        let mut nullable = None;
+        // Every column of the table by its name at that point: a rename carries the column's
+        // nullability to its new name.
+        let mut columns: Vec<(String, bool)> = Vec::new();
+        let set = |columns: &mut Vec<(String, bool)>, name: &str, nullable: bool| match columns
+            .iter_mut()
+            .find(|(n, _)| same_name(n, name))
+        {
+            Some(entry) => entry.1 = nullable,
+            None => columns.push((name.to_string(), nullable)),
+        };
         for op in self.history_before(site, table) {
             match &op.kind {
-                OpKind::CreateTable { columns, .. } => {
-                    nullable = columns
+                OpKind::CreateTable { columns: made, .. } => {
+                    columns = made
                         .iter()
-                        .find(|c| same_name(&c.name, column))
-                        .map(|c| c.nullable && !c.primary_key);
+                        .map(|c| (c.name.clone(), c.nullable && !c.primary_key))
+                        .collect();
                 }
-                OpKind::AddColumn { column: added, .. } if same_name(&added.name, column) => {
-                    nullable = Some(added.nullable && !added.primary_key);
+                OpKind::AddColumn { column: added, .. } => {
+                    set(
+                        &mut columns,
+                        &added.name,
+                        added.nullable && !added.primary_key,
+                    );
                 }
-                OpKind::SetNotNull { column: c, .. } if same_name(c, column) => {
-                    nullable = Some(false)
-                }
-                OpKind::DropNotNull { column: c, .. } if same_name(c, column) => {
-                    nullable = Some(true)
-                }
+                OpKind::SetNotNull { column: c, .. } => set(&mut columns, c, false),
+                OpKind::DropNotNull { column: c, .. } => set(&mut columns, c, true),
                 OpKind::AddConstraint {
-                    kind: ConstraintKind::PrimaryKey { columns },
+                    kind: ConstraintKind::PrimaryKey { columns: key },
                     ..
-                } if columns.iter().any(|c| same_name(c, column)) => nullable = Some(false),
-                OpKind::DropColumn { column: c, .. } if same_name(c, column) => nullable = None,
-                OpKind::RenameColumn { from, to, .. }
-                    if same_name(from, column) || same_name(to, column) =>
-                {
-                    nullable = None
+                } => {
+                    for c in key {
+                        set(&mut columns, c, false);
+                    }
                 }
-                OpKind::DropTable { .. } => nullable = None,
+                OpKind::DropColumn { column: c, .. } => columns.retain(|(n, _)| !same_name(n, c)),
+                OpKind::RenameColumn { from, to, .. } => {
+                    columns.retain(|(n, _)| !same_name(n, to));
+                    if let Some(entry) = columns.iter_mut().find(|(n, _)| same_name(n, from)) {
+                        entry.0 = to.clone();
+                    }
+                }
+                OpKind::DropTable { .. } => columns.clear(),
                 _ => {}
             }
         }
-        nullable
+        columns
+            .iter()
+            .find(|(n, _)| same_name(n, column))
+            .map(|(_, nullable)| *nullable)
     }
 }
 

@@ -18,13 +18,9 @@ use super::{LintContext, OpSite};
 pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, TableLock)> {
     let op = site.op;
     let parents: Vec<&'a str> = match &op.kind {
-        OpKind::DropTable { table } => cx
-            .history_before(site, table)
+        OpKind::DropTable { table } => foreign_keys(&cx.history_before(site, table), table)
             .into_iter()
-            .filter(|earlier| {
-                matches!(&earlier.kind, OpKind::CreateTable { table: t, .. } | OpKind::AddConstraint { table: t, .. } if same_name(t, table))
-            })
-            .flat_map(|earlier| earlier.kind.referenced_tables())
+            .map(|key| key.referenced)
             .collect(),
         OpKind::DropConstraint {
             table,
@@ -84,6 +80,84 @@ pub fn held_before<'a>(cx: &LintContext<'a>, site: &OpSite<'a>, table: &str) -> 
         }
     }
     held
+}
+
+/// A foreign key of a table, as the history leaves it.
+struct ForeignKey<'a> {
+    /// Its name, or PostgreSQL's default for it.
+    name: Option<String>,
+    columns: Vec<String>,
+    referenced: &'a str,
+}
+
+/// The foreign keys `table` still holds at the end of `history` (its operations in order): those
+/// its CREATE TABLE, ADD COLUMN and ADD CONSTRAINT made, less those dropped since by name, with
+/// their column, or with the table.
+fn foreign_keys<'a>(history: &[&'a crate::model::Op], table: &str) -> Vec<ForeignKey<'a>> {
+    let key = |name: Option<&String>, kind: &'a ConstraintKind, on: &str| match kind {
+        ConstraintKind::ForeignKey {
+            columns,
+            referenced_table,
+        } if !referenced_table.is_empty() && !same_name(referenced_table, on) => Some(ForeignKey {
+            name: name.cloned().or_else(|| kind.postgres_default_name(on)),
+            columns: columns.clone(),
+            referenced: referenced_table.as_str(),
+        }),
+        _ => None,
+    };
+    let column_key = |on: &str, column: &'a crate::model::Column| {
+        let referenced = column.references.as_deref()?;
+        (!same_name(referenced, on)).then(|| ForeignKey {
+            name: Some(format!(
+                "{}_{}_fkey",
+                crate::model::names::bare_name(on),
+                column.name.trim_matches('"')
+            )),
+            columns: vec![column.name.clone()],
+            referenced,
+        })
+    };
+    let mut keys: Vec<ForeignKey<'a>> = Vec::new();
+    for op in history {
+        match &op.kind {
+            OpKind::CreateTable {
+                table: t,
+                columns,
+                constraints,
+                ..
+            } if same_name(t, table) => {
+                keys = constraints
+                    .iter()
+                    .filter_map(|(name, kind)| key(name.as_ref(), kind, t))
+                    .chain(columns.iter().filter_map(|c| column_key(t, c)))
+                    .collect();
+            }
+            OpKind::AddColumn { table: t, column } if same_name(t, table) => {
+                keys.extend(column_key(t, column));
+            }
+            OpKind::AddConstraint {
+                table: t,
+                name,
+                kind,
+                ..
+            } if same_name(t, table) => keys.extend(key(name.as_ref(), kind, t)),
+            OpKind::DropConstraint {
+                table: t,
+                name: Some(dropped),
+                ..
+            } if same_name(t, table) => keys.retain(|k| {
+                !k.name
+                    .as_deref()
+                    .is_some_and(|name| same_name(name, dropped))
+            }),
+            OpKind::DropColumn { table: t, column } if same_name(t, table) => {
+                keys.retain(|k| !k.columns.iter().any(|c| same_name(c, column)));
+            }
+            OpKind::DropTable { table: t } if same_name(t, table) => keys.clear(),
+            _ => {}
+        }
+    }
+    keys
 }
 
 /// The table foreign key `name` references, when `kind` defines it; a key defined without a
