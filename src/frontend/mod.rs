@@ -309,7 +309,7 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                     problems.push(InputProblem {
                         kind: InputProblemKind::SkippedFolder,
                         message: format!(
-                            "{root}: {files} whose {names} no version to order {them} by (a schema dump, seeds or scripts, not a migration history): not checked or run; a history there is named in the config's `paths`"
+                            "{root}: {files} whose {names} no version to order {them} by (a schema dump, seeds or scripts, not a migration history): not checked or run; if it is a history, name it in the config's `paths`"
                         ),
                         span: Span::new(*first, 0..0),
                     });
