@@ -302,8 +302,12 @@ impl Walker<'_, '_> {
             }];
         };
         let schema_of = |key: &str| kw(key).and_then(|e| r.string(e));
-        // A batch's table carries the batch's schema already.
-        let schema = batch_table.is_none().then(|| schema_of("schema")).flatten();
+        // A batch's table carries the batch's schema already. `create_foreign_key` names its
+        // table's schema `source_schema`.
+        let schema = batch_table
+            .is_none()
+            .then(|| schema_of("schema").or_else(|| schema_of("source_schema")))
+            .flatten();
         for kind in &mut kinds {
             in_schema(kind, schema.clone(), schema_of("referent_schema"));
         }
