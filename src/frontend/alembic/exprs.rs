@@ -420,7 +420,15 @@ impl<'a> Reader<'a> {
 
     /// A table-level constraint object inside `op.create_table(...)`.
     pub fn table_constraint(&self, call: &ExprCall) -> Option<(Option<String>, ConstraintKind)> {
-        let name = self.optional_name(call.arguments.find_keyword("name").map(|k| &k.value))?;
+        let name_argument = call.arguments.find_keyword("name").map(|k| &k.value);
+        let mut name = self.optional_name(name_argument)?;
+        // `name=op.f(...)` is final: SQLAlchemy shortens it past 63 bytes (its first 55, `_`,
+        // 4 hex digits of its MD5) before PostgreSQL sees it.
+        if name_argument.is_some_and(|e| {
+            as_call(e).is_some_and(|c| matches!(callee_name(c), Some("f" | "conv")))
+        }) {
+            name = name.map(|n| crate::model::naming::shortened(&n));
+        }
         let positional = || {
             call.arguments
                 .args
