@@ -27,9 +27,21 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         | sqlparser::ast::SetExpr::Delete(inner)
         | sqlparser::ast::SetExpr::Insert(inner) = query.body.as_ref()
     {
+        // The common tables that choose rows (a WHERE, a LIMIT, a join, a grouping): an UPDATE
+        // joined to one touches the rows it chose, not every row with a partner.
+        let common: Vec<String> = query
+            .with
+            .iter()
+            .flat_map(|with| &with.cte_tables)
+            .filter(|cte| chooses_rows(&cte.query))
+            .map(|cte| cte.alias.name.value.clone())
+            .collect();
+        if let Some(kinds) = dml::lower_dml(inner, &common) {
+            return kinds;
+        }
         return lower(inner);
     }
-    if let Some(kinds) = dml::lower_dml(statement) {
+    if let Some(kinds) = dml::lower_dml(statement, &[]) {
         return kinds;
     }
     match statement {
@@ -326,6 +338,24 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         }
         _ => vec![OpKind::Other],
     }
+}
+
+/// Whether a query returns only some rows of its table: anything but a plain `SELECT ... FROM t`.
+fn chooses_rows(query: &sqlparser::ast::Query) -> bool {
+    let sqlparser::ast::SetExpr::Select(select) = query.body.as_ref() else {
+        return true;
+    };
+    let one_table = matches!(select.from.as_slice(), [only] if only.joins.is_empty()
+        && matches!(only.relation, sqlparser::ast::TableFactor::Table { .. }));
+    let grouped =
+        !matches!(&select.group_by, sqlparser::ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    !one_table
+        || select.selection.is_some()
+        || select.having.is_some()
+        || select.distinct.is_some()
+        || grouped
+        || query.limit_clause.is_some()
+        || query.fetch.is_some()
 }
 
 /// The `INTO` of a `SELECT ... INTO t`, which creates `t`, and `t`'s name.

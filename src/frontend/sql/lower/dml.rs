@@ -8,8 +8,9 @@ use crate::model::OpKind;
 use super::relation;
 
 /// The operation of a data statement; `None` for any other statement (a non-catalog INSERT
-/// is the caller's: it writes rows, and names no table the model tracks).
-pub(super) fn lower_dml(statement: &Statement) -> Option<Vec<OpKind>> {
+/// is the caller's: it writes rows, and names no table the model tracks). `common` names the
+/// common tables of the `WITH` the statement follows.
+pub(super) fn lower_dml(statement: &Statement, common: &[String]) -> Option<Vec<OpKind>> {
     let (verb, table) = match statement {
         Statement::Update(update) => ("UPDATE", relation(&update.table)),
         Statement::Delete(delete) => ("DELETE", delete_target(delete).unwrap_or_default()),
@@ -29,7 +30,14 @@ pub(super) fn lower_dml(statement: &Statement) -> Option<Vec<OpKind>> {
         }]);
     }
     let (filtered, null_test) = match statement {
-        Statement::Update(update) => row_filter(update.selection.as_ref(), update.from.is_some()),
+        Statement::Update(update) => row_filter(
+            update.selection.as_ref(),
+            update.from.is_some(),
+            update
+                .from
+                .as_ref()
+                .is_some_and(|from| joins_only_tables(from, common)),
+        ),
         Statement::Delete(delete) => (delete.selection.is_some(), None),
         _ => return None,
     };
@@ -88,13 +96,18 @@ fn is_system_catalog(table: &str) -> bool {
 }
 
 /// What an UPDATE's WHERE says about the rows it touches: whether it limits them at all (an
-/// `UPDATE ... FROM` whose WHERE only joins the tables touches every row with a partner), and
-/// the column of a WHERE that is only `column IS NULL`.
-fn row_filter(selection: Option<&Expr>, joined: bool) -> (bool, Option<String>) {
+/// `UPDATE ... FROM` of tables whose WHERE only joins them touches every row with a partner;
+/// joined to a subquery or a common table, the rows are what that query chose), and the column
+/// of a WHERE that is only `column IS NULL`.
+fn row_filter(
+    selection: Option<&Expr>,
+    joined: bool,
+    joined_tables_only: bool,
+) -> (bool, Option<String>) {
     let Some(selection) = selection else {
         return (false, None);
     };
-    if joined && only_joins(selection) {
+    if joined && joined_tables_only && only_joins(selection) {
         return (false, None);
     }
     let null_test = match unnested(selection) {
@@ -106,6 +119,24 @@ fn row_filter(selection: Option<&Expr>, joined: bool) -> (bool, Option<String>) 
         _ => None,
     };
     (true, null_test)
+}
+
+/// Whether an UPDATE's FROM names only tables: no subquery, function or common table.
+fn joins_only_tables(from: &sqlparser::ast::UpdateTableFromKind, common: &[String]) -> bool {
+    use sqlparser::ast::{TableFactor, UpdateTableFromKind};
+    let (UpdateTableFromKind::BeforeSet(tables) | UpdateTableFromKind::AfterSet(tables)) = from;
+    let plain = |factor: &TableFactor| match factor {
+        TableFactor::Table { name, args, .. } => {
+            args.is_none()
+                && !common.iter().any(|c| {
+                    name.0.len() == 1 && name.to_string().trim_matches('"').eq_ignore_ascii_case(c)
+                })
+        }
+        _ => false,
+    };
+    tables
+        .iter()
+        .all(|t| plain(&t.relation) && t.joins.iter().all(|j| plain(&j.relation)))
 }
 
 /// A WHERE made only of `a.x = b.y` conditions between columns, joined by AND.
