@@ -211,4 +211,16 @@ mod tests {
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
     }
+
+    /// The project's own type (a TypeDecorator) stores what its `impl` says, which is not
+    /// read: the change may rewrite, it is not said to.
+    #[test]
+    fn a_project_type_is_an_unknown_type() {
+        let messages = super::super::testing::fixture_messages(&super::META, "bad_project_type");
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with("changing the type of `users.avatar` to text may rewrite"),
+            "{messages:?}"
+        );
+    }
 }

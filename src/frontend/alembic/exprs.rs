@@ -25,6 +25,10 @@ pub struct Reader<'a> {
     pub op_functions: HashMap<String, String>,
     /// The module's declarative classes: class name → the table it maps.
     pub models: Vec<(String, String)>,
+    /// Names that, used as a column type, are the project's own types (a `TypeDecorator` or
+    /// user-defined type defined in the file or imported from the project): what PostgreSQL
+    /// stores for them is their `impl`, which is not read, so their type is unknown.
+    pub project_types: std::collections::HashSet<String>,
 }
 
 impl<'a> Reader<'a> {
@@ -52,6 +56,7 @@ impl<'a> Reader<'a> {
             helpers: HashMap::new(),
             op_functions: HashMap::new(),
             models: Vec::new(),
+            project_types: Default::default(),
         }
     }
 }
@@ -239,6 +244,14 @@ impl<'a> Reader<'a> {
             Expr::Name(name) => (name.id.as_str(), None),
             _ => return None,
         };
+        // The project's own type, called by its bare name: its stored type is not known.
+        let bare = match expr {
+            Expr::Call(call) => matches!(call.func.as_ref(), Expr::Name(_)),
+            other => matches!(other, Expr::Name(_)),
+        };
+        if bare && self.project_types.contains(name) {
+            return None;
+        }
         let kw = |key: &str| {
             call.and_then(|c| c.arguments.find_keyword(key))
                 .map(|k| &k.value)

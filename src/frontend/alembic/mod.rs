@@ -112,6 +112,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
         })
         .collect();
     reader.models = ops::models::module_models(suite, &reader);
+    reader.project_types = project_types(suite, &reader.models);
     reader.op_functions = suite
         .iter()
         .filter_map(|stmt| match stmt {
@@ -407,4 +408,41 @@ fn does_nothing(stmt: &Stmt) -> bool {
         }
         _ => false,
     }
+}
+
+/// The names a revision file may use as the project's own column types: classes it defines
+/// (other than its declarative models), and names it imports from modules that are not
+/// SQLAlchemy's, its dialects' or a known type library's (`from app.types import JSONText`).
+fn project_types(suite: &[Stmt], models: &[(String, String)]) -> std::collections::HashSet<String> {
+    const TYPE_LIBRARIES: [&str; 5] = [
+        "sqlalchemy",
+        "sqlmodel",
+        "geoalchemy2",
+        "pgvector",
+        "alembic",
+    ];
+    let known = |module: &str| {
+        TYPE_LIBRARIES
+            .iter()
+            .any(|library| module == *library || module.starts_with(&format!("{library}.")))
+    };
+    let mut names = std::collections::HashSet::new();
+    for stmt in suite {
+        match stmt {
+            Stmt::ClassDef(class) if !models.iter().any(|(m, _)| m == class.name.as_str()) => {
+                names.insert(class.name.to_string());
+            }
+            Stmt::ImportFrom(import)
+                if import.level > 0
+                    || import.module.as_ref().is_some_and(|m| !known(m.as_str())) =>
+            {
+                for alias in &import.names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    names.insert(local.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
 }
