@@ -141,10 +141,7 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
         {
             replaced_constraints.remove(position);
             // On a table this upgrade made, the constraint is new with it all the same.
-            if !created
-                .iter()
-                .any(|(c, _)| matches!(c, Object::Table(t) if same_name(t, table)))
-            {
+            if !made_here(&created, table) {
                 continue;
             }
         }
@@ -153,11 +150,9 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             // What is dropped from a table this upgrade made did not exist before it (a
             // `DROP CONSTRAINT IF EXISTS` of a name older databases had): nothing to restore.
             let on_new_table = !matches!(object, Object::Table(_))
-                && object.table().is_some_and(|owner| {
-                    created
-                        .iter()
-                        .any(|(c, _)| matches!(c, Object::Table(t) if same_name(t, owner)))
-                });
+                && object
+                    .table()
+                    .is_some_and(|owner| made_here(&created, owner));
             let before = created.len();
             created.retain(|(c, _)| {
                 let goes_with_table = object
@@ -180,6 +175,13 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     created.retain(|(o, _)| !on_replaced(o));
     removed.retain(|(o, _)| !on_replaced(o));
     (created, removed)
+}
+
+/// `table` is among what the upgrade created so far.
+fn made_here(created: &[Change], table: &str) -> bool {
+    created
+        .iter()
+        .any(|(c, _)| matches!(c, Object::Table(t) if same_name(t, table)))
 }
 
 fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {

@@ -26,11 +26,10 @@ pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, Table
             table,
             name: Some(name),
             ..
-        } => cx
-            .history_before(site, table)
+        } => foreign_keys(&cx.history_before(site, table), table)
             .into_iter()
-            .filter_map(|earlier| foreign_key_target(&earlier.kind, name))
-            .rfind(|referenced| !same_name(referenced, table))
+            .rfind(|key| key.name.as_deref().is_some_and(|n| same_name(n, name)))
+            .map(|key| key.referenced)
             .into_iter()
             .collect(),
         _ => Vec::new(),
@@ -107,13 +106,15 @@ fn foreign_keys<'a>(history: &[&'a crate::model::Op], table: &str) -> Vec<Foreig
     };
     let column_key = |on: &str, column: &'a crate::model::Column| {
         let referenced = column.references.as_deref()?;
-        (!same_name(referenced, on)).then(|| ForeignKey {
-            name: Some(format!(
-                "{}_{}_fkey",
-                crate::model::names::bare_name(on),
-                column.name.trim_matches('"')
-            )),
-            columns: vec![column.name.clone()],
+        let columns = vec![column.name.clone()];
+        let name = ConstraintKind::ForeignKey {
+            columns: columns.clone(),
+            referenced_table: referenced.to_string(),
+        }
+        .postgres_default_name(on);
+        (!same_name(referenced, on)).then_some(ForeignKey {
+            name,
+            columns,
             referenced,
         })
     };
@@ -158,50 +159,4 @@ fn foreign_keys<'a>(history: &[&'a crate::model::Op], table: &str) -> Vec<Foreig
         }
     }
     keys
-}
-
-/// The table foreign key `name` references, when `kind` defines it; a key defined without a
-/// name has the one PostgreSQL gives it (`<table>_<columns>_fkey`).
-fn foreign_key_target<'k>(kind: &'k OpKind, name: &str) -> Option<&'k str> {
-    let referenced = |constraint: &'k ConstraintKind| match constraint {
-        ConstraintKind::ForeignKey {
-            referenced_table, ..
-        } if !referenced_table.is_empty() => Some(referenced_table.as_str()),
-        _ => None,
-    };
-    let named = |given: Option<&str>, constraint: &ConstraintKind, table: &str| match given {
-        Some(given) => same_name(given, name),
-        None => constraint
-            .postgres_default_name(table)
-            .is_some_and(|default| same_name(&default, name)),
-    };
-    match kind {
-        OpKind::AddConstraint {
-            table,
-            name: given,
-            kind,
-            ..
-        } if named(given.as_deref(), kind, table) => referenced(kind),
-        OpKind::CreateTable {
-            table,
-            columns,
-            constraints,
-            ..
-        } => constraints
-            .iter()
-            .find(|(given, kind)| named(given.as_deref(), kind, table))
-            .and_then(|(_, kind)| referenced(kind))
-            // A column's own REFERENCES: its name, if one was given, is not kept.
-            .or_else(|| {
-                columns.iter().find_map(|column| {
-                    let target = column.references.as_deref()?;
-                    let key = ConstraintKind::ForeignKey {
-                        columns: vec![column.name.clone()],
-                        referenced_table: target.to_string(),
-                    };
-                    named(None, &key, table).then_some(target)
-                })
-            }),
-        _ => None,
-    }
 }
