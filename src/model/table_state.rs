@@ -86,10 +86,10 @@ pub fn holds_no_rows(ops: &[Op], index: usize, table: &str) -> bool {
 
 /// What kind of relation `name` is, when the operations (in the order they ran) create it as
 /// something other than an ordinary table.
-pub fn relation_kind(history: &[&Op], name: &str) -> Option<RelationKind> {
+pub fn relation_kind(history: &[&Op], is_name: impl Fn(&str) -> bool) -> Option<RelationKind> {
     history.iter().rev().find_map(|op| match &op.kind {
-        OpKind::CreateRelation { name: n, kind } if same_name(n, name) => Some(Some(*kind)),
-        OpKind::CreateTable { table, .. } if same_name(table, name) => Some(None),
+        OpKind::CreateRelation { name: n, kind } if is_name(n) => Some(Some(*kind)),
+        OpKind::CreateTable { table, .. } if is_name(table) => Some(None),
         _ => None,
     })?
 }

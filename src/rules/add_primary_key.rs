@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
-use crate::model::{ConstraintKind, Op, OpKind};
+use crate::model::{ConstraintKind, OpKind};
 
 use super::set_not_null::proven_not_null;
 use super::{LintContext, Rule};
@@ -27,11 +27,10 @@ impl Rule for AddPrimaryKey {
             };
             let (site, table, constraint) = (&found.site, found.table, &found.label);
             // Columns the history leaves NOT NULL need no scan for NULLs; the index build stays.
-            let history = cx.history_before(site, table);
             let already_not_null = !columns.is_empty()
                 && columns
                     .iter()
-                    .all(|column| declared_not_null(&history, table, column) == Some(true));
+                    .all(|column| cx.column_nullable_before(site, table, column) == Some(false));
             let work = if already_not_null {
                 "builds its unique index (its columns are already NOT NULL)"
             } else {
@@ -71,8 +70,8 @@ impl Rule for AddPrimaryKey {
                 .iter()
                 .map(String::as_str)
                 .filter(|column| {
-                    declared_not_null(&history, table, column) == Some(false)
-                        && !(cx.postgres_version >= 12 && proven_not_null(&history, table, column))
+                    cx.column_nullable_before(&site, table, column) == Some(true)
+                        && !(cx.postgres_version >= 12 && proven_not_null(&history, column))
                 })
                 .collect();
             if nullable.is_empty() {
@@ -84,44 +83,6 @@ impl Rule for AddPrimaryKey {
             );
         }
     }
-}
-
-/// Whether the history leaves `column` NOT NULL: declared so when its table or it was created,
-/// or set so later, and not dropped since. `None` when the history never declares the column.
-fn declared_not_null(history: &[&Op], table: &str, column: &str) -> Option<bool> {
-    let mut not_null = None;
-    for op in history {
-        match &op.kind {
-            OpKind::CreateTable {
-                table: t, columns, ..
-            } if same_name(t, table) => {
-                not_null = columns
-                    .iter()
-                    .find(|c| same_name(&c.name, column))
-                    .map(|c| !c.nullable || c.primary_key);
-            }
-            OpKind::AddColumn {
-                table: t,
-                column: c,
-            } if same_name(t, table) && same_name(&c.name, column) => {
-                not_null = Some(!c.nullable || c.primary_key);
-            }
-            OpKind::SetNotNull {
-                table: t,
-                column: c,
-            } if same_name(t, table) && same_name(c, column) => {
-                not_null = Some(true);
-            }
-            OpKind::DropNotNull {
-                table: t,
-                column: c,
-            } if same_name(t, table) && same_name(c, column) => {
-                not_null = Some(false);
-            }
-            _ => {}
-        }
-    }
-    not_null
 }
 
 #[cfg(test)]
@@ -141,6 +102,20 @@ mod tests {
             [
                 "primary key `memberships_pkey` on `memberships` builds its unique index (its columns are already NOT NULL) while `memberships` is locked against reads and writes (ACCESS EXCLUSIVE)"
             ]
+        );
+    }
+
+    /// NOT NULL declared under the table's old name holds after `rename_table`.
+    #[test]
+    fn columns_not_null_before_a_rename_are_not_scanned_for_nulls() {
+        let messages = super::super::testing::fixture_messages(
+            &super::META,
+            "bad_not_null_columns_of_renamed_table",
+        );
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("builds its unique index (its columns are already NOT NULL)"),
+            "{messages:?}"
         );
     }
 }

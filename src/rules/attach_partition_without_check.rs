@@ -1,5 +1,4 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::op::same_name;
 use crate::model::{ConstraintKind, OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -29,8 +28,9 @@ impl Rule for AttachPartitionWithoutCheck {
             }
             // A CHECK added to the partition beforehand is taken as the bound's proof; whether
             // it implies the bound is PostgreSQL's to decide.
-            let checked = cx.history_before(&site, partition).iter().any(|op| {
-                matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::Check { .. }, .. } if same_name(t, partition))
+            let history = cx.history_before(&site, partition);
+            let checked = history.iter().any(|op| {
+                matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::Check { .. }, .. } if history.names(t))
             });
             if checked {
                 continue;

@@ -100,11 +100,12 @@ impl Rule for ChangeColumnType {
 /// type, and Alembic only with `existing_type=`.
 fn declared_type(cx: &LintContext, site: &OpSite, table: &str, column: &str) -> Option<ColumnType> {
     // The latest declaration wins.
-    cx.history_before(site, table).iter().rev().find_map(|op| {
+    let history = cx.history_before(site, table);
+    history.iter().rev().find_map(|op| {
         declared_columns(&op.kind)
             .into_iter()
             .rev()
-            .find(|(t, c, _)| same_name(t, table) && same_name(c, column))
+            .find(|(t, c, _)| history.names(t) && same_name(c, column))
             .map(|(_, _, ty)| ty.clone())
     })
 }
@@ -221,6 +222,21 @@ mod tests {
         assert!(
             messages[0].starts_with("changing the type of `users.avatar` to text may rewrite"),
             "{messages:?}"
+        );
+    }
+
+    /// A column's declared type follows its table through `SET SCHEMA` and `RENAME TO`.
+    #[test]
+    fn a_declared_type_follows_its_table_through_renames() {
+        let messages = super::super::testing::fixture_messages(
+            &super::META,
+            "bad_table_renamed_then_narrowed",
+        );
+        assert_eq!(
+            messages,
+            [
+                "character varying(40) → character varying(20) on `billing.customers.handle` rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done"
+            ]
         );
     }
 }

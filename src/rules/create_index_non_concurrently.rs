@@ -41,7 +41,8 @@ impl Rule for CreateIndexNonConcurrently {
                     .unwrap_or_else(|| "an index".into());
                 let how = concurrent_build_help(site.migration.framework);
                 // A materialized view takes no writes: the build holds up its REFRESH only.
-                let on_view = relation_kind(&cx.history_before(&site, table), table)
+                let history = cx.history_before(&site, table);
+                let on_view = relation_kind(&history, |name| history.names(name))
                     == Some(RelationKind::MaterializedView);
                 if on_view {
                     out.push(

@@ -6,12 +6,14 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::model::graph::RevisionGraph;
-use crate::model::{Framework, MigrationSet, Op};
+use crate::model::op::same_name;
+use crate::model::{Framework, MigrationSet, Op, OpKind};
 
 pub struct History<'a> {
     /// Upgrade operations by bare table name (no schema, lower case), in apply order, each
-    /// with the index of its migration.
-    by_table: HashMap<String, Vec<(usize, &'a Op)>>,
+    /// with the index of its migration and its own index there. A table's rename is listed
+    /// under both names.
+    by_table: HashMap<String, Vec<(usize, usize, &'a Op)>>,
     /// Apply-order position of each migration; `None` for one outside the graph (a duplicate
     /// id, a cycle).
     position: Vec<Option<usize>>,
@@ -56,12 +58,20 @@ impl<'a> History<'a> {
         };
         let mut order: Vec<usize> = (0..count).filter(|&i| position[i].is_some()).collect();
         order.sort_by_key(|&i| position[i]);
-        let mut by_table: HashMap<String, Vec<(usize, &'a Op)>> = HashMap::new();
+        let mut by_table: HashMap<String, Vec<(usize, usize, &'a Op)>> = HashMap::new();
         for i in order {
-            for op in &set.migrations[i].upgrade.ops {
-                if let Some(table) = op.kind.table() {
-                    by_table.entry(table_key(table)).or_default().push((i, op));
+            for (k, op) in set.migrations[i].upgrade.ops.iter().enumerate() {
+                let Some(table) = op.kind.table() else {
+                    continue;
+                };
+                let key = table_key(table);
+                if let OpKind::RenameTable { to, .. } = &op.kind {
+                    let new_key = table_key(to);
+                    if new_key != key {
+                        by_table.entry(new_key).or_default().push((i, k, op));
+                    }
                 }
+                by_table.entry(key).or_default().push((i, k, op));
             }
         }
         History {
@@ -73,27 +83,33 @@ impl<'a> History<'a> {
         }
     }
 
-    /// The upgrade operations on `table` of the migrations that run before migration `index`.
-    pub fn upgrades_before(&self, index: usize, table: &str) -> Vec<&'a Op> {
-        let Some(candidates) = self.by_table.get(&table_key(table)) else {
-            return Vec::new();
-        };
+    /// The upgrade operations of the migrations that run before migration `index` on a table
+    /// under any of `keys` ([`table_key`]), in apply order.
+    pub fn upgrades_before(&self, index: usize, keys: &[String]) -> Vec<&'a Op> {
         let Some(own) = self.position[index] else {
             return Vec::new();
         };
-        if self.linear {
-            return candidates
-                .iter()
-                .take_while(|(i, _)| self.position[*i].is_some_and(|p| p < own))
-                .map(|(_, op)| *op)
-                .collect();
+        let ancestors = (!self.linear).then(|| self.ancestors_of(index));
+        let runs_before = |i: usize| match &ancestors {
+            None => self.position[i].is_some_and(|p| p < own),
+            Some(ancestors) => ancestors.contains(&i),
+        };
+        let mut found: Vec<(usize, usize, &'a Op)> = Vec::new();
+        for key in keys {
+            let Some(candidates) = self.by_table.get(key) else {
+                continue;
+            };
+            if ancestors.is_none() {
+                found.extend(candidates.iter().take_while(|(i, _, _)| runs_before(*i)));
+            } else {
+                found.extend(candidates.iter().filter(|(i, _, _)| runs_before(*i)));
+            }
         }
-        let ancestors = self.ancestors_of(index);
-        candidates
-            .iter()
-            .filter(|(i, _)| ancestors.contains(i))
-            .map(|(_, op)| *op)
-            .collect()
+        if keys.len() > 1 {
+            found.sort_by_key(|(i, k, _)| (self.position[*i], *k));
+            found.dedup_by_key(|(i, k, _)| (*i, *k));
+        }
+        found.into_iter().map(|(_, _, op)| op).collect()
     }
 
     /// Everything migration `index` requires, directly or not (itself excluded); computed once
@@ -112,5 +128,68 @@ impl<'a> History<'a> {
         let seen = Rc::new(seen);
         self.ancestors.borrow_mut().insert(index, seen.clone());
         seen
+    }
+}
+
+/// The operations on one table before some point, oldest first, under every name the table had
+/// then: a rename (`RENAME TO`, `SET SCHEMA`, `op.rename_table`) carries its columns,
+/// constraints and indexes to the new name.
+pub struct TableHistory<'a> {
+    ops: Vec<&'a Op>,
+    /// The table's names, newest first.
+    names: Vec<String>,
+}
+
+impl<'a> TableHistory<'a> {
+    /// From `candidates` (every operation naming one of the table's names, oldest first), the
+    /// table's own: walking back from `table`, a rename to its name switches to the old name,
+    /// and a rename away from its name ends the walk (before it, the name was another table's).
+    pub fn follow(candidates: &[&'a Op], table: &str) -> TableHistory<'a> {
+        let mut names = vec![table.to_string()];
+        let mut ops = Vec::new();
+        for op in candidates.iter().rev() {
+            let current = names.last().expect("the table's name");
+            match &op.kind {
+                OpKind::RenameTable { from, to } if same_name(to, current) => {
+                    ops.push(*op);
+                    names.push(from.clone());
+                }
+                OpKind::RenameTable { from, .. } if same_name(from, current) => break,
+                kind if kind.table().is_some_and(|t| same_name(t, current)) => ops.push(*op),
+                _ => {}
+            }
+        }
+        ops.reverse();
+        TableHistory { ops, names }
+    }
+
+    /// Whether `name` is one of the table's names in this history.
+    pub fn names(&self, name: &str) -> bool {
+        self.names.iter().any(|n| same_name(n, name))
+    }
+
+    /// The [`table_key`]s of the table's names.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.names.iter().map(|n| table_key(n)).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+impl<'a> std::ops::Deref for TableHistory<'a> {
+    type Target = [&'a Op];
+
+    fn deref(&self) -> &Self::Target {
+        &self.ops
+    }
+}
+
+impl<'a> IntoIterator for TableHistory<'a> {
+    type Item = &'a Op;
+    type IntoIter = std::vec::IntoIter<&'a Op>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.ops.into_iter()
     }
 }

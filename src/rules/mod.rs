@@ -93,6 +93,7 @@ use crate::model::graph::RevisionGraph;
 use crate::model::{
     BaseHistory, ColumnType, FileId, Migration, MigrationSet, Op, OpKind, Phase, Sources, Span,
 };
+use history::TableHistory;
 
 pub struct LintContext<'a> {
     pub set: &'a MigrationSet,
@@ -158,25 +159,29 @@ impl<'a> LintContext<'a> {
     /// applied before its migration (ancestors in an Alembic graph, earlier files in a SQL
     /// folder), this revision's upgrade when `site` is in the downgrade, then the body's
     /// earlier ones.
-    pub fn history_before(&self, site: &OpSite<'a>, table: &str) -> Vec<&'a Op> {
-        let on_table = |op: &&'a Op| {
-            op.kind
-                .table()
-                .is_some_and(|t| crate::model::op::same_name(t, table))
-        };
+    pub fn history_before(&self, site: &OpSite<'a>, table: &str) -> TableHistory<'a> {
         let own_upgrade: &'a [Op] = match site.phase {
             Phase::Downgrade => &site.migration.upgrade.ops,
             Phase::Upgrade => &[],
         };
-        let mut before = self.history.upgrades_before(site.migration_index, table);
-        before.retain(on_table);
-        before.extend(
-            own_upgrade
-                .iter()
-                .chain(&site.ops[..site.index])
-                .filter(on_table),
-        );
-        before
+        let mut keys = vec![history::table_key(table)];
+        // Each rename found adds the old name's operations; renames are few, so the walk is
+        // taken again rather than merged.
+        loop {
+            let mut candidates = self.history.upgrades_before(site.migration_index, &keys);
+            candidates.extend(own_upgrade.iter().chain(&site.ops[..site.index]).filter(|op| {
+                op.kind
+                    .table()
+                    .is_some_and(|t| keys.contains(&history::table_key(t)))
+                    || matches!(&op.kind, OpKind::RenameTable { to, .. } if keys.contains(&history::table_key(to)))
+            }));
+            let followed = TableHistory::follow(&candidates, table);
+            let found = followed.keys();
+            if found.iter().all(|key| keys.contains(key)) {
+                return followed;
+            }
+            keys = found;
+        }
     }
 
     /// Every operation of both phases in scope.

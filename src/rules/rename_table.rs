@@ -1,4 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::names::schema_of;
+use crate::model::op::bare_name;
 use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -30,10 +32,15 @@ impl Rule for RenameTable {
             if site.table_is_new(from) || cx.index_definition(&site, from).is_some() {
                 continue;
             }
-            out.push(
-                cx.report_op(&META, &site, format!("renaming table `{from}` to `{to}` breaks every running instance of the application that still uses `{from}` until it is redeployed{}", cx.running_models(from, None)))
+            let running = cx.running_models(from, None);
+            // `SET SCHEMA` keeps the name and changes the schema.
+            let diagnostic = match schema_of(to) {
+                Some(schema) if bare_name(from) == bare_name(to) => cx.report_op(&META, &site, format!("moving table `{from}` to schema `{schema}` breaks every running instance of the application that still reaches it as `{from}` until it is redeployed{running}"))
+                    .with_help(format!("keep the old name working during the deploy (an updatable view `CREATE VIEW {from} AS SELECT * FROM {to}` after the move, or `{schema}` on the application role's search_path before it), and drop it in a later release")),
+                _ => cx.report_op(&META, &site, format!("renaming table `{from}` to `{to}` breaks every running instance of the application that still uses `{from}` until it is redeployed{running}"))
                     .with_help("create the new table (or an updatable view `CREATE VIEW {from} AS SELECT * FROM {to}` after the rename) so both names work during the deploy, and drop the old name in a later release"),
-            );
+            };
+            out.push(diagnostic);
         }
     }
 }
@@ -43,5 +50,16 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// `SET SCHEMA` is a move: the message names the schema, not a rename.
+    #[test]
+    fn a_table_moved_to_another_schema_is_a_move() {
+        let messages = super::super::testing::fixture_messages(&super::META, "bad_set_schema.sql");
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with("moving table `invoices` to schema `billing` breaks"),
+            "{messages:?}"
+        );
     }
 }

@@ -2,7 +2,7 @@ use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
 use crate::model::{Op, OpKind};
 
-use super::{LintContext, Rule};
+use super::{LintContext, Rule, TableHistory};
 
 pub static META: RuleMeta = RuleMeta {
     id: "set-not-null",
@@ -40,12 +40,14 @@ impl Rule for SetNotNull {
                 continue;
             }
             if cx.postgres_version >= 12
-                && may_prove(&every_constraint, table, column)
-                && (proven_not_null(&cx.history_before(&site, table), table, column)
+                && may_prove(&every_constraint, column)
+                && (proven_not_null(&cx.history_before(&site, table), column)
                     // A downgrade proves it with the statements before it in its own body.
                     || proven_not_null(
-                        &site.ops[..site.index].iter().collect::<Vec<_>>(),
-                        table,
+                        &TableHistory::follow(
+                            &site.ops[..site.index].iter().collect::<Vec<_>>(),
+                            table,
+                        ),
                         column,
                     ))
             {
@@ -66,19 +68,19 @@ impl Rule for SetNotNull {
 }
 
 /// Some operation of the set adds a check that could prove the column not null.
-fn may_prove(every_op: &[&Op], table: &str, column: &str) -> bool {
-    every_op.iter().any(|op| {
-        matches!(&op.kind, OpKind::AddConstraint { table: t, kind, .. }
-            if same_name(t, table) && kind.checks_not_null(column))
-    })
+fn may_prove(every_op: &[&Op], column: &str) -> bool {
+    // On any table: the check may have been added under a name the table had before a rename.
+    every_op.iter().any(
+        |op| matches!(&op.kind, OpKind::AddConstraint { kind, .. } if kind.checks_not_null(column)),
+    )
 }
 
 /// A validated `CHECK (column IS NOT NULL)` on the table, still in place at the end of
 /// `history` (operations in the order they ran), lets PostgreSQL ≥ 12 skip the scan.
-pub(super) fn proven_not_null(history: &[&Op], table: &str, column: &str) -> bool {
+pub(super) fn proven_not_null(history: &TableHistory, column: &str) -> bool {
     // Each proving check by name (None: unnamed), and whether it is validated yet.
     let mut proofs: Vec<(Option<&str>, bool)> = Vec::new();
-    for op in history {
+    for op in history.iter() {
         match &op.kind {
             OpKind::AddConstraint {
                 table: t,
@@ -86,10 +88,10 @@ pub(super) fn proven_not_null(history: &[&Op], table: &str, column: &str) -> boo
                 kind,
                 not_valid,
                 ..
-            } if same_name(t, table) && kind.checks_not_null(column) => {
+            } if history.names(t) && kind.checks_not_null(column) => {
                 proofs.push((name.as_deref(), !*not_valid));
             }
-            OpKind::ValidateConstraint { table: t, name } if same_name(t, table) => {
+            OpKind::ValidateConstraint { table: t, name } if history.names(t) => {
                 for proof in proofs.iter_mut() {
                     if proof.0.is_some_and(|n| same_name(n, name)) {
                         proof.1 = true;
@@ -100,15 +102,15 @@ pub(super) fn proven_not_null(history: &[&Op], table: &str, column: &str) -> boo
                 table: t,
                 name: Some(name),
                 ..
-            } if same_name(t, table) => {
+            } if history.names(t) => {
                 proofs.retain(|(n, _)| !n.is_some_and(|n| same_name(n, name)));
             }
             // The check goes with its table or its column.
-            OpKind::DropTable { table: t } if same_name(t, table) => proofs.clear(),
+            OpKind::DropTable { table: t } if history.names(t) => proofs.clear(),
             OpKind::DropColumn {
                 table: t,
                 column: c,
-            } if same_name(t, table) && same_name(c, column) => proofs.clear(),
+            } if history.names(t) && same_name(c, column) => proofs.clear(),
             _ => {}
         }
     }

@@ -12,13 +12,13 @@
 use crate::model::op::same_name;
 use crate::model::{ConstraintKind, OpKind, TableLock};
 
-use super::{LintContext, OpSite};
+use super::{LintContext, OpSite, TableHistory};
 
 /// The tables `site`'s statement locks and the mode of each.
 pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, TableLock)> {
     let op = site.op;
     let parents: Vec<&'a str> = match &op.kind {
-        OpKind::DropTable { table } => foreign_keys(&cx.history_before(site, table), table)
+        OpKind::DropTable { table } => foreign_keys(&cx.history_before(site, table))
             .into_iter()
             .map(|key| key.referenced)
             .collect(),
@@ -26,7 +26,7 @@ pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, Table
             table,
             name: Some(name),
             ..
-        } => foreign_keys(&cx.history_before(site, table), table)
+        } => foreign_keys(&cx.history_before(site, table))
             .into_iter()
             .rfind(|key| key.name.as_deref().is_some_and(|n| same_name(n, name)))
             .map(|key| key.referenced)
@@ -92,7 +92,7 @@ struct ForeignKey<'a> {
 /// The foreign keys `table` still holds at the end of `history` (its operations in order): those
 /// its CREATE TABLE, ADD COLUMN and ADD CONSTRAINT made, less those dropped since by name, with
 /// their column, or with the table.
-fn foreign_keys<'a>(history: &[&'a crate::model::Op], table: &str) -> Vec<ForeignKey<'a>> {
+fn foreign_keys<'a>(history: &TableHistory<'a>) -> Vec<ForeignKey<'a>> {
     let key = |name: Option<&String>, kind: &'a ConstraintKind, on: &str| match kind {
         ConstraintKind::ForeignKey {
             columns,
@@ -119,21 +119,21 @@ fn foreign_keys<'a>(history: &[&'a crate::model::Op], table: &str) -> Vec<Foreig
         })
     };
     let mut keys: Vec<ForeignKey<'a>> = Vec::new();
-    for op in history {
+    for op in history.iter() {
         match &op.kind {
             OpKind::CreateTable {
                 table: t,
                 columns,
                 constraints,
                 ..
-            } if same_name(t, table) => {
+            } if history.names(t) => {
                 keys = constraints
                     .iter()
                     .filter_map(|(name, kind)| key(name.as_ref(), kind, t))
                     .chain(columns.iter().filter_map(|c| column_key(t, c)))
                     .collect();
             }
-            OpKind::AddColumn { table: t, column } if same_name(t, table) => {
+            OpKind::AddColumn { table: t, column } if history.names(t) => {
                 keys.extend(column_key(t, column));
             }
             OpKind::AddConstraint {
@@ -141,20 +141,20 @@ fn foreign_keys<'a>(history: &[&'a crate::model::Op], table: &str) -> Vec<Foreig
                 name,
                 kind,
                 ..
-            } if same_name(t, table) => keys.extend(key(name.as_ref(), kind, t)),
+            } if history.names(t) => keys.extend(key(name.as_ref(), kind, t)),
             OpKind::DropConstraint {
                 table: t,
                 name: Some(dropped),
                 ..
-            } if same_name(t, table) => keys.retain(|k| {
+            } if history.names(t) => keys.retain(|k| {
                 !k.name
                     .as_deref()
                     .is_some_and(|name| same_name(name, dropped))
             }),
-            OpKind::DropColumn { table: t, column } if same_name(t, table) => {
+            OpKind::DropColumn { table: t, column } if history.names(t) => {
                 keys.retain(|k| !k.columns.iter().any(|c| same_name(c, column)));
             }
-            OpKind::DropTable { table: t } if same_name(t, table) => keys.clear(),
+            OpKind::DropTable { table: t } if history.names(t) => keys.clear(),
             _ => {}
         }
     }

@@ -34,6 +34,11 @@ pub(super) fn alter_table(table: &str, operation: &AlterTableOperation) -> Optio
             let to = match table_name {
                 RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => name(n),
             };
+            // The new name stays in the table's schema (PostgreSQL's grammar takes a bare name).
+            let to = match crate::model::names::schema_of(&table) {
+                Some(schema) => format!("{schema}.{}", crate::model::op::bare_name(&to)),
+                None => to,
+            };
             OpKind::RenameTable { from: table, to }
         }
         AlterTableOperation::AddConstraint {
