@@ -794,3 +794,73 @@ fn a_plugin_folder_naming_the_applications_revisions_joins_its_history() {
         "{found:#?}"
     );
 }
+
+/// A migration runner's own tests keep histories under Go's `testdata` folders, a Java
+/// project's under `src/test`: test inputs, left out with a note, and checked when named on the
+/// command line.
+#[test]
+fn histories_under_a_testdata_folder_are_test_inputs_left_out_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "migrations/000001_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n",
+    );
+    write(
+        root,
+        "migrations/000001_users.down.sql",
+        "SET lock_timeout = '5s';\nDROP TABLE users;\n",
+    );
+    // A deliberately broken history the runner's tests expect to fail.
+    write(
+        root,
+        "internal/dbx/testdata/migration_failure/210101000000_broken.sql",
+        "CREATE TABLE foo;\n",
+    );
+    // Test data a Java project's tests load (Maven's and Gradle's `src/test`).
+    write(
+        root,
+        "backend/src/test/resources/db/V9999__Test_Data.sql",
+        "CREATE TABLE fixtures_only (name text);\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(errors_and_warnings(&document), Vec::new(), "{document:#?}");
+    let diagnostics = document["diagnostics"].as_array().unwrap();
+    let skipped: Vec<(&str, &str)> = diagnostics
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| (d["path"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{diagnostics:#?}");
+    assert!(
+        skipped[0].0.ends_with("backend/src/test/resources/db")
+            && skipped[0]
+                .1
+                .starts_with("1 `.sql` file: a test's resources"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped[1]
+            .0
+            .ends_with("internal/dbx/testdata/migration_failure")
+            && skipped[1].1.starts_with("1 `.sql` file: a test's data"),
+        "{skipped:?}"
+    );
+    assert_eq!(document["summary"]["revisions"], 1);
+    // Named on the command line, the folder is checked.
+    let named = json(&run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "internal/dbx/testdata/migration_failure",
+        ],
+        root,
+    ));
+    assert_eq!(named["summary"]["revisions"], 1, "{named:#?}");
+    assert!(
+        !errors_and_warnings(&named).is_empty(),
+        "the broken table is judged: {named:#?}"
+    );
+}

@@ -553,7 +553,7 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     }
     add_liquibase_masters(liquibase_masters, &mut sql_by_dir, found);
     for (folder, files) in sql_by_dir {
-        if let Some(why) = tool_tests(&folder) {
+        if let Some(why) = tool_tests(&folder, dir) {
             found.skipped.push(Skipped {
                 path: folder,
                 reason: SkipReason::NotMigrations(format!(

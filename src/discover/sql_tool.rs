@@ -62,19 +62,42 @@ impl SqlTool {
     }
 }
 
-/// Why a folder's SQL files are a tool's tests, not migrations: `supabase test db` runs the
-/// pgTAP files under `supabase/tests` (supabase/cli `internal/db/test`), each in a transaction
-/// it rolls back.
-pub(super) fn tool_tests(folder: &Path) -> Option<&'static str> {
-    let mut ancestors = folder.ancestors();
-    ancestors.find_map(|dir| {
-        let named = |path: Option<&Path>, name: &str| {
-            path.and_then(Path::file_name)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        };
-        (named(Some(dir), "tests") && named(dir.parent(), "supabase")).then_some(
-            "the Supabase CLI's database tests (`supabase test db` runs them and rolls them back), not migrations: not checked or run",
-        )
+/// Why a folder's SQL files are a tool's tests, not migrations:
+/// - `supabase test db` runs the pgTAP files under `supabase/tests` (supabase/cli
+///   `internal/db/test`), each in a transaction it rolls back;
+/// - Go's tools ignore every folder named `testdata` (`go help packages`): it holds a test's
+///   inputs, such as the histories a migration runner's own tests apply;
+/// - Maven's and Gradle's `src/test` holds the tests and their resources (the standard
+///   directory layout), such as the data a Flyway test loads on top of the real history.
+///
+/// Only folders below `root`, the folder the walk started at, count: a folder named on the
+/// command line is checked whatever its name.
+pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<&'static str> {
+    let named = |path: Option<&Path>, name: &str| {
+        path.and_then(Path::file_name)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    };
+    let below_root = folder.strip_prefix(root).ok()?;
+    let mut ancestors = below_root
+        .ancestors()
+        .filter(|dir| !dir.as_os_str().is_empty());
+    ancestors.find_map(|relative| {
+        let dir = root.join(relative);
+        if named(Some(&dir), "tests") && named(dir.parent(), "supabase") {
+            Some(
+                "the Supabase CLI's database tests (`supabase test db` runs them and rolls them back), not migrations: not checked or run",
+            )
+        } else if named(Some(&dir), "test") && named(dir.parent(), "src") {
+            Some(
+                "a test's resources (Maven's and Gradle's `src/test`), not the application's migrations: not checked or run; name the folder on the command line or in the config's `paths` to check it",
+            )
+        } else if named(Some(&dir), "testdata") {
+            Some(
+                "a test's data (Go's tools leave `testdata` folders out of the build), not a migration history: not checked or run; name the folder on the command line or in the config's `paths` to check it",
+            )
+        } else {
+            None
+        }
     })
 }
 
