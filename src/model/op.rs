@@ -250,7 +250,7 @@ pub enum OpKind {
         column: String,
         from: Option<ColumnType>,
         to: ColumnType,
-        using: Option<String>,
+        using: Option<Using>,
     },
     SetNotNull {
         table: String,
@@ -553,4 +553,16 @@ impl OpKind {
             _ => None,
         }
     }
+}
+
+/// What `ALTER COLUMN ... TYPE ... USING expr` (Alembic's `postgresql_using=`) converts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Using {
+    /// The column itself, or the column cast to the new type: PostgreSQL builds the conversion
+    /// it would without USING, so a change it makes without a rewrite stays without one; but
+    /// the cast is explicit, so it also converts where no automatic cast exists (varchar →
+    /// uuid), by rewriting the table.
+    ColumnCast,
+    /// Any other expression, as its SQL: every row is computed again.
+    Expression(String),
 }

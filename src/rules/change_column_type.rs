@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
-use crate::model::op::same_name;
+use crate::model::op::{Using, same_name};
 use crate::model::{ColumnType, Framework, OpKind, Phase};
 
 use super::{LintContext, OpSite, Rule, declared_columns};
@@ -39,7 +39,10 @@ impl Rule for ChangeColumnType {
             // The column already has the new type (an earlier statement, raw SQL beside an
             // out-of-date `existing_type=`, changed it): PostgreSQL has nothing to convert.
             let declared = declared_type(cx, &site, table, column);
-            if using.is_none() && declared.as_ref() == Some(to) {
+            // `USING col` or `USING col::new_type` converts as no USING would, but explicitly.
+            let explicit = using == &Some(Using::ColumnCast);
+            let expression = matches!(using, Some(Using::Expression(_)));
+            if !expression && declared.as_ref() == Some(to) {
                 continue;
             }
             let from = from.clone().or(declared);
@@ -50,21 +53,30 @@ impl Rule for ChangeColumnType {
                         Cost::NoAutomaticCast
                     )
                 });
-            let diagnostic = match (&from, using) {
-                (_, Some(_)) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
-                (None, None) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
+            let cost = |from: &ColumnType| match rewrite_cost(from, to, cx.postgres_version) {
+                // An explicit cast exists where an automatic one does not: the rows are
+                // converted, which rewrites the table.
+                Cost::NoAutomaticCast if explicit => Cost::Rewrite,
+                cost => cost,
+            };
+            let diagnostic = match (&from, expression) {
+                (_, true) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
+                (None, false) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
                     .with_help(if cx.set.framework == Framework::Alembic {
                         "pass `existing_type=` to `alter_column` so the change can be judged; only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free"
                     } else {
                         "only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free; anything else needs the expand/contract way"
                     }),
-                (Some(from), None) => match rewrite_cost(from, to, cx.postgres_version) {
+                (Some(from), false) => match cost(from) {
                     Cost::Free => continue,
                     // The revision set the session's time zone to UTC before: no rewrite.
                     Cost::FreeIfSessionIsUtc if session_is_utc(&site) => continue,
                     Cost::FreeIfSessionIsUtc => cx.report_op(&META, &site, format!("{from} → {to} on {target} is done without a rewrite only when the session's TimeZone is UTC (PostgreSQL ≥ 12); in any other time zone the whole table is rewritten under ACCESS EXCLUSIVE"))
                         .with_severity(Severity::Warning)
                         .with_help("run the migration with `SET TimeZone = 'UTC'` (in the revision or in env.py's connection options) and keep this finding suppressed with that reason"),
+                    Cost::RebuildsIndexes => cx.report_op(&META, &site, format!("{from} → {to} on {target} keeps the table's rows (the cast is binary-coercible) but builds every index on the column again under ACCESS EXCLUSIVE (its comparison changes): reads and writes wait until the builds are done"))
+                        .with_severity(Severity::Warning)
+                        .with_help("on a large table with an index on the column: add a column of the new type, backfill it, index it CONCURRENTLY, switch the application, then drop the old column"),
                     Cost::Rewrite => cx.report_op(&META, &site, format!("{from} → {to} on {target} rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done")),
                     Cost::NoAutomaticCast => cx.report_op(&META, &site, format!("{from} → {to} on {target} fails: PostgreSQL casts {from} to {to} only when told how (\"cannot be cast automatically\"); with USING it rewrites the whole table under ACCESS EXCLUSIVE"))
                         .with_help(if cx.set.framework == Framework::Alembic {
@@ -112,6 +124,9 @@ fn declared_type(cx: &LintContext, site: &OpSite, table: &str, column: &str) -> 
 
 enum Cost {
     Free,
+    /// Binary-coercible to a type compared differently (citext's case-insensitive operator
+    /// class): the rows stay, each index on the column is built again.
+    RebuildsIndexes,
     FreeIfSessionIsUtc,
     Rewrite,
     /// No cast PostgreSQL applies on its own: the statement fails without USING.
@@ -151,6 +166,18 @@ fn rewrite_cost(from: &ColumnType, to: &ColumnType, postgres_version: u32) -> Co
     );
     if STRINGS.contains(&from.name.as_str()) && known_target {
         return Cost::NoAutomaticCast;
+    }
+    // The citext extension's casts from and to text and unlimited varchar are `WITHOUT
+    // FUNCTION` (binary-coercible): checked on PostgreSQL 15 by relfilenode, the table keeps its
+    // file and the column's indexes get new ones; to varchar(n) the length is checked: a rewrite.
+    let citext = |t: &ColumnType| crate::model::op::bare_name(&t.name) == "citext";
+    match (from.name.as_str(), to.name.as_str()) {
+        ("character varying" | "text", _) if citext(to) => return Cost::RebuildsIndexes,
+        (_, "text") if citext(from) => return Cost::RebuildsIndexes,
+        (_, "character varying") if citext(from) && to.modifiers.is_empty() => {
+            return Cost::RebuildsIndexes;
+        }
+        _ => {}
     }
     let widens = |from: &[u32], to: &[u32]| {
         to.is_empty() || (!from.is_empty() && to.first() >= from.first())
@@ -237,6 +264,40 @@ mod tests {
             [
                 "character varying(40) → character varying(20) on `billing.customers.handle` rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done"
             ]
+        );
+    }
+
+    /// `USING col::new_type` where no automatic cast exists converts explicitly: the statement
+    /// runs and rewrites the table; it does not fail.
+    #[test]
+    fn an_explicit_cast_of_the_column_rewrites_where_no_automatic_cast_exists() {
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_using_expression");
+        assert!(
+            messages.contains(&"text → integer on `notes.views` rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done".to_string()),
+            "{messages:?}"
+        );
+        assert!(
+            !messages.iter().any(|m| m.contains("fails")),
+            "{messages:?}"
+        );
+    }
+
+    /// citext's casts from and to text are binary-coercible: no rewrite, the indexes rebuilt.
+    #[test]
+    fn citext_keeps_the_rows_and_rebuilds_the_indexes() {
+        let messages = super::super::testing::fixture_messages(&super::META, "bad_citext");
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.contains("keeps the table's rows (the cast is binary-coercible)"))
+                .count(),
+            3,
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"citext → character varying(255) on `handles.username` rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done".to_string()),
+            "{messages:?}"
         );
     }
 }

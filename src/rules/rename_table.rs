@@ -58,7 +58,7 @@ mod tests {
         let messages = super::super::testing::fixture_messages(&super::META, "bad_set_schema.sql");
         assert_eq!(messages.len(), 1, "{messages:?}");
         assert!(
-            messages[0].starts_with("moving table `invoices` to schema `billing` breaks"),
+            messages[0].starts_with("moving table `customers` to schema `billing` breaks"),
             "{messages:?}"
         );
     }

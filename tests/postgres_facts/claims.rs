@@ -5,6 +5,8 @@ pub enum Effect {
     Lock,
     Scan,
     Rewrite,
+    /// The table keeps its file: no rewrite (its indexes may still be built again).
+    KeepsRows,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,7 @@ pub fn claims(doc: &str) -> Vec<Stated> {
                     "." => Effect::Lock,
                     " and scans it." => Effect::Scan,
                     " and rewrites it." => Effect::Rewrite,
+                    " and keeps its rows." => Effect::KeepsRows,
                     other => panic!("unknown effect `{other}` in `{line}`"),
                 };
                 Claim::Takes {

@@ -122,6 +122,7 @@ impl Observed {
                         && match effect {
                             Effect::Lock => true,
                             Effect::Rewrite => rewritten,
+                            Effect::KeepsRows => !rewritten,
                             Effect::Scan => rewritten || now.seq_scans > was.seq_scans,
                         }
                 })

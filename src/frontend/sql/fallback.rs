@@ -406,12 +406,14 @@ pub fn alter_table_form(table: &str, rest: &[&str]) -> Option<OpKind> {
                 .copied()
                 .collect();
             let using_at = at(&["USING"]);
+            let to = super::lower::column_type_from_text(&type_words.join(" "));
+            let using = using_at.map(|i| super::using_of(&rest[i + 1..].join(" "), &column, &to));
             return Some(OpKind::AlterColumnType {
                 table: table.to_string(),
                 column,
                 from: None,
-                to: super::lower::column_type_from_text(&type_words.join(" ")),
-                using: using_at.map(|i| rest[i + 1..].join(" ")),
+                to,
+                using,
             });
         }
         if !after

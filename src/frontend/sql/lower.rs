@@ -11,7 +11,7 @@ mod dml;
 mod settings;
 
 use alter_table::alter_table;
-pub use alter_table::significant_using;
+pub use alter_table::using_of;
 
 use crate::model::op::{complete_primary_key, constraint_named_by_default, implied_by_column};
 use crate::model::{

@@ -3,7 +3,7 @@
 mod fallback;
 mod lower;
 
-pub use lower::significant_using;
+pub use lower::using_of;
 mod offsets;
 mod plpgsql;
 mod psql;

@@ -145,12 +145,9 @@ impl Walker<'_, '_> {
                     let column = r.string(args.find_argument_value("column_name", shift)?)?;
                     let mut kinds = Vec::new();
                     if let Some(to) = kw("type_").and_then(|e| r.column_type(e)) {
-                        let using =
-                            kw("postgresql_using")
-                                .and_then(|e| r.string(e))
-                                .and_then(|u| {
-                                    crate::frontend::sql::significant_using(&u, &column, &to)
-                                });
+                        let using = kw("postgresql_using")
+                            .and_then(|e| r.string(e))
+                            .map(|u| crate::frontend::sql::using_of(&u, &column, &to));
                         kinds.push(OpKind::AlterColumnType {
                             table: table.clone(),
                             column: column.clone(),

@@ -2,6 +2,7 @@
 
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Expr, RenameTableNameKind};
 
+use crate::model::op::Using;
 use crate::model::{ColumnType, DefaultExpr, OpKind};
 
 use super::dml::unnested;
@@ -88,10 +89,7 @@ pub(super) fn alter_table(table: &str, operation: &AlterTableOperation) -> Optio
                     data_type, using, ..
                 } => {
                     let to = column_type(data_type);
-                    let using = using
-                        .as_ref()
-                        .filter(|expr| !using_adds_nothing(expr, &column, &to))
-                        .map(Expr::to_string);
+                    let using = using.as_ref().map(|expr| using_of_expr(expr, &column, &to));
                     OpKind::AlterColumnType {
                         table,
                         column,
@@ -115,8 +113,16 @@ fn mysql(construct: &str) -> OpKind {
 
 /// A USING that is the column itself, or the column cast to the new type: PostgreSQL builds the
 /// same conversion as without USING, so a change it makes without a rewrite (varchar → text,
-/// widening) stays without one (verified in the facts suite).
-fn using_adds_nothing(expr: &Expr, column: &str, to: &ColumnType) -> bool {
+/// widening) stays without one (verified in the facts suite). Anything else is an expression.
+fn using_of_expr(expr: &Expr, column: &str, to: &ColumnType) -> Using {
+    if casts_the_column(expr, column, to) {
+        Using::ColumnCast
+    } else {
+        Using::Expression(expr.to_string())
+    }
+}
+
+fn casts_the_column(expr: &Expr, column: &str, to: &ColumnType) -> bool {
     let is_the_column = |e: &Expr| match unnested(e) {
         Expr::Identifier(ident) => crate::model::op::same_name(&ident.value, column),
         Expr::CompoundIdentifier(parts) => parts
@@ -134,14 +140,14 @@ fn using_adds_nothing(expr: &Expr, column: &str, to: &ColumnType) -> bool {
     }
 }
 
-/// `postgresql_using="..."` of an Alembic `alter_column`, as the SQL expression PostgreSQL
-/// reads: `None` when it adds nothing to the type change (see `using_adds_nothing`).
-pub fn significant_using(text: &str, column: &str, to: &ColumnType) -> Option<String> {
+/// A USING expression given as text (Alembic's `postgresql_using="..."`, one PostgreSQL's
+/// grammar read), as [`using_of_expr`] classifies it.
+pub fn using_of(text: &str, column: &str, to: &ColumnType) -> Using {
     let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
         .try_with_sql(text)
         .and_then(|mut parser| parser.parse_expr());
     match parsed {
-        Ok(expr) if using_adds_nothing(&expr, column, to) => None,
-        _ => Some(text.to_string()),
+        Ok(expr) if casts_the_column(&expr, column, to) => Using::ColumnCast,
+        _ => Using::Expression(text.to_string()),
     }
 }

@@ -69,17 +69,25 @@ fn action(table: &str, cmd: &AlterTableCmd) -> OpKind {
             column: named,
         },
         At::AtAlterColumnType => match def {
-            Some(NodeEnum::ColumnDef(def)) => OpKind::AlterColumnType {
-                table,
-                column: named,
-                from: None,
-                to: def
+            Some(NodeEnum::ColumnDef(def)) => {
+                let to = def
                     .type_name
                     .as_ref()
                     .map(column_type)
-                    .unwrap_or_else(|| column(def).ty),
-                using: def.raw_default.as_deref().and_then(deparse),
-            },
+                    .unwrap_or_else(|| column(def).ty);
+                let using = def
+                    .raw_default
+                    .as_deref()
+                    .and_then(deparse)
+                    .map(|text| crate::frontend::sql::using_of(&text, &named, &to));
+                OpKind::AlterColumnType {
+                    table,
+                    column: named,
+                    from: None,
+                    to,
+                    using,
+                }
+            }
             _ => OpKind::Other,
         },
         At::AtAddConstraint => match def {
