@@ -196,6 +196,12 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
                 engines
             };
             let mut walker = ops::Walker::new(&reader, file);
+            walker.remember_module(
+                suite
+                    .iter()
+                    .filter_map(module_assignment)
+                    .map(|(name, value, _)| (name, value)),
+            );
             for function in &functions {
                 walker.walk_function(&function.body);
             }

@@ -491,6 +491,15 @@ impl<'r, 'a> Walker<'r, 'a> {
         spread
     }
 
+    /// The module's own assignments, seen before its functions run: an enum
+    /// (`kind = sa.Enum(..., name="kind")`, then `kind.create(op.get_bind())`), a Core table
+    /// or a SQL string defined once for both phases.
+    pub fn remember_module<'e>(&mut self, assignments: impl Iterator<Item = (&'e str, &'e Expr)>) {
+        for (variable, value) in assignments {
+            self.remember(variable, value);
+        }
+    }
+
     fn remember(&mut self, variable: &str, value: &Expr) {
         self.remember_core_table(variable, value);
         match self.sql_literal(value) {
