@@ -461,8 +461,12 @@ pub enum OpKind {
         call: String,
     },
     /// Reads or writes rows, or sets a session setting, without touching the schema (INSERT,
-    /// SELECT, COPY, SET, `bulk_insert`).
-    RowsOnly,
+    /// SELECT, COPY, SET, `bulk_insert`, the rows of `CREATE TABLE ... AS`).
+    RowsOnly {
+        /// The tables an `INSERT ... SELECT` or `CREATE TABLE ... AS` reads its rows from: their
+        /// data is kept elsewhere from then on.
+        copied_from: Vec<String>,
+    },
     /// Understood, and of no interest to any rule (COMMENT, GRANT, CREATE VIEW, ...).
     Other,
 }
@@ -525,7 +529,7 @@ impl OpKind {
         matches!(
             self,
             OpKind::DataChange { .. }
-                | OpKind::RowsOnly
+                | OpKind::RowsOnly { .. }
                 | OpKind::SetLockTimeout
                 | OpKind::SetSearchPath { .. }
                 | OpKind::SetTimeZone { .. }

@@ -62,7 +62,7 @@ fn state_before(ops: &[Op], index: usize, table: &str) -> TableState {
             OpKind::CommitTransaction => state.truncate_lock_held = false,
             // An INSERT, COPY or bulk insert names no table in the model: it may have written
             // rows back into an emptied table.
-            OpKind::RowsOnly | OpKind::DynamicSql => state.emptied = false,
+            OpKind::RowsOnly { .. } | OpKind::DynamicSql => state.emptied = false,
             _ => {}
         }
     }
@@ -150,7 +150,15 @@ mod tests {
         assert!(holds_no_rows(&[delete(false)], 1, "t"));
         assert!(!is_new_table(&[delete(false)], 1, "t"));
         assert!(!holds_no_rows(&[delete(true)], 1, "t"));
-        let written_back = [delete(false), op(OpKind::RowsOnly, true)];
+        let written_back = [
+            delete(false),
+            op(
+                OpKind::RowsOnly {
+                    copied_from: Vec::new(),
+                },
+                true,
+            ),
+        ];
         assert!(!holds_no_rows(&written_back, 2, "t"));
     }
 

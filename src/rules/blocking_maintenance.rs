@@ -154,7 +154,7 @@ fn bounded_lock(site: &OpSite, table: &str) -> bool {
         None => matches!(
             op.kind,
             OpKind::DynamicSql
-                | OpKind::RowsOnly
+                | OpKind::RowsOnly { .. }
                 | OpKind::SetLockTimeout
                 | OpKind::SetSearchPath { .. }
                 | OpKind::SetTimeZone { .. }

@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::same_name;
 use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -28,10 +29,22 @@ impl Rule for DropTable {
             if site.table_is_new(table) {
                 continue;
             }
-            out.push(
-                cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good, and running instances of the application that still use it fail until they are redeployed{}", cx.running_models(table, None)))
+            let running = cx.running_models(table, None);
+            // `INSERT INTO elsewhere SELECT ... FROM t` (or `CREATE TABLE ... AS`) earlier in
+            // the body: the rows live on where they were copied.
+            let copied = site.ops[..site.index].iter().rev().find(|op| {
+                matches!(&op.kind, OpKind::RowsOnly { copied_from } if copied_from.iter().any(|t| same_name(t, table)))
+            });
+            let diagnostic = match copied {
+                Some(copy) => {
+                    let line = cx.sources.get(copy.span.file).line_col(copy.span.start).0;
+                    cx.report_op(&META, &site, format!("dropping table `{table}` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line {line}){running}"))
+                        .with_help("deploy code that no longer uses the table first, then drop it in a later release")
+                }
+                None => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good, and running instances of the application that still use it fail until they are redeployed{running}"))
                     .with_help("deploy code that no longer uses the table first, keep a backup (`CREATE TABLE ... AS` or a dump), then drop it in a later release"),
-            );
+            };
+            out.push(diagnostic);
         }
     }
 }
@@ -41,5 +54,19 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// Rows copied out before the drop are not lost: the message says only what breaks.
+    #[test]
+    fn a_table_whose_rows_were_copied_out_first_is_not_said_to_lose_them() {
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_copied_out_first.sql");
+        assert_eq!(
+            messages,
+            [
+                "dropping table `customers` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line 2)",
+                "dropping table `ratepayers` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line 4)",
+            ]
+        );
     }
 }

@@ -258,7 +258,7 @@ fn copies_rows(object: &Object, downgrade: &[Op]) -> bool {
             },
             Object::ColumnRename { table: t, .. },
         ) => same_name(table, t),
-        (OpKind::RowsOnly, Object::TableRename { .. }) => true,
+        (OpKind::RowsOnly { .. }, Object::TableRename { .. }) => true,
         _ => false,
     })
 }

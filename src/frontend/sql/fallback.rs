@@ -198,7 +198,9 @@ pub fn classify(words: &[String]) -> Option<OpKind> {
         }
         // Session settings and objects no rule looks at: no table lock, no rewrite.
         ["SET", "CONSTRAINTS", ..] | ["SELECT" | "WITH" | "VALUES" | "SHOW" | "COPY", ..] => {
-            Some(OpKind::RowsOnly)
+            Some(OpKind::RowsOnly {
+                copied_from: Vec::new(),
+            })
         }
         ["UPDATE", ..] => {
             let table_at = skip(1, &["ONLY"]);

@@ -62,13 +62,20 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 .filter_map(table_constraint)
                 .collect();
             complete_primary_key(&mut columns, &mut constraints);
-            vec![OpKind::CreateTable {
+            let mut kinds = vec![OpKind::CreateTable {
                 table: name(&create.name),
                 columns,
                 constraints,
                 if_not_exists: create.if_not_exists,
                 shaped_by: shaped_by(create),
-            }]
+            }];
+            // `CREATE TABLE ... AS SELECT`: the new table holds the rows it read.
+            if let Some(query) = &create.query {
+                kinds.push(OpKind::RowsOnly {
+                    copied_from: dml::tables_read(query),
+                });
+            }
+            kinds
         }
         Statement::CreateIndex(index) => vec![OpKind::CreateIndex {
             // The index lives in its table's schema.
@@ -333,8 +340,17 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
             },
             table: lock.tables.first().map(|t| name(&t.name)),
         }],
-        Statement::Insert(_) | Statement::Query(_) | Statement::Copy { .. } | Statement::Set(_) => {
-            vec![OpKind::RowsOnly]
+        Statement::Insert(insert) => vec![OpKind::RowsOnly {
+            copied_from: insert
+                .source
+                .as_deref()
+                .map(dml::tables_read)
+                .unwrap_or_default(),
+        }],
+        Statement::Query(_) | Statement::Copy { .. } | Statement::Set(_) => {
+            vec![OpKind::RowsOnly {
+                copied_from: Vec::new(),
+            }]
         }
         _ => vec![OpKind::Other],
     }

@@ -286,7 +286,9 @@ impl Walker<'_, '_> {
                         .and_then(|e| r.string(e))
                         .and_then(|t| constraint_of_type(&t)),
                 }],
-                "bulk_insert" => vec![OpKind::RowsOnly],
+                "bulk_insert" => vec![OpKind::RowsOnly {
+                    copied_from: Vec::new(),
+                }],
                 // Not a schema operation (`op.get_bind()`, `op.f(...)`, `op.inline_literal(...)`).
                 _ => Vec::new(),
             })

@@ -24,7 +24,9 @@ impl Walker<'_, '_> {
             if let Some((statement, table)) = self.dml_start(call, method) {
                 let filtered = outer.iter().any(|m| FILTERS.contains(m));
                 return Some(match statement {
-                    "INSERT" => OpKind::RowsOnly,
+                    "INSERT" => OpKind::RowsOnly {
+                        copied_from: Vec::new(),
+                    },
                     _ => OpKind::DataChange {
                         table,
                         statement,

@@ -164,3 +164,81 @@ pub(super) fn unnested(expr: &Expr) -> &Expr {
         other => other,
     }
 }
+
+/// The tables a query reads rows from: every table named in its FROM clauses, joins,
+/// subqueries, set operations and common tables (the common tables' own names left out).
+pub(super) fn tables_read(query: &sqlparser::ast::Query) -> Vec<String> {
+    let mut common = Vec::new();
+    let mut tables = Vec::new();
+    read_query(query, &mut common, &mut tables);
+    tables.retain(|t| {
+        !common
+            .iter()
+            .any(|c: &String| crate::model::op::same_name(c, t))
+    });
+    tables.dedup();
+    tables
+}
+
+fn read_query(query: &sqlparser::ast::Query, common: &mut Vec<String>, tables: &mut Vec<String>) {
+    if let Some(with) = &query.with {
+        for cte in &with.cte_tables {
+            common.push(cte.alias.name.value.clone());
+            read_query(&cte.query, common, tables);
+        }
+    }
+    read_set(&query.body, common, tables);
+}
+
+fn read_set(body: &sqlparser::ast::SetExpr, common: &mut Vec<String>, tables: &mut Vec<String>) {
+    use sqlparser::ast::SetExpr;
+    match body {
+        SetExpr::Select(select) => {
+            for from in &select.from {
+                read_factor(&from.relation, common, tables);
+                for join in &from.joins {
+                    read_factor(&join.relation, common, tables);
+                }
+            }
+        }
+        SetExpr::Query(query) => read_query(query, common, tables),
+        SetExpr::SetOperation { left, right, .. } => {
+            read_set(left, common, tables);
+            read_set(right, common, tables);
+        }
+        // `TABLE t`, `TABLE s.t`.
+        SetExpr::Table(table) => {
+            if let Some(name) = &table.table_name {
+                let bare = super::identifier(name);
+                tables.push(match &table.schema_name {
+                    Some(schema) => format!("{}.{bare}", super::identifier(schema)),
+                    None => bare,
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn read_factor(
+    factor: &sqlparser::ast::TableFactor,
+    common: &mut Vec<String>,
+    tables: &mut Vec<String>,
+) {
+    use sqlparser::ast::TableFactor;
+    match factor {
+        TableFactor::Table {
+            name, args: None, ..
+        } => tables.push(super::name(name)),
+        TableFactor::Derived { subquery, .. } => read_query(subquery, common, tables),
+        TableFactor::NestedJoin {
+            table_with_joins, ..
+        } => {
+            read_factor(&table_with_joins.relation, common, tables);
+            for join in &table_with_joins.joins {
+                read_factor(&join.relation, common, tables);
+            }
+        }
+        _ => {}
+    }
+}
