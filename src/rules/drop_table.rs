@@ -35,13 +35,26 @@ impl Rule for DropTable {
             let copied = site.ops[..site.index].iter().rev().find(|op| {
                 matches!(&op.kind, OpKind::RowsOnly { copied_from } if copied_from.iter().any(|t| same_name(t, table)))
             });
-            let diagnostic = match copied {
-                Some(copy) => {
-                    let line = cx.sources.get(copy.span.file).line_col(copy.span.start).0;
+            // A table made under the same name later in the body (`CREATE TABLE t`, or `ALTER
+            // TABLE t_new RENAME TO t`): the name goes on, so running instances keep finding it.
+            let recreated = site.ops[site.index + 1..].iter().find(|op| match &op.kind {
+                OpKind::CreateTable { table: t, .. } => same_name(t, table),
+                OpKind::RenameTable { to, .. } => same_name(to, table),
+                _ => false,
+            });
+            let line_of =
+                |op: &crate::model::Op| cx.sources.get(op.span.file).line_col(op.span.start).0;
+            let diagnostic = match (copied, recreated) {
+                // A table swap: the rows were copied into what takes the table's place.
+                (Some(_), Some(_)) => continue,
+                (None, Some(again)) => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good: the table made again under its name (line {}) starts without its rows", line_of(again)))
+                    .with_help("copy the rows into the new table before the drop (`INSERT INTO ... SELECT`), or build the new table under another name, copy, then swap the names"),
+                (Some(copy), None) => {
+                    let line = line_of(copy);
                     cx.report_op(&META, &site, format!("dropping table `{table}` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line {line}){running}"))
                         .with_help("deploy code that no longer uses the table first, then drop it in a later release")
                 }
-                None => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good, and running instances of the application that still use it fail until they are redeployed{running}"))
+                (None, None) => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good, and running instances of the application that still use it fail until they are redeployed{running}"))
                     .with_help("deploy code that no longer uses the table first, keep a backup (`CREATE TABLE ... AS` or a dump), then drop it in a later release"),
             };
             out.push(diagnostic);
@@ -66,6 +79,19 @@ mod tests {
             [
                 "dropping table `customers` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line 2)",
                 "dropping table `ratepayers` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line 4)",
+            ]
+        );
+    }
+
+    /// A table dropped and made again under its name loses its rows, not its name.
+    #[test]
+    fn a_table_made_again_under_its_name_starts_empty() {
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_recreated_empty.sql");
+        assert_eq!(
+            messages,
+            [
+                "dropping table `ratepayers` deletes its data for good: the table made again under its name (line 3) starts without its rows"
             ]
         );
     }

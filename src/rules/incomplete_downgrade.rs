@@ -77,6 +77,24 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             replaced.push(table.clone());
             continue;
         }
+        // A table built here, then renamed to the name of a table this upgrade dropped (`CREATE
+        // TABLE t_new AS ...`, `DROP TABLE t`, `ALTER TABLE t_new RENAME TO t`): `t` is replaced,
+        // as if dropped and created anew under its name.
+        if let OpKind::RenameTable { from, to } = &op.kind
+            && made_here(&created, from)
+            && let Some(position) = removed
+                .iter()
+                .position(|(o, _)| matches!(o, Object::Table(t) if same_name(t, to)))
+        {
+            removed.remove(position);
+            created.retain(|(c, _)| {
+                !c.relation()
+                    .or(c.table())
+                    .is_some_and(|t| same_name(t, from))
+            });
+            replaced.push(to.clone());
+            continue;
+        }
         // `DROP INDEX [IF EXISTS] ix` before building `ix` clears what a failed run left behind
         // (an invalid index), or replaces it: either way the index exists after the upgrade,
         // and its drop is no removal for the downgrade to restore.
