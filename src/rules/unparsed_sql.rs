@@ -37,20 +37,19 @@ impl Rule for UnparsedSql {
                 else {
                     continue;
                 };
-                let help = if *rejected_by_postgres {
-                    "PostgreSQL's parser rejects it, so it fails if it runs on PostgreSQL as written: fix it, or if it is a template or another database's SQL, suppress this note with the reason"
+                let diagnostic = if *rejected_by_postgres {
+                    cx.report_op(&META, &site, format!("{reason}: the migration fails here if it runs on PostgreSQL, and no rule checked it"))
+                        .with_severity(Severity::Warning)
+                        .with_help("fix the statement; if it is a template or another database's SQL, suppress this finding with the reason")
                 } else {
-                    "review it by hand, then suppress this note with the reason"
-                };
-                out.push(
                     cx.report_op(
                         &META,
                         &site,
                         format!("this statement was not checked: {reason}"),
                     )
-                    .with_help(help)
-                    .in_phase(phase),
-                );
+                    .with_help("review it by hand, then suppress this note with the reason")
+                };
+                out.push(diagnostic.in_phase(phase));
             }
         }
     }
