@@ -30,7 +30,10 @@ impl Rule for AvoidCharType {
                 };
                 out.push(
                     cx.report_op(&META, &site, format!("`{table}.{column}` is `{written}`: shorter values are padded with spaces, which comparisons ignore but `LIKE`, `length()`, concatenation and clients do not, and it is no faster than `text`"))
-                        .with_help(format!("Alembic: `sa.Column(\"{column}\", sa.Text())` (or `sa.String(n)`); SQL: `{column} text`, with a CHECK when the length is fixed")),
+                        .with_help(cx.help_for(
+                            format!("`sa.Column(\"{column}\", sa.Text())` (or `sa.String(n)`), with a CHECK when the length is fixed"),
+                            format!("`{column} text`, with a CHECK when the length is fixed"),
+                        )),
                 );
             }
         }

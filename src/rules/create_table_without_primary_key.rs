@@ -73,7 +73,10 @@ impl Rule for CreateTableWithoutPrimaryKey {
             }
             out.push(
                 cx.report_op(&META, &site, format!("table `{table}` has no primary key: rows cannot be addressed one by one, logical replication cannot replicate its UPDATEs and DELETEs, and duplicates creep in"))
-                    .with_help("add a primary key (`sa.Column(\"id\", sa.BigInteger(), sa.Identity(), primary_key=True)`; SQL: `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`), or a composite one for a link table"),
+                    .with_help(cx.help_for(
+                        "add a primary key (`sa.Column(\"id\", sa.BigInteger(), sa.Identity(), primary_key=True)`), or a composite one for a link table",
+                        "add a primary key (`id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`), or a composite one for a link table",
+                    )),
             );
         }
     }

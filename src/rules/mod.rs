@@ -184,6 +184,16 @@ impl<'a> LintContext<'a> {
         }
     }
 
+    /// The way out written for the set's framework: SQLAlchemy's spelling in an Alembic
+    /// revision, SQL anywhere else.
+    pub fn help_for(&self, alembic: impl Into<String>, sql: impl Into<String>) -> String {
+        if self.set.framework == crate::model::Framework::Alembic {
+            alembic.into()
+        } else {
+            sql.into()
+        }
+    }
+
     /// Every operation of both phases in scope.
     pub fn all_ops(&self) -> impl Iterator<Item = OpSite<'a>> + '_ {
         self.ops(Phase::Upgrade).chain(self.ops(Phase::Downgrade))

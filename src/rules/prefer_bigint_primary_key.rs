@@ -49,7 +49,10 @@ impl Rule for PreferBigintPrimaryKey {
             }
             out.push(
                 cx.report_op(&META, &site, format!("primary key `{table}.{}` is {}: it runs out after 2,147,483,647 ids, and widening it later rewrites the table and every referencing foreign key", key.name, key.ty))
-                    .with_help("use `sa.BigInteger()` (SQL: `bigint GENERATED ALWAYS AS IDENTITY`); the extra 4 bytes per row cost little"),
+                    .with_help(cx.help_for(
+                        "use `sa.BigInteger()`; the extra 4 bytes per row cost little",
+                        "use `bigint GENERATED ALWAYS AS IDENTITY`; the extra 4 bytes per row cost little",
+                    )),
             );
         }
     }

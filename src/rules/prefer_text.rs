@@ -32,7 +32,10 @@ impl Rule for PreferText {
                 };
                 out.push(
                     cx.report_op(&META, &site, format!("`{table}.{column}` is `varchar({length})`: raising the limit later needs ACCESS EXCLUSIVE on `{table}`, and lowering it rewrites the table"))
-                        .with_help(format!("Alembic: `sa.Column(\"{column}\", sa.Text())` with `sa.CheckConstraint(\"char_length({column}) <= {length}\")`; SQL: `{column} text CHECK (char_length({column}) <= {length})` — a CHECK can be replaced NOT VALID, without a lock that blocks traffic")),
+                        .with_help(cx.help_for(
+                            format!("`sa.Column(\"{column}\", sa.Text())` with `sa.CheckConstraint(\"char_length({column}) <= {length}\")` — a CHECK can be replaced NOT VALID, without a lock that blocks traffic"),
+                            format!("`{column} text CHECK (char_length({column}) <= {length})` — a CHECK can be replaced NOT VALID, without a lock that blocks traffic"),
+                        )),
                 );
             }
         }

@@ -28,7 +28,10 @@ impl Rule for PreferTimestamptz {
                 }
                 out.push(
                     cx.report_op(&META, &site, format!("`{table}.{column}` is `timestamp without time zone`: the values carry no zone, so the same instant reads differently depending on who wrote it and where"))
-                        .with_help("use `sa.DateTime(timezone=True)` (SQL: `timestamptz`); PostgreSQL stores UTC and converts on the way out"),
+                        .with_help(cx.help_for(
+                            "use `sa.DateTime(timezone=True)` (`timestamptz`); PostgreSQL stores UTC and converts on the way out",
+                            "use `timestamptz`; PostgreSQL stores UTC and converts on the way out",
+                        )),
                 );
             }
         }
@@ -40,5 +43,23 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// The way out is written in the migration's own language.
+    #[test]
+    fn the_help_speaks_the_frameworks_language() {
+        let sql = super::super::testing::fixture_helps(&super::META, "bad.sql");
+        assert!(
+            !sql.is_empty() && sql.iter().all(|h| h.starts_with("use `timestamptz`")),
+            "{sql:?}"
+        );
+        let alembic = super::super::testing::fixture_helps(&super::META, "bad.py");
+        assert!(
+            !alembic.is_empty()
+                && alembic
+                    .iter()
+                    .all(|h| h.contains("sa.DateTime(timezone=True)")),
+            "{alembic:?}"
+        );
     }
 }

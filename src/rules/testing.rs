@@ -32,6 +32,21 @@ pub fn fixture_messages(meta: &RuleMeta, name: &str) -> Vec<String> {
     outcome.diagnostics.into_iter().map(|d| d.message).collect()
 }
 
+/// The help lines of a rule's findings on one fixture.
+pub fn fixture_helps(meta: &RuleMeta, name: &str) -> Vec<String> {
+    let options = crate::lint::LintOptions {
+        paths: vec![fixture_path(meta.id, name)],
+        select: Some(vec![meta.id.to_string()]),
+        ..Default::default()
+    };
+    let outcome = crate::lint::lint(&options).expect("fixture lints");
+    outcome
+        .diagnostics
+        .into_iter()
+        .filter_map(|d| d.help)
+        .collect()
+}
+
 /// Postgres version from a fixture's name: `bad_pg10.py` runs with `postgres_version = 10`.
 fn version_of(name: &str) -> u32 {
     name.split(['_', '.', '-'])
