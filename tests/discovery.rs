@@ -837,14 +837,16 @@ fn histories_under_a_testdata_folder_are_test_inputs_left_out_with_a_note() {
         skipped[0].0.ends_with("backend/src/test/resources/db")
             && skipped[0]
                 .1
-                .starts_with("1 `.sql` file: a test's resources"),
+                .starts_with("backend/src/test/resources/db: 1 `.sql` file: a test's resources"),
         "{skipped:?}"
     );
     assert!(
         skipped[1]
             .0
             .ends_with("internal/dbx/testdata/migration_failure")
-            && skipped[1].1.starts_with("1 `.sql` file: a test's data"),
+            && skipped[1]
+                .1
+                .contains("internal/dbx/testdata/migration_failure: 1 `.sql` file: a test's data"),
         "{skipped:?}"
     );
     assert_eq!(document["summary"]["revisions"], 1);
@@ -862,5 +864,41 @@ fn histories_under_a_testdata_folder_are_test_inputs_left_out_with_a_note() {
     assert!(
         !errors_and_warnings(&named).is_empty(),
         "the broken table is judged: {named:#?}"
+    );
+}
+
+/// golang-migrate never runs a file not named `.up.sql`: a folder whose versions alternate
+/// between `.up.sql` and plain `.sql` names is one history its own runner applies in version
+/// order, and what one file made is known to the next whatever its name.
+#[test]
+fn a_folder_alternating_up_sql_and_plain_sql_names_is_one_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "migrations/201701261850_create_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(40) NOT NULL);\n",
+    );
+    write(
+        root,
+        "migrations/201803101200_longer_names.sql",
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(80);\n",
+    );
+    write(
+        root,
+        "migrations/201905051200_add_email.up.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
+    let sets = run(&["check", "--show-sets"], root);
+    let listed = String::from_utf8_lossy(&sets.stderr);
+    let set_lines: Vec<&str> = listed.lines().filter(|l| l.starts_with("set ")).collect();
+    assert_eq!(set_lines.len(), 1, "{listed}");
+    assert!(set_lines[0].contains("3 migrations"), "{listed}");
+    // The widening is judged against the type the `.up.sql` file declared: free.
+    let document = json(&run(&["check", "--format", "json"], root));
+    let found = errors_and_warnings(&document);
+    assert!(
+        found.iter().all(|(rule, _)| rule == "missing-lock-timeout"),
+        "{found:?}"
     );
 }

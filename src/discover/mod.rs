@@ -554,13 +554,15 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
     add_liquibase_masters(liquibase_masters, &mut sql_by_dir, found);
     for (folder, files) in sql_by_dir {
         if let Some(why) = tool_tests(&folder, dir) {
+            let reason = SkipReason::NotMigrations(format!(
+                "{}: {} `.sql` {} {why}",
+                folder.strip_prefix("./").unwrap_or(&folder).display(),
+                files.len(),
+                if files.len() == 1 { "file:" } else { "files:" }
+            ));
             found.skipped.push(Skipped {
                 path: folder,
-                reason: SkipReason::NotMigrations(format!(
-                    "{} `.sql` {} {why}",
-                    files.len(),
-                    if files.len() == 1 { "file:" } else { "files:" }
-                )),
+                reason,
             });
             continue;
         }

@@ -320,6 +320,25 @@ fn unordered(file: &SqlFile, folder: &str) -> bool {
         && !versioned(folder_name)
 }
 
+/// A folder of `<version>_x.up.sql` files and plain `<version>_x.sql` files whose versions
+/// alternate: some plain file comes before some `.up.sql` file and some after one.
+fn interleaved_up_and_plain(files: &[SqlFile]) -> bool {
+    let range = |framework: Framework| {
+        let mut versions = files
+            .iter()
+            .filter(|f| f.framework == framework && f.role == Role::Up && !f.other_database)
+            .map(|f| &f.version);
+        let first = versions.next()?;
+        Some(versions.fold((first, first), |(low, high), v| (low.min(v), high.max(v))))
+    };
+    match (range(Framework::GolangMigrate), range(Framework::PlainSql)) {
+        (Some((first_up, last_up)), Some((first_plain, last_plain))) => {
+            first_plain < last_up && first_up < last_plain
+        }
+        _ => false,
+    }
+}
+
 /// One folder's files grouped into sets, and what was left out.
 pub struct Built {
     /// One set per framework found there, in apply order.
@@ -350,6 +369,17 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
         .filter(|f| f.other_database)
         .map(|f| f.file)
         .collect();
+    let mut files = files;
+    if interleaved_up_and_plain(&files) {
+        // golang-migrate never runs a file not named `.up.sql`: a folder whose versions
+        // alternate between the two namings is one history that its own runner applies in
+        // version order (fider's `dbx.Migrate` runs every `.sql` file of its folder).
+        for file in &mut files {
+            if file.framework == Framework::GolangMigrate {
+                file.framework = Framework::PlainSql;
+            }
+        }
+    }
     let mut by_framework: BTreeMap<&'static str, Vec<SqlFile>> = BTreeMap::new();
     // Another database's variant of a migration is that database's business.
     for file in files.into_iter().filter(|f| !f.other_database) {
