@@ -12,6 +12,16 @@ pub struct ColumnType {
 }
 
 impl ColumnType {
+    /// A type the migration computes or takes from elsewhere (a helper's parameter): its name
+    /// is not known before it runs.
+    pub fn unknown() -> Self {
+        ColumnType::normalized("unknown", Vec::new())
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        *self == ColumnType::unknown()
+    }
+
     /// Normalises a type name from SQL or SQLAlchemy to PostgreSQL's canonical one.
     pub fn normalized(name: &str, modifiers: Vec<u32>) -> Self {
         let written = name.trim();

@@ -46,6 +46,17 @@ impl Rule for ChangeColumnType {
                 continue;
             }
             let from = from.clone().or(declared);
+            if to.is_unknown() {
+                let diagnostic = cx.report_op(&META, &site, format!("changing the type of {target} to a type the revision computes may rewrite the whole table under ACCESS EXCLUSIVE; the types are not known before it runs, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
+                    .with_help(help);
+                // As for every change but a failing one, a rollback's is a warning.
+                out.push(if site.phase == Phase::Downgrade {
+                    diagnostic.with_severity(Severity::Warning)
+                } else {
+                    diagnostic
+                });
+                continue;
+            }
             let fails = using.is_none()
                 && from.as_ref().is_some_and(|from| {
                     matches!(
@@ -297,6 +308,20 @@ mod tests {
         );
         assert!(
             messages.contains(&"citext → character varying(255) on `handles.username` rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done".to_string()),
+            "{messages:?}"
+        );
+    }
+
+    /// Types a helper receives as parameters are unknown, not type names: the change may
+    /// rewrite; it is not said to.
+    #[test]
+    fn types_passed_to_a_helper_are_unknown() {
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_types_from_parameters.py");
+        assert!(
+            messages[0].starts_with(
+                "changing the type of `orders.code` to a type the revision computes may rewrite"
+            ),
             "{messages:?}"
         );
     }

@@ -471,9 +471,10 @@ pub fn declared_columns(kind: &OpKind) -> Vec<(&str, &str, &ColumnType)> {
             .map(|c| (table.as_str(), c.name.as_str(), &c.ty))
             .collect(),
         OpKind::AddColumn { table, column } => vec![(table, &column.name, &column.ty)],
+        // A type the revision computes declares nothing.
         OpKind::AlterColumnType {
             table, column, to, ..
-        } => vec![(table, column, to)],
+        } if !to.is_unknown() => vec![(table, column, to)],
         _ => Vec::new(),
     }
 }

@@ -252,6 +252,11 @@ impl<'a> Reader<'a> {
         if bare && self.project_types.contains(name) {
             return None;
         }
+        // A bare lower-case name is a variable or a parameter (`type_=type_` in a helper), not
+        // a type class: SQLAlchemy's types, like every Python class, are CapWords or UPPER.
+        if bare && name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return None;
+        }
         let kw = |key: &str| {
             call.and_then(|c| c.arguments.find_keyword(key))
                 .map(|k| &k.value)

@@ -4,7 +4,7 @@ use ruff_python_ast::ExprCall;
 
 use crate::model::op::NameOrigin;
 use crate::model::op::implied_by_column;
-use crate::model::{Column, ConstraintKind, OpKind, RelationKind};
+use crate::model::{Column, ColumnType, ConstraintKind, OpKind, RelationKind};
 
 use super::super::exprs::{Reader, as_call, callee_name, is_false, is_non_native_enum, is_true};
 use super::Walker;
@@ -144,7 +144,10 @@ impl Walker<'_, '_> {
                     let table = table_at(0)?;
                     let column = r.string(args.find_argument_value("column_name", shift)?)?;
                     let mut kinds = Vec::new();
-                    if let Some(to) = kw("type_").and_then(|e| r.column_type(e)) {
+                    // A type the revision computes (a helper's parameter) is still a type change.
+                    if let Some(to) =
+                        kw("type_").map(|e| r.column_type(e).unwrap_or_else(ColumnType::unknown))
+                    {
                         let using = kw("postgresql_using")
                             .and_then(|e| r.string(e))
                             .map(|u| crate::frontend::sql::using_of(&u, &column, &to));
