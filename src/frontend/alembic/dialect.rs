@@ -31,6 +31,26 @@ fn names_dialect(expr: &Expr) -> bool {
     }
 }
 
+/// Whether a SQLAlchemy dialect class is PostgreSQL's: `PGDialect`, `PGDialect_psycopg2`,
+/// `postgresql.dialect` → yes; `MySQLDialect`, `SQLiteDialect_pysqlite` → no; `None` for a
+/// class that names no database.
+fn dialect_class(expr: &Expr) -> Option<bool> {
+    let name = match expr {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attr) if attr.attr.as_str() == "dialect" => {
+            return match attr.value.as_ref() {
+                Expr::Name(module) => is_postgres(module.id.as_str()),
+                Expr::Attribute(module) => is_postgres(module.attr.as_str()),
+                _ => None,
+            };
+        }
+        Expr::Attribute(attr) => attr.attr.as_str(),
+        _ => return None,
+    };
+    let (database, _) = name.split_once("Dialect")?;
+    is_postgres(&database.to_ascii_lowercase())
+}
+
 /// Does `test` hold when the revision runs on PostgreSQL? `None` when it is not about the
 /// database, or cannot be told.
 pub fn holds_on_postgres(test: &Expr, reader: &Reader) -> Option<bool> {
@@ -78,6 +98,21 @@ pub fn holds_on_postgres(test: &Expr, reader: &Reader) -> Option<bool> {
         }
         Expr::Call(call) => {
             let name = callee_name(call)?;
+            // `isinstance(bind.dialect, MySQLDialect)`, `isinstance(d, (PGDialect, SQLiteDialect))`
+            if name == "isinstance" {
+                let classes = match call.arguments.args.get(1)? {
+                    Expr::Tuple(tuple) => tuple.elts.iter().collect(),
+                    one => vec![one],
+                };
+                let databases: Vec<Option<bool>> = classes.into_iter().map(dialect_class).collect();
+                return if databases.contains(&Some(true)) {
+                    Some(true)
+                } else if databases.iter().all(|d| *d == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                };
+            }
             // `url.startswith("mysql")`, `str(bind.engine.url).startswith("postgres")`
             if name == "startswith" {
                 let prefix = reader.string(call.arguments.args.first()?)?;
@@ -102,6 +137,25 @@ mod tests {
         let constants = HashMap::new();
         let reader = Reader::new(source, &constants);
         holds_on_postgres(parsed.expr(), &reader)
+    }
+
+    #[test]
+    fn dialect_classes_in_isinstance_tests() {
+        assert_eq!(
+            judge("isinstance(op.get_bind().dialect, MySQLDialect)"),
+            Some(false)
+        );
+        assert_eq!(
+            judge("isinstance(c.connection.engine.dialect, PGDialect)"),
+            Some(true)
+        );
+        assert_eq!(judge("isinstance(d, postgresql.dialect)"), Some(true));
+        assert_eq!(
+            judge("isinstance(d, (MySQLDialect, SQLiteDialect_pysqlite))"),
+            Some(false)
+        );
+        assert_eq!(judge("not isinstance(d, PGDialect_psycopg2)"), Some(false));
+        assert_eq!(judge("isinstance(d, DefaultDialect)"), None);
     }
 
     #[test]
