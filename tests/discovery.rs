@@ -818,6 +818,12 @@ fn histories_under_a_testdata_folder_are_test_inputs_left_out_with_a_note() {
         "internal/dbx/testdata/migration_failure/210101000000_broken.sql",
         "CREATE TABLE foo;\n",
     );
+    // A pgTAP unit test beside the schema (a `test` folder).
+    write(
+        root,
+        "schema/test/unit/migrations/008_capitalization_test.sql",
+        "BEGIN;\nSELECT plan(1);\nTRUNCATE users;\nSELECT * FROM finish();\nROLLBACK;\n",
+    );
     // Test data a Java project's tests load (Maven's and Gradle's `src/test`).
     write(
         root,
@@ -832,7 +838,12 @@ fn histories_under_a_testdata_folder_are_test_inputs_left_out_with_a_note() {
         .filter(|d| d["rule"] == "skipped-folder")
         .map(|d| (d["path"].as_str().unwrap(), d["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(skipped.len(), 2, "{diagnostics:#?}");
+    assert_eq!(skipped.len(), 3, "{diagnostics:#?}");
+    assert!(
+        skipped[2].0.ends_with("schema/test/unit/migrations")
+            && skipped[2].1.contains("1 `.sql` file: a test's files"),
+        "{skipped:?}"
+    );
     assert!(
         skipped[0].0.ends_with("backend/src/test/resources/db")
             && skipped[0]

@@ -68,7 +68,9 @@ impl SqlTool {
 /// - Go's tools ignore every folder named `testdata` (`go help packages`): it holds a test's
 ///   inputs, such as the histories a migration runner's own tests apply;
 /// - Maven's and Gradle's `src/test` holds the tests and their resources (the standard
-///   directory layout), such as the data a Flyway test loads on top of the real history.
+///   directory layout), such as the data a Flyway test loads on top of the real history;
+/// - any other `test` or `tests` folder holds a test suite's files (pgTAP tests, the scripts an
+///   extension's tests run, the histories a library's tests apply).
 ///
 /// Only folders below `root`, the folder the walk started at, count: a folder named on the
 /// command line is checked whatever its name.
@@ -90,6 +92,10 @@ pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<&'static str> {
         } else if named(Some(&dir), "test") && named(dir.parent(), "src") {
             Some(
                 "a test's resources (Maven's and Gradle's `src/test`), not the application's migrations: not checked or run; name the folder on the command line or in the config's `paths` to check it",
+            )
+        } else if named(Some(&dir), "test") || named(Some(&dir), "tests") {
+            Some(
+                "a test's files (a `test` or `tests` folder: pgTAP or unit tests, fixtures a test suite applies), not the application's migrations: not checked or run; name the folder on the command line or in the config's `paths` to check it",
             )
         } else if named(Some(&dir), "testdata") {
             Some(
