@@ -23,28 +23,29 @@ pub fn fixture_path(rule: &str, name: &str) -> PathBuf {
 
 /// The messages of `meta`'s findings on one of its fixtures, in report order.
 pub fn fixture_messages(meta: &RuleMeta, name: &str) -> Vec<String> {
-    let options = crate::lint::LintOptions {
-        paths: vec![fixture_path(meta.id, name)],
-        select: Some(vec![meta.id.to_string()]),
-        ..Default::default()
-    };
-    let outcome = crate::lint::lint(&options).expect("fixture lints");
-    outcome.diagnostics.into_iter().map(|d| d.message).collect()
+    fixture_diagnostics(meta, name)
+        .into_iter()
+        .map(|d| d.message)
+        .collect()
 }
 
 /// The help lines of a rule's findings on one fixture.
 pub fn fixture_helps(meta: &RuleMeta, name: &str) -> Vec<String> {
+    fixture_diagnostics(meta, name)
+        .into_iter()
+        .filter_map(|d| d.help)
+        .collect()
+}
+
+fn fixture_diagnostics(meta: &RuleMeta, name: &str) -> Vec<crate::diagnostic::Diagnostic> {
     let options = crate::lint::LintOptions {
         paths: vec![fixture_path(meta.id, name)],
         select: Some(vec![meta.id.to_string()]),
         ..Default::default()
     };
-    let outcome = crate::lint::lint(&options).expect("fixture lints");
-    outcome
+    crate::lint::lint(&options)
+        .expect("fixture lints")
         .diagnostics
-        .into_iter()
-        .filter_map(|d| d.help)
-        .collect()
 }
 
 /// Postgres version from a fixture's name: `bad_pg10.py` runs with `postgres_version = 10`.
