@@ -552,18 +552,13 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
         add_sqitch_project(top, plan, &mut sql_by_dir, found);
     }
     add_liquibase_masters(liquibase_masters, &mut sql_by_dir, found);
+    // Test folders, each said once with what it holds: (folders, files) by test folder.
+    let mut tests: BTreeMap<(PathBuf, &'static str), (usize, usize)> = BTreeMap::new();
     for (folder, files) in sql_by_dir {
-        if let Some(why) = tool_tests(&folder, dir) {
-            let reason = SkipReason::NotMigrations(format!(
-                "{}: {} `.sql` {} {why}",
-                folder.strip_prefix("./").unwrap_or(&folder).display(),
-                files.len(),
-                if files.len() == 1 { "file:" } else { "files:" }
-            ));
-            found.skipped.push(Skipped {
-                path: folder,
-                reason,
-            });
+        if let Some((test_folder, why)) = tool_tests(&folder, dir) {
+            let held = tests.entry((test_folder, why)).or_default();
+            held.0 += 1;
+            held.1 += files.len();
             continue;
         }
         // Inside an Alembic project (or holding one) a loose .sql file is a helper script, not
@@ -583,6 +578,25 @@ fn add_directory(dir: &Path, found: &mut Found, filters: &PathFilters) {
             files,
             scope: None,
             named: false,
+        });
+    }
+    for ((test_folder, why), (folders, files)) in tests {
+        let reason = SkipReason::NotMigrations(format!(
+            "{}: {files} `.sql` {}{}: {why}",
+            test_folder
+                .strip_prefix("./")
+                .unwrap_or(&test_folder)
+                .display(),
+            if files == 1 { "file" } else { "files" },
+            if folders == 1 {
+                String::new()
+            } else {
+                format!(" in {folders} folders")
+            },
+        ));
+        found.skipped.push(Skipped {
+            path: test_folder,
+            reason,
         });
     }
 }

@@ -74,7 +74,8 @@ impl SqlTool {
 ///
 /// Only folders below `root`, the folder the walk started at, count: a folder named on the
 /// command line is checked whatever its name.
-pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<&'static str> {
+/// Returns the test folder that decides it (`schema/test`), with the reason.
+pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<(PathBuf, &'static str)> {
     let named = |path: Option<&Path>, name: &str| {
         path.and_then(Path::file_name)
             .is_some_and(|n| n.eq_ignore_ascii_case(name))
@@ -85,7 +86,7 @@ pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<&'static str> {
         .filter(|dir| !dir.as_os_str().is_empty());
     ancestors.find_map(|relative| {
         let dir = root.join(relative);
-        if named(Some(&dir), "tests") && named(dir.parent(), "supabase") {
+        let why = if named(Some(&dir), "tests") && named(dir.parent(), "supabase") {
             Some(
                 "the Supabase CLI's database tests (`supabase test db` runs them and rolls them back), not migrations: not checked or run",
             )
@@ -103,7 +104,8 @@ pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<&'static str> {
             )
         } else {
             None
-        }
+        };
+        why.map(|why| (dir, why))
     })
 }
 
