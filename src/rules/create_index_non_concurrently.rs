@@ -104,4 +104,17 @@ mod tests {
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
     }
+
+    /// A lock taken by a rename earlier in the transaction is held under the new name.
+    #[test]
+    fn a_rename_earlier_in_the_transaction_holds_the_table() {
+        let messages = super::super::testing::fixture_messages(&super::META, "bad_after_rename.py");
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains(
+                "while this transaction already holds ACCESS EXCLUSIVE on `build_requests`"
+            ),
+            "{messages:?}"
+        );
+    }
 }

@@ -65,15 +65,22 @@ pub fn held_before<'a>(cx: &LintContext<'a>, site: &OpSite<'a>, table: &str) -> 
         return None;
     }
     let mut held: Option<TableLock> = None;
-    for (index, op) in site.ops[..site.index].iter().enumerate() {
+    // Back from `site` to the start of its transaction, following the table to the names it
+    // had: a lock taken before a rename is held on the table under its new name.
+    let mut name = table.to_string();
+    for (index, op) in site.ops[..site.index].iter().enumerate().rev() {
         // Outside a transaction block each statement commits, releasing what it took.
         if !op.in_transaction || matches!(op.kind, OpKind::CommitTransaction) {
-            held = None;
-            continue;
+            break;
+        }
+        if let OpKind::RenameTable { from, to } = &op.kind
+            && same_name(to, &name)
+        {
+            name = from.clone();
         }
         let earlier = OpSite { index, op, ..*site };
         for (t, lock) in taken(cx, &earlier) {
-            if same_name(t, table) && held.is_none_or(|h| !crate::model::locks::at_least(h, lock)) {
+            if same_name(t, &name) && held.is_none_or(|h| !crate::model::locks::at_least(h, lock)) {
                 held = Some(lock);
             }
         }
