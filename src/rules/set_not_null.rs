@@ -2,7 +2,7 @@ use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::same_name;
 use crate::model::{Op, OpKind};
 
-use super::{LintContext, Rule, TableHistory};
+use super::{LintContext, OpSite, Rule, TableHistory};
 
 pub static META: RuleMeta = RuleMeta {
     id: "set-not-null",
@@ -29,6 +29,9 @@ impl Rule for SetNotNull {
             .flat_map(|m| m.upgrade.ops.iter().chain(&m.downgrade.ops))
             .filter(|op| matches!(op.kind, OpKind::AddConstraint { .. }))
             .collect();
+        // The columns one statement makes NOT NULL are checked in one scan: (site of the
+        // first, table, columns).
+        let mut scans: Vec<(OpSite, &str, Vec<&str>)> = Vec::new();
         for site in cx.all_ops() {
             let OpKind::SetNotNull { table, column } = &site.op.kind else {
                 continue;
@@ -53,16 +56,29 @@ impl Rule for SetNotNull {
             {
                 continue;
             }
-            let help = if cx.postgres_version >= 12 {
-                "add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it (a scan that allows writes), then SET NOT NULL (no scan, PostgreSQL ≥ 12), then drop the check"
-            } else {
-                "before PostgreSQL 12 there is no scan-free way: keep a `CHECK (col IS NOT NULL)` constraint (added NOT VALID, then validated) instead of NOT NULL, or schedule the scan"
-            };
-            out.push(
-                cx.report_op(&META, &site, format!("SET NOT NULL on `{table}.{column}` scans the whole table under ACCESS EXCLUSIVE to check for NULLs: no reads or writes until it is done"))
-                    .with_help(help)
+            match scans.last_mut() {
+                Some((first, t, columns))
+                    if first.op.span == site.op.span
+                        && first.phase == site.phase
+                        && same_name(t, table) =>
+                {
+                    columns.push(column);
+                }
+                _ => scans.push((site, table, vec![column])),
+            }
+        }
+        let help = if cx.postgres_version >= 12 {
+            "add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it (a scan that allows writes), then SET NOT NULL (no scan, PostgreSQL ≥ 12), then drop the check"
+        } else {
+            "before PostgreSQL 12 there is no scan-free way: keep a `CHECK (col IS NOT NULL)` constraint (added NOT VALID, then validated) instead of NOT NULL, or schedule the scan"
+        };
+        for (site, table, columns) in scans {
+            let diagnostic = match columns.as_slice() {
+                [column] => cx.report_op(&META, &site, format!("SET NOT NULL on `{table}.{column}` scans the whole table under ACCESS EXCLUSIVE to check for NULLs: no reads or writes until it is done"))
                     .with_fix((cx.postgres_version >= 12).then(|| crate::fix::not_null_check::alembic(site.op, table, column, crate::fix::Allowed::of(&cx.set.env))).flatten()),
-            );
+                several => cx.report_op(&META, &site, format!("SET NOT NULL on `{table}`'s columns `{}` scans the whole table once under ACCESS EXCLUSIVE to check them for NULLs: no reads or writes until it is done", several.join("`, `"))),
+            };
+            out.push(diagnostic.with_help(help));
         }
     }
 }
@@ -122,5 +138,18 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// The columns of one statement are checked in one scan, and said in one finding.
+    #[test]
+    fn several_columns_of_one_statement_are_one_scan() {
+        let messages =
+            super::super::testing::fixture_messages(&super::META, "bad_several_columns.sql");
+        assert_eq!(
+            messages,
+            [
+                "SET NOT NULL on `users`'s columns `email`, `name` scans the whole table once under ACCESS EXCLUSIVE to check them for NULLs: no reads or writes until it is done"
+            ]
+        );
     }
 }
