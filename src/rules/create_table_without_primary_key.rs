@@ -50,12 +50,25 @@ impl Rule for CreateTableWithoutPrimaryKey {
                 } => same_name(t, &current),
                 _ => false,
             });
+            // A key a later migration of the set adds: the history already fixes what the
+            // finding would ask for (checked whole, an old revision is not edited again).
+            let key_added_by_later_migration = cx.set.migrations[site.migration_index + 1..]
+                .iter()
+                .flat_map(|m| &m.upgrade.ops)
+                .any(|op| {
+                    matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::PrimaryKey { .. }, .. } if same_name(t, &current))
+                });
             // A scratch table the same migration drops again holds nothing anyone keeps.
             let dropped_later = site.ops[site.index + 1..].iter().any(
                 |op| matches!(&op.kind, OpKind::DropTable { table: t } if same_name(t, table)),
             );
             // A partition has its parent's key; LIKE ... INCLUDING INDEXES copies the source's.
-            if has_key || key_added_later || dropped_later || !shaped_by.is_empty() {
+            if has_key
+                || key_added_later
+                || key_added_by_later_migration
+                || dropped_later
+                || !shaped_by.is_empty()
+            {
                 continue;
             }
             // A unique key on NOT NULL columns addresses rows and keeps duplicates out as a
