@@ -38,7 +38,7 @@ impl Rule for UnparsedSql {
                     continue;
                 };
                 let diagnostic = if *rejected_by_postgres {
-                    cx.report_op(&META, &site, format!("{reason}: the migration fails here if it runs on PostgreSQL, and no rule checked it"))
+                    cx.report_op(&META, &site, format!("{reason}; the migration fails here if it runs on PostgreSQL, and no rule checked it"))
                         .with_severity(Severity::Warning)
                         .with_help("fix the statement; if it is a template or another database's SQL, suppress this finding with the reason")
                 } else {
