@@ -62,6 +62,13 @@ impl SqlTool {
     }
 }
 
+/// How every test-folder note ends: what happens to it, and how to check it anyway.
+macro_rules! left_out_unless_named {
+    () => {
+        ": not checked or run; name the folder on the command line or in the config's `paths` to check it"
+    };
+}
+
 /// Why a folder's SQL files are a tool's tests, not migrations:
 /// - `supabase test db` runs the pgTAP files under `supabase/tests` (supabase/cli
 ///   `internal/db/test`), each in a transaction it rolls back;
@@ -91,17 +98,20 @@ pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<(PathBuf, &'stati
                 "the Supabase CLI's database tests (`supabase test db` runs them and rolls them back), not migrations: not checked or run",
             )
         } else if named(Some(&dir), "test") && named(dir.parent(), "src") {
-            Some(
-                "a test's resources (Maven's and Gradle's `src/test`), not the application's migrations: not checked or run; name the folder on the command line or in the config's `paths` to check it",
-            )
+            Some(concat!(
+                "a test's resources (Maven's and Gradle's `src/test`), not the application's migrations",
+                left_out_unless_named!()
+            ))
         } else if named(Some(&dir), "test") || named(Some(&dir), "tests") {
-            Some(
-                "a test's files (a `test` or `tests` folder: pgTAP or unit tests, fixtures a test suite applies), not the application's migrations: not checked or run; name the folder on the command line or in the config's `paths` to check it",
-            )
+            Some(concat!(
+                "a test's files (a `test` or `tests` folder: pgTAP or unit tests, fixtures a test suite applies), not the application's migrations",
+                left_out_unless_named!()
+            ))
         } else if named(Some(&dir), "testdata") {
-            Some(
-                "a test's data (Go's tools leave `testdata` folders out of the build), not a migration history: not checked or run; name the folder on the command line or in the config's `paths` to check it",
-            )
+            Some(concat!(
+                "a test's data (Go's tools leave `testdata` folders out of the build), not a migration history",
+                left_out_unless_named!()
+            ))
         } else {
             None
         };

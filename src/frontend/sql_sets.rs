@@ -360,7 +360,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
         files.into_iter().partition(|f| f.unlisted && !named);
     let unlisted_by = unlisted.first().map(|f| f.framework);
     let unlisted = unlisted.iter().map(|f| f.file).collect();
-    let (files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
+    let (mut files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
         .into_iter()
         .partition(|f| named || !unordered(f, &root));
     let unordered = unordered.iter().map(|f| f.file).collect();
@@ -369,7 +369,6 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
         .filter(|f| f.other_database)
         .map(|f| f.file)
         .collect();
-    let mut files = files;
     if interleaved_up_and_plain(&files) {
         // golang-migrate never runs a file not named `.up.sql`: a folder whose versions
         // alternate between the two namings is one history that its own runner applies in

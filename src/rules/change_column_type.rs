@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::op::{Using, same_name};
-use crate::model::{ColumnType, Framework, OpKind, Phase};
+use crate::model::{ColumnType, OpKind, Phase};
 
 use super::{LintContext, OpSite, Rule, declared_columns};
 
@@ -46,17 +46,6 @@ impl Rule for ChangeColumnType {
                 continue;
             }
             let from = from.clone().or(declared);
-            if to.is_unknown() {
-                let diagnostic = cx.report_op(&META, &site, format!("changing the type of {target} to a type the revision computes may rewrite the whole table under ACCESS EXCLUSIVE; the types are not known before it runs, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
-                    .with_help(help);
-                // As for every change but a failing one, a rollback's is a warning.
-                out.push(if site.phase == Phase::Downgrade {
-                    diagnostic.with_severity(Severity::Warning)
-                } else {
-                    diagnostic
-                });
-                continue;
-            }
             let fails = using.is_none()
                 && from.as_ref().is_some_and(|from| {
                     matches!(
@@ -71,13 +60,13 @@ impl Rule for ChangeColumnType {
                 cost => cost,
             };
             let diagnostic = match (&from, expression) {
+                _ if to.is_unknown() => cx.report_op(&META, &site, format!("changing the type of {target} to a type the revision computes may rewrite the whole table under ACCESS EXCLUSIVE; the types are not known before it runs, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite")),
                 (_, true) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} with USING rewrites the whole table under ACCESS EXCLUSIVE: no reads or writes until it is done")),
                 (None, false) => cx.report_op(&META, &site, format!("changing the type of {target} to {to} may rewrite the whole table under ACCESS EXCLUSIVE; the current type is neither stated nor declared earlier in the history, so it cannot be told whether this is one of the changes PostgreSQL makes without a rewrite"))
-                    .with_help(if cx.set.framework == Framework::Alembic {
-                        "pass `existing_type=` to `alter_column` so the change can be judged; only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free"
-                    } else {
-                        "only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free; anything else needs the expand/contract way"
-                    }),
+                    .with_help(cx.help_for(
+                        "pass `existing_type=` to `alter_column` so the change can be judged; only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free",
+                        "only widening varchar, numeric or a time type's precision, varchar → text and cidr → inet are free; anything else needs the expand/contract way",
+                    )),
                 (Some(from), false) => match cost(from) {
                     Cost::Free => continue,
                     // The revision set the session's time zone to UTC before: no rewrite.
@@ -90,11 +79,10 @@ impl Rule for ChangeColumnType {
                         .with_help("on a large table with an index on the column: add a column of the new type, backfill it, index it CONCURRENTLY, switch the application, then drop the old column"),
                     Cost::Rewrite => cx.report_op(&META, &site, format!("{from} → {to} on {target} rewrites the whole table (and rebuilds its indexes) under ACCESS EXCLUSIVE: no reads or writes until it is done")),
                     Cost::NoAutomaticCast => cx.report_op(&META, &site, format!("{from} → {to} on {target} fails: PostgreSQL casts {from} to {to} only when told how (\"cannot be cast automatically\"); with USING it rewrites the whole table under ACCESS EXCLUSIVE"))
-                        .with_help(if cx.set.framework == Framework::Alembic {
-                            "pass `postgresql_using=\"column::type\"` to `alter_column` (or change the type the expand/contract way: a new column, a backfill, a switch)"
-                        } else {
-                            "add `USING column::type` (or change the type the expand/contract way: a new column, a backfill, a switch)"
-                        }),
+                        .with_help(cx.help_for(
+                            "pass `postgresql_using=\"column::type\"` to `alter_column` (or change the type the expand/contract way: a new column, a backfill, a switch)",
+                            "add `USING column::type` (or change the type the expand/contract way: a new column, a backfill, a switch)",
+                        )),
                 },
             };
             // A rollback must narrow what the upgrade widened; that is a real rewrite, but one

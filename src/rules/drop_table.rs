@@ -42,15 +42,13 @@ impl Rule for DropTable {
                 OpKind::RenameTable { to, .. } => same_name(to, table),
                 _ => false,
             });
-            let line_of =
-                |op: &crate::model::Op| cx.sources.get(op.span.file).line_col(op.span.start).0;
             let diagnostic = match (copied, recreated) {
                 // A table swap: the rows were copied into what takes the table's place.
                 (Some(_), Some(_)) => continue,
-                (None, Some(again)) => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good: the table made again under its name (line {}) starts without its rows", line_of(again)))
+                (None, Some(again)) => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good: the table made again under its name (line {}) starts without its rows", cx.line_of(&again.span)))
                     .with_help("copy the rows into the new table before the drop (`INSERT INTO ... SELECT`), or build the new table under another name, copy, then swap the names"),
                 (Some(copy), None) => {
-                    let line = line_of(copy);
+                    let line = cx.line_of(&copy.span);
                     cx.report_op(&META, &site, format!("dropping table `{table}` breaks running instances of the application that still use it until they are redeployed (its rows were copied elsewhere first, line {line}){running}"))
                         .with_help("deploy code that no longer uses the table first, then drop it in a later release")
                 }

@@ -24,6 +24,18 @@ pub struct History<'a> {
     ancestors: RefCell<HashMap<usize, Rc<HashSet<usize>>>>,
 }
 
+/// The keys an operation is found under: its table's, and for a rename the new name's too.
+pub fn keys_of(op: &Op) -> Vec<String> {
+    let mut keys: Vec<String> = op.kind.table().map(table_key).into_iter().collect();
+    if let OpKind::RenameTable { to, .. } = &op.kind {
+        let new_key = table_key(to);
+        if !keys.contains(&new_key) {
+            keys.push(new_key);
+        }
+    }
+    keys
+}
+
 /// The key tables are indexed under: their last part, case-insensitively, a coarse bucket that
 /// callers narrow with [`crate::model::op::same_name`].
 pub fn table_key(table: &str) -> String {
@@ -61,17 +73,9 @@ impl<'a> History<'a> {
         let mut by_table: HashMap<String, Vec<(usize, usize, &'a Op)>> = HashMap::new();
         for i in order {
             for (k, op) in set.migrations[i].upgrade.ops.iter().enumerate() {
-                let Some(table) = op.kind.table() else {
-                    continue;
-                };
-                let key = table_key(table);
-                if let OpKind::RenameTable { to, .. } = &op.kind {
-                    let new_key = table_key(to);
-                    if new_key != key {
-                        by_table.entry(new_key).or_default().push((i, k, op));
-                    }
+                for key in keys_of(op) {
+                    by_table.entry(key).or_default().push((i, k, op));
                 }
-                by_table.entry(key).or_default().push((i, k, op));
             }
         }
         History {

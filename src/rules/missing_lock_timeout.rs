@@ -88,7 +88,7 @@ impl Rule for MissingLockTimeout {
                 let mut lines: Vec<usize> = locking
                     .iter()
                     .filter(|(p, _)| *p == phase)
-                    .map(|(_, l)| cx.sources.get(l.span.file).line_col(l.span.start).0)
+                    .map(|(_, l)| cx.line_of(&l.span))
                     .collect();
                 lines.dedup();
                 lines.iter().map(usize::to_string).collect::<Vec<_>>()

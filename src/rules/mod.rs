@@ -169,12 +169,12 @@ impl<'a> LintContext<'a> {
         // taken again rather than merged.
         loop {
             let mut candidates = self.history.upgrades_before(site.migration_index, &keys);
-            candidates.extend(own_upgrade.iter().chain(&site.ops[..site.index]).filter(|op| {
-                op.kind
-                    .table()
-                    .is_some_and(|t| keys.contains(&history::table_key(t)))
-                    || matches!(&op.kind, OpKind::RenameTable { to, .. } if keys.contains(&history::table_key(to)))
-            }));
+            candidates.extend(
+                own_upgrade
+                    .iter()
+                    .chain(&site.ops[..site.index])
+                    .filter(|op| history::keys_of(op).iter().any(|key| keys.contains(key))),
+            );
             let followed = TableHistory::follow(&candidates, table);
             let found = followed.keys();
             if found.iter().all(|key| keys.contains(key)) {
@@ -182,6 +182,11 @@ impl<'a> LintContext<'a> {
             }
             keys = found;
         }
+    }
+
+    /// The line (1-based) a span starts on, for messages that point at another statement.
+    pub fn line_of(&self, span: &Span) -> usize {
+        self.sources.get(span.file).line_col(span.start).0
     }
 
     /// The way out written for the set's framework: SQLAlchemy's spelling in an Alembic
