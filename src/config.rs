@@ -16,6 +16,9 @@ pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
+    /// The folder of the config file, which its paths and globs are relative to; not a key.
+    #[serde(skip)]
+    pub folder: Option<PathBuf>,
     pub paths: Option<Vec<PathBuf>>,
     #[serde(alias = "postgres_version")]
     pub postgres_version: Option<u32>,
@@ -46,6 +49,9 @@ pub struct Config {
 pub struct SetConfig {
     pub path: String,
     pub framework: String,
+    /// How a project's own runner (`framework = "sql"`) sends each migration:
+    /// `per-migration` (in a transaction of its own) or `none` (statement by statement).
+    pub transaction: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -164,10 +170,11 @@ impl Config {
 }
 
 impl Config {
-    /// `[[sets]]` as (folder glob, framework); a framework name that is not one of those a
-    /// folder of `.sql` files can be named as is an error that lists them.
-    pub fn frameworks_by_folder(&self) -> Result<Vec<(String, crate::model::Framework)>, String> {
-        use crate::model::Framework;
+    /// `[[sets]]` as (folder glob, framework and its runner's transaction); a framework name
+    /// that is not one of those a folder of `.sql` files can be named as is an error that lists
+    /// them, and so is a transaction for a framework that decides its own.
+    pub fn frameworks_by_folder(&self) -> Result<Vec<(String, crate::model::NamedRunner)>, String> {
+        use crate::model::{Framework, NamedRunner};
         let nameable: Vec<&str> = Framework::NAMEABLE.iter().map(|f| f.label()).collect();
         self.sets
             .iter()
@@ -177,7 +184,13 @@ impl Config {
                     .iter()
                     .find(|f| f.label().eq_ignore_ascii_case(set.framework.trim()));
                 match found {
-                    Some(framework) => Ok((set.path.clone(), *framework)),
+                    Some(framework) => Ok((
+                        set.path.clone(),
+                        NamedRunner {
+                            framework: *framework,
+                            transaction: set_transaction(set, *framework)?,
+                        },
+                    )),
                     None => Err(format!(
                         "config: sets: framework = \"{}\" (for \"{}\") is not one migration-gate can read a folder of `.sql` files as; known: {}{}",
                         set.framework,
@@ -332,6 +345,33 @@ fn invalid(path: &Path, error: &toml::de::Error) -> ConfigError {
     ConfigError::Invalid {
         path: path.display().to_string(),
         message: format!("{}{location}", error.message()),
+    }
+}
+
+/// A `[[sets]]` entry's `transaction`: only a project's own runner (`framework = "sql"`) needs
+/// telling; every other framework's transactions are its own, read from its files.
+fn set_transaction(
+    set: &SetConfig,
+    framework: crate::model::Framework,
+) -> Result<Option<crate::model::ScriptTransaction>, String> {
+    use crate::model::{Framework, ScriptTransaction};
+    let Some(value) = &set.transaction else {
+        return Ok(None);
+    };
+    if framework != Framework::PlainSql {
+        return Err(format!(
+            "config: sets: transaction = \"{value}\" (for \"{}\") is only for framework = \"sql\", a project's own runner; {} runs its migrations in transactions as its files say",
+            set.path,
+            framework.label()
+        ));
+    }
+    match value.trim() {
+        "per-migration" => Ok(Some(ScriptTransaction::Wrapped)),
+        "none" => Ok(Some(ScriptTransaction::PerStatement)),
+        other => Err(format!(
+            "config: sets: transaction = \"{other}\" (for \"{}\") is not a transaction mode; known: per-migration (each migration in a transaction of its own), none (statement by statement)",
+            set.path
+        )),
     }
 }
 

@@ -68,11 +68,11 @@ pub const KEYS: &[Key] = &[
     key(
         "",
         "sets",
-        "array of tables: path (folder glob), framework",
+        "array of tables: path (folder glob), framework, transaction (only with framework = \"sql\")",
         "each folder's framework found from its layout",
         None,
         None,
-        "The framework that runs a folder of `.sql` files when its layout is ambiguous: `[[sets]] path = \"db/migrations\" framework = \"atlas\"`. Frameworks: golang-migrate, dbmate, flyway, goose, sqlx, sql-migrate, supabase, atlas, sql (loose files run as written); Alembic, Diesel, Prisma, Drizzle, Sqitch and Liquibase are found by their own layout. An unknown name is a config error.",
+        "The framework that runs a folder of `.sql` files when its layout is ambiguous: `[[sets]] path = \"db/migrations\" framework = \"atlas\"`. Frameworks: golang-migrate, dbmate, flyway, goose, sqlx, sql-migrate, supabase, atlas, sql (loose files run as written); Alembic, Diesel, Prisma, Drizzle, Sqitch and Liquibase are found by their own layout. A project's own runner is `framework = \"sql\"` with `transaction = \"per-migration\"` (it wraps each file in a transaction of its own) or `\"none\"` (it sends statement by statement): the transaction rules and the round trip then follow it. An unknown name is a config error.",
     ),
     key(
         "",

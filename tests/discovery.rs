@@ -594,6 +594,44 @@ fn flyways_configured_prefix_names_its_migrations() {
     );
 }
 
+/// A Flyway baseline migration (`B<version>__`) is a copy of what the versioned migrations up
+/// to its version build, run only on an empty database: the versioned ones are the history
+/// every existing database went through, and are judged; the baseline is left out, said so.
+#[test]
+fn flyway_baseline_migrations_are_left_out_for_the_versioned_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let folder = "src/main/resources/db/migration";
+    write(
+        root,
+        &format!("{folder}/V1__accounts.sql"),
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);\n",
+    );
+    write(
+        root,
+        &format!("{folder}/V2__accounts_email.sql"),
+        "SET lock_timeout = '3s';\nALTER TABLE accounts ADD COLUMN email text;\n",
+    );
+    // A dump's bare index build, which would be a finding if the baseline were a migration.
+    write(
+        root,
+        &format!("{folder}/B2__baseline.sql"),
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nCREATE INDEX ix_accounts_email ON accounts (email);\n",
+    );
+    let output = run(&["check", "--show-sets", "--format", "json"], root);
+    let shown = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        shown.contains(&format!("set {folder}: flyway, 2 migrations")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("{folder}: 1 Flyway baseline migration (`B<version>__`): Flyway runs one only on an empty database, in place of the versioned migrations it stands for")),
+        "{shown}"
+    );
+    let document = json(&output);
+    assert!(errors_and_warnings(&document).is_empty(), "{document}");
+}
+
 /// A Python file that holds only a licence header or a docstring, beside the project's
 /// migrations, is no revision of a history of its own; in a folder of revisions it is a
 /// revision someone forgot to fill in.

@@ -307,6 +307,91 @@ fn the_config_names_a_folders_framework() {
     );
 }
 
+/// A project's own runner (a Makefile loop, a few lines of Go) is `framework = "sql"`; its
+/// transaction is the config's to say: `per-migration` wraps each file in BEGIN … COMMIT, so a
+/// CONCURRENTLY index build in one fails on PostgreSQL, in the lint and in the round trip;
+/// `none` sends statement by statement, where it runs. A transaction for a framework that
+/// decides its own is a config error.
+#[test]
+fn a_projects_own_runner_is_run_in_the_transaction_the_config_names() {
+    let dir = scratch_dir();
+    let root = dir.path();
+    write(
+        root,
+        "schema/migrations/0001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n",
+    );
+    write(
+        root,
+        "schema/migrations/0002_users_email.sql",
+        "SET lock_timeout = '3s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n",
+    );
+    let config = |transaction: &str| {
+        write(
+            root,
+            "migration-gate.toml",
+            &format!(
+                "[[sets]]\npath = \"schema/migrations\"\nframework = \"sql\"\ntransaction = \"{transaction}\"\n"
+            ),
+        );
+    };
+    let in_transaction = || {
+        let document = json(&run(&["check", "--format", "json"], root));
+        messages_of(&document, "concurrent-index-in-transaction").len()
+    };
+    config("per-migration");
+    assert_eq!(in_transaction(), 1);
+    // Checked from another folder, the config found beside the project still names it.
+    let elsewhere = scratch_dir();
+    let from_elsewhere = json(&run(
+        &["check", "--format", "json", &root.display().to_string()],
+        elsewhere.path(),
+    ));
+    assert_eq!(
+        messages_of(&from_elsewhere, "concurrent-index-in-transaction").len(),
+        1,
+        "{from_elsewhere:#?}"
+    );
+    config("none");
+    assert_eq!(in_transaction(), 0);
+    if postgres_binaries().is_some() {
+        let tmp = scratch_dir();
+        let folder = root.display().to_string();
+        let round_trip = || {
+            statuses(
+                &roundtrip(
+                    &[&folder, "--postgres", "local", "--format", "json"],
+                    tmp.path(),
+                )
+                .output()
+                .unwrap(),
+            )
+        };
+        assert_eq!(
+            round_trip(),
+            pairs(&[("0001_users", "passed"), ("0002_users_email", "passed")])
+        );
+        config("per-migration");
+        assert_eq!(
+            round_trip(),
+            pairs(&[("0001_users", "passed"), ("0002_users_email", "failed")])
+        );
+    }
+    write(
+        root,
+        "migration-gate.toml",
+        "[[sets]]\npath = \"schema/migrations\"\nframework = \"atlas\"\ntransaction = \"none\"\n",
+    );
+    let output = run(&["check"], root);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("transaction = \"none\"")
+            && stderr.contains("only for framework = \"sql\""),
+        "{stderr}"
+    );
+}
+
 /// Liquibase formatted SQL: each changeset a migration in the master changelog's order, in a
 /// transaction unless `runInTransaction:false`, rolled back by its `--rollback` lines; a
 /// changeset for another database (`dbms:h2`) is not PostgreSQL's.

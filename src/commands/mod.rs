@@ -290,7 +290,14 @@ fn resolve_inputs(
     given: &[PathBuf],
 ) -> Result<(Config, Vec<PathBuf>), AppError> {
     let (config_dir, config) = match resolve_config(config, given)? {
-        Some((path, config)) => (path.parent().map(Path::to_path_buf), config),
+        Some((path, config)) => {
+            let folder = path.parent().map(Path::to_path_buf);
+            let config = Config {
+                folder: folder.clone(),
+                ..config
+            };
+            (folder, config)
+        }
         None => (None, Config::default()),
     };
     let paths = if !given.is_empty() {
@@ -329,6 +336,15 @@ fn path_filters(config: &Config) -> Result<PathFilters, AppError> {
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok(PathFilters {
+        // Globs name paths from the config's folder, wherever the command runs from.
+        config_folder: config
+            .folder
+            .as_deref()
+            .map(|folder| match folder.as_os_str().is_empty() {
+                true => Path::new("."),
+                false => folder,
+            })
+            .and_then(|folder| std::path::absolute(folder).ok()),
         frameworks,
         exclude: globs("exclude", &mut config.exclude.iter().flatten())?,
         postgres: globs(

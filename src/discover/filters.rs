@@ -13,7 +13,10 @@ pub struct PathFilters {
     pub postgres: GlobSet,
     pub other_database: GlobSet,
     /// `[[sets]]`: folders whose framework the config names, first match wins.
-    pub frameworks: Vec<(globset::GlobMatcher, crate::model::Framework)>,
+    pub frameworks: Vec<(globset::GlobMatcher, crate::model::NamedRunner)>,
+    /// The config file's folder, absolute: its globs are matched against paths from there
+    /// too, so a project checked from another folder is filtered as from its own.
+    pub config_folder: Option<std::path::PathBuf>,
 }
 
 impl Default for PathFilters {
@@ -23,27 +26,28 @@ impl Default for PathFilters {
             postgres: GlobSet::empty(),
             other_database: GlobSet::empty(),
             frameworks: Vec::new(),
+            config_folder: None,
         }
     }
 }
 
 impl PathFilters {
     pub(super) fn excludes(&self, path: &Path) -> bool {
-        matches(&self.exclude, path)
+        self.matches(&self.exclude, path)
     }
 
     /// The config's `[dialect]` names `path` PostgreSQL's.
     pub(super) fn names_postgres_folder(&self, path: &Path) -> bool {
-        matches(&self.postgres, path)
+        self.matches(&self.postgres, path)
     }
 
     /// A folder written for another database: configured so, or named so (`mysql/`,
     /// `versions_sqlite/`) unless configured as PostgreSQL's.
     pub(super) fn is_other_database_dir(&self, path: &Path) -> bool {
-        if !path.is_dir() || matches(&self.postgres, path) {
+        if !path.is_dir() || self.matches(&self.postgres, path) {
             return false;
         }
-        matches(&self.other_database, path)
+        self.matches(&self.other_database, path)
             || path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -53,17 +57,29 @@ impl PathFilters {
 
 impl PathFilters {
     /// The framework the config names for `folder`'s `.sql` files, if it names one.
-    pub(super) fn named_framework(&self, folder: &Path) -> Option<crate::model::Framework> {
-        let relative = folder.strip_prefix("./").unwrap_or(folder);
+    pub(super) fn named_framework(&self, folder: &Path) -> Option<crate::model::NamedRunner> {
+        let spellings = self.spellings(folder);
         self.frameworks
             .iter()
-            .find(|(glob, _)| glob.is_match(folder) || glob.is_match(relative))
+            .find(|(glob, _)| spellings.iter().any(|path| glob.is_match(path)))
             .map(|(_, framework)| *framework)
     }
-}
 
-fn matches(globs: &GlobSet, path: &Path) -> bool {
-    globs.is_match(path) || globs.is_match(path.strip_prefix("./").unwrap_or(path))
+    fn matches(&self, globs: &GlobSet, path: &Path) -> bool {
+        self.spellings(path).iter().any(|path| globs.is_match(path))
+    }
+
+    /// `path` as walked, without a leading `./`, and from the config's folder.
+    fn spellings<'p>(&self, path: &'p Path) -> Vec<std::borrow::Cow<'p, Path>> {
+        let mut spellings = vec![path.into(), path.strip_prefix("./").unwrap_or(path).into()];
+        if let Some(folder) = &self.config_folder
+            && let Ok(absolute) = std::path::absolute(path)
+            && let Ok(relative) = absolute.strip_prefix(folder)
+        {
+            spellings.push(relative.to_path_buf().into());
+        }
+        spellings
+    }
 }
 
 /// Names projects give PostgreSQL, and other databases, in folder and file names

@@ -27,7 +27,7 @@ pub enum SqlTool {
     /// A Liquibase master changelog above the folder includes its files.
     Liquibase(liquibase_changelog::LiquibaseChangelog),
     /// The config's `[[sets]]` names the framework.
-    Named(crate::model::Framework),
+    Named(crate::model::NamedRunner),
     /// Flyway's configuration beside the project sets the prefix of versioned migrations.
     FlywayPrefix(String),
 }

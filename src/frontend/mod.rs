@@ -236,7 +236,21 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                     unlisted,
                     unlisted_by,
                     other_database,
+                    baselines,
                 } = sql_sets::build(root.clone(), sql_files, set.named);
+                if let Some(first) = baselines.first() {
+                    let (files, they) = match baselines.len() {
+                        1 => ("1 Flyway baseline migration".to_string(), "it stands"),
+                        n => (format!("{n} Flyway baseline migrations"), "they stand"),
+                    };
+                    problems.push(InputProblem {
+                        kind: InputProblemKind::SkippedFolder,
+                        message: format!(
+                            "{root}: {files} (`B<version>__`): Flyway runs one only on an empty database, in place of the versioned migrations {they} for, which are checked and run instead"
+                        ),
+                        span: Span::new(*first, 0..0),
+                    });
+                }
                 if let Some(first) = unlisted.first() {
                     let (listing, runner) = match unlisted_by {
                         Some(Framework::Drizzle) => ("meta/_journal.json", "Drizzle"),
@@ -410,7 +424,7 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
             postgres: journal.postgres,
         },
         Some(SqlTool::Supabase) => ToolFacts::Supabase,
-        Some(SqlTool::Named(framework)) => ToolFacts::Named(*framework),
+        Some(SqlTool::Named(runner)) => ToolFacts::Named(*runner),
         Some(SqlTool::FlywayPrefix(prefix)) => ToolFacts::FlywayPrefix(prefix.clone()),
         // Its formatted SQL files are read apart; any other file there by its name.
         Some(SqlTool::Liquibase(_)) => ToolFacts::Unknown,

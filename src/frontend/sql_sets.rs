@@ -50,7 +50,7 @@ pub enum ToolFacts {
         other_database: bool,
     },
     /// The config's `[[sets]]` names the folder's framework.
-    Named(Framework),
+    Named(crate::model::NamedRunner),
     /// Flyway's configuration sets the prefix of versioned migrations.
     FlywayPrefix(String),
 }
@@ -63,6 +63,9 @@ pub(super) enum Role {
     Both,
     /// Flyway `R__`: re-applied when changed, never undone.
     Repeatable,
+    /// Flyway `B<version>__`: the schema up to its version, run only on an empty database in
+    /// place of the versioned migrations it stands for; never run where they already ran.
+    Baseline,
 }
 
 #[derive(Debug)]
@@ -264,7 +267,7 @@ pub fn parse_file(
         return sql_file;
     }
     match tool {
-        ToolFacts::Named(framework) => named(*framework, name, text, file, script_config),
+        ToolFacts::Named(runner) => named(*runner, name, text, file, script_config),
         // Flyway's own names first, as its configuration sets them; any other file as usual.
         ToolFacts::FlywayPrefix(prefix) => {
             flyway::parse_with_prefix(prefix, name, text, file, script_config)
@@ -284,13 +287,16 @@ pub fn parse_file(
 /// The file read as `framework`, which the config's `[[sets]]` names for its folder; read as
 /// plain SQL when its name or contents do not fit that framework.
 fn named(
-    framework: Framework,
+    runner: crate::model::NamedRunner,
     name: &str,
     text: &str,
     file: FileId,
     script_config: Option<&str>,
 ) -> SqlFile {
-    let read = match framework {
+    if let Some(transaction) = runner.transaction {
+        return plain::parse_in(name, text, file, transaction);
+    }
+    let read = match runner.framework {
         Framework::GolangMigrate => golang_migrate::parse(name, text, file),
         Framework::Flyway => flyway::parse(name, text, file, script_config),
         Framework::Dbmate => dbmate::parse(name, text, file),
@@ -351,6 +357,8 @@ pub struct Built {
     pub unlisted_by: Option<Framework>,
     /// Files for another database (a `.sqlite.up.sql` name, Prisma's provider, sqlx's features).
     pub other_database: Vec<FileId>,
+    /// Flyway baseline migrations: a copy of what the versioned ones build, for new databases.
+    pub baselines: Vec<FileId>,
 }
 
 /// Groups one folder's files into sets, one per framework found there, in apply order.
@@ -360,6 +368,12 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
         files.into_iter().partition(|f| f.unlisted && !named);
     let unlisted_by = unlisted.first().map(|f| f.framework);
     let unlisted = unlisted.iter().map(|f| f.file).collect();
+    // The versioned migrations a baseline stands for are the history every existing database
+    // went through: they are judged, and the baseline's copy of their result is not.
+    let (baselines, files): (Vec<SqlFile>, Vec<SqlFile>) = files
+        .into_iter()
+        .partition(|f| f.role == Role::Baseline && !named);
+    let baselines = baselines.iter().map(|f| f.file).collect();
     let (mut files, unordered): (Vec<SqlFile>, Vec<SqlFile>) = files
         .into_iter()
         .partition(|f| named || !unordered(f, &root));
@@ -496,6 +510,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
     Built {
         sets,
         unordered,
+        baselines,
         unlisted,
         unlisted_by,
         other_database,

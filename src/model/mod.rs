@@ -273,6 +273,14 @@ pub enum ScriptTransaction {
     PerStatement,
 }
 
+/// A folder's framework as the config's `[[sets]]` names it; for a project's own runner
+/// (`framework = "sql"`), the transaction it runs each migration in, when the config says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedRunner {
+    pub framework: Framework,
+    pub transaction: Option<ScriptTransaction>,
+}
+
 /// A revision identifier as written, or the reason it could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevisionId {

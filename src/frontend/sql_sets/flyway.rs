@@ -2,6 +2,10 @@
 //! transactions and script config files):
 //! - versioned migrations are `V<version>__<name>.sql`, undo migrations `U<version>__<name>.sql`,
 //!   repeatable ones `R__<name>.sql` (applied after the versioned ones, again when changed);
+//! - baseline migrations `B<version>__<name>.sql` (Flyway 9's "Baseline migrations") are a
+//!   copy of the schema the versioned migrations up to that version build: Flyway runs the
+//!   newest one only on an empty database, in their place, and ignores it wherever versioned
+//!   migrations already ran;
 //! - each migration runs in a transaction of its own, except one made only of statements
 //!   PostgreSQL refuses inside a transaction block, which runs without one (a migration mixing
 //!   both is refused); `executeInTransaction` in the script's `<file>.conf` decides instead;
@@ -47,15 +51,20 @@ pub(super) fn parse_with_prefix(
         && versioned(version)
     {
         (Role::Down, version)
+    } else if let Some(version) = head.strip_prefix('B')
+        && versioned(version)
+    {
+        (Role::Baseline, version)
     } else if head == "R" {
         (Role::Repeatable, "")
     } else {
         return None;
     };
-    let version_text = if role == Role::Repeatable {
-        name.to_string()
-    } else {
-        version.replace('_', ".")
+    let version_text = match role {
+        Role::Repeatable => name.to_string(),
+        // Named on the command line, a baseline is judged beside the migration of its version.
+        Role::Baseline => format!("B{}", version.replace('_', ".")),
+        _ => version.replace('_', "."),
     };
     let mut parsed = body(text, 0..text.len(), file, Wrapping::WhenSeveralStatements);
     flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
