@@ -270,6 +270,44 @@ fn only_another_databases_migrations_is_said_so_not_an_error() {
     assert_eq!(judged["summary"]["revisions"], 1, "{judged:#?}");
 }
 
+/// A crate's migrations may sit anywhere below its manifest (`migrate!("src/db/postgres/
+/// migrations")`): the nearest `Cargo.toml` above the folder is its crate, however deep, as
+/// Cargo sees it.
+#[test]
+fn a_sqlx_crates_migrations_deep_below_its_manifest_are_sqlxs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "core/Cargo.toml",
+        "[package]\nname = \"core\"\n[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    write(
+        root,
+        "core/src/db/postgres/migrations/20240101000000_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+    );
+    // In sqlx's transaction, PostgreSQL refuses the build; run as loose SQL, it would pass.
+    write(
+        root,
+        "core/src/db/postgres/migrations/20240102000000_users_email.sql",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n",
+    );
+    let output = run(&["check", "--show-sets", "--format", "json"], root);
+    let shown = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        shown.contains("set core/src/db/postgres/migrations: sqlx, 2 migrations"),
+        "{shown}"
+    );
+    let document = json(&output);
+    assert!(
+        errors_and_warnings(&document)
+            .iter()
+            .any(|(rule, _)| rule == "concurrent-index-in-transaction"),
+        "{document:#?}"
+    );
+}
+
 /// sqlx and golang-migrate share `<version>_<name>.up.sql`; the crate's manifest tells them
 /// apart. sqlx runs each migration in a transaction (golang-migrate sends a file of one
 /// statement on its own), and a crate whose sqlx features name only SQLite keeps SQLite's

@@ -259,6 +259,49 @@ fn sqitch_follows_its_plan_with_deploy_and_revert_scripts() {
     );
 }
 
+/// The Supabase CLI applies `supabase/migrations` whatever wrote its files: an `atlas.sum` left
+/// there by Atlas's `migrate diff` does not make it Atlas's.
+#[test]
+fn supabase_migrations_written_by_atlas_are_still_supabases() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    supabase_project(root);
+    write(
+        root,
+        "supabase/migrations/atlas.sum",
+        "h1:QmFzZTY0c3VtT2ZUaGVEaXJlY3RvcnlXcml0dGVuQnlVcz0=\n",
+    );
+    let line = set_line(root);
+    assert!(line.contains(": supabase, "), "{line}");
+}
+
+/// Drizzle cuts a file at `--> statement-breakpoint` and sends the pieces one by one, so a
+/// statement before a breakpoint needs no semicolon: the lint reads it so, and the round trip
+/// runs it so.
+#[test]
+fn drizzle_runs_the_pieces_between_breakpoints_one_by_one() {
+    let folder = common::roundtrip::repo()
+        .join("fixtures/rules/unparsed-sql/good_drizzle_breakpoint_without_semicolon")
+        .display()
+        .to_string();
+    let Some(_) = postgres_binaries() else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let output = roundtrip(
+        &[&folder, "--postgres", "local", "--format", "json"],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        statuses(&output),
+        pairs(&[("1726000000000", "passed")]),
+        "{}",
+        common::roundtrip::everything(&output)
+    );
+}
+
 /// `[[sets]]` names the framework of a folder whose layout does not tell: the same files read
 /// as loose SQL run each statement as written, as Atlas's in a transaction per file. A name
 /// that is no framework is a config error (exit 2) that lists the names.

@@ -7,9 +7,6 @@
 
 use std::path::Path;
 
-/// How many folders up from the migrations folder the crate's manifest is looked for.
-const MANIFEST_DEPTH: usize = 3;
-
 /// A crate that runs its migrations with sqlx.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SqlxCrate {
@@ -18,14 +15,23 @@ pub struct SqlxCrate {
     pub other_database: bool,
 }
 
-/// The folder's migrations run with sqlx: the nearest `Cargo.toml` above it (within a few
-/// folders) depends on sqlx (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`,
-/// a target's, or the workspace's).
+/// The folder's migrations run with sqlx: the nearest `Cargo.toml` above it, the package the
+/// folder belongs to as Cargo sees it (`migrate!("src/db/migrations")` names a folder of its
+/// own, however deep), depends on sqlx (`[dependencies]`, `[dev-dependencies]`,
+/// `[build-dependencies]`, a target's, or the workspace's). The search stops at the
+/// repository's root.
 pub fn sqlx_crate(folder: &Path) -> Option<SqlxCrate> {
+    // Past the repository's root, a manifest is another project's.
+    let mut past_root = false;
+    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
     let manifest_path = folder
         .ancestors()
         .skip(1)
-        .take(MANIFEST_DEPTH)
+        .take_while(|dir| {
+            let within = !past_root;
+            past_root = dir.join(".git").exists();
+            within
+        })
         .map(|dir| dir.join("Cargo.toml"))
         .find(|candidate| candidate.is_file())?;
     let manifest = read_manifest(&manifest_path)?;

@@ -3,7 +3,9 @@
 //! - the plan lists changes in deploy order (Sqitch never re-sorts them); `%` pragma lines,
 //!   blank lines and `#` comments are not changes, `@tag` lines tag the change before them;
 //! - a change named again after a tag is a rework: the earlier version's scripts are
-//!   `<name>@<tag>.sql` (the first tag after it), the latest keeps `<name>.sql`;
+//!   `<name>@<tag>.sql`, for the first of the tags between it and its rework whose deploy
+//!   script exists (the first tag when none does; `Plan/Change.pm` `path_segments`), the
+//!   latest keeps `<name>.sql`;
 //! - scripts live in `deploy/`, `revert/` and `verify/` beside the plan (`top_dir`), unless
 //!   sqitch.conf moves them (`deploy_dir`, `revert_dir`, `verify_dir`, `top_dir`);
 //! - `[core] engine` in sqitch.conf names the database (`pg` for PostgreSQL).
@@ -67,20 +69,25 @@ pub fn read(plan_path: &Path) -> Option<SqitchPlan> {
         setting(key).map_or_else(|| top_dir.join(default), |d| conf_dir.join(d))
     };
     let engine = setting("engine");
+    let deploy_dir = dir("deploy_dir", "deploy");
+    let deployable = |script: &str| deploy_dir.join(format!("{script}.sql")).is_file();
     Some(SqitchPlan {
-        changes: changes(&plan),
-        deploy_dir: dir("deploy_dir", "deploy"),
+        changes: changes(&plan, deployable),
+        deploy_dir: deploy_dir.clone(),
         revert_dir: dir("revert_dir", "revert"),
         verify_dir: dir("verify_dir", "verify"),
         other_database: engine.is_some_and(|e| e != "pg"),
     })
 }
 
-/// The plan's changes as script names, in order.
-fn changes(plan: &str) -> Vec<String> {
+/// The plan's changes as script names, in order; `deployable` says whether a script name
+/// has a deploy script, which picks a reworked change's tag.
+fn changes(plan: &str, deployable: impl Fn(&str) -> bool) -> Vec<String> {
     let mut changes: Vec<String> = Vec::new();
-    // Per change: the first tag after it, for the script name of a reworked earlier version.
-    let mut tag_after: Vec<Option<String>> = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
+    // Per change: where the tags after it start in `tags`, for the script name of a reworked
+    // earlier version; `None` once reworked (later tags belong to the rework).
+    let mut tags_from: Vec<Option<usize>> = Vec::new();
     for line in plan.lines() {
         let line = line.split(" #").next().unwrap_or(line).trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with('%') {
@@ -88,12 +95,7 @@ fn changes(plan: &str) -> Vec<String> {
         }
         let first = line.split_whitespace().next().unwrap_or_default();
         if let Some(tag) = first.strip_prefix('@') {
-            for slot in tag_after.iter_mut().rev() {
-                if slot.is_some() {
-                    break;
-                }
-                *slot = Some(tag.to_string());
-            }
+            tags.push(tag.to_string());
             continue;
         }
         // `+name` deploys; `-name` (a change reverted at this point) is rare and left out.
@@ -102,12 +104,18 @@ fn changes(plan: &str) -> Vec<String> {
         }
         let name = first.trim_start_matches('+').to_string();
         if let Some(earlier) = changes.iter().rposition(|c| *c == name)
-            && let Some(tag) = &tag_after[earlier]
+            && let Some(from) = tags_from[earlier].take()
+            && let Some(first_tag) = tags.get(from)
         {
-            changes[earlier] = format!("{name}@{tag}");
+            let script = |tag: &String| format!("{name}@{tag}");
+            changes[earlier] = tags[from..]
+                .iter()
+                .map(script)
+                .find(|candidate| deployable(candidate))
+                .unwrap_or_else(|| script(first_tag));
         }
         changes.push(name);
-        tag_after.push(None);
+        tags_from.push(Some(tags.len()));
     }
     changes
 }
@@ -129,8 +137,23 @@ mod tests {
     fn plan_order_and_reworked_script_names() {
         let plan = "%syntax-version=1.0.0\n%project=flipr\n\n# a comment\nappschema 2024-01-01T00:00:00Z Ann <a@x> # schema\nusers [appschema] 2024-01-02T00:00:00Z Ann <a@x>\n@v1.0 2024-01-03T00:00:00Z Ann <a@x>\n\nflips [users] 2024-01-04T00:00:00Z Ann <a@x>\nusers [users@v1.0] 2024-01-05T00:00:00Z Ann <a@x> # reworked\n";
         assert_eq!(
-            changes(plan),
+            changes(plan, |_| false),
             ["appschema", "users@v1.0", "flips", "users"].map(String::from)
+        );
+    }
+
+    /// Sqitch takes the first tag between a change and its rework whose deploy script exists:
+    /// a change tagged twice before its rework may be scripted under the second tag.
+    #[test]
+    fn a_reworked_change_is_scripted_under_the_first_tag_with_a_deploy_script() {
+        let plan = "acl 2024-01-01T00:00:00Z Ann <a@x>\n@1.1.6 2024-01-02T00:00:00Z Ann <a@x>\nkeys 2024-01-03T00:00:00Z Ann <a@x>\n@1.2.0 2024-01-04T00:00:00Z Ann <a@x>\nacl [acl@1.2.0] 2024-01-05T00:00:00Z Ann <a@x>\n@1.3.0 2024-01-06T00:00:00Z Ann <a@x>\n";
+        assert_eq!(
+            changes(plan, |script| script == "acl@1.2.0"),
+            ["acl@1.2.0", "keys", "acl"].map(String::from)
+        );
+        assert_eq!(
+            changes(plan, |_| false),
+            ["acl@1.1.6", "keys", "acl"].map(String::from)
         );
     }
 

@@ -41,16 +41,18 @@ impl SqlTool {
         if let Some(journal) = drizzle_journal::read(folder) {
             return Some(SqlTool::Drizzle(journal));
         }
-        if folder.join("atlas.sum").is_file() {
-            return Some(SqlTool::Atlas);
-        }
         // supabase/cli apps/cli-go/internal/utils/misc.go: MigrationsDir = "supabase/migrations".
+        // The CLI applies that folder whatever wrote its files (Atlas's `migrate diff` leaves
+        // an `atlas.sum` there).
         let named = |path: Option<&Path>, name: &str| {
             path.and_then(Path::file_name)
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
         };
         if named(Some(folder), "migrations") && named(folder.parent(), "supabase") {
             return Some(SqlTool::Supabase);
+        }
+        if folder.join("atlas.sum").is_file() {
+            return Some(SqlTool::Atlas);
         }
         if let Some(changelog) = liquibase_changelog::find(folder) {
             return Some(SqlTool::Liquibase(changelog));

@@ -5,6 +5,7 @@ pub mod python_models;
 pub mod sql;
 mod sql_sets;
 
+pub use sql_sets::drizzle::split_at_breakpoints as drizzle_pieces;
 pub use sql_sets::liquibase::rollback_only as liquibase_rollback_only;
 mod suppression;
 

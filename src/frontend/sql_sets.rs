@@ -12,7 +12,7 @@ use super::sql::{self, Shifted, Wrapping};
 mod atlas;
 mod dbmate;
 mod diesel;
-mod drizzle;
+pub mod drizzle;
 mod flyway;
 mod golang_migrate;
 mod goose;
@@ -109,7 +109,7 @@ pub(super) fn body(
 ) -> Body {
     let section = &text[range.clone()];
     let transaction = match wrapping {
-        Wrapping::Always => ScriptTransaction::Wrapped,
+        Wrapping::Always | Wrapping::EachStatement => ScriptTransaction::Wrapped,
         Wrapping::None => ScriptTransaction::PerStatement,
         Wrapping::WhenSeveralStatements => ScriptTransaction::AsWritten,
     };
@@ -240,7 +240,10 @@ pub fn parse_file(
                 return sql_file;
             }
         }
-        ToolFacts::Atlas if !is_direction_file(name) => {
+        // Atlas also writes and applies other tools' formats (`--dir-format goose`, dbmate,
+        // flyway, golang-migrate), with its `atlas.sum` beside them: such a file is read as
+        // that tool runs it, its down section a downgrade.
+        ToolFacts::Atlas if !is_direction_file(name) && !in_another_tools_format(name, text) => {
             if let Some(sql_file) = atlas::parse(name, text, file) {
                 return sql_file;
             }
@@ -282,6 +285,17 @@ pub fn parse_file(
             .or_else(|| dbmate::parse(name, text, file))
             .unwrap_or_else(|| plain::parse(name, text, file)),
     }
+}
+
+/// A file in goose's, dbmate's or Flyway's format, which Atlas can write and apply in place of
+/// its own (`cmd/atlas/internal/cmdapi/migrate.go`, `--dir-format`).
+fn in_another_tools_format(name: &str, text: &str) -> bool {
+    goose::is_goose(text)
+        || {
+            let sections = super::sql::dbmate_sections(text);
+            sections.up.is_some() || sections.down.is_some()
+        }
+        || flyway::is_flyway_name(name)
 }
 
 /// The file read as `framework`, which the config's `[[sets]]` names for its folder; read as

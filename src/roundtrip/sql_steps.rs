@@ -103,9 +103,14 @@ pub async fn run_sql(
     // would run a shell command) and a variable becomes its name as a literal.
     let masked;
     let rollback;
+    let pieces;
     let text = if migration.framework.runs_through_psql() {
         masked = crate::frontend::sql::mask_psql(written);
         &masked
+    } else if migration.framework == crate::model::Framework::Drizzle {
+        // Drizzle sends the pieces between its breakpoints one by one.
+        pieces = crate::frontend::drizzle_pieces(written);
+        &pieces
     } else if script.source == crate::model::ScriptSource::LiquibaseRollback {
         // A changeset's `--rollback` lines, every other byte blanked: offsets stay the file's.
         rollback = crate::frontend::liquibase_rollback_only(written);

@@ -33,8 +33,13 @@ use super::suppression;
 pub enum Wrapping {
     /// Statements run as written; only an explicit BEGIN opens a transaction.
     None,
-    /// The whole text runs in one transaction (dbmate, Flyway, Alembic's transactional DDL).
+    /// The whole text runs in one transaction, sent as one query (dbmate, Diesel, Alembic's
+    /// transactional DDL): a COMMIT in it leaves what follows in the query's implicit one.
     Always,
+    /// The runner's transaction around statements it sends one by one (sql-migrate, goose,
+    /// Atlas, Liquibase, Drizzle's pieces): a COMMIT in the script ends it, and what follows
+    /// runs on its own until a BEGIN.
+    EachStatement,
     /// Sent as one multi-statement query: PostgreSQL makes that an implicit transaction when it
     /// holds more than one statement (golang-migrate).
     WhenSeveralStatements,
@@ -161,9 +166,9 @@ fn lower_nested(
             })
             .collect(),
     };
-    let implicit = match wrapping {
+    let mut implicit = match wrapping {
         Wrapping::None => false,
-        Wrapping::Always => true,
+        Wrapping::Always | Wrapping::EachStatement => true,
         Wrapping::WhenSeveralStatements => statements.len() > 1,
     };
     let mut explicit = false;
@@ -213,6 +218,7 @@ fn lower_nested(
         for kind in lower_statement(statement.tokens, text) {
             if kind == OpKind::CommitTransaction {
                 explicit = false;
+                implicit = implicit && wrapping != Wrapping::EachStatement;
             }
             let edit = matches!(kind, OpKind::CreateIndex { .. } | OpKind::DropIndex { .. })
                 .then(|| index_edit_site(sql, &statement, &span_of))
@@ -424,13 +430,17 @@ pub struct DbmateSection {
 }
 
 /// Finds dbmate's section markers; the bool says whether the section runs in a transaction
-/// (`transaction:false` turns it off).
+/// (`transaction:false` turns it off). A marker is what dbmate's `upRegExp` / `downRegExp`
+/// match (`pkg/dbmate/migration.go`): `--` at the start of a line, any spaces, `migrate:up`
+/// or `migrate:down` as a word (`--migrate:up` is one too).
 pub fn dbmate_sections(sql: &str) -> DbmateSections {
     let mut markers: Vec<(usize, usize, bool, bool)> = Vec::new();
     let mut offset = 0;
     for line in sql.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if let Some(rest) = trimmed.strip_prefix("-- migrate:") {
+        let directive = line
+            .strip_prefix("--")
+            .and_then(|rest| rest.trim_start().strip_prefix("migrate:"));
+        if let Some(rest) = directive {
             let mut words = rest.split_whitespace();
             let direction = words.next().unwrap_or_default();
             let transactional = !words.any(|w| w == "transaction:false");
@@ -624,5 +634,12 @@ mod tests {
         assert!(!up.transactional);
         assert!(sql[up.body].contains("CONCURRENTLY"));
         assert!(sections.down.unwrap().transactional);
+        // dbmate's own pattern: spaces after `--` are optional, the marker starts the line.
+        let sql = "--migrate:up\nCREATE TABLE t (a int);\n--migrate:down\nDROP TABLE t;\n";
+        let sections = dbmate_sections(sql);
+        assert!(sql[sections.up.unwrap().body].contains("CREATE TABLE"));
+        assert!(sql[sections.down.unwrap().body].contains("DROP TABLE"));
+        let indented = "  -- migrate:up\nCREATE TABLE t (a int);\n";
+        assert!(dbmate_sections(indented).up.is_none());
     }
 }

@@ -19,7 +19,8 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> Option<SqlFile> {
     let version = stem.split('_').next().unwrap_or(stem);
     let wrapping = match header_txmode(text) {
         Some("none") => Wrapping::None,
-        _ => Wrapping::Always,
+        // Atlas sends the statements it split one by one in the file's transaction.
+        _ => Wrapping::EachStatement,
     };
     let parsed = body(text, 0..text.len(), file, wrapping);
     Some(one_direction(

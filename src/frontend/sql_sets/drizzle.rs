@@ -15,6 +15,21 @@ use super::{Role, SqlFile, body, one_direction};
 
 /// A journaled migration file, recorded by `when`.
 pub(super) fn parse(when: u64, text: &str, file: FileId) -> SqlFile {
-    let parsed = body(text, 0..text.len(), file, Wrapping::Always);
+    let pieces = split_at_breakpoints(text);
+    let parsed = body(&pieces, 0..text.len(), file, Wrapping::EachStatement);
     one_direction(Framework::Drizzle, Role::Up, when.to_string(), file, parsed)
+}
+
+/// What Drizzle cuts a file at (`readMigrationFiles` in `migrator.ts`: `split(...)`).
+const BREAKPOINT: &str = "--> statement-breakpoint";
+
+/// The file as Drizzle sends it: each breakpoint ends a piece, whether or not the statement
+/// before it ends in a semicolon. Each breakpoint becomes a `;` and spaces, so every byte
+/// offset stays the file's.
+pub fn split_at_breakpoints(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(BREAKPOINT) {
+        return text.into();
+    }
+    let cut = format!(";{}", " ".repeat(BREAKPOINT.len() - 1));
+    text.replace(BREAKPOINT, &cut).into()
 }

@@ -36,6 +36,31 @@ pub(super) fn parse_with_prefix(
     file: FileId,
     script_config: Option<&str>,
 ) -> Option<SqlFile> {
+    let (role, version) = role_and_version(versioned_prefix, name)?;
+    let version_text = match role {
+        Role::Repeatable => name.to_string(),
+        // Named on the command line, a baseline is judged beside the migration of its version.
+        Role::Baseline => format!("B{}", version.replace('_', ".")),
+        _ => version.replace('_', "."),
+    };
+    let mut parsed = body(text, 0..text.len(), file, Wrapping::WhenSeveralStatements);
+    flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
+    Some(one_direction(
+        Framework::Flyway,
+        role,
+        version_text,
+        file,
+        parsed,
+    ))
+}
+
+/// Whether `name` is a Flyway migration's with the default prefixes (`V2__x.sql`, `R__x.sql`).
+pub(super) fn is_flyway_name(name: &str) -> bool {
+    role_and_version("V", name).is_some()
+}
+
+/// What a Flyway file name says: versioned, undo, baseline or repeatable, and its version.
+fn role_and_version<'n>(versioned_prefix: &str, name: &'n str) -> Option<(Role, &'n str)> {
     let (head, _) = name.split_once("__")?;
     let versioned = |rest: &str| {
         !rest.is_empty()
@@ -60,21 +85,7 @@ pub(super) fn parse_with_prefix(
     } else {
         return None;
     };
-    let version_text = match role {
-        Role::Repeatable => name.to_string(),
-        // Named on the command line, a baseline is judged beside the migration of its version.
-        Role::Baseline => format!("B{}", version.replace('_', ".")),
-        _ => version.replace('_', "."),
-    };
-    let mut parsed = body(text, 0..text.len(), file, Wrapping::WhenSeveralStatements);
-    flyway_transaction(&mut parsed, script_config.and_then(execute_in_transaction));
-    Some(one_direction(
-        Framework::Flyway,
-        role,
-        version_text,
-        file,
-        parsed,
-    ))
+    Some((role, version))
 }
 
 /// Flyway runs each PostgreSQL migration in a transaction of its own, except one made only of

@@ -39,8 +39,9 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
         }
         offset += line.len();
     }
+    // goose sends the statements it split one by one in its transaction.
     let wrapping = if in_transaction {
-        Wrapping::Always
+        Wrapping::EachStatement
     } else {
         Wrapping::None
     };

@@ -89,8 +89,10 @@ pub fn parse(rank: &str, file_name: &str, text: &str, file: FileId) -> Vec<SqlFi
         .iter()
         .enumerate()
         .map(|(index, changeset)| {
+            // Liquibase splits a changeset at its semicolons and sends the statements one by
+            // one in the changeset's transaction.
             let wrapping = if changeset.in_transaction {
-                Wrapping::Always
+                Wrapping::EachStatement
             } else {
                 Wrapping::None
             };

@@ -58,10 +58,11 @@ pub(super) fn parse(name: &str, text: &str, file: FileId) -> SqlFile {
         let contiguous = markers[first..=last].iter().all(|m| m.2 == up);
         let end_index = if contiguous { last } else { first };
         let end = markers.get(end_index + 1).map_or(text.len(), |m| m.0);
+        // sql-migrate sends the statements it split one by one in its transaction.
         let wrapping = if outside {
             Wrapping::None
         } else {
-            Wrapping::Always
+            Wrapping::EachStatement
         };
         Some(Body {
             span: Span::new(file, markers[first].0..markers[first].1),
