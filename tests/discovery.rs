@@ -161,6 +161,46 @@ fn a_diesel_history_is_one_set_whose_down_scripts_are_downgrades() {
     json(&shown);
 }
 
+/// A project's own tooling may keep data migrations among Prisma's (`<timestamp>_<name>/
+/// migration.ts`): no SQL to read, said in one note rather than passed over.
+#[test]
+fn prisma_migration_folders_without_sql_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "prisma/migrations/migration_lock.toml",
+        "provider = \"postgresql\"\n",
+    );
+    write(
+        root,
+        "prisma/migrations/20240101000000_init/migration.sql",
+        "CREATE TABLE \"User\" (\"id\" SERIAL PRIMARY KEY, \"name\" TEXT);\n",
+    );
+    for folder in [
+        "20240201000000_backfill_names",
+        "20240301000000_split_names",
+    ] {
+        write(
+            root,
+            &format!("prisma/migrations/{folder}/migration.ts"),
+            "export default async function migrate() {}\n",
+        );
+    }
+    let output = run(&["check", "--show-sets", "--format", "json"], root);
+    let shown = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        shown.contains(
+            "prisma/migrations: 2 migration folders hold no `migration.sql` but `migration.ts`"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("set prisma/migrations: prisma, 1 migration"),
+        "{shown}"
+    );
+}
+
 /// Prisma keeps a folder per migration: `<timestamp>_<name>/migration.sql`, forward only, and
 /// sends each script as one query. The folders are one history, so what an earlier migration
 /// created is known to a later one.
@@ -629,6 +669,53 @@ fn flyways_configured_prefix_names_its_migrations() {
     assert!(
         shown.contains("set src/main/resources/db/migration: flyway, 2 migrations"),
         "{shown}"
+    );
+}
+
+/// A JVM service whose own configuration connects only to another database (ClickHouse) keeps
+/// that database's migrations: left out with a note naming the configuration; a service beside
+/// it connecting to PostgreSQL is checked.
+#[test]
+fn a_service_configured_for_another_database_keeps_its_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (service, url) in [
+        ("analytics", "jdbc:clickhouse://clickhouse:8123/analytics"),
+        ("accounts", "jdbc:postgresql://db:5432/accounts"),
+    ] {
+        write(
+            root,
+            &format!("{service}/src/main/resources/application.yml"),
+            &format!("spring:\n  datasource:\n    url: {url}\n"),
+        );
+        // Valid SQL for both databases, judged only where it is PostgreSQL's.
+        write(
+            root,
+            &format!("{service}/src/main/resources/db/migration/V1__events.sql"),
+            "CREATE TABLE events (id bigint, name text);\nCREATE INDEX events_name ON events (name);\n",
+        );
+        write(
+            root,
+            &format!("{service}/src/main/resources/db/migration/V2__events_kind.sql"),
+            "ALTER TABLE events ADD COLUMN kind text;\n",
+        );
+    }
+    let output = run(&["check", "--show-sets", "--format", "json"], root);
+    let shown = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        shown.contains("left out: analytics/src/main/resources/db/migration: the service's configuration (analytics/src/main/resources/application.yml) connects to clickhouse"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("set accounts/src/main/resources/db/migration: flyway, 2 migrations"),
+        "{shown}"
+    );
+    let document = json(&output);
+    assert!(
+        errors_and_warnings(&document)
+            .iter()
+            .all(|(_, path)| path.starts_with("accounts/")),
+        "{document:#?}"
     );
 }
 

@@ -289,11 +289,36 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                 }
                 // SQL that PostgreSQL's own parser mostly rejects is another database's (a
                 // ClickHouse or MySQL history in a layout PostgreSQL tools share).
-                let (built, foreign): (Vec<MigrationSet>, Vec<MigrationSet>) =
-                    built.into_iter().partition(|built| {
-                        discovery.postgres_configured.contains(&set.root)
-                            || !mostly_rejected_by_postgres(built)
+                let postgres_configured = discovery.postgres_configured.contains(&set.root);
+                // A JVM service whose own configuration connects only to another database keeps
+                // that database's migrations.
+                let connects_to = (!postgres_configured)
+                    .then(|| crate::discover::jdbc_url::other_database(Path::new(&root)))
+                    .flatten();
+                if let Some((database, config)) = &connects_to
+                    && let Some(first) = built.iter().find_map(|b| b.migrations.first())
+                {
+                    problems.push(InputProblem {
+                        kind: InputProblemKind::SkippedFolder,
+                        message: format!(
+                            "{root}: the service's configuration ({}) connects to {database} (`jdbc:{database}:`): another database's migrations, not checked or run; if they are PostgreSQL's, say so in the config: [dialect] \"{root}\" = \"postgresql\"",
+                            std::env::current_dir()
+                                .ok()
+                                .and_then(|cwd| config.strip_prefix(cwd).ok())
+                                .unwrap_or(config)
+                                .display()
+                        ),
+                        span: Span::new(first.file, 0..0),
                     });
+                }
+                let built = if connects_to.is_some() {
+                    Vec::new()
+                } else {
+                    built
+                };
+                let (built, foreign): (Vec<MigrationSet>, Vec<MigrationSet>) = built
+                    .into_iter()
+                    .partition(|built| postgres_configured || !mostly_rejected_by_postgres(built));
                 for other in foreign {
                     let (rejected, statements) = rejected_statements(&other);
                     if let Some(first) = other.migrations.first() {
@@ -306,6 +331,11 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                             ),
                             span: Span::new(first.file, 0..0),
                         });
+                    }
+                }
+                for prisma in built.iter().filter(|b| b.framework == Framework::Prisma) {
+                    if let Some(problem) = prisma_folders_without_script(prisma) {
+                        problems.push(problem);
                     }
                 }
                 // Flyway runs the scripts with the search path its configuration names.
@@ -686,4 +716,24 @@ pub(crate) fn line_start_before(
             line_start,
             indent: indent.to_string(),
         })
+}
+
+/// A note for the migration folders of a Prisma history that hold no `migration.sql` (a
+/// project's own `migration.ts` data migrations): nothing there is read, and the user is told.
+fn prisma_folders_without_script(set: &MigrationSet) -> Option<InputProblem> {
+    let first = set.migrations.first()?;
+    let (count, example) = crate::discover::prisma_folders::without_script(Path::new(&set.root));
+    let example = example?;
+    let folders = match count {
+        1 => "1 migration folder holds".to_string(),
+        n => format!("{n} migration folders hold"),
+    };
+    Some(InputProblem {
+        kind: InputProblemKind::SkippedFolder,
+        message: format!(
+            "{}: {folders} no `migration.sql` but `{example}` (a project's own migration, no SQL to read): not checked or run",
+            set.root
+        ),
+        span: Span::new(first.file, 0..0),
+    })
 }
