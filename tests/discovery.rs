@@ -672,6 +672,42 @@ fn flyways_configured_prefix_names_its_migrations() {
     );
 }
 
+/// A project keeping a query file beside each package's code gets one note for all those
+/// folders, not one each; up to three folders are named apart.
+#[test]
+fn many_folders_of_unordered_sql_are_one_note() {
+    let note_lines = |packages: &[&str]| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "migrations/0001_users.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+        );
+        for package in packages {
+            write(
+                root,
+                &format!("{package}/queries.sql"),
+                "SELECT id FROM users WHERE id = $1;\n",
+            );
+        }
+        let output = run(&["check", "--show-sets"], root);
+        String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .filter(|line| line.contains("no version to order"))
+            .map(str::to_string)
+            .collect()
+    };
+    let many = note_lines(&["alert", "apikey", "auth", "calsub", "user"]);
+    assert_eq!(many.len(), 1, "{many:#?}");
+    assert!(
+        many[0].contains("5 folders (alert, apikey, auth, …) hold 5 `.sql` files"),
+        "{many:#?}"
+    );
+    let few = note_lines(&["alert", "apikey"]);
+    assert_eq!(few.len(), 2, "{few:#?}");
+}
+
 /// A JVM service whose own configuration connects only to another database (ClickHouse) keeps
 /// that database's migrations: left out with a note naming the configuration; a service beside
 /// it connecting to PostgreSQL is checked.

@@ -1,6 +1,7 @@
 //! Text → model. The only code that parses.
 
 pub mod alembic;
+mod left_out;
 pub mod python_models;
 pub mod sql;
 mod sql_sets;
@@ -16,7 +17,7 @@ use rayon::prelude::*;
 use crate::discover::{Discovery, SetKind, SkipReason, Skipped, SqlTool};
 use crate::model::{
     AlembicEnv, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration,
-    MigrationSet, OpKind, RevisionId, SourceFile, Sources, Span,
+    MigrationSet, RevisionId, SourceFile, Sources, Span,
 };
 
 /// Larger files are reported, not parsed: no migration is that big, and a generated dump
@@ -168,6 +169,8 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
 
     let mut sources = Sources::default();
     let mut problems = Vec::new();
+    // Folders of `.sql` files nothing orders: (folder, files, first file), said together.
+    let mut unordered_folders: Vec<(String, usize, FileId)> = Vec::new();
     let mut per_set: Vec<(AlembicEnv, Vec<Migration>, Vec<sql_sets::SqlFile>)> =
         discovered.iter().map(|_| Default::default()).collect();
     for ((source, result), (_, set_index, _)) in parsed.into_iter().zip(&jobs) {
@@ -231,138 +234,21 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                 }
             }
             SetKind::SqlFolder { .. } => {
-                let sql_sets::Built {
-                    sets: built,
-                    unordered,
-                    unlisted,
-                    unlisted_by,
-                    other_database,
-                    baselines,
-                } = sql_sets::build(root.clone(), sql_files, set.named);
-                if let Some(first) = baselines.first() {
-                    let (files, they) = match baselines.len() {
-                        1 => ("1 Flyway baseline migration".to_string(), "it stands"),
-                        n => (format!("{n} Flyway baseline migrations"), "they stand"),
-                    };
-                    problems.push(InputProblem {
-                        kind: InputProblemKind::SkippedFolder,
-                        message: format!(
-                            "{root}: {files} (`B<version>__`): Flyway runs one only on an empty database, in place of the versioned migrations {they} for, which are checked and run instead"
-                        ),
-                        span: Span::new(*first, 0..0),
-                    });
-                }
-                if let Some(first) = unlisted.first() {
-                    let (listing, runner) = match unlisted_by {
-                        Some(Framework::Drizzle) => ("meta/_journal.json", "Drizzle"),
-                        _ => ("sqitch.plan", "Sqitch"),
-                    };
-                    problems.push(InputProblem {
-                        kind: InputProblemKind::SkippedFolder,
-                        message: format!(
-                            "{root}: {} that {listing} does not list: {runner} never runs {}, so {} not checked or run",
-                            match unlisted.len() {
-                                1 => "1 script".to_string(),
-                                n => format!("{n} scripts"),
-                            },
-                            if unlisted.len() == 1 { "it" } else { "them" },
-                            if unlisted.len() == 1 { "it is" } else { "they are" },
-                        ),
-                        span: Span::new(*first, 0..0),
-                    });
-                }
-                // A folder whose every migration is another database's is said, not dropped.
-                if built.is_empty()
-                    && let Some(first) = other_database.first()
-                {
-                    problems.push(InputProblem {
-                        kind: InputProblemKind::SkippedFolder,
-                        message: format!(
-                            "{root}: {} for another database than PostgreSQL (its file names, Prisma's `provider`, drizzle-kit's journal or the sqlx features of its crate say so): not checked or run",
-                            match other_database.len() {
-                                1 => "1 migration file".to_string(),
-                                n => format!("{n} migration files"),
-                            }
-                        ),
-                        span: Span::new(*first, 0..0),
-                    });
-                }
-                // SQL that PostgreSQL's own parser mostly rejects is another database's (a
-                // ClickHouse or MySQL history in a layout PostgreSQL tools share).
+                let built = sql_sets::build(root.clone(), sql_files, set.named);
                 let postgres_configured = discovery.postgres_configured.contains(&set.root);
-                // A JVM service whose own configuration connects only to another database keeps
-                // that database's migrations.
-                let connects_to = (!postgres_configured)
-                    .then(|| crate::discover::jdbc_url::other_database(Path::new(&root)))
-                    .flatten();
-                if let Some((database, config)) = &connects_to
-                    && let Some(first) = built.iter().find_map(|b| b.migrations.first())
-                {
-                    problems.push(InputProblem {
-                        kind: InputProblemKind::SkippedFolder,
-                        message: format!(
-                            "{root}: the service's configuration ({}) connects to {database} (`jdbc:{database}:`): another database's migrations, not checked or run; if they are PostgreSQL's, say so in the config: [dialect] \"{root}\" = \"postgresql\"",
-                            std::env::current_dir()
-                                .ok()
-                                .and_then(|cwd| config.strip_prefix(cwd).ok())
-                                .unwrap_or(config)
-                                .display()
-                        ),
-                        span: Span::new(first.file, 0..0),
-                    });
-                }
-                let built = if connects_to.is_some() {
-                    Vec::new()
-                } else {
-                    built
-                };
-                let (built, foreign): (Vec<MigrationSet>, Vec<MigrationSet>) = built
-                    .into_iter()
-                    .partition(|built| postgres_configured || !mostly_rejected_by_postgres(built));
-                for other in foreign {
-                    let (rejected, statements) = rejected_statements(&other);
-                    if let Some(first) = other.migrations.first() {
-                        problems.push(InputProblem {
-                            kind: InputProblemKind::SkippedFolder,
-                            message: format!(
-                                "{}: PostgreSQL's own parser rejects {rejected} of its {statements} statements: another database's migrations, not checked or run; if they are PostgreSQL's, say so in the config: [dialect] \"{}\" = \"postgresql\"",
-                                other.root,
-                                other.root
-                            ),
-                            span: Span::new(first.file, 0..0),
-                        });
-                    }
-                }
-                for prisma in built.iter().filter(|b| b.framework == Framework::Prisma) {
-                    if let Some(problem) = prisma_folders_without_script(prisma) {
-                        problems.push(problem);
-                    }
-                }
-                // Flyway runs the scripts with the search path its configuration names.
-                let configured = crate::discover::flyway_config::default_schemas(&set.root);
-                sets.extend(built.into_iter().map(|mut built| {
-                    if matches!(built.framework, Framework::Flyway | Framework::PlainSql) {
-                        built.configured_search_path = configured.clone();
-                    }
-                    built
-                }));
-                if let Some(first) = unordered.first() {
-                    let (files, names, them) = match unordered.len() {
-                        1 => ("1 `.sql` file".to_string(), "name carries", "it"),
-                        n => (format!("{n} `.sql` files"), "names carry", "them"),
-                    };
-                    problems.push(InputProblem {
-                        kind: InputProblemKind::SkippedFolder,
-                        message: format!(
-                            "{root}: {files} whose {names} no version to order {them} by (a schema dump, seeds or scripts, not a migration history): not checked or run; if it is a history, name it in the config's `paths`"
-                        ),
-                        span: Span::new(*first, 0..0),
-                    });
-                }
+                sets.extend(left_out::sql_folder_sets(
+                    &root,
+                    &set.root,
+                    built,
+                    postgres_configured,
+                    &mut problems,
+                    &mut unordered_folders,
+                ));
             }
         }
     }
 
+    problems.extend(left_out::unordered_notes(unordered_folders));
     set_scripts_aside(&mut sets, &mut problems, discovered);
     // Folders whose revisions name each other's are one script directory to Alembic.
     alembic::version_locations::join(&mut sets);
@@ -560,49 +446,6 @@ fn parse_one(
     (source, parsed)
 }
 
-/// Statements of a set PostgreSQL's parser rejects, and all its statements.
-fn rejected_statements(set: &MigrationSet) -> (usize, usize) {
-    let ops = set
-        .migrations
-        .iter()
-        .flat_map(|m| m.upgrade.ops.iter().chain(&m.downgrade.ops))
-        .filter(|op| {
-            !matches!(
-                op.kind,
-                OpKind::BeginTransaction | OpKind::CommitTransaction
-            )
-        });
-    let mut rejected = 0;
-    let mut statements = 0;
-    for op in ops {
-        statements += 1;
-        if matches!(
-            op.kind,
-            OpKind::Unparsed {
-                rejected_by_postgres: true,
-                ..
-            }
-        ) {
-            rejected += 1;
-        }
-    }
-    (rejected, statements)
-}
-
-/// Whether a set's SQL is not PostgreSQL's: its own parser rejects at least half of the
-/// statements, or more statements than the set creates tables with (another database's
-/// CREATE TABLEs, with their ENGINE clauses, are rejected while its ALTERs and DROPs read).
-fn mostly_rejected_by_postgres(set: &MigrationSet) -> bool {
-    let (rejected, statements) = rejected_statements(set);
-    let created = set
-        .migrations
-        .iter()
-        .flat_map(|m| &m.upgrade.ops)
-        .filter(|op| matches!(op.kind, OpKind::CreateTable { .. }))
-        .count();
-    rejected >= 2 && (rejected * 2 >= statements || rejected > created)
-}
-
 /// Folders of numbered `.sql` files beside a history that a known framework runs (report
 /// rebuilds, data tasks, manual rollback scripts) are scripts, not a second history: their
 /// numbers order steps, not deployed versions. Unless the user named the folder, or its path
@@ -716,24 +559,4 @@ pub(crate) fn line_start_before(
             line_start,
             indent: indent.to_string(),
         })
-}
-
-/// A note for the migration folders of a Prisma history that hold no `migration.sql` (a
-/// project's own `migration.ts` data migrations): nothing there is read, and the user is told.
-fn prisma_folders_without_script(set: &MigrationSet) -> Option<InputProblem> {
-    let first = set.migrations.first()?;
-    let (count, example) = crate::discover::prisma_folders::without_script(Path::new(&set.root));
-    let example = example?;
-    let folders = match count {
-        1 => "1 migration folder holds".to_string(),
-        n => format!("{n} migration folders hold"),
-    };
-    Some(InputProblem {
-        kind: InputProblemKind::SkippedFolder,
-        message: format!(
-            "{}: {folders} no `migration.sql` but `{example}` (a project's own migration, no SQL to read): not checked or run",
-            set.root
-        ),
-        span: Span::new(first.file, 0..0),
-    })
 }
