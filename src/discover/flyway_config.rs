@@ -97,14 +97,26 @@ fn gradle_value(text: &str, wanted: &str) -> Option<String> {
 fn list(value: &str) -> Vec<String> {
     value
         .split(',')
-        .map(|s| {
-            s.trim()
-                .trim_matches(['\'', '"', '[', ']'])
-                .trim()
-                .to_string()
+        .filter_map(|s| {
+            let item = s.trim().trim_matches(['\'', '"', '[', ']']).trim();
+            resolved(item).map(str::to_string)
         })
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// A value as Spring resolves a property placeholder when its variable is unset: `${NAME:app}`
+/// is `app`; `${NAME}`, with no default, is unknown (`None`).
+fn resolved(item: &str) -> Option<&str> {
+    match item
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        Some(placeholder) => placeholder
+            .split_once(':')
+            .map(|(_, default)| default.trim()),
+        None => Some(item),
+    }
 }
 
 /// `flyway.defaultSchema` first, else `flyway.schemas` (Spring's spellings too).
@@ -161,6 +173,15 @@ fn gradle_schemas(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placeholder_is_its_default() {
+        assert_eq!(
+            yaml_schemas("spring:\n  flyway:\n    defaultSchema: ${POSTGRES_NAME:cft_task_db}\n"),
+            ["cft_task_db"]
+        );
+        assert!(property_schemas("spring.flyway.schemas=${SCHEMA}\n").is_empty());
+    }
 
     #[test]
     fn each_place_flyway_settings_live_names_the_default_schema() {

@@ -214,6 +214,8 @@ pub enum OpKind {
     },
     DropTable {
         table: String,
+        /// `IF EXISTS` (`if_exists=True`): the author allows for the table not being there.
+        if_exists: bool,
     },
     /// A relation that is not an ordinary table of the schema: a temporary table (gone at the
     /// end of the session) or a materialized view. New, it holds nothing anyone else uses.
@@ -477,7 +479,7 @@ macro_rules! one_table {
     ($kind:expr) => {
         match $kind {
             OpKind::CreateTable { table, .. }
-            | OpKind::DropTable { table }
+            | OpKind::DropTable { table, .. }
             | OpKind::AddColumn { table, .. }
             | OpKind::DropColumn { table, .. }
             | OpKind::RenameColumn { table, .. }

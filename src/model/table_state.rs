@@ -38,7 +38,8 @@ fn state_before(ops: &[Op], index: usize, table: &str) -> TableState {
                     ..TableState::default()
                 };
             }
-            OpKind::DropTable { table: dropped } | OpKind::DropRelation { name: dropped, .. }
+            OpKind::DropTable { table: dropped, .. }
+            | OpKind::DropRelation { name: dropped, .. }
                 if same_name(dropped, table) =>
             {
                 state = TableState::default();

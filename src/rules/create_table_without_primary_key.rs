@@ -60,7 +60,7 @@ impl Rule for CreateTableWithoutPrimaryKey {
                 });
             // A scratch table the same migration drops again holds nothing anyone keeps.
             let dropped_later = site.ops[site.index + 1..].iter().any(
-                |op| matches!(&op.kind, OpKind::DropTable { table: t } if same_name(t, table)),
+                |op| matches!(&op.kind, OpKind::DropTable { table: t, .. } if same_name(t, table)),
             );
             // A partition has its parent's key; LIKE ... INCLUDING INDEXES copies the source's.
             if has_key

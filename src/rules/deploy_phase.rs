@@ -97,7 +97,7 @@ fn classify(site: &OpSite) -> Option<Part> {
                 Expand(format!("add column `{table}.{}`", column.name))
             }
         }
-        OpKind::DropTable { table } if !site.table_is_new(table) => {
+        OpKind::DropTable { table, .. } if !site.table_is_new(table) => {
             Contract(format!("drop table `{table}`"))
         }
         OpKind::DropColumn { table, column } if !site.table_is_new(table) => {

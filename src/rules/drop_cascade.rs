@@ -80,7 +80,7 @@ fn serial_of_a_dropped_table(site: &super::OpSite, sequence: &str) -> bool {
         return false;
     };
     site.ops.iter().any(|op| match &op.kind {
-        crate::model::OpKind::DropTable { table } => {
+        crate::model::OpKind::DropTable { table, .. } => {
             let table = table.rsplit('.').next().unwrap_or(table);
             stem.strip_prefix(table)
                 .is_some_and(|column| column.starts_with('_') && column.len() > 1)
@@ -105,7 +105,7 @@ fn no_column_left_of_type(cx: &LintContext, site: &super::OpSite, name: &str) ->
             OpKind::DropColumn { table, column } => {
                 of_type.retain(|(t, c)| !(same_name(t, table) && same_name(c, column)))
             }
-            OpKind::DropTable { table } => of_type.retain(|(t, _)| !same_name(t, table)),
+            OpKind::DropTable { table, .. } => of_type.retain(|(t, _)| !same_name(t, table)),
             kind => {
                 for (table, column, ty) in super::declared_columns(kind) {
                     of_type.retain(|(t, c)| !(same_name(t, table) && same_name(c, column)));

@@ -76,7 +76,7 @@ impl Rule for DropIndexNonConcurrently {
 
 fn drops_table(ops: &[Op], table: &str) -> bool {
     ops.iter()
-        .any(|op| matches!(&op.kind, OpKind::DropTable { table: t } if same_name(t, table)))
+        .any(|op| matches!(&op.kind, OpKind::DropTable { table: t, .. } if same_name(t, table)))
 }
 
 fn table_dropped_later(site: &OpSite, table: &str) -> bool {
@@ -149,7 +149,7 @@ fn dropped_anyway(cx: &LintContext, site: &OpSite, name: &str) -> bool {
         .iter()
         .take_while(|op| op.in_transaction && !matches!(op.kind, OpKind::CommitTransaction))
         .any(|op| match &op.kind {
-            OpKind::DropTable { table: t } => same_name(t, table),
+            OpKind::DropTable { table: t, .. } => same_name(t, table),
             OpKind::DropColumn { table: t, column } => same_name(t, table) && covers(column),
             _ => false,
         })

@@ -23,10 +23,10 @@ impl Rule for DropTable {
         // The downgrade undoing an upgrade is the deliberate reverse; the risk is reported once,
         // where the change is made.
         for site in cx.ops(Phase::Upgrade) {
-            let OpKind::DropTable { table } = &site.op.kind else {
+            let OpKind::DropTable { table, .. } = &site.op.kind else {
                 continue;
             };
-            if site.table_is_new(table) {
+            if site.table_is_new(table) || super::table_locks::drops_table_never_made(cx, &site) {
                 continue;
             }
             let running = cx.running_models(table, None);

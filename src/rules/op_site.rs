@@ -46,7 +46,7 @@ impl<'a> OpSite<'a> {
                 .iter()
                 .rev()
                 .find_map(|op| match &op.kind {
-                    OpKind::DropTable { table: t } if same_name(t, table) => Some(true),
+                    OpKind::DropTable { table: t, .. } if same_name(t, table) => Some(true),
                     OpKind::CreateTable { table: t, .. } if same_name(t, table) => Some(false),
                     _ => None,
                 })

@@ -122,7 +122,7 @@ pub(super) fn proven_not_null(history: &TableHistory, column: &str) -> bool {
                 proofs.retain(|(n, _)| !n.is_some_and(|n| same_name(n, name)));
             }
             // The check goes with its table or its column.
-            OpKind::DropTable { table: t } if history.names(t) => proofs.clear(),
+            OpKind::DropTable { table: t, .. } if history.names(t) => proofs.clear(),
             OpKind::DropColumn {
                 table: t,
                 column: c,

@@ -14,11 +14,31 @@ use crate::model::{ConstraintKind, OpKind, TableLock};
 
 use super::{LintContext, OpSite, TableHistory};
 
+/// `DROP TABLE IF EXISTS t` followed by `CREATE TABLE t` in the same body, where nothing before
+/// it in the history made `t`: the idempotent create of a script run from an empty database.
+/// It drops nothing and locks nothing.
+pub fn drops_table_never_made<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> bool {
+    let OpKind::DropTable {
+        table,
+        if_exists: true,
+    } = &site.op.kind
+    else {
+        return false;
+    };
+    let made_again = site.ops[site.index + 1..]
+        .iter()
+        .any(|op| matches!(&op.kind, OpKind::CreateTable { table: t, .. } if same_name(t, table)));
+    made_again && cx.history_before(site, table).is_empty()
+}
+
 /// The tables `site`'s statement locks and the mode of each.
 pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, TableLock)> {
     let op = site.op;
+    if drops_table_never_made(cx, site) {
+        return Vec::new();
+    }
     let parents: Vec<&'a str> = match &op.kind {
-        OpKind::DropTable { table } => foreign_keys(&cx.history_before(site, table))
+        OpKind::DropTable { table, .. } => foreign_keys(&cx.history_before(site, table))
             .into_iter()
             .map(|key| key.referenced)
             .collect(),
@@ -161,7 +181,7 @@ fn foreign_keys<'a>(history: &TableHistory<'a>) -> Vec<ForeignKey<'a>> {
             OpKind::DropColumn { table: t, column } if history.names(t) => {
                 keys.retain(|k| !k.columns.iter().any(|c| same_name(c, column)));
             }
-            OpKind::DropTable { table: t } if history.names(t) => keys.clear(),
+            OpKind::DropTable { table: t, .. } if history.names(t) => keys.clear(),
             _ => {}
         }
     }

@@ -118,7 +118,7 @@ fn reverse_names_it(site: &OpSite, table: &str, kind: &ConstraintKind) -> bool {
         OpKind::DropColumn { table: t, column } => {
             same_name(t, table) && kind.involves_column(column)
         }
-        OpKind::DropTable { table: t } => same_name(t, table),
+        OpKind::DropTable { table: t, .. } => same_name(t, table),
         _ => false,
     })
 }

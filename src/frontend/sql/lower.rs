@@ -167,7 +167,10 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                     table: None,
                 });
                 let dropped = match object_type {
-                    ObjectType::Table => OpKind::DropTable { table: n },
+                    ObjectType::Table => OpKind::DropTable {
+                        table: n,
+                        if_exists: *if_exists,
+                    },
                     ObjectType::Index => OpKind::DropIndex {
                         name: Some(n),
                         table: None,

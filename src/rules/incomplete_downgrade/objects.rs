@@ -218,7 +218,7 @@ pub(super) fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
             created.extend(named);
             (created, Vec::new())
         }
-        OpKind::DropTable { table } => (Vec::new(), vec![Object::Table(table.clone())]),
+        OpKind::DropTable { table, .. } => (Vec::new(), vec![Object::Table(table.clone())]),
         OpKind::AddColumn { table, column } => (
             vec![Object::Column {
                 table: table.clone(),

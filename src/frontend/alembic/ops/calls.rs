@@ -118,6 +118,7 @@ impl Walker<'_, '_> {
                 }
                 "drop_table" => vec![OpKind::DropTable {
                     table: r.string(args.find_argument_value("table_name", 0)?)?,
+                    if_exists: kw("if_exists").is_some_and(is_true),
                 }],
                 "rename_table" => vec![OpKind::RenameTable {
                     from: r.string(args.find_argument_value("old_table_name", 0)?)?,

@@ -72,7 +72,10 @@ impl Walker<'_, '_> {
                 if_not_exists: false,
                 shaped_by: vec![format!("{}.__table__", class.id)],
             },
-            _ => OpKind::DropTable { table: name },
+            _ => OpKind::DropTable {
+                table: name,
+                if_exists: false,
+            },
         })
     }
 }
