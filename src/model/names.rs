@@ -51,6 +51,10 @@ pub fn in_schema_of(table: &str, name: &str) -> String {
 /// and the schemas, where an unqualified name is in any schema the set's `search_path` reaches
 /// ahead of the default one.
 pub fn same_name(a: &str, b: &str) -> bool {
+    // The common case, and the one the history's lookups ask most: the same spelling.
+    if a == b {
+        return true;
+    }
     if bare_name(a) != bare_name(b) {
         return false;
     }
