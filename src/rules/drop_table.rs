@@ -42,9 +42,17 @@ impl Rule for DropTable {
                 OpKind::RenameTable { to, .. } => same_name(to, table),
                 _ => false,
             });
+            // The name was given earlier in this migration (`RENAME TO t_old` in a swap): no
+            // running instance knows the table by it.
+            let renamed_here = site.ops[..site.index].iter().any(
+                |op| matches!(&op.kind, OpKind::RenameTable { to, .. } if same_name(to, table)),
+            );
             let diagnostic = match (copied, recreated) {
                 // A table swap: the rows were copied into what takes the table's place.
                 (Some(_), Some(_)) => continue,
+                (Some(_), None) if renamed_here => continue,
+                (None, None) if renamed_here => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good: its rows were not copied anywhere first"))
+                    .with_help("copy the rows into the table that replaces it before the drop (`INSERT INTO ... SELECT ... FROM`)"),
                 (None, Some(again)) => cx.report_op(&META, &site, format!("dropping table `{table}` deletes its data for good: the table made again under its name (line {}) starts without its rows", cx.line_of(&again.span)))
                     .with_help("copy the rows into the new table before the drop (`INSERT INTO ... SELECT`), or build the new table under another name, copy, then swap the names"),
                 (Some(copy), None) => {

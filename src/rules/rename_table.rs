@@ -1,6 +1,7 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::names::schema_of;
 use crate::model::op::bare_name;
+use crate::model::op::same_name;
 use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -30,6 +31,16 @@ impl Rule for RenameTable {
             // ALTER TABLE ... RENAME on an index (a unique constraint's): no application names
             // an index.
             if site.table_is_new(from) || cx.index_definition(&site, from).is_some() {
+                continue;
+            }
+            // A swap (`RENAME TO t_old`, `CREATE TABLE t`, copy, drop `t_old`): the name is made
+            // again later in the same migration, so running instances keep finding it.
+            let made_again = site.ops[site.index + 1..].iter().any(|op| match &op.kind {
+                OpKind::CreateTable { table, .. } => same_name(table, from),
+                OpKind::RenameTable { to: again, .. } => same_name(again, from),
+                _ => false,
+            });
+            if made_again {
                 continue;
             }
             let running = cx.running_models(from, None);
