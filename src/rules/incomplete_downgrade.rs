@@ -8,6 +8,7 @@ use crate::model::{Body, BodyState, Migration, Op, OpKind, Phase, Span};
 use super::{LintContext, Rule};
 
 mod objects;
+mod rebuilt;
 
 use objects::{Object, effects, implied_constraints};
 
@@ -40,7 +41,35 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     let mut replaced_types: Vec<String> = Vec::new();
     // Constraints dropped to be added again under the same name: (table, name).
     let mut replaced_constraints: Vec<(String, String)> = Vec::new();
+    // Names a swap gave its old table (`t_old`), which live only inside the upgrade.
+    let mut swapped_out: Vec<String> = Vec::new();
     for (index, op) in ops.iter().enumerate() {
+        // A table swap: `RENAME TO t_old`, a new `t` made later and `t_old` dropped later (the
+        // way a history shared with SQLite changes a table): `t` is replaced, as if dropped and
+        // created anew under its name, and `t_old` never outlives the upgrade.
+        let later = &ops[index + 1..];
+        if let OpKind::RenameTable { from, to } = &op.kind
+            && later.iter().any(
+                |l| matches!(&l.kind, OpKind::CreateTable { table, .. } if same_name(table, from)),
+            )
+            && later
+                .iter()
+                .any(|l| matches!(&l.kind, OpKind::DropTable { table, .. } if same_name(table, to)))
+        {
+            replaced.push(from.clone());
+            swapped_out.push(to.clone());
+            continue;
+        }
+        // A temporary table the upgrade made (a backup while a table is rebuilt) goes with the
+        // session anyway: its drop removes nothing of the schema.
+        if let OpKind::DropTable { table, .. } = &op.kind
+            && (swapped_out.iter().any(|t| same_name(t, table))
+                || ops[..index].iter().any(|earlier| {
+                    matches!(&earlier.kind, OpKind::CreateRelation { name, kind: crate::model::RelationKind::TemporaryTable } if same_name(name, table))
+                }))
+        {
+            continue;
+        }
         match &op.kind {
             OpKind::RenameType { from, to } => {
                 let created_here = created
@@ -404,6 +433,8 @@ impl Rule for IncompleteDowngrade {
                     || object
                         .table()
                         .is_some_and(|t| unremoved_tables.iter().any(|u| same_name(u, t)))
+                    || matches!(object, Object::Index { name, .. }
+                        if rebuilt::existing_index_rebuilt(cx, migration, name))
                 {
                     continue;
                 }

@@ -45,11 +45,20 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
         return kinds;
     }
     match statement {
-        // A temporary table lives for the session; nothing of the schema changes.
-        Statement::CreateTable(create) if create.temporary => vec![OpKind::CreateRelation {
-            name: name(&create.name),
-            kind: RelationKind::TemporaryTable,
-        }],
+        // A temporary table lives for the session; nothing of the schema changes. Made `AS
+        // SELECT`, it holds the rows it read (a backup kept while a table is rebuilt).
+        Statement::CreateTable(create) if create.temporary => {
+            let mut kinds = vec![OpKind::CreateRelation {
+                name: name(&create.name),
+                kind: RelationKind::TemporaryTable,
+            }];
+            if let Some(query) = &create.query {
+                kinds.push(OpKind::RowsOnly {
+                    copied_from: dml::tables_read(query),
+                });
+            }
+            kinds
+        }
         Statement::CreateView(view) if view.materialized => vec![OpKind::CreateRelation {
             name: name(&view.name),
             kind: RelationKind::MaterializedView,
