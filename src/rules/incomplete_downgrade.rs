@@ -43,7 +43,37 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
     let mut replaced_constraints: Vec<(String, String)> = Vec::new();
     // Names a swap gave its old table (`t_old`), which live only inside the upgrade.
     let mut swapped_out: Vec<String> = Vec::new();
+    // Column swaps: (table, the column's names) replaced, and (table, `c_old`) dropped after.
+    let mut replaced_columns: Vec<(String, Vec<String>)> = Vec::new();
+    let mut swapped_out_columns: Vec<(String, String)> = Vec::new();
     for (index, op) in ops.iter().enumerate() {
+        // A column swap: `RENAME COLUMN c TO c_old`, a new column renamed to `c` later (`c_new`
+        // added, filled, `RENAME COLUMN c_new TO c`), and `c_old` dropped: `c` is replaced.
+        if let OpKind::RenameColumn { table, from, to } = &op.kind
+            && let Some(new_name) = ops[index + 1..].iter().find_map(|l| match &l.kind {
+                OpKind::RenameColumn {
+                    table: t,
+                    from: f,
+                    to: again,
+                } if same_name(t, table) && same_name(again, from) => Some(f.clone()),
+                _ => None,
+            })
+            && ops[index + 1..].iter().any(|l| {
+                matches!(&l.kind, OpKind::DropColumn { table: t, column }
+                if same_name(t, table) && same_name(column, to))
+            })
+        {
+            replaced_columns.push((table.clone(), vec![from.clone(), new_name]));
+            swapped_out_columns.push((table.clone(), to.clone()));
+            continue;
+        }
+        if let OpKind::DropColumn { table, column } = &op.kind
+            && swapped_out_columns
+                .iter()
+                .any(|(t, c)| same_name(t, table) && same_name(c, column))
+        {
+            continue;
+        }
         // A table swap: `RENAME TO t_old`, a new `t` made later and `t_old` dropped later (the
         // way a history shared with SQLite changes a table): `t` is replaced, as if dropped and
         // created anew under its name, and `t_old` never outlives the upgrade.
@@ -219,8 +249,18 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             _ => object.table().is_some_and(|t| same_name(t, r)),
         })
     };
-    created.retain(|(o, _)| !on_replaced(o));
-    removed.retain(|(o, _)| !on_replaced(o));
+    let on_replaced_column = |object: &Object| {
+        replaced_columns.iter().any(|(table, names)| {
+            names.iter().any(|name| match object {
+                Object::Column { table: t, column } => {
+                    same_name(t, table) && same_name(column, name)
+                }
+                _ => object.depends_on_column(table, name),
+            })
+        })
+    };
+    created.retain(|(o, _)| !on_replaced(o) && !on_replaced_column(o));
+    removed.retain(|(o, _)| !on_replaced(o) && !on_replaced_column(o));
     (created, removed)
 }
 
