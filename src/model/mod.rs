@@ -161,7 +161,9 @@ impl Framework {
             Framework::Drizzle => "`<tag>.sql` files listed in drizzle-kit's `meta/_journal.json`",
             Framework::Supabase => "`<version>_<name>.sql` files in `supabase/migrations`",
             Framework::Atlas => "`.sql` files beside Atlas's `atlas.sum`",
-            Framework::Sqitch => "`sqitch.plan` and the `deploy/` scripts it names, with their `revert/` scripts where any exist",
+            Framework::Sqitch => {
+                "`sqitch.plan` and the `deploy/` scripts it names, with their `revert/` scripts where any exist"
+            }
             Framework::Liquibase => {
                 "`--liquibase formatted sql` files, each changeset a migration (in the order of the master changelog that includes them, else of their paths)"
             }

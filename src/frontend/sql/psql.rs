@@ -7,13 +7,15 @@
 
 use std::borrow::Cow;
 
-pub fn mask_psql(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('\\') && !sql.contains(":'") && !sql.contains(":\"") {
-        return Cow::Borrowed(sql);
+pub fn mask_psql(original: &str) -> Cow<'_, str> {
+    if !original.contains('\\') && !original.contains(":'") && !original.contains(":\"") {
+        return Cow::Borrowed(original);
     }
+    let without_data = mask_copy_data(original);
+    let sql: &str = &without_data;
     let bytes = sql.as_bytes();
     let mut masked = bytes.to_vec();
-    let mut changed = false;
+    let mut changed = matches!(without_data, Cow::Owned(_));
     let mut i = 0;
     let mut line_start = true;
     while i < bytes.len() {
@@ -60,10 +62,40 @@ pub fn mask_psql(sql: &str) -> Cow<'_, str> {
         }
     }
     if !changed {
-        return Cow::Borrowed(sql);
+        return Cow::Borrowed(original);
     }
-    // Only ASCII bytes were replaced by spaces: still UTF-8.
+    // Only ASCII bytes, and whole lines, were replaced by spaces: still UTF-8.
     Cow::Owned(String::from_utf8(masked).unwrap_or_else(|_| sql.to_string()))
+}
+
+/// The rows psql sends after `COPY ... FROM stdin;` (pg_dump's data format), up to the `\.`
+/// line that ends them, blanked: they are data for the COPY, not SQL.
+fn mask_copy_data(sql: &str) -> Cow<'_, str> {
+    let mut masked: Option<Vec<u8>> = None;
+    let mut in_data = false;
+    let mut offset = 0;
+    for line in sql.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if in_data {
+            let bytes = masked.get_or_insert_with(|| sql.as_bytes().to_vec());
+            bytes[offset..offset + content.len()].fill(b' ');
+            in_data = content != "\\.";
+        } else {
+            let lower = content.trim().to_ascii_lowercase();
+            in_data = lower.starts_with("copy ")
+                && lower.ends_with(';')
+                && lower
+                    .trim_end_matches(';')
+                    .trim_end()
+                    .ends_with("from stdin");
+        }
+        offset += line.len();
+    }
+    match masked {
+        // Whole lines of any bytes became spaces: the text is still UTF-8.
+        Some(bytes) => Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| sql.to_string())),
+        None => Cow::Borrowed(sql),
+    }
 }
 
 /// The offset after the quoted text starting at `start` (a doubled quote stays inside).
@@ -113,6 +145,16 @@ mod tests {
         assert!(masked.starts_with(&format!("{}\nBEGIN;", " ".repeat(first_line.len()))));
         assert!(masked.contains("VALUES ( 'template')"));
         assert!(!masked.contains("echo"));
+    }
+
+    #[test]
+    fn copy_rows_from_stdin_are_data_not_sql() {
+        let script = "COPY public.plans (id, name) FROM stdin;\n1\tfree's plan\n2\tpro\n\\.\nCREATE INDEX plans_name ON plans (name);\n";
+        let masked = mask_psql(script);
+        assert_eq!(masked.len(), script.len());
+        assert!(masked.starts_with("COPY public.plans (id, name) FROM stdin;\n"));
+        assert!(!masked.contains("free") && !masked.contains("pro\n"));
+        assert!(masked.ends_with("CREATE INDEX plans_name ON plans (name);\n"));
     }
 
     #[test]
