@@ -672,6 +672,22 @@ fn flyways_configured_prefix_names_its_migrations() {
     );
 }
 
+/// A Flask-Migrate history is Alembic run inside the Flask application: the set line says so,
+/// so a Flask team recognises its history.
+#[test]
+fn a_flask_migrate_history_is_named_so() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roundtrip/needs_app");
+    let output = run(
+        &["check", "--show-sets", &fixture.display().to_string()],
+        fixture.parent().unwrap(),
+    );
+    let shown = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        shown.contains(": alembic (Flask-Migrate), 1 migration"),
+        "{shown}"
+    );
+}
+
 /// A project keeping a query file beside each package's code gets one note for all those
 /// folders, not one each; up to three folders are named apart.
 #[test]

@@ -596,10 +596,17 @@ fn show_sets(outcome: &lint::Outcome, options: &LintOptions) {
                 set.joined.join(", ")
             )
         };
+        // Flask-Migrate is Alembic run inside the Flask application: said, so a Flask team
+        // recognises its history.
+        let framework = match set.framework {
+            crate::model::Framework::Alembic if set.env.reads_flask_app => {
+                "alembic (Flask-Migrate)"
+            }
+            other => other.label(),
+        };
         eprintln!(
-            "set {}: {}, {count} migration{} (recognised by {}{env}{joined})",
+            "set {}: {framework}, {count} migration{} (recognised by {}{env}{joined})",
             set.root,
-            set.framework.label(),
             if count == 1 { "" } else { "s" },
             set.framework.recognised_by(),
         );
