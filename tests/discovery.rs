@@ -672,6 +672,55 @@ fn flyways_configured_prefix_names_its_migrations() {
     );
 }
 
+/// drizzle-kit's folder-per-migration layout (`<timestamp>_<name>/migration.sql` beside its
+/// `snapshot.json`, no journal) is Drizzle's, not Prisma's, whose names it shares; a folder of
+/// migrations under `fixtures` is a test suite's, left out with a note.
+#[test]
+fn drizzles_folder_layout_is_drizzles_and_fixtures_are_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (folder, sql) in [
+        (
+            "20250101120000_init",
+            "CREATE TABLE \"users\" (\"id\" serial PRIMARY KEY, \"email\" text NOT NULL);\n",
+        ),
+        (
+            "20250102120000_email_index",
+            "SET lock_timeout = '3s';\n--> statement-breakpoint\nCREATE INDEX \"users_email_idx\" ON \"users\" (\"email\")\n",
+        ),
+    ] {
+        write(root, &format!("db/drizzle/{folder}/migration.sql"), sql);
+        write(
+            root,
+            &format!("db/drizzle/{folder}/snapshot.json"),
+            "{\"version\": \"8\", \"dialect\": \"postgres\"}\n",
+        );
+    }
+    write(
+        root,
+        "engine/migrate/fixtures/001_accounts.sql",
+        "-- +migrate Up\nCREATE TABLE accounts (id integer PRIMARY KEY);\n",
+    );
+    let output = run(&["check", "--show-sets", "--format", "json"], root);
+    let shown = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        shown.contains("set db/drizzle: drizzle, 2 migrations"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("left out: engine/migrate/fixtures: 1 `.sql` file: a test suite's fixtures"),
+        "{shown}"
+    );
+    // A breakpoint ends the statement before it, semicolon or not.
+    let document = json(&output);
+    assert!(
+        !errors_and_warnings(&document)
+            .iter()
+            .any(|(rule, _)| rule == "unparsed-sql"),
+        "{document:#?}"
+    );
+}
+
 /// A Flask-Migrate history is Alembic run inside the Flask application: the set line says so,
 /// so a Flask team recognises its history.
 #[test]

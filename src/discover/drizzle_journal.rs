@@ -45,6 +45,29 @@ pub fn read(folder: &Path) -> Option<DrizzleJournal> {
     })
 }
 
+/// A migration of drizzle-kit's folder-per-migration layout (`<timestamp>_<name>/migration.sql`
+/// with the `snapshot.json` it was generated from, and no journal): ordered by the folder's
+/// timestamp, on the database the snapshot's `dialect` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderMigration {
+    pub when: u64,
+    pub postgres: bool,
+}
+
+/// `migration_sql` as a migration of drizzle-kit's folder layout, when its snapshot says so.
+pub fn folder_migration(migration_sql: &Path) -> Option<FolderMigration> {
+    let folder = migration_sql.parent()?;
+    let text = std::fs::read_to_string(folder.join("snapshot.json")).ok()?;
+    let snapshot: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let dialect = snapshot.get("dialect")?.as_str()?.to_ascii_lowercase();
+    let name = folder.file_name()?.to_str()?;
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    Some(FolderMigration {
+        when: digits.parse().ok()?,
+        postgres: matches!(dialect.as_str(), "postgresql" | "pg" | "postgres"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

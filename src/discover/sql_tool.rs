@@ -79,7 +79,8 @@ macro_rules! left_out_unless_named {
 /// - Maven's and Gradle's `src/test` holds the tests and their resources (the standard
 ///   directory layout), such as the data a Flyway test loads on top of the real history;
 /// - any other `test` or `tests` folder holds a test suite's files (pgTAP tests, the scripts an
-///   extension's tests run, the histories a library's tests apply).
+///   extension's tests run, the histories a library's tests apply), and a `fixtures` folder
+///   the data and histories its tests load.
 ///
 /// Only folders below `root`, the folder the walk started at, count: a folder named on the
 /// command line is checked whatever its name.
@@ -107,6 +108,11 @@ pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<(PathBuf, &'stati
         } else if named(Some(&dir), "test") || named(Some(&dir), "tests") {
             Some(concat!(
                 "a test's files (a `test` or `tests` folder: pgTAP or unit tests, fixtures a test suite applies), not the application's migrations",
+                left_out_unless_named!()
+            ))
+        } else if named(Some(&dir), "fixtures") {
+            Some(concat!(
+                "a test suite's fixtures (a `fixtures` folder: the data and histories tests apply), not the application's migrations",
                 left_out_unless_named!()
             ))
         } else if named(Some(&dir), "testdata") {

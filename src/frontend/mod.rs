@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::discover::{Discovery, SetKind, SkipReason, Skipped, SqlTool};
+use crate::discover::{Discovery, SetKind, SkipReason, Skipped, SqlTool, drizzle_journal};
 use crate::model::{
     AlembicEnv, BodyState, FileId, Framework, InputProblem, InputProblemKind, Migration,
     MigrationSet, RevisionId, SourceFile, Sources, Span,
@@ -332,6 +332,15 @@ fn liquibase_changesets(
 fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::ToolFacts {
     use sql_sets::ToolFacts;
     match tool {
+        // drizzle-kit's folder-per-migration layout (`<timestamp>_<name>/migration.sql` beside
+        // its `snapshot.json`, no journal), which Prisma's names alone would claim.
+        None if name == "migration.sql" => match drizzle_journal::folder_migration(path) {
+            Some(folder) => ToolFacts::Drizzle {
+                when: Some(folder.when),
+                postgres: folder.postgres,
+            },
+            None => ToolFacts::Unknown,
+        },
         None => ToolFacts::Unknown,
         Some(SqlTool::Sqlx(krate)) => ToolFacts::Sqlx {
             other_database: krate.other_database,

@@ -158,7 +158,9 @@ impl Framework {
                 "`<version>_<name>.sql` or `.up.sql` / `.down.sql` in a crate that depends on sqlx"
             }
             Framework::SqlMigrate => "`-- +migrate Up` / `-- +migrate Down` sections",
-            Framework::Drizzle => "`<tag>.sql` files listed in drizzle-kit's `meta/_journal.json`",
+            Framework::Drizzle => {
+                "`<tag>.sql` files listed in drizzle-kit's `meta/_journal.json`, or its folders of `migration.sql` and `snapshot.json`"
+            }
             Framework::Supabase => "`<version>_<name>.sql` files in `supabase/migrations`",
             Framework::Atlas => "`.sql` files beside Atlas's `atlas.sum`",
             Framework::Sqitch => {
