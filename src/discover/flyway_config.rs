@@ -56,15 +56,28 @@ fn nearest<T>(folder: &Path, read: impl Fn(&str, &str) -> Option<T>) -> Option<T
         "build.gradle",
         "build.gradle.kts",
     ];
+    nearest_of(folder, &FILES, |path, text| {
+        read(path.file_name()?.to_str()?, text)
+    })
+}
+
+/// What `read` finds in the nearest of `files` (a JVM service's configuration files), from
+/// `folder` up to the repository's top; `read` is given each file's path and text.
+pub(super) fn nearest_of<T>(
+    folder: &Path,
+    files: &[&str],
+    read: impl Fn(&Path, &str) -> Option<T>,
+) -> Option<T> {
     let folder = folder
         .canonicalize()
         .unwrap_or_else(|_| folder.to_path_buf());
     for dir in folder.ancestors().take(8) {
-        for name in FILES {
-            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+        for name in files {
+            let path = dir.join(name);
+            let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            if let Some(found) = read(name, &text) {
+            if let Some(found) = read(&path, &text) {
                 return Some(found);
             }
         }

@@ -18,30 +18,19 @@ const FILES: [&str; 4] = [
 /// when none is written out (`${DATABASE_URL}`), or when they disagree. H2 is no answer: a
 /// service often runs it in PostgreSQL's compatibility mode.
 pub fn other_database(folder: &Path) -> Option<(String, std::path::PathBuf)> {
-    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    for dir in folder.ancestors().take(8) {
-        for name in FILES {
-            let path = dir.join(name);
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let mut databases: Vec<String> = urls(&text).collect();
-            if databases.is_empty() {
-                continue;
+    super::flyway_config::nearest_of(folder, &FILES, |path, text| {
+        let mut databases: Vec<String> = urls(text).collect();
+        databases.dedup();
+        // A file naming no database says nothing; the first that names one decides.
+        match databases.as_slice() {
+            [] => None,
+            [one] if !matches!(one.as_str(), "postgresql" | "h2" | "tc") => {
+                Some(Some((one.clone(), path.to_path_buf())))
             }
-            databases.dedup();
-            return match databases.as_slice() {
-                [one] if !matches!(one.as_str(), "postgresql" | "h2" | "tc") => {
-                    Some((one.clone(), path))
-                }
-                _ => None,
-            };
+            _ => Some(None),
         }
-        if dir.join(".git").exists() {
-            break;
-        }
-    }
-    None
+    })
+    .flatten()
 }
 
 /// The database of each `jdbc:<database>:` URL in a configuration file's text, in order.

@@ -37,11 +37,7 @@ impl Rule for DropTable {
             });
             // A table made under the same name later in the body (`CREATE TABLE t`, or `ALTER
             // TABLE t_new RENAME TO t`): the name goes on, so running instances keep finding it.
-            let recreated = site.ops[site.index + 1..].iter().find(|op| match &op.kind {
-                OpKind::CreateTable { table: t, .. } => same_name(t, table),
-                OpKind::RenameTable { to, .. } => same_name(to, table),
-                _ => false,
-            });
+            let recreated = site.made_again_later(table);
             // The name was given earlier in this migration (`RENAME TO t_old` in a swap): no
             // running instance knows the table by it.
             let renamed_here = site.ops[..site.index].iter().any(

@@ -61,6 +61,17 @@ impl<'a> OpSite<'a> {
         }
     }
 
+    /// The statement later in the same body that makes a table under `table`'s name again
+    /// (`CREATE TABLE t`, or `ALTER TABLE t_new RENAME TO t`), if any: the name goes on.
+    pub fn made_again_later(&self, table: &str) -> Option<&'a Op> {
+        use crate::model::op::same_name;
+        self.ops[self.index + 1..].iter().find(|op| match &op.kind {
+            OpKind::CreateTable { table: t, .. } => same_name(t, table),
+            OpKind::RenameTable { to, .. } => same_name(to, table),
+            _ => false,
+        })
+    }
+
     /// The table holds no rows here: created, or emptied (TRUNCATE, DELETE without WHERE)
     /// earlier in the same body with nothing written back.
     pub fn table_holds_no_rows(&self, table: &str) -> bool {

@@ -1,7 +1,6 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
 use crate::model::names::schema_of;
 use crate::model::op::bare_name;
-use crate::model::op::same_name;
 use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -35,12 +34,7 @@ impl Rule for RenameTable {
             }
             // A swap (`RENAME TO t_old`, `CREATE TABLE t`, copy, drop `t_old`): the name is made
             // again later in the same migration, so running instances keep finding it.
-            let made_again = site.ops[site.index + 1..].iter().any(|op| match &op.kind {
-                OpKind::CreateTable { table, .. } => same_name(table, from),
-                OpKind::RenameTable { to: again, .. } => same_name(again, from),
-                _ => false,
-            });
-            if made_again {
+            if site.made_again_later(from).is_some() {
                 continue;
             }
             let running = cx.running_models(from, None);

@@ -25,10 +25,10 @@ pub fn drops_table_never_made<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> bo
     else {
         return false;
     };
-    let made_again = site.ops[site.index + 1..]
-        .iter()
-        .any(|op| matches!(&op.kind, OpKind::CreateTable { table: t, .. } if same_name(t, table)));
-    made_again && cx.history_before(site, table).is_empty()
+    let created_again = site
+        .made_again_later(table)
+        .is_some_and(|op| matches!(op.kind, OpKind::CreateTable { .. }));
+    created_again && cx.history_before(site, table).is_empty()
 }
 
 /// The tables `site`'s statement locks and the mode of each.
