@@ -24,8 +24,8 @@ fn state_before(ops: &[Op], index: usize, table: &str) -> TableState {
     let mut state = TableState::default();
     for (position, op) in ops[..index].iter().enumerate() {
         // A statement outside a transaction block means the block before it committed
-        // (an autocommit block commits what ran before it).
-        if !op.in_transaction {
+        // (an autocommit block commits what ran before it); a COMMIT ends it.
+        if !op.in_transaction || op.kind == OpKind::CommitTransaction {
             state.truncate_lock_held = false;
         }
         match &op.kind {

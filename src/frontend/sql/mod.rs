@@ -216,10 +216,6 @@ fn lower_nested(
             }
         }
         for kind in lower_statement(statement.tokens, text) {
-            if kind == OpKind::CommitTransaction {
-                explicit = false;
-                implicit = implicit && wrapping != Wrapping::EachStatement;
-            }
             let edit = matches!(kind, OpKind::CreateIndex { .. } | OpKind::DropIndex { .. })
                 .then(|| index_edit_site(sql, &statement, &span_of))
                 .flatten();
@@ -230,8 +226,14 @@ fn lower_nested(
                 kind: kind.clone(),
                 span: span_of(statement.range.clone()),
             });
-            if kind == OpKind::BeginTransaction {
-                explicit = true;
+            // A COMMIT runs inside the transaction it ends; what follows it does not.
+            match kind {
+                OpKind::BeginTransaction => explicit = true,
+                OpKind::CommitTransaction => {
+                    explicit = false;
+                    implicit = implicit && wrapping != Wrapping::EachStatement;
+                }
+                _ => {}
             }
         }
     }
