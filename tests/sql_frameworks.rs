@@ -459,6 +459,58 @@ fn liquibase_changesets_are_migrations_with_their_rollbacks() {
     );
 }
 
+/// Changesets a changelog writes as Liquibase change types (`createTable` in XML) are not read:
+/// a note names them, the formatted SQL is still checked, and the round trip refuses the
+/// history (exit 2) instead of replaying it without them.
+#[test]
+fn liquibase_change_types_are_named_as_not_read_and_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    liquibase_project(root);
+    write(
+        root,
+        "src/main/resources/db/changelog/db.changelog-master.yaml",
+        "databaseChangeLog:\n  - include:\n      file: db/changelog/changes/001-users.sql\n  - include:\n      file: db/changelog/changes/002-user-email.sql\n  - include:\n      file: db/changelog/changes/003-audit.xml\n",
+    );
+    write(
+        root,
+        "src/main/resources/db/changelog/changes/003-audit.xml",
+        "<?xml version=\"1.0\"?>\n<databaseChangeLog xmlns=\"http://www.liquibase.org/xml/ns/dbchangelog\">\n  <changeSet id=\"5\" author=\"ann\">\n    <createTable tableName=\"audit\"><column name=\"id\" type=\"bigint\"/></createTable>\n  </changeSet>\n  <changeSet id=\"6\" author=\"ann\">\n    <createIndex tableName=\"audit\" indexName=\"audit_id\"><column name=\"id\"/></createIndex>\n  </changeSet>\n</databaseChangeLog>\n",
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    assert_eq!(
+        errors_and_warnings(&document),
+        pairs(&[(
+            "concurrent-index-in-transaction",
+            "src/main/resources/db/changelog/changes/002-user-email.sql"
+        )]),
+        "{document:#?}"
+    );
+    let notes = messages_of(&document, "skipped-folder");
+    assert!(
+        notes.iter().any(|m| m.contains(
+            "2 changesets in src/main/resources/db/changelog/changes/003-audit.xml are written as Liquibase change types"
+        )),
+        "{notes:?}"
+    );
+    let output = run(
+        &[
+            "roundtrip",
+            "--postgres",
+            "url",
+            "--database-url",
+            "postgresql://postgres@127.0.0.1:9/none",
+        ],
+        root,
+    );
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot round-trip") && stderr.contains("2 changesets in"),
+        "{stderr}"
+    );
+}
+
 /// A line Liquibase takes for a changeset header but refuses (`--changeset:ann:5`, no blank
 /// before the author; `--changeset ann: 6`, a blank before the id) stops Liquibase from running
 /// the whole changelog: a syntax error at that line, exit 2, the rest still read.

@@ -2,6 +2,8 @@
 //! them in (read in liquibase/liquibase at cdbdec7f, `changelog/DatabaseChangeLog.java`):
 //! `include file=` entries run where they stand, `includeAll path=` runs a folder's files in
 //! the order of their full path strings; an included changelog's own includes run in its place.
+//! Changesets written in a changelog itself (XML, YAML or JSON change types such as
+//! `createTable`) are not read: they are counted, so that what is left out is said.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,9 @@ pub struct LiquibaseChangelog {
     pub master: PathBuf,
     /// The SQL files it runs, in order (canonical paths).
     pub files: Vec<PathBuf>,
+    /// The changelogs it runs (itself included) that hold changesets of their own, which are
+    /// not read: each with how many.
+    pub unread: Vec<(PathBuf, usize)>,
 }
 
 impl LiquibaseChangelog {
@@ -53,12 +58,30 @@ pub fn find(folder: &Path) -> Option<LiquibaseChangelog> {
 /// The changelog `path` is, with the SQL files it runs; `None` when it is none or runs none.
 pub fn read(path: &Path) -> Option<LiquibaseChangelog> {
     let text = changelog_text(path)?;
-    let mut files = Vec::new();
-    collect(path, &text, INCLUDE_DEPTH, &mut files);
-    (!files.is_empty()).then(|| LiquibaseChangelog {
+    let mut changelog = LiquibaseChangelog {
         master: path.to_path_buf(),
-        files,
-    })
+        files: Vec::new(),
+        unread: Vec::new(),
+    };
+    collect(path, &text, INCLUDE_DEPTH, &mut changelog);
+    (!changelog.files.is_empty() || !changelog.unread.is_empty()).then_some(changelog)
+}
+
+/// How many changesets a changelog writes itself: `<changeSet` elements (XML), `changeSet:`
+/// list entries (YAML), `"changeSet"` keys (JSON).
+fn own_changesets(text: &str) -> usize {
+    let xml = text.matches("<changeSet").count();
+    let json = text.matches("\"changeSet\"").count();
+    let yaml = text
+        .lines()
+        .filter(|line| {
+            line.trim_start()
+                .trim_start_matches('-')
+                .trim_start()
+                .starts_with("changeSet:")
+        })
+        .count();
+    xml + json + yaml
 }
 
 fn has_changelog_extension(path: &Path) -> bool {
@@ -85,9 +108,20 @@ fn changelog_text(path: &Path) -> Option<String> {
         .filter(|text| text.contains("databaseChangeLog"))
 }
 
-/// The SQL files the changelog at `changelog` (its `text`) runs, appended in order.
-fn collect(changelog: &Path, text: &str, depth: usize, files: &mut Vec<PathBuf>) {
-    let base = changelog.parent().unwrap_or(Path::new("."));
+/// The SQL files the changelog at `path` (its `text`) runs, appended in order, and the
+/// changelogs among them holding changesets of their own.
+fn collect(path: &Path, text: &str, depth: usize, changelog: &mut LiquibaseChangelog) {
+    let own = own_changesets(text);
+    if own > 0
+        && let Ok(canonical) = path.canonicalize()
+        && !changelog
+            .unread
+            .iter()
+            .any(|(known, _)| *known == canonical)
+    {
+        changelog.unread.push((canonical, own));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
     for (all, target) in includes(text) {
         let Some(resolved) = resolve(base, &target) else {
             continue;
@@ -101,13 +135,13 @@ fn collect(changelog: &Path, text: &str, depth: usize, files: &mut Vec<PathBuf>)
                 .filter_map(|p| p.canonicalize().ok())
                 .collect();
             found.sort_by(|a, b| a.to_string_lossy().cmp(&b.to_string_lossy()));
-            files.extend(found);
+            changelog.files.extend(found);
         } else if resolved.extension().is_some_and(|e| e == "sql") {
-            files.push(resolved);
+            changelog.files.push(resolved);
         } else if depth > 0
             && let Some(nested) = changelog_text(&resolved)
         {
-            collect(&resolved, &nested, depth - 1, files);
+            collect(&resolved, &nested, depth - 1, changelog);
         }
     }
 }

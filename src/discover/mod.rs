@@ -74,6 +74,9 @@ pub enum SkipReason {
     Dangling,
     /// SQL files a migration tool runs for another purpose (its database tests); why.
     NotMigrations(String),
+    /// Migrations written in a form migration-gate does not read (Liquibase's XML, YAML and
+    /// JSON change types); what and where.
+    NotRead(String),
 }
 
 /// What discovery found: the sets, and what it did not read.

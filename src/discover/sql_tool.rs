@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{
-    DiscoveredSet, Found, PathFilters, SetKind, drizzle_journal, liquibase_changelog, normalize,
-    project_tool, sqitch_plan, within,
+    DiscoveredSet, Found, PathFilters, SetKind, SkipReason, Skipped, drizzle_journal,
+    liquibase_changelog, normalize, project_tool, sqitch_plan, within,
 };
 
 /// The tool that runs a folder of `.sql` files, when something beside the files says which:
@@ -176,8 +176,21 @@ pub(super) fn add_liquibase_masters(
     sql_by_dir: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
     found: &mut Found,
 ) {
-    masters.sort_by_key(|m| std::cmp::Reverse(m.files.len()));
+    masters.sort_by_key(|m| std::cmp::Reverse((m.files.len(), m.unread.len())));
+    let mut noted: Vec<PathBuf> = Vec::new();
     for changelog in masters {
+        let unread: Vec<&(PathBuf, usize)> = changelog
+            .unread
+            .iter()
+            .filter(|(path, _)| !noted.contains(path))
+            .collect();
+        if !unread.is_empty() {
+            noted.extend(unread.iter().map(|(path, _)| path.clone()));
+            found.skipped.push(Skipped {
+                path: changelog.master.clone(),
+                reason: SkipReason::NotRead(unread_changesets(&changelog.master, &unread)),
+            });
+        }
         let mut files: Vec<PathBuf> = Vec::new();
         for folder_files in sql_by_dir.values_mut() {
             let (claimed, rest): (Vec<PathBuf>, Vec<PathBuf>) =
@@ -211,4 +224,26 @@ pub(super) fn add_liquibase_masters(
             },
         );
     }
+}
+
+/// What a master changelog runs that is not read: its changesets written as change types.
+fn unread_changesets(master: &Path, unread: &[&(PathBuf, usize)]) -> String {
+    let changesets: usize = unread.iter().map(|(_, count)| count).sum();
+    let shown = |path: &Path| crate::frontend::display_path(path);
+    let files = match unread {
+        [(only, _)] if master.canonicalize().is_ok_and(|m| m == *only) => String::new(),
+        [(only, _)] => format!(" in {}", shown(only)),
+        [(first, _), ..] => format!(" in {} changelogs ({}, …)", unread.len(), shown(first)),
+        [] => String::new(),
+    };
+    format!(
+        "{}: {changesets} {}{files} {} written as Liquibase change types (XML, YAML or JSON), which migration-gate does not read yet, only formatted SQL: not checked or run, and the tables they make are unknown to the rules",
+        shown(master),
+        if changesets == 1 {
+            "changeset"
+        } else {
+            "changesets"
+        },
+        if changesets == 1 { "is" } else { "are" },
+    )
 }

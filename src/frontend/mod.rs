@@ -81,7 +81,9 @@ fn skip_problem(skipped: &Skipped, file: FileId) -> InputProblem {
             InputProblemKind::SkippedLink,
             "a symbolic link to nothing (its target does not exist): not read".to_string(),
         ),
-        SkipReason::NotMigrations(why) => (InputProblemKind::SkippedFolder, why.clone()),
+        SkipReason::NotMigrations(why) | SkipReason::NotRead(why) => {
+            (InputProblemKind::SkippedFolder, why.clone())
+        }
     };
     InputProblem {
         kind,
@@ -230,20 +232,38 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                         migrations,
                         configured_search_path: Vec::new(),
                         joined: Vec::new(),
+                        not_read: None,
                     });
                 }
             }
             SetKind::SqlFolder { .. } => {
                 let built = sql_sets::build(root.clone(), sql_files, set.named);
                 let postgres_configured = discovery.postgres_configured.contains(&set.root);
-                sets.extend(left_out::sql_folder_sets(
-                    &root,
-                    &set.root,
-                    built,
-                    postgres_configured,
-                    &mut problems,
-                    &mut unordered_folders,
-                ));
+                let not_read = match &set.kind {
+                    SetKind::SqlFolder {
+                        tool: Some(SqlTool::Liquibase(changelog)),
+                    } if !changelog.unread.is_empty() => Some(format!(
+                        "{} changesets in {} written as Liquibase change types",
+                        changelog.unread.iter().map(|(_, n)| n).sum::<usize>(),
+                        display_path(&changelog.unread[0].0)
+                    )),
+                    _ => None,
+                };
+                sets.extend(
+                    left_out::sql_folder_sets(
+                        &root,
+                        &set.root,
+                        built,
+                        postgres_configured,
+                        &mut problems,
+                        &mut unordered_folders,
+                    )
+                    .into_iter()
+                    .map(|mut built| {
+                        built.not_read.clone_from(&not_read);
+                        built
+                    }),
+                );
             }
         }
     }

@@ -518,6 +518,7 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                 migrations,
                 configured_search_path: Vec::new(),
                 joined: Vec::new(),
+                not_read: None,
             }
         })
         .collect();

@@ -373,6 +373,9 @@ pub struct MigrationSet {
     /// Folders found as histories of their own and joined to this one: their revisions name
     /// this set's (Alembic's `version_locations`).
     pub joined: Vec<String>,
+    /// Migrations of this history written in a form not read (Liquibase's change types),
+    /// said as a count and a place: the round trip cannot replay the history without them.
+    pub not_read: Option<String>,
 }
 
 /// An Alembic history as it is on the `--base` git ref: revision id → its parents.
