@@ -272,6 +272,12 @@ fn made_here(created: &[Change], table: &str) -> bool {
 }
 
 fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
+    // `DROP SCHEMA s CASCADE` drops every object in `s`.
+    if downgrade.iter().any(|op| {
+        matches!(&op.kind, OpKind::CascadeDrop { object: "schema", name, .. } if object.in_schema(name))
+    }) {
+        return true;
+    }
     // Renamed away, then dropped under the new name (`ALTER TYPE x RENAME TO x_old`, ...,
     // `DROP TYPE x_old`; the same with a sequence): what the upgrade made is gone.
     let renamed_to: Vec<&String> = downgrade

@@ -127,6 +127,20 @@ impl Object {
             .map(|other| other.name().to_string())
     }
 
+    /// Whether the object lives in schema `schema` (`DROP SCHEMA ... CASCADE` takes it): an
+    /// index, column or constraint lives in its table's schema.
+    pub(super) fn in_schema(&self, schema: &str) -> bool {
+        let home = match self {
+            Object::Index { table, name, .. } if table.is_empty() => name,
+            Object::TableRename { to, .. } => to,
+            _ => self.table().unwrap_or_else(|| self.name()),
+        };
+        same_name(
+            home,
+            &format!("{schema}.{}", crate::model::op::bare_name(home)),
+        )
+    }
+
     pub(super) fn table(&self) -> Option<&str> {
         match self {
             Object::Column { table, .. }
