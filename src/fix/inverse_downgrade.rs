@@ -152,7 +152,7 @@ fn inverse(kind: &OpKind) -> Option<Inverse> {
                 python_string(from)
             )
         }
-        OpKind::CreateEnum { name, .. } => format!(
+        OpKind::CreateEnum { name, .. } | OpKind::CreateType { name } => format!(
             "op.execute({})",
             python_string(&format!("DROP TYPE {}", quote_qualified(name)))
         ),

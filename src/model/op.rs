@@ -309,6 +309,10 @@ pub enum OpKind {
         name: String,
         values: Vec<String>,
     },
+    /// `CREATE TYPE` of a type that is not an enum: composite (`AS (...)`), range, or base.
+    CreateType {
+        name: String,
+    },
     AddEnumValue {
         type_name: String,
         value: String,

@@ -81,7 +81,9 @@ fn classify(site: &OpSite) -> Option<Part> {
         OpKind::CreateIndex {
             name: Some(name), ..
         } => Expand(format!("create index `{name}`")),
-        OpKind::CreateEnum { name, .. } => Expand(format!("create type `{name}`")),
+        OpKind::CreateEnum { name, .. } | OpKind::CreateType { name } => {
+            Expand(format!("create type `{name}`"))
+        }
         OpKind::AddColumn { table, column } => {
             let required = !column.nullable
                 && column.server_default.is_none()

@@ -101,7 +101,11 @@ fn no_column_left_of_type(cx: &LintContext, site: &super::OpSite, name: &str) ->
     let mut of_type: Vec<(String, String)> = Vec::new();
     for op in earlier_migrations.chain(site.earlier()) {
         match &op.kind {
-            OpKind::CreateEnum { name: created, .. } if same_name(created, name) => made = true,
+            OpKind::CreateEnum { name: created, .. } | OpKind::CreateType { name: created }
+                if same_name(created, name) =>
+            {
+                made = true
+            }
             OpKind::DropColumn { table, column } => {
                 of_type.retain(|(t, c)| !(same_name(t, table) && same_name(c, column)))
             }

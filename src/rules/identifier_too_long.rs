@@ -38,7 +38,7 @@ fn new_names(kind: &OpKind) -> Vec<(&'static str, &str)> {
         OpKind::RenameColumn { to, .. } => vec![("column", to)],
         OpKind::CreateIndex { name: Some(n), .. } => vec![("index", n)],
         OpKind::AddConstraint { name: Some(n), .. } => vec![("constraint", n)],
-        OpKind::CreateEnum { name, .. } => vec![("type", name)],
+        OpKind::CreateEnum { name, .. } | OpKind::CreateType { name } => vec![("type", name)],
         OpKind::CreateSequence { name } => vec![("sequence", name)],
         _ => Vec::new(),
     }

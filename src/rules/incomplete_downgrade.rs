@@ -104,14 +104,14 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             OpKind::RenameType { from, to } => {
                 let created_here = created
                     .iter_mut()
-                    .find(|(o, _)| matches!(o, Object::EnumType(t) if same_name(t, from)));
+                    .find(|(o, _)| matches!(o, Object::Type(t) if same_name(t, from)));
                 match created_here {
-                    Some((object, _)) => *object = Object::EnumType(to.clone()),
+                    Some((object, _)) => *object = Object::Type(to.clone()),
                     None => renamed_types.push((to.clone(), from.clone())),
                 }
                 continue;
             }
-            OpKind::CreateEnum { name, .. }
+            OpKind::CreateEnum { name, .. } | OpKind::CreateType { name }
                 if renamed_types.iter().any(|(_, own)| same_name(own, name)) =>
             {
                 replaced_types.push(name.clone());
@@ -120,7 +120,7 @@ fn net_changes(ops: &[Op]) -> (Vec<Change>, Vec<Change>) {
             OpKind::DropType { name } => {
                 if let Some((_, own)) = renamed_types.iter().find(|(new, _)| same_name(new, name)) {
                     if !replaced_types.iter().any(|r| same_name(r, own)) {
-                        removed.push((Object::EnumType(own.clone()), op.span));
+                        removed.push((Object::Type(own.clone()), op.span));
                     }
                     continue;
                 }
@@ -283,7 +283,7 @@ fn undone_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     let renamed_to: Vec<&String> = downgrade
         .iter()
         .filter_map(|op| match (&op.kind, object) {
-            (OpKind::RenameType { from, to }, Object::EnumType(name))
+            (OpKind::RenameType { from, to }, Object::Type(name))
             | (OpKind::RenameSequence { from, to }, Object::Sequence { name, .. })
                 if same_name(from, name) =>
             {
@@ -383,7 +383,7 @@ fn dropped_after_rename(object: &Object, downgrade: &[Op]) -> Option<String> {
 fn restored_by_downgrade(object: &Object, downgrade: &[Op]) -> bool {
     downgrade.iter().any(|op| {
         // A type made under a temporary name and renamed to the removed one's.
-        if let (Object::EnumType(name), OpKind::RenameType { to, .. }) = (object, &op.kind)
+        if let (Object::Type(name), OpKind::RenameType { to, .. }) = (object, &op.kind)
             && same_name(name, to)
         {
             return true;

@@ -229,6 +229,11 @@ pub fn lower(statement: &Statement) -> Vec<OpKind> {
                 values: labels.iter().map(|l| l.value.clone()).collect(),
             }]
         }
+        Statement::CreateType {
+            name: type_name, ..
+        } => vec![OpKind::CreateType {
+            name: name(type_name),
+        }],
         Statement::AlterType(alter) => match &alter.operation {
             AlterTypeOperation::AddValue(add) => {
                 vec![OpKind::AddEnumValue {

@@ -23,7 +23,8 @@ pub(super) enum Object {
         /// Unknown for a drop that does not say (`DROP CONSTRAINT x`).
         kind: Option<ConstraintKind>,
     },
-    EnumType(String),
+    /// An enum, composite or range type.
+    Type(String),
     /// A sequence, and the table it is `OWNED BY` (dropped with it).
     Sequence {
         name: String,
@@ -56,7 +57,8 @@ impl Object {
             ) => same_name(t, table) && same_name(&c.name, column),
             (Object::Index { name, .. }, OpKind::CreateIndex { name: Some(n), .. })
             | (Object::Constraint { name, .. }, OpKind::AddConstraint { name: Some(n), .. })
-            | (Object::EnumType(name), OpKind::CreateEnum { name: n, .. })
+            | (Object::Type(name), OpKind::CreateEnum { name: n, .. })
+            | (Object::Type(name), OpKind::CreateType { name: n })
             | (Object::Sequence { name, .. }, OpKind::CreateSequence { name: n }) => {
                 same_name(name, n)
             }
@@ -84,7 +86,7 @@ impl Object {
                 "{} `{name}`",
                 kind.as_ref().map_or("constraint", ConstraintKind::label)
             ),
-            Object::EnumType(name) => format!("enum type `{name}`"),
+            Object::Type(name) => format!("type `{name}`"),
             Object::Sequence { name, .. } => format!("sequence `{name}`"),
             Object::MaterializedView(name) => format!("materialized view `{name}`"),
             Object::TableRename { from, to } => format!("the rename of table `{from}` to `{to}`"),
@@ -98,7 +100,7 @@ impl Object {
     fn name(&self) -> &str {
         match self {
             Object::Table(name)
-            | Object::EnumType(name)
+            | Object::Type(name)
             | Object::MaterializedView(name)
             | Object::Index { name, .. }
             | Object::Constraint { name, .. }
@@ -159,7 +161,7 @@ impl Object {
     pub(super) fn same(&self, other: &Object) -> bool {
         match (self, other) {
             (Object::Table(a), Object::Table(b))
-            | (Object::EnumType(a), Object::EnumType(b))
+            | (Object::Type(a), Object::Type(b))
             | (Object::MaterializedView(a), Object::MaterializedView(b))
             | (Object::Sequence { name: a, .. }, Object::Sequence { name: b, .. }) => {
                 same_name(a, b)
@@ -305,8 +307,10 @@ pub(super) fn effects(kind: &OpKind) -> (Vec<Object>, Vec<Object>) {
                 kind: kind.clone(),
             }],
         ),
-        OpKind::CreateEnum { name, .. } => (vec![Object::EnumType(name.clone())], Vec::new()),
-        OpKind::DropType { name } => (Vec::new(), vec![Object::EnumType(name.clone())]),
+        OpKind::CreateEnum { name, .. } | OpKind::CreateType { name } => {
+            (vec![Object::Type(name.clone())], Vec::new())
+        }
+        OpKind::DropType { name } => (Vec::new(), vec![Object::Type(name.clone())]),
         OpKind::CreateSequence { name } => (
             vec![Object::Sequence {
                 name: name.clone(),
