@@ -1172,3 +1172,70 @@ fn a_folder_alternating_up_sql_and_plain_sql_names_is_one_history() {
         "{found:?}"
     );
 }
+
+/// Where the project's Go module requires golang-migrate, the folder of its `.up.sql` files is
+/// golang-migrate's: its sources pass over any other name, so a plain `.sql` file between them
+/// is never run (left out with a note), not the sign of a runner of the project's own.
+#[test]
+fn a_go_module_requiring_golang_migrate_leaves_out_files_it_never_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    write(
+        root,
+        "go.mod",
+        "module example.com/tracker\n\ngo 1.22\n\nrequire (\n\tgithub.com/golang-migrate/migrate/v4 v4.17.0\n\tgithub.com/jackc/pgx/v5 v5.5.0\n)\n",
+    );
+    write(
+        root,
+        "server/migrations/01_create_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL);\n",
+    );
+    write(
+        root,
+        "server/migrations/01_create_users.down.sql",
+        "DROP TABLE users;\n",
+    );
+    write(
+        root,
+        "server/migrations/02_copy_users.sql",
+        "DROP TABLE users;\n",
+    );
+    write(
+        root,
+        "server/migrations/03_add_email.up.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
+    write(
+        root,
+        "server/migrations/03_add_email.down.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    let sets = run(&["check", "--show-sets"], root);
+    let listed = String::from_utf8_lossy(&sets.stderr);
+    let set_lines: Vec<&str> = listed.lines().filter(|l| l.starts_with("set ")).collect();
+    assert_eq!(set_lines.len(), 1, "{listed}");
+    assert!(
+        set_lines[0].contains("golang-migrate, 2 migrations"),
+        "{listed}"
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    let found = errors_and_warnings(&document);
+    assert!(
+        found
+            .iter()
+            .all(|(_, file)| !file.contains("02_copy_users")),
+        "{found:?}"
+    );
+    let notes: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        notes.iter().any(|m| m.contains("1 script not named `<version>_<name>.up.sql` / `.down.sql`: golang-migrate, which the project's go.mod requires, never runs it")),
+        "{notes:?}"
+    );
+}

@@ -21,19 +21,8 @@ pub struct SqlxCrate {
 /// `[build-dependencies]`, a target's, or the workspace's). The search stops at the
 /// repository's root.
 pub fn sqlx_crate(folder: &Path) -> Option<SqlxCrate> {
-    // Past the repository's root, a manifest is another project's.
-    let mut past_root = false;
     let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    let manifest_path = folder
-        .ancestors()
-        .skip(1)
-        .take_while(|dir| {
-            let within = !past_root;
-            past_root = dir.join(".git").exists();
-            within
-        })
-        .map(|dir| dir.join("Cargo.toml"))
-        .find(|candidate| candidate.is_file())?;
+    let manifest_path = nearest_in_repository(folder.parent()?, "Cargo.toml")?;
     let manifest = read_manifest(&manifest_path)?;
     let entry = dependency(&manifest, "sqlx")?;
     let mut features = features(entry);
@@ -55,6 +44,42 @@ pub fn sqlx_crate(folder: &Path) -> Option<SqlxCrate> {
     Some(SqlxCrate {
         other_database: !names("postgres") && (names("sqlite") || names("mysql")),
     })
+}
+
+/// The nearest file named `name` in `start` or a folder above it; the search stops at the
+/// repository's root: past it, a manifest is another project's.
+fn nearest_in_repository(start: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let mut past_root = false;
+    start
+        .ancestors()
+        .take_while(|dir| {
+            let within = !past_root;
+            past_root = dir.join(".git").exists();
+            within
+        })
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The folder's `.up.sql` / `.down.sql` files run with golang-migrate: it holds such a file,
+/// and the Go module it belongs to (the nearest `go.mod` above it) requires
+/// `github.com/golang-migrate/migrate`. golang-migrate's sources then skip every other file of
+/// the folder (`source/iofs`, `source/file`: a name `^([0-9]+)_(.*)\.(down|up)\.(.*)$` does
+/// not match, and the file is passed over), so such a file is never run.
+pub fn golang_migrate_module(folder: &Path) -> bool {
+    let has_direction_file = std::fs::read_dir(folder).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
+            let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+            name.ends_with(".up.sql") || name.ends_with(".down.sql")
+        })
+    });
+    has_direction_file
+        && nearest_in_repository(
+            &std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf()),
+            "go.mod",
+        )
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .is_some_and(|module| module.contains("github.com/golang-migrate/migrate"))
 }
 
 fn read_manifest(path: &Path) -> Option<toml::Table> {

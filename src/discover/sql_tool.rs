@@ -16,6 +16,9 @@ use super::{
 pub enum SqlTool {
     /// The folder belongs to a Rust crate that depends on sqlx, which runs its migrations.
     Sqlx(project_tool::SqlxCrate),
+    /// The Go module the folder belongs to requires golang-migrate, and the folder holds its
+    /// `.up.sql` / `.down.sql` files.
+    GolangMigrate,
     /// drizzle-kit's journal beside the files: a Drizzle migrations folder.
     Drizzle(drizzle_journal::DrizzleJournal),
     /// `<project>/supabase/migrations`, the folder the Supabase CLI applies.
@@ -59,6 +62,9 @@ impl SqlTool {
         }
         if let Some(krate) = project_tool::sqlx_crate(folder) {
             return Some(SqlTool::Sqlx(krate));
+        }
+        if project_tool::golang_migrate_module(folder) {
+            return Some(SqlTool::GolangMigrate);
         }
         super::flyway_config::migration_prefix(folder).map(SqlTool::FlywayPrefix)
     }

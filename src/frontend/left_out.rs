@@ -41,20 +41,28 @@ pub(super) fn sql_folder_sets(
         });
     }
     if let Some(first) = unlisted.first() {
-        let (listing, runner) = match unlisted_by {
-            Some(Framework::Drizzle) => ("meta/_journal.json", "Drizzle"),
-            _ => ("sqitch.plan", "Sqitch"),
+        // Only golang-migrate's module leaves out files read as plain SQL.
+        let left_out = match unlisted_by {
+            Some(Framework::Drizzle) => "that meta/_journal.json does not list: Drizzle never runs",
+            Some(Framework::PlainSql) => {
+                "not named `<version>_<name>.up.sql` / `.down.sql`: golang-migrate, which the project's go.mod requires, never runs"
+            }
+            _ => "that sqitch.plan does not list: Sqitch never runs",
         };
         problems.push(InputProblem {
             kind: InputProblemKind::SkippedFolder,
             message: format!(
-                "{root}: {} that {listing} does not list: {runner} never runs {}, so {} not checked or run",
+                "{root}: {} {left_out} {}, so {} not checked or run",
                 match unlisted.len() {
                     1 => "1 script".to_string(),
                     n => format!("{n} scripts"),
                 },
                 if unlisted.len() == 1 { "it" } else { "them" },
-                if unlisted.len() == 1 { "it is" } else { "they are" },
+                if unlisted.len() == 1 {
+                    "it is"
+                } else {
+                    "they are"
+                },
             ),
             span: Span::new(*first, 0..0),
         });

@@ -370,6 +370,7 @@ fn tool_facts(tool: Option<&SqlTool>, path: &Path, name: &str) -> sql_sets::Tool
             postgres: journal.postgres,
         },
         Some(SqlTool::Supabase) => ToolFacts::Supabase,
+        Some(SqlTool::GolangMigrate) => ToolFacts::GolangMigrate,
         Some(SqlTool::Named(runner)) => ToolFacts::Named(*runner),
         Some(SqlTool::FlywayPrefix(prefix)) => ToolFacts::FlywayPrefix(prefix.clone()),
         // Its formatted SQL files are read apart; any other file there by its name.

@@ -41,6 +41,9 @@ pub enum ToolFacts {
     },
     Supabase,
     Atlas,
+    /// The project's Go module runs the folder with golang-migrate, which runs only its
+    /// direction files.
+    GolangMigrate,
     /// A Sqitch plan's script: deploy or revert, its change's position in the plan (None when
     /// the plan does not name it) and the change's script name.
     Sqitch {
@@ -276,6 +279,12 @@ pub fn parse_file(
             flyway::parse_with_prefix(prefix, name, text, file, script_config)
                 .unwrap_or_else(|| plain::parse(name, text, file))
         }
+        // golang-migrate passes over any other name: such a file is never run.
+        ToolFacts::GolangMigrate => golang_migrate::parse(name, text, file).unwrap_or_else(|| {
+            let mut sql_file = plain::parse(name, text, file);
+            sql_file.unlisted = true;
+            sql_file
+        }),
         _ => golang_migrate::parse(name, text, file)
             .or_else(|| flyway::parse(name, text, file, script_config))
             .or_else(|| goose::is_goose(text).then(|| goose::parse(name, text, file)))
