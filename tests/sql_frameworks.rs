@@ -459,23 +459,23 @@ fn liquibase_changesets_are_migrations_with_their_rollbacks() {
     );
 }
 
-/// Changesets a changelog writes as Liquibase change types (`createTable` in XML) are not read:
-/// a note names them, the formatted SQL is still checked, and the round trip refuses the
-/// history (exit 2) instead of replaying it without them.
+/// Changesets a YAML or JSON changelog writes as Liquibase change types are not read: a note
+/// names them, the formatted SQL is still checked, and the round trip refuses the history
+/// (exit 2) instead of replaying it without them.
 #[test]
-fn liquibase_change_types_are_named_as_not_read_and_not_replayed() {
+fn liquibase_yaml_change_types_are_named_as_not_read_and_not_replayed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     liquibase_project(root);
     write(
         root,
         "src/main/resources/db/changelog/db.changelog-master.yaml",
-        "databaseChangeLog:\n  - include:\n      file: db/changelog/changes/001-users.sql\n  - include:\n      file: db/changelog/changes/002-user-email.sql\n  - include:\n      file: db/changelog/changes/003-audit.xml\n",
+        "databaseChangeLog:\n  - include:\n      file: db/changelog/changes/001-users.sql\n  - include:\n      file: db/changelog/changes/002-user-email.sql\n  - include:\n      file: db/changelog/changes/003-audit.yaml\n",
     );
     write(
         root,
-        "src/main/resources/db/changelog/changes/003-audit.xml",
-        "<?xml version=\"1.0\"?>\n<databaseChangeLog xmlns=\"http://www.liquibase.org/xml/ns/dbchangelog\">\n  <changeSet id=\"5\" author=\"ann\">\n    <createTable tableName=\"audit\"><column name=\"id\" type=\"bigint\"/></createTable>\n  </changeSet>\n  <changeSet id=\"6\" author=\"ann\">\n    <createIndex tableName=\"audit\" indexName=\"audit_id\"><column name=\"id\"/></createIndex>\n  </changeSet>\n</databaseChangeLog>\n",
+        "src/main/resources/db/changelog/changes/003-audit.yaml",
+        "databaseChangeLog:\n  - changeSet:\n      id: 5\n      author: ann\n      changes:\n        - createTable:\n            tableName: audit\n            columns:\n              - column:\n                  name: id\n                  type: bigint\n  - changeSet:\n      id: 6\n      author: ann\n      changes:\n        - createIndex:\n            tableName: audit\n            indexName: audit_id\n            columns:\n              - column:\n                  name: id\n",
     );
     let document = json(&run(&["check", "--format", "json"], root));
     assert_eq!(
@@ -489,7 +489,7 @@ fn liquibase_change_types_are_named_as_not_read_and_not_replayed() {
     let notes = messages_of(&document, "skipped-folder");
     assert!(
         notes.iter().any(|m| m.contains(
-            "2 changesets in src/main/resources/db/changelog/changes/003-audit.xml are written as Liquibase change types"
+            "2 changesets in src/main/resources/db/changelog/changes/003-audit.yaml are written in YAML or JSON"
         )),
         "{notes:?}"
     );

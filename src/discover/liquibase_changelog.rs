@@ -2,8 +2,9 @@
 //! them in (read in liquibase/liquibase at cdbdec7f, `changelog/DatabaseChangeLog.java`):
 //! `include file=` entries run where they stand, `includeAll path=` runs a folder's files in
 //! the order of their full path strings; an included changelog's own includes run in its place.
-//! Changesets written in a changelog itself (XML, YAML or JSON change types such as
-//! `createTable`) are not read: they are counted, so that what is left out is said.
+//! A changelog's own changesets run where it stands: an XML changelog holding some is run like
+//! an included file; YAML and JSON ones are not read, only counted, so that what is left out
+//! is said.
 
 use std::path::{Path, PathBuf};
 
@@ -16,11 +17,14 @@ const INCLUDE_DEPTH: usize = 4;
 pub struct LiquibaseChangelog {
     /// The master changelog file.
     pub master: PathBuf,
-    /// The SQL files it runs, in order (canonical paths).
+    /// The SQL files and XML changelogs with changesets it runs, in order (canonical paths).
     pub files: Vec<PathBuf>,
-    /// The changelogs it runs (itself included) that hold changesets of their own, which are
-    /// not read: each with how many.
+    /// The YAML and JSON changelogs it runs (itself included) that hold changesets of their
+    /// own, which are not read: each with how many.
     pub unread: Vec<(PathBuf, usize)>,
+    /// SQL files its XML changesets run through `<sqlFile>`: part of those changesets, no
+    /// migrations of their own.
+    pub change_files: Vec<PathBuf>,
 }
 
 impl LiquibaseChangelog {
@@ -62,6 +66,7 @@ pub fn read(path: &Path) -> Option<LiquibaseChangelog> {
         master: path.to_path_buf(),
         files: Vec::new(),
         unread: Vec::new(),
+        change_files: Vec::new(),
     };
     collect(path, &text, INCLUDE_DEPTH, &mut changelog);
     (!changelog.files.is_empty() || !changelog.unread.is_empty()).then_some(changelog)
@@ -82,6 +87,11 @@ fn own_changesets(text: &str) -> usize {
         })
         .count();
     xml + json + yaml
+}
+
+pub fn is_xml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
 }
 
 fn has_changelog_extension(path: &Path) -> bool {
@@ -114,12 +124,28 @@ fn collect(path: &Path, text: &str, depth: usize, changelog: &mut LiquibaseChang
     let own = own_changesets(text);
     if own > 0
         && let Ok(canonical) = path.canonicalize()
+        && !changelog.files.contains(&canonical)
         && !changelog
             .unread
             .iter()
             .any(|(known, _)| *known == canonical)
     {
-        changelog.unread.push((canonical, own));
+        if is_xml(path) {
+            changelog.files.push(canonical);
+            let base = path.parent().unwrap_or(Path::new("."));
+            let mut rest = text;
+            while let Some(at) = rest.find("<sqlFile") {
+                rest = &rest[at + "<sqlFile".len()..];
+                let window = &rest[..rest.find('>').unwrap_or(rest.len())];
+                if let Some(target) = key_value(window, "path")
+                    && let Some(resolved) = resolve(base, &target)
+                {
+                    changelog.change_files.push(resolved);
+                }
+            }
+        } else {
+            changelog.unread.push((canonical, own));
+        }
     }
     let base = path.parent().unwrap_or(Path::new("."));
     for (all, target) in includes(text) {
@@ -185,7 +211,7 @@ fn key_value(window: &str, key: &str) -> Option<String> {
 
 /// An include's path: relative to the changelog, or to a folder above it (a classpath root
 /// such as `src/main/resources`).
-fn resolve(base: &Path, target: &str) -> Option<PathBuf> {
+pub fn resolve(base: &Path, target: &str) -> Option<PathBuf> {
     let target = target
         .trim_start_matches("classpath:")
         .trim_start_matches('/');

@@ -184,6 +184,7 @@ pub(super) fn add_liquibase_masters(
 ) {
     masters.sort_by_key(|m| std::cmp::Reverse((m.files.len(), m.unread.len())));
     let mut noted: Vec<PathBuf> = Vec::new();
+    let mut claimed_xml: Vec<PathBuf> = Vec::new();
     for changelog in masters {
         let unread: Vec<&(PathBuf, usize)> = changelog
             .unread
@@ -205,9 +206,34 @@ pub(super) fn add_liquibase_masters(
                         .is_ok_and(|p| changelog.files.contains(&p))
                 });
             files.extend(claimed);
-            *folder_files = rest;
+            // Run by a changeset's `<sqlFile>`: read with that changeset.
+            *folder_files = rest
+                .into_iter()
+                .filter(|path| {
+                    !path
+                        .canonicalize()
+                        .is_ok_and(|p| changelog.change_files.contains(&p))
+                })
+                .collect();
         }
         sql_by_dir.retain(|_, files| !files.is_empty());
+        // Its XML changelogs with changesets of their own, as the walk names them.
+        let master_dir = changelog.master.parent().unwrap_or(Path::new("."));
+        let canonical_dir = master_dir.canonicalize().unwrap_or_default();
+        for xml in changelog
+            .files
+            .iter()
+            .filter(|f| liquibase_changelog::is_xml(f))
+        {
+            if claimed_xml.contains(xml) {
+                continue;
+            }
+            claimed_xml.push(xml.clone());
+            files.push(match xml.strip_prefix(&canonical_dir) {
+                Ok(below) => master_dir.join(below),
+                Err(_) => xml.clone(),
+            });
+        }
         if files.is_empty() {
             continue;
         }
@@ -243,7 +269,7 @@ fn unread_changesets(master: &Path, unread: &[&(PathBuf, usize)]) -> String {
         [] => String::new(),
     };
     format!(
-        "{}: {changesets} {}{files} {} written as Liquibase change types (XML, YAML or JSON), which migration-gate does not read yet, only formatted SQL: not checked or run, and the tables they make are unknown to the rules",
+        "{}: {changesets} {}{files} {} written in YAML or JSON, which migration-gate does not read yet (only formatted SQL and XML changelogs): not checked or run, and the tables they make are unknown to the rules",
         shown(master),
         if changesets == 1 {
             "changeset"

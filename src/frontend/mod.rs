@@ -8,6 +8,7 @@ mod sql_sets;
 
 pub use sql_sets::drizzle::split_at_breakpoints as drizzle_pieces;
 pub use sql_sets::liquibase::rollback_only as liquibase_rollback_only;
+pub use sql_sets::liquibase::xml::changeset_sql as liquibase_changeset_sql;
 mod suppression;
 
 use std::path::{Path, PathBuf};
@@ -243,7 +244,7 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                     SetKind::SqlFolder {
                         tool: Some(SqlTool::Liquibase(changelog)),
                     } if !changelog.unread.is_empty() => Some(format!(
-                        "{} changesets in {} written as Liquibase change types",
+                        "{} changesets in {} written in YAML or JSON",
                         changelog.unread.iter().map(|(_, n)| n).sum::<usize>(),
                         display_path(&changelog.unread[0].0)
                     )),
@@ -260,7 +261,7 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
                     )
                     .into_iter()
                     .map(|mut built| {
-                        built.not_read.clone_from(&not_read);
+                        built.not_read = not_read.clone().or_else(|| unread_changes(&built));
                         built
                     }),
                 );
@@ -303,6 +304,29 @@ pub fn load_with(discovery: &Discovery, overrides: &Overrides) -> Loaded {
     }
 }
 
+/// The Liquibase change types of an XML changeset this tool does not make SQL of, counted and
+/// the first named: the round trip would run the changesets without them.
+fn unread_changes(set: &MigrationSet) -> Option<String> {
+    let reasons: Vec<&str> = set
+        .migrations
+        .iter()
+        .flat_map(|m| m.upgrade.ops.iter().chain(&m.downgrade.ops))
+        .filter_map(|op| match &op.kind {
+            crate::model::OpKind::Unparsed { reason, .. }
+                if reason.starts_with(sql_sets::liquibase::UNREAD_CHANGE) =>
+            {
+                Some(reason.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let first = reasons.first()?.split('`').nth(1).unwrap_or_default();
+    Some(match reasons.len() {
+        1 => format!("a change of Liquibase's type `{first}`"),
+        n => format!("{n} changes of Liquibase's types such as `{first}`"),
+    })
+}
+
 /// A Liquibase SQL file's changesets, ranked by the master changelog's order when one names
 /// the file, else by the file's path (`includeAll`'s order), after those it names: a formatted
 /// file's changesets, or a file the changelog includes without the header as one raw
@@ -324,6 +348,24 @@ fn liquibase_changesets(
         || format!("1{}", path.to_string_lossy()),
         |position| format!("0{position:06}"),
     );
+    if position.is_some() && sql_sets::liquibase::xml::is_xml_changelog(name, text) {
+        return Some(
+            match sql_sets::liquibase::xml::parse(
+                &rank,
+                name,
+                text,
+                file,
+                path.parent().unwrap_or(Path::new(".")),
+            ) {
+                Ok(changesets) => Parsed::Sql(changesets, None),
+                Err((at, message)) => Parsed::Problem(InputProblem {
+                    kind: InputProblemKind::SyntaxError,
+                    message,
+                    span: Span::new(file, at..at),
+                }),
+            },
+        );
+    }
     if sql_sets::liquibase::is_formatted(text) {
         let refused = sql_sets::liquibase::refused_header(text).map(|(range, line)| InputProblem {
             kind: InputProblemKind::SyntaxError,

@@ -119,7 +119,7 @@ impl Framework {
                 "put it in a change of its own whose deploy script has no BEGIN / COMMIT (psql runs each statement on its own)"
             }
             Framework::Liquibase => {
-                "put it in a changeset of its own marked `runInTransaction:false`"
+                "put it in a changeset of its own marked `runInTransaction:false` (in XML, `runInTransaction=\"false\"`, with the index written in a `<sql>` element: `createIndex` has no CONCURRENTLY)"
             }
         }
     }
@@ -167,7 +167,7 @@ impl Framework {
                 "`sqitch.plan` and the `deploy/` scripts it names, with their `revert/` scripts where any exist"
             }
             Framework::Liquibase => {
-                "`--liquibase formatted sql` files, each changeset a migration (in the order of the master changelog that includes them, else of their paths)"
+                "`--liquibase formatted sql` files and XML changelogs, each changeset a migration (in the order of the master changelog that includes them, else of their paths)"
             }
             Framework::PlainSql => "`.sql` files whose names start with a version",
         }
@@ -263,6 +263,9 @@ pub enum ScriptSource {
     /// Liquibase's `--rollback <sql>` lines (and `/* liquibase rollback ... */` blocks) of a
     /// changeset: the rest of the span is the changeset's own SQL.
     LiquibaseRollback,
+    /// A Liquibase XML changeset (the span is its element): the SQL Liquibase makes of its
+    /// changes, or of its rollback.
+    LiquibaseChanges { rollback: bool },
 }
 
 /// How a SQL framework sends a script to PostgreSQL.

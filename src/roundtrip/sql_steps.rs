@@ -103,6 +103,7 @@ pub async fn run_sql(
     // would run a shell command) and a variable becomes its name as a literal.
     let masked;
     let rollback;
+    let generated;
     let pieces;
     let text = if migration.framework.runs_through_psql() {
         masked = crate::frontend::sql::mask_psql(written);
@@ -111,6 +112,15 @@ pub async fn run_sql(
         // Drizzle sends the pieces between its breakpoints one by one.
         pieces = crate::frontend::drizzle_pieces(written);
         &pieces
+    } else if let crate::model::ScriptSource::LiquibaseChanges { rollback } = script.source {
+        // Made from the changeset's elements: its offsets are not the file's.
+        generated = crate::frontend::liquibase_changeset_sql(
+            &file.text,
+            std::path::Path::new(&file.path),
+            script.span.start,
+            rollback,
+        );
+        generated.as_str()
     } else if script.source == crate::model::ScriptSource::LiquibaseRollback {
         // A changeset's `--rollback` lines, every other byte blanked: offsets stay the file's.
         rollback = crate::frontend::liquibase_rollback_only(written);
@@ -192,7 +202,10 @@ pub async fn run_sql(
                             .map_or(0, |(byte, _)| byte)
                 })
                 .unwrap_or(statement_start);
-            let absolute = script.span.start + offset;
+            let absolute = match script.source {
+                crate::model::ScriptSource::LiquibaseChanges { .. } => script.span.start,
+                _ => script.span.start + offset,
+            };
             let line = file.line_col(absolute).0;
             let statement = statements
                 .iter()

@@ -20,6 +20,13 @@ use crate::model::{Body, BodyState, FileId, Framework, ScriptSource, Span};
 use super::super::sql::Wrapping;
 use super::{SqlFile, Version, body};
 
+mod changes;
+mod inverse;
+mod sql_text;
+pub mod xml;
+
+pub use changes::UNREAD_CHANGE;
+
 /// Whether the text is a Liquibase formatted SQL changelog.
 pub fn is_formatted(text: &str) -> bool {
     text.lines()
@@ -268,7 +275,7 @@ fn changeset_line(line: &str) -> Option<(String, &str)> {
 }
 
 /// Whether a `dbms:` list includes PostgreSQL (`DatabaseList.definitionMatches`).
-fn runs_on_postgres(list: &str) -> bool {
+pub(super) fn runs_on_postgres(list: &str) -> bool {
     let names: Vec<String> = list
         .split(',')
         .map(|n| n.trim().to_ascii_lowercase())

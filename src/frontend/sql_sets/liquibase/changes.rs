@@ -1,0 +1,469 @@
+//! Liquibase's change types as the SQL Liquibase sends PostgreSQL for them, and the inverse it
+//! generates for a rollback (read in liquibase/liquibase at cdbdec7f:
+//! `change/core/*Change.java` for attributes and `createInverses`,
+//! `sqlgenerator/core/*Generator.java` for the SQL, `datatype/core/*Type.java` for types):
+//! - names are folded to lower case unless they mix cases, which are quoted
+//!   (`AbstractPostgresDatabase.correctObjectName` / `escapeObjectName`);
+//! - `autoIncrement` is an identity on PostgreSQL 10 and later (`useSerialDatatypes`);
+//! - `modifyDataType` converts with `USING (column::type)`;
+//! - `addNotNullConstraint` with `defaultNullValue` first updates the NULL rows;
+//! - `addForeignKeyConstraint validate="false"` adds it `NOT VALID`;
+//! - changes without an inverse (`dropTable`, `sql`, `modifyDataType`, ...) leave a changeset
+//!   without a generated rollback.
+
+use roxmltree::Node;
+
+/// How the reason of a change not read starts.
+use super::sql_text::{data_type, flag, literal, name, names, qualified, text_of};
+
+pub const UNREAD_CHANGE: &str = "the Liquibase change type";
+
+/// A change element as SQL statements; `Err` names a change type whose SQL is not made here.
+pub(super) fn forward(
+    change: Node,
+    attribute: &dyn Fn(Node, &str) -> Option<String>,
+    base: &std::path::Path,
+) -> Result<Vec<String>, String> {
+    let at = |name: &str| attribute(change, name);
+    let table = || qualified(at("schemaName"), &at("tableName").unwrap_or_default());
+    let statements = match change.tag_name().name() {
+        "createTable" => vec![create_table(change, attribute, &table())],
+        "addColumn" => columns(change)
+            .map(|column| {
+                format!(
+                    "ALTER TABLE {} ADD {}",
+                    table(),
+                    column_definition(column, attribute)
+                )
+            })
+            .collect(),
+        "dropColumn" => {
+            let mut names: Vec<String> = columns(change)
+                .filter_map(|c| attribute(c, "name"))
+                .collect();
+            names.extend(at("columnName"));
+            names
+                .iter()
+                .map(|c| format!("ALTER TABLE {} DROP COLUMN {}", table(), name(c)))
+                .collect()
+        }
+        "renameColumn" => vec![format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            table(),
+            name(&at("oldColumnName").unwrap_or_default()),
+            name(&at("newColumnName").unwrap_or_default())
+        )],
+        "renameTable" => vec![format!(
+            "ALTER TABLE {} RENAME TO {}",
+            qualified(at("schemaName"), &at("oldTableName").unwrap_or_default()),
+            name(&at("newTableName").unwrap_or_default())
+        )],
+        "dropTable" => vec![format!(
+            "DROP TABLE {}{}",
+            table(),
+            if flag(at("cascadeConstraints")) {
+                " CASCADE"
+            } else {
+                ""
+            }
+        )],
+        "modifyDataType" => {
+            let column = name(&at("columnName").unwrap_or_default());
+            let ty = data_type(&at("newDataType").unwrap_or_default(), false);
+            vec![format!(
+                "ALTER TABLE {} ALTER COLUMN {column} TYPE {ty} USING ({column}::{ty})",
+                table()
+            )]
+        }
+        "addNotNullConstraint" => {
+            let column = name(&at("columnName").unwrap_or_default());
+            let mut statements = Vec::new();
+            if let Some(value) = at("defaultNullValue").filter(|v| !v.eq_ignore_ascii_case("null"))
+            {
+                statements.push(format!(
+                    "UPDATE {} SET {column} = {} WHERE {column} IS NULL",
+                    table(),
+                    literal(&value)
+                ));
+            }
+            statements.push(format!(
+                "ALTER TABLE {} ALTER COLUMN {column} SET NOT NULL",
+                table()
+            ));
+            statements
+        }
+        "dropNotNullConstraint" => vec![format!(
+            "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+            table(),
+            name(&at("columnName").unwrap_or_default())
+        )],
+        "addDefaultValue" => vec![format!(
+            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+            table(),
+            name(&at("columnName").unwrap_or_default()),
+            default_value(change, attribute).unwrap_or_else(|| "NULL".into())
+        )],
+        "dropDefaultValue" => vec![format!(
+            "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+            table(),
+            name(&at("columnName").unwrap_or_default())
+        )],
+        "createIndex" => vec![format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if flag(at("unique")) { "UNIQUE " } else { "" },
+            name(&at("indexName").unwrap_or_default()),
+            table(),
+            columns(change)
+                .filter_map(
+                    |c| attribute(c, "name").map(|n| if flag(attribute(c, "computed")) {
+                        n
+                    } else {
+                        name(&n)
+                    })
+                )
+                .collect::<Vec<_>>()
+                .join(", ")
+        )],
+        "dropIndex" => vec![format!(
+            "DROP INDEX {}",
+            qualified(at("schemaName"), &at("indexName").unwrap_or_default())
+        )],
+        "addForeignKeyConstraint" => vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}{}{}",
+            qualified(
+                at("baseTableSchemaName"),
+                &at("baseTableName").unwrap_or_default()
+            ),
+            name(&at("constraintName").unwrap_or_default()),
+            names(&at("baseColumnNames").unwrap_or_default()),
+            qualified(
+                at("referencedTableSchemaName"),
+                &at("referencedTableName").unwrap_or_default()
+            ),
+            names(&at("referencedColumnNames").unwrap_or_default()),
+            at("onDelete")
+                .map(|a| format!(" ON DELETE {a}"))
+                .unwrap_or_default(),
+            at("onUpdate")
+                .map(|a| format!(" ON UPDATE {a}"))
+                .unwrap_or_default(),
+            if at("validate").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
+                " NOT VALID"
+            } else {
+                ""
+            }
+        )],
+        "addUniqueConstraint" => vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+            table(),
+            name(&at("constraintName").unwrap_or_default()),
+            names(&at("columnNames").unwrap_or_default())
+        )],
+        "addPrimaryKey" => vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
+            table(),
+            name(&primary_key_name(change, attribute)),
+            names(&at("columnNames").unwrap_or_default())
+        )],
+        "dropForeignKeyConstraint" => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            qualified(
+                at("baseTableSchemaName"),
+                &at("baseTableName").unwrap_or_default()
+            ),
+            name(&at("constraintName").unwrap_or_default())
+        )],
+        "dropUniqueConstraint" => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            table(),
+            name(&at("constraintName").unwrap_or_default())
+        )],
+        "dropPrimaryKey" => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            table(),
+            name(&primary_key_name(change, attribute))
+        )],
+        "createSequence" => vec![format!(
+            "CREATE SEQUENCE {}",
+            qualified(at("schemaName"), &at("sequenceName").unwrap_or_default())
+        )],
+        "dropSequence" => vec![format!(
+            "DROP SEQUENCE {}",
+            qualified(at("schemaName"), &at("sequenceName").unwrap_or_default())
+        )],
+        "createView" => vec![format!(
+            "CREATE {}VIEW {} AS {}",
+            if flag(at("replaceIfExists")) {
+                "OR REPLACE "
+            } else {
+                ""
+            },
+            qualified(at("schemaName"), &at("viewName").unwrap_or_default()),
+            text_of(change).trim().trim_end_matches(';')
+        )],
+        "dropView" => vec![format!(
+            "DROP VIEW {}",
+            qualified(at("schemaName"), &at("viewName").unwrap_or_default())
+        )],
+        "renameView" => vec![format!(
+            "ALTER VIEW {} RENAME TO {}",
+            qualified(at("schemaName"), &at("oldViewName").unwrap_or_default()),
+            name(&at("newViewName").unwrap_or_default())
+        )],
+        "renameSequence" => vec![format!(
+            "ALTER SEQUENCE {} RENAME TO {}",
+            qualified(at("schemaName"), &at("oldSequenceName").unwrap_or_default()),
+            name(&at("newSequenceName").unwrap_or_default())
+        )],
+        "sql" => vec![text_of(change)],
+        // `relativeToChangelogFile="true"` or a classpath path, found the same way.
+        "sqlFile" => {
+            let path = at("path").unwrap_or_default();
+            let text = crate::discover::liquibase_changelog::resolve(base, &path)
+                .and_then(|file| std::fs::read_to_string(file).ok())
+                .ok_or_else(|| format!("the file of this `sqlFile`, `{path}`, cannot be read"))?;
+            vec![text]
+        }
+        // Rows from a CSV file: no schema change, and none on the round trip's empty database.
+        "loadData" | "loadUpdateData" => Vec::new(),
+        "insert" => {
+            let (columns, values): (Vec<String>, Vec<String>) = columns(change)
+                .filter_map(|c| Some((name(&attribute(c, "name")?), value(c, attribute)?)))
+                .unzip();
+            vec![format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                table(),
+                columns.join(", "),
+                values.join(", ")
+            )]
+        }
+        "update" => {
+            let sets: Vec<String> = columns(change)
+                .filter_map(|c| {
+                    Some(format!(
+                        "{} = {}",
+                        name(&attribute(c, "name")?),
+                        value(c, attribute)?
+                    ))
+                })
+                .collect();
+            vec![format!(
+                "UPDATE {} SET {}{}",
+                table(),
+                sets.join(", "),
+                where_clause(change)
+            )]
+        }
+        "delete" => vec![format!("DELETE FROM {}{}", table(), where_clause(change))],
+        // Bookkeeping and messages: no SQL.
+        "tagDatabase" | "empty" | "output" | "comment" => Vec::new(),
+        other => return Err(format!("{UNREAD_CHANGE} `{other}` is not read")),
+    };
+    Ok(statements)
+}
+
+/// The inverse Liquibase generates for a change (`createInverses`), in statements; `None` for a
+/// change type that has none, which leaves the changeset without a generated rollback.
+fn create_table(
+    change: Node,
+    attribute: &dyn Fn(Node, &str) -> Option<String>,
+    table: &str,
+) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut key: Vec<String> = Vec::new();
+    let mut key_name = None;
+    for column in columns(change) {
+        parts.push(column_definition(column, attribute));
+        if let Some(constraints) = constraints_of(column)
+            && flag(attribute(constraints, "primaryKey"))
+        {
+            key.extend(attribute(column, "name").map(|n| name(&n)));
+            key_name = key_name.or(attribute(constraints, "primaryKeyName"));
+        }
+    }
+    if !key.is_empty() {
+        let constraint = key_name
+            .map(|n| format!("CONSTRAINT {} ", name(&n)))
+            .unwrap_or_default();
+        parts.push(format!("{constraint}PRIMARY KEY ({})", key.join(", ")));
+    }
+    format!("CREATE TABLE {table} ({})", parts.join(", "))
+}
+
+/// A `<column>`'s definition: name, type, identity, default, and its `<constraints>`.
+fn column_definition(column: Node, attribute: &dyn Fn(Node, &str) -> Option<String>) -> String {
+    let at = |key: &str| attribute(column, key);
+    let auto_increment = flag(at("autoIncrement"));
+    let mut definition = format!(
+        "{} {}",
+        name(&at("name").unwrap_or_default()),
+        data_type(&at("type").unwrap_or_else(|| "text".into()), auto_increment)
+    );
+    if auto_increment {
+        definition.push_str(" GENERATED BY DEFAULT AS IDENTITY");
+    }
+    if let Some(default) = default_value(column, attribute) {
+        definition.push_str(&format!(" DEFAULT {default}"));
+    }
+    if let Some(constraints) = constraints_of(column) {
+        let on = |key: &str| attribute(constraints, key);
+        if on("nullable").is_some_and(|v| v.eq_ignore_ascii_case("false"))
+            && !flag(on("primaryKey"))
+        {
+            definition.push_str(" NOT NULL");
+        }
+        if flag(on("unique")) {
+            let constraint = on("uniqueConstraintName")
+                .map(|n| format!(" CONSTRAINT {}", name(&n)))
+                .unwrap_or_default();
+            definition.push_str(&format!("{constraint} UNIQUE"));
+        }
+        let referenced = on("referencedTableName")
+            .map(|t| {
+                format!(
+                    "{} ({})",
+                    qualified(on("referencedTableSchemaName"), &t),
+                    names(&on("referencedColumnNames").unwrap_or_default())
+                )
+            })
+            .or_else(|| on("references").map(|r| r.trim().to_string()));
+        if let Some(referenced) = referenced {
+            let constraint = on("foreignKeyName")
+                .map(|n| format!(" CONSTRAINT {}", name(&n)))
+                .unwrap_or_default();
+            definition.push_str(&format!("{constraint} REFERENCES {referenced}"));
+            if flag(on("deleteCascade")) {
+                definition.push_str(" ON DELETE CASCADE");
+            }
+        }
+        if let Some(check) = on("checkConstraint") {
+            definition.push_str(&format!(" CHECK ({check})"));
+        }
+    }
+    definition
+}
+
+fn constraints_of<'a, 'input>(column: Node<'a, 'input>) -> Option<Node<'a, 'input>> {
+    column
+        .children()
+        .find(|c| c.tag_name().name() == "constraints")
+}
+
+pub(super) fn columns<'a, 'input>(
+    change: Node<'a, 'input>,
+) -> impl Iterator<Item = Node<'a, 'input>> {
+    change
+        .children()
+        .filter(|c| c.tag_name().name() == "column")
+}
+
+/// A column's default as SQL: `defaultValue` is a string, the typed forms are written as is.
+fn default_value(node: Node, attribute: &dyn Fn(Node, &str) -> Option<String>) -> Option<String> {
+    let at = |key: &str| attribute(node, key);
+    at("defaultValueComputed")
+        .or_else(|| at("defaultValueNumeric"))
+        .or_else(|| at("defaultValueBoolean"))
+        .or_else(|| {
+            at("defaultValueSequenceNext").map(|s| format!("nextval('{}')", s.replace('\'', "''")))
+        })
+        .or_else(|| at("defaultValue").map(|v| literal(&v)))
+        .or_else(|| at("defaultValueDate").map(|v| literal(&v)))
+}
+
+/// A column's value in `insert` / `update`.
+fn value(column: Node, attribute: &dyn Fn(Node, &str) -> Option<String>) -> Option<String> {
+    let at = |key: &str| attribute(column, key);
+    at("valueComputed")
+        .or_else(|| at("valueNumeric"))
+        .or_else(|| at("valueBoolean"))
+        .or_else(|| at("value").map(|v| literal(&v)))
+        .or_else(|| at("valueDate").map(|v| literal(&v)))
+        .or_else(|| Some("NULL".into()))
+}
+
+fn where_clause(change: Node) -> String {
+    change
+        .children()
+        .find(|c| c.tag_name().name() == "where")
+        .map(|w| format!(" WHERE {}", text_of(w).trim()))
+        .unwrap_or_default()
+}
+
+pub(super) fn primary_key_name(
+    change: Node,
+    attribute: &dyn Fn(Node, &str) -> Option<String>,
+) -> String {
+    attribute(change, "constraintName").unwrap_or_else(|| {
+        format!(
+            "{}_pkey",
+            attribute(change, "tableName")
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        )
+    })
+}
+
+/// The text content of an element, CDATA included.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql_of(change: &str) -> Vec<String> {
+        let document = roxmltree::Document::parse(change).unwrap();
+        let attribute = |node: Node, key: &str| node.attribute(key).map(str::to_string);
+        forward(
+            document.root_element(),
+            &attribute,
+            std::path::Path::new("."),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_are_the_sql_liquibase_sends_postgres() {
+        assert_eq!(
+            sql_of(
+                r#"<createTable tableName="Orders" schemaName="SHOP"><column name="ID" type="BIGINT" autoIncrement="true"><constraints primaryKey="true"/></column><column name="placed" type="datetime"><constraints nullable="false"/></column><column name="user" type="clob"/></createTable>"#
+            ),
+            [
+                r#"CREATE TABLE shop."Orders" (id BIGINT GENERATED BY DEFAULT AS IDENTITY, placed TIMESTAMP WITHOUT TIME ZONE NOT NULL, "user" TEXT, PRIMARY KEY (id))"#
+            ]
+        );
+        assert_eq!(
+            sql_of(
+                r#"<addNotNullConstraint tableName="orders" columnName="state" defaultNullValue="new"/>"#
+            ),
+            [
+                "UPDATE orders SET state = 'new' WHERE state IS NULL",
+                "ALTER TABLE orders ALTER COLUMN state SET NOT NULL"
+            ]
+        );
+        assert_eq!(
+            sql_of(
+                r#"<addForeignKeyConstraint baseTableName="orders" baseColumnNames="user_id" constraintName="orders_user_fk" referencedTableName="users" referencedColumnNames="id" onDelete="CASCADE" validate="false"/>"#
+            ),
+            [
+                "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE NOT VALID"
+            ]
+        );
+        assert_eq!(
+            sql_of(
+                r#"<modifyDataType tableName="orders" columnName="total" newDataType="number(12,2)"/>"#
+            ),
+            [
+                "ALTER TABLE orders ALTER COLUMN total TYPE NUMERIC(12,2) USING (total::NUMERIC(12,2))"
+            ]
+        );
+        assert!(
+            forward(
+                roxmltree::Document::parse("<addLookupTable/>")
+                    .unwrap()
+                    .root_element(),
+                &|_, _| None,
+                std::path::Path::new(".")
+            )
+            .unwrap_err()
+            .starts_with(UNREAD_CHANGE)
+        );
+    }
+}

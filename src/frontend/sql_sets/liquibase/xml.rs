@@ -1,0 +1,369 @@
+//! Liquibase XML changelogs, as Liquibase runs them on PostgreSQL (read in liquibase/liquibase
+//! at cdbdec7f: `parser/core/xml/XMLChangeLogSAXParser.java`, `changelog/ChangeSet.java`,
+//! `changelog/ChangeLogParameters.java`):
+//! - each `<changeSet id author>` is a migration, in document order; it runs in one
+//!   transaction unless `runInTransaction="false"`, and `dbms` lists the databases it runs on;
+//! - its change elements become SQL (see [`super::changes`]);
+//! - `<rollback>` holds SQL, change elements, or names another changeset (`changeSetId`); an
+//!   empty one declares that nothing is rolled back; without one, Liquibase generates the
+//!   inverse of each change, and a changeset with a change that has none cannot be rolled back
+//!   (read as going forward only, as a formatted SQL changeset without `--rollback`);
+//! - `${name}` is replaced by the changelog's `<property name value>` (for PostgreSQL or any
+//!   database).
+//!
+//! The operations of a change are placed on its element; the SQL of a `<sql>` element on its
+//! own text where that text is written without entities.
+
+use std::path::Path;
+
+use roxmltree::{Document, Node};
+
+use crate::model::{
+    Body, BodyState, FileId, Framework, Op, OpKind, Script, ScriptSource, ScriptTransaction, Span,
+};
+
+use super::super::super::sql::{self, OffsetMap, Shifted, Wrapping};
+use super::super::{SqlFile, Version};
+use super::changes::forward;
+use super::inverse::inverse;
+use super::sql_text::text_of;
+
+/// Elements of a changeSet that are not changes.
+const NOT_CHANGES: &[&str] = &[
+    "rollback",
+    "preConditions",
+    "comment",
+    "validCheckSum",
+    "modifySql",
+];
+
+/// Whether `text` is a Liquibase XML changelog with changesets of its own.
+pub fn is_xml_changelog(name: &str, text: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".xml")
+        && text.contains("databaseChangeLog")
+        && text.contains("changeSet")
+}
+
+/// The changesets of an XML changelog as migrations; `Err` is the XML error and where.
+pub fn parse(
+    rank: &str,
+    file_name: &str,
+    text: &str,
+    file: FileId,
+    base: &Path,
+) -> Result<Vec<SqlFile>, (usize, String)> {
+    let document = read(text)?;
+    let properties = properties(&document);
+    let attribute = |node: Node, key: &str| {
+        node.attribute(key)
+            .map(|value| substitute(value, &properties))
+    };
+    let changelog = Changelog {
+        changesets: changesets(&document).collect(),
+        base,
+    };
+    Ok(changelog
+        .changesets
+        .iter()
+        .enumerate()
+        .map(|(index, changeset)| {
+            let id = format!(
+                "{}:{}",
+                attribute(*changeset, "author").unwrap_or_default(),
+                attribute(*changeset, "id").unwrap_or_default()
+            );
+            let in_transaction = attribute(*changeset, "runInTransaction")
+                .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+            let wrapping = if in_transaction {
+                Wrapping::EachStatement
+            } else {
+                Wrapping::None
+            };
+            let range = changeset.range();
+            let up = body(
+                changeset_ops(*changeset, &attribute, false, &changelog, file, wrapping),
+                range.clone(),
+                file,
+                in_transaction,
+                false,
+            );
+            let down = match rollback_kind(*changeset) {
+                Rollback::Declared | Rollback::None if !has_inverse(*changeset, &attribute) => {
+                    Body {
+                        state: BodyState::NotApplicable,
+                        ..Body::missing(Span::new(file, range.start..range.start))
+                    }
+                }
+                _ => body(
+                    changeset_ops(*changeset, &attribute, true, &changelog, file, wrapping),
+                    range.clone(),
+                    file,
+                    in_transaction,
+                    true,
+                ),
+            };
+            let mut sql_file = SqlFile::both(
+                Framework::Liquibase,
+                Version(vec![(0, format!("{rank}\u{0}{index:06}"))]),
+                format!("{file_name}::{id}"),
+                file,
+                Some(up),
+                down,
+            );
+            sql_file.other_database =
+                attribute(*changeset, "dbms").is_some_and(|list| !super::runs_on_postgres(&list));
+            sql_file
+        })
+        .collect())
+}
+
+/// The SQL the changeset at byte `at` of `text` sends, or its rollback's: what the round trip
+/// runs.
+pub fn changeset_sql(text: &str, path: &Path, at: usize, rollback: bool) -> String {
+    let Ok(document) = read(text) else {
+        return String::new();
+    };
+    let properties = properties(&document);
+    let attribute = |node: Node, key: &str| {
+        node.attribute(key)
+            .map(|value| substitute(value, &properties))
+    };
+    let changelog = Changelog {
+        changesets: changesets(&document).collect(),
+        base: path.parent().unwrap_or(Path::new(".")),
+    };
+    let Some(changeset) = changelog.changesets.iter().find(|c| c.range().start == at) else {
+        return String::new();
+    };
+    statements(*changeset, &attribute, rollback, &changelog)
+        .into_iter()
+        .filter_map(|(_, sql)| sql.ok())
+        .map(|sql| format!("{};\n", sql.trim().trim_end_matches(';')))
+        .collect()
+}
+
+fn read(text: &str) -> Result<Document<'_>, (usize, String)> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    Document::parse_with_options(text, options).map_err(|error| {
+        let position = error.pos();
+        let at = crate::model::source::line_starts(text)
+            .get((position.row as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        (at, format!("Liquibase cannot read this changelog: {error}"))
+    })
+}
+
+/// A changelog's changesets, and the folder its `sqlFile` paths start from.
+struct Changelog<'a, 'input, 'b> {
+    changesets: Vec<Node<'a, 'input>>,
+    base: &'b Path,
+}
+
+fn changesets<'a, 'input>(
+    document: &'a Document<'input>,
+) -> impl Iterator<Item = Node<'a, 'input>> {
+    document
+        .root_element()
+        .children()
+        .filter(|c| c.tag_name().name() == "changeSet")
+}
+
+/// `<property name value>` of the changelog that apply on PostgreSQL.
+fn properties(document: &Document) -> Vec<(String, String)> {
+    document
+        .root_element()
+        .children()
+        .filter(|c| c.tag_name().name() == "property")
+        .filter(|c| c.attribute("dbms").is_none_or(super::runs_on_postgres))
+        .filter_map(|c| {
+            Some((
+                c.attribute("name")?.to_string(),
+                c.attribute("value")?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn substitute(value: &str, properties: &[(String, String)]) -> String {
+    let mut value = value.to_string();
+    for (name, replacement) in properties {
+        value = value.replace(&format!("${{{name}}}"), replacement);
+    }
+    value
+}
+
+enum Rollback {
+    /// No `<rollback>`: Liquibase generates the inverse of each change.
+    None,
+    /// An empty `<rollback/>`: nothing to roll back, declared.
+    Declared,
+    Written,
+}
+
+fn rollback_kind(changeset: Node) -> Rollback {
+    let rollbacks: Vec<Node> = changeset
+        .children()
+        .filter(|c| c.tag_name().name() == "rollback")
+        .collect();
+    if rollbacks.is_empty() {
+        return Rollback::None;
+    }
+    let written = rollbacks.iter().any(|r| {
+        r.attribute("changeSetId").is_some()
+            || r.children().any(|c| c.is_element())
+            || !text_of(*r).trim().is_empty()
+    });
+    if written {
+        Rollback::Written
+    } else {
+        Rollback::Declared
+    }
+}
+
+/// Whether Liquibase can generate the changeset's rollback: every change has an inverse.
+fn has_inverse(changeset: Node, attribute: &dyn Fn(Node, &str) -> Option<String>) -> bool {
+    matches!(rollback_kind(changeset), Rollback::None)
+        && changes(changeset).all(|change| inverse(change, attribute).is_some())
+}
+
+fn changes<'a, 'input>(changeset: Node<'a, 'input>) -> impl Iterator<Item = Node<'a, 'input>> {
+    changeset
+        .children()
+        .filter(|c| c.is_element() && !NOT_CHANGES.contains(&c.tag_name().name()))
+}
+
+/// The changeset's statements, each with the element it comes from; a change type not read is
+/// an `Err` naming it.
+fn statements<'a, 'input>(
+    changeset: Node<'a, 'input>,
+    attribute: &dyn Fn(Node, &str) -> Option<String>,
+    rollback: bool,
+    changelog: &Changelog<'a, 'input, '_>,
+) -> Vec<(Node<'a, 'input>, Result<String, String>)> {
+    let each = |change: Node<'a, 'input>,
+                sql: Result<Vec<String>, String>|
+     -> Vec<(Node<'a, 'input>, Result<String, String>)> {
+        match sql {
+            Ok(statements) => statements.into_iter().map(|s| (change, Ok(s))).collect(),
+            Err(reason) => vec![(change, Err(reason))],
+        }
+    };
+    if !rollback {
+        return changes(changeset)
+            .flat_map(|change| each(change, forward(change, attribute, changelog.base)))
+            .collect();
+    }
+    match rollback_kind(changeset) {
+        Rollback::None => changes(changeset)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .flat_map(|change| each(change, inverse(change, attribute).ok_or_else(|| "no inverse".to_string())))
+            .collect(),
+        Rollback::Declared => Vec::new(),
+        Rollback::Written => changeset
+            .children()
+            .filter(|c| c.tag_name().name() == "rollback")
+            .flat_map(|written| {
+                let mut found = Vec::new();
+                if let Some(id) = attribute(written, "changeSetId") {
+                    match changelog.changesets.iter().find(|c| attribute(**c, "id").as_deref() == Some(id.as_str())) {
+                        Some(other) => found.extend(changes(*other).flat_map(|change| each(change, forward(change, attribute, changelog.base)))),
+                        None => found.push((written, Err(format!("the rollback names changeset `{id}`, which is not in this changelog")))),
+                    }
+                }
+                let own = text_of(written);
+                if !own.trim().is_empty() {
+                    found.push((written, Ok(own)));
+                }
+                found.extend(written.children().filter(|c| c.is_element()).flat_map(|change| each(change, forward(change, attribute, changelog.base))));
+                found
+            })
+            .collect(),
+    }
+}
+
+/// Offsets of generated SQL, all on the element it comes from: its start for the statement's
+/// start, its end for anything after.
+struct OnElement(std::ops::Range<usize>);
+
+impl OffsetMap for OnElement {
+    fn file_offset(&self, sql_offset: usize) -> usize {
+        if sql_offset == 0 {
+            self.0.start
+        } else {
+            self.0.end
+        }
+    }
+}
+
+fn changeset_ops<'a, 'input>(
+    changeset: Node<'a, 'input>,
+    attribute: &dyn Fn(Node, &str) -> Option<String>,
+    rollback: bool,
+    changelog: &Changelog<'a, 'input, '_>,
+    file: FileId,
+    wrapping: Wrapping,
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for (element, sql) in statements(changeset, attribute, rollback, changelog) {
+        let range = element.range();
+        match sql {
+            Ok(sql) => {
+                // A `<sql>` element's own text, written without entities, maps offset for offset.
+                let text_node = element
+                    .children()
+                    .find(|c| c.is_text() && c.text().is_some_and(|t| t.trim() == sql.trim()));
+                let lowered = match text_node {
+                    Some(node) if node.range().len() == sql.len() => {
+                        sql::lower_sql(&sql, file, &Shifted(node.range().start), wrapping)
+                    }
+                    _ => sql::lower_sql(&sql, file, &OnElement(range.clone()), wrapping),
+                };
+                ops.extend(lowered.into_iter().map(|op| Op { edit: None, ..op }));
+            }
+            Err(reason) => ops.push(Op {
+                kind: OpKind::Unparsed {
+                    reason,
+                    rejected_by_postgres: false,
+                },
+                span: Span::new(file, range),
+                in_transaction: wrapping != Wrapping::None,
+                name_origin: crate::model::op::NameOrigin::AsWritten,
+                edit: None,
+            }),
+        }
+    }
+    ops
+}
+
+fn body(
+    ops: Vec<Op>,
+    range: std::ops::Range<usize>,
+    file: FileId,
+    in_transaction: bool,
+    rollback: bool,
+) -> Body {
+    Body {
+        state: if ops.is_empty() {
+            BodyState::Empty
+        } else {
+            BodyState::Code
+        },
+        ops,
+        script: Some(Script {
+            span: Span::new(file, range.clone()),
+            transaction: if in_transaction {
+                ScriptTransaction::Wrapped
+            } else {
+                ScriptTransaction::PerStatement
+            },
+            source: ScriptSource::LiquibaseChanges { rollback },
+        }),
+        ..Body::missing(Span::new(file, range.start..range.start))
+    }
+}

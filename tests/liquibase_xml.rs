@@ -1,0 +1,175 @@
+//! Liquibase XML changelogs: each changeset a migration, its change elements read as the SQL
+//! Liquibase sends PostgreSQL, rolled back by its `<rollback>` or by the inverses Liquibase
+//! generates, and run that way by the round trip. A project written by us, modelled on Spring
+//! Boot services that keep their changelogs under `src/main/resources/db/changelog`.
+
+mod common;
+
+use std::path::Path;
+
+use common::project::{errors_and_warnings, json, run, write};
+use common::roundtrip::{pairs, roundtrip, statuses};
+use common::{postgres_binaries, scratch_dir};
+
+const CHANGELOG: &str = "src/main/resources/db/changelog";
+
+fn xml_project(root: &Path) {
+    write(
+        root,
+        &format!("{CHANGELOG}/db.changelog-master.xml"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+  <include file="changes/001-users.sql" relativeToChangelogFile="true"/>
+  <include file="changes/002-orders.xml" relativeToChangelogFile="true"/>
+</databaseChangeLog>
+"#,
+    );
+    write(
+        root,
+        &format!("{CHANGELOG}/changes/001-users.sql"),
+        "--liquibase formatted sql\n\n--changeset ann:1\nCREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n--rollback DROP TABLE users;\n",
+    );
+    write(
+        root,
+        &format!("{CHANGELOG}/changes/002-orders.xml"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+  <property name="money" value="numeric(12,2)" dbms="postgresql"/>
+  <property name="money" value="decimal(12,2)" dbms="h2"/>
+
+  <changeSet id="2" author="ann">
+    <createTable tableName="orders">
+      <column name="id" type="bigint" autoIncrement="true">
+        <constraints primaryKey="true"/>
+      </column>
+      <column name="user_id" type="bigint">
+        <constraints nullable="false" foreignKeyName="orders_user_id_fkey" referencedTableName="users" referencedColumnNames="id"/>
+      </column>
+      <column name="total" type="${money}" defaultValueNumeric="0"/>
+      <column name="placed_at" type="datetime"/>
+    </createTable>
+  </changeSet>
+
+  <changeSet id="3" author="ann">
+    <createIndex tableName="orders" indexName="orders_user_id_idx">
+      <column name="user_id"/>
+    </createIndex>
+  </changeSet>
+
+  <changeSet id="4" author="ann" runInTransaction="false">
+    <sql>SET lock_timeout = '3s'; CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_placed_at_idx ON orders (placed_at)</sql>
+    <rollback>
+      <sql>DROP INDEX CONCURRENTLY IF EXISTS orders_placed_at_idx</sql>
+    </rollback>
+  </changeSet>
+
+  <changeSet id="5" author="ann">
+    <addColumn tableName="orders">
+      <column name="note" type="varchar(200)"/>
+    </addColumn>
+    <rollback>
+      <sql>SELECT 1</sql>
+    </rollback>
+  </changeSet>
+
+  <changeSet id="7" author="ann">
+    <sqlFile path="sql/order_totals.sql" relativeToChangelogFile="true"/>
+    <rollback>
+      <dropView viewName="order_totals"/>
+    </rollback>
+  </changeSet>
+
+  <changeSet id="8" author="ann">
+    <loadData tableName="users" file="users.csv"/>
+  </changeSet>
+
+  <changeSet id="6" author="ann" dbms="h2">
+    <sql>CREATE ALIAS now_h2 FOR "java.time.Instant.now"</sql>
+  </changeSet>
+</databaseChangeLog>
+"#,
+    );
+    // Run by changeset 7's `<sqlFile>`, not a migration of its own.
+    write(
+        root,
+        &format!("{CHANGELOG}/changes/sql/order_totals.sql"),
+        "CREATE VIEW order_totals AS SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id;\n",
+    );
+}
+
+/// The changesets are read where the master changelog includes them, as PostgreSQL gets them:
+/// the index built inside the changeset's transaction is an error on its element, the
+/// concurrent one outside any is not, the `dbms="h2"` changeset is another database's, and a
+/// rollback that leaves the added column is incomplete.
+#[test]
+fn xml_changesets_are_migrations_read_as_the_sql_liquibase_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    xml_project(root);
+    let output = run(&["check", "--format", "json", "--show-sets"], root);
+    let document = json(&output);
+    let found = errors_and_warnings(&document);
+    let xml = format!("{CHANGELOG}/changes/002-orders.xml");
+    assert!(
+        found.contains(&("create-index-non-concurrently".to_string(), xml.clone())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("incomplete-downgrade".to_string(), xml.clone())),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(rule, _)| rule == "concurrent-index-in-transaction" || rule == "unparsed-sql"),
+        "{found:?}"
+    );
+    let index = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "create-index-non-concurrently")
+        .unwrap();
+    assert_eq!(index["line"], 20, "{index:#?}");
+    let sets = String::from_utf8_lossy(&output.stderr);
+    assert!(sets.contains("liquibase, 7 migrations"), "{sets}");
+    assert_eq!(
+        sets.lines().filter(|l| l.starts_with("set ")).count(),
+        1,
+        "{sets}"
+    );
+}
+
+/// The round trip sends each changeset's SQL and its rollback — written, or the inverse
+/// Liquibase generates — and finds the rollback that leaves a column behind.
+#[test]
+fn xml_changesets_round_trip_the_way_liquibase_runs_them() {
+    let Some(_) = postgres_binaries() else {
+        return;
+    };
+    let tmp = scratch_dir();
+    let dir = scratch_dir();
+    xml_project(dir.path());
+    let folder = dir.path().display().to_string();
+    let output = roundtrip(
+        &[&folder, "--postgres", "local", "--format", "json"],
+        tmp.path(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        statuses(&output),
+        pairs(&[
+            ("001-users.sql::ann:1", "passed"),
+            ("002-orders.xml::ann:2", "passed"),
+            ("002-orders.xml::ann:3", "passed"),
+            ("002-orders.xml::ann:4", "passed"),
+            ("002-orders.xml::ann:5", "failed"),
+            ("002-orders.xml::ann:7", "passed"),
+            // Rows from a CSV file are no schema change: not loaded.
+            ("002-orders.xml::ann:8", "ran-nothing"),
+        ]),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
