@@ -87,24 +87,17 @@ impl ConstraintKind {
     /// The name PostgreSQL gives the constraint when the statement names none
     /// (`orders_pkey`, `orders_customer_id_fkey`, `orders_code_key`); `None` where it depends
     /// on more than the statement shows (a CHECK's columns). Past 63 bytes PostgreSQL shortens
-    /// the parts; the long form then matches no real name, which is the safe side.
+    /// the parts as [`postgres_object_name`] does.
     pub fn postgres_default_name(&self, table: &str) -> Option<String> {
         let table = bare_name(table);
-        let joined = |columns: &[String]| {
-            columns
-                .iter()
-                .map(|c| c.trim_matches('"'))
-                .collect::<Vec<_>>()
-                .join("_")
-        };
         match self {
-            ConstraintKind::PrimaryKey { .. } => Some(format!("{table}_pkey")),
-            ConstraintKind::Unique { columns } if !columns.is_empty() => {
-                Some(format!("{table}_{}_key", joined(columns)))
-            }
-            ConstraintKind::ForeignKey { columns, .. } if !columns.is_empty() => {
-                Some(format!("{table}_{}_fkey", joined(columns)))
-            }
+            ConstraintKind::PrimaryKey { .. } => Some(postgres_object_name(table, None, "pkey")),
+            ConstraintKind::Unique { columns } if !columns.is_empty() => Some(
+                postgres_object_name(table, Some(&name_addition(columns)), "key"),
+            ),
+            ConstraintKind::ForeignKey { columns, .. } if !columns.is_empty() => Some(
+                postgres_object_name(table, Some(&name_addition(columns)), "fkey"),
+            ),
             _ => None,
         }
     }
@@ -201,5 +194,110 @@ mod tests {
         assert!(check("\"Total\" > 0").involves_column("Total"));
         assert!(!check("\"Total\" > 0").involves_column("total"));
         assert!(!check("kind <> 'state'").involves_column("state"));
+    }
+}
+
+/// PostgreSQL's `NAMEDATALEN`: a name holds at most one byte less.
+const NAMEDATALEN: usize = 64;
+
+/// The columns of a default name, joined with `_` (`ChooseIndexNameAddition`: it stops once
+/// the text reaches `NAMEDATALEN` bytes).
+fn name_addition(columns: &[String]) -> String {
+    let mut addition = String::new();
+    for column in columns {
+        if !addition.is_empty() {
+            addition.push('_');
+        }
+        addition.push_str(column.trim_matches('"'));
+        if addition.len() >= NAMEDATALEN {
+            break;
+        }
+    }
+    addition
+}
+
+/// PostgreSQL's `makeObjectName` (`src/backend/commands/indexcmds.c`): `name1_name2_label`,
+/// the longer of the two names shortened a byte at a time until the whole fits in 63 bytes.
+pub fn postgres_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let overhead = usize::from(name2.is_some()) + label.len() + 1;
+    let available = NAMEDATALEN - 1 - overhead;
+    let (mut chars1, mut chars2) = (name1.len(), name2.map_or(0, str::len));
+    while chars1 + chars2 > available {
+        if chars1 > chars2 {
+            chars1 -= 1;
+        } else {
+            chars2 -= 1;
+        }
+    }
+    // `pg_mbcliplen`: never half a character.
+    let clip = |name: &str, mut len: usize| {
+        while !name.is_char_boundary(len) {
+            len -= 1;
+        }
+        name[..len].to_string()
+    };
+    let mut result = clip(name1, chars1);
+    if let Some(name2) = name2 {
+        result.push('_');
+        result.push_str(&clip(name2, chars2));
+    }
+    result.push('_');
+    result.push_str(label);
+    result
+}
+
+/// The name PostgreSQL gives an index created without one (`ChooseIndexName`): the table, its
+/// columns and `idx`. `None` for an index on an expression, whose part of the name PostgreSQL
+/// takes from the expression.
+pub fn postgres_default_index_name(table: &str, columns: &[String]) -> Option<String> {
+    let plain = |c: &String| {
+        let c = c.trim_matches('"');
+        !c.is_empty()
+            && c.chars()
+                .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '$')
+    };
+    (!columns.is_empty() && columns.iter().all(plain))
+        .then(|| postgres_object_name(bare_name(table), Some(&name_addition(columns)), "idx"))
+}
+
+#[cfg(test)]
+mod default_name_tests {
+    use super::*;
+
+    /// As PostgreSQL 15 named them (`CREATE INDEX ON t (...)`, `ADD UNIQUE (...)`).
+    #[test]
+    fn default_names_are_postgres_own_shortened_past_63_bytes() {
+        let columns = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            postgres_default_index_name(
+                "personal_access_tokens",
+                &columns(&["personal_session_id"])
+            ),
+            Some("personal_access_tokens_personal_session_id_idx".to_string())
+        );
+        let long = columns(&[
+            "a_really_quite_long_column_name_for_testing",
+            "another_really_long_column_name_here",
+        ]);
+        assert_eq!(
+            postgres_default_index_name("personal_access_tokens", &long),
+            Some("personal_access_tokens_a_really_quite_long_column_name_for__idx".to_string())
+        );
+        assert_eq!(
+            ConstraintKind::Unique { columns: long }
+                .postgres_default_name("personal_access_tokens"),
+            Some("personal_access_tokens_a_really_quite_long_column_name_for__key".to_string())
+        );
+        assert_eq!(
+            postgres_default_index_name(
+                "a_table_with_a_name_long_enough_to_need_shortening_by_postgres",
+                &columns(&["x"])
+            ),
+            Some("a_table_with_a_name_long_enough_to_need_shortening_by_pos_x_idx".to_string())
+        );
+        assert_eq!(
+            postgres_default_index_name("t", &columns(&["lower(email)"])),
+            None
+        );
     }
 }

@@ -283,6 +283,15 @@ impl<'a> LintContext<'a> {
                 columns,
                 ..
             } if same_name(table, n, name) => Some((table.as_str(), columns.as_slice())),
+            // Unnamed, it has the name PostgreSQL gives it (`tokens_session_id_idx`).
+            OpKind::CreateIndex {
+                name: None,
+                table,
+                columns,
+                ..
+            } => crate::model::constraint::postgres_default_index_name(table, columns)
+                .filter(|n| same_name(table, n, name))
+                .map(|_| (table.as_str(), columns.as_slice())),
             OpKind::AddConstraint {
                 name: Some(n),
                 table,
