@@ -240,6 +240,17 @@ mod tests {
             ) && messages[1].starts_with("`children` (ACCESS EXCLUSIVE) is locked"),
             "{messages:?}"
         );
+        // A key follows its referenced table through a later rename.
+        let messages = super::super::testing::fixture_messages(
+            &super::META,
+            "bad_drop_child_of_renamed_parent",
+        );
+        assert!(
+            messages[0].starts_with(
+                "`api_keys` (ACCESS EXCLUSIVE) and `user_sessions` (ACCESS EXCLUSIVE) are locked"
+            ),
+            "{messages:?}"
+        );
         // Dropping a foreign key locks the table it references too (PostgreSQL 15's pg_locks).
         let messages = super::super::testing::fixture_messages(
             &super::META,

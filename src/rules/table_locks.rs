@@ -40,7 +40,7 @@ pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, Table
     let parents: Vec<&'a str> = match &op.kind {
         OpKind::DropTable { table, .. } => foreign_keys(&cx.history_before(site, table))
             .into_iter()
-            .map(|key| key.referenced)
+            .map(|key| referenced_now(cx, site, &key))
             .collect(),
         OpKind::DropConstraint {
             table,
@@ -49,7 +49,7 @@ pub fn taken<'a>(cx: &LintContext<'a>, site: &OpSite<'a>) -> Vec<(&'a str, Table
         } => foreign_keys(&cx.history_before(site, table))
             .into_iter()
             .rfind(|key| key.name.as_deref().is_some_and(|n| same_name(n, name)))
-            .map(|key| key.referenced)
+            .map(|key| referenced_now(cx, site, &key))
             .into_iter()
             .collect(),
         _ => Vec::new(),
@@ -113,14 +113,39 @@ struct ForeignKey<'a> {
     /// Its name, or PostgreSQL's default for it.
     name: Option<String>,
     columns: Vec<String>,
+    /// The referenced table, as named when the key was made.
     referenced: &'a str,
+    /// The operation that made it.
+    made_by: &'a crate::model::Op,
+}
+
+/// The table `key` references, under the name it has at `site`: a table renamed after the key
+/// was made keeps its keys (PostgreSQL follows the table, not its name).
+fn referenced_now<'a>(cx: &LintContext<'a>, site: &OpSite<'a>, key: &ForeignKey<'a>) -> &'a str {
+    let renames: Vec<(&'a str, &'a str)> = cx
+        .before_newest_first(site)
+        .take_while(|op| !std::ptr::eq(*op, key.made_by))
+        .filter_map(|op| match &op.kind {
+            OpKind::RenameTable { from, to } => Some((from.as_str(), to.as_str())),
+            _ => None,
+        })
+        .collect();
+    renames
+        .iter()
+        .rev()
+        .fold(key.referenced, |name, (from, to)| {
+            if same_name(from, name) { to } else { name }
+        })
 }
 
 /// The foreign keys `table` still holds at the end of `history` (its operations in order): those
 /// its CREATE TABLE, ADD COLUMN and ADD CONSTRAINT made, less those dropped since by name, with
 /// their column, or with the table.
 fn foreign_keys<'a>(history: &TableHistory<'a>) -> Vec<ForeignKey<'a>> {
-    let key = |name: Option<&String>, kind: &'a ConstraintKind, on: &str| match kind {
+    let key = |name: Option<&String>,
+               kind: &'a ConstraintKind,
+               on: &str,
+               made_by: &'a crate::model::Op| match kind {
         ConstraintKind::ForeignKey {
             columns,
             referenced_table,
@@ -128,10 +153,11 @@ fn foreign_keys<'a>(history: &TableHistory<'a>) -> Vec<ForeignKey<'a>> {
             name: name.cloned().or_else(|| kind.postgres_default_name(on)),
             columns: columns.clone(),
             referenced: referenced_table.as_str(),
+            made_by,
         }),
         _ => None,
     };
-    let column_key = |on: &str, column: &'a crate::model::Column| {
+    let column_key = |on: &str, column: &'a crate::model::Column, made_by: &'a crate::model::Op| {
         let referenced = column.references.as_deref()?;
         let columns = vec![column.name.clone()];
         let name = ConstraintKind::ForeignKey {
@@ -143,6 +169,7 @@ fn foreign_keys<'a>(history: &TableHistory<'a>) -> Vec<ForeignKey<'a>> {
             name,
             columns,
             referenced,
+            made_by,
         })
     };
     let mut keys: Vec<ForeignKey<'a>> = Vec::new();
@@ -156,19 +183,19 @@ fn foreign_keys<'a>(history: &TableHistory<'a>) -> Vec<ForeignKey<'a>> {
             } if history.names(t) => {
                 keys = constraints
                     .iter()
-                    .filter_map(|(name, kind)| key(name.as_ref(), kind, t))
-                    .chain(columns.iter().filter_map(|c| column_key(t, c)))
+                    .filter_map(|(name, kind)| key(name.as_ref(), kind, t, op))
+                    .chain(columns.iter().filter_map(|c| column_key(t, c, op)))
                     .collect();
             }
             OpKind::AddColumn { table: t, column } if history.names(t) => {
-                keys.extend(column_key(t, column));
+                keys.extend(column_key(t, column, op));
             }
             OpKind::AddConstraint {
                 table: t,
                 name,
                 kind,
                 ..
-            } if history.names(t) => keys.extend(key(name.as_ref(), kind, t)),
+            } if history.names(t) => keys.extend(key(name.as_ref(), kind, t, op)),
             OpKind::DropConstraint {
                 table: t,
                 name: Some(dropped),
