@@ -123,7 +123,7 @@ pub(super) fn tool_tests(folder: &Path, root: &Path) -> Option<(PathBuf, &'stati
             ))
         } else if named(Some(&dir), "testdata") {
             Some(concat!(
-                "a test's data (Go's tools leave `testdata` folders out of the build), not a migration history",
+                "a test's data (a `testdata` folder, which Go's tools also leave out of the build), not a migration history",
                 left_out_unless_named!()
             ))
         } else {
