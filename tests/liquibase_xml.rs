@@ -173,3 +173,37 @@ fn xml_changesets_round_trip_the_way_liquibase_runs_them() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `includeAll` runs a folder's changelogs and SQL files in the order of their paths, an XML
+/// changelog's changesets among them.
+#[test]
+fn include_all_runs_xml_changelogs_and_sql_files_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        &format!("{CHANGELOG}/db.changelog-master.xml"),
+        r#"<databaseChangeLog><includeAll path="changes/" relativeToChangelogFile="true"/></databaseChangeLog>"#,
+    );
+    write(
+        root,
+        &format!("{CHANGELOG}/changes/001-users.xml"),
+        r#"<databaseChangeLog><changeSet id="1" author="ann"><createTable tableName="users"><column name="id" type="bigint"><constraints primaryKey="true"/></column></createTable></changeSet></databaseChangeLog>"#,
+    );
+    write(
+        root,
+        &format!("{CHANGELOG}/changes/002-email.sql"),
+        "--liquibase formatted sql\n\n--changeset ann:2\nALTER TABLE users ADD COLUMN email text;\n--rollback ALTER TABLE users DROP COLUMN email;\n",
+    );
+    let output = run(&["check", "--format", "json", "--show-sets"], root);
+    let sets = String::from_utf8_lossy(&output.stderr);
+    assert!(sets.contains("liquibase, 2 migrations"), "{sets}");
+    // The column is added to the table the XML changeset made: nothing to say about either.
+    let document = json(&output);
+    assert!(
+        errors_and_warnings(&document)
+            .iter()
+            .all(|(rule, _)| rule == "missing-lock-timeout"),
+        "{document:#?}"
+    );
+}

@@ -157,11 +157,20 @@ fn collect(path: &Path, text: &str, depth: usize, changelog: &mut LiquibaseChang
                 .into_iter()
                 .filter_map(Result::ok)
                 .map(|e| e.into_path())
-                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .filter(|p| p.extension().is_some_and(|e| e == "sql") || has_changelog_extension(p))
                 .filter_map(|p| p.canonicalize().ok())
                 .collect();
             found.sort_by(|a, b| a.to_string_lossy().cmp(&b.to_string_lossy()));
-            changelog.files.extend(found);
+            // A changelog among them runs its own changesets and includes in its place.
+            for file in found {
+                if file.extension().is_some_and(|e| e == "sql") {
+                    changelog.files.push(file);
+                } else if depth > 0
+                    && let Some(nested) = changelog_text(&file)
+                {
+                    collect(&file, &nested, depth - 1, changelog);
+                }
+            }
         } else if resolved.extension().is_some_and(|e| e == "sql") {
             changelog.files.push(resolved);
         } else if depth > 0
