@@ -83,6 +83,11 @@ fn xml_project(root: &Path) {
     <loadData tableName="users" file="users.csv"/>
   </changeSet>
 
+  <changeSet id="9" author="ann">
+    <preConditions onFail="MARK_RAN"><dbms type="mssql"/></preConditions>
+    <sql>IF EXISTS (SELECT * FROM sysobjects WHERE name = 'orders_tmp') DROP TABLE orders_tmp</sql>
+  </changeSet>
+
   <changeSet id="6" author="ann" dbms="h2">
     <sql>CREATE ALIAS now_h2 FOR "java.time.Instant.now"</sql>
   </changeSet>

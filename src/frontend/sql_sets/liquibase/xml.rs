@@ -26,7 +26,7 @@ use super::super::super::sql::{self, OffsetMap, Shifted, Wrapping};
 use super::super::{SqlFile, Version};
 use super::changes::forward;
 use super::inverse::inverse;
-use super::sql_text::text_of;
+use super::sql_text::{Quoting, text_of, with_quoting};
 
 /// Elements of a changeSet that are not changes.
 const NOT_CHANGES: &[&str] = &[
@@ -110,8 +110,12 @@ pub fn parse(
                 Some(up),
                 down,
             );
-            sql_file.other_database =
-                attribute(*changeset, "dbms").is_some_and(|list| !super::runs_on_postgres(&list));
+            sql_file.other_database = attribute(*changeset, "dbms")
+                .is_some_and(|list| !super::runs_on_postgres(&list))
+                || changeset
+                    .children()
+                    .filter(|c| c.tag_name().name() == "preConditions")
+                    .any(|conditions| dbms_allows_postgres(conditions) == Some(false));
             sql_file
         })
         .collect())
@@ -170,6 +174,42 @@ fn changesets<'a, 'input>(
         .root_element()
         .children()
         .filter(|c| c.tag_name().name() == "changeSet")
+}
+
+/// What a precondition's `<dbms type>` tests say about PostgreSQL: `Some(false)` when they rule
+/// it out (the changeset is marked ran or halts elsewhere, and never runs on PostgreSQL),
+/// `None` when other tests decide. The children of `<preConditions>` and `<and>` must all hold,
+/// one child of `<or>`.
+fn dbms_allows_postgres(condition: Node) -> Option<bool> {
+    let children = || {
+        condition
+            .children()
+            .filter(|c| c.is_element())
+            .map(dbms_allows_postgres)
+    };
+    match condition.tag_name().name() {
+        "dbms" => condition.attribute("type").map(super::runs_on_postgres),
+        "not" => children().next().flatten().map(|allows| !allows),
+        "or" => {
+            let results: Vec<Option<bool>> = children().collect();
+            if results.contains(&Some(true)) {
+                Some(true)
+            } else if !results.is_empty() && results.iter().all(|r| *r == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        "preConditions" | "and" => {
+            let results: Vec<Option<bool>> = children().collect();
+            if results.contains(&Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 /// `<property name value>` of the changelog that apply on PostgreSQL.
@@ -239,6 +279,28 @@ fn changes<'a, 'input>(changeset: Node<'a, 'input>) -> impl Iterator<Item = Node
 /// The changeset's statements, each with the element it comes from; a change type not read is
 /// an `Err` naming it.
 fn statements<'a, 'input>(
+    changeset: Node<'a, 'input>,
+    attribute: &dyn Fn(Node, &str) -> Option<String>,
+    rollback: bool,
+    changelog: &Changelog<'a, 'input, '_>,
+) -> Vec<(Node<'a, 'input>, Result<String, String>)> {
+    // The changeset's own strategy, else its changelog's.
+    let quoting = Quoting::of(changeset.attribute("objectQuotingStrategy"))
+        .or_else(|| {
+            Quoting::of(
+                changeset
+                    .document()
+                    .root_element()
+                    .attribute("objectQuotingStrategy"),
+            )
+        })
+        .unwrap_or_default();
+    with_quoting(quoting, || {
+        written_statements(changeset, attribute, rollback, changelog)
+    })
+}
+
+fn written_statements<'a, 'input>(
     changeset: Node<'a, 'input>,
     attribute: &dyn Fn(Node, &str) -> Option<String>,
     rollback: bool,
