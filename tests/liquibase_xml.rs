@@ -88,6 +88,18 @@ fn xml_project(root: &Path) {
     <sql>IF EXISTS (SELECT * FROM sysobjects WHERE name = 'orders_tmp') DROP TABLE orders_tmp</sql>
   </changeSet>
 
+  <changeSet id="10" author="ann">
+    <preConditions onFail="MARK_RAN">
+      <sqlCheck expectedResult="1">SELECT count(*) FROM pg_available_extensions WHERE name = 'no_such_extension'</sqlCheck>
+    </preConditions>
+    <sql>SELECT no_such_extension_function('orders')</sql>
+  </changeSet>
+
+  <changeSet id="11" author="ann">
+    <preConditions onFail="MARK_RAN"><tableExists tableName="users"/></preConditions>
+    <addColumn tableName="users"><column name="nickname" type="text"/></addColumn>
+  </changeSet>
+
   <changeSet id="6" author="ann" dbms="h2">
     <sql>CREATE ALIAS now_h2 FOR "java.time.Instant.now"</sql>
   </changeSet>
@@ -137,7 +149,7 @@ fn xml_changesets_are_migrations_read_as_the_sql_liquibase_sends() {
         .unwrap();
     assert_eq!(index["line"], 20, "{index:#?}");
     let sets = String::from_utf8_lossy(&output.stderr);
-    assert!(sets.contains("liquibase, 7 migrations"), "{sets}");
+    assert!(sets.contains("liquibase, 9 migrations"), "{sets}");
     assert_eq!(
         sets.lines().filter(|l| l.starts_with("set ")).count(),
         1,
@@ -173,6 +185,9 @@ fn xml_changesets_round_trip_the_way_liquibase_runs_them() {
             ("002-orders.xml::ann:7", "passed"),
             // Rows from a CSV file are no schema change: not loaded.
             ("002-orders.xml::ann:8", "ran-nothing"),
+            // Its precondition does not hold on a database without the extension: marked ran.
+            ("002-orders.xml::ann:10", "ran-nothing"),
+            ("002-orders.xml::ann:11", "passed"),
         ]),
         "{}",
         String::from_utf8_lossy(&output.stderr)

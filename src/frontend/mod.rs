@@ -7,8 +7,14 @@ pub mod sql;
 mod sql_sets;
 
 pub use sql_sets::drizzle::split_at_breakpoints as drizzle_pieces;
+pub use sql_sets::liquibase::preconditions::{
+    OnFail as LiquibaseOnFail, Precondition as LiquibasePrecondition,
+};
 pub use sql_sets::liquibase::rollback_only as liquibase_rollback_only;
-pub use sql_sets::liquibase::xml::changeset_sql as liquibase_changeset_sql;
+pub use sql_sets::liquibase::xml::{
+    changeset_precondition as liquibase_changeset_precondition,
+    changeset_sql as liquibase_changeset_sql,
+};
 mod suppression;
 
 use std::path::{Path, PathBuf};

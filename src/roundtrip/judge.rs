@@ -381,14 +381,15 @@ impl<'a> Judge<'a> {
         // is all it does.
         let empty_merge =
             migration.parents.len() > 1 && migration.upgrade.state == BodyState::Empty;
+        let not_run = session.not_run.get(&Self::id(migration)).cloned();
         let ran_nothing = !empty_merge
             && match &capture {
                 Some(capture) => capture.statements == 0,
-                None => migration.upgrade.state == BodyState::Empty,
+                None => migration.upgrade.state == BodyState::Empty || not_run.is_some(),
             };
         let mut notes = Vec::new();
         if ran_nothing {
-            notes.push(self.report_ran_nothing(migration));
+            notes.push(self.report_ran_nothing(migration, not_run));
         }
         if let Some(capture) = capture.as_ref().filter(|c| c.incomplete) {
             notes.push(format!(

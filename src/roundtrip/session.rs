@@ -61,6 +61,9 @@ pub(super) struct Session {
     pub(super) applier: Applier,
     /// A copy of the scratch database at a known state, to restore after a failure.
     pub(super) checkpoint: Option<super::checkpoint::Checkpoint>,
+    /// SQL migrations whose upgrade their framework would not run here (a Liquibase
+    /// precondition marked it ran): id → why. Their downgrade has nothing to undo.
+    pub(super) not_run: std::collections::BTreeMap<String, String>,
 }
 
 impl Session {
@@ -214,6 +217,7 @@ impl Judge<'_> {
                 catalog,
                 applier,
                 checkpoint: None,
+                not_run: Default::default(),
             }),
             Err(error) => {
                 if let Applier::Alembic(driver) = applier {
@@ -291,6 +295,24 @@ impl Judge<'_> {
                 }
             }
             Applier::Sql => {
+                let id = Self::id(migration);
+                match phase {
+                    Phase::Downgrade if session.not_run.contains_key(&id) => return Ok(Vec::new()),
+                    Phase::Upgrade => {
+                        session.not_run.remove(&id);
+                        let held = sql_steps::liquibase_precondition(
+                            &session.client,
+                            migration,
+                            self.sources,
+                        )
+                        .await?;
+                        if let Some(why) = held {
+                            session.not_run.insert(id, why);
+                            return Ok(Vec::new());
+                        }
+                    }
+                    Phase::Downgrade => {}
+                }
                 let mut tracer = if observe.trace {
                     sql_steps::SqlTracer::start(&session.client).await
                 } else {

@@ -18,6 +18,59 @@ const FILENODES_SQL: &str = "SELECT c.oid::int8, c.relname::text, c.relfilenode:
      WHERE c.relkind IN ('r', 'm') AND c.relnamespace NOT IN \
      (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema') OR nspname LIKE 'pg\\_%')";
 
+/// A Liquibase changeset's preconditions, tested on the scratch database just before its
+/// upgrade as Liquibase tests them: `Ok(None)` runs it (no preconditions, they hold, or a
+/// failure only warns); `Ok(Some(why))` when Liquibase marks it ran or skips it; a failure that
+/// halts Liquibase's update fails the step.
+pub async fn liquibase_precondition(
+    client: &tokio_postgres::Client,
+    migration: &Migration,
+    sources: &Sources,
+) -> Result<Option<String>, StepFailure> {
+    use crate::frontend::{LiquibaseOnFail, liquibase_changeset_precondition};
+    let Some(script) = migration.upgrade.script else {
+        return Ok(None);
+    };
+    if !matches!(
+        script.source,
+        crate::model::ScriptSource::LiquibaseChanges { .. }
+    ) {
+        return Ok(None);
+    }
+    let file = sources.get(script.span.file);
+    let Some(precondition) = liquibase_changeset_precondition(&file.text, script.span.start) else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT coalesce(({})::boolean, false)", precondition.check);
+    let holds = match client.query_one(sql.as_str(), &[]).await {
+        Ok(row) => row.get::<_, bool>(0),
+        Err(error) => {
+            return Err(StepFailure {
+                message: format!("its preconditions cannot be tested: {}", db_error(&error)),
+                statement: Some(sql),
+                file: Some(PathBuf::from(&file.path)),
+                line: Some(file.line_col(script.span.start).0),
+                ..StepFailure::default()
+            });
+        }
+    };
+    match (holds, precondition.on_fail) {
+        (true, _) | (false, LiquibaseOnFail::Warn) => Ok(None),
+        (false, LiquibaseOnFail::MarkRan | LiquibaseOnFail::Continue) => Ok(Some(format!(
+            "its preconditions do not hold on this database (onFail={}): Liquibase does not run it",
+            precondition.on_fail.label()
+        ))),
+        (false, LiquibaseOnFail::Halt) => Err(StepFailure {
+            message: "its preconditions do not hold, and Liquibase halts the update (onFail=HALT)"
+                .to_string(),
+            statement: Some(precondition.check),
+            file: Some(PathBuf::from(&file.path)),
+            line: Some(file.line_col(script.span.start).0),
+            ..StepFailure::default()
+        }),
+    }
+}
+
 /// Lock and rewrite tracing over the tool's own connection, statement by statement.
 pub struct SqlTracer {
     before: std::collections::BTreeMap<i64, (String, i64)>,

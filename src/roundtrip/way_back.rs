@@ -84,8 +84,13 @@ impl Judge<'_> {
     }
 
     /// A note for an upgrade that sent no SQL at all, naming what stopped it where the file
-    /// tells: nothing was proven, and it is not counted as passed.
-    pub(super) fn report_ran_nothing(&mut self, migration: &Migration) -> String {
+    /// tells (`not_run`: why its framework did not run it here): nothing was proven, and it is
+    /// not counted as passed.
+    pub(super) fn report_ran_nothing(
+        &mut self,
+        migration: &Migration,
+        not_run: Option<String>,
+    ) -> String {
         let upgrade = &migration.upgrade;
         let (span, why) = match (
             self.set.framework,
@@ -111,6 +116,7 @@ impl Judge<'_> {
                         .join(", ")
                 ),
             ),
+            _ if not_run.is_some() => (upgrade.span, not_run.unwrap_or_default()),
             (_, BodyState::Empty, _) => (upgrade.span, "its upgrade is empty".to_string()),
             _ => (
                 upgrade.span,

@@ -22,6 +22,7 @@ use super::{SqlFile, Version, body};
 
 mod changes;
 mod inverse;
+pub mod preconditions;
 mod sql_text;
 pub mod xml;
 

@@ -121,6 +121,18 @@ pub fn parse(
         .collect())
 }
 
+/// The preconditions of the changeset at byte `at` of `text`, as the round trip tests them.
+pub fn changeset_precondition(text: &str, at: usize) -> Option<super::preconditions::Precondition> {
+    let document = read(text).ok()?;
+    let properties = properties(&document);
+    let attribute = |node: Node, key: &str| {
+        node.attribute(key)
+            .map(|value| substitute(value, &properties))
+    };
+    let changeset = changesets(&document).find(|c| c.range().start == at)?;
+    super::preconditions::of_changeset(changeset, &attribute)
+}
+
 /// The SQL the changeset at byte `at` of `text` sends, or its rollback's: what the round trip
 /// runs.
 pub fn changeset_sql(text: &str, path: &Path, at: usize, rollback: bool) -> String {
