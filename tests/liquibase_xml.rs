@@ -227,3 +227,58 @@ fn include_all_runs_xml_changelogs_and_sql_files_in_path_order() {
         "{document:#?}"
     );
 }
+
+/// The changesets one `diffChangeLog` run writes (ids `<idRoot>-<n>`) are applied together: an
+/// index or foreign key on a table an earlier changeset of the run made is built on a new,
+/// unused table; one added later by hand is not.
+#[test]
+fn a_generated_batch_builds_on_its_own_new_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        &format!("{CHANGELOG}/db.changelog-master.xml"),
+        r#"<databaseChangeLog><include file="changes/001-init.xml" relativeToChangelogFile="true"/></databaseChangeLog>"#,
+    );
+    write(
+        root,
+        &format!("{CHANGELOG}/changes/001-init.xml"),
+        r#"<databaseChangeLog>
+  <changeSet author="ann (generated)" id="1596744623461-1">
+    <createTable tableName="samples"><column name="id" type="bigint"><constraints primaryKey="true"/></column><column name="batch_id" type="bigint"/></createTable>
+  </changeSet>
+  <changeSet author="ann (generated)" id="1596744623461-2">
+    <createTable tableName="batches"><column name="id" type="bigint"><constraints primaryKey="true"/></column></createTable>
+  </changeSet>
+  <changeSet author="ann (generated)" id="1596744623461-3">
+    <createIndex tableName="samples" indexName="samples_batch_id_idx"><column name="batch_id"/></createIndex>
+  </changeSet>
+  <changeSet author="ann (generated)" id="1596744623461-4">
+    <addForeignKeyConstraint baseTableName="samples" baseColumnNames="batch_id" constraintName="samples_batch_fk" referencedTableName="batches" referencedColumnNames="id"/>
+  </changeSet>
+  <changeSet author="ann" id="add-samples-name-index">
+    <addColumn tableName="samples"><column name="name" type="text"/></addColumn>
+    <createIndex tableName="samples" indexName="samples_name_idx"><column name="name"/></createIndex>
+  </changeSet>
+</databaseChangeLog>
+"#,
+    );
+    let document = json(&run(&["check", "--format", "json"], root));
+    let errors: Vec<(String, u64)> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [("create-index-non-concurrently".to_string(), 16)],
+        "{document:#?}"
+    );
+}

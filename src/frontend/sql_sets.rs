@@ -515,6 +515,9 @@ pub fn build(root: String, files: Vec<SqlFile>, named: bool) -> Built {
                 }
             }
             assign_step_groups(&mut migrations);
+            if framework == Framework::Liquibase {
+                liquibase::assign_generated_batches(&mut migrations);
+            }
             for i in 1..migrations.len() {
                 if let Some(previous) = migrations[i - 1].revision_id().map(str::to_string) {
                     migrations[i].parents = vec![previous];
@@ -582,5 +585,6 @@ fn migration(
         uses_autocommit_block: None,
         branches_on_dialect: false,
         undo_group: None,
+        batch_tables: Vec::new(),
     }
 }

@@ -323,6 +323,9 @@ pub struct Migration {
     /// `20210410175418000001` … `…000035`) share a group: their down scripts undo the group
     /// as a whole, not step by step.
     pub undo_group: Option<String>,
+    /// Tables earlier migrations of the same deploy batch created (a Liquibase diff's generated
+    /// changesets, written and applied together): new, empty and unused when this one runs.
+    pub batch_tables: Vec<String>,
 }
 
 impl Migration {

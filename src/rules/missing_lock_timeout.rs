@@ -172,7 +172,7 @@ fn locking<'a>(
         // Also the tables its foreign keys reference, and the table of SQL's DROP INDEX.
         let locked = super::table_locks::taken(cx, &site);
         for (table, lock) in locked {
-            if !is_new_table(ops, index, table) {
+            if !is_new_table(ops, index, table) && !site.made_in_batch(table) {
                 found.push(Locking {
                     table,
                     lock,

@@ -16,10 +16,29 @@ pub struct OpSite<'a> {
 
 impl<'a> OpSite<'a> {
     /// The table was created earlier in the same body (empty and unused), or TRUNCATEd earlier
-    /// in the same open transaction (empty, and its lock already held).
+    /// in the same open transaction (empty, and its lock already held), or by an earlier
+    /// migration of the same deploy batch (unused).
     pub fn table_is_new(&self, table: &str) -> bool {
         crate::model::table_state::is_new_table(self.ops, self.index, table)
             || self.made_by_unread_statement(table)
+            || self.made_in_batch(table)
+    }
+
+    /// An earlier migration of this one's deploy batch made the table, and this body has not
+    /// dropped or renamed it since.
+    pub fn made_in_batch(&self, table: &str) -> bool {
+        use crate::model::op::same_name;
+        self.phase == crate::model::Phase::Upgrade
+            && self
+                .migration
+                .batch_tables
+                .iter()
+                .any(|t| same_name(t, table))
+            && !self.earlier().iter().any(|op| match &op.kind {
+                OpKind::DropTable { table: t, .. } => same_name(t, table),
+                OpKind::RenameTable { to, .. } => same_name(to, table),
+                _ => false,
+            })
     }
 
     /// A table that cannot exist here unless an earlier statement of the body the model could

@@ -147,6 +147,7 @@ pub fn parse_revision(source: &str, file: FileId) -> Result<Option<ParsedRevisio
         uses_autocommit_block: None,
         branches_on_dialect: false,
         undo_group: None,
+        batch_tables: Vec::new(),
     };
     for stmt in suite {
         if let Some((name, value, range)) = module_assignment(stmt) {

@@ -289,6 +289,46 @@ pub(super) fn runs_on_postgres(list: &str) -> bool {
     positive.is_empty() || positive.iter().any(|n| *n == "all" || *n == "postgresql")
 }
 
+/// The batch a changeset's id puts it in: Liquibase's `diffChangeLog` / `generateChangeLog`
+/// number the changesets of one run `<idRoot>-<n>`, where `idRoot` is the run's time in
+/// milliseconds (`DiffToChangeLog.generateId`). The run's changesets are written to one file
+/// and applied together.
+fn generated_batch(version_text: &str) -> Option<(&str, &str)> {
+    let (file, changeset) = version_text.split_once("::")?;
+    let (_, id) = changeset.rsplit_once(':')?;
+    let (root, number) = id.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let number = number.split(|c: char| !c.is_ascii_digit()).next()?;
+    (root.len() >= 10 && digits(root) && digits(number)).then_some((file, root))
+}
+
+/// Each changeset of a generated batch knows the tables the batch's earlier changesets made:
+/// an index or foreign key on them is built on an empty table nothing uses yet.
+pub fn assign_generated_batches(migrations: &mut [crate::model::Migration]) {
+    use crate::model::OpKind;
+    use crate::model::op::same_name;
+    let mut made: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for migration in migrations.iter_mut() {
+        let Some(version) = migration.revision_id().map(str::to_string) else {
+            continue;
+        };
+        let Some((file, root)) = generated_batch(&version) else {
+            continue;
+        };
+        let tables = made
+            .entry((file.to_string(), root.to_string()))
+            .or_default();
+        migration.batch_tables = tables.clone();
+        for op in &migration.upgrade.ops {
+            match &op.kind {
+                OpKind::CreateTable { table, .. } => tables.push(table.clone()),
+                OpKind::DropTable { table, .. } => tables.retain(|t| !same_name(t, table)),
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +393,16 @@ mod tests {
         let at = FILE.find("DROP TABLE users;").unwrap();
         assert_eq!(&text[at..at + 17], "DROP TABLE users;");
         assert!(!text.contains("CREATE TABLE"));
+    }
+
+    #[test]
+    fn generated_changesets_are_batches_by_their_id_root() {
+        assert_eq!(
+            generated_batch("schema.xml::jenik (generated):1585252533730-3"),
+            Some(("schema.xml", "1585252533730"))
+        );
+        assert_eq!(generated_batch("schema.xml::ann:create-users"), None);
+        assert_eq!(generated_batch("schema.xml::ann:12-3"), None);
     }
 
     #[test]
