@@ -1,4 +1,5 @@
 use crate::diagnostic::{Diagnostic, Origin, RuleMeta, Severity};
+use crate::model::op::same_name;
 use crate::model::{OpKind, Phase};
 
 use super::{LintContext, Rule};
@@ -29,9 +30,16 @@ impl Rule for RenameColumn {
             // running code.
             // Nor is a swap inside one transaction (`status` → `old_status`, `new_status` →
             // `status`): when it commits, `status` is still there.
+            // Nor a name an earlier rename of the same body gave (`a` → `a_tmp` → `b`): the
+            // first rename is the one running code meets, and it is reported.
+            let renamed_here = site.earlier().iter().any(|op| {
+                matches!(&op.kind, OpKind::RenameColumn { table: t, to, .. }
+                    if same_name(t, table) && same_name(to, from))
+            });
             if site.table_is_new(table)
                 || site.column_is_new(table, from)
                 || site.name_reoccupied_in_transaction(table, from)
+                || renamed_here
             {
                 continue;
             }

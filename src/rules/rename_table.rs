@@ -32,6 +32,13 @@ impl Rule for RenameTable {
             if site.table_is_new(from) || cx.index_definition(&site, from).is_some() {
                 continue;
             }
+            // A name an earlier rename of the same body gave (`t` → `t_tmp` → `u`): the first
+            // rename is the one running code meets, and it is reported.
+            if site.earlier().iter().any(|op| {
+                matches!(&op.kind, OpKind::RenameTable { to: given, .. } if crate::model::op::same_name(given, from))
+            }) {
+                continue;
+            }
             // A swap (`RENAME TO t_old`, `CREATE TABLE t`, copy, drop `t_old`): the name is made
             // again later in the same migration, so running instances keep finding it.
             if site.made_again_later(from).is_some() {
