@@ -72,6 +72,15 @@ pub fn parse(
                 attribute(*changeset, "author").unwrap_or_default(),
                 attribute(*changeset, "id").unwrap_or_default()
             );
+            // Liquibase records the changeset under its `logicalFilePath`, the changeset's own
+            // or its changelog's, when one is given (`ChangeSet.getFilePath`).
+            let logical = attribute(*changeset, "logicalFilePath")
+                .or_else(|| attribute(document.root_element(), "logicalFilePath"));
+            let file_name = logical
+                .as_deref()
+                .map(|path| path.rsplit('/').next().unwrap_or(path))
+                .filter(|name| !name.is_empty())
+                .unwrap_or(file_name);
             let in_transaction = attribute(*changeset, "runInTransaction")
                 .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
             let wrapping = if in_transaction {
@@ -439,5 +448,20 @@ fn body(
             source: ScriptSource::LiquibaseChanges { rollback },
         }),
         ..Body::missing(Span::new(file, range.start..range.start))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Liquibase records a changeset under its `logicalFilePath` when one is given: the id the
+    /// release gate matches against `databasechangelog`.
+    #[test]
+    fn changesets_are_named_by_their_logical_file_path() {
+        let text = r#"<databaseChangeLog logicalFilePath="changelog-4.1"><changeSet id="1" author="ann"><sql>SELECT 1</sql></changeSet><changeSet id="2" author="ann" logicalFilePath="db/other"><sql>SELECT 2</sql></changeSet></databaseChangeLog>"#;
+        let files = parse("0", "changelog-4.1.xml", text, FileId(0), Path::new(".")).unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.version_text.as_str()).collect();
+        assert_eq!(names, ["changelog-4.1::ann:1", "other::ann:2"]);
     }
 }
