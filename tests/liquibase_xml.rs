@@ -282,3 +282,49 @@ fn a_generated_batch_builds_on_its_own_new_tables() {
         "{document:#?}"
     );
 }
+
+/// A service that runs Liquibase with `spring.liquibase.contexts` never runs a changeset of
+/// another context (sample data): it is left out with a note, and one without a context runs.
+#[test]
+fn changesets_of_contexts_the_service_does_not_run_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "src/main/resources/application.yml",
+        "spring:\n  liquibase:\n    change-log: classpath:db/changelog/db.changelog-master.xml\n    contexts: schema-change\n",
+    );
+    write(
+        root,
+        &format!("{CHANGELOG}/db.changelog-master.xml"),
+        r#"<databaseChangeLog>
+  <changeSet id="1" author="ann" context="schema-change">
+    <createTable tableName="samples"><column name="id" type="bigint"><constraints primaryKey="true"/></column></createTable>
+  </changeSet>
+  <changeSet id="2" author="ann" context="sample-data">
+    <sql>DELETE FROM samples</sql>
+  </changeSet>
+  <changeSet id="3" author="ann">
+    <addColumn tableName="samples"><column name="name" type="text"/></addColumn>
+  </changeSet>
+</databaseChangeLog>
+"#,
+    );
+    let output = run(&["check", "--format", "json", "--show-sets"], root);
+    let sets = String::from_utf8_lossy(&output.stderr);
+    assert!(sets.contains("liquibase, 2 migrations"), "{sets}");
+    let document = json(&output);
+    let notes: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        notes.iter().any(|m| m.contains(
+            "1 changeset of a context the service's `spring.liquibase.contexts` does not select"
+        )),
+        "{notes:?}"
+    );
+}

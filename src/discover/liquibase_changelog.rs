@@ -25,6 +25,9 @@ pub struct LiquibaseChangelog {
     /// SQL files its XML changesets run through `<sqlFile>`: part of those changesets, no
     /// migrations of their own.
     pub change_files: Vec<PathBuf>,
+    /// The contexts the service runs Liquibase with (`spring.liquibase.contexts`), when its
+    /// configuration sets them: changesets of other contexts never run.
+    pub contexts: Option<Vec<String>>,
 }
 
 impl LiquibaseChangelog {
@@ -67,6 +70,7 @@ pub fn read(path: &Path) -> Option<LiquibaseChangelog> {
         files: Vec::new(),
         unread: Vec::new(),
         change_files: Vec::new(),
+        contexts: super::liquibase_config::spring_contexts(path.parent().unwrap_or(Path::new("."))),
     };
     collect(path, &text, INCLUDE_DEPTH, &mut changelog);
     (!changelog.files.is_empty() || !changelog.unread.is_empty()).then_some(changelog)

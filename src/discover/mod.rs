@@ -11,6 +11,7 @@ mod filters;
 pub mod flyway_config;
 pub mod jdbc_url;
 pub mod liquibase_changelog;
+pub mod liquibase_config;
 pub mod prisma_folders;
 pub mod project_tool;
 pub mod sqitch_plan;

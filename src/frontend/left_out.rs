@@ -44,6 +44,9 @@ pub(super) fn sql_folder_sets(
         // Only golang-migrate's module leaves out files read as plain SQL.
         let left_out = match unlisted_by {
             Some(Framework::Drizzle) => "that meta/_journal.json does not list: Drizzle never runs",
+            Some(Framework::Liquibase) => {
+                "of a context the service's `spring.liquibase.contexts` does not select: Liquibase never runs"
+            }
             Some(Framework::PlainSql) => {
                 "not named `<version>_<name>.up.sql` / `.down.sql`: golang-migrate, which the project's go.mod requires, never runs"
             }
@@ -53,9 +56,11 @@ pub(super) fn sql_folder_sets(
             kind: InputProblemKind::SkippedFolder,
             message: format!(
                 "{root}: {} {left_out} {}, so {} not checked or run",
-                match unlisted.len() {
-                    1 => "1 script".to_string(),
-                    n => format!("{n} scripts"),
+                match (unlisted.len(), unlisted_by == Some(Framework::Liquibase)) {
+                    (1, true) => "1 changeset".to_string(),
+                    (n, true) => format!("{n} changesets"),
+                    (1, false) => "1 script".to_string(),
+                    (n, false) => format!("{n} scripts"),
                 },
                 if unlisted.len() == 1 { "it" } else { "them" },
                 if unlisted.len() == 1 {

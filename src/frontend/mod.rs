@@ -362,6 +362,10 @@ fn liquibase_changesets(
                 text,
                 file,
                 path.parent().unwrap_or(Path::new(".")),
+                match tool {
+                    Some(SqlTool::Liquibase(changelog)) => changelog.contexts.as_deref(),
+                    _ => None,
+                },
             ) {
                 Ok(changesets) => Parsed::Sql(changesets, None),
                 Err((at, message)) => Parsed::Problem(InputProblem {

@@ -51,6 +51,7 @@ pub fn parse(
     text: &str,
     file: FileId,
     base: &Path,
+    contexts: Option<&[String]>,
 ) -> Result<Vec<SqlFile>, (usize, String)> {
     let document = read(text)?;
     let properties = properties(&document);
@@ -119,6 +120,14 @@ pub fn parse(
                 Some(up),
                 down,
             );
+            // A context the service's contexts do not select: Liquibase never runs it.
+            sql_file.unlisted = contexts.is_some_and(|contexts| {
+                attribute(*changeset, "contextFilter")
+                    .or_else(|| attribute(*changeset, "context"))
+                    .is_some_and(|expression| {
+                        !crate::discover::liquibase_config::selects(&expression, contexts)
+                    })
+            });
             sql_file.other_database = attribute(*changeset, "dbms")
                 .is_some_and(|list| !super::runs_on_postgres(&list))
                 || changeset
@@ -460,7 +469,15 @@ mod tests {
     #[test]
     fn changesets_are_named_by_their_logical_file_path() {
         let text = r#"<databaseChangeLog logicalFilePath="changelog-4.1"><changeSet id="1" author="ann"><sql>SELECT 1</sql></changeSet><changeSet id="2" author="ann" logicalFilePath="db/other"><sql>SELECT 2</sql></changeSet></databaseChangeLog>"#;
-        let files = parse("0", "changelog-4.1.xml", text, FileId(0), Path::new(".")).unwrap();
+        let files = parse(
+            "0",
+            "changelog-4.1.xml",
+            text,
+            FileId(0),
+            Path::new("."),
+            None,
+        )
+        .unwrap();
         let names: Vec<&str> = files.iter().map(|f| f.version_text.as_str()).collect();
         assert_eq!(names, ["changelog-4.1::ann:1", "other::ann:2"]);
     }
