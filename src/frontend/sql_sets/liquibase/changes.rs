@@ -416,7 +416,25 @@ fn default_value(node: Node, attribute: &dyn Fn(Node, &str) -> Option<String>) -
             at("defaultValueSequenceNext").map(|s| format!("nextval('{}')", s.replace('\'', "''")))
         })
         .or_else(|| at("defaultValue").map(|v| literal(&v)))
-        .or_else(|| at("defaultValueDate").map(|v| literal(&v)))
+        .or_else(|| at("defaultValueDate").map(|v| date_value(&v)))
+}
+
+/// A `defaultValueDate` / `valueDate`: an ISO date, time or timestamp is a literal; anything
+/// else (`${now}` as `now()`, `current_timestamp`) a function Liquibase sends as written
+/// (`ColumnConfig.setDefaultValueDate`: what `ISODateFormat` cannot parse is a
+/// `DatabaseFunction`).
+fn date_value(value: &str) -> String {
+    let value = value.trim();
+    let iso = value.len() >= 8
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | ' ' | '.'))
+        && value.chars().next().is_some_and(|c| c.is_ascii_digit());
+    if iso {
+        literal(value)
+    } else {
+        value.to_string()
+    }
 }
 
 /// A column's value in `insert` / `update`.
@@ -426,7 +444,7 @@ fn value(column: Node, attribute: &dyn Fn(Node, &str) -> Option<String>) -> Opti
         .or_else(|| at("valueNumeric"))
         .or_else(|| at("valueBoolean"))
         .or_else(|| at("value").map(|v| literal(&v)))
-        .or_else(|| at("valueDate").map(|v| literal(&v)))
+        .or_else(|| at("valueDate").map(|v| date_value(&v)))
         .or_else(|| Some("NULL".into()))
 }
 
@@ -522,6 +540,16 @@ mod tests {
             ["DROP TABLE containertypes"]
         );
         assert!(sql_of(r#"<dropPrimaryKey tableName="task_key"/>"#)[0].starts_with("DO $$"));
+        // A date Liquibase cannot parse is a function: JHipster's `${now}`.
+        assert_eq!(
+            sql_of(
+                r#"<addColumn tableName="users"><column name="created" type="timestamp" defaultValueDate="current_timestamp"/><column name="since" type="date" defaultValueDate="2020-01-31"/></addColumn>"#
+            ),
+            [
+                "ALTER TABLE users ADD created timestamp DEFAULT current_timestamp",
+                "ALTER TABLE users ADD since date DEFAULT '2020-01-31'"
+            ]
+        );
         assert_eq!(
             sql_of(
                 r#"<alterSequence sequenceName="hibernate_sequence" incrementBy="50" cycle="false"/>"#

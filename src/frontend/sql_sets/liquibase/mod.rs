@@ -291,15 +291,16 @@ pub(super) fn runs_on_postgres(list: &str) -> bool {
 
 /// The batch a changeset's id puts it in: Liquibase's `diffChangeLog` / `generateChangeLog`
 /// number the changesets of one run `<idRoot>-<n>`, where `idRoot` is the run's time in
-/// milliseconds (`DiffToChangeLog.generateId`). The run's changesets are written to one file
-/// and applied together.
-fn generated_batch(version_text: &str) -> Option<(&str, &str)> {
-    let (file, changeset) = version_text.split_once("::")?;
+/// milliseconds (`DiffToChangeLog.generateId`); JHipster numbers an entity's table and its
+/// constraints, in two files, `<yyyyMMddHHmmss>-1` and `-2`. Either way one generator run,
+/// applied together.
+fn generated_batch(version_text: &str) -> Option<&str> {
+    let (_, changeset) = version_text.split_once("::")?;
     let (_, id) = changeset.rsplit_once(':')?;
     let (root, number) = id.split_once('-')?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let number = number.split(|c: char| !c.is_ascii_digit()).next()?;
-    (root.len() >= 10 && digits(root) && digits(number)).then_some((file, root))
+    (root.len() >= 10 && digits(root) && digits(number)).then_some(root)
 }
 
 /// Each changeset of a generated batch knows the tables the batch's earlier changesets made:
@@ -307,17 +308,15 @@ fn generated_batch(version_text: &str) -> Option<(&str, &str)> {
 pub fn assign_generated_batches(migrations: &mut [crate::model::Migration]) {
     use crate::model::OpKind;
     use crate::model::op::same_name;
-    let mut made: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    let mut made: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for migration in migrations.iter_mut() {
         let Some(version) = migration.revision_id().map(str::to_string) else {
             continue;
         };
-        let Some((file, root)) = generated_batch(&version) else {
+        let Some(root) = generated_batch(&version) else {
             continue;
         };
-        let tables = made
-            .entry((file.to_string(), root.to_string()))
-            .or_default();
+        let tables = made.entry(root.to_string()).or_default();
         migration.batch_tables = tables.clone();
         for op in &migration.upgrade.ops {
             match &op.kind {
@@ -399,7 +398,7 @@ mod tests {
     fn generated_changesets_are_batches_by_their_id_root() {
         assert_eq!(
             generated_batch("schema.xml::jenik (generated):1585252533730-3"),
-            Some(("schema.xml", "1585252533730"))
+            Some("1585252533730")
         );
         assert_eq!(generated_batch("schema.xml::ann:create-users"), None);
         assert_eq!(generated_batch("schema.xml::ann:12-3"), None);

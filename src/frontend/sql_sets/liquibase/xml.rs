@@ -55,10 +55,7 @@ pub fn parse(
 ) -> Result<Vec<SqlFile>, (usize, String)> {
     let document = read(text)?;
     let properties = properties(&document);
-    let attribute = |node: Node, key: &str| {
-        node.attribute(key)
-            .map(|value| substitute(value, &properties))
-    };
+    let attribute = attribute_reader(&properties);
     let changelog = Changelog {
         changesets: changesets(&document).collect(),
         base,
@@ -143,12 +140,13 @@ pub fn parse(
 pub fn changeset_precondition(text: &str, at: usize) -> Option<super::preconditions::Precondition> {
     let document = read(text).ok()?;
     let properties = properties(&document);
-    let attribute = |node: Node, key: &str| {
-        node.attribute(key)
-            .map(|value| substitute(value, &properties))
-    };
+    let attribute = attribute_reader(&properties);
     let changeset = changesets(&document).find(|c| c.range().start == at)?;
-    super::preconditions::of_changeset(changeset, &attribute)
+    // Liquibase corrects the names a precondition tests by the changeset's quoting strategy
+    // before it tests them (`ChangeSet.execute`).
+    with_quoting(quoting_of(changeset), || {
+        super::preconditions::of_changeset(changeset, &attribute)
+    })
 }
 
 /// The SQL the changeset at byte `at` of `text` sends, or its rollback's: what the round trip
@@ -158,10 +156,7 @@ pub fn changeset_sql(text: &str, path: &Path, at: usize, rollback: bool) -> Stri
         return String::new();
     };
     let properties = properties(&document);
-    let attribute = |node: Node, key: &str| {
-        node.attribute(key)
-            .map(|value| substitute(value, &properties))
-    };
+    let attribute = attribute_reader(&properties);
     let changelog = Changelog {
         changesets: changesets(&document).collect(),
         base: path.parent().unwrap_or(Path::new(".")),
@@ -258,6 +253,28 @@ fn properties(document: &Document) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The changeset's own quoting strategy, else its changelog's.
+fn quoting_of(changeset: Node) -> Quoting {
+    Quoting::of(changeset.attribute("objectQuotingStrategy"))
+        .or_else(|| {
+            Quoting::of(
+                changeset
+                    .document()
+                    .root_element()
+                    .attribute("objectQuotingStrategy"),
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// An element's attribute with the changelog's `${property}` references replaced.
+fn attribute_reader(properties: &[(String, String)]) -> impl Fn(Node, &str) -> Option<String> + '_ {
+    move |node: Node, key: &str| {
+        node.attribute(key)
+            .map(|value| substitute(value, properties))
+    }
+}
+
 fn substitute(value: &str, properties: &[(String, String)]) -> String {
     let mut value = value.to_string();
     for (name, replacement) in properties {
@@ -314,18 +331,7 @@ fn statements<'a, 'input>(
     rollback: bool,
     changelog: &Changelog<'a, 'input, '_>,
 ) -> Vec<(Node<'a, 'input>, Result<String, String>)> {
-    // The changeset's own strategy, else its changelog's.
-    let quoting = Quoting::of(changeset.attribute("objectQuotingStrategy"))
-        .or_else(|| {
-            Quoting::of(
-                changeset
-                    .document()
-                    .root_element()
-                    .attribute("objectQuotingStrategy"),
-            )
-        })
-        .unwrap_or_default();
-    with_quoting(quoting, || {
+    with_quoting(quoting_of(changeset), || {
         written_statements(changeset, attribute, rollback, changelog)
     })
 }
@@ -400,10 +406,12 @@ fn changeset_ops<'a, 'input>(
     changelog: &Changelog<'a, 'input, '_>,
     file: FileId,
     wrapping: Wrapping,
-) -> Vec<Op> {
+) -> (Vec<Op>, bool) {
     let mut ops = Vec::new();
+    let mut sends = false;
     for (element, sql) in statements(changeset, attribute, rollback, changelog) {
         let range = element.range();
+        sends |= sql.as_ref().map_or(true, |sql| sql::has_statements(sql));
         match sql {
             Ok(sql) => {
                 // A `<sql>` element's own text, written without entities, maps offset for offset.
@@ -430,21 +438,23 @@ fn changeset_ops<'a, 'input>(
             }),
         }
     }
-    ops
+    (ops, sends)
 }
 
+/// A changeset's body from its operations and whether it sends any SQL: a statement no rule
+/// reads (`DROP VIEW`) still runs.
 fn body(
-    ops: Vec<Op>,
+    (ops, sends): (Vec<Op>, bool),
     range: std::ops::Range<usize>,
     file: FileId,
     in_transaction: bool,
     rollback: bool,
 ) -> Body {
     Body {
-        state: if ops.is_empty() {
-            BodyState::Empty
-        } else {
+        state: if sends {
             BodyState::Code
+        } else {
+            BodyState::Empty
         },
         ops,
         script: Some(Script {
