@@ -1239,3 +1239,36 @@ fn a_go_module_requiring_golang_migrate_leaves_out_files_it_never_runs() {
         "{notes:?}"
     );
 }
+
+/// `dist` and `build` folders are build tools' output and are not read; one that holds
+/// migrations all the same (a project keeping its changelogs under `dist/`) is named in a
+/// note, not left out in silence, and is checked when named.
+#[test]
+fn a_build_output_folder_holding_migrations_is_named_not_left_out_in_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "service/dist/db/20240101120000_users.sql",
+        "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n",
+    );
+    write(root, "web/dist/app.js", "console.log(1);\n");
+    let document = json(&run(&["check", "--format", "json"], root));
+    let notes: Vec<&str> = document["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "skipped-folder")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with("service/dist: a `dist` folder, where build tools write their output, holds 1 `.sql` or changelog file: not read"),
+        "{notes:?}"
+    );
+    let named = run(&["check", "--show-sets", "service/dist/db"], root);
+    assert!(
+        String::from_utf8_lossy(&named.stderr).contains("dbmate, 1 migration"),
+        "{named:?}"
+    );
+}

@@ -193,13 +193,18 @@ fn walk(
     skipped: &mut Vec<Skipped>,
 ) -> Vec<Walked> {
     let tree = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut build_outputs: Vec<PathBuf> = Vec::new();
     let walker = WalkDir::new(dir)
         .max_depth(max_depth)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
-            e.depth() == 0
-                || !(is_hidden_or_skipped(e.path()) || filters.is_other_database_dir(e.path()))
+            let pruned = e.depth() > 0
+                && (is_hidden_or_skipped(e.path()) || filters.is_other_database_dir(e.path()));
+            if pruned && e.file_type().is_dir() && is_build_output_name(e.path()) {
+                build_outputs.push(e.path().to_path_buf());
+            }
+            !pruned
         });
     let mut files = Vec::new();
     for entry in walker {
@@ -256,7 +261,50 @@ fn walk(
             reason,
         });
     }
+    for folder in build_outputs {
+        if let Some(note) = build_output_note(&folder) {
+            skipped.push(Skipped {
+                path: folder,
+                reason: SkipReason::NotRead(note),
+            });
+        }
+    }
     files
+}
+
+/// `dist` and `build` are where build tools write their output, left out unread; some projects
+/// keep sources there all the same.
+fn is_build_output_name(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name == "dist" || name == "build")
+}
+
+/// What a left-out `dist` or `build` folder holds that looks like migrations (`.sql` files,
+/// Liquibase changelogs), said so that leaving it out is not silent.
+fn build_output_note(folder: &Path) -> Option<String> {
+    let looks_like_migrations = |path: &Path| {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        name.ends_with(".sql") || (name.contains("changelog") && name.ends_with(".xml"))
+    };
+    let count = WalkDir::new(folder)
+        .max_depth(8)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_skipped(e.path()))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && looks_like_migrations(e.path()))
+        .count();
+    (count > 0).then(|| {
+        format!(
+            "{}: a `{}` folder, where build tools write their output, holds {count} `.sql` or changelog {}: not read; name the folder on the command line or in the config's `paths` to check it",
+            crate::frontend::display_path(folder),
+            folder.file_name().unwrap_or_default().to_string_lossy(),
+            if count == 1 { "file" } else { "files" },
+        )
+    })
 }
 
 fn is_revision_file(path: &Path) -> bool {
