@@ -29,8 +29,26 @@ impl Rule for AttachPartitionWithoutCheck {
             // A CHECK added to the partition beforehand is taken as the bound's proof; whether
             // it implies the bound is PostgreSQL's to decide.
             let history = cx.history_before(&site, partition);
-            let checked = history.iter().any(|op| {
-                matches!(&op.kind, OpKind::AddConstraint { table: t, kind: ConstraintKind::Check { .. }, .. } if history.names(t))
+            // Declared in its CREATE TABLE, as a table or a column constraint, it counts the same.
+            let checked = history.iter().any(|op| match &op.kind {
+                OpKind::AddConstraint {
+                    table: t,
+                    kind: ConstraintKind::Check { .. },
+                    ..
+                } => history.names(t),
+                OpKind::CreateTable {
+                    table: t,
+                    columns,
+                    constraints,
+                    ..
+                } => {
+                    history.names(t)
+                        && (columns.iter().any(|c| !c.checks.is_empty())
+                            || constraints
+                                .iter()
+                                .any(|(_, kind)| matches!(kind, ConstraintKind::Check { .. })))
+                }
+                _ => false,
             });
             if checked {
                 continue;
