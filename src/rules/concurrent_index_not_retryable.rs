@@ -38,7 +38,13 @@ impl Rule for ConcurrentIndexNotRetryable {
                 } if !site.table_is_new(table)
                     && !dropped_first(site.earlier(), name.as_deref()) =>
                 {
-                    if resumes {
+                    if name.is_none() {
+                        // PostgreSQL names each unnamed build anew (`t_c_idx`, `t_c_idx1`):
+                        // running it again does not stop, it builds a second index.
+                        format!(
+                            "an unnamed index on `{table}` is built CONCURRENTLY, outside any transaction: if the migration fails after it (or the build fails, leaving an INVALID index), running the migration again does not stop here but builds a second index under a new name PostgreSQL picks, beside the first or its INVALID leftover, and every write then updates both"
+                        )
+                    } else if resumes {
                         format!(
                             "{} is built CONCURRENTLY: if the build fails it leaves an INVALID index, and the retry, which {} starts at this statement, stops with \"already exists\"",
                             describe_index(name.as_deref()),
@@ -97,5 +103,16 @@ mod tests {
     #[test]
     fn fixtures() {
         super::super::testing::check_fixtures(&super::META);
+    }
+
+    /// An unnamed build is not refused when run again: PostgreSQL builds another.
+    #[test]
+    fn an_unnamed_index_is_built_twice_not_refused() {
+        let messages = super::super::testing::fixture_messages(&super::META, "bad_unnamed.sql");
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("builds a second index under a new name"),
+            "{messages:?}"
+        );
     }
 }
