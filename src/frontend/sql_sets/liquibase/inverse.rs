@@ -4,7 +4,7 @@
 
 use roxmltree::Node;
 
-use super::changes::{columns, primary_key_name};
+use super::columns::{columns, primary_key_name};
 use super::sql_text::{name, qualified};
 
 pub(super) fn inverse(

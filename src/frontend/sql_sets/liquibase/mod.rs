@@ -21,6 +21,7 @@ use super::super::sql::Wrapping;
 use super::{SqlFile, Version, body};
 
 mod changes;
+mod columns;
 mod inverse;
 pub mod preconditions;
 mod sql_text;
