@@ -38,7 +38,11 @@ pub async fn liquibase_precondition(
         return Ok(None);
     }
     let file = sources.get(script.span.file);
-    let Some(precondition) = liquibase_changeset_precondition(&file.text, script.span.start) else {
+    let Some(precondition) = liquibase_changeset_precondition(
+        &file.text,
+        std::path::Path::new(&file.path),
+        script.span.start,
+    ) else {
         return Ok(None);
     };
     let sql = format!("SELECT coalesce(({})::boolean, false)", precondition.check);

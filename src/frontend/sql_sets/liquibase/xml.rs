@@ -14,7 +14,9 @@
 //! The operations of a change are placed on its element; the SQL of a `<sql>` element on its
 //! own text where that text is written without entities.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use roxmltree::{Document, Node};
 
@@ -137,37 +139,88 @@ pub fn parse(
 }
 
 /// The preconditions of the changeset at byte `at` of `text`, as the round trip tests them.
-pub fn changeset_precondition(text: &str, at: usize) -> Option<super::preconditions::Precondition> {
-    let document = read(text).ok()?;
-    let properties = properties(&document);
-    let attribute = attribute_reader(&properties);
-    let changeset = changesets(&document).find(|c| c.range().start == at)?;
-    // Liquibase corrects the names a precondition tests by the changeset's quoting strategy
-    // before it tests them (`ChangeSet.execute`).
-    with_quoting(quoting_of(changeset), || {
-        super::preconditions::of_changeset(changeset, &attribute)
-    })
+pub fn changeset_precondition(
+    text: &str,
+    path: &Path,
+    at: usize,
+) -> Option<super::preconditions::Precondition> {
+    run_plans(text, path.parent().unwrap_or(Path::new(".")))
+        .get(&at)
+        .and_then(|plan| plan.precondition.clone())
 }
 
 /// The SQL the changeset at byte `at` of `text` sends, or its rollback's: what the round trip
 /// runs.
 pub fn changeset_sql(text: &str, path: &Path, at: usize, rollback: bool) -> String {
+    run_plans(text, path.parent().unwrap_or(Path::new(".")))
+        .get(&at)
+        .map(|plan| {
+            if rollback {
+                plan.rollback.clone()
+            } else {
+                plan.upgrade.clone()
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// What the round trip sends for one changeset.
+struct RunPlan {
+    upgrade: String,
+    rollback: String,
+    precondition: Option<super::preconditions::Precondition>,
+}
+
+/// The run plans of every changeset of a changelog, by the changeset's offset. The round trip
+/// asks for each changeset's preconditions, SQL and rollback, step after step: the document
+/// is read once for all of them, and kept while the steps stay in the same changelog.
+fn run_plans(text: &str, base: &Path) -> Arc<HashMap<usize, RunPlan>> {
+    type Cached = (String, PathBuf, Arc<HashMap<usize, RunPlan>>);
+    static LAST: Mutex<Option<Cached>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((cached_text, cached_base, plans)) = last.as_ref()
+        && cached_text == text
+        && cached_base == base
+    {
+        return Arc::clone(plans);
+    }
+    let plans = Arc::new(read_run_plans(text, base));
+    *last = Some((text.to_string(), base.to_path_buf(), Arc::clone(&plans)));
+    plans
+}
+
+fn read_run_plans(text: &str, base: &Path) -> HashMap<usize, RunPlan> {
     let Ok(document) = read(text) else {
-        return String::new();
+        return HashMap::new();
     };
     let properties = properties(&document);
     let attribute = attribute_reader(&properties);
     let changelog = Changelog {
         changesets: changesets(&document).collect(),
-        base: path.parent().unwrap_or(Path::new(".")),
+        base,
     };
-    let Some(changeset) = changelog.changesets.iter().find(|c| c.range().start == at) else {
-        return String::new();
+    let sql = |changeset: Node, rollback: bool| -> String {
+        statements(changeset, &attribute, rollback, &changelog)
+            .into_iter()
+            .filter_map(|(_, sql)| sql.ok())
+            .map(|sql| format!("{};\n", sql.trim().trim_end_matches(';')))
+            .collect()
     };
-    statements(*changeset, &attribute, rollback, &changelog)
-        .into_iter()
-        .filter_map(|(_, sql)| sql.ok())
-        .map(|sql| format!("{};\n", sql.trim().trim_end_matches(';')))
+    changelog
+        .changesets
+        .iter()
+        .map(|changeset| {
+            let plan = RunPlan {
+                upgrade: sql(*changeset, false),
+                rollback: sql(*changeset, true),
+                // Liquibase corrects the names a precondition tests by the changeset's quoting
+                // strategy before it tests them (`ChangeSet.execute`).
+                precondition: with_quoting(quoting_of(*changeset), || {
+                    super::preconditions::of_changeset(*changeset, &attribute)
+                }),
+            };
+            (changeset.range().start, plan)
+        })
         .collect()
 }
 
